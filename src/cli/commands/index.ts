@@ -1,0 +1,26 @@
+import type { Command } from "commander";
+import type { CommandContext } from "../context.js";
+import { registerInit } from "./init.js";
+import { registerBuild } from "./build.js";
+import { registerDockerfile } from "./dockerfile.js";
+import { registerPredict } from "./predict.js";
+import { registerServe } from "./serve.js";
+import { registerExec } from "./exec.js";
+import { registerPush } from "./push.js";
+import { registerLogin } from "./login.js";
+import { registerInspect } from "./inspect.js";
+
+export type RegisterCommand = (program: Command, context: () => CommandContext) => void;
+
+/** Every command, in the order `kiln --help` lists them. */
+export const COMMANDS: RegisterCommand[] = [
+  registerInit,
+  registerBuild,
+  registerDockerfile,
+  registerPredict,
+  registerServe,
+  registerExec,
+  registerPush,
+  registerLogin,
+  registerInspect,
+];

@@ -1,0 +1,158 @@
+/**
+ * The server <-> worker protocol: one protocol, two workers (node for .ts/.js, python3 for .py).
+ *
+ * Transport: the worker is spawned with stdio [ignore, pipe, pipe, pipe, pipe].
+ *   fd 1 / fd 2  the user's raw stdout/stderr (attributed by the server to the one running prediction,
+ *                or to setup; with concurrency > 1 workers send `log` messages instead, see below)
+ *   fd 3         server -> worker messages
+ *   fd 4         worker -> server messages
+ * Framing: one JSON document per line (UTF-8, "\n"-terminated). JSON never contains a raw newline,
+ * so a line is a frame. Large payloads (files) travel as paths, never inline.
+ *
+ * Files in outputs are encoded as `{"$file": "/absolute/path"}` anywhere in the output value; the
+ * server turns them into data URIs or uploads. File inputs arrive at the worker as absolute paths.
+ * Secret inputs arrive as plain strings; workers wrap them (Python: cog.Secret) and the server redacts.
+ */
+import type { PredictorSchema } from "../schema/types.js";
+
+export const PROTOCOL_VERSION = 1;
+
+/** Which entry point of the predictor a message is about. */
+export type PredictorKind = "predict" | "train";
+
+// ---------- server -> worker ----------
+export interface SetupMessage {
+  type: "setup";
+  /** COG_WEIGHTS or null. */
+  weights: string | null;
+}
+export interface PredictMessage {
+  type: "predict";
+  id: string;
+  kind: PredictorKind;
+  /** Already validated, defaults applied; files as local paths. */
+  input: Record<string, unknown>;
+  /** The request's `context` object (Cog: current_scope().context). */
+  context: Record<string, string>;
+}
+export interface CancelMessage {
+  type: "cancel";
+  id: string;
+}
+export interface HealthcheckMessage {
+  type: "healthcheck";
+  seq: number;
+}
+export interface ShutdownMessage {
+  type: "shutdown";
+}
+export type ServerMessage = SetupMessage | PredictMessage | CancelMessage | HealthcheckMessage | ShutdownMessage;
+
+// ---------- worker -> server ----------
+/** Sent once after the module loaded (before setup): the schema, so /openapi.json works during setup. */
+export interface LoadedMessage {
+  type: "loaded";
+  protocol: number;
+  schema: PredictorSchema;
+  /** True when predict is async (Python `async def`, or any TS predictor): concurrency > 1 allowed. */
+  async: boolean;
+  hasHealthcheck: boolean;
+}
+export interface ReadyMessage {
+  type: "ready";
+}
+export interface SetupFailedMessage {
+  type: "setup_failed";
+  /** Human-readable cause, e.g. "predict.py:3: ModuleNotFoundError: No module named 'torch'". */
+  error: string;
+}
+export interface LogMessage {
+  type: "log";
+  /** The prediction the log belongs to; null for setup / no prediction. */
+  id: string | null;
+  source: "stdout" | "stderr";
+  data: string;
+}
+export interface OutputChunkMessage {
+  type: "output";
+  id: string;
+  /** One item of an iterator output. */
+  chunk: unknown;
+}
+export interface MetricMessage {
+  type: "metric";
+  id: string;
+  name: string;
+  value: unknown;
+  /** replace (default), incr (add a number), append (push to a list). */
+  mode: "replace" | "incr" | "append";
+}
+export interface DoneMessage {
+  type: "done";
+  id: string;
+  /** The return value for non-iterator predictors; absent for iterators (chunks were sent). */
+  output?: unknown;
+}
+export interface FailedMessage {
+  type: "failed";
+  id: string;
+  error: string;
+}
+export interface CanceledMessage {
+  type: "canceled";
+  id: string;
+}
+export interface HealthcheckResultMessage {
+  type: "healthcheck_result";
+  seq: number;
+  ok: boolean;
+  error?: string;
+}
+export type WorkerMessage =
+  | LoadedMessage
+  | ReadyMessage
+  | SetupFailedMessage
+  | LogMessage
+  | OutputChunkMessage
+  | MetricMessage
+  | DoneMessage
+  | FailedMessage
+  | CanceledMessage
+  | HealthcheckResultMessage;
+
+export function encodeFrame(message: ServerMessage | WorkerMessage): string {
+  return `${JSON.stringify(message)}\n`;
+}
+
+/**
+ * Splits a byte stream into frames. Feed it chunks; it calls `onFrame` for each complete line.
+ * A line that is not valid JSON calls `onError` (the worker is then considered broken).
+ */
+export class FrameDecoder<T> {
+  private buffer = "";
+  constructor(
+    private readonly onFrame: (message: T) => void,
+    private readonly onError: (error: Error, line: string) => void,
+  ) {}
+
+  push(chunk: Buffer | string): void {
+    this.buffer += typeof chunk === "string" ? chunk : chunk.toString("utf8");
+    let nl = this.buffer.indexOf("\n");
+    while (nl !== -1) {
+      const line = this.buffer.slice(0, nl);
+      this.buffer = this.buffer.slice(nl + 1);
+      if (line.length > 0) {
+        let parsed: T;
+        try {
+          parsed = JSON.parse(line) as T;
+        } catch (err) {
+          this.onError(err as Error, line);
+          nl = this.buffer.indexOf("\n");
+          continue;
+        }
+        this.onFrame(parsed);
+      }
+      nl = this.buffer.indexOf("\n");
+    }
+  }
+}
