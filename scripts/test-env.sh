@@ -22,15 +22,7 @@ PYTHON_RECIPE="python3-apt/v1"
 NODE_RECIPE="host-node/v1"
 APT_PACKAGES=(docker.io docker-registry debootstrap apache2-utils ca-certificates curl)
 
-# The Debian docker.io client (20.10) runs BuildKit builds with DOCKER_BUILDKIT=1. A newer client on
-# PATH (e.g. /usr/local/bin/docker 28.x without the buildx plugin) refuses BuildKit, so prefer Debian's.
-if [[ -n "${KILN_DOCKER_CLI:-}" ]]; then
-  DOCKER="$KILN_DOCKER_CLI"
-elif [[ -x /usr/bin/docker ]]; then
-  DOCKER=/usr/bin/docker
-else
-  DOCKER=docker
-fi
+DOCKER=docker # chosen by pick_docker_cli once packages are installed
 
 START_TIME=$SECONDS
 log() { printf '[test-env %3ds] %s\n' "$((SECONDS - START_TIME))" "$*"; }
@@ -78,6 +70,16 @@ install_packages() {
 
 # ---------------------------------------------------------------------------------------------------
 # 2. Docker engine
+# The Debian docker.io client (20.10) runs BuildKit builds with DOCKER_BUILDKIT=1. A newer client on
+# PATH (e.g. /usr/local/bin/docker 28.x without the buildx plugin) refuses BuildKit, so prefer Debian's.
+pick_docker_cli() {
+  if [[ -n "${KILN_DOCKER_CLI:-}" ]]; then
+    DOCKER="$KILN_DOCKER_CLI"
+  elif [[ -x /usr/bin/docker ]]; then
+    DOCKER=/usr/bin/docker
+  fi
+}
+
 docker_ok() { "$DOCKER" info >/dev/null 2>&1; }
 
 ensure_dockerd() {
@@ -88,7 +90,7 @@ ensure_dockerd() {
   if [[ -n "${DOCKER_HOST:-}" ]]; then
     die "DOCKER_HOST=$DOCKER_HOST does not answer; start that engine or unset DOCKER_HOST"
   fi
-  if pgrep -x dockerd >/dev/null; then
+  if [[ -f /var/run/docker.pid ]] && kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then
     log "dockerd is running but does not answer yet; waiting"
   else
     log "starting dockerd --iptables=false --bridge=none (log: $DOCKERD_LOG)"
@@ -280,6 +282,7 @@ verify_images() {
 }
 
 install_packages
+pick_docker_cli
 ensure_dockerd
 start_registry 5001 none
 start_registry 5002 htpasswd
