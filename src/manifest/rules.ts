@@ -163,7 +163,7 @@ function versionText(ctx: RuleContext, path: KeyPath, value: unknown, shape: Reg
 }
 
 function checkNodeVersion(ctx: RuleContext, value: unknown): number | null {
-  if (value === undefined || value === null) return null;
+  if (typeof value !== "number" && typeof value !== "string") return null;
   const path: KeyPath = ["build", "node_version"];
   const text = String(value).trim();
   if (!/^\d+$/.test(text)) {

@@ -50,7 +50,7 @@ export const buildSchema = z
     run: list(runCommand).optional().describe("Shell commands run during the build, as strings or {command, mounts}."),
     cuda: version.optional().describe('CUDA version pin, e.g. "12.1". Default: resolved from torch/tensorflow pins.'),
     cudnn: version.optional().describe('cuDNN version pin, e.g. "8". Default: resolved with cuda.'),
-    node_version: z.union([z.int(), z.string()]).optional().describe("(kiln) Node.js major version for TS/JS predictors. Default 20."),
+    node_version: z.union([z.number(), z.string()]).optional().describe("(kiln) Node.js major version for TS/JS predictors. Default 20."),
     base_image: z.string().optional().describe("(kiln) Use this image instead of the computed base image."),
     environment: list(z.string()).optional().describe("Environment variables set during the build only, as NAME=value."),
     python_overrides: z.string().optional().describe("Path to a pip-style overrides file applied when resolving packages."),
