@@ -103,7 +103,8 @@ function finish(problems: ProblemList): ManifestProblem[] {
 
 function syntaxHint(message: string): string | undefined {
   if (/tab/i.test(message)) return "indent with spaces, not tabs";
-  if (/unique/i.test(message)) return "each key may appear once per mapping; remove or merge the duplicate";
+  if (/unique|duplicate/i.test(message))
+    return "each key may appear once per mapping; remove or merge the duplicate";
   if (/multiple documents/i.test(message)) return 'cog.yaml holds one document: remove the extra "---"';
   if (/indent|implicit|block|flow|mapping/i.test(message))
     return "check the indentation and that every key ends with a colon";

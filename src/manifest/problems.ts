@@ -49,7 +49,7 @@ export class ProblemList {
       file: this.file,
       line: position.line,
       column: position.column,
-      path: pathKey(path),
+      path: truncate(pathKey(path), 120),
       message,
       hint,
       severity,
@@ -70,6 +70,16 @@ export function describeValue(value: unknown): string {
   if (value instanceof Date) return `a date (${value.toISOString().slice(0, 10)})`;
   if (typeof value === "object") return "a mapping";
   return typeof value;
+}
+
+/** A user's string quoted for a message, cut short so a pathological value cannot flood the terminal. */
+export function quote(s: string): string {
+  return JSON.stringify(truncate(s, 80));
+}
+
+/** A user's string shown as-is in a message, cut short. */
+export function clip(s: string): string {
+  return truncate(s, 80);
 }
 
 export function truncate(s: string, max: number): string {

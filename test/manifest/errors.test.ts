@@ -301,7 +301,7 @@ describe("manifest error messages", () => {
 
   it("duplicate keys", () => {
     expect(problemsText("build:\n  gpu: true\n  gpu: false\n")).toMatchInlineSnapshot(`
-      "cog.yaml:3:3 invalid YAML: Map keys must be unique
+      "cog.yaml:3:3 invalid YAML: duplicate key "gpu" (first at line 2)
           hint: each key may appear once per mapping; remove or merge the duplicate"
     `);
   });
