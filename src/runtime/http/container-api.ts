@@ -130,12 +130,7 @@ async function create(
   const created = ctx.runner.create({ id: envelope.id, kind, input: envelope.input, context: envelope.context });
   if (!created.ok) throw validationError(created.errors);
   const p = created.prediction;
-  try {
-    ctx.runner.start(p);
-  } catch (err) {
-    if (err instanceof CapacityError || err instanceof DuplicateIdError) throw failure(409, err.message);
-    throw err;
-  }
+  // Subscribe before starting: `start` may be emitted synchronously by runner.start().
   if (envelope.webhook) {
     attachWebhook(p, {
       url: envelope.webhook,
@@ -144,6 +139,12 @@ async function create(
       sender: ctx.sender,
       render: (x) => x.snapshot(),
     });
+  }
+  try {
+    ctx.runner.start(p);
+  } catch (err) {
+    if (err instanceof CapacityError || err instanceof DuplicateIdError) throw failure(409, err.message);
+    throw err;
   }
   if (wantsSse(req)) {
     await streamPrediction(res, p);
