@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { basename, extname, join } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import type { ReadableStream as WebReadableStream } from "node:stream/web";
 
 export interface FileLimits {
   /** Largest single downloaded input (bytes). */
@@ -144,7 +145,7 @@ async function fetchInputFile(
     },
   });
   try {
-    await pipeline(Readable.fromWeb(res.body as import("node:stream/web").ReadableStream), limit, createWriteStream(path), { signal: both });
+    await pipeline(Readable.fromWeb(res.body as WebReadableStream), limit, createWriteStream(path), { signal: both });
   } catch (err) {
     if (err instanceof FileInputError) throw err;
     throw new FileInputError(`input ${field}: download of ${url.origin}${url.pathname} failed: ${describe(err, timeout)}`);

@@ -127,6 +127,11 @@ export class PredictionRunner extends EventEmitter<{ "slot-freed": []; completed
     if (!this.hasFreeSlot()) throw new CapacityError(this.capacityValue);
     const entry: Running = { prediction, chain: Promise.resolve(), dispatched: false };
     this.running.set(prediction.id, entry);
+    // Free the slot synchronously on completion, before any response is written, so a client that
+    // sends its next request right after the answer never sees a stale 409.
+    prediction.subscribe((e) => {
+      if (e.type === "completed") this.release(prediction);
+    });
     void this.run(entry);
   }
 
@@ -179,8 +184,8 @@ export class PredictionRunner extends EventEmitter<{ "slot-freed": []; completed
       if (p.cancelRequested) p.finish("canceled");
       else p.finish("failed", { error: (err as Error).message });
     } finally {
+      if (!p.terminal) p.finish("failed", { error: "internal error: the prediction ended without a result" });
       await removeTempDir(dir).catch((err: unknown) => this.options.logger.warn("could not remove temp dir", { dir, err }));
-      this.release(p);
     }
   }
 
