@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { PredictorSchema } from "../schema/types.js";
-import { buildOpenApi } from "./schema-adapter.js";
+import { buildOpenApi } from "../schema/openapi.js";
 import { WorkerSupervisor, type WorkerCommand } from "./worker-supervisor.js";
 import { Health, type HealthStatus } from "./health.js";
 import { PredictionRunner } from "./core/runner.js";
