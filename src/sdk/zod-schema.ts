@@ -167,6 +167,12 @@ export function typeFragment(schema: AnyZod, where: string, asOutput = false): J
     case "any":
     case "unknown":
       return {};
+    case "null":
+    case "void":
+    case "undefined":
+      // Python's `-> None`: OpenAPI 3.0 has no null type, so the output is untyped.
+      if (!asOutput) throw new PredictorSchemaError(`${where}: an input cannot be null-only`);
+      return {};
     default:
       throw new PredictorSchemaError(
         `${where}: zod type '${def.type}' is not supported (use string, number, int, boolean, enum, literal, array, object, file(), secret())`,
