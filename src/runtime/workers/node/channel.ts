@@ -29,7 +29,13 @@ export function openChannel(opts: {
   input.on("error", () => opts.onClose());
   return {
     send(message) {
-      if (!out.destroyed) out.write(encodeFrame(message));
+      if (out.destroyed) return;
+      // Frames sent in the same tick (log, metric, done...) leave in one write syscall.
+      if (out.writableCorked === 0) {
+        out.cork();
+        process.nextTick(() => out.uncork());
+      }
+      out.write(encodeFrame(message));
     },
     close() {
       input.destroy();
