@@ -1,7 +1,7 @@
 /**
  * A predictor's zod inputs -> the `Input` component (+ one enum component per choices input).
  * Rules (shared with the Python worker): x-order = declaration order; title = Title Case of the name
- * unless meta({title}); a default makes the input optional; an optional input without a default is
+ * unless meta({title}); a default, .optional() or .nullable() makes the input optional; an optional input without a default is
  * `nullable`; choices become `{allOf:[{$ref}]}` pointing at a component named after the input.
  */
 import type { z } from "zod";
@@ -61,7 +61,8 @@ export function inputSchema(shape: Record<string, z.ZodType>): InputSchemaResult
     if (u.meta.deprecated === true) prop.deprecated = true;
     const optional = u.optional || u.hasDefault;
     if (u.nullable || (optional && !u.hasDefault)) prop.nullable = true;
-    if (!optional) required.push(name);
+    // Nullable inputs are optional too (a missing one arrives as null), as Optional[...] is in Python.
+    if (!optional && !u.nullable) required.push(name);
     if (!u.nullable && (u.optional || u.hasDefault)) undefinedWhenNull.push(name);
     prop["x-order"] = order;
     properties[name] = prop;

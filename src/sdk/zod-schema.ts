@@ -191,7 +191,7 @@ function modelFragment(obj: z.ZodObject, where: string): JsonSchema {
       title: (u.meta.title as string) ?? titleCase(name),
     };
     if (u.nullable || u.optional) properties[name].nullable = true;
-    if (!u.optional && !u.hasDefault) required.push(name);
+    if (!u.optional && !u.hasDefault && !u.nullable) required.push(name);
   }
   const out: JsonSchema = { type: "object", properties };
   if (required.length > 0) out.required = required;

@@ -186,7 +186,9 @@ describe("node worker", () => {
     const w = await ready("tagged");
     w.send({ type: "predict", id: "x", kind: "predict", input: { tag: "X", ms: 100 }, context: {} });
     w.send({ type: "shutdown" });
+    w.send({ type: "predict", id: "late", kind: "predict", input: { tag: "L", ms: 1 }, context: {} });
     expect(await w.exited).toBe(0);
+    expect(w.frames.find(terminal("late"))).toEqual({ type: "failed", id: "late", error: "the model is shutting down" });
     expect(w.frames.find(terminal("x"))).toEqual({ type: "done", id: "x", output: "X" });
   });
 

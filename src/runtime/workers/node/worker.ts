@@ -67,7 +67,11 @@ export class Worker {
   }
 
   private predict(message: PredictMessage): void {
-    if (this.running.has(message.id) || this.shuttingDown) return;
+    if (this.running.has(message.id)) return; // a repeated frame: the first one is running
+    if (this.shuttingDown) {
+      this.opts.send({ type: "failed", id: message.id, error: "the model is shutting down" });
+      return;
+    }
     const runtime = message.kind === "train" ? this.opts.trainer : this.opts.predictor;
     const entry: Running = { controller: new AbortController(), canceled: false, done: Promise.resolve() };
     this.running.set(message.id, entry);
