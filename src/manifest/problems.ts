@@ -11,8 +11,9 @@ export class ProblemList {
     private readonly yaml: ParsedYaml | undefined,
   ) {}
 
-  error(path: KeyPath, message: string, hint?: string, at: Anchor = "value"): void {
-    this.add("error", path, message, hint, at);
+  /** `positionOf`: take the position from another key (for a missing key, point at what needs it). */
+  error(path: KeyPath, message: string, hint?: string, at: Anchor = "value", positionOf?: KeyPath): void {
+    this.add("error", path, message, hint, at, positionOf);
   }
 
   warn(path: KeyPath, message: string, hint?: string, at: Anchor = "key"): void {
@@ -42,8 +43,9 @@ export class ProblemList {
     message: string,
     hint: string | undefined,
     at: Anchor,
+    positionOf?: KeyPath,
   ): void {
-    const info = this.yaml?.locate(path);
+    const info = this.yaml?.locate(positionOf ?? path);
     const position = info ? info[at] : { line: 1, column: 1 };
     this.items.push({
       file: this.file,

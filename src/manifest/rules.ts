@@ -68,12 +68,13 @@ export function checkRules(ctx: RuleContext): Checked {
     checked.pythonVersion === null &&
     (build === undefined || build.python_version === undefined)
   ) {
-    const at: KeyPath = build ? ["build"] : [checked.predict?.language === "python" ? predictKey : "train"];
+    const needs = checked.predict?.language === "python" ? predictKey : "train";
     ctx.problems.error(
-      at,
-      "python_version is missing; Python predictors need it",
+      ["build", "python_version"],
+      `is missing; ${needs} names a Python file, which needs it`,
       'add python_version: "3.12" under build:',
       "key",
+      build ? ["build"] : [needs],
     );
   }
   if (typeof ctx.data.image === "string") checkImageName(ctx, ["image"], ctx.data.image);

@@ -37,7 +37,14 @@ describe("manifest error messages", () => {
 
   it("missing python_version for a Python predictor", () => {
     expect(problemsText("build:\n  gpu: false\npredict: predict.py:Predictor\n")).toMatchInlineSnapshot(`
-      "cog.yaml:1:1 build: python_version is missing; Python predictors need it
+      "cog.yaml:1:1 build.python_version: is missing; predict names a Python file, which needs it
+          hint: add python_version: "3.12" under build:"
+    `);
+  });
+
+  it("missing python_version without a build section points at predict", () => {
+    expect(problemsText('image: my-model\npredict: "predict.py:Predictor"\n')).toMatchInlineSnapshot(`
+      "cog.yaml:2:1 build.python_version: is missing; predict names a Python file, which needs it
           hint: add python_version: "3.12" under build:"
     `);
   });

@@ -261,7 +261,7 @@ describe("top-level keys", () => {
       name: "train",
       language: "python",
     });
-    expect(errorPaths('train: "train.py:train"\n', files)).toEqual(["train"]);
+    expect(errorPaths('train: "train.py:train"\n', files)).toEqual(["build.python_version"]);
     expect(errorPaths('build:\n  python_version: "3.12"\ntrain: "train.py:Trainer"\n', files)).toEqual([
       "train",
     ]);
