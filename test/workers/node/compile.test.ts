@@ -138,6 +138,27 @@ describe("compileTsPredictor", () => {
     expect(code).not.toMatch(/from "(kiln|zod)"/);
   });
 
+  it("keeps import.meta pointing at each source file, not at the bundle", async () => {
+    const root = project({
+      "predict.ts":
+        'import { definePredictor, z } from "kiln";\nimport { readData } from "./lib/data";\nexport const p = definePredictor({ inputs: {}, output: z.string(), predict: () => readData() + import.meta.filename });\n',
+      "lib/data.ts":
+        'import { readFileSync } from "node:fs";\nexport const readData = () => readFileSync(new URL("./data.txt", import.meta.url), "utf8") + import.meta.dirname;\n',
+      "lib/data.txt": "DATA:",
+    });
+    const { outFile } = await compileTsPredictor(root, ref("predict.ts:p"));
+    const w = await startWorker(["--predictor", `${relative(root, outFile)}:p`, "--root", root]);
+    workers.push(w);
+    w.send({ type: "setup", weights: null });
+    await w.waitFor((m) => m.type === "ready");
+    w.send({ type: "predict", id: "m", kind: "predict", input: {}, context: {} });
+    expect(await w.waitFor((m) => m.type === "done" || m.type === "failed")).toEqual({
+      type: "done",
+      id: "m",
+      output: `DATA:${join(root, "lib")}${join(root, "predict.ts")}`,
+    });
+  });
+
   it("load errors name the input at fault and the line, or the missing package", async () => {
     const root = project({
       "predict.ts":
