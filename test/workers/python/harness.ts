@@ -51,7 +51,7 @@ export class PythonWorker {
     this.child = spawn(PYTHON, args, {
       cwd: root,
       stdio: ["ignore", "pipe", "pipe", "pipe", "pipe"],
-      env: { ...process.env, PYTHONPATH: WORKER_DIR, ...opts.env },
+      env: { ...process.env, PYTHONPATH: WORKER_DIR, PYTHONDONTWRITEBYTECODE: "1", ...opts.env },
     });
     this.toWorker = this.child.stdio[3] as Writable;
     const fromWorker = this.child.stdio[4] as Readable;
@@ -178,7 +178,7 @@ export function schemaOnly(opts: WorkerOptions): Promise<{ code: number | null; 
   const args = [WORKER_PATH, "--predictor", opts.predictor ?? "predict.py:Predictor", "--root", root, "--schema-only"];
   if (opts.train) args.push("--train", opts.train);
   return new Promise((resolve) => {
-    const child = spawn(PYTHON, args, { cwd: root, env: { ...process.env, PYTHONPATH: WORKER_DIR, ...opts.env } });
+    const child = spawn(PYTHON, args, { cwd: root, env: { ...process.env, PYTHONPATH: WORKER_DIR, PYTHONDONTWRITEBYTECODE: "1", ...opts.env } });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));

@@ -84,6 +84,6 @@ def emit_metric(name: str, value: Any) -> None:
     global _warned_emit
     if not _warned_emit:
         _warned_emit = True
-        warnings.warn("emit_metric() is deprecated; use current_scope().record_metric()", DeprecationWarning,
+        warnings.warn("emit_metric() is deprecated; use current_scope().record_metric()", FutureWarning,
                       stacklevel=2)
     current_scope().record_metric(name, value)

@@ -5,7 +5,6 @@ handler runs at the next bytecode boundary and interrupts blocking calls that re
 lock waits, socket and pipe reads), but not a long computation inside a C extension.
 """
 
-import asyncio
 import inspect
 import queue
 import signal
@@ -171,12 +170,9 @@ class SyncWorker(WorkerBase):
         try:
             result = call()
             if inspect.isawaitable(result):
-                result = asyncio.run(_await(result))
+                result = run_coroutine_blocking(result)
         except BaseException as err:  # noqa: BLE001
             self.healthcheck_result(seq, err=err)
             return
         self.healthcheck_result(seq, result)
 
-
-async def _await(awaitable: Any) -> Any:
-    return await awaitable

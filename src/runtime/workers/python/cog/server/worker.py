@@ -1,6 +1,5 @@
 """The Python worker: loads the predictor, sends `loaded`, runs setup, then serves protocol messages."""
 
-import asyncio
 import inspect
 import json
 import os
@@ -188,6 +187,8 @@ class WorkerBase:
 
 
 def run_coroutine_blocking(awaitable: Any) -> Any:
+    import asyncio  # only sync workers with an async setup/trainer/healthcheck pay for asyncio
+
     async def wrapper() -> Any:
         return await awaitable
 
