@@ -6,6 +6,7 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, test } from "vitest";
 import type { LoadedMessage } from "../../../src/runtime/protocol.js";
+import { canonicalize } from "../../../src/schema/fragments.js";
 import { FIXTURES, schemaOnly } from "./harness.js";
 
 const cases: { name: string; predictor?: string; train?: string }[] = [
@@ -34,6 +35,10 @@ describe("schema from the signature", () => {
     if (process.env.KILN_UPDATE_GOLDEN === "1" || !existsSync(golden)) writeFileSync(golden, actual);
     // key order is part of the contract: both workers emit byte-identical documents
     expect(actual).toBe(readFileSync(golden, "utf8"));
+    // same canonical key order as the TypeScript side (src/schema/fragments.ts)
+    const parts = [loaded.schema.input, loaded.schema.output, ...Object.values(loaded.schema.components)];
+    if (loaded.schema.train) parts.push(loaded.schema.train.input, loaded.schema.train.output);
+    for (const part of parts) expect(JSON.stringify(part)).toBe(JSON.stringify(canonicalize(part)));
   });
 
   test("the inputs fixture covers every fragment kind", async () => {
@@ -78,7 +83,12 @@ describe("schema from the signature", () => {
       "x-cog-secret": true,
     });
     expect(props.extra).toMatchObject({ type: "object" });
-    expect(props.anything).toEqual({ "x-order": 16, title: "Anything", description: "Any JSON value" });
+    expect(props.anything).toEqual({
+      "x-order": 16,
+      title: "Anything",
+      description: "Any JSON value",
+      nullable: true, // default=None accepts an explicit null
+    });
     expect(props.old).toMatchObject({ deprecated: true });
     expect(schema.input.required).toEqual(["prompt", "image", "api_key"]);
     expect(schema.output).toEqual({ title: "Output", type: "object" });

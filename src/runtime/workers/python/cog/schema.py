@@ -1,7 +1,7 @@
 """Builds the PredictorSchema fragments (src/schema/types.ts) from a predictor's Python signature.
 
-Property keys come in one fixed order (x-order, title, type fragment, default, description, minimum,
-maximum, minLength, maxLength, pattern, deprecated, nullable) so both workers emit identical documents.
+Keys are emitted in the canonical order of src/schema/fragments.ts (`canonicalize`), so a Python and an
+equivalent TypeScript predictor produce byte-identical schemas.
 """
 
 import inspect
@@ -39,6 +39,29 @@ class Signature:
         self.input_schema = input_schema
         self.output_schema = output_schema
         self.components = components
+
+
+# Mirrors KEY_ORDER in src/schema/fragments.ts; keep the two lists identical.
+_KEY_ORDER = ["allOf", "$ref", "type", "format", "items", "properties", "required", "additionalProperties", "title",
+              "description", "default", "enum", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
+              "minLength", "maxLength", "minItems", "maxItems", "pattern", "nullable", "deprecated", "writeOnly",
+              "x-cog-secret", "x-cog-array-type", "x-cog-array-display", "x-order"]
+_RANK = {key: index for index, key in enumerate(_KEY_ORDER)}
+
+
+def canonicalize(schema: JsonSchema) -> JsonSchema:
+    """Known keys in _KEY_ORDER, others after them alphabetically; `properties` keep declaration order."""
+    out: JsonSchema = {}
+    for key in sorted(schema, key=lambda k: (_RANK.get(k, len(_KEY_ORDER)), k)):
+        value = schema[key]
+        if key == "properties" and isinstance(value, dict):
+            value = {n: canonicalize(p) if isinstance(p, dict) else p for n, p in value.items()}
+        elif key in ("items", "additionalProperties") and isinstance(value, dict):
+            value = canonicalize(value)
+        elif key in ("allOf", "anyOf", "oneOf") and isinstance(value, list):
+            value = [canonicalize(v) if isinstance(v, dict) else v for v in value]
+        out[key] = value
+    return out
 
 
 def title_case(name: str) -> str:
@@ -140,7 +163,8 @@ def build_signature(fn: Callable[..., Any], *, input_title: str = "Input",
         out = describe(hints["return"], output=True)
     except SchemaError as err:
         raise SchemaError(f"return type: {err}") from None
-    return Signature(params, out, input_schema, output_schema(out, output_title), components)
+    return Signature(params, out, canonicalize(input_schema), canonicalize(output_schema(out, output_title)),
+                     {name: canonicalize(c) for name, c in components.items()})
 
 
 def _parameters(fn: Callable[..., Any]) -> List[inspect.Parameter]:
@@ -190,7 +214,7 @@ def _parameter(param: inspect.Parameter, hints: Dict[str, Any], index: int) -> T
             prop[key] = value
     if field.deprecated:
         prop["deprecated"] = True
-    if info.nullable:
+    if info.nullable or field.default is None:  # default=None accepts an explicit null, as in Cog
         prop["nullable"] = True
     return spec, prop, component
 
