@@ -3,7 +3,7 @@
  * kiln's own .kiln cache left out, symlinks kept as links but refused when they escape the project or
  * loop. Only metadata is read here; contents are streamed later by context.ts.
  */
-import { lstat, opendir, readFile, readlink, realpath, stat } from "node:fs/promises";
+import { lstat, readdir, readFile, readlink, realpath, stat } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { BuildError } from "../errors.js";
 import { IgnoreMatcher } from "./dockerignore.js";
@@ -40,8 +40,10 @@ export async function scanProject(rootIn: string, options: ScanOptions = {}): Pr
   const files: ProjectFile[] = [];
 
   const walk = async (dir: string): Promise<void> => {
-    const handle = await opendir(dir);
-    for await (const entry of handle) {
+    const entries = await readdir(dir, { withFileTypes: true });
+    // Sorted so errors and listings are the same on every machine.
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const entry of entries) {
       const abs = join(dir, entry.name);
       const rel = toPosix(relative(root, abs));
       if (ALWAYS_EXCLUDED.includes(rel)) continue;
