@@ -39,8 +39,8 @@ export interface ContextInputs {
   root: string;
   plan: BuildPlan;
   dockerfile: string;
-  /** dist/runtime-bundle directory. */
-  runtimeBundle: string;
+  /** dist/runtime-bundle directory (null: list without it, for `kiln dockerfile --context`). */
+  runtimeBundle: string | null;
   caCertFile?: string | undefined;
 }
 
@@ -74,10 +74,11 @@ export async function listContext(inputs: ContextInputs): Promise<ContextEntry[]
     entries.push({ name: "kiln/ca.crt", type: "file", size: st.size, mode: 0o644, mtime: FIXED_MTIME, source: inputs.caCertFile });
   }
   entries.push(dir("kiln"), dir("kiln/runtime"), file("kiln/runtime/entrypoint.sh", ENTRYPOINT_SH, 0o755));
-  const bundleFiles = (await walkFiles(inputs.runtimeBundle)).sort();
+  const bundleDir = inputs.runtimeBundle;
+  const bundleFiles = bundleDir ? (await walkFiles(bundleDir)).sort() : [];
   const bundleDirs = new Set<string>();
   for (const abs of bundleFiles) {
-    const rel = relative(inputs.runtimeBundle, abs).split(sep).join("/");
+    const rel = relative(bundleDir ?? "", abs).split(sep).join("/");
     for (const p of parents(rel)) {
       if (!bundleDirs.has(p)) entries.push(dir(`kiln/runtime/${p}`));
       bundleDirs.add(p);

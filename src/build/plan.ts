@@ -127,7 +127,7 @@ export function createBuildPlan(inputs: PlanInputs): BuildPlan {
 
   const runtimeEnv: Record<string, string> = {};
   const target = (ref: typeof main, compiled: string | undefined): string =>
-    `${ref.language === "typescript" ? (compiled ?? ref.file.replace(/\.ts$/, ".mjs")) : ref.file}:${ref.name}`;
+    `${ref.language === "python" ? ref.file : (compiled ?? defaultCompiledPath(ref.file))}:${ref.name}`;
   if (manifest.predict) runtimeEnv.KILN_PREDICTOR = target(manifest.predict, options.compiled?.predict);
   if (manifest.train) runtimeEnv.KILN_TRAIN = target(manifest.train, options.compiled?.train);
   if (manifest.concurrency.max > 1) runtimeEnv.KILN_MAX_CONCURRENCY = String(manifest.concurrency.max);
@@ -163,6 +163,11 @@ export function createBuildPlan(inputs: PlanInputs): BuildPlan {
     caCert: Boolean(options.caCert),
     notes,
   };
+}
+
+/** Where compileTsPredictor writes predict.ts: .kiln/predict.mjs (src/a.ts -> .kiln/src__a.mjs). */
+export function defaultCompiledPath(file: string): string {
+  return `.kiln/${file.replace(/\.[cm]?[jt]s$/, "").replace(/\//g, "__")}.mjs`;
 }
 
 function hasDependencies(packageJson: string): boolean {

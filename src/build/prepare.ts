@@ -2,6 +2,7 @@
  * The I/O half in front of the pure plan: scans the project, reads the files the plan looks at, and
  * renders the Dockerfile. Shared by `kiln build` and `kiln dockerfile`.
  */
+import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import { ManifestError } from "../errors.js";
@@ -59,7 +60,9 @@ export async function prepareBuild(manifest: ResolvedManifest, options: PrepareO
     }
   }
 
-  const forceInclude = [compiled.predict, compiled.train].filter((p): p is string => Boolean(p));
+  // The compiled predictor lives under .kiln/ (never sent otherwise); its source map keeps traces readable.
+  const compiledFiles = [compiled.predict, compiled.train].filter((p): p is string => Boolean(p));
+  const forceInclude = [...compiledFiles, ...compiledFiles.map((p) => `${p}.map`).filter((p) => existsSync(join(root, p)))];
   const files = await scanProject(root, { forceInclude, extraIgnore: options.extraIgnore });
   const plan = createBuildPlan({
     manifest,

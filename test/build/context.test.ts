@@ -75,7 +75,7 @@ describe("context stream", () => {
     const ex = extract();
     ex.on("entry", (h, s, next) => {
       let n = 0;
-      s.on("data", (c: Buffer) => (n += c.length));
+      s.on("data", (c: unknown) => (n += (c as Buffer).length));
       s.on("end", () => {
         seen.set(h.name, { size: n, mtime: h.mtime?.getTime() ?? 0, mode: h.mode ?? 0 });
         next();
