@@ -73,18 +73,19 @@ export async function listContext(inputs: ContextInputs): Promise<ContextEntry[]
     const st = await stat(inputs.caCertFile);
     entries.push({ name: "kiln/ca.crt", type: "file", size: st.size, mode: 0o644, mtime: FIXED_MTIME, source: inputs.caCertFile });
   }
-  entries.push(dir("kiln"), dir("kiln/runtime"), file("kiln/runtime/entrypoint.sh", ENTRYPOINT_SH, 0o755));
+  // Rooted at / like the weights, so /kiln gets fixed metadata and the layer a stable digest.
+  entries.push(dir("kiln"), dir("kiln/runtime"), dir("kiln/runtime/kiln"), file("kiln/runtime/kiln/entrypoint.sh", ENTRYPOINT_SH, 0o755));
   const bundleDir = inputs.runtimeBundle;
   const bundleFiles = bundleDir ? (await walkFiles(bundleDir)).sort() : [];
   const bundleDirs = new Set<string>();
   for (const abs of bundleFiles) {
     const rel = relative(bundleDir ?? "", abs).split(sep).join("/");
     for (const p of parents(rel)) {
-      if (!bundleDirs.has(p)) entries.push(dir(`kiln/runtime/${p}`));
+      if (!bundleDirs.has(p)) entries.push(dir(`kiln/runtime/kiln/${p}`));
       bundleDirs.add(p);
     }
     const st = await stat(abs);
-    entries.push({ name: `kiln/runtime/${rel}`, type: "file", size: st.size, mode: st.mode & 0o111 ? 0o755 : 0o644, mtime: FIXED_MTIME, source: abs });
+    entries.push({ name: `kiln/runtime/kiln/${rel}`, type: "file", size: st.size, mode: st.mode & 0o111 ? 0o755 : 0o644, mtime: FIXED_MTIME, source: abs });
   }
   for (const g of plan.weights) {
     const base = `kiln/weights/${g.index}`;

@@ -5,7 +5,7 @@
  *
  * The build context (see context.ts) is laid out as:
  *   src/              project code (after .dockerignore, without weights)
- *   kiln/runtime/     the kiln runtime bundle + entrypoint.sh      -> /kiln/
+ *   kiln/runtime/kiln/ the kiln runtime bundle + entrypoint.sh     -> /kiln/ (rooted at /)
  *   kiln/weights/N/   weights group N, rooted at / (src/<path>)     -> /
  *   kiln/ca.crt       --ca-cert
  */
@@ -140,7 +140,7 @@ export function renderDockerfile(plan: BuildPlan): string {
   lines.push(...plan.run.map(runStep));
   lines.push(...weightsSteps(plan));
   lines.push(
-    "COPY kiln/runtime/ /kiln/",
+    "COPY kiln/runtime/ /",
     env({ KILN_ROOT: "/src", ...plan.runtimeEnv }),
     "WORKDIR /src",
     "COPY src/ /src/",
