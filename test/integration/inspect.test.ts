@@ -49,7 +49,7 @@ describe("kiln inspect", () => {
     await requireDocker([BASE_IMAGES.bookworm]);
     await requireRegistry(REGISTRY);
     await buildTestImage(image, dockerfile());
-    const push = await runKiln(["push", image]);
+    const push = await runKiln(["push", "--no-build", image]);
     expect(push.code).toBe(0);
     pinned = push.stdout.trim();
   });

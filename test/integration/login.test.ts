@@ -52,7 +52,7 @@ describe("kiln login + push to a registry with auth", () => {
   });
 
   it("refuses the push before login, naming the registry and how to log in", async () => {
-    const run = await runKiln(["push", image]);
+    const run = await runKiln(["push", "--no-build", image]);
     expect(run.code).toBe(6);
     expect(run.stderr).toContain(
       `error: Registry ${AUTH_REGISTRY} refused the push of ${AUTH_REGISTRY}/${repo}`,
@@ -83,7 +83,7 @@ describe("kiln login + push to a registry with auth", () => {
       `${AUTH_USER}:${AUTH_PASSWORD}`,
     );
     expect(config.detachKeys).toBe("ctrl-x"); // other settings survive
-    const run = await runKiln(["push", image]);
+    const run = await runKiln(["push", "--no-build", image]);
     expect(run.code).toBe(0);
     expect(run.stdout.trim()).toMatch(
       new RegExp(`^${AUTH_REGISTRY.replace(/\./g, "\\.")}/${repo}@sha256:[0-9a-f]{64}$`),
@@ -114,7 +114,7 @@ describe("kiln login + push to a registry with auth", () => {
         auths: Record<string, unknown>;
       };
       expect(config.auths[AUTH_REGISTRY]).toEqual({}); // no secret in the file
-      const run = await runKiln(["push", image, "--json"]);
+      const run = await runKiln(["push", "--no-build", image, "--json"]);
       expect(run.code).toBe(0);
       expect((JSON.parse(run.stdout) as { digest: string }).digest).toMatch(/^sha256:/);
     } finally {
