@@ -196,6 +196,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     server.closeIdleConnections();
     await runner.drain(options.drainTimeoutMs ?? 30_000);
     await sender.flush(5_000);
+    health.markStopping();
     await worker.stop();
     health.dispose();
     server.closeAllConnections();
