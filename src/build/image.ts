@@ -2,7 +2,9 @@
  * `kiln build`: predictor check + schema, plan, context, BuildKit build, schema label, result.
  * Emits BuildEvents for the CLI to render; never writes to the terminal itself.
  */
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { Readable } from "node:stream";
 import { execa } from "execa";
 import { BuildError } from "../errors.js";
@@ -72,6 +74,24 @@ export async function baseLabels(manifest: ResolvedManifest): Promise<Record<str
   return labels;
 }
 
+/**
+ * The TS schema only depends on the compiled module(s), the locked packages and kiln itself: cache the
+ * label in .kiln/ keyed by their hash, so a comment or whitespace change does not re-run the worker.
+ */
+async function cachedNodeSchema(manifest: ResolvedManifest, compiled: { predict?: string; train?: string }, bundle: string): Promise<string> {
+  const hash = createHash("sha256").update(KILN_VERSION);
+  for (const f of [compiled.predict, compiled.train, join(manifest.root, "package-lock.json")]) {
+    if (f) hash.update(await readFile(f).catch(() => Buffer.alloc(0)));
+  }
+  const key = hash.digest("hex");
+  const cacheFile = join(manifest.root, ".kiln", "schema-cache.json");
+  const cached = (await readFile(cacheFile, "utf8").then((t) => JSON.parse(t) as { key?: string; label?: string }, () => null)) ?? {};
+  if (cached.key === key && cached.label) return cached.label;
+  const label = await openApiLabel((await nodeSchema(manifest, compiled, bundle)).schema);
+  await writeFile(cacheFile, JSON.stringify({ key, label })).catch(() => undefined);
+  return label;
+}
+
 export async function buildImage(manifest: ResolvedManifest, options: BuildImageOptions = {}): Promise<BuildImageResult> {
   const t0 = Date.now();
   const emit = options.onEvent ?? (() => undefined);
@@ -90,7 +110,7 @@ export async function buildImage(manifest: ResolvedManifest, options: BuildImage
     await checkPythonSyntax(manifest.root, files, manifest.build.pythonVersion);
   } else if (main) {
     compiled = await compileAll(manifest);
-    if (!schemaLabel) schemaLabel = await openApiLabel((await nodeSchema(manifest, compiled, bundle)).schema);
+    if (!schemaLabel) schemaLabel = await cachedNodeSchema(manifest, compiled, bundle);
   }
   let schemaMs = Date.now() - tSchema0;
 
