@@ -86,7 +86,8 @@ export async function startModelContainer(docker: Dockerode, opts: ModelContaine
   };
   const tail = new LogTail(200);
   try {
-    const exited = container.wait().then(
+    // "next-exit": the default condition answers at once for a container that is only created.
+    const exited = container.wait({ condition: "next-exit" }).then(
       (r: { StatusCode?: number }) => r.StatusCode ?? -1,
       () => -1,
     );
