@@ -27,6 +27,8 @@ export interface ModelContainerOptions {
   host?: string;
   /** The image's default command; used to pass --host where the server supports it. */
   imageCmd?: string[] | undefined;
+  /** Extra flags for kiln's/Cog's server (e.g. --upload-url U). */
+  serverArgs?: string[];
   /** Container output, as it arrives. */
   onLog?: (stream: "stdout" | "stderr", text: string) => void;
   /** One-line notes for the user (e.g. "no GPU runtime"). */
@@ -75,7 +77,7 @@ export async function startModelContainer(docker: Dockerode, opts: ModelContaine
     ...(network === "bridge" ? { ExposedPorts: { [`${CONTAINER_PORT}/tcp`]: {} } } : {}),
   };
   // With host networking the server would listen on every interface: keep it on loopback when we can.
-  const cmd = withHost(opts.imageCmd, host, network);
+  const cmd = serverCmd(opts.imageCmd, network === "host" ? ["--host", host] : [], opts.serverArgs ?? []);
   if (cmd) create.Cmd = cmd;
 
   const container = await docker.createContainer(create);
@@ -116,12 +118,12 @@ export function containerLabels(role: string): Record<string, string> {
   return labels;
 }
 
-/** kiln's server and Cog's server both take --host; other commands are left alone. */
-function withHost(cmd: string[] | undefined, host: string, network: string): string[] | undefined {
-  if (network !== "host" || !cmd || cmd.includes("--host")) return undefined;
-  const kiln = cmd.some((a) => a.endsWith("/kiln/server.mjs"));
-  const cog = cmd.includes("cog.server.http");
-  return kiln || cog ? [...cmd, "--host", host] : undefined;
+/** kiln's server and Cog's server both take --host and --upload-url; other commands are left alone. */
+function serverCmd(cmd: string[] | undefined, hostArgs: string[], extra: string[]): string[] | undefined {
+  if (!cmd || (hostArgs.length === 0 && extra.length === 0)) return undefined;
+  const isServer = cmd.some((a) => a.endsWith("/kiln/server.mjs")) || cmd.includes("cog.server.http");
+  if (!isServer) return undefined;
+  return [...cmd, ...(cmd.includes("--host") ? [] : hostArgs), ...extra];
 }
 
 async function publishedPort(container: Dockerode.Container): Promise<number> {
