@@ -39,7 +39,11 @@ export function reservedReason(name: string): string | undefined {
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** Checks a NAME=value list and returns the parsed pairs (in order) of the valid entries. */
-export function checkEnvironment(items: unknown, base: KeyPath, problems: ProblemList): Record<string, string> {
+export function checkEnvironment(
+  items: unknown,
+  base: KeyPath,
+  problems: ProblemList,
+): Record<string, string> {
   const env: Record<string, string> = {};
   if (!Array.isArray(items)) return env;
   const seen = new Map<string, number>();
@@ -55,7 +59,11 @@ export function checkEnvironment(items: unknown, base: KeyPath, problems: Proble
     const name = item.slice(0, eq);
     const value = item.slice(eq + 1);
     if (!NAME.test(name)) {
-      problems.error(path, `${JSON.stringify(name)} is not a valid environment variable name`, "use letters, digits and _, not starting with a digit");
+      problems.error(
+        path,
+        `${JSON.stringify(name)} is not a valid environment variable name`,
+        "use letters, digits and _, not starting with a digit",
+      );
       return;
     }
     const reserved = reservedReason(name);

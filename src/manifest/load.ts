@@ -24,7 +24,8 @@ export interface LoadedManifest {
 }
 
 export async function loadManifest(opts: LoadOptions): Promise<LoadedManifest> {
-  const file = opts.file !== undefined ? await explicitFile(opts.cwd, opts.file) : await findManifest(opts.cwd);
+  const file =
+    opts.file !== undefined ? await explicitFile(opts.cwd, opts.file) : await findManifest(opts.cwd);
   const display = displayName(opts.cwd, file);
   const text = await readManifestText(file, display);
   const result = parseManifest(text, { file, root: dirname(file), displayName: display });
@@ -45,7 +46,10 @@ export async function findManifest(cwd: string): Promise<string> {
   }
   const yml = join(resolve(cwd), "cog.yml");
   if (await isFile(yml)) {
-    throw new ManifestNotFoundError(`No ${MANIFEST_NAME} found, but there is a cog.yml in ${resolve(cwd)}.`, "rename it to cog.yaml, or pass -f cog.yml");
+    throw new ManifestNotFoundError(
+      `No ${MANIFEST_NAME} found, but there is a cog.yml in ${resolve(cwd)}.`,
+      "rename it to cog.yaml, or pass -f cog.yml",
+    );
   }
   throw new ManifestNotFoundError(
     `No ${MANIFEST_NAME} found in ${resolve(cwd)} or any parent directory.`,
@@ -56,11 +60,18 @@ export async function findManifest(cwd: string): Promise<string> {
 async function explicitFile(cwd: string, file: string): Promise<string> {
   const abs = isAbsolute(file) ? file : resolve(cwd, file);
   const st = await stat(abs).catch(() => undefined);
-  if (!st) throw new ManifestNotFoundError(`The manifest ${file} does not exist (looked for ${abs}).`, "check the path given with -f (it is relative to the current directory)");
+  if (!st)
+    throw new ManifestNotFoundError(
+      `The manifest ${file} does not exist (looked for ${abs}).`,
+      "check the path given with -f (it is relative to the current directory)",
+    );
   if (st.isDirectory()) {
     const inside = join(abs, MANIFEST_NAME);
     if (await isFile(inside)) return inside;
-    throw new ManifestNotFoundError(`${file} is a directory without a ${MANIFEST_NAME}.`, "pass the manifest file itself with -f");
+    throw new ManifestNotFoundError(
+      `${file} is a directory without a ${MANIFEST_NAME}.`,
+      "pass the manifest file itself with -f",
+    );
   }
   return abs;
 }
@@ -68,10 +79,15 @@ async function explicitFile(cwd: string, file: string): Promise<string> {
 async function readManifestText(file: string, display: string): Promise<string> {
   const st = await stat(file);
   const fail = (message: string, hint: string): never => {
-    throw new ManifestError([{ file: display, line: 1, column: 1, path: "", message, hint, severity: "error" }]);
+    throw new ManifestError([
+      { file: display, line: 1, column: 1, path: "", message, hint, severity: "error" },
+    ]);
   };
   if (st.size > MAX_MANIFEST_BYTES) {
-    fail(`the file is ${formatSize(st.size)}; kiln refuses manifests larger than 1 MB`, `${display} holds settings only (a few KB): is this the right file?`);
+    fail(
+      `the file is ${formatSize(st.size)}; kiln refuses manifests larger than 1 MB`,
+      `${display} holds settings only (a few KB): is this the right file?`,
+    );
   }
   // Read at most the cap even if the file grows between stat and read.
   const handle = await open(file, "r");
@@ -83,7 +99,11 @@ async function readManifestText(file: string, display: string): Promise<string> 
   } finally {
     await handle.close();
   }
-  if (bytes.length > MAX_MANIFEST_BYTES) fail("the file is larger than 1 MB; kiln refuses to parse it", `${display} holds settings only: is this the right file?`);
+  if (bytes.length > MAX_MANIFEST_BYTES)
+    fail(
+      "the file is larger than 1 MB; kiln refuses to parse it",
+      `${display} holds settings only: is this the right file?`,
+    );
   return decodeText(bytes, fail);
 }
 
@@ -92,12 +112,16 @@ export function decodeText(bytes: Buffer, fail: (message: string, hint: string) 
   if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
     fail("the file is UTF-16 encoded", "save it as UTF-8");
   }
-  if (bytes.includes(0)) fail("the file is not text (it contains binary data)", "cog.yaml must be a YAML text file in UTF-8");
+  if (bytes.includes(0))
+    fail("the file is not text (it contains binary data)", "cog.yaml must be a YAML text file in UTF-8");
   let text: string;
   try {
     text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
   } catch {
-    return fail("the file is not valid UTF-8 text (it looks binary)", "cog.yaml must be a YAML text file in UTF-8");
+    return fail(
+      "the file is not valid UTF-8 text (it looks binary)",
+      "cog.yaml must be a YAML text file in UTF-8",
+    );
   }
   return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
 }

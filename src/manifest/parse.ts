@@ -48,21 +48,40 @@ export function parseManifest(text: string, options: ParseOptions): ParseResult 
 
   const data = yaml.value;
   if (data === null || data === undefined) {
-    problems.at({ line: 1, column: 1 }, "the file is empty", 'add at least a predictor, e.g. predict: "predict.py:Predictor" (or run `kiln init`)');
+    problems.at(
+      { line: 1, column: 1 },
+      "the file is empty",
+      'add at least a predictor, e.g. predict: "predict.py:Predictor" (or run `kiln init`)',
+    );
     return { problems: finish(problems) };
   }
   if (typeof data !== "object" || Array.isArray(data)) {
-    problems.error([], `expected a mapping of settings (build:, predict:, ...), found ${describeValue(data)}`, "see `kiln init` for a starting point");
+    problems.error(
+      [],
+      `expected a mapping of settings (build:, predict:, ...), found ${describeValue(data)}`,
+      "see `kiln init` for a starting point",
+    );
     return { problems: finish(problems) };
   }
 
   const parsed = manifestSchema.safeParse(data);
   if (!parsed.success) reportZodIssues(parsed.error.issues, data, problems);
-  const checked = checkRules({ data: data as Record<string, unknown>, yaml, problems, probe: options.probe ?? diskProbe(options.root) });
+  const checked = checkRules({
+    data: data as Record<string, unknown>,
+    yaml,
+    problems,
+    probe: options.probe ?? diskProbe(options.root),
+  });
 
   const list = finish(problems);
   if (!parsed.success || problems.errorCount > 0) return { problems: list };
-  const manifest = resolveManifest(parsed.data, checked, data as Record<string, unknown>, absFile, options.root);
+  const manifest = resolveManifest(
+    parsed.data,
+    checked,
+    data as Record<string, unknown>,
+    absFile,
+    options.root,
+  );
   return { manifest, problems: list };
 }
 
@@ -72,7 +91,13 @@ function finish(problems: ProblemList): ManifestProblem[] {
   if (sorted.length <= MAX_PROBLEMS) return sorted;
   const shown = sorted.slice(0, MAX_PROBLEMS);
   const last = shown[shown.length - 1] as ManifestProblem;
-  shown.push({ ...last, path: "", message: `... and ${sorted.length - MAX_PROBLEMS} more problems not shown`, hint: "fix these first", severity: "error" });
+  shown.push({
+    ...last,
+    path: "",
+    message: `... and ${sorted.length - MAX_PROBLEMS} more problems not shown`,
+    hint: "fix these first",
+    severity: "error",
+  });
   return shown;
 }
 
@@ -80,6 +105,7 @@ function syntaxHint(message: string): string | undefined {
   if (/tab/i.test(message)) return "indent with spaces, not tabs";
   if (/unique/i.test(message)) return "each key may appear once per mapping; remove or merge the duplicate";
   if (/multiple documents/i.test(message)) return 'cog.yaml holds one document: remove the extra "---"';
-  if (/indent|implicit|block|flow|mapping/i.test(message)) return "check the indentation and that every key ends with a colon";
+  if (/indent|implicit|block|flow|mapping/i.test(message))
+    return "check the indentation and that every key ends with a colon";
   return undefined;
 }

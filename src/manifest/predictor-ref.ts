@@ -19,7 +19,11 @@ export type RefParse =
 export function parseRef(raw: string, example: string): RefParse {
   const colon = raw.lastIndexOf(":");
   if (colon <= 0 || colon === raw.length - 1) {
-    return { ok: false, message: `expected "file:Name", found ${JSON.stringify(raw)}`, hint: `write it as ${JSON.stringify(example)}` };
+    return {
+      ok: false,
+      message: `expected "file:Name", found ${JSON.stringify(raw)}`,
+      hint: `write it as ${JSON.stringify(example)}`,
+    };
   }
   const file = raw.slice(0, colon).trim().replace(/\\/g, "/").replace(/^\.\//, "");
   const name = raw.slice(colon + 1).trim();
@@ -33,7 +37,11 @@ export function parseRef(raw: string, example: string): RefParse {
     };
   }
   if (file.startsWith("/") || /^[A-Za-z]:/.test(file) || file.split("/").includes("..")) {
-    return { ok: false, message: `${JSON.stringify(file)} is outside the project`, hint: "use a path relative to the directory of cog.yaml, inside it" };
+    return {
+      ok: false,
+      message: `${JSON.stringify(file)} is outside the project`,
+      hint: "use a path relative to the directory of cog.yaml, inside it",
+    };
   }
   if (!/^[A-Za-z_$][\w$]*$/.test(name)) {
     return {
@@ -65,7 +73,9 @@ export function definedNames(source: string, language: PredictorLanguage): strin
     if (/^from\s+\S+\s+import\s+\*/m.test(source)) return null;
     return [...names];
   }
-  add(/^\s*export\s+(?:declare\s+)?(?:default\s+)?(?:async\s+)?(?:abstract\s+)?(?:function\s*\*?|class|const|let|var|enum)\s+([A-Za-z_$][\w$]*)/gm);
+  add(
+    /^\s*export\s+(?:declare\s+)?(?:default\s+)?(?:async\s+)?(?:abstract\s+)?(?:function\s*\*?|class|const|let|var|enum)\s+([A-Za-z_$][\w$]*)/gm,
+  );
   if (/^\s*export\s+default\b/m.test(source)) names.add("default");
   for (const m of source.matchAll(/export\s*(?:type\s*)?\{([^}]*)\}/g)) {
     for (const part of (m[1] ?? "").split(",")) {

@@ -21,17 +21,39 @@ export class ProblemList {
 
   /** A problem at an explicit position (YAML syntax errors, whole-file problems). */
   at(position: Position, message: string, hint?: string, severity: "error" | "warning" = "error"): void {
-    this.items.push({ file: this.file, line: position.line, column: position.column, path: "", message, hint, severity });
+    this.items.push({
+      file: this.file,
+      line: position.line,
+      column: position.column,
+      path: "",
+      message,
+      hint,
+      severity,
+    });
   }
 
   get errorCount(): number {
     return this.items.filter((p) => p.severity === "error").length;
   }
 
-  private add(severity: "error" | "warning", path: KeyPath, message: string, hint: string | undefined, at: Anchor): void {
+  private add(
+    severity: "error" | "warning",
+    path: KeyPath,
+    message: string,
+    hint: string | undefined,
+    at: Anchor,
+  ): void {
     const info = this.yaml?.locate(path);
     const position = info ? info[at] : { line: 1, column: 1 };
-    this.items.push({ file: this.file, line: position.line, column: position.column, path: pathKey(path), message, hint, severity });
+    this.items.push({
+      file: this.file,
+      line: position.line,
+      column: position.column,
+      path: pathKey(path),
+      message,
+      hint,
+      severity,
+    });
   }
 }
 
@@ -41,7 +63,10 @@ export function describeValue(value: unknown): string {
   if (typeof value === "string") return `the string ${JSON.stringify(truncate(value, 60))}`;
   if (typeof value === "number") return `the number ${value}`;
   if (typeof value === "boolean") return `${value}`;
-  if (Array.isArray(value)) return value.length === 0 ? "an empty list" : `a list of ${value.length} item${value.length === 1 ? "" : "s"}`;
+  if (Array.isArray(value))
+    return value.length === 0
+      ? "an empty list"
+      : `a list of ${value.length} item${value.length === 1 ? "" : "s"}`;
   if (value instanceof Date) return `a date (${value.toISOString().slice(0, 10)})`;
   if (typeof value === "object") return "a mapping";
   return typeof value;

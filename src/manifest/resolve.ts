@@ -6,7 +6,13 @@ import type { ResolvedManifest, RunCommand } from "./types.js";
 
 export const DEFAULT_NODE_VERSION = 20;
 
-export function resolveManifest(input: ManifestInput, checked: Checked, raw: Record<string, unknown>, file: string, root: string): ResolvedManifest {
+export function resolveManifest(
+  input: ManifestInput,
+  checked: Checked,
+  raw: Record<string, unknown>,
+  file: string,
+  root: string,
+): ResolvedManifest {
   const build = input.build ?? {};
   const weights: string[] = [];
   const weightTargets: Record<string, string> = {};
@@ -47,11 +53,22 @@ export function resolveManifest(input: ManifestInput, checked: Checked, raw: Rec
   };
 }
 
-function toRunCommand(item: string | { command: string; mounts?: { type: "secret"; id: string; target?: string | undefined }[] | null | undefined }): RunCommand {
+function toRunCommand(
+  item:
+    | string
+    | {
+        command: string;
+        mounts?: { type: "secret"; id: string; target?: string | undefined }[] | null | undefined;
+      },
+): RunCommand {
   if (typeof item === "string") return { command: item, mounts: [] };
   return {
     command: item.command,
-    mounts: (item.mounts ?? []).map((m) => ({ type: "secret", id: m.id, target: m.target ?? `/run/secrets/${m.id}` })),
+    mounts: (item.mounts ?? []).map((m) => ({
+      type: "secret",
+      id: m.id,
+      target: m.target ?? `/run/secrets/${m.id}`,
+    })),
   };
 }
 

@@ -80,7 +80,11 @@ export function parseYaml(text: string): ParsedYaml {
       });
     }
   };
-  visit(doc.contents, [], doc.contents && nodeStart(doc.contents) !== undefined ? pos(nodeStart(doc.contents) as number) : start);
+  visit(
+    doc.contents,
+    [],
+    doc.contents && nodeStart(doc.contents) !== undefined ? pos(nodeStart(doc.contents) as number) : start,
+  );
 
   const errors = doc.errors.map((e) => ({ position: pos(e.pos[0]), message: firstLine(e.message) }));
   const warnings = doc.warnings.map((e) => ({ position: pos(e.pos[0]), message: firstLine(e.message) }));

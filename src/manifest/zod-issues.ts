@@ -10,7 +10,8 @@ import type { KeyPath } from "./yaml-source.js";
 
 type Issue = z.core.$ZodIssue;
 
-const RUN_FORM = 'a shell command string, or a mapping like {command: "...", mounts: [{type: secret, id: ..., target: ...}]}';
+const RUN_FORM =
+  'a shell command string, or a mapping like {command: "...", mounts: [{type: secret, id: ..., target: ...}]}';
 
 /** What each key expects, by path with list indexes written as `[]`. */
 const EXPECTED: Record<string, string> = {
@@ -92,44 +93,75 @@ function reportIssue(issue: Issue, prefix: KeyPath, data: unknown, problems: Pro
     case "invalid_union": {
       // For a mapping where a string-or-mapping is allowed, the mapping branch's issues are the useful ones.
       if (found !== null && typeof found === "object" && !Array.isArray(found)) {
-        const objectBranch = issue.errors.find((branch) => !branch.some((i) => i.code === "invalid_type" && i.path.length === 0));
+        const objectBranch = issue.errors.find(
+          (branch) => !branch.some((i) => i.code === "invalid_type" && i.path.length === 0),
+        );
         if (objectBranch) {
           for (const inner of objectBranch) reportIssue(inner, path, data, problems);
           return;
         }
       }
-      problems.error(path, `expected ${expected ?? "a different kind of value"}, found ${describeValue(found)}`);
+      problems.error(
+        path,
+        `expected ${expected ?? "a different kind of value"}, found ${describeValue(found)}`,
+      );
       return;
     }
     case "invalid_type":
       if (found === undefined && path.length > 0) {
-        problems.error(path.slice(0, -1), `missing key "${String(path[path.length - 1])}" (expected ${expected ?? issue.expected})`);
+        problems.error(
+          path.slice(0, -1),
+          `missing key "${String(path[path.length - 1])}" (expected ${expected ?? issue.expected})`,
+        );
         return;
       }
-      problems.error(path, `expected ${expected ?? issue.expected}, found ${describeValue(found)}`, typeHint(path, found));
+      problems.error(
+        path,
+        `expected ${expected ?? issue.expected}, found ${describeValue(found)}`,
+        typeHint(path, found),
+      );
       return;
     case "too_small":
-      problems.error(path, `expected ${expected ?? `at least ${String(issue.minimum)}`}, found ${describeValue(found)}`);
+      problems.error(
+        path,
+        `expected ${expected ?? `at least ${String(issue.minimum)}`}, found ${describeValue(found)}`,
+      );
       return;
     case "invalid_value":
-      problems.error(path, `expected ${expected ?? issue.values.map((v) => JSON.stringify(v)).join(" or ")}, found ${describeValue(found)}`);
+      problems.error(
+        path,
+        `expected ${expected ?? issue.values.map((v) => JSON.stringify(v)).join(" or ")}, found ${describeValue(found)}`,
+      );
       return;
     default:
-      problems.error(path, `${issue.message}; found ${describeValue(found)}`, expected ? `expected ${expected}` : undefined);
+      problems.error(
+        path,
+        `${issue.message}; found ${describeValue(found)}`,
+        expected ? `expected ${expected}` : undefined,
+      );
   }
 }
 
 function typeHint(path: KeyPath, found: unknown): string | undefined {
   const shape = shapeOf(path);
   if (typeof found === "string" && shape.endsWith("gpu")) return "write true or false without quotes";
-  if (typeof found === "string" && /(^|\.)(system_packages|python_packages|environment|run|weights|pre_install)$/.test(shape)) {
+  if (
+    typeof found === "string" &&
+    /(^|\.)(system_packages|python_packages|environment|run|weights|pre_install)$/.test(shape)
+  ) {
     return `write it as a list, one item per line starting with "- "`;
   }
-  if (found !== null && typeof found === "object" && !Array.isArray(found) && /(^|\.)environment$/.test(shape)) {
+  if (
+    found !== null &&
+    typeof found === "object" &&
+    !Array.isArray(found) &&
+    /(^|\.)environment$/.test(shape)
+  ) {
     return 'write it as a list: "- NAME=value" per line';
   }
   if (typeof found === "number" && shape === "concurrency.max") return "use a whole number such as 4";
-  if (typeof found === "string" && /^concurrency\./.test(shape) && /^\d+$/.test(found)) return "remove the quotes";
+  if (typeof found === "string" && /^concurrency\./.test(shape) && /^\d+$/.test(found))
+    return "remove the quotes";
   return undefined;
 }
 
@@ -144,7 +176,12 @@ function reportUnknownKey(path: KeyPath, problems: ProblemList): void {
     return;
   }
   if (level === "build" && TOP_LEVEL_KEYS.includes(key) && key !== "run" && key !== "environment") {
-    problems.error(path, message, `"${key}" is a top-level key — move it out of build: (no indentation)`, "key");
+    problems.error(
+      path,
+      message,
+      `"${key}" is a top-level key — move it out of build: (no indentation)`,
+      "key",
+    );
     return;
   }
   const suggestion = closest(key, known);

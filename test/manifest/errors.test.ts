@@ -6,28 +6,33 @@ const PY = 'build:\n  python_version: "3.12"\npredict: "predict.py:Predictor"\n'
 
 describe("manifest error messages", () => {
   it("unquoted python_version 3.10 explains that YAML reads it as 3.1", () => {
-    expect(problemsText("build:\n  python_version: 3.10\npredict: predict.py:Predictor\n")).toMatchInlineSnapshot(`
+    expect(problemsText("build:\n  python_version: 3.10\npredict: predict.py:Predictor\n"))
+      .toMatchInlineSnapshot(`
       "cog.yaml:2:19 build.python_version: found 3.10 without quotes, which YAML reads as the number 3.1
           hint: quote it: python_version: "3.10""
     `);
   });
 
   it("unsupported python version", () => {
-    expect(problemsText('build:\n  python_version: "3.8"\npredict: predict.py:Predictor\n')).toMatchInlineSnapshot(`
+    expect(problemsText('build:\n  python_version: "3.8"\npredict: predict.py:Predictor\n'))
+      .toMatchInlineSnapshot(`
       "cog.yaml:2:19 build.python_version: Python 3.8 is not supported; expected 3.10 to 3.13
           hint: use python_version: "3.12""
     `);
   });
 
   it("malformed python version", () => {
-    expect(problemsText('build:\n  python_version: "latest"\npredict: predict.py:Predictor\n')).toMatchInlineSnapshot(`
+    expect(problemsText('build:\n  python_version: "latest"\npredict: predict.py:Predictor\n'))
+      .toMatchInlineSnapshot(`
       "cog.yaml:2:19 build.python_version: expected a Python version such as "3.12", found the string "latest"
           hint: supported versions: 3.10, 3.11, 3.12, 3.13"
     `);
   });
 
   it("python_version of the wrong type", () => {
-    expect(problemsText("build:\n  python_version: [3, 12]\n")).toMatchInlineSnapshot(`"cog.yaml:2:19 build.python_version: expected a quoted Python version such as "3.12", found a list of 2 items"`);
+    expect(problemsText("build:\n  python_version: [3, 12]\n")).toMatchInlineSnapshot(
+      `"cog.yaml:2:19 build.python_version: expected a quoted Python version such as "3.12", found a list of 2 items"`,
+    );
   });
 
   it("missing python_version for a Python predictor", () => {
@@ -73,14 +78,16 @@ describe("manifest error messages", () => {
   });
 
   it("predict file missing", () => {
-    expect(problemsText('build:\n  python_version: "3.12"\npredict: "model.py:Predictor"\n')).toMatchInlineSnapshot(`
+    expect(problemsText('build:\n  python_version: "3.12"\npredict: "model.py:Predictor"\n'))
+      .toMatchInlineSnapshot(`
       "cog.yaml:3:10 predict: model.py does not exist
           hint: create model.py next to cog.yaml, or fix the path (it is relative to the directory of cog.yaml)"
     `);
   });
 
   it("predict class not defined in the file", () => {
-    expect(problemsText('build:\n  python_version: "3.12"\npredict: "predict.py:Predicter"\n')).toMatchInlineSnapshot(`
+    expect(problemsText('build:\n  python_version: "3.12"\npredict: "predict.py:Predicter"\n'))
+      .toMatchInlineSnapshot(`
       "cog.yaml:3:10 predict: predict.py has no class or function named Predicter
           hint: predict.py defines: Predictor, BasePredictor"
     `);
@@ -115,7 +122,8 @@ describe("manifest error messages", () => {
   });
 
   it("predict and run both set", () => {
-    expect(problemsText('predict: "predict.ts:predictor"\nrun: "predict.ts:predictor"\n')).toMatchInlineSnapshot(`
+    expect(problemsText('predict: "predict.ts:predictor"\nrun: "predict.ts:predictor"\n'))
+      .toMatchInlineSnapshot(`
       "cog.yaml:2:1 run: both predict and run are set; they are the same setting
           hint: keep one of them (predict is the usual name)"
     `);
@@ -143,33 +151,49 @@ describe("manifest error messages", () => {
   });
 
   it("python_requirements file missing", () => {
-    expect(problemsText('build:\n  python_version: "3.12"\n  python_requirements: reqs/missing.txt\n')).toMatchInlineSnapshot(`
+    expect(problemsText('build:\n  python_version: "3.12"\n  python_requirements: reqs/missing.txt\n'))
+      .toMatchInlineSnapshot(`
       "cog.yaml:3:24 build.python_requirements: the requirements file reqs/missing.txt does not exist
           hint: create it, or fix the path (relative to the directory of cog.yaml)"
     `);
   });
 
   it("python_packages together with python_requirements", () => {
-    expect(problemsText('build:\n  python_version: "3.12"\n  python_requirements: requirements.txt\n  python_packages:\n    - torch==2.3.1\n')).toMatchInlineSnapshot(`
+    expect(
+      problemsText(
+        'build:\n  python_version: "3.12"\n  python_requirements: requirements.txt\n  python_packages:\n    - torch==2.3.1\n',
+      ),
+    ).toMatchInlineSnapshot(`
       "cog.yaml:4:3 build.python_packages: python_packages and python_requirements are both set
           hint: move the packages into the requirements file and remove python_packages"
     `);
   });
 
   it("run item of the wrong shape", () => {
-    expect(problemsText("build:\n  run:\n    - 42\n")).toMatchInlineSnapshot(`"cog.yaml:3:7 build.run[0]: expected a shell command string, or a mapping like {command: "...", mounts: [{type: secret, id: ..., target: ...}]}, found the number 42"`);
+    expect(problemsText("build:\n  run:\n    - 42\n")).toMatchInlineSnapshot(
+      `"cog.yaml:3:7 build.run[0]: expected a shell command string, or a mapping like {command: "...", mounts: [{type: secret, id: ..., target: ...}]}, found the number 42"`,
+    );
   });
 
   it("run mount of an unsupported type", () => {
-    expect(problemsText("build:\n  run:\n    - command: pip install private\n      mounts:\n        - type: cache\n          id: pip\n")).toMatchInlineSnapshot(`"cog.yaml:5:17 build.run[0].mounts[0].type: expected the string "secret" (the only mount type kiln supports), found the string "cache""`);
+    expect(
+      problemsText(
+        "build:\n  run:\n    - command: pip install private\n      mounts:\n        - type: cache\n          id: pip\n",
+      ),
+    ).toMatchInlineSnapshot(
+      `"cog.yaml:5:17 build.run[0].mounts[0].type: expected the string "secret" (the only mount type kiln supports), found the string "cache""`,
+    );
   });
 
   it("run mapping without command", () => {
-    expect(problemsText("build:\n  run:\n    - mounts: []\n")).toMatchInlineSnapshot(`"cog.yaml:3:7 build.run[0]: missing key "command" (expected a shell command string)"`);
+    expect(problemsText("build:\n  run:\n    - mounts: []\n")).toMatchInlineSnapshot(
+      `"cog.yaml:3:7 build.run[0]: missing key "command" (expected a shell command string)"`,
+    );
   });
 
   it("reserved environment name", () => {
-    expect(problemsText("environment:\n  - PATH=/opt/bin\n  - CUDA_VISIBLE_DEVICES=0\n")).toMatchInlineSnapshot(`
+    expect(problemsText("environment:\n  - PATH=/opt/bin\n  - CUDA_VISIBLE_DEVICES=0\n"))
+      .toMatchInlineSnapshot(`
       "cog.yaml:2:5 environment[0]: PATH is reserved and cannot be set in cog.yaml
           hint: install tools into /usr/local/bin with build.run instead of changing PATH
       cog.yaml:3:5 environment[1]: CUDA_VISIBLE_DEVICES is reserved and cannot be set in cog.yaml
@@ -206,7 +230,9 @@ describe("manifest error messages", () => {
   });
 
   it("concurrency.max below 1", () => {
-    expect(problemsText("concurrency:\n  max: 0\n")).toMatchInlineSnapshot(`"cog.yaml:2:8 concurrency.max: expected a whole number of at least 1, found the number 0"`);
+    expect(problemsText("concurrency:\n  max: 0\n")).toMatchInlineSnapshot(
+      `"cog.yaml:2:8 concurrency.max: expected a whole number of at least 1, found the number 0"`,
+    );
   });
 
   it("concurrency.max not a whole number", () => {
@@ -224,7 +250,9 @@ describe("manifest error messages", () => {
   });
 
   it("cuda that is not a version", () => {
-    expect(problemsText("build:\n  gpu: true\n  cuda: twelve\n")).toMatchInlineSnapshot(`"cog.yaml:3:9 build.cuda: expected a version such as "12.1", found the string "twelve""`);
+    expect(problemsText("build:\n  gpu: true\n  cuda: twelve\n")).toMatchInlineSnapshot(
+      `"cog.yaml:3:9 build.cuda: expected a version such as "12.1", found the string "twelve""`,
+    );
   });
 
   it("node_version too old", () => {

@@ -5,8 +5,10 @@ import { dirname, join } from "node:path";
 import { formatProblem } from "../../src/errors.js";
 import { parseManifest, type ParseResult } from "../../src/manifest/parse.js";
 
-export const PREDICT_PY = "from cog import BasePredictor\n\nclass Predictor(BasePredictor):\n    def predict(self, x: str) -> str:\n        return x\n";
-export const PREDICT_TS = 'import { z, definePredictor } from "kiln";\n\nexport const predictor = definePredictor({});\n';
+export const PREDICT_PY =
+  "from cog import BasePredictor\n\nclass Predictor(BasePredictor):\n    def predict(self, x: str) -> str:\n        return x\n";
+export const PREDICT_TS =
+  'import { z, definePredictor } from "kiln";\n\nexport const predictor = definePredictor({});\n';
 
 export interface Project {
   root: string;
@@ -28,7 +30,12 @@ export function makeProject(files: Record<string, string | Buffer> = {}): Projec
 
 /** Parses `yaml` in a project holding predict.py, predict.ts and requirements.txt (plus `files`). */
 export function parseIn(yaml: string, files: Record<string, string> = {}): ParseResult {
-  const project = makeProject({ "predict.py": PREDICT_PY, "predict.ts": PREDICT_TS, "requirements.txt": "torch==2.3.1\n", ...files });
+  const project = makeProject({
+    "predict.py": PREDICT_PY,
+    "predict.ts": PREDICT_TS,
+    "requirements.txt": "torch==2.3.1\n",
+    ...files,
+  });
   try {
     return parseManifest(yaml, { file: "cog.yaml", root: project.root });
   } finally {
@@ -39,5 +46,7 @@ export function parseIn(yaml: string, files: Record<string, string> = {}): Parse
 /** All problems as the CLI prints them, one block per problem. */
 export function problemsText(yaml: string, files: Record<string, string> = {}): string {
   const { problems } = parseIn(yaml, files);
-  return problems.map((p) => (p.severity === "warning" ? `warning: ${formatProblem(p)}` : formatProblem(p))).join("\n");
+  return problems
+    .map((p) => (p.severity === "warning" ? `warning: ${formatProblem(p)}` : formatProblem(p)))
+    .join("\n");
 }

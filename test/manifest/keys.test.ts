@@ -35,7 +35,12 @@ describe("defaults", () => {
       preInstall: [],
       pythonOverrides: null,
     });
-    expect(manifest.predict).toEqual({ raw: "predict.ts:predictor", file: "predict.ts", name: "predictor", language: "typescript" });
+    expect(manifest.predict).toEqual({
+      raw: "predict.ts:predictor",
+      file: "predict.ts",
+      name: "predictor",
+      language: "typescript",
+    });
     expect(manifest.train).toBeNull();
     expect(manifest.image).toMatch(/^kiln-kiln-manifest-/);
     expect(manifest.imageExplicit).toBe(false);
@@ -77,18 +82,33 @@ describe("build keys", () => {
   });
 
   it("python_requirements", () => {
-    expect(ok('build:\n  python_version: "3.12"\n  python_requirements: requirements.txt\n').manifest.build.pythonRequirements).toBe("requirements.txt");
+    expect(
+      ok('build:\n  python_version: "3.12"\n  python_requirements: requirements.txt\n').manifest.build
+        .pythonRequirements,
+    ).toBe("requirements.txt");
     expect(errorPaths("build:\n  python_requirements: nope.txt\n")).toEqual(["build.python_requirements"]);
     expect(errorPaths("build:\n  python_requirements: /etc/passwd\n")).toEqual(["build.python_requirements"]);
-    expect(errorPaths("build:\n  python_requirements: sub\n", { "sub/x": "" })).toEqual(["build.python_requirements"]);
+    expect(errorPaths("build:\n  python_requirements: sub\n", { "sub/x": "" })).toEqual([
+      "build.python_requirements",
+    ]);
   });
 
   it("python_packages (deprecated) resolves and warns", () => {
-    const { manifest, warnings } = ok('build:\n  python_version: "3.12"\n  python_packages:\n    - torch==2.3.1\n    - numpy\n');
+    const { manifest, warnings } = ok(
+      'build:\n  python_version: "3.12"\n  python_packages:\n    - torch==2.3.1\n    - numpy\n',
+    );
     expect(manifest.build.pythonPackages).toEqual(["torch==2.3.1", "numpy"]);
     expect(warnings).toHaveLength(1);
-    expect(warnings[0]).toMatchObject({ path: "build.python_packages", severity: "warning", line: 3, column: 3 });
-    expect(errorPaths("build:\n  python_packages: [1, 2]\n")).toEqual(["build.python_packages[0]", "build.python_packages[1]"]);
+    expect(warnings[0]).toMatchObject({
+      path: "build.python_packages",
+      severity: "warning",
+      line: 3,
+      column: 3,
+    });
+    expect(errorPaths("build:\n  python_packages: [1, 2]\n")).toEqual([
+      "build.python_packages[0]",
+      "build.python_packages[1]",
+    ]);
   });
 
   it("pre_install (deprecated) resolves and warns", () => {
@@ -98,7 +118,10 @@ describe("build keys", () => {
   });
 
   it("system_packages", () => {
-    expect(ok("build:\n  system_packages: [ffmpeg, libgl1]\n").manifest.build.systemPackages).toEqual(["ffmpeg", "libgl1"]);
+    expect(ok("build:\n  system_packages: [ffmpeg, libgl1]\n").manifest.build.systemPackages).toEqual([
+      "ffmpeg",
+      "libgl1",
+    ]);
     expect(errorPaths('build:\n  system_packages: [""]\n')).toEqual(["build.system_packages[0]"]);
   });
 
@@ -116,8 +139,16 @@ describe("build keys", () => {
         ],
       },
     ]);
-    expect(errorPaths("build:\n  run:\n    - command: x\n      mounts:\n        - type: secret\n          id: a\n          target: relative\n")).toEqual(["build.run[0].mounts[0].target"]);
-    expect(errorPaths("build:\n  run:\n    - command: x\n      mounts:\n        - {type: secret, id: a}\n        - {type: secret, id: a}\n")).toEqual(["build.run[0].mounts[1].id"]);
+    expect(
+      errorPaths(
+        "build:\n  run:\n    - command: x\n      mounts:\n        - type: secret\n          id: a\n          target: relative\n",
+      ),
+    ).toEqual(["build.run[0].mounts[0].target"]);
+    expect(
+      errorPaths(
+        "build:\n  run:\n    - command: x\n      mounts:\n        - {type: secret, id: a}\n        - {type: secret, id: a}\n",
+      ),
+    ).toEqual(["build.run[0].mounts[1].id"]);
     expect(errorPaths("build:\n  run:\n    - command: x\n      extra: 1\n")).toEqual(["build.run[0].extra"]);
     expect(errorPaths('build:\n  run:\n    - ""\n')).toEqual(["build.run[0]"]);
   });
@@ -143,18 +174,28 @@ describe("build keys", () => {
   });
 
   it("base_image", () => {
-    expect(ok("build:\n  base_image: kiln-test/node:latest\n").manifest.build.baseImage).toBe("kiln-test/node:latest");
-    expect(ok("build:\n  base_image: localhost:5001/base@sha256:" + "a".repeat(64) + "\n").manifest.build.baseImage).toContain("@sha256:");
+    expect(ok("build:\n  base_image: kiln-test/node:latest\n").manifest.build.baseImage).toBe(
+      "kiln-test/node:latest",
+    );
+    expect(
+      ok("build:\n  base_image: localhost:5001/base@sha256:" + "a".repeat(64) + "\n").manifest.build
+        .baseImage,
+    ).toContain("@sha256:");
     expect(errorPaths('build:\n  base_image: "not an image"\n')).toEqual(["build.base_image"]);
   });
 
   it("build.environment", () => {
-    expect(ok("build:\n  environment:\n    - PIP_INDEX_URL=http://127.0.0.1/simple\n").manifest.build.environment).toEqual({ PIP_INDEX_URL: "http://127.0.0.1/simple" });
+    expect(
+      ok("build:\n  environment:\n    - PIP_INDEX_URL=http://127.0.0.1/simple\n").manifest.build.environment,
+    ).toEqual({ PIP_INDEX_URL: "http://127.0.0.1/simple" });
     expect(errorPaths("build:\n  environment:\n    - PYTHONPATH=/x\n")).toEqual(["build.environment[0]"]);
   });
 
   it("python_overrides", () => {
-    expect(ok("build:\n  python_overrides: overrides.txt\n", { "overrides.txt": "x==1\n" }).manifest.build.pythonOverrides).toBe("overrides.txt");
+    expect(
+      ok("build:\n  python_overrides: overrides.txt\n", { "overrides.txt": "x==1\n" }).manifest.build
+        .pythonOverrides,
+    ).toBe("overrides.txt");
     expect(errorPaths("build:\n  python_overrides: overrides.txt\n")).toEqual(["build.python_overrides"]);
   });
 
@@ -177,19 +218,34 @@ describe("top-level keys", () => {
       "c.mjs": "const p = {};\nexport { p as predictor };\n",
       "d.ts": "export default { predict() {} };\n",
     };
-    expect(ok('build:\n  python_version: "3.12"\npredict: "predict.py:Predictor"\n').manifest.predict?.language).toBe("python");
-    expect(ok('predict: "a.mts:run"\n', files).manifest.predict).toMatchObject({ file: "a.mts", name: "run", language: "typescript" });
+    expect(
+      ok('build:\n  python_version: "3.12"\npredict: "predict.py:Predictor"\n').manifest.predict?.language,
+    ).toBe("python");
+    expect(ok('predict: "a.mts:run"\n', files).manifest.predict).toMatchObject({
+      file: "a.mts",
+      name: "run",
+      language: "typescript",
+    });
     expect(ok('predict: "b.js:handler"\n', files).manifest.predict).toMatchObject({ language: "javascript" });
-    expect(ok('predict: "./c.mjs:predictor"\n', files).manifest.predict).toMatchObject({ file: "c.mjs", name: "predictor" });
+    expect(ok('predict: "./c.mjs:predictor"\n', files).manifest.predict).toMatchObject({
+      file: "c.mjs",
+      name: "predictor",
+    });
     expect(ok('predict: "d.ts:default"\n', files).manifest.predict?.name).toBe("default");
     expect(errorPaths('predict: "predict.ts:nope"\n')).toEqual(["predict"]);
     expect(errorPaths("predict: 42\n")).toEqual(["predict"]);
   });
 
   it("python predictors found through imports and assignments", () => {
-    const files = { "p.py": "from .model import (\n    Alpha,\n    Beta as Predictor,\n)\nrunner = Alpha()\n" };
-    expect(ok('build:\n  python_version: "3.11"\npredict: "p.py:Predictor"\n', files).manifest.predict?.name).toBe("Predictor");
-    expect(ok('build:\n  python_version: "3.11"\npredict: "p.py:runner"\n', files).manifest.predict?.name).toBe("runner");
+    const files = {
+      "p.py": "from .model import (\n    Alpha,\n    Beta as Predictor,\n)\nrunner = Alpha()\n",
+    };
+    expect(
+      ok('build:\n  python_version: "3.11"\npredict: "p.py:Predictor"\n', files).manifest.predict?.name,
+    ).toBe("Predictor");
+    expect(
+      ok('build:\n  python_version: "3.11"\npredict: "p.py:runner"\n', files).manifest.predict?.name,
+    ).toBe("runner");
   });
 
   it("run is an alias of predict", () => {
@@ -199,9 +255,16 @@ describe("top-level keys", () => {
   it("train", () => {
     const files = { "train.py": "def train(x: int) -> int:\n    return x\n" };
     const { manifest } = ok('build:\n  python_version: "3.12"\ntrain: "train.py:train"\n', files);
-    expect(manifest.train).toEqual({ raw: "train.py:train", file: "train.py", name: "train", language: "python" });
+    expect(manifest.train).toEqual({
+      raw: "train.py:train",
+      file: "train.py",
+      name: "train",
+      language: "python",
+    });
     expect(errorPaths('train: "train.py:train"\n', files)).toEqual(["train"]);
-    expect(errorPaths('build:\n  python_version: "3.12"\ntrain: "train.py:Trainer"\n', files)).toEqual(["train"]);
+    expect(errorPaths('build:\n  python_version: "3.12"\ntrain: "train.py:Trainer"\n', files)).toEqual([
+      "train",
+    ]);
   });
 
   it("image", () => {
@@ -228,15 +291,26 @@ describe("top-level keys", () => {
     ]);
   });
 
-  it.each(["PATH", "LD_LIBRARY_PATH", "PYTHONPATH", "HOME", "HOSTNAME", "PORT", "CUDA_HOME", "NVIDIA_VISIBLE_DEVICES", "COG_WEIGHTS", "KILN_ROOT"])(
-    "environment rejects reserved %s",
-    (name) => {
-      expect(errorPaths(`environment:\n  - ${name}=x\n`)).toEqual(["environment[0]"]);
-    },
-  );
+  it.each([
+    "PATH",
+    "LD_LIBRARY_PATH",
+    "PYTHONPATH",
+    "HOME",
+    "HOSTNAME",
+    "PORT",
+    "CUDA_HOME",
+    "NVIDIA_VISIBLE_DEVICES",
+    "COG_WEIGHTS",
+    "KILN_ROOT",
+  ])("environment rejects reserved %s", (name) => {
+    expect(errorPaths(`environment:\n  - ${name}=x\n`)).toEqual(["environment[0]"]);
+  });
 
   it("weights: paths, globs and Cog {source, target}", () => {
-    const { manifest, warnings } = ok("weights:\n  - weights/\n  - '*.safetensors'\n  - source: ckpt\n    target: /src/ckpt\n", { "weights/a.bin": "x", "ckpt": "y" });
+    const { manifest, warnings } = ok(
+      "weights:\n  - weights/\n  - '*.safetensors'\n  - source: ckpt\n    target: /src/ckpt\n",
+      { "weights/a.bin": "x", ckpt: "y" },
+    );
     expect(manifest.weights).toEqual(["weights/", "*.safetensors", "ckpt"]);
     expect(manifest.weightTargets).toEqual({ ckpt: "/src/ckpt" });
     expect(warnings).toEqual([]);

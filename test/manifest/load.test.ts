@@ -65,7 +65,11 @@ describe("finding cog.yaml", () => {
   });
 
   it("-f uses another file, relative to the working directory", async () => {
-    project = makeProject({ "configs/gpu.yaml": 'predict: "../predict.ts:predictor"\n', "predict.ts": PREDICT_TS, "cog.yaml": "nonsense: true\n" });
+    project = makeProject({
+      "configs/gpu.yaml": 'predict: "../predict.ts:predictor"\n',
+      "predict.ts": PREDICT_TS,
+      "cog.yaml": "nonsense: true\n",
+    });
     const err = await loadError({ cwd: project.root, file: "configs/gpu.yaml" });
     // The project root is the manifest's directory, so ../ leaves the project.
     expect(err.problems[0]).toMatchObject({ file: "configs/gpu.yaml", path: "predict" });
@@ -78,17 +82,32 @@ describe("finding cog.yaml", () => {
 
   it("-f with a missing file or a directory", async () => {
     project = makeProject({ "dir/cog.yaml": TS_MANIFEST, "dir/predict.ts": PREDICT_TS, "empty/x": "" });
-    await expect(loadManifest({ cwd: project.root, file: "nope.yaml" })).rejects.toThrow(/The manifest nope.yaml does not exist/);
-    await expect(loadManifest({ cwd: project.root, file: "empty" })).rejects.toThrow(/empty is a directory without a cog.yaml/);
+    await expect(loadManifest({ cwd: project.root, file: "nope.yaml" })).rejects.toThrow(
+      /The manifest nope.yaml does not exist/,
+    );
+    await expect(loadManifest({ cwd: project.root, file: "empty" })).rejects.toThrow(
+      /empty is a directory without a cog.yaml/,
+    );
     const { manifest } = await loadManifest({ cwd: project.root, file: "dir" });
     expect(manifest.root).toBe(join(project.root, "dir"));
   });
 
   it("returns deprecation warnings without failing", async () => {
-    project = makeProject({ "cog.yaml": 'build:\n  python_version: "3.12"\n  python_packages: [numpy]\npredict: "predict.ts:predictor"\n', "predict.ts": PREDICT_TS });
+    project = makeProject({
+      "cog.yaml":
+        'build:\n  python_version: "3.12"\n  python_packages: [numpy]\npredict: "predict.ts:predictor"\n',
+      "predict.ts": PREDICT_TS,
+    });
     const { warnings } = await loadManifest({ cwd: project.root });
     expect(warnings).toEqual([
-      expect.objectContaining({ file: "cog.yaml", line: 3, column: 3, path: "build.python_packages", severity: "warning", message: "python_packages is deprecated" }),
+      expect.objectContaining({
+        file: "cog.yaml",
+        line: 3,
+        column: 3,
+        path: "build.python_packages",
+        severity: "warning",
+        message: "python_packages is deprecated",
+      }),
     ]);
   });
 });
@@ -102,20 +121,28 @@ describe("files that are not a usable manifest", () => {
   });
 
   it("a binary file named cog.yaml", async () => {
-    project = makeProject({ "cog.yaml": Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x00, 0x00, 0xff, 0xfe]) });
+    project = makeProject({
+      "cog.yaml": Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x00, 0x00, 0xff, 0xfe]),
+    });
     const err = await loadError({ cwd: project.root });
-    expect(err.details).toEqual(["cog.yaml:1:1 the file is not text (it contains binary data)\n    hint: cog.yaml must be a YAML text file in UTF-8"]);
+    expect(err.details).toEqual([
+      "cog.yaml:1:1 the file is not text (it contains binary data)\n    hint: cog.yaml must be a YAML text file in UTF-8",
+    ]);
   });
 
   it("invalid UTF-8 without NUL bytes", async () => {
-    project = makeProject({ "cog.yaml": Buffer.from([0x62, 0x75, 0x69, 0x6c, 0x64, 0x3a, 0xc3, 0x28, 0x0a]) });
+    project = makeProject({
+      "cog.yaml": Buffer.from([0x62, 0x75, 0x69, 0x6c, 0x64, 0x3a, 0xc3, 0x28, 0x0a]),
+    });
     const err = await loadError({ cwd: project.root });
     expect(err.message).toBe("cog.yaml has 1 problem");
     expect(err.details[0]).toContain("not valid UTF-8");
   });
 
   it("a UTF-16 file", async () => {
-    project = makeProject({ "cog.yaml": Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from("predict: x", "utf16le")]) });
+    project = makeProject({
+      "cog.yaml": Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from("predict: x", "utf16le")]),
+    });
     expect((await loadError({ cwd: project.root })).details[0]).toContain("UTF-16");
   });
 
@@ -126,11 +153,15 @@ describe("files that are not a usable manifest", () => {
   });
 
   it("a 10 MB file is refused before parsing", async () => {
-    project = makeProject({ "cog.yaml": `build:\n  run:\n${"    - echo padding padding padding\n".repeat(300_000)}` });
+    project = makeProject({
+      "cog.yaml": `build:\n  run:\n${"    - echo padding padding padding\n".repeat(300_000)}`,
+    });
     const started = performance.now();
     const err = await loadError({ cwd: project.root });
     expect(performance.now() - started).toBeLessThan(5_000);
-    expect(err.details).toEqual(["cog.yaml:1:1 the file is 10.0 MB; kiln refuses manifests larger than 1 MB\n    hint: cog.yaml holds settings only (a few KB): is this the right file?"]);
+    expect(err.details).toEqual([
+      "cog.yaml:1:1 the file is 10.0 MB; kiln refuses manifests larger than 1 MB\n    hint: cog.yaml holds settings only (a few KB): is this the right file?",
+    ]);
   });
 
   it("a manifest with 30 mistakes reports all 30 at once, in file order", async () => {
@@ -144,7 +175,10 @@ describe("files that are not a usable manifest", () => {
     expect(err.message).toBe("cog.yaml has 30 problems");
     const linesSeen = err.problems.map((p) => p.line);
     expect(linesSeen).toEqual([...linesSeen].sort((a, b) => a - b));
-    expect(err.details[0]).toBe('cog.yaml:2:3 build.typo_0: unknown key "typo_0" under build\n    hint: known keys under build: ' + "gpu, python_version, python_requirements, python_packages, pre_install, system_packages, run, cuda, cudnn, node_version, base_image, environment, python_overrides, fast, cog_runtime");
+    expect(err.details[0]).toBe(
+      'cog.yaml:2:3 build.typo_0: unknown key "typo_0" under build\n    hint: known keys under build: ' +
+        "gpu, python_version, python_requirements, python_packages, pre_install, system_packages, run, cuda, cudnn, node_version, base_image, environment, python_overrides, fast, cog_runtime",
+    );
   });
 
   it("hundreds of mistakes are capped to a bounded answer", async () => {
@@ -155,7 +189,13 @@ describe("files that are not a usable manifest", () => {
   });
 
   it("alias bombs are refused, not expanded", async () => {
-    const bomb = ["a: &a [x, x, x, x, x, x, x, x, x, x]", "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]", "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]", "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]", "e: [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]"];
+    const bomb = [
+      "a: &a [x, x, x, x, x, x, x, x, x, x]",
+      "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a, *a]",
+      "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b, *b]",
+      "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c, *c]",
+      "e: [*d, *d, *d, *d, *d, *d, *d, *d, *d, *d]",
+    ];
     project = makeProject({ "cog.yaml": `${bomb.join("\n")}\n` });
     const err = await loadError({ cwd: project.root });
     expect(err.details.join("\n")).toMatch(/invalid YAML: .*alias/i);
