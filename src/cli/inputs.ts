@@ -7,6 +7,7 @@
 import { readFile, stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { UsageError } from "../errors.js";
+import { validateInput } from "../schema/validate.js";
 import { checkValue, requiredMissing } from "./input-checks.js";
 import { toDataUri } from "./mime.js";
 import { describeField, type FieldSpec, type SchemaView } from "./schema-view.js";
@@ -145,6 +146,17 @@ export async function resolveInputs(raw: RawInputs, view: SchemaView, opts: { cw
   }
   for (const spec of requiredMissing(view, names)) {
     problems.push({ field: spec.name, message: `required input is missing: expected ${describeField(spec)}` });
+  }
+  // The server's own validator has the last word (anything the friendlier checks above do not cover).
+  if (problems.length === 0) {
+    const result = validateInput(view.schema, input);
+    if (!result.ok) {
+      for (const issue of result.errors) {
+        const field = String(issue.loc[2] ?? "");
+        const spec = view.byName.get(field);
+        problems.push({ field, message: spec ? `${issue.msg}: expected ${describeField(spec)}` : issue.msg });
+      }
+    }
   }
   if (problems.length > 0) throw new InputError(problems, usageHint(view));
   return input;

@@ -16,6 +16,9 @@ export interface FieldSpec {
   choices?: unknown[] | undefined;
   minimum?: number | undefined;
   maximum?: number | undefined;
+  /** OpenAPI 3.0 boolean form: the bound itself is not allowed. */
+  exclusiveMinimum?: boolean;
+  exclusiveMaximum?: boolean;
   minLength?: number | undefined;
   maxLength?: number | undefined;
   pattern?: string | undefined;
@@ -34,6 +37,8 @@ export interface SchemaView {
   output: JsonSchema;
   /** Components by name, for $ref resolution by callers. */
   components: Record<string, JsonSchema>;
+  /** The schema as src/schema's validator takes it. */
+  schema: PredictorSchema;
 }
 
 type OpenApiLike = { components?: { schemas?: Record<string, JsonSchema> } };
@@ -64,6 +69,7 @@ export function schemaView(doc: unknown): SchemaView {
     required,
     output: schema.output,
     components: schema.components,
+    schema,
   };
 }
 
@@ -115,6 +121,8 @@ function fieldSpec(name: string, raw: JsonSchema, components: Record<string, Jso
     choices: Array.isArray(p["enum"]) ? p["enum"] : undefined,
     minimum: num(p["minimum"]),
     maximum: num(p["maximum"]),
+    exclusiveMinimum: p["exclusiveMinimum"] === true,
+    exclusiveMaximum: p["exclusiveMaximum"] === true,
     minLength: num(p["minLength"]),
     maxLength: num(p["maxLength"]),
     pattern: typeof p["pattern"] === "string" ? p["pattern"] : undefined,
@@ -175,9 +183,10 @@ const KIND_TEXT: Record<FieldKind, string> = {
 };
 
 function rangeText(f: FieldSpec): string {
-  if (f.minimum !== undefined && f.maximum !== undefined) return `from ${f.minimum} to ${f.maximum}`;
-  if (f.minimum !== undefined) return `>= ${f.minimum}`;
-  if (f.maximum !== undefined) return `<= ${f.maximum}`;
+  const lo = f.minimum !== undefined ? `${f.exclusiveMinimum ? ">" : ">="} ${f.minimum}` : undefined;
+  const hi = f.maximum !== undefined ? `${f.exclusiveMaximum ? "<" : "<="} ${f.maximum}` : undefined;
+  if (lo && hi) return f.exclusiveMinimum || f.exclusiveMaximum ? `${lo} and ${hi}` : `from ${f.minimum} to ${f.maximum}`;
+  if (lo ?? hi) return lo ?? hi ?? "";
   const parts: string[] = [];
   if (f.minLength !== undefined) parts.push(`at least ${f.minLength} characters`);
   if (f.maxLength !== undefined) parts.push(`at most ${f.maxLength} characters`);

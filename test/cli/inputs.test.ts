@@ -114,6 +114,10 @@ describe("input errors name the field, the expectation and what was given", () =
     expect(await problems(["prompt=x", "seed=7"])).toEqual(['seed: got 7, expected one of: 1, 2, 3']);
   });
 
+  it("leaves the last word to src/schema's validator (exclusive bounds)", async () => {
+    expect(await problems(["prompt=x", "ratio=0"])).toEqual(["ratio: Input should be greater than 0: expected a number > 0"]);
+  });
+
   it("repeating a non-list field", async () => {
     expect((await problems(["prompt=x", "prompt=y"]))[0]).toContain("given 2 times, but it is not a list");
   });
