@@ -1,0 +1,201 @@
+/**
+ * One prediction (or training): its state machine and its event history. HTTP-agnostic so the container
+ * API, SSE, webhooks and the hosted /v1 facade all render the same object their own way.
+ */
+import type { PredictorKind } from "../protocol.js";
+import type { Redactor } from "../redact.js";
+
+export type PredictionStatus = "starting" | "processing" | "succeeded" | "failed" | "canceled";
+export type TerminalStatus = "succeeded" | "failed" | "canceled";
+
+export type PredictionEvent =
+  | { type: "start" }
+  | { type: "output"; chunk: unknown; index: number }
+  | { type: "log"; source: "stdout" | "stderr"; data: string }
+  | { type: "metric"; name: string; value: unknown }
+  | { type: "completed" };
+
+export type PredictionListener = (event: PredictionEvent, prediction: Prediction) => void;
+
+export function isTerminal(status: PredictionStatus): status is TerminalStatus {
+  return status === "succeeded" || status === "failed" || status === "canceled";
+}
+
+/** The container API's prediction JSON (also what webhooks carry). */
+export interface PredictionSnapshot {
+  id: string;
+  input: Record<string, unknown>;
+  output: unknown;
+  logs: string;
+  error: string | null;
+  status: PredictionStatus;
+  created_at: string;
+  started_at: string | null;
+  completed_at: string | null;
+  metrics: Record<string, unknown>;
+}
+
+export interface PredictionInit {
+  id: string;
+  kind: PredictorKind;
+  /** Validated input as the worker receives it (secrets in clear). */
+  input: Record<string, unknown>;
+  /** The same input with secrets masked: the only form that leaves the server. */
+  publicInput: Record<string, unknown>;
+  context: Record<string, string>;
+  /** True when the output schema is an iterator: output is the list of chunks. */
+  iterator: boolean;
+  redact: Redactor;
+  /** Retained log bytes; beyond it logs are counted and dropped (a runaway print loop stays bounded). */
+  maxLogBytes?: number;
+}
+
+const DEFAULT_MAX_LOG_BYTES = 8 * 1024 * 1024;
+
+export class Prediction {
+  readonly id: string;
+  readonly kind: PredictorKind;
+  readonly input: Record<string, unknown>;
+  readonly publicInput: Record<string, unknown>;
+  readonly context: Record<string, string>;
+  readonly iterator: boolean;
+  readonly redact: Redactor;
+  readonly createdAt = new Date();
+  startedAt: Date | null = null;
+  completedAt: Date | null = null;
+  status: PredictionStatus = "starting";
+  output: unknown = null;
+  logs = "";
+  error: string | null = null;
+  readonly metrics: Record<string, unknown> = {};
+  /** Every event so far, so a late subscriber (SSE re-attach, /v1 stream) can replay. */
+  readonly history: PredictionEvent[] = [];
+  /** Aborted when a cancel is requested; the runner forwards it to downloads and the worker. */
+  readonly cancelController = new AbortController();
+  /** Resolves once the prediction is terminal. */
+  readonly finished: Promise<Prediction>;
+
+  private readonly chunks: unknown[] = [];
+  private readonly listeners = new Set<PredictionListener>();
+  private readonly maxLogBytes: number;
+  private logBytes = 0;
+  private droppedLogBytes = 0;
+  private resolveFinished!: (p: Prediction) => void;
+
+  constructor(init: PredictionInit) {
+    this.id = init.id;
+    this.kind = init.kind;
+    this.input = init.input;
+    this.publicInput = init.publicInput;
+    this.context = init.context;
+    this.iterator = init.iterator;
+    this.redact = init.redact;
+    this.maxLogBytes = init.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES;
+    if (this.iterator) this.output = this.chunks;
+    this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
+  }
+
+  get terminal(): boolean {
+    return isTerminal(this.status);
+  }
+
+  get cancelRequested(): boolean {
+    return this.cancelController.signal.aborted;
+  }
+
+  /** Subscribe to future events; with `replay`, past events are delivered first (synchronously). */
+  subscribe(listener: PredictionListener, options: { replay?: boolean } = {}): () => void {
+    if (options.replay) for (const e of this.history) listener(e, this);
+    if (!this.terminal) this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  markProcessing(): void {
+    if (this.status !== "starting") return;
+    this.status = "processing";
+    this.startedAt = new Date();
+    this.emit({ type: "start" });
+  }
+
+  addOutputChunk(chunk: unknown): void {
+    if (this.terminal) return;
+    const index = this.chunks.length;
+    this.chunks.push(chunk);
+    this.emit({ type: "output", chunk, index });
+  }
+
+  addLog(source: "stdout" | "stderr", raw: string): void {
+    if (this.terminal || raw.length === 0) return;
+    const size = Buffer.byteLength(raw);
+    if (this.logBytes + size > this.maxLogBytes) {
+      this.droppedLogBytes += size;
+      return;
+    }
+    this.logBytes += size;
+    const data = this.redact(raw);
+    this.logs += data;
+    this.emit({ type: "log", source, data });
+  }
+
+  setMetric(name: string, value: unknown, mode: "replace" | "incr" | "append" = "replace"): void {
+    if (this.terminal || name === "predict_time") return;
+    const prev = this.metrics[name];
+    if (mode === "incr" && typeof value === "number") {
+      this.metrics[name] = (typeof prev === "number" ? prev : 0) + value;
+    } else if (mode === "append") {
+      this.metrics[name] = [...(Array.isArray(prev) ? prev : []), value];
+    } else {
+      this.metrics[name] = value;
+    }
+    this.emit({ type: "metric", name, value: this.metrics[name] });
+  }
+
+  /** The one way to a terminal state; later calls are ignored (terminal is set once). */
+  finish(status: TerminalStatus, result: { output?: unknown; error?: string } = {}): boolean {
+    if (this.terminal) return false;
+    if (this.droppedLogBytes > 0) {
+      this.logs += `\n[kiln: ${this.droppedLogBytes} further bytes of logs were dropped]\n`;
+    }
+    this.status = status;
+    this.completedAt = new Date();
+    if (!this.startedAt) this.startedAt = this.completedAt;
+    if (status === "succeeded" && "output" in result && !this.iterator) this.output = result.output;
+    if (status === "succeeded" && "output" in result && this.iterator && Array.isArray(result.output)) {
+      // A worker that returned the full list instead of streaming it: adopt it as the chunks.
+      if (this.chunks.length === 0) for (const c of result.output) this.chunks.push(c);
+    }
+    if (result.error !== undefined) this.error = this.redact(result.error);
+    this.metrics.predict_time = (this.completedAt.getTime() - this.startedAt.getTime()) / 1000;
+    this.emit({ type: "completed" });
+    this.listeners.clear();
+    this.resolveFinished(this);
+    return true;
+  }
+
+  snapshot(): PredictionSnapshot {
+    return {
+      id: this.id,
+      input: this.publicInput,
+      output: this.iterator ? [...this.chunks] : this.output,
+      logs: this.logs,
+      error: this.error,
+      status: this.status,
+      created_at: this.createdAt.toISOString(),
+      started_at: this.startedAt?.toISOString() ?? null,
+      completed_at: this.completedAt?.toISOString() ?? null,
+      metrics: { ...this.metrics },
+    };
+  }
+
+  private emit(event: PredictionEvent): void {
+    // History is bounded: log events by maxLogBytes, the rest by the prediction's own output.
+    this.history.push(event);
+    for (const l of this.listeners) {
+      try {
+        l(event, this);
+      } catch {
+        // a broken subscriber (e.g. a dead socket) must not break the prediction
+      }
+    }
+  }
+}

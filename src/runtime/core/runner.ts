@@ -1,0 +1,285 @@
+/**
+ * The prediction core: validates requests, holds the in-flight store and its slots, downloads file
+ * inputs, dispatches to the worker, routes worker messages to predictions and finishes them. Both the
+ * container API and the hosted /v1 facade drive predictions through this one class.
+ */
+import { EventEmitter } from "node:events";
+import type { PredictorKind, WorkerMessage } from "../protocol.js";
+import type { PredictorSchema } from "../../schema/types.js";
+import { validateInput, type ValidationIssue } from "../../schema/validate.js";
+import { fileFields, outputKind, secretFields } from "../../schema/fields.js";
+import { Prediction } from "./prediction.js";
+import { newPredictionId } from "../ids.js";
+import { makeRedactor, redactInput, secretValues } from "../redact.js";
+import {
+  DEFAULT_FILE_LIMITS,
+  encodeOutputFiles,
+  makeTempDir,
+  removeTempDir,
+  resolveFileInputs,
+  type FileLimits,
+} from "../files.js";
+import type { WorkerExit, WorkerSupervisor } from "../worker-supervisor.js";
+import type { Logger } from "../logger.js";
+
+export interface CreateRequest {
+  id?: string | undefined;
+  kind: PredictorKind;
+  input: unknown;
+  context?: Record<string, string> | undefined;
+}
+
+export type CreateResult = { ok: true; prediction: Prediction } | { ok: false; errors: ValidationIssue[] };
+
+export class CapacityError extends Error {
+  constructor(readonly capacity: number) {
+    super(`the model is at capacity: all ${capacity} prediction slot(s) are in use`);
+  }
+}
+export class DuplicateIdError extends Error {
+  constructor(readonly id: string) {
+    super(`a prediction with id ${id} is already running`);
+  }
+}
+
+export interface RunnerOptions {
+  worker: WorkerSupervisor;
+  schema: () => PredictorSchema | null;
+  capacity: number;
+  logger: Logger;
+  uploadUrl?: string | undefined;
+  fileLimits?: FileLimits | undefined;
+  /** Completed predictions kept for lookups (the /v1 facade); the container API needs none. */
+  retainCompleted?: number;
+  /** Called with worker output that belongs to no prediction (setup, or ambiguous with concurrency). */
+  onStrayOutput?: (source: "stdout" | "stderr", data: string) => void;
+}
+
+interface Running {
+  prediction: Prediction;
+  /** Serializes output-file encoding so chunks keep their order and `done` waits for them. */
+  chain: Promise<void>;
+  dispatched: boolean;
+}
+
+export class PredictionRunner extends EventEmitter<{ "slot-freed": []; completed: [Prediction] }> {
+  private readonly running = new Map<string, Running>();
+  private readonly recent = new Map<string, Prediction>();
+  private capacityValue: number;
+
+  constructor(private readonly options: RunnerOptions) {
+    super();
+    this.capacityValue = Math.max(1, options.capacity);
+    options.worker.on("message", (m) => this.onMessage(m));
+    options.worker.on("userOutput", (source, data) => this.onUserOutput(source, data));
+    options.worker.on("exit", (e) => this.onWorkerExit(e));
+  }
+
+  get capacity(): number {
+    return this.capacityValue;
+  }
+
+  /** Lowered to 1 when the worker reports a synchronous predictor. */
+  set capacity(n: number) {
+    this.capacityValue = Math.max(1, n);
+  }
+
+  get inFlight(): number {
+    return this.running.size;
+  }
+
+  hasFreeSlot(): boolean {
+    return this.running.size < this.capacityValue;
+  }
+
+  get(id: string): Prediction | undefined {
+    return this.running.get(id)?.prediction ?? this.recent.get(id);
+  }
+
+  isRunning(id: string): boolean {
+    return this.running.has(id);
+  }
+
+  /** Validates a request into a not-yet-started prediction. Needs the worker's schema (i.e. loaded). */
+  create(req: CreateRequest): CreateResult {
+    const schema = this.options.schema();
+    if (!schema) throw new Error("the predictor schema is not loaded yet");
+    const kind = req.kind;
+    const checked = validateInput(schema, req.input ?? {}, kind);
+    if (!checked.ok) return { ok: false, errors: checked.errors };
+    if (checked.dropped.length > 0) this.options.logger.warn("dropped unknown input keys", { keys: checked.dropped });
+    const secrets = secretFields(schema, kind).map((f) => f.name);
+    const prediction = new Prediction({
+      id: req.id ?? newPredictionId(),
+      kind,
+      input: checked.value,
+      publicInput: redactInput(checked.value, secrets),
+      context: req.context ?? {},
+      iterator: outputKind(schema, kind) !== "single",
+      redact: makeRedactor(secretValues(checked.value, secrets)),
+    });
+    return { ok: true, prediction };
+  }
+
+  /** Takes a slot and runs the prediction in the background; throws CapacityError / DuplicateIdError. */
+  start(prediction: Prediction): void {
+    if (this.running.has(prediction.id)) throw new DuplicateIdError(prediction.id);
+    if (!this.hasFreeSlot()) throw new CapacityError(this.capacityValue);
+    const entry: Running = { prediction, chain: Promise.resolve(), dispatched: false };
+    this.running.set(prediction.id, entry);
+    // Free the slot synchronously on completion, before any response is written, so a client that
+    // sends its next request right after the answer never sees a stale 409.
+    prediction.subscribe((e) => {
+      if (e.type === "completed") this.release(prediction);
+    });
+    void this.run(entry);
+  }
+
+  /** Requests cancellation; false when no such prediction is in flight. Idempotent. */
+  cancel(id: string): boolean {
+    const entry = this.running.get(id);
+    if (!entry) return false;
+    const p = entry.prediction;
+    if (!p.cancelRequested) {
+      p.cancelController.abort();
+      if (entry.dispatched) this.options.worker.send({ type: "cancel", id });
+    }
+    return true;
+  }
+
+  /** Resolves when nothing is in flight, or after `timeoutMs` (then the rest is canceled). */
+  async drain(timeoutMs: number): Promise<void> {
+    const all = () => Promise.all([...this.running.values()].map((e) => e.prediction.finished));
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<"timeout">((r) => (timer = setTimeout(() => r("timeout"), timeoutMs)));
+    const result = await Promise.race([all(), timedOut]);
+    clearTimeout(timer);
+    if (result === "timeout") {
+      for (const id of this.running.keys()) this.cancel(id);
+      await Promise.race([all(), new Promise((r) => setTimeout(r, 2000))]);
+    }
+  }
+
+  private async run(entry: Running): Promise<void> {
+    const p = entry.prediction;
+    const schema = this.options.schema();
+    const files = schema ? fileFields(schema, p.kind).map((f) => f.name) : [];
+    let dir: string | null = null;
+    try {
+      let input = p.input;
+      if (files.some((f) => input[f] !== null && input[f] !== undefined)) {
+        dir = await makeTempDir();
+        input = await resolveFileInputs(input, files, dir, this.options.fileLimits ?? DEFAULT_FILE_LIMITS, p.cancelController.signal);
+      }
+      if (p.cancelRequested) {
+        p.finish("canceled");
+      } else if (!this.options.worker.send({ type: "predict", id: p.id, kind: p.kind, input, context: p.context })) {
+        p.finish("failed", { error: this.workerGoneMessage() });
+      } else {
+        entry.dispatched = true;
+        p.markProcessing();
+        await p.finished;
+      }
+    } catch (err) {
+      if (p.cancelRequested) p.finish("canceled");
+      else p.finish("failed", { error: (err as Error).message });
+    } finally {
+      if (!p.terminal) p.finish("failed", { error: "internal error: the prediction ended without a result" });
+      await removeTempDir(dir).catch((err: unknown) => this.options.logger.warn("could not remove temp dir", { dir, err }));
+    }
+  }
+
+  private release(p: Prediction): void {
+    if (this.running.get(p.id)?.prediction !== p) return;
+    this.running.delete(p.id);
+    const keep = this.options.retainCompleted ?? 0;
+    if (keep > 0) {
+      this.recent.set(p.id, p);
+      while (this.recent.size > keep) this.recent.delete(this.recent.keys().next().value as string);
+    }
+    this.options.logger.info("prediction finished", {
+      id: p.id,
+      kind: p.kind,
+      status: p.status,
+      predict_time: p.metrics.predict_time,
+    });
+    this.emit("completed", p);
+    this.emit("slot-freed");
+  }
+
+  private onMessage(m: WorkerMessage): void {
+    if (!("id" in m) || typeof m.id !== "string") {
+      if (m.type === "log") this.onUserOutput(m.source, m.data);
+      return;
+    }
+    const entry = this.running.get(m.id);
+    if (!entry) return;
+    const p = entry.prediction;
+    const encode = (value: unknown) =>
+      encodeOutputFiles(value, { uploadUrl: this.options.uploadUrl });
+    switch (m.type) {
+      case "log":
+        p.addLog(m.source, m.data);
+        return;
+      case "metric":
+        p.setMetric(m.name, m.value, m.mode);
+        return;
+      case "output":
+        entry.chain = entry.chain.then(async () => {
+          try {
+            p.addOutputChunk(await encode(m.chunk));
+          } catch (err) {
+            p.finish("failed", { error: `could not deliver an output file: ${(err as Error).message}` });
+          }
+        });
+        return;
+      case "done":
+        entry.chain = entry.chain.then(async () => {
+          if (p.cancelRequested) return void p.finish("canceled");
+          try {
+            const output = "output" in m ? await encode(m.output) : undefined;
+            p.finish("succeeded", output === undefined && p.iterator ? {} : { output: output ?? null });
+          } catch (err) {
+            p.finish("failed", { error: `could not deliver an output file: ${(err as Error).message}` });
+          }
+        });
+        return;
+      case "failed":
+        entry.chain = entry.chain.then(() => {
+          p.finish(p.cancelRequested ? "canceled" : "failed", p.cancelRequested ? {} : { error: m.error });
+        });
+        return;
+      case "canceled":
+        entry.chain = entry.chain.then(() => void p.finish("canceled"));
+        return;
+    }
+  }
+
+  private onUserOutput(source: "stdout" | "stderr", data: string): void {
+    // Raw fd1/fd2 can only be attributed when exactly one prediction is running in the worker.
+    let only: Prediction | null = null;
+    let count = 0;
+    for (const e of this.running.values()) {
+      if (!e.dispatched) continue;
+      count++;
+      only = e.prediction;
+    }
+    if (count === 1 && only) only.addLog(source, data);
+    else this.options.onStrayOutput?.(source, data);
+  }
+
+  private workerGoneMessage(exit?: WorkerExit | null): string {
+    const e = exit ?? this.options.worker.exitInfo;
+    return `the predictor worker is gone (${e?.reason ?? "not running"}); the server cannot run predictions until it is restarted`;
+  }
+
+  private onWorkerExit(exit: WorkerExit): void {
+    for (const entry of this.running.values()) {
+      const p = entry.prediction;
+      entry.chain = entry.chain.then(() => {
+        if (p.cancelRequested) p.finish("canceled");
+        else p.finish("failed", { error: `prediction failed: ${this.workerGoneMessage(exit)}` });
+      });
+    }
+  }
+}

@@ -1,0 +1,221 @@
+/**
+ * File inputs (http(s) URLs and data: URIs -> files in a per-prediction temp dir) and file outputs
+ * (`{"$file": path}` from the worker -> data: URI, or PUT to --upload-url). Never a local path out.
+ */
+import { createReadStream, createWriteStream } from "node:fs";
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { basename, extname, join } from "node:path";
+import { Readable, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type { ReadableStream as WebReadableStream } from "node:stream/web";
+
+export interface FileLimits {
+  /** Largest single downloaded input (bytes). */
+  maxDownloadBytes: number;
+  /** Whole-download timeout per file (ms). */
+  downloadTimeoutMs: number;
+}
+
+export const DEFAULT_FILE_LIMITS: FileLimits = { maxDownloadBytes: 1024 ** 3, downloadTimeoutMs: 300_000 };
+
+export class FileInputError extends Error {}
+
+const MIME: Record<string, string> = {
+  ".txt": "text/plain",
+  ".json": "application/json",
+  ".csv": "text/csv",
+  ".html": "text/html",
+  ".md": "text/markdown",
+  ".png": "image/png",
+  ".jpg": "image/jpeg",
+  ".jpeg": "image/jpeg",
+  ".gif": "image/gif",
+  ".webp": "image/webp",
+  ".svg": "image/svg+xml",
+  ".wav": "audio/wav",
+  ".mp3": "audio/mpeg",
+  ".ogg": "audio/ogg",
+  ".mp4": "video/mp4",
+  ".webm": "video/webm",
+  ".pdf": "application/pdf",
+  ".zip": "application/zip",
+  ".tar": "application/x-tar",
+  ".gz": "application/gzip",
+};
+const EXT = Object.fromEntries(Object.entries(MIME).map(([e, m]) => [m, e]));
+
+export function mimeFor(path: string): string {
+  return MIME[extname(path).toLowerCase()] ?? "application/octet-stream";
+}
+
+/** A per-prediction directory under the OS temp dir; removed by `removeTempDir`. */
+export function makeTempDir(): Promise<string> {
+  return mkdtemp(join(tmpdir(), "kiln-pred-"));
+}
+
+export async function removeTempDir(dir: string | null): Promise<void> {
+  if (dir) await rm(dir, { recursive: true, force: true });
+}
+
+function safeName(raw: string, fallback: string): string {
+  const name = raw.replace(/[^A-Za-z0-9._-]/g, "_").replace(/^\.+/, "");
+  return name.length > 0 ? name.slice(-120) : fallback;
+}
+
+/**
+ * Replaces the file fields of a validated input by local paths, downloading concurrently. Each file
+ * gets its own sub-directory so equal names cannot collide.
+ */
+export async function resolveFileInputs(
+  input: Record<string, unknown>,
+  fields: readonly string[],
+  dir: string,
+  limits: FileLimits,
+  signal: AbortSignal,
+): Promise<Record<string, unknown>> {
+  const out = { ...input };
+  const jobs: Promise<void>[] = [];
+  let n = 0;
+  for (const field of fields) {
+    const v = out[field];
+    if (v === null || v === undefined) continue;
+    const fetchOne = (value: unknown, set: (path: string) => void): void => {
+      const sub = join(dir, String(n++));
+      jobs.push(fetchInputFile(field, value, sub, limits, signal).then(set));
+    };
+    if (Array.isArray(v)) {
+      const list: unknown[] = [...v];
+      out[field] = list;
+      list.forEach((item, i) => fetchOne(item, (p) => (list[i] = p)));
+    } else {
+      fetchOne(v, (p) => (out[field] = p));
+    }
+  }
+  const results = await Promise.allSettled(jobs);
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failed) throw failed.reason;
+  return out;
+}
+
+async function fetchInputFile(
+  field: string,
+  value: unknown,
+  dir: string,
+  limits: FileLimits,
+  signal: AbortSignal,
+): Promise<string> {
+  if (typeof value !== "string") throw new FileInputError(`input ${field}: a file must be a URL string`);
+  await mkdir(dir, { recursive: true });
+  if (value.startsWith("data:")) return writeDataUri(field, value, dir, limits);
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new FileInputError(`input ${field}: not a URL: ${value.slice(0, 100)}`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new FileInputError(`input ${field}: only http(s) URLs and data: URIs are accepted, got ${url.protocol}`);
+  }
+  const timeout = AbortSignal.timeout(limits.downloadTimeoutMs);
+  const both = AbortSignal.any([signal, timeout]);
+  let res: Response;
+  try {
+    res = await fetch(url, { signal: both, redirect: "follow" });
+  } catch (err) {
+    throw new FileInputError(`input ${field}: download of ${url.origin}${url.pathname} failed: ${describe(err, timeout)}`);
+  }
+  if (!res.ok || !res.body) {
+    await res.body?.cancel().catch(() => undefined);
+    throw new FileInputError(`input ${field}: download of ${url.origin}${url.pathname} answered HTTP ${res.status}`);
+  }
+  const declared = Number(res.headers.get("content-length") ?? "NaN");
+  if (declared > limits.maxDownloadBytes) {
+    await res.body.cancel().catch(() => undefined);
+    throw new FileInputError(`input ${field}: file is ${declared} bytes, more than the ${limits.maxDownloadBytes} limit`);
+  }
+  const name = safeName(decodeURIComponent(basename(url.pathname)), "file" + (EXT[res.headers.get("content-type") ?? ""] ?? ""));
+  const path = join(dir, name);
+  let size = 0;
+  const limit = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      size += chunk.length;
+      if (size > limits.maxDownloadBytes) cb(new FileInputError(`input ${field}: file exceeds the ${limits.maxDownloadBytes} byte limit`));
+      else cb(null, chunk);
+    },
+  });
+  try {
+    await pipeline(Readable.fromWeb(res.body as WebReadableStream), limit, createWriteStream(path), { signal: both });
+  } catch (err) {
+    if (err instanceof FileInputError) throw err;
+    throw new FileInputError(`input ${field}: download of ${url.origin}${url.pathname} failed: ${describe(err, timeout)}`);
+  }
+  return path;
+}
+
+function describe(err: unknown, timeout: AbortSignal): string {
+  if (timeout.aborted) return "timed out";
+  const e = err as { name?: string; message?: string; cause?: { message?: string } };
+  if (e.name === "AbortError") return "canceled";
+  return e.cause?.message ?? e.message ?? String(err);
+}
+
+async function writeDataUri(field: string, uri: string, dir: string, limits: FileLimits): Promise<string> {
+  const comma = uri.indexOf(",");
+  if (comma < 0) throw new FileInputError(`input ${field}: malformed data URI (no comma)`);
+  const meta = uri.slice(5, comma);
+  const isBase64 = /;base64$/i.test(meta);
+  const mime = (meta.replace(/;base64$/i, "").split(";")[0] ?? "").toLowerCase();
+  const payload = uri.slice(comma + 1);
+  const bytes = isBase64 ? Buffer.from(payload, "base64") : Buffer.from(decodeURIComponent(payload), "utf8");
+  if (bytes.length > limits.maxDownloadBytes) throw new FileInputError(`input ${field}: data URI exceeds the byte limit`);
+  const path = join(dir, `input${EXT[mime] ?? ""}`);
+  await writeFile(path, bytes);
+  return path;
+}
+
+/** How file outputs leave the server. */
+export interface OutputFileOptions {
+  uploadUrl?: string | undefined;
+  signal?: AbortSignal;
+}
+
+function isFileRef(v: unknown): v is { $file: string } {
+  return typeof v === "object" && v !== null && !Array.isArray(v) && typeof (v as { $file?: unknown }).$file === "string" && Object.keys(v).length === 1;
+}
+
+/** Walks an output value and replaces every `{"$file": path}` by a data URI or an uploaded URL. */
+export async function encodeOutputFiles(value: unknown, options: OutputFileOptions): Promise<unknown> {
+  if (isFileRef(value)) return encodeFile(value.$file, options);
+  if (Array.isArray(value)) return Promise.all(value.map((v) => encodeOutputFiles(v, options)));
+  if (typeof value === "object" && value !== null) {
+    const entries = await Promise.all(
+      Object.entries(value).map(async ([k, v]) => [k, await encodeOutputFiles(v, options)] as const),
+    );
+    return Object.fromEntries(entries);
+  }
+  return value;
+}
+
+async function encodeFile(path: string, options: OutputFileOptions): Promise<string> {
+  const mime = mimeFor(path);
+  if (!options.uploadUrl) {
+    const bytes = await readFile(path);
+    return `data:${mime};base64,${bytes.toString("base64")}`;
+  }
+  const target = `${options.uploadUrl.replace(/\/+$/, "")}/${encodeURIComponent(basename(path))}`;
+  const { size } = await stat(path);
+  const res = await fetch(target, {
+    method: "PUT",
+    headers: { "content-type": mime, "content-length": String(size) },
+    body: Readable.toWeb(createReadStream(path)) as unknown as ReadableStream,
+    duplex: "half",
+    signal: options.signal ?? null,
+  } as RequestInit);
+  await res.body?.cancel().catch(() => undefined);
+  if (!res.ok) throw new Error(`upload of ${basename(path)} to ${options.uploadUrl} failed: HTTP ${res.status}`);
+  const location = res.headers.get("location");
+  const url = new URL(location ?? target, target);
+  url.search = "";
+  return url.toString();
+}

@@ -1,0 +1,184 @@
+/**
+ * Model lifecycle and health: drives the worker through loaded -> setup -> ready (with COG_SETUP_TIMEOUT),
+ * keeps setup logs, runs the user's healthcheck() (5 s timeout) and computes the /health-check status.
+ */
+import { EventEmitter } from "node:events";
+import type { LoadedMessage, WorkerMessage } from "./protocol.js";
+import type { WorkerExit, WorkerSupervisor } from "./worker-supervisor.js";
+import type { Logger } from "./logger.js";
+
+export type HealthStatus = "STARTING" | "READY" | "BUSY" | "SETUP_FAILED" | "DEFUNCT" | "UNHEALTHY";
+type Phase = "loading" | "setup" | "ready" | "setup_failed" | "defunct";
+
+export interface SetupRecord {
+  started_at: string | null;
+  completed_at: string | null;
+  status: "starting" | "succeeded" | "failed" | null;
+  logs: string;
+}
+
+export interface HealthOptions {
+  setupTimeoutMs?: number | undefined;
+  healthcheckTimeoutMs?: number;
+  weights: string | null;
+  logger: Logger;
+}
+
+const MAX_SETUP_LOG_BYTES = 1024 * 1024;
+
+export class Health extends EventEmitter<{ ready: []; failed: [string]; defunct: [string] }> {
+  phase: Phase = "loading";
+  loaded: LoadedMessage | null = null;
+  readonly setup: SetupRecord = { started_at: null, completed_at: null, status: null, logs: "" };
+  setupError: string | null = null;
+  defunctReason: string | null = null;
+  userHealthcheckError: string | null = null;
+  private setupTimer: NodeJS.Timeout | null = null;
+  private hcSeq = 0;
+  private hcPending: Promise<void> | null = null;
+  private readonly hcWaiters = new Map<number, (ok: boolean, error?: string) => void>();
+  private readonly healthcheckTimeoutMs: number;
+
+  constructor(
+    private readonly worker: WorkerSupervisor,
+    private readonly options: HealthOptions,
+  ) {
+    super();
+    this.healthcheckTimeoutMs = options.healthcheckTimeoutMs ?? 5000;
+    worker.on("message", (m) => this.onMessage(m));
+    worker.on("exit", (e) => this.onExit(e));
+  }
+
+  get ready(): boolean {
+    return this.phase === "ready";
+  }
+
+  /** The /health-check status; `busy` says whether every slot is taken. */
+  status(busy: boolean): HealthStatus {
+    switch (this.phase) {
+      case "loading":
+      case "setup":
+        return "STARTING";
+      case "setup_failed":
+        return "SETUP_FAILED";
+      case "defunct":
+        return "DEFUNCT";
+      case "ready":
+        if (this.userHealthcheckError !== null) return "UNHEALTHY";
+        return busy ? "BUSY" : "READY";
+    }
+  }
+
+  /** Raw worker output outside any prediction while setting up goes to setup.logs. */
+  addSetupLog(data: string): boolean {
+    if (this.phase !== "loading" && this.phase !== "setup") return false;
+    if (this.setup.logs.length < MAX_SETUP_LOG_BYTES) this.setup.logs += data;
+    return true;
+  }
+
+  /** Runs the user's healthcheck() if it has one; concurrent callers share one probe. */
+  async runUserHealthcheck(): Promise<void> {
+    if (!this.ready || !this.loaded?.hasHealthcheck) return;
+    this.hcPending ??= this.probe().finally(() => (this.hcPending = null));
+    return this.hcPending;
+  }
+
+  private async probe(): Promise<void> {
+    const seq = ++this.hcSeq;
+    const result = await new Promise<{ ok: boolean; error?: string | undefined }>((resolve) => {
+      const timer = setTimeout(() => {
+        this.hcWaiters.delete(seq);
+        resolve({ ok: false, error: `healthcheck() took longer than ${this.healthcheckTimeoutMs / 1000} s` });
+      }, this.healthcheckTimeoutMs);
+      this.hcWaiters.set(seq, (ok, error) => {
+        clearTimeout(timer);
+        resolve({ ok, error });
+      });
+      if (!this.worker.send({ type: "healthcheck", seq })) this.hcWaiters.get(seq)?.(true);
+    });
+    this.userHealthcheckError = result.ok ? null : (result.error ?? "healthcheck() returned false");
+  }
+
+  private onMessage(m: WorkerMessage): void {
+    switch (m.type) {
+      case "loaded":
+        if (this.phase !== "loading") return;
+        this.loaded = m;
+        this.phase = "setup";
+        this.setup.started_at = new Date().toISOString();
+        this.setup.status = "starting";
+        this.worker.send({ type: "setup", weights: this.options.weights });
+        if (this.options.setupTimeoutMs && this.options.setupTimeoutMs > 0) {
+          this.setupTimer = setTimeout(() => this.onSetupTimeout(), this.options.setupTimeoutMs);
+        }
+        return;
+      case "ready":
+        if (this.phase !== "setup") return;
+        this.clearSetupTimer();
+        this.phase = "ready";
+        this.setup.completed_at = new Date().toISOString();
+        this.setup.status = "succeeded";
+        this.options.logger.info("setup completed", { seconds: this.setupSeconds() });
+        this.emit("ready");
+        return;
+      case "setup_failed":
+        this.failSetup(m.error);
+        return;
+      case "healthcheck_result":
+        this.hcWaiters.get(m.seq)?.(m.ok, m.error);
+        this.hcWaiters.delete(m.seq);
+        return;
+      default:
+        return;
+    }
+  }
+
+  private onSetupTimeout(): void {
+    const seconds = (this.options.setupTimeoutMs ?? 0) / 1000;
+    this.failSetup(`setup() did not finish within COG_SETUP_TIMEOUT (${seconds} s)`);
+    this.worker.kill("setup timed out");
+  }
+
+  private failSetup(error: string): void {
+    if (this.phase !== "loading" && this.phase !== "setup") return;
+    this.clearSetupTimer();
+    this.phase = "setup_failed";
+    this.setupError = error;
+    this.setup.started_at ??= new Date().toISOString();
+    this.setup.completed_at = new Date().toISOString();
+    this.setup.status = "failed";
+    if (!this.setup.logs.includes(error)) this.setup.logs += `${this.setup.logs && !this.setup.logs.endsWith("\n") ? "\n" : ""}${error}\n`;
+    this.options.logger.error("setup failed", { error });
+    this.emit("failed", error);
+  }
+
+  private onExit(exit: WorkerExit): void {
+    for (const w of this.hcWaiters.values()) w(false, "the worker is gone");
+    this.hcWaiters.clear();
+    if (this.phase === "loading" || this.phase === "setup") {
+      const tail = this.worker.recentStderr.trim().split("\n").slice(-5).join("\n");
+      this.failSetup(`${exit.reason} before setup completed${tail ? `: ${tail}` : ""}`);
+      return;
+    }
+    if (this.phase === "ready") {
+      this.phase = "defunct";
+      this.defunctReason = exit.reason;
+      this.options.logger.error("worker is gone; the server is DEFUNCT", { reason: exit.reason });
+      this.emit("defunct", exit.reason);
+    }
+  }
+
+  private clearSetupTimer(): void {
+    if (this.setupTimer) clearTimeout(this.setupTimer);
+    this.setupTimer = null;
+  }
+
+  private setupSeconds(): number | undefined {
+    if (!this.setup.started_at || !this.setup.completed_at) return undefined;
+    return (Date.parse(this.setup.completed_at) - Date.parse(this.setup.started_at)) / 1000;
+  }
+
+  dispose(): void {
+    this.clearSetupTimer();
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * Reads a JSON request body with the contract's errors: 413 over the limit (checked on Content-Length
+ * first, then while streaming), 415 for a non-JSON content type, 400 for malformed or absurdly nested
+ * JSON. An empty body reads as undefined.
+ */
+import type { IncomingMessage } from "node:http";
+import { detail } from "./respond.js";
+
+export const DEFAULT_BODY_LIMIT = 100 * 1024 * 1024;
+// Deeper documents are refused before anything recursive (validation, JSON.stringify) sees them.
+export const MAX_JSON_DEPTH = 256;
+
+function isJsonType(contentType: string | undefined): boolean {
+  if (contentType === undefined || contentType.trim() === "") return true; // lenient: bare curl/fetch clients
+  const mime = contentType.split(";")[0]!.trim().toLowerCase();
+  return mime === "application/json" || /^application\/[a-z0-9.+-]+\+json$/.test(mime);
+}
+
+export async function readJsonBody(req: IncomingMessage, limit = DEFAULT_BODY_LIMIT): Promise<unknown> {
+  const declared = req.headers["content-length"];
+  if (declared !== undefined && Number(declared) > limit) {
+    throw detail(413, `request body is larger than the ${limit} byte limit`, { connection: "close" });
+  }
+  const hasBody = (declared !== undefined && declared !== "0") || req.headers["transfer-encoding"] !== undefined;
+  if (hasBody && !isJsonType(req.headers["content-type"])) {
+    throw detail(415, `unsupported content type ${JSON.stringify(req.headers["content-type"])}: send application/json`, {
+      connection: "close",
+    });
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) {
+      throw detail(413, `request body is larger than the ${limit} byte limit`, { connection: "close" });
+    }
+    chunks.push(chunk);
+  }
+  if (size === 0) return undefined;
+  const text = Buffer.concat(chunks, size).toString("utf8");
+  const depth = jsonDepth(text);
+  if (depth > MAX_JSON_DEPTH) throw detail(400, `invalid JSON body: nested deeper than ${MAX_JSON_DEPTH} levels`);
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw detail(400, `invalid JSON body: ${(err as Error).message}`);
+  }
+}
+
+/** Maximum bracket depth outside strings, in one linear pass (no recursion). */
+export function jsonDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++; // backslash: skip the escaped char
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 || c === 91) {
+      if (++depth > max) max = depth;
+    } else if (c === 125 || c === 93) depth--;
+  }
+  return max;
+}

@@ -1,0 +1,168 @@
+/**
+ * The Cog-compatible container API (http-contract.md): discovery, health-check, openapi, predictions
+ * (sync / async+webhook / SSE), idempotent PUT, cancel, shutdown, and the trainings equivalents.
+ * Rendering only: the state machine lives in core/.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { PredictorKind } from "../protocol.js";
+import type { Prediction } from "../core/prediction.js";
+import { CapacityError, DuplicateIdError, type PredictionRunner } from "../core/runner.js";
+import type { Health } from "../health.js";
+import { attachWebhook, type WebhookSender } from "../webhooks.js";
+import { streamPrediction } from "../sse.js";
+import { readJsonBody } from "./body.js";
+import { failure, sendJson } from "./respond.js";
+import { parseEnvelope, validationError } from "./prediction-request.js";
+import type { Router } from "./router.js";
+
+export interface ContainerApiContext {
+  runner: PredictionRunner;
+  health: Health;
+  sender: WebhookSender;
+  throttleMs: number;
+  bodyLimit: number;
+  hasTrainer: boolean;
+  openapi: () => unknown;
+  version: Record<string, string>;
+  requestShutdown: () => void;
+}
+
+const PATHS = { predict: "/predictions", train: "/trainings" } as const;
+
+export function registerContainerApi(router: Router, ctx: ContainerApiContext): void {
+  router.add("GET", "/", (_req, res) => sendJson(res, 200, discovery(ctx)));
+  router.add("GET", "/health-check", async (_req, res) => {
+    await ctx.health.runUserHealthcheck();
+    sendJson(res, 200, healthBody(ctx));
+  });
+  router.add("GET", "/openapi.json", (_req, res) => {
+    const doc = ctx.openapi();
+    if (!doc) throw failure(503, "the predictor has not loaded yet, so its schema is not known");
+    sendJson(res, 200, doc);
+  });
+  router.add("POST", "/shutdown", (_req, res) => {
+    sendJson(res, 200, {});
+    res.once("finish", () => ctx.requestShutdown());
+  });
+  const kinds: PredictorKind[] = ctx.hasTrainer ? ["predict", "train"] : ["predict"];
+  for (const kind of kinds) {
+    const base = PATHS[kind];
+    router.add("POST", base, (req, res) => create(ctx, kind, req, res, undefined));
+    router.add("PUT", `${base}/:id`, (req, res, params) => create(ctx, kind, req, res, params.id));
+    router.add("POST", `${base}/:id/cancel`, (_req, res, params) => {
+      const p = ctx.runner.get(params.id!);
+      const ok = p !== undefined && p.kind === kind && ctx.runner.cancel(p.id);
+      sendJson(res, ok ? 200 : 404, {});
+    });
+  }
+}
+
+function discovery(ctx: ContainerApiContext): Record<string, string> {
+  const body: Record<string, string> = {
+    cog_version: ctx.version.cog ?? "",
+    kiln_version: ctx.version.kiln ?? "",
+    openapi_url: "/openapi.json",
+    healthcheck_url: "/health-check",
+    predictions_url: "/predictions",
+    predictions_idempotent_url: "/predictions/{prediction_id}",
+    predictions_cancel_url: "/predictions/{prediction_id}/cancel",
+    shutdown_url: "/shutdown",
+  };
+  if (ctx.hasTrainer) {
+    body.trainings_url = "/trainings";
+    body.trainings_idempotent_url = "/trainings/{training_id}";
+    body.trainings_cancel_url = "/trainings/{training_id}/cancel";
+  }
+  return body;
+}
+
+function healthBody(ctx: ContainerApiContext): Record<string, unknown> {
+  const h = ctx.health;
+  const body: Record<string, unknown> = {
+    status: h.status(!ctx.runner.hasFreeSlot()),
+    setup: { ...h.setup },
+    version: ctx.version,
+    concurrency: { max: ctx.runner.capacity, current: ctx.runner.inFlight },
+  };
+  if (h.userHealthcheckError !== null) body.user_healthcheck_error = h.userHealthcheckError;
+  if (h.defunctReason !== null) body.error = h.defunctReason;
+  return body;
+}
+
+function ensureReady(ctx: ContainerApiContext): void {
+  const h = ctx.health;
+  if (h.ready) return;
+  if (h.phase === "setup_failed") throw failure(503, `setup failed: ${h.setupError ?? "unknown error"}`);
+  if (h.phase === "defunct") throw failure(503, `the predictor worker is gone: ${h.defunctReason ?? ""}`);
+  throw failure(503, "the model is not ready yet: setup is still running");
+}
+
+function wantsSse(req: IncomingMessage): boolean {
+  return (req.headers.accept ?? "").includes("text/event-stream");
+}
+
+function wantsAsync(req: IncomingMessage): boolean {
+  return /\brespond-async\b/.test(String(req.headers.prefer ?? ""));
+}
+
+async function create(
+  ctx: ContainerApiContext,
+  kind: PredictorKind,
+  req: IncomingMessage,
+  res: ServerResponse,
+  urlId: string | undefined,
+): Promise<void> {
+  const envelope = parseEnvelope(await readJsonBody(req, ctx.bodyLimit));
+  if (urlId !== undefined) {
+    if (envelope.id !== undefined && envelope.id !== urlId) {
+      throw validationError([{ loc: ["body", "id"], msg: "prediction ID must match the ID supplied in the URL", type: "value_error" }]);
+    }
+    const running = ctx.runner.isRunning(urlId) ? ctx.runner.get(urlId) : undefined;
+    if (running && running.kind === kind) {
+      // Idempotent: the same id again returns (or re-attaches to) the one already running.
+      if (wantsSse(req)) await streamPrediction(res, running, 202);
+      else sendJson(res, 202, running.snapshot());
+      return;
+    }
+    envelope.id = urlId;
+  }
+  ensureReady(ctx);
+  const created = ctx.runner.create({ id: envelope.id, kind, input: envelope.input, context: envelope.context });
+  if (!created.ok) throw validationError(created.errors);
+  const p = created.prediction;
+  // Subscribe before starting: `start` may be emitted synchronously by runner.start().
+  if (envelope.webhook) {
+    attachWebhook(p, {
+      url: envelope.webhook,
+      filter: envelope.filter,
+      throttleMs: ctx.throttleMs,
+      sender: ctx.sender,
+      render: (x) => x.snapshot(),
+    });
+  }
+  try {
+    ctx.runner.start(p);
+  } catch (err) {
+    if (err instanceof CapacityError || err instanceof DuplicateIdError) throw failure(409, err.message);
+    throw err;
+  }
+  if (wantsSse(req)) {
+    await streamPrediction(res, p);
+  } else if (wantsAsync(req)) {
+    sendJson(res, 202, p.snapshot());
+  } else {
+    await respondSync(ctx, res, p);
+  }
+}
+
+async function respondSync(ctx: ContainerApiContext, res: ServerResponse, p: Prediction): Promise<void> {
+  // A client that hangs up on a sync prediction no longer wants it: cancel (frees the slot too).
+  const onClose = (): void => {
+    if (!res.writableFinished && !p.terminal) ctx.runner.cancel(p.id);
+  };
+  res.once("close", onClose);
+  await p.finished;
+  res.off("close", onClose);
+  if (res.destroyed) return;
+  sendJson(res, 200, p.snapshot());
+}

@@ -1,0 +1,89 @@
+/**
+ * A tiny method+path router over node:http. Patterns use `:param` segments. A known path with the wrong
+ * method gets 405 with `Allow`; an unknown path 404. Handlers may throw HttpError; anything else is a
+ * plain 500 (logged, internals never leak). The /v1 facade adds its routes to the same router.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { HttpError, sendJson } from "./respond.js";
+import type { Logger } from "../logger.js";
+
+export type Params = Record<string, string>;
+export type Handler = (req: IncomingMessage, res: ServerResponse, params: Params, url: URL) => unknown;
+
+interface Route {
+  method: string;
+  segments: string[];
+  handler: Handler;
+}
+
+export class Router {
+  private readonly routes: Route[] = [];
+
+  constructor(private readonly logger: Logger) {}
+
+  add(method: string, pattern: string, handler: Handler): this {
+    this.routes.push({ method, segments: split(pattern), handler });
+    return this;
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      let url: URL;
+      try {
+        const raw = req.url ?? "/";
+        // Origin-form ("/path") is joined textually: new URL("//x", base) would read "x" as a host.
+        url = new URL(raw.startsWith("/") ? `http://localhost${raw}` : raw);
+      } catch {
+        throw new HttpError(400, { detail: "malformed request URL" });
+      }
+      const path = split(url.pathname);
+      const allowed = new Set<string>();
+      for (const route of this.routes) {
+        const params = match(route.segments, path);
+        if (!params) continue;
+        const method = req.method === "HEAD" && route.method === "GET" ? "GET" : req.method;
+        if (route.method === method) {
+          await route.handler(req, res, params, url);
+          return;
+        }
+        allowed.add(route.method);
+        if (route.method === "GET") allowed.add("HEAD");
+      }
+      if (allowed.size > 0) {
+        throw new HttpError(405, { detail: "Method Not Allowed" }, { allow: [...allowed].join(", ") });
+      }
+      throw new HttpError(404, { detail: "Not Found" });
+    } catch (err) {
+      if (err instanceof HttpError) {
+        sendJson(res, err.status, err.body, err.headers);
+        return;
+      }
+      this.logger.error("unhandled error in request handler", { method: req.method, url: req.url, err });
+      if (!res.headersSent) sendJson(res, 500, { detail: "Internal Server Error" });
+      else res.destroy();
+    }
+  }
+}
+
+function split(path: string): string[] {
+  return path.split("/").filter((s) => s.length > 0);
+}
+
+function match(pattern: string[], path: string[]): Params | null {
+  if (pattern.length !== path.length) return null;
+  const params: Params = {};
+  for (let i = 0; i < pattern.length; i++) {
+    const p = pattern[i]!;
+    const s = path[i]!;
+    if (p.startsWith(":")) {
+      let value: string;
+      try {
+        value = decodeURIComponent(s);
+      } catch {
+        return null;
+      }
+      params[p.slice(1)] = value;
+    } else if (p !== s) return null;
+  }
+  return params;
+}

@@ -1,0 +1,220 @@
+/**
+ * startServer(): the predict server used in images (src/runtime/main.ts) and by `kiln serve --no-docker`.
+ * Wires worker supervision, health, the prediction core, webhooks and the HTTP routes together.
+ */
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { existsSync } from "node:fs";
+import { delimiter, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { PredictorSchema } from "../schema/types.js";
+import { buildOpenApi } from "../schema/openapi.js";
+import { WorkerSupervisor, type WorkerCommand } from "./worker-supervisor.js";
+import { Health, type HealthStatus } from "./health.js";
+import { PredictionRunner } from "./core/runner.js";
+import { WebhookSender } from "./webhooks.js";
+import { Router } from "./http/router.js";
+import { registerContainerApi } from "./http/container-api.js";
+import { DEFAULT_BODY_LIMIT } from "./http/body.js";
+import { createLogger, type LogFormat, type Logger, type LogLevel } from "./logger.js";
+import type { FileLimits } from "./files.js";
+import { RUNTIME_VERSION } from "./version.js";
+
+export interface WorkerTarget {
+  language: "python" | "node";
+  /** The runnable file: a .py module, or a compiled .mjs/.js for node. Relative to root or absolute. */
+  file: string;
+  /** The export (node) or class/function (python) name. */
+  name: string;
+}
+
+export interface ServerOptions {
+  root: string;
+  predictor: WorkerTarget;
+  train?: WorkerTarget | undefined;
+  host: string;
+  port: number;
+  uploadUrl?: string | undefined;
+  maxConcurrency?: number | undefined;
+  setupTimeoutMs?: number | undefined;
+  /** Cog semantics: SIGTERM is ignored (main.ts), only POST /shutdown stops the server. */
+  awaitExplicitShutdown?: boolean | undefined;
+  /** Extra environment for the worker (on top of this process's environment). */
+  env?: Record<string, string> | undefined;
+  /** Python interpreter (default python3). */
+  python?: string | undefined;
+  logFormat?: LogFormat | undefined;
+  logLevel?: LogLevel | undefined;
+  logger?: Logger | undefined;
+  webhookAuthToken?: string | undefined;
+  /** Minimum interval between `logs` webhooks (COG_THROTTLE_RESPONSE_INTERVAL; default 500 ms). */
+  throttleMs?: number | undefined;
+  webhookRetryDelaysMs?: readonly number[] | undefined;
+  bodyLimit?: number | undefined;
+  /** Slowloris guards: time to receive the headers, and the whole request (not the response). */
+  headersTimeoutMs?: number | undefined;
+  requestTimeoutMs?: number | undefined;
+  /** How long close() waits for in-flight predictions before canceling them. */
+  drainTimeoutMs?: number | undefined;
+  weights?: string | null | undefined;
+  fileLimits?: FileLimits | undefined;
+  /** Overrides for where the worker programs live (defaults: beside this bundle, or in src/dist). */
+  nodeWorkerEntry?: string | undefined;
+  pythonWorkerDir?: string | undefined;
+  /** Keep this many finished predictions for lookups (the /v1 facade); 0 for the container API. */
+  retainCompleted?: number | undefined;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  server: Server;
+  router: Router;
+  runner: PredictionRunner;
+  health: Health;
+  worker: WorkerSupervisor;
+  logger: Logger;
+  /** Resolves once setup finished: READY, or SETUP_FAILED/DEFUNCT. */
+  ready: Promise<HealthStatus>;
+  /** Resolves after close() completed (e.g. after POST /shutdown). */
+  closed: Promise<void>;
+  close(): Promise<void>;
+}
+
+function firstExisting(candidates: (string | undefined)[]): string | undefined {
+  return candidates.find((c) => c !== undefined && existsSync(c));
+}
+
+export function workerCommand(options: ServerOptions): WorkerCommand {
+  const here = (rel: string): string => fileURLToPath(new URL(rel, import.meta.url));
+  const target = (t: WorkerTarget): string => `${t.file}:${t.name}`;
+  const extra = ["--predictor", target(options.predictor), "--root", options.root];
+  if (options.train) extra.push("--train", target(options.train));
+  const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
+  if (options.predictor.language === "node") {
+    const entry = firstExisting([
+      options.nodeWorkerEntry,
+      process.env.KILN_NODE_WORKER,
+      here("./node-worker.mjs"), // in the bundle
+      here("./workers/node/main.js"), // compiled dist/
+    ]);
+    if (!entry) throw new Error("cannot find the kiln node worker (build it with `npm run build`, or set KILN_NODE_WORKER)");
+    return { command: process.execPath, args: [entry, ...extra], cwd: options.root, env };
+  }
+  const dir = firstExisting([
+    options.pythonWorkerDir,
+    process.env.KILN_PYTHON_WORKER_DIR,
+    here("./python/"), // in the bundle
+    here("./workers/python/"), // in src/
+  ]);
+  if (!dir) throw new Error("cannot find the kiln python worker (kiln_worker.py)");
+  env.PYTHONPATH = env.PYTHONPATH ? `${dir}${delimiter}${env.PYTHONPATH}` : dir;
+  env.PYTHONUNBUFFERED = "1";
+  return {
+    command: options.python ?? "python3",
+    args: ["-u", join(dir, "kiln_worker.py"), ...extra],
+    cwd: options.root,
+    env,
+  };
+}
+
+export async function startServer(options: ServerOptions): Promise<RunningServer> {
+  const logger = options.logger ?? createLogger({ level: options.logLevel ?? "info", format: options.logFormat ?? "json" });
+  const worker = new WorkerSupervisor(workerCommand(options), logger);
+  const health = new Health(worker, {
+    setupTimeoutMs: options.setupTimeoutMs,
+    weights: options.weights ?? null,
+    logger,
+  });
+  const schema = (): PredictorSchema | null => health.loaded?.schema ?? null;
+  const runner = new PredictionRunner({
+    worker,
+    schema,
+    capacity: options.maxConcurrency ?? 1,
+    logger,
+    uploadUrl: options.uploadUrl,
+    fileLimits: options.fileLimits,
+    retainCompleted: options.retainCompleted ?? 0,
+    onStrayOutput: (source, data) => {
+      if (!health.addSetupLog(data)) logger.info("worker output outside a prediction", { source, data });
+    },
+  });
+  worker.on("message", (m) => {
+    if (m.type === "loaded" && !m.async && runner.capacity > 1) {
+      logger.warn("the predictor is synchronous: running one prediction at a time", { requested: runner.capacity });
+      runner.capacity = 1;
+    }
+  });
+  const sender = new WebhookSender({
+    authToken: options.webhookAuthToken,
+    retryDelaysMs: options.webhookRetryDelaysMs,
+    logger,
+  });
+  let openapiCache: unknown = null;
+  const router = new Router(logger);
+  let closing: Promise<void> | null = null;
+  const close = (): Promise<void> => (closing ??= shutdown());
+  registerContainerApi(router, {
+    runner,
+    health,
+    sender,
+    throttleMs: options.throttleMs ?? 500,
+    bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    hasTrainer: options.train !== undefined,
+    openapi: () => {
+      const s = schema();
+      if (s && !openapiCache) openapiCache = buildOpenApi(s, { kilnVersion: RUNTIME_VERSION });
+      return openapiCache;
+    },
+    version: { kiln: RUNTIME_VERSION, cog: `kiln-${RUNTIME_VERSION}` },
+    requestShutdown: () => void close(),
+  });
+
+  const server = createServer(
+    {
+      headersTimeout: options.headersTimeoutMs ?? 15_000,
+      requestTimeout: options.requestTimeoutMs ?? 120_000,
+      keepAliveTimeout: 5_000,
+      connectionsCheckingInterval: Math.min(1_000, options.headersTimeoutMs ?? 1_000),
+      noDelay: true,
+    },
+    (req, res) => void router.handle(req, res),
+  );
+  // Malformed requests and header/request timeouts: Node's default clientError answers 400/408/431.
+
+  const ready = new Promise<HealthStatus>((resolve) => {
+    health.once("ready", () => resolve("READY"));
+    health.once("failed", () => resolve("SETUP_FAILED"));
+    health.once("defunct", () => resolve("DEFUNCT"));
+  });
+  let resolveClosed!: () => void;
+  const closed = new Promise<void>((r) => (resolveClosed = r));
+
+  async function shutdown(): Promise<void> {
+    logger.info("shutting down: no new connections, waiting for in-flight predictions");
+    const stopped = new Promise<void>((r) => server.close(() => r()));
+    server.closeIdleConnections();
+    await runner.drain(options.drainTimeoutMs ?? 30_000);
+    await sender.flush(5_000);
+    await worker.stop();
+    health.dispose();
+    server.closeAllConnections();
+    await stopped;
+    logger.info("server stopped");
+    resolveClosed();
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, options.host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  worker.start();
+  const port = (server.address() as AddressInfo).port;
+  const host = options.host.includes(":") ? `[${options.host}]` : options.host === "0.0.0.0" ? "127.0.0.1" : options.host;
+  const url = `http://${host}:${port}`;
+  logger.info("server listening", { url, predictor: `${options.predictor.file}:${options.predictor.name}` });
+  return { url, port, server, router, runner, health, worker, logger, ready, closed, close };
+}

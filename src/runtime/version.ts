@@ -1,0 +1,24 @@
+import { readFileSync } from "node:fs";
+
+// Injected by scripts/bundle-runtime.mjs (esbuild `define`); absent when running from src/ or dist/.
+declare const __KILN_VERSION__: string | undefined;
+
+/** kiln's version as the runtime reports it (health-check, openapi info.version, GET /). */
+function readVersion(): string {
+  if (typeof __KILN_VERSION__ === "string") return __KILN_VERSION__;
+  // The runtime may not import src/version.ts (layering), so read package.json the same way.
+  for (const rel of ["../../package.json", "../../../package.json"]) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), "utf8")) as {
+        name?: string;
+        version?: string;
+      };
+      if (pkg.name === "kiln" && pkg.version) return pkg.version;
+    } catch {
+      // try the next candidate
+    }
+  }
+  return "0.0.0-unknown";
+}
+
+export const RUNTIME_VERSION: string = readVersion();
