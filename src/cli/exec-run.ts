@@ -10,6 +10,8 @@ import { buildProjectImage } from "./project-image.js";
 
 export interface ExecOptions {
   env?: string[] | undefined;
+  progress?: string | undefined;
+  nodeImage?: string | undefined;
   file?: string | undefined;
 }
 
@@ -19,7 +21,7 @@ export async function runExec(ctx: CommandContext, command: string[], opts: Exec
   const engine = await connectEngine();
   if (!engine) throw new DockerUnavailableError("kiln exec runs the command in the model's image and needs a Docker engine");
   const { manifest } = await loadManifest({ cwd: ctx.cwd, file: opts.file });
-  const ref = await buildProjectImage(ctx, manifest, { progress: "auto" });
+  const ref = await buildProjectImage(ctx, manifest, { progress: opts.progress ?? "auto", nodeImage: opts.nodeImage });
   const image = await inspectModelImage(engine, ref).catch(() => undefined);
   return runAttached(engine, {
     image: image?.id ?? ref,

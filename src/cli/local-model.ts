@@ -1,9 +1,15 @@
 /**
  * --no-docker: the model's server and worker run directly on this machine (node, or python3 from
- * --python), through the same runtime code the image runs. TypeScript predictors are compiled first.
+ * --python), through the same runtime code the image runs. TypeScript/JavaScript predictors are
+ * compiled first (imports of "kiln" resolve to the SDK).
  */
-import { NotAvailableError } from "../errors.js";
-import type { ResolvedManifest } from "../manifest/types.js";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { findRuntimeBundle } from "../build/bundle.js";
+import { compileTsPredictor } from "../build/ts-predictor.js";
+import { UsageError } from "../errors.js";
+import type { PredictorRef, ResolvedManifest } from "../manifest/types.js";
+import { startServer, type WorkerTarget } from "../runtime/server.js";
 
 export interface LocalModelOptions {
   python: string;
@@ -19,7 +25,42 @@ export interface LocalModel {
   close(): Promise<void>;
 }
 
-export async function startLocalModel(_project: ResolvedManifest, _opts: LocalModelOptions): Promise<LocalModel> {
-  // Wired to src/runtime's startServer once the server lands on main (issue 3).
-  throw new NotAvailableError("kiln predict --no-docker");
+export async function startLocalModel(project: ResolvedManifest, opts: LocalModelOptions): Promise<LocalModel> {
+  if (!project.predict) throw new UsageError(`${project.file} has no \`predict:\` entry`);
+  const predictor = await target(project, project.predict);
+  const train = project.train ? await target(project, project.train) : undefined;
+  const server = await startServer({
+    root: project.root,
+    predictor,
+    train,
+    host: opts.host ?? "127.0.0.1",
+    port: opts.port ?? 0,
+    uploadUrl: opts.uploadUrl,
+    maxConcurrency: project.concurrency.max,
+    setupTimeoutMs: opts.setupTimeoutMs,
+    env: { ...project.environment, ...opts.env },
+    python: opts.python,
+    logFormat: "console",
+    logLevel: "warn",
+    ...workerLocations(),
+  });
+  return { url: server.url, close: () => server.close() };
+}
+
+async function target(project: ResolvedManifest, ref: PredictorRef): Promise<WorkerTarget> {
+  if (ref.language === "python") return { language: "python", file: ref.file, name: ref.name };
+  const { outFile } = await compileTsPredictor(project.root, ref);
+  return { language: "node", file: outFile, name: ref.name };
+}
+
+/** The workers images run (dist/runtime-bundle), when present; else the runtime's own lookup (src/). */
+function workerLocations(): { nodeWorkerEntry?: string; pythonWorkerDir?: string } {
+  let bundle: string;
+  try {
+    bundle = findRuntimeBundle();
+  } catch {
+    return {};
+  }
+  const python = join(bundle, "python");
+  return { nodeWorkerEntry: join(bundle, "node-worker.mjs"), ...(existsSync(python) ? { pythonWorkerDir: python } : {}) };
 }

@@ -57,6 +57,8 @@ export function toDataUri(bytes: Buffer, file: string): string {
 export interface DecodedDataUri {
   mimeType: string;
   bytes: Buffer;
+  /** A `name=`/`filename=` parameter, when the server sent the file's name. */
+  name?: string | undefined;
 }
 
 /** Decodes `data:[<type>][;param...][;base64],<data>`; undefined when `text` is not a data URI. */
@@ -69,5 +71,7 @@ export function decodeDataUri(text: string): DecodedDataUri | undefined {
   const mimeType = meta[0] || "text/plain";
   const data = text.slice(comma + 1);
   const bytes = base64 ? Buffer.from(data, "base64") : Buffer.from(decodeURIComponent(data), "utf8");
-  return { mimeType, bytes };
+  const param = meta.slice(1).find((m) => /^(file)?name=/i.test(m));
+  const name = param ? decodeURIComponent(param.slice(param.indexOf("=") + 1)) : undefined;
+  return name ? { mimeType, bytes, name } : { mimeType, bytes };
 }

@@ -20,6 +20,8 @@ export interface SessionOptions {
   /** false with --no-docker. */
   docker: boolean;
   progress?: string | undefined;
+  /** --node-image for the build. */
+  nodeImage?: string | undefined;
   /** Notes such as the --no-docker fallback; nothing in --json mode. */
   note: (line: string) => void;
 }
@@ -42,7 +44,7 @@ export async function resolveModelSource(ctx: CommandContext, opts: SessionOptio
   }
   if (opts.image) return { kind: "docker", engine, image: await inspectModelImage(engine, opts.image), project: undefined };
   const manifest = await project(ctx, opts);
-  const ref = await buildProjectImage(ctx, manifest, { progress: opts.progress ?? "auto" });
+  const ref = await buildProjectImage(ctx, manifest, { progress: opts.progress ?? "auto", nodeImage: opts.nodeImage });
   return { kind: "docker", engine, image: await inspectModelImage(engine, ref), project: manifest };
 }
 

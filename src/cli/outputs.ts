@@ -128,7 +128,8 @@ export class OutputWriter {
   private async writeFile(dataUri: string, parts: string[]): Promise<string> {
     const decoded = decodeDataUri(dataUri);
     if (!decoded) throw new Error("not a data URI");
-    const file = this.pathFor(parts, extensionOf(decoded.mimeType));
+    const named = decoded.name ? extname(decoded.name) : "";
+    const file = this.pathFor(parts, named || extensionOf(decoded.mimeType));
     await mkdir(dirname(file), { recursive: true });
     await writeFile(file, decoded.bytes);
     this.written.push(file);

@@ -21,6 +21,7 @@ export interface PredictOptions {
   docker: boolean;
   python: string;
   progress: string;
+  nodeImage?: string | undefined;
   file?: string | undefined;
 }
 
@@ -37,7 +38,7 @@ export async function runPredict(ctx: CommandContext, image: string | undefined,
   const raw = await parseInputArgs(opts.input, opts.json, { cwd: ctx.cwd, readStdin });
   const env = parseEnvFlags(opts.env);
   const setupTimeoutMs = parseSeconds(opts.setupTimeout, "--setup-timeout");
-  const source = await resolveModelSource(ctx, { image, file: opts.file, docker: opts.docker, progress: opts.progress, note });
+  const source = await resolveModelSource(ctx, { image, file: opts.file, docker: opts.docker, progress: opts.progress, nodeImage: opts.nodeImage, note });
   const interrupt = interruptSignal(ctx);
   const timings: PredictTimings = {};
   let mark = performance.now();

@@ -16,6 +16,8 @@ export interface ServeOptions {
   apiToken?: string | undefined;
   docker: boolean;
   python: string;
+  progress?: string | undefined;
+  nodeImage?: string | undefined;
   file?: string | undefined;
 }
 
@@ -30,7 +32,7 @@ export async function runServe(ctx: CommandContext, image: string | undefined, o
   const env: Record<string, string> = {};
   const token = opts.apiToken ?? process.env["KILN_API_TOKEN"];
   if (token) env["KILN_API_TOKEN"] = token;
-  const source = await resolveModelSource(ctx, { image, file: opts.file, docker: opts.docker, note });
+  const source = await resolveModelSource(ctx, { image, file: opts.file, docker: opts.docker, progress: opts.progress, nodeImage: opts.nodeImage, note });
   const interrupt = interruptSignal(ctx);
   try {
     if (source.kind === "local") {

@@ -1,16 +1,12 @@
 /** The engine for running models, or undefined when none answers (predict/serve then run locally). */
-import Docker from "dockerode";
+import { dockerClient, pingDocker, type DockerClient } from "./engine.js";
 
-export type Engine = Docker;
+export type Engine = DockerClient;
 
-export async function connectEngine(timeoutMs = 2000): Promise<Docker | undefined> {
-  const docker = new Docker();
+export async function connectEngine(timeoutMs = 2000): Promise<Engine | undefined> {
   try {
-    await Promise.race([
-      docker.ping(),
-      new Promise((_, reject) => setTimeout(() => reject(new Error("timeout")), timeoutMs).unref()),
-    ]);
-    return docker;
+    await pingDocker(timeoutMs);
+    return dockerClient().client;
   } catch {
     return undefined;
   }

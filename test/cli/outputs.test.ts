@@ -115,5 +115,12 @@ describe("data URIs", () => {
     expect(decodeDataUri(pngUri)).toEqual({ mimeType: "image/png", bytes: png });
     expect(decodeDataUri("data:,a%20b")).toEqual({ mimeType: "text/plain", bytes: Buffer.from("a b") });
     expect(decodeDataUri("hello")).toBeUndefined();
+    expect(decodeDataUri("data:application/octet-stream;name=blur-1.ppm;base64,AA==")).toMatchObject({ name: "blur-1.ppm" });
+  });
+
+  it("takes the extension from a name= parameter when the server sends one", async () => {
+    const { w } = writer();
+    await w.finish({ status: "succeeded", output: "data:application/octet-stream;name=blur-1.ppm;base64,AAE=" });
+    expect(await readFile(join(dir, "output.ppm"))).toEqual(Buffer.from([0, 1]));
   });
 });

@@ -1,36 +1,45 @@
 /**
- * Runs the real kiln CLI as a child process (bundled once from src/ with esbuild, so tests need no
- * prior `npm run build`), with every container it starts labelled kiln.test=1.
+ * Runs the real kiln CLI as a child process. Once per test process, src/ is transpiled with esbuild to
+ * dist/ (the layout `npm run build` produces, without its type check) and the runtime bundle is rebuilt,
+ * so tests need no prior build and images get the current runtime. Every container the CLI starts is
+ * labelled kiln.test=1.
  */
-import { spawn, type ChildProcess } from "node:child_process";
-import { mkdir } from "node:fs/promises";
+import { execFile, spawn, type ChildProcess } from "node:child_process";
+import { readdir } from "node:fs/promises";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { build } from "esbuild";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-const OUT = `${ROOT}dist/test-cli/kiln.mjs`;
-let bundled: Promise<string> | undefined;
+const BIN = join(ROOT, "bin", "kiln.js");
+let prepared: Promise<string> | undefined;
+
+async function sources(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await sources(p)));
+    else if (e.name.endsWith(".ts") && !e.name.endsWith(".d.ts")) out.push(p);
+  }
+  return out;
+}
 
 export function cliPath(): Promise<string> {
-  bundled ??= (async () => {
-    await mkdir(`${ROOT}dist/test-cli`, { recursive: true });
+  prepared ??= (async () => {
     await build({
-      stdin: {
-        contents: 'import { main } from "../../src/cli/main.ts";\nprocess.exitCode = await main(process.argv);\n',
-        resolveDir: `${ROOT}dist/test-cli`,
-        loader: "ts",
-      },
-      bundle: true,
+      entryPoints: await sources(join(ROOT, "src")),
+      outdir: join(ROOT, "dist"),
+      outbase: join(ROOT, "src"),
       platform: "node",
       format: "esm",
       target: "node20",
-      packages: "external",
-      outfile: OUT,
       logLevel: "error",
     });
-    return OUT;
+    await promisify(execFile)(process.execPath, [join(ROOT, "scripts", "bundle-runtime.mjs")]);
+    return BIN;
   })();
-  return bundled;
+  return prepared;
 }
 
 export interface KilnRun {

@@ -13,6 +13,8 @@ export function registerServe(program: Command, context: () => CommandContext): 
     .option("--api-token <token>", "require this bearer token on /v1 (also KILN_API_TOKEN)")
     .option("--no-docker", "run the model directly on this machine instead of in Docker")
     .option("--python <path>", "python interpreter for --no-docker Python predictors", "python3")
+    .option("--progress <mode>", "build progress: auto, plain, quiet", "auto")
+    .option("--node-image <image>", "when building: image the node binary is copied from (default node:<major>-bookworm-slim)")
     .action(async (image: string | undefined, _opts: unknown, command: Command) => {
       await runServe(context(), image, command.optsWithGlobals<ServeOptions>());
     });
