@@ -9,6 +9,7 @@ import { findRuntimeBundle } from "../build/bundle.js";
 import { compileTsPredictor } from "../build/ts-predictor.js";
 import { UsageError } from "../errors.js";
 import type { PredictorRef, ResolvedManifest } from "../manifest/types.js";
+import { createLogger } from "../runtime/logger.js";
 import { startServer, type WorkerTarget } from "../runtime/server.js";
 
 export interface LocalModelOptions {
@@ -18,6 +19,8 @@ export interface LocalModelOptions {
   host?: string;
   port?: number;
   uploadUrl?: string | undefined;
+  /** serve shows the server's request log (info); predict only its warnings. */
+  logLevel?: "info" | "warn";
 }
 
 export interface LocalModel {
@@ -29,6 +32,15 @@ export async function startLocalModel(project: ResolvedManifest, opts: LocalMode
   if (!project.predict) throw new UsageError(`${project.file} has no \`predict:\` entry`);
   const predictor = await target(project, project.predict);
   const train = project.train ? await target(project, project.train) : undefined;
+  // The server's warnings matter while the model runs; once we stop it, "worker is gone" is expected.
+  let closing = false;
+  const logger = createLogger({
+    level: opts.logLevel ?? "warn",
+    format: "console",
+    write: (line) => {
+      if (!closing) process.stderr.write(line.endsWith("\n") ? line : `${line}\n`);
+    },
+  });
   const server = await startServer({
     root: project.root,
     predictor,
@@ -40,11 +52,16 @@ export async function startLocalModel(project: ResolvedManifest, opts: LocalMode
     setupTimeoutMs: opts.setupTimeoutMs,
     env: { ...project.environment, ...opts.env },
     python: opts.python,
-    logFormat: "console",
-    logLevel: "warn",
+    logger,
     ...workerLocations(),
   });
-  return { url: server.url, close: () => server.close() };
+  return {
+    url: server.url,
+    close: () => {
+      closing = true;
+      return server.close();
+    },
+  };
 }
 
 async function target(project: ResolvedManifest, ref: PredictorRef): Promise<WorkerTarget> {

@@ -63,10 +63,23 @@ export async function health(url: string, signal?: AbortSignal): Promise<Health>
   return (await res.json()) as Health;
 }
 
-export async function fetchOpenApi(url: string, signal?: AbortSignal): Promise<unknown> {
-  const res = await fetch(`${url}/openapi.json`, { signal: signal ?? null });
-  if (!res.ok) throw new RuntimeStartError(`GET /openapi.json answered ${res.status}`);
-  return res.json();
+/**
+ * The model's OpenAPI document, as soon as the server has it (kiln's answers 503 until the worker has
+ * loaded the predictor); setup failures and timeouts surface as in waitForReady.
+ */
+export async function fetchOpenApi(url: string, opts: WaitOptions): Promise<unknown> {
+  const deadline = Date.now() + opts.timeoutMs;
+  for (;;) {
+    const res = await fetch(`${url}/openapi.json`, { signal: opts.signal }).catch(() => undefined);
+    if (res?.ok) return res.json();
+    const status = (await health(url, opts.signal).catch(() => undefined))?.status;
+    if (status === "SETUP_FAILED" || status === "DEFUNCT" || Date.now() > deadline) {
+      await waitForReady(url, { ...opts, timeoutMs: 0 });
+      throw new RuntimeStartError(`GET /openapi.json answered ${res?.status ?? "nothing"}`);
+    }
+    await sleep(opts.intervalMs ?? 50, opts.signal);
+    if (opts.signal.aborted) throw new InterruptedError();
+  }
 }
 
 export interface PredictOptions {

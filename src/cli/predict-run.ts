@@ -73,7 +73,7 @@ export async function runPredict(ctx: CommandContext, image: string | undefined,
       lap("start");
       try {
         // The schema comes from the worker; inputs are still checked before setup() matters.
-        const openapi = await fetchOpenApi(model.url, interrupt.signal);
+        const openapi = await fetchOpenApi(model.url, { timeoutMs: setupTimeoutMs, signal: interrupt.signal });
         const input = await resolveInputs(raw, schemaView(openapi), { cwd: ctx.cwd });
         await waitForReady(model.url, { timeoutMs: setupTimeoutMs, signal: interrupt.signal });
         lap("ready");

@@ -43,6 +43,7 @@ export async function runServe(ctx: CommandContext, image: string | undefined, o
         host: opts.host,
         port,
         uploadUrl: opts.uploadUrl,
+        logLevel: "info",
       });
       try {
         await announceWhenReady(ctx, model.url, interrupt.signal, undefined, undefined);

@@ -6,29 +6,26 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type Docker from "dockerode";
 import { startModelContainer } from "../../src/docker/container.js";
 import { predict, waitForReady } from "../../src/cli/model-client.js";
-import { buildTestImage, engineOrSkip, kilnContainers, removeImage } from "./predict-helpers.js";
+import { buildTestImage, engine, kilnContainers, removeImage } from "./predict-helpers.js";
 
 const TAG = `kiln-test/fake-model:${process.pid}`;
-let docker: Docker | undefined;
+let docker: Docker;
 const never = new AbortController().signal;
 
 beforeAll(async () => {
   process.env["KILN_CONTAINER_LABELS"] = "kiln.test=1";
-  docker = await engineOrSkip();
-  if (!docker) return;
+  docker = await engine();
   await buildTestImage(TAG, 'FROM kiln-test/node\nCOPY server.mjs /kiln/server.mjs\nCMD ["node", "/kiln/server.mjs"]\n', {
     "server.mjs": new URL("../cli/fixtures/fake-model.mjs", import.meta.url).href,
   });
 });
 
 afterAll(async () => {
-  if (!docker) return;
   expect(await kilnContainers(docker)).toEqual([]);
   await removeImage(docker, TAG);
 });
 
 async function start(env: Record<string, string>, logs?: string[]) {
-  if (!docker) throw new Error("no engine");
   return startModelContainer(docker, {
     image: TAG,
     role: "predict",
@@ -39,8 +36,7 @@ async function start(env: Record<string, string>, logs?: string[]) {
 }
 
 describe("container runner", () => {
-  it("starts the image, waits for READY, predicts, streams logs and removes the container", async (ctx) => {
-    if (!docker) return ctx.skip();
+  it("starts the image, waits for READY, predicts, streams logs and removes the container", async () => {
     const logs: string[] = [];
     const c = await start({ FAKE_SETUP_MS: "300" }, logs);
     try {
@@ -60,8 +56,7 @@ describe("container runner", () => {
     await c.remove(); // a second call is harmless
   });
 
-  it("reports SETUP_FAILED with the setup logs", async (ctx) => {
-    if (!docker) return ctx.skip();
+  it("reports SETUP_FAILED with the setup logs", async () => {
     const c = await start({ FAKE_MODE: "setup_failed", FAKE_SETUP_MS: "100" });
     try {
       await expect(waitForReady(c.url, { timeoutMs: 20_000, signal: never, exited: c.exited, tail: c.tail })).rejects.toMatchObject({
@@ -73,8 +68,7 @@ describe("container runner", () => {
     }
   });
 
-  it("notices a container that exits before it is ready, with its output", async (ctx) => {
-    if (!docker) return ctx.skip();
+  it("notices a container that exits before it is ready, with its output", async () => {
     const c = await start({ FAKE_MODE: "exit", FAKE_SETUP_MS: "300" });
     try {
       const err = await waitForReady(c.url, { timeoutMs: 20_000, signal: never, exited: c.exited, tail: c.tail }).catch((e: unknown) => e);

@@ -8,23 +8,19 @@ import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import Docker from "dockerode";
+import type Docker from "dockerode";
+import { dockerClient } from "../../src/docker/engine.js";
+import { requireDocker } from "../helpers/docker.js";
 
 const run = promisify(execFile);
 
 export const TEST_LABEL = "kiln.test";
 export const DOCKER_CLI = process.env["KILN_DOCKER_CLI"] ?? (existsSync("/usr/bin/docker") ? "/usr/bin/docker" : "docker");
 
-/** The engine, or a failing test when CI=true and there is none (skipping would hide a broken CI). */
-export async function engineOrSkip(): Promise<Docker | undefined> {
-  const docker = new Docker();
-  try {
-    await docker.ping();
-    return docker;
-  } catch (err) {
-    if (process.env["CI"] === "true") throw new Error(`CI=true but no Docker engine answers: ${String(err)}`);
-    return undefined;
-  }
+/** The engine; throws (never skips) when it or the offline base images are missing. */
+export async function engine(): Promise<Docker> {
+  await requireDocker();
+  return dockerClient().client;
 }
 
 /** Builds an image from `files` (name -> content) with the classic builder; labelled kiln.test=1. */

@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildTestImage, engineOrSkip, kilnContainers, removeImage } from "./predict-helpers.js";
+import { buildTestImage, engine, kilnContainers, removeImage } from "./predict-helpers.js";
 import { collect, kiln, spawnKiln } from "./predict-cli.js";
 
 const TAG = `kiln-test/fake-model-cli:${process.pid}`;
@@ -38,13 +38,12 @@ const SCHEMA = {
   },
 };
 
-let docker: Docker | undefined;
+let docker: Docker;
 let dir: string;
 
 beforeAll(async () => {
-  docker = await engineOrSkip();
+  docker = await engine();
   dir = await mkdtemp(join(tmpdir(), "kiln-predict-image-"));
-  if (!docker) return;
   // Dockerfile LABEL values are subject to $variable substitution: escape the `$ref`s.
   const label = JSON.stringify(JSON.stringify(SCHEMA)).replaceAll("$", "\\$");
   await buildTestImage(
@@ -56,14 +55,12 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
-  if (!docker) return;
   expect(await kilnContainers(docker)).toEqual([]);
   await removeImage(docker, TAG);
 });
 
 /** Containers created with the test label between two instants (from the engine's event log). */
 async function createdBetween(since: number, until: number): Promise<number> {
-  if (!docker) return 0;
   const stream = await docker.getEvents({
     since: Math.floor(since / 1000),
     until: Math.ceil(until / 1000) + 1,
@@ -75,8 +72,7 @@ async function createdBetween(since: number, until: number): Promise<number> {
 }
 
 describe("kiln predict IMAGE", () => {
-  it("runs one prediction, prints streamed output and leaves no container", async (ctx) => {
-    if (!docker) return ctx.skip();
+  it("runs one prediction, prints streamed output and leaves no container", async () => {
     const r = await kiln(["predict", TAG, "-i", "text=hello world"], { cwd: dir });
     expect(r.stderr).not.toContain("error");
     expect(r.code).toBe(0);
@@ -85,8 +81,7 @@ describe("kiln predict IMAGE", () => {
     expect(await kilnContainers(docker)).toEqual([]);
   });
 
-  it("builds lists from repeated -i and round-trips a file byte for byte", async (ctx) => {
-    if (!docker) return ctx.skip();
+  it("builds lists from repeated -i and round-trips a file byte for byte", async () => {
     const list = await kiln(["predict", TAG, "-i", "text=a", "-i", "tags=x", "-i", "tags=y"], { cwd: dir });
     expect(list.stdout).toBe("a\nx\ny\n");
     const bytes = randomBytes(200_000);
@@ -97,15 +92,13 @@ describe("kiln predict IMAGE", () => {
     expect((await readFile(join(dir, "out", "result.bin"))).equals(bytes)).toBe(true);
   });
 
-  it("--json prints the whole prediction", async (ctx) => {
-    if (!docker) return ctx.skip();
+  it("--json prints the whole prediction", async () => {
     const r = await kiln(["predict", TAG, "--json", '{"text": "j s"}'], { cwd: dir });
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ status: "succeeded", output: ["j", "s"], input: { text: "j s" } });
   });
 
-  it("reports every kind of input mistake before any container is created", async (ctx) => {
-    if (!docker) return ctx.skip();
+  it("reports every kind of input mistake before any container is created", async () => {
     const cases: [string[], string][] = [
       [["-i", "text=x", "-i", "txet=y"], 'txet: unknown input (did you mean "text"?)'],
       [["-i", "delay_ms=3"], "text: required input is missing: expected a string"],
@@ -122,15 +115,13 @@ describe("kiln predict IMAGE", () => {
     expect(await createdBetween(since, Date.now())).toBe(0);
   });
 
-  it("exits 1 and shows the error when the prediction fails", async (ctx) => {
-    if (!docker) return ctx.skip();
+  it("exits 1 and shows the error when the prediction fails", async () => {
     const r = await kiln(["predict", TAG, "-i", "text=x", "-i", "fail=true"], { cwd: dir });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("error: the prediction failed: boom: asked to fail");
   });
 
-  it("reports SETUP_FAILED with the setup logs (exit 7)", async (ctx) => {
-    if (!docker) return ctx.skip();
+  it("reports SETUP_FAILED with the setup logs (exit 7)", async () => {
     const r = await kiln(["predict", TAG, "-i", "text=x", "-e", "FAKE_MODE=setup_failed"], { cwd: dir });
     expect(r.code).toBe(7);
     expect(r.stderr).toContain("the model's setup() failed");
@@ -138,8 +129,7 @@ describe("kiln predict IMAGE", () => {
     expect(await kilnContainers(docker)).toEqual([]);
   });
 
-  it("Ctrl-C cancels the prediction and removes the container", async (ctx) => {
-    if (!docker) return ctx.skip();
+  it("Ctrl-C cancels the prediction and removes the container", async () => {
     const child = await spawnKiln(["predict", TAG, "-i", `text=${"w ".repeat(40).trim()}`, "-i", "delay_ms=300"], { cwd: dir });
     const done = collect(child);
     await new Promise<void>((resolve) => {

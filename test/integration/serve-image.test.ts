@@ -5,7 +5,7 @@
 import { createServer } from "node:net";
 import type Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildTestImage, engineOrSkip, kilnContainers, removeImage } from "./predict-helpers.js";
+import { buildTestImage, engine, kilnContainers, removeImage } from "./predict-helpers.js";
 import { collect, kiln, spawnKiln } from "./predict-cli.js";
 
 const TAG = `kiln-test/fake-model-serve:${process.pid}`;
@@ -15,11 +15,10 @@ const SCHEMA = {
   paths: {},
   components: { schemas: { Input: { title: "Input", type: "object", properties: { text: { type: "string", "x-order": 0 } } }, Output: { title: "Output", type: "array", items: { type: "string" } } } },
 };
-let docker: Docker | undefined;
+let docker: Docker;
 
 beforeAll(async () => {
-  docker = await engineOrSkip();
-  if (!docker) return;
+  docker = await engine();
   const label = JSON.stringify(JSON.stringify(SCHEMA)).replaceAll("$", "\\$");
   await buildTestImage(TAG, `FROM kiln-test/node\nCOPY server.mjs /kiln/server.mjs\nLABEL run.cog.openapi_schema=${label}\nCMD ["node", "/kiln/server.mjs"]\n`, {
     "server.mjs": new URL("../cli/fixtures/fake-model.mjs", import.meta.url).href,
@@ -27,14 +26,12 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  if (!docker) return;
   expect(await kilnContainers(docker)).toEqual([]);
   await removeImage(docker, TAG);
 });
 
 describe("kiln serve IMAGE", () => {
-  it("serves until Ctrl-C, then stops and removes the container", async (ctx) => {
-    if (!docker) return ctx.skip();
+  it("serves until Ctrl-C, then stops and removes the container", async () => {
     const child = await spawnKiln(["serve", TAG, "-p", "0"], { cwd: process.cwd() });
     const done = collect(child);
     let stderr = "";
@@ -58,8 +55,7 @@ describe("kiln serve IMAGE", () => {
     expect(await kilnContainers(docker)).toEqual([]);
   });
 
-  it("refuses a port that is already taken, before starting anything", async (ctx) => {
-    if (!docker) return ctx.skip();
+  it("refuses a port that is already taken, before starting anything", async () => {
     const blocker = createServer();
     await new Promise<void>((r) => blocker.listen(0, "127.0.0.1", () => r()));
     const port = (blocker.address() as { port: number }).port;
