@@ -4,13 +4,11 @@
  * Either way the caller gets a URL speaking the container API and one `close()` for cleanup.
  */
 import { DockerUnavailableError, UsageError } from "../errors.js";
-import { loadManifest } from "../manifest/load.js";
 import type { ResolvedManifest } from "../manifest/types.js";
 import { startModelContainer, type ModelContainer } from "../docker/container.js";
 import { inspectModelImage, type ModelImage } from "../docker/image.js";
 import { connectEngine, type Engine } from "../docker/session.js";
 import type { CommandContext } from "./context.js";
-import { buildProjectImage } from "./project-image.js";
 
 export interface SessionOptions {
   /** IMAGE argument, if any. */
@@ -44,11 +42,13 @@ export async function resolveModelSource(ctx: CommandContext, opts: SessionOptio
   }
   if (opts.image) return { kind: "docker", engine, image: await inspectModelImage(engine, opts.image), project: undefined };
   const manifest = await project(ctx, opts);
+  const { buildProjectImage } = await import("./project-image.js");
   const ref = await buildProjectImage(ctx, manifest, { progress: opts.progress ?? "auto", nodeImage: opts.nodeImage });
   return { kind: "docker", engine, image: await inspectModelImage(engine, ref), project: manifest };
 }
 
 async function project(ctx: CommandContext, opts: SessionOptions): Promise<ResolvedManifest> {
+  const { loadManifest } = await import("../manifest/load.js");
   const { manifest, warnings } = await loadManifest({ cwd: ctx.cwd, file: opts.file });
   for (const w of warnings) opts.note(`warning: ${w.file}:${w.line}: ${w.message}`);
   if (!manifest.predict) throw new UsageError(`${manifest.file} has no \`predict:\` entry`, 'Add e.g. predict: "predict.py:Predictor".');

@@ -5,7 +5,6 @@
  */
 import { InterruptedError, PredictionError } from "../errors.js";
 import type { CommandContext } from "./context.js";
-import { startLocalModel } from "./local-model.js";
 import { fetchOpenApi, predict, waitForReady, type PredictResult } from "./model-client.js";
 import { interruptSignal, parseEnvFlags, parseSeconds, resolveModelSource, startContainer } from "./model-session.js";
 import { parseInputArgs, resolveInputs } from "./inputs.js";
@@ -25,14 +24,29 @@ export interface PredictOptions {
   file?: string | undefined;
 }
 
+/** Phases of one `kiln predict` in ms (printed with --debug; bench/predict-phases.mjs reads them). */
 export interface PredictTimings {
+  /** Process start to the command's first line: Node startup and module loading. */
+  boot?: number;
+  /** Inputs, engine, build or image inspection, input checks. */
+  prepare?: number;
+  /** Container create + start (or the in-process server). */
   start?: number;
   ready?: number;
   predict?: number;
   teardown?: number;
+  /** Process start to the end of the command. */
+  total?: number;
 }
 
 export async function runPredict(ctx: CommandContext, image: string | undefined, opts: PredictOptions): Promise<void> {
+  const timings: PredictTimings = { boot: Math.round(performance.now()) };
+  let mark = performance.now();
+  const lap = (key: keyof PredictTimings): void => {
+    const now = performance.now();
+    timings[key] = Math.round(now - mark);
+    mark = now;
+  };
   const note = (line: string): void => ctx.out.info(line);
   // Everything that needs no schema is checked before any build or container start.
   const raw = await parseInputArgs(opts.input, opts.json, { cwd: ctx.cwd, readStdin });
@@ -40,16 +54,10 @@ export async function runPredict(ctx: CommandContext, image: string | undefined,
   const setupTimeoutMs = parseSeconds(opts.setupTimeout, "--setup-timeout");
   const source = await resolveModelSource(ctx, { image, file: opts.file, docker: opts.docker, progress: opts.progress, nodeImage: opts.nodeImage, note });
   const interrupt = interruptSignal(ctx);
-  const timings: PredictTimings = {};
-  let mark = performance.now();
-  const lap = (key: keyof PredictTimings): void => {
-    const now = performance.now();
-    timings[key] = Math.round(now - mark);
-    mark = now;
-  };
   try {
     if (source.kind === "docker") {
       const input = await resolveInputs(raw, schemaView(source.image.openapi), { cwd: ctx.cwd });
+      lap("prepare");
       const container = await startContainer(source, {
         role: "predict",
         env,
@@ -69,6 +77,8 @@ export async function runPredict(ctx: CommandContext, image: string | undefined,
         lap("teardown");
       }
     } else {
+      lap("prepare");
+      const { startLocalModel } = await import("./local-model.js");
       const model = await startLocalModel(source.project, { python: opts.python, env, setupTimeoutMs });
       lap("start");
       try {
@@ -86,6 +96,7 @@ export async function runPredict(ctx: CommandContext, image: string | undefined,
     }
   } finally {
     interrupt.dispose();
+    timings.total = Math.round(performance.now());
     ctx.out.debug(`timings (ms): ${JSON.stringify(timings)}`);
   }
 }

@@ -5,7 +5,6 @@
 import { createServer } from "node:net";
 import { RuntimeStartError, UsageError } from "../errors.js";
 import type { CommandContext } from "./context.js";
-import { startLocalModel } from "./local-model.js";
 import { waitForReady } from "./model-client.js";
 import { interruptSignal, resolveModelSource, startContainer } from "./model-session.js";
 
@@ -36,6 +35,7 @@ export async function runServe(ctx: CommandContext, image: string | undefined, o
   const interrupt = interruptSignal(ctx);
   try {
     if (source.kind === "local") {
+      const { startLocalModel } = await import("./local-model.js");
       const model = await startLocalModel(source.project, {
         python: opts.python,
         env,

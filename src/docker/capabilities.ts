@@ -1,5 +1,5 @@
 /** What this Docker engine can do for running models: a usable bridge network, an NVIDIA runtime. */
-import type Dockerode from "dockerode";
+import type { EngineApi } from "./api.js";
 
 export interface EngineCapabilities {
   /** False when dockerd runs with --bridge=none: containers then use host networking. */
@@ -8,9 +8,9 @@ export interface EngineCapabilities {
   nvidia: boolean;
 }
 
-const cache = new WeakMap<Dockerode, Promise<EngineCapabilities>>();
+const cache = new WeakMap<EngineApi, Promise<EngineCapabilities>>();
 
-export function engineCapabilities(docker: Dockerode): Promise<EngineCapabilities> {
+export function engineCapabilities(docker: EngineApi): Promise<EngineCapabilities> {
   let caps = cache.get(docker);
   if (!caps) {
     caps = probe(docker);
@@ -19,10 +19,10 @@ export function engineCapabilities(docker: Dockerode): Promise<EngineCapabilitie
   return caps;
 }
 
-async function probe(docker: Dockerode): Promise<EngineCapabilities> {
+async function probe(docker: EngineApi): Promise<EngineCapabilities> {
   const [networks, info] = await Promise.all([
-    docker.listNetworks({ filters: { name: ["bridge"] } }),
-    docker.info() as Promise<{ Runtimes?: Record<string, unknown> }>,
+    docker.networks("bridge"),
+    docker.info(),
   ]);
   const override = process.env["KILN_NETWORK"];
   const bridge =

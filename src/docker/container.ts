@@ -3,7 +3,7 @@
  * asked and available, env, an optional project mount, logs streamed to the caller, and one `remove()`
  * that always cleans up (callers run it in `finally`, also on Ctrl-C).
  */
-import type Dockerode from "dockerode";
+import { EngineApiError, type EngineApi } from "./api.js";
 import { RuntimeStartError } from "../errors.js";
 import { engineCapabilities } from "./capabilities.js";
 import { LogDemuxer, LogTail } from "./logs.js";
@@ -51,7 +51,7 @@ export interface ModelContainer {
 
 const CONTAINER_PORT = 5000;
 
-export async function startModelContainer(docker: Dockerode, opts: ModelContainerOptions): Promise<ModelContainer> {
+export async function startModelContainer(docker: EngineApi, opts: ModelContainerOptions): Promise<ModelContainer> {
   const caps = await engineCapabilities(docker);
   const host = opts.host ?? "127.0.0.1";
   const network = caps.bridge ? "bridge" : "host";
@@ -59,7 +59,7 @@ export async function startModelContainer(docker: Dockerode, opts: ModelContaine
   const env: Record<string, string> = { ...opts.env };
   if (network === "host") env["PORT"] = String(port);
 
-  const hostConfig: Dockerode.HostConfig = { NetworkMode: network, Init: false };
+  const hostConfig: Record<string, unknown> = { NetworkMode: network, Init: false };
   if (opts.mountProject) hostConfig.Binds = [`${opts.mountProject}:/src`];
   if (network === "bridge") {
     hostConfig.PortBindings = { [`${CONTAINER_PORT}/tcp`]: [{ HostIp: host, HostPort: opts.hostPort ? String(opts.hostPort) : "" }] };
@@ -69,7 +69,7 @@ export async function startModelContainer(docker: Dockerode, opts: ModelContaine
     else opts.onNote?.("cog.yaml asks for a GPU (build.gpu: true) but this Docker engine has no NVIDIA runtime: running on CPU.");
   }
 
-  const create: Dockerode.ContainerCreateOptions = {
+  const create: Record<string, unknown> = {
     Image: opts.image,
     Env: Object.entries(env).map(([k, v]) => `${k}=${v}`),
     Labels: containerLabels(opts.role),
@@ -78,31 +78,28 @@ export async function startModelContainer(docker: Dockerode, opts: ModelContaine
   };
   // With host networking the server would listen on every interface: keep it on loopback when we can.
   const cmd = serverCmd(opts.imageCmd, network === "host" ? ["--host", host] : [], opts.serverArgs ?? []);
-  if (cmd) create.Cmd = cmd;
+  if (cmd) create["Cmd"] = cmd;
 
-  const container = await docker.createContainer(create);
+  const id = await docker.createContainer(create);
   let removed: Promise<void> | undefined;
   const remove = (graceSeconds = 0): Promise<void> => {
-    removed ??= removeContainer(container, graceSeconds);
+    removed ??= removeContainer(docker, id, graceSeconds);
     return removed;
   };
   const tail = new LogTail(200);
   try {
     // "next-exit": the default condition answers at once for a container that is only created.
-    const exited = container.wait({ condition: "next-exit" }).then(
-      (r: { StatusCode?: number }) => r.StatusCode ?? -1,
-      () => -1,
-    );
-    await container.start();
-    const stream = await container.logs({ follow: true, stdout: true, stderr: true });
+    const exited = docker.waitContainer(id).catch(() => -1);
+    await docker.startContainer(id);
+    const stream = await docker.logs(id);
     const demux = new LogDemuxer((which, text) => {
       tail.push(text);
       opts.onLog?.(which, text);
     });
     stream.on("data", (chunk: Buffer) => demux.push(chunk));
     stream.on("error", () => undefined);
-    const bound = network === "bridge" ? await publishedPort(container) : port;
-    return { id: container.id, url: `http://${host}:${bound}`, port: bound, network, exited, tail: () => tail.lines(), remove };
+    const bound = network === "bridge" ? await publishedPort(docker, id) : port;
+    return { id, url: `http://${host}:${bound}`, port: bound, network, exited, tail: () => tail.lines(), remove };
   } catch (err) {
     await remove();
     throw new RuntimeStartError(`could not start a container from ${opts.image}: ${(err as Error).message}`, { cause: err });
@@ -126,26 +123,26 @@ function serverCmd(cmd: string[] | undefined, hostArgs: string[], extra: string[
   return [...cmd, ...(cmd.includes("--host") ? [] : hostArgs), ...extra];
 }
 
-async function publishedPort(container: Dockerode.Container): Promise<number> {
-  const info = await container.inspect();
-  const binding = info.NetworkSettings.Ports[`${CONTAINER_PORT}/tcp`]?.[0];
+async function publishedPort(docker: EngineApi, id: string): Promise<number> {
+  const info = await docker.inspectContainer(id);
+  const binding = info.NetworkSettings.Ports?.[`${CONTAINER_PORT}/tcp`]?.[0];
   const port = Number(binding?.HostPort);
   if (!Number.isInteger(port) || port <= 0) throw new Error(`port ${CONTAINER_PORT} was not published`);
   return port;
 }
 
-async function removeContainer(container: Dockerode.Container, graceSeconds: number): Promise<void> {
+async function removeContainer(docker: EngineApi, id: string, graceSeconds: number): Promise<void> {
   if (graceSeconds > 0) {
     try {
-      await container.stop({ t: graceSeconds });
+      await docker.stopContainer(id, graceSeconds);
     } catch {
       // already stopped, or gone: removal below settles it
     }
   }
   try {
-    await container.remove({ force: true, v: true });
+    await docker.removeContainer(id);
   } catch (err) {
-    const status = (err as { statusCode?: number }).statusCode;
+    const status = err instanceof EngineApiError ? err.statusCode : undefined;
     // 404: already gone; 409: removal already in progress (AutoRemove or a concurrent call).
     if (status !== 404 && status !== 409) throw err;
   }

@@ -3,7 +3,7 @@
  * the `run.cog.openapi_schema` label (kiln and Cog images both carry it), the manifest from
  * `run.cog.config` (for build.gpu), and the default command.
  */
-import type Dockerode from "dockerode";
+import { EngineApiError, type EngineApi, type ImageInspect } from "./api.js";
 import { RuntimeStartError, UsageError } from "../errors.js";
 
 export const SCHEMA_LABEL = "run.cog.openapi_schema";
@@ -22,14 +22,14 @@ export interface ModelImage {
   labels: Record<string, string>;
 }
 
-export async function inspectModelImage(docker: Dockerode, ref: string): Promise<ModelImage> {
-  let info: Dockerode.ImageInspectInfo;
+export async function inspectModelImage(docker: EngineApi, ref: string): Promise<ModelImage> {
+  let info: ImageInspect;
   try {
-    info = await docker.getImage(ref).inspect();
+    info = await docker.inspectImage(ref);
   } catch (err) {
-    if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+    if (!(err instanceof EngineApiError) || err.statusCode !== 404) throw err;
     await pull(docker, ref);
-    info = await docker.getImage(ref).inspect();
+    info = await docker.inspectImage(ref);
   }
   const labels = info.Config.Labels ?? {};
   const schemaText = labels[SCHEMA_LABEL];
@@ -48,12 +48,9 @@ export async function inspectModelImage(docker: Dockerode, ref: string): Promise
   return { ref, id: info.Id, openapi, config, gpu, cmd: info.Config.Cmd ?? undefined, labels };
 }
 
-async function pull(docker: Dockerode, ref: string): Promise<void> {
+async function pull(docker: EngineApi, ref: string): Promise<void> {
   try {
-    const stream = await docker.pull(ref);
-    await new Promise<void>((resolve, reject) => {
-      docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve()));
-    });
+    await docker.pullImage(ref);
   } catch (err) {
     throw new RuntimeStartError(`image ${ref} is not on this machine and could not be pulled: ${(err as Error).message}`, {
       hint: "Check the name (`docker images`), build it with `kiln build -t NAME`, or log in with `kiln login`.",

@@ -5,7 +5,7 @@
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import type Dockerode from "dockerode";
+import type { EngineApi } from "./api.js";
 import { DockerUnavailableError } from "../errors.js";
 import { engineCapabilities } from "./capabilities.js";
 import { containerLabels } from "./container.js";
@@ -21,7 +21,7 @@ export interface AttachedRunOptions {
 }
 
 /** Returns the command's exit status (docker's own failures are 125-127, as with `docker run`). */
-export async function runAttached(docker: Dockerode, opts: AttachedRunOptions): Promise<number> {
+export async function runAttached(docker: EngineApi, opts: AttachedRunOptions): Promise<number> {
   const caps = await engineCapabilities(docker);
   const name = `kiln-exec-${randomBytes(6).toString("hex")}`;
   const args = ["run", "--rm", "--name", name, "-i"];
@@ -44,9 +44,6 @@ export async function runAttached(docker: Dockerode, opts: AttachedRunOptions): 
     });
   } finally {
     // --rm removes it when the CLI sees the exit; a killed CLI would not, so make sure.
-    await docker
-      .getContainer(name)
-      .remove({ force: true })
-      .catch(() => undefined);
+    await docker.removeContainer(name).catch(() => undefined);
   }
 }

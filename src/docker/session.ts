@@ -1,12 +1,13 @@
 /** The engine for running models, or undefined when none answers (predict/serve then run locally). */
-import { dockerClient, pingDocker, type DockerClient } from "./engine.js";
+import { EngineApi } from "./api.js";
 
-export type Engine = DockerClient;
+export type Engine = EngineApi;
 
 export async function connectEngine(timeoutMs = 2000): Promise<Engine | undefined> {
   try {
-    await pingDocker(timeoutMs);
-    return dockerClient().client;
+    const engine = new EngineApi();
+    await engine.ping(timeoutMs);
+    return engine;
   } catch {
     return undefined;
   }

@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type Docker from "dockerode";
+import { EngineApi } from "../../src/docker/api.js";
 import { startModelContainer } from "../../src/docker/container.js";
 import { predict, waitForReady } from "../../src/cli/model-client.js";
 import { buildTestImage, engine, kilnContainers, removeImage } from "./predict-helpers.js";
@@ -26,7 +27,7 @@ afterAll(async () => {
 });
 
 async function start(env: Record<string, string>, logs?: string[]) {
-  return startModelContainer(docker, {
+  return startModelContainer(new EngineApi(), {
     image: TAG,
     role: "predict",
     env,

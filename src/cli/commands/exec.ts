@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import type { CommandContext } from "../context.js";
-import { runExec, type ExecOptions } from "../exec-run.js";
+import type { ExecOptions } from "../exec-run.js";
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -16,6 +16,7 @@ export function registerExec(program: Command, context: () => CommandContext): v
     // command whose flags clash with kiln's (-e, -f, --debug).
     .allowUnknownOption()
     .action(async (command: string[], _opts: unknown, cmd: Command) => {
+      const { runExec } = await import("../exec-run.js");
       const code = await runExec(context(), command, cmd.optsWithGlobals<ExecOptions>());
       if (code !== 0) process.exitCode = code;
     });

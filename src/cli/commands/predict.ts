@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import type { CommandContext } from "../context.js";
-import { runPredict, type PredictOptions } from "../predict-run.js";
+import type { PredictOptions } from "../predict-run.js";
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -19,7 +19,8 @@ export function registerPredict(program: Command, context: () => CommandContext)
     .option("--progress <mode>", "build progress: auto, plain, quiet", "auto")
     .option("--node-image <image>", "when building: image the node binary is copied from (default node:<major>-bookworm-slim)")
     .action(async (image: string | undefined, _opts: unknown, command: Command) => {
-      const opts = command.optsWithGlobals<PredictOptions>();
-      await runPredict(context(), image, opts);
+      // Loaded on use: other commands (and --help) should not pay for Docker and runtime modules.
+      const { runPredict } = await import("../predict-run.js");
+      await runPredict(context(), image, command.optsWithGlobals<PredictOptions>());
     });
 }

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import type { CommandContext } from "../context.js";
-import { runServe, type ServeOptions } from "../serve-run.js";
+import type { ServeOptions } from "../serve-run.js";
 
 export function registerServe(program: Command, context: () => CommandContext): void {
   program
@@ -16,6 +16,7 @@ export function registerServe(program: Command, context: () => CommandContext): 
     .option("--progress <mode>", "build progress: auto, plain, quiet", "auto")
     .option("--node-image <image>", "when building: image the node binary is copied from (default node:<major>-bookworm-slim)")
     .action(async (image: string | undefined, _opts: unknown, command: Command) => {
+      const { runServe } = await import("../serve-run.js");
       await runServe(context(), image, command.optsWithGlobals<ServeOptions>());
     });
 }
