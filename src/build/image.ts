@@ -6,13 +6,14 @@ import { randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
 import { execa } from "execa";
 import { BuildError } from "../errors.js";
-import type { PredictorRef, ResolvedManifest } from "../manifest/types.js";
+import type { ResolvedManifest } from "../manifest/types.js";
 import { KILN_VERSION } from "../version.js";
 import { dockerBuild, ensureEngine, inspectImage, removeImage } from "../docker/build.js";
 import { findRuntimeBundle } from "./bundle.js";
 import { listContext, streamContext } from "./context.js";
 import { prepareBuild, type PreparedBuild } from "./prepare.js";
 import { ProgressParser, type BuildEvent } from "./progress.js";
+import { compileTsPredictor } from "./ts-predictor.js";
 import { checkPythonSyntax, nodeSchema, openApiLabel, pythonSchemaInImage, readSchemaFile } from "./schema.js";
 
 export interface BuildImageOptions {
@@ -43,12 +44,7 @@ export interface BuildImageResult {
   timings: { totalMs: number; prepareMs: number; buildMs: number; schemaMs: number };
 }
 
-type CompileFn = (root: string, ref: PredictorRef) => Promise<{ outFile: string }>;
-// Loaded by path until src/build/ts-predictor.ts (worker helper) is on main; the signature is agreed.
-const TS_PREDICTOR_MODULE = "./ts-predictor.js";
-
 async function compileAll(manifest: ResolvedManifest): Promise<{ predict?: string; train?: string }> {
-  const { compileTsPredictor } = (await import(TS_PREDICTOR_MODULE)) as { compileTsPredictor: CompileFn };
   const out: { predict?: string; train?: string } = {};
   if (manifest.predict && manifest.predict.language !== "python") out.predict = (await compileTsPredictor(manifest.root, manifest.predict)).outFile;
   if (manifest.train && manifest.train.language !== "python") out.train = (await compileTsPredictor(manifest.root, manifest.train)).outFile;

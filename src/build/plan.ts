@@ -35,7 +35,7 @@ export interface BuildPlan {
   run: RunCommand[];
   /** User `environment:` (ENV before build.run, so commands see it). */
   environment: Record<string, string>;
-  /** kiln runtime settings: KILN_PREDICTOR, KILN_TRAIN, KILN_MAX_CONCURRENCY. */
+  /** Runtime settings the server reads (src/runtime/config.ts): KILN_PREDICTOR, KILN_TRAIN, COG_MAX_CONCURRENCY. */
   runtimeEnv: Record<string, string>;
   weights: WeightsGroup[];
   /** Files (relative) that go into the code layer. */
@@ -130,7 +130,7 @@ export function createBuildPlan(inputs: PlanInputs): BuildPlan {
     `${ref.language === "python" ? ref.file : (compiled ?? defaultCompiledPath(ref.file))}:${ref.name}`;
   if (manifest.predict) runtimeEnv.KILN_PREDICTOR = target(manifest.predict, options.compiled?.predict);
   if (manifest.train) runtimeEnv.KILN_TRAIN = target(manifest.train, options.compiled?.train);
-  if (manifest.concurrency.max > 1) runtimeEnv.KILN_MAX_CONCURRENCY = String(manifest.concurrency.max);
+  if (manifest.concurrency.max > 1) runtimeEnv.COG_MAX_CONCURRENCY = String(manifest.concurrency.max);
 
   // Files the code layer needs even when large: the manifest, dependency lists, predictor sources.
   const keep = new Set<string>(["cog.yaml", "package.json", "package-lock.json"]);

@@ -65,8 +65,12 @@ export class ProgressParser {
       return new BuildError("docker build failed", { details: this.tail.slice(-lines) });
     }
     const logs = failed.logs.slice(-lines);
-    return new BuildError(`build step failed: ${failed.name}`, {
-      details: [...logs, ...(failed.error ? [`-> ${failed.error}`] : solve ? [`-> ${solve}`] : [])],
+    // BuildKit repeats the whole command in its error: the exit code is the useful part.
+    const code = /exit code: (\d+)/.exec(failed.error ?? "")?.[1];
+    const last = code ? `-> exited with code ${code}` : failed.error ? `-> ${failed.error}` : solve ? `-> ${solve}` : null;
+    const name = failed.name.replace(/\s+/g, " ");
+    return new BuildError(`build step failed: ${name.length > 160 ? `${name.slice(0, 157)}...` : name}`, {
+      details: [...logs, ...(last ? [last] : [])],
       hint: hintFor(failed, logs),
     });
   }

@@ -9,6 +9,7 @@ import { execa } from "execa";
 import { BuildError } from "../errors.js";
 import type { PredictorRef, ResolvedManifest } from "../manifest/types.js";
 import type { LoadedMessage } from "../runtime/protocol.js";
+import { buildOpenApi } from "../schema/openapi.js";
 import type { PredictorSchema } from "../schema/types.js";
 import { KILN_VERSION } from "../version.js";
 import { runOnce } from "../docker/build.js";
@@ -27,12 +28,7 @@ export function parseLoaded(stdout: string): LoadedMessage | null {
   return null;
 }
 
-// Loaded lazily by path until src/schema/openapi.ts (worker helper) is on main; the signature is agreed.
-const OPENAPI_MODULE = "../schema/openapi.js";
-type BuildOpenApi = (schema: PredictorSchema, opts: { kilnVersion: string }) => unknown;
-
 export async function openApiLabel(schema: PredictorSchema): Promise<string> {
-  const { buildOpenApi } = (await import(OPENAPI_MODULE)) as { buildOpenApi: BuildOpenApi };
   return JSON.stringify(buildOpenApi(schema, { kilnVersion: KILN_VERSION }));
 }
 

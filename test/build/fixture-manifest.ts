@@ -1,7 +1,7 @@
-/** Resolves a fixture's cog.yaml the way `kiln build` does (falls back to the test reader until loadManifest lands). */
+/** Resolves a fixture's cog.yaml exactly as `kiln build` does. */
+import { loadManifest } from "../../src/manifest/load.js";
 import type { ResolvedManifest } from "../../src/manifest/types.js";
-import { readManifestForTest } from "./manifest-stub.js";
 
 export async function loadFixtureManifest(dir: string): Promise<ResolvedManifest> {
-  return readManifestForTest(dir);
+  return (await loadManifest({ cwd: dir })).manifest;
 }

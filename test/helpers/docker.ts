@@ -3,7 +3,10 @@
  * base image names, registry addresses and credentials, the label on everything tests create, and
  * cleanup. Tests needing Docker call `await requireDocker()` in beforeAll: it throws (never skips).
  */
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { execDocker, locateDockerCli } from "../../src/docker/cli.js";
 import { dockerClient, pingDocker } from "../../src/docker/engine.js";
 
 /** Offline base images built by scripts/test-env.sh (no image can be pulled in tests). */
@@ -151,4 +154,26 @@ export async function removeTestImages(since = 0): Promise<string[]> {
     removed.push(image.Id);
   }
   return removed;
+}
+
+/**
+ * Builds `dockerfile` (with extra files) into `tag` through kiln's own docker CLI path (BuildKit, host
+ * network), labelled kiln.test=1. Returns the image id.
+ */
+export async function buildTestImage(
+  tag: string,
+  dockerfile: string,
+  files: Record<string, string | Buffer> = {},
+): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "kiln-test-build-"));
+  try {
+    await writeFile(join(dir, "Dockerfile"), dockerfile);
+    for (const [name, content] of Object.entries(files)) await writeFile(join(dir, name), content);
+    const cli = await locateDockerCli();
+    await execDocker([...cli.buildArgs, "--network", "host", "--label", TEST_LABEL, "-t", tag, dir], { cli });
+    const { stdout } = await execDocker(["image", "inspect", "--format", "{{.Id}}", tag], { cli });
+    return stdout.trim();
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }

@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildImage } from "../../src/build/image.js";
-import { readManifestForTest } from "../build/manifest-stub.js";
+import { loadFixtureManifest as readManifestForTest } from "../build/fixture-manifest.js";
 import { BASE_NODE, BASE_PYTHON, FAKE_BUNDLE, cleanup, dockerAvailable, tempProject, uniqueTag } from "./build-helpers.js";
 
 const hasDocker = dockerAvailable();

@@ -1,7 +1,8 @@
 import { Option, type Command } from "commander";
 import { buildImage } from "../../build/image.js";
 import { formatBytes } from "../../build/plan.js";
-import { UsageError } from "../../errors.js";
+import { UsageError, formatProblem } from "../../errors.js";
+import { loadManifest } from "../../manifest/load.js";
 import type { ResolvedManifest } from "../../manifest/types.js";
 import { createBuildProgress, type ProgressMode } from "../build-progress.js";
 import type { CommandContext } from "../context.js";
@@ -22,17 +23,9 @@ interface BuildFlags {
   json?: boolean;
 }
 
-type LoadManifest = (opts: { cwd: string; file?: string }) => Promise<{ manifest: ResolvedManifest; warnings: unknown[] }>;
-// Loaded by path until src/manifest/load.ts (manifest helper) is on main; the signature is agreed.
-const LOAD_MODULE = "../../manifest/load.js";
-
 export async function loadProjectManifest(context: CommandContext, file: string | undefined): Promise<ResolvedManifest> {
-  const { loadManifest } = (await import(LOAD_MODULE)) as { loadManifest: LoadManifest };
   const { manifest, warnings } = await loadManifest({ cwd: context.cwd, ...(file ? { file } : {}) });
-  for (const w of warnings) {
-    const p = w as { file?: string; line?: number; path?: string; message?: string };
-    context.out.warn(`${p.file ?? "cog.yaml"}:${p.line ?? 0} ${p.path ?? ""} ${p.message ?? String(w)}`);
-  }
+  for (const w of warnings) context.out.warn(formatProblem(w));
   return manifest;
 }
 

@@ -1,9 +1,10 @@
 /** examples/python-ppm-filter: a real Cog-style model (file in, streamed files out) on the Python worker. */
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import path from "node:path";
+import * as path from "node:path";
 import { afterEach, expect, test } from "vitest";
-import { PythonWorker, REPO_ROOT, readyWorker, schemaOnly } from "./harness.js";
+import type { PythonWorker } from "./harness.js";
+import { REPO_ROOT, readyWorker, schemaOnly } from "./harness.js";
 
 const root = path.join(REPO_ROOT, "examples/python-ppm-filter");
 const sample = path.join(root, "sample.ppm");

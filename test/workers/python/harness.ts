@@ -3,7 +3,7 @@
  * speaks src/runtime/protocol.ts to it, exactly as the server does.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import path from "node:path";
+import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Readable, Writable } from "node:stream";
 import { FrameDecoder, encodeFrame } from "../../../src/runtime/protocol.js";
@@ -65,7 +65,9 @@ export class PythonWorker {
     this.child.stdout?.on("data", (c: Buffer) => (this.stdout += c.toString()));
     this.child.stderr?.on("data", (c: Buffer) => (this.stderr += c.toString()));
     this.toWorker.on("error", () => undefined);
-    this.exited = new Promise((resolve) => this.child.on("exit", (code, signal) => resolve({ code, signal })));
+    this.exited = new Promise((resolve) =>
+      this.child.on("exit", (code, signal) => resolve({ code, signal })),
+    );
   }
 
   get pid(): number | undefined {
@@ -98,12 +100,17 @@ export class PythonWorker {
     });
   }
 
-  waitType<T extends WorkerMessage["type"]>(type: T, timeoutMs?: number): Promise<Extract<WorkerMessage, { type: T }>> {
+  waitType<T extends WorkerMessage["type"]>(
+    type: T,
+    timeoutMs?: number,
+  ): Promise<Extract<WorkerMessage, { type: T }>> {
     return this.waitFor((m) => m.type === type, timeoutMs) as Promise<Extract<WorkerMessage, { type: T }>>;
   }
 
   /** Sends setup and waits for ready or setup_failed. */
-  async setup(weights: string | null = null): Promise<Extract<WorkerMessage, { type: "ready" | "setup_failed" }>> {
+  async setup(
+    weights: string | null = null,
+  ): Promise<Extract<WorkerMessage, { type: "ready" | "setup_failed" }>> {
     this.send({ type: "setup", weights });
     const m = await this.waitFor((x) => x.type === "ready" || x.type === "setup_failed");
     return m as Extract<WorkerMessage, { type: "ready" | "setup_failed" }>;
@@ -173,12 +180,24 @@ export async function readyWorker(opts: WorkerOptions): Promise<PythonWorker> {
 }
 
 /** Runs `kiln_worker.py --schema-only`. */
-export function schemaOnly(opts: WorkerOptions): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function schemaOnly(
+  opts: WorkerOptions,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const root = path.isAbsolute(opts.root) ? opts.root : path.join(FIXTURES, opts.root);
-  const args = [WORKER_PATH, "--predictor", opts.predictor ?? "predict.py:Predictor", "--root", root, "--schema-only"];
+  const args = [
+    WORKER_PATH,
+    "--predictor",
+    opts.predictor ?? "predict.py:Predictor",
+    "--root",
+    root,
+    "--schema-only",
+  ];
   if (opts.train) args.push("--train", opts.train);
   return new Promise((resolve) => {
-    const child = spawn(PYTHON, args, { cwd: root, env: { ...process.env, PYTHONPATH: WORKER_DIR, PYTHONDONTWRITEBYTECODE: "1", ...opts.env } });
+    const child = spawn(PYTHON, args, {
+      cwd: root,
+      env: { ...process.env, PYTHONPATH: WORKER_DIR, PYTHONDONTWRITEBYTECODE: "1", ...opts.env },
+    });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));

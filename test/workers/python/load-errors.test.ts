@@ -18,7 +18,8 @@ const cases: { name: string; expected: RegExp }[] = [
   },
   {
     name: "syntax-error",
-    expected: /^predict\.py:5: SyntaxError: expected ':' \(def predict\(self, text: str = Input\(description="Text"\)\) -> str\)$/,
+    expected:
+      /^predict\.py:5: SyntaxError: expected ':' \(def predict\(self, text: str = Input\(description="Text"\)\) -> str\)$/,
   },
   {
     name: "wrong-class",
@@ -27,7 +28,8 @@ const cases: { name: string; expected: RegExp }[] = [
   },
   {
     name: "unsupported-annotation",
-    expected: /^predict\.py:5: Predictor\.predict\(\): input 'ids': unsupported type set\[int\] \(inputs may be str, int/,
+    expected:
+      /^predict\.py:5: Predictor\.predict\(\): input 'ids': unsupported type set\[int\] \(inputs may be str, int/,
   },
   {
     name: "bad-default",

@@ -1,12 +1,15 @@
 /** Cog-style predictors (test/fixtures/python) driven through the real Python worker over fds 3/4. */
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import path from "node:path";
+import * as path from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
 import { PythonWorker, readyWorker } from "./harness.js";
 
 const workers: PythonWorker[] = [];
-async function ready(root: string, opts: { predictor?: string; train?: string; env?: Record<string, string> } = {}) {
+async function ready(
+  root: string,
+  opts: { predictor?: string; train?: string; env?: Record<string, string> } = {},
+) {
   const w = await readyWorker({ root, ...opts });
   workers.push(w);
   return w;
@@ -173,9 +176,9 @@ describe("outputs", () => {
     expect(r.logs).toContain("Traceback");
     expect(r.logs).toContain("ZeroDivisionError");
     expect(r.logs).toContain("predict.py");
-    expect(r.messages.filter((m) => m.type === "log").every((m) => m.type === "log" && m.source === "stderr")).toBe(
-      true,
-    );
+    expect(
+      r.messages.filter((m) => m.type === "log").every((m) => m.type === "log" && m.source === "stderr"),
+    ).toBe(true);
     expect((await w.predict("q", { divisor: 4 })).terminal).toMatchObject({ type: "done", output: 0.25 });
   });
 
@@ -186,7 +189,15 @@ describe("outputs", () => {
     expect(r.terminal).toEqual({ type: "done", id: "p" });
     expect(r.logs).toBe("step 0\nstep 1\nstep 2\n");
     // logs and chunks keep their order
-    expect(r.messages.map((m) => m.type)).toEqual(["log", "output", "log", "output", "log", "output", "done"]);
+    expect(r.messages.map((m) => m.type)).toEqual([
+      "log",
+      "output",
+      "log",
+      "output",
+      "log",
+      "output",
+      "done",
+    ]);
   });
 
   test("ConcatenateIterator[str] streams tokens", async () => {
@@ -247,7 +258,10 @@ describe("setup, weights, healthcheck, metrics", () => {
     workers.push(w);
     await w.waitType("loaded");
     const r = await w.setup();
-    expect(r).toEqual({ type: "setup_failed", error: "predict.py:10: RuntimeError: could not load weights.pth" });
+    expect(r).toEqual({
+      type: "setup_failed",
+      error: "predict.py:10: RuntimeError: could not load weights.pth",
+    });
     expect(w.setupLogs()).toContain("loading weights\n");
     expect(w.setupLogs()).toContain("Traceback");
     const p = await w.predict("p", { text: "x" });
@@ -299,7 +313,9 @@ describe("setup, weights, healthcheck, metrics", () => {
     await new Promise((r) => setTimeout(r, 200));
     w.send({ type: "healthcheck", seq: 9 });
     const started = Date.now();
-    expect(await w.waitFor((m) => m.type === "healthcheck_result" && m.seq === 9)).toMatchObject({ ok: true });
+    expect(await w.waitFor((m) => m.type === "healthcheck_result" && m.seq === 9)).toMatchObject({
+      ok: true,
+    });
     expect(Date.now() - started).toBeLessThan(1000);
     w.send({ type: "cancel", id: "long" });
     expect((await w.result("long")).terminal.type).toBe("canceled");
@@ -373,6 +389,15 @@ describe("cancellation and sys.exit", () => {
     expect(r.terminal).toEqual({ type: "failed", id: "e", error: "Predictor.predict() called sys.exit(3)" });
     expect(r.logs).toBe("giving up\n");
     expect((await w.predict("ok", { code: 0 })).terminal).toMatchObject({ output: "still alive" });
+  });
+
+  test("prints from a thread the predictor started go to the running prediction; such threads do not block exit", async () => {
+    const w = await ready("user-thread");
+    const r = await w.predict("t");
+    expect(r.terminal).toMatchObject({ type: "done", output: "ok" });
+    expect(r.logs).toBe("from a worker thread\n");
+    w.send({ type: "shutdown" });
+    expect(await w.exited).toEqual({ code: 0, signal: null });
   });
 
   test("the worker exits when the server closes fd 3 or sends shutdown", async () => {

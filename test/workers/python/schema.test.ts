@@ -3,7 +3,7 @@
  * PredictorSchema (test/fixtures/python/<name>/schema.json). Regenerate on purpose with KILN_UPDATE_GOLDEN=1.
  */
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import path from "node:path";
+import * as path from "node:path";
 import { describe, expect, test } from "vitest";
 import type { LoadedMessage } from "../../../src/runtime/protocol.js";
 import { canonicalize } from "../../../src/schema/fragments.js";

@@ -37,16 +37,21 @@ class TypeInfo:
         return self.kind == kind or (self.item is not None and self.item.has(kind))
 
 
+def is_plain_class(tp: Any) -> bool:
+    """A real class, not a parameterised generic (Python 3.10 reports list[int] as a type)."""
+    return isinstance(tp, type) and get_origin(tp) is None and not isinstance(tp, types.GenericAlias)
+
+
 def type_name(tp: Any) -> str:
     if tp is _NONE:
         return "None"
-    if isinstance(tp, type) and get_origin(tp) is None:
+    if is_plain_class(tp):
         return tp.__name__ if tp.__module__ in ("builtins", "cog.types", "cog") else f"{tp.__module__}.{tp.__qualname__}"
     return repr(tp).replace("typing.", "")
 
 
 def is_model_class(tp: Any) -> bool:
-    if not inspect.isclass(tp):
+    if not is_plain_class(tp):
         return False
     if issubclass(tp, BaseModel) or dataclasses.is_dataclass(tp):
         return True
@@ -73,7 +78,7 @@ def describe(tp: Any, *, output: bool, top: bool = True) -> TypeInfo:
         raise SchemaError(f"unions are not supported, only Optional[T] ({type_name(tp)})")
     if origin is Literal:
         return _literal(tp)
-    if inspect.isclass(tp):
+    if is_plain_class(tp):
         if issubclass(tp, Secret):
             return TypeInfo("secret")
         if issubclass(tp, File):
@@ -132,7 +137,7 @@ def _literal(tp: Any) -> TypeInfo:
 
 def model_fields(model: type) -> List[tuple]:
     """[(name, annotation, required)] of a BaseModel, dataclass or pydantic model."""
-    if inspect.isclass(model) and issubclass(model, BaseModel):
+    if is_plain_class(model) and issubclass(model, BaseModel):
         hints = _hints(model)
         from .model import has_no_default
 

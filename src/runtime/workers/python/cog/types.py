@@ -56,7 +56,6 @@ class FieldInfo:
 
 def Input(  # noqa: N802 - Cog's public name
     default: Any = MISSING,
-    *,
     description: Optional[str] = None,
     ge: Optional[float] = None,
     le: Optional[float] = None,

@@ -82,6 +82,9 @@ class Target:
             self.signature = build_signature(fn, input_title=input_title, output_title=output_title)
         except SchemaError as err:
             raise LoadError(f"{self.path}:{self.line()}: {self.label()}: {err}") from err
+        except Exception as err:  # noqa: BLE001 - an annotation we did not foresee: still say where
+            raise LoadError(f"{self.path}:{self.line()}: {self.label()}: cannot build the schema: "
+                            f"{type(err).__name__}: {err}") from err
         return self.signature
 
     def instantiate(self) -> None:

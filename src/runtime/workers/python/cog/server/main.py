@@ -4,6 +4,7 @@ import argparse
 import json
 import os
 import sys
+import threading
 from typing import List, Optional
 
 from .channel import Channel
@@ -75,6 +76,7 @@ def serve(args: argparse.Namespace, fd_in: int = 3, fd_out: int = 4) -> int:
         worker.setup_error = error
         worker.serve(fd_in)
         channel.close()
+        _exit_soon()
         return 0
     channel.send(loaded_message(targets))
     channel.release_logs()
@@ -83,7 +85,15 @@ def serve(args: argparse.Namespace, fd_in: int = 3, fd_out: int = 4) -> int:
     sys.stdout.flush()
     sys.stderr.flush()
     channel.close()
+    _exit_soon()
     return 0
+
+
+def _exit_soon(grace: float = 5.0) -> None:
+    """Threads the predictor started without daemon=True would keep the process alive after shutdown."""
+    timer = threading.Timer(grace, os._exit, (0,))
+    timer.daemon = True
+    timer.start()
 
 
 def main(argv: Optional[List[str]] = None) -> int:

@@ -98,6 +98,9 @@ class SyncWorker(WorkerBase):
             self.finish(prediction_id, Outcome("failed", error=refusal))
             return
         target = self.targets[message.get("kind", "predict")]
+        if signal.getsignal(signal.SIGUSR1) != self._on_cancel_signal:
+            # user code replaced our handler (e.g. during setup): cancellation needs it back
+            signal.signal(signal.SIGUSR1, self._on_cancel_signal)
         scope = self.scope_for(message)
         token = enter_scope(scope)
         with self.cancel_lock:
