@@ -45,6 +45,12 @@ export interface ResolvedBuild {
   nodeVersion: number;
   /** User-chosen base image (kiln); overrides the computed base. */
   baseImage: string | null;
+  /** Build-time-only environment (`build.environment`, Cog), NAME -> value in the order written. */
+  environment?: Record<string, string>;
+  /** Deprecated `build.pre_install` commands (Cog): run before the Python packages are installed. */
+  preInstall?: string[];
+  /** Relative path of `build.python_overrides` (Cog), or null. */
+  pythonOverrides?: string | null;
 }
 
 export interface ResolvedManifest {
@@ -64,6 +70,8 @@ export interface ResolvedManifest {
   environment: Record<string, string>;
   /** Paths/globs relative to the root that hold model weights (kiln). */
   weights: string[];
+  /** For Cog-style `weights: [{source, target}]` entries: source -> target path in the image. */
+  weightTargets?: Record<string, string>;
   /** The manifest as parsed (plain JSON), stored in the run.cog.config label. */
   raw: Record<string, unknown>;
 }

@@ -1,0 +1,83 @@
+/** `environment:` lists: NAME=value strings, with names kiln or the platform must own rejected. */
+import type { ProblemList } from "./problems.js";
+import type { KeyPath } from "./yaml-source.js";
+
+/** Exact names kiln, Python, CUDA or the container runtime set; a manifest must not change them. */
+const RESERVED_NAMES: Record<string, string> = {
+  PATH: "install tools into /usr/local/bin with build.run instead of changing PATH",
+  LD_LIBRARY_PATH: "the CUDA/cuDNN base image sets it; install libraries with system_packages",
+  LIBRARY_PATH: "the CUDA base image sets it",
+  PYTHONPATH: "kiln puts the project (/src) and its runtime on the path itself",
+  PYTHONUNBUFFERED: "kiln sets it so logs stream in order",
+  VIRTUAL_ENV: "kiln manages the Python environment",
+  HOSTNAME: "the container runtime sets it",
+  HOME: "the container runtime sets it",
+  PORT: "the server's port is chosen with `kiln serve -p PORT` (or PORT at `docker run`)",
+  HF_ENDPOINT: "reserved for weight downloads (as in Cog)",
+  HF_HUB_ENABLE_HF_TRANSFER: "reserved for weight downloads (as in Cog)",
+};
+
+const RESERVED_PREFIXES: Record<string, string> = {
+  CUDA_: "set build.gpu / build.cuda instead",
+  NVIDIA_: "the GPU runtime sets these",
+  NV_: "the GPU runtime sets these",
+  COG_: "COG_* variables are the runtime's own settings (set them at `docker run -e` if you must)",
+  KILN_: "KILN_* variables are the runtime's own settings",
+  R8_: "reserved by Replicate",
+  REPLICATE_: "reserved by Replicate",
+  PGET_: "reserved for weight downloads (as in Cog)",
+  KUBERNETES_: "the orchestrator sets these",
+};
+
+/** Why `name` is reserved, or undefined when the manifest may set it. */
+export function reservedReason(name: string): string | undefined {
+  if (name in RESERVED_NAMES) return RESERVED_NAMES[name];
+  for (const [prefix, why] of Object.entries(RESERVED_PREFIXES)) if (name.startsWith(prefix)) return why;
+  return undefined;
+}
+
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** Checks a NAME=value list and returns the parsed pairs (in order) of the valid entries. */
+export function checkEnvironment(
+  items: unknown,
+  base: KeyPath,
+  problems: ProblemList,
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  if (!Array.isArray(items)) return env;
+  const seen = new Map<string, number>();
+  items.forEach((item, i) => {
+    if (typeof item !== "string") return;
+    const path = [...base, i];
+    const eq = item.indexOf("=");
+    if (eq <= 0) {
+      const hint = eq === 0 ? "the name before = is empty" : `write it as "${item.trim() || "NAME"}=value"`;
+      problems.error(path, `expected NAME=value, found ${JSON.stringify(item)}`, hint);
+      return;
+    }
+    const name = item.slice(0, eq);
+    const value = item.slice(eq + 1);
+    if (!NAME.test(name)) {
+      problems.error(
+        path,
+        `${JSON.stringify(name)} is not a valid environment variable name`,
+        "use letters, digits and _, not starting with a digit",
+      );
+      return;
+    }
+    const reserved = reservedReason(name);
+    if (reserved) {
+      problems.error(path, `${name} is reserved and cannot be set in cog.yaml`, reserved);
+      return;
+    }
+    const first = seen.get(name);
+    if (first !== undefined) {
+      problems.error(path, `${name} is set twice (first at item ${first + 1})`, "keep one of them");
+      return;
+    }
+    seen.set(name, i);
+    env[name] = value;
+  });
+  return env;
+}

@@ -1,0 +1,111 @@
+/**
+ * cog.yaml text -> ResolvedManifest or the complete list of problems. No exceptions for bad input:
+ * every problem is a positioned ManifestProblem, and all of them are reported at once.
+ */
+import { isAbsolute, resolve } from "node:path";
+import type { ManifestProblem } from "../errors.js";
+import { diskProbe, type FileProbe } from "./files.js";
+import { ProblemList, describeValue } from "./problems.js";
+import { resolveManifest } from "./resolve.js";
+import { checkRules } from "./rules.js";
+import { manifestSchema } from "./schema.js";
+import type { ResolvedManifest } from "./types.js";
+import { parseYaml } from "./yaml-source.js";
+import { reportZodIssues } from "./zod-issues.js";
+
+export interface ParseOptions {
+  /** The manifest's path (absolute, or relative to root). */
+  file: string;
+  /** Absolute project root: the directory holding the manifest. */
+  root: string;
+  /** How the file is named in messages (default: `file`). */
+  displayName?: string;
+  /** Project file access for existence checks (default: the real disk under root). */
+  probe?: FileProbe;
+}
+
+export interface ParseResult {
+  /** Set when there are no errors (warnings may exist). */
+  manifest?: ResolvedManifest;
+  /** Errors and warnings, in file order. */
+  problems: ManifestProblem[];
+}
+
+/** Beyond this many problems the rest are summarised: a broken file gets a bounded answer. */
+export const MAX_PROBLEMS = 50;
+
+export function parseManifest(text: string, options: ParseOptions): ParseResult {
+  const display = options.displayName ?? options.file;
+  const absFile = isAbsolute(options.file) ? options.file : resolve(options.root, options.file);
+  const yaml = parseYaml(text);
+  const problems = new ProblemList(display, yaml);
+
+  if (yaml.errors.length > 0) {
+    for (const e of yaml.errors) problems.at(e.position, `invalid YAML: ${e.message}`, syntaxHint(e.message));
+    return { problems: finish(problems) };
+  }
+  for (const w of yaml.warnings) problems.at(w.position, `YAML: ${w.message}`, undefined, "warning");
+
+  const data = yaml.value;
+  if (data === null || data === undefined) {
+    problems.at(
+      { line: 1, column: 1 },
+      "the file is empty",
+      'add at least a predictor, e.g. predict: "predict.py:Predictor" (or run `kiln init`)',
+    );
+    return { problems: finish(problems) };
+  }
+  if (typeof data !== "object" || Array.isArray(data)) {
+    problems.error(
+      [],
+      `expected a mapping of settings (build:, predict:, ...), found ${describeValue(data)}`,
+      "see `kiln init` for a starting point",
+    );
+    return { problems: finish(problems) };
+  }
+
+  const parsed = manifestSchema.safeParse(data);
+  if (!parsed.success) reportZodIssues(parsed.error.issues, data, problems);
+  const checked = checkRules({
+    data: data as Record<string, unknown>,
+    yaml,
+    problems,
+    probe: options.probe ?? diskProbe(options.root),
+  });
+
+  const list = finish(problems);
+  if (!parsed.success || problems.errorCount > 0) return { problems: list };
+  const manifest = resolveManifest(
+    parsed.data,
+    checked,
+    data as Record<string, unknown>,
+    absFile,
+    options.root,
+  );
+  return { manifest, problems: list };
+}
+
+/** Sorts by position and caps the list so a pathological file still gets a short answer. */
+function finish(problems: ProblemList): ManifestProblem[] {
+  const sorted = [...problems.items].sort((a, b) => a.line - b.line || a.column - b.column);
+  if (sorted.length <= MAX_PROBLEMS) return sorted;
+  const shown = sorted.slice(0, MAX_PROBLEMS);
+  const last = shown[shown.length - 1] as ManifestProblem;
+  shown.push({
+    ...last,
+    path: "",
+    message: `... and ${sorted.length - MAX_PROBLEMS} more problems not shown`,
+    hint: "fix these first",
+    severity: "error",
+  });
+  return shown;
+}
+
+function syntaxHint(message: string): string | undefined {
+  if (/tab/i.test(message)) return "indent with spaces, not tabs";
+  if (/unique/i.test(message)) return "each key may appear once per mapping; remove or merge the duplicate";
+  if (/multiple documents/i.test(message)) return 'cog.yaml holds one document: remove the extra "---"';
+  if (/indent|implicit|block|flow|mapping/i.test(message))
+    return "check the indentation and that every key ends with a colon";
+  return undefined;
+}

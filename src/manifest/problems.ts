@@ -1,0 +1,87 @@
+/** Collects manifest problems, each positioned at the key or value it is about. */
+import type { ManifestProblem } from "../errors.js";
+import { pathKey, type KeyPath, type ParsedYaml, type Position } from "./yaml-source.js";
+
+export type Anchor = "key" | "value";
+
+export class ProblemList {
+  readonly items: ManifestProblem[] = [];
+  constructor(
+    readonly file: string,
+    private readonly yaml: ParsedYaml | undefined,
+  ) {}
+
+  error(path: KeyPath, message: string, hint?: string, at: Anchor = "value"): void {
+    this.add("error", path, message, hint, at);
+  }
+
+  warn(path: KeyPath, message: string, hint?: string, at: Anchor = "key"): void {
+    this.add("warning", path, message, hint, at);
+  }
+
+  /** A problem at an explicit position (YAML syntax errors, whole-file problems). */
+  at(position: Position, message: string, hint?: string, severity: "error" | "warning" = "error"): void {
+    this.items.push({
+      file: this.file,
+      line: position.line,
+      column: position.column,
+      path: "",
+      message,
+      hint,
+      severity,
+    });
+  }
+
+  get errorCount(): number {
+    return this.items.filter((p) => p.severity === "error").length;
+  }
+
+  private add(
+    severity: "error" | "warning",
+    path: KeyPath,
+    message: string,
+    hint: string | undefined,
+    at: Anchor,
+  ): void {
+    const info = this.yaml?.locate(path);
+    const position = info ? info[at] : { line: 1, column: 1 };
+    this.items.push({
+      file: this.file,
+      line: position.line,
+      column: position.column,
+      path: pathKey(path),
+      message,
+      hint,
+      severity,
+    });
+  }
+}
+
+/** How a found value reads in a message: `"abc"`, `42`, `a list`, `a mapping`, `nothing`. */
+export function describeValue(value: unknown): string {
+  if (value === null || value === undefined) return "nothing (an empty value)";
+  if (typeof value === "string") return `the string ${JSON.stringify(truncate(value, 60))}`;
+  if (typeof value === "number") return `the number ${value}`;
+  if (typeof value === "boolean") return `${value}`;
+  if (Array.isArray(value))
+    return value.length === 0
+      ? "an empty list"
+      : `a list of ${value.length} item${value.length === 1 ? "" : "s"}`;
+  if (value instanceof Date) return `a date (${value.toISOString().slice(0, 10)})`;
+  if (typeof value === "object") return "a mapping";
+  return typeof value;
+}
+
+export function truncate(s: string, max: number): string {
+  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
+}
+
+/** The value at a key path in plain parsed YAML. */
+export function valueAt(root: unknown, path: KeyPath): unknown {
+  let cur: unknown = root;
+  for (const part of path) {
+    if (cur === null || typeof cur !== "object") return undefined;
+    cur = (cur as Record<string | number, unknown>)[part];
+  }
+  return cur;
+}

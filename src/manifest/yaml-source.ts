@@ -1,0 +1,123 @@
+/**
+ * Parses cog.yaml text with the `yaml` package and keeps, for every key path, where its key and
+ * its value sit in the file, so every problem can be reported as `cog.yaml:LINE:COL`.
+ */
+import { LineCounter, isAlias, isMap, isPair, isScalar, isSeq, parseDocument, type Node } from "yaml";
+
+export type KeyPath = (string | number)[];
+
+export interface Position {
+  line: number;
+  column: number;
+}
+
+export interface NodeInfo {
+  /** Where the key of this entry starts (for list items: the item itself). */
+  key: Position;
+  /** Where the value starts (falls back to the key when the value is empty). */
+  value: Position;
+  /** For unquoted scalars: the text exactly as written (e.g. `3.10`, which YAML reads as 3.1). */
+  plainSource?: string;
+}
+
+export interface YamlSyntaxProblem {
+  position: Position;
+  message: string;
+}
+
+export interface ParsedYaml {
+  /** The document as plain JSON values; undefined when the document has syntax errors. */
+  value: unknown;
+  errors: YamlSyntaxProblem[];
+  warnings: YamlSyntaxProblem[];
+  /** Position lookup: the entry for `path`, or for its nearest ancestor that has one. */
+  locate(path: KeyPath): NodeInfo;
+  /** The exact entry for `path`, if the file has one. */
+  node(path: KeyPath): NodeInfo | undefined;
+}
+
+export function pathKey(path: KeyPath): string {
+  let out = "";
+  for (const part of path) {
+    if (typeof part === "number") out += `[${part}]`;
+    else out += out === "" ? part : `.${part}`;
+  }
+  return out;
+}
+
+// Guards against "billion laughs" documents: aliases beyond this are a syntax error, not a hang.
+const MAX_ALIAS_COUNT = 100;
+
+export function parseYaml(text: string): ParsedYaml {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, version: "1.2" });
+  const pos = (offset: number): Position => {
+    const lp = lineCounter.linePos(offset);
+    return { line: lp.line, column: lp.col };
+  };
+  const start: Position = { line: 1, column: 1 };
+  const nodes = new Map<string, NodeInfo>();
+
+  const visit = (node: unknown, path: KeyPath, keyPos: Position): void => {
+    const valuePos = nodeStart(node) === undefined ? keyPos : pos(nodeStart(node) as number);
+    const info: NodeInfo = { key: keyPos, value: valuePos };
+    if (isScalar(node) && node.type === "PLAIN" && node.range) {
+      info.plainSource = text.slice(node.range[0], node.range[1]).trim();
+    }
+    nodes.set(pathKey(path), info);
+    if (isMap(node)) {
+      for (const pair of node.items) {
+        if (!isPair(pair)) continue;
+        const keyValue = isScalar(pair.key) ? pair.key.value : pair.key;
+        const name = String(keyValue);
+        const kStart = nodeStart(pair.key);
+        visit(pair.value, [...path, name], kStart === undefined ? valuePos : pos(kStart));
+      }
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => {
+        const iStart = nodeStart(item);
+        visit(item, [...path, i], iStart === undefined ? valuePos : pos(iStart));
+      });
+    }
+  };
+  visit(
+    doc.contents,
+    [],
+    doc.contents && nodeStart(doc.contents) !== undefined ? pos(nodeStart(doc.contents) as number) : start,
+  );
+
+  const errors = doc.errors.map((e) => ({ position: pos(e.pos[0]), message: firstLine(e.message) }));
+  const warnings = doc.warnings.map((e) => ({ position: pos(e.pos[0]), message: firstLine(e.message) }));
+  let value: unknown;
+  if (errors.length === 0) {
+    try {
+      value = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+    } catch (err) {
+      errors.push({ position: start, message: err instanceof Error ? firstLine(err.message) : String(err) });
+    }
+  }
+
+  const node = (path: KeyPath): NodeInfo | undefined => nodes.get(pathKey(path));
+  const locate = (path: KeyPath): NodeInfo => {
+    for (let n = path.length; n >= 0; n--) {
+      const found = nodes.get(pathKey(path.slice(0, n)));
+      if (found) return found;
+    }
+    return { key: start, value: start };
+  };
+  return { value, errors, warnings, locate, node };
+}
+
+function nodeStart(node: unknown): number | undefined {
+  if (node && (isScalar(node) || isMap(node) || isSeq(node) || isAlias(node))) {
+    const range = (node as Node).range;
+    return range ? range[0] : undefined;
+  }
+  return undefined;
+}
+
+function firstLine(message: string): string {
+  const line = message.split("\n")[0] ?? message;
+  // The yaml package appends " at line L, column C"; we print positions ourselves.
+  return line.replace(/ at line \d+, column \d+:?$/, "").trim();
+}
