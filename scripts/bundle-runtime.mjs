@@ -1,4 +1,51 @@
-// Bundles the runtime half (predict server + node worker + SDK) into self-contained files under
-// dist/runtime-bundle/, which the Dockerfile copies into images. Filled in by the runtime work.
-import { mkdirSync } from "node:fs";
-mkdirSync(new URL("../dist/runtime-bundle/", import.meta.url), { recursive: true });
+// Bundles the runtime half into self-contained files under dist/runtime-bundle/ (what images copy to
+// /kiln/): server.mjs (src/runtime/main.ts), node-worker.mjs (src/runtime/workers/node/main.ts) and
+// python/ (a copy of src/runtime/workers/python/). No npm install is needed in the image.
+import { build } from "esbuild";
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("../", import.meta.url));
+const out = `${root}dist/runtime-bundle/`;
+const { version } = JSON.parse(readFileSync(`${root}package.json`, "utf8"));
+
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+
+const common = {
+  bundle: true,
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  define: { __KILN_VERSION__: JSON.stringify(version) },
+  // Some bundled CommonJS code may call require(); give ESM output a real one.
+  banner: { js: "import { createRequire as __kilnCreateRequire } from 'node:module'; const require = __kilnCreateRequire(import.meta.url);" },
+  legalComments: "none",
+  logLevel: "warning",
+};
+
+const entries = [
+  ["src/runtime/main.ts", "server.mjs"],
+  ["src/runtime/workers/node/main.ts", "node-worker.mjs"],
+];
+const missing = [];
+for (const [entry, file] of entries) {
+  if (!existsSync(`${root}${entry}`)) {
+    missing.push(entry);
+    continue;
+  }
+  await build({ ...common, entryPoints: [`${root}${entry}`], outfile: `${out}${file}` });
+}
+const python = `${root}src/runtime/workers/python/`;
+if (existsSync(python)) {
+  cpSync(python, `${out}python/`, {
+    recursive: true,
+    filter: (src) => !src.includes("__pycache__") && !src.endsWith(".pyc"),
+  });
+} else missing.push("src/runtime/workers/python/");
+
+if (missing.length > 0) {
+  console.error(`bundle-runtime: missing ${missing.join(", ")}`);
+  process.exit(1);
+}
+console.log(`bundle-runtime: wrote ${out} (kiln ${version})`);

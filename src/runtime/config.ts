@@ -1,0 +1,82 @@
+/**
+ * The container entry's configuration: Cog's flags and env vars (plus kiln's KILN_*) -> ServerOptions.
+ * Pure, so it is unit-tested; main.ts only wires process signals around it.
+ */
+import { extname } from "node:path";
+import { parseLogLevel } from "./logger.js";
+import type { ServerOptions, WorkerTarget } from "./server.js";
+
+export class ConfigError extends Error {}
+
+export function parseTarget(value: string, variable: string, language?: string): WorkerTarget {
+  const i = value.lastIndexOf(":");
+  if (i <= 0 || i === value.length - 1) throw new ConfigError(`${variable} must look like "file:name", got ${JSON.stringify(value)}`);
+  const file = value.slice(0, i);
+  const name = value.slice(i + 1);
+  const ext = extname(file).toLowerCase();
+  const lang = language ?? (ext === ".py" ? "python" : [".js", ".mjs", ".cjs"].includes(ext) ? "node" : null);
+  if (lang !== "python" && lang !== "node") {
+    throw new ConfigError(
+      `${variable}: cannot run ${file} directly (${ext || "no extension"}); TypeScript predictors are compiled to .mjs at build time`,
+    );
+  }
+  return { language: lang, file, name };
+}
+
+function seconds(env: NodeJS.ProcessEnv, name: string): number | undefined {
+  const raw = env[name];
+  if (raw === undefined || raw === "") return undefined;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) throw new ConfigError(`${name} must be a number of seconds, got ${JSON.stringify(raw)}`);
+  return Math.round(n * 1000);
+}
+
+function positiveInt(raw: string | undefined, name: string): number | undefined {
+  if (raw === undefined || raw === "") return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
+  return n;
+}
+
+/** Flags: --host H, --port P, --upload-url U, --await-explicit-shutdown [true|false]. */
+export function configFromEnv(argv: readonly string[], env: NodeJS.ProcessEnv): ServerOptions {
+  const flags = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (!a.startsWith("--")) throw new ConfigError(`unexpected argument ${JSON.stringify(a)}`);
+    const eq = a.indexOf("=");
+    const [key, inline] = eq > 0 ? [a.slice(2, eq), a.slice(eq + 1)] : [a.slice(2), undefined];
+    if (key === "await-explicit-shutdown") {
+      const next = argv[i + 1];
+      const v = inline ?? (next === "true" || next === "false" ? (i++, next) : "true");
+      flags.set(key, v);
+    } else if (["host", "port", "upload-url"].includes(key)) {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new ConfigError(`--${key} needs a value`);
+      flags.set(key, v);
+    } else {
+      throw new ConfigError(`unknown flag --${key} (known: --host, --port, --upload-url, --await-explicit-shutdown)`);
+    }
+  }
+  const predictor = env.KILN_PREDICTOR;
+  if (!predictor) throw new ConfigError("KILN_PREDICTOR is not set (expected \"file:name\", e.g. predict.py:Predictor)");
+  const language = env.KILN_PREDICTOR_LANGUAGE || undefined;
+  const format = (env.LOG_FORMAT ?? "json").toLowerCase();
+  return {
+    root: env.KILN_ROOT || "/src",
+    predictor: parseTarget(predictor, "KILN_PREDICTOR", language),
+    train: env.KILN_TRAIN ? parseTarget(env.KILN_TRAIN, "KILN_TRAIN", language) : undefined,
+    host: flags.get("host") ?? "0.0.0.0",
+    port: positiveInt(flags.get("port") ?? env.PORT, "PORT") ?? 5000,
+    uploadUrl: flags.get("upload-url"),
+    awaitExplicitShutdown: flags.get("await-explicit-shutdown") === "true",
+    maxConcurrency: positiveInt(env.COG_MAX_CONCURRENCY, "COG_MAX_CONCURRENCY"),
+    setupTimeoutMs: seconds(env, "COG_SETUP_TIMEOUT"),
+    throttleMs: seconds(env, "COG_THROTTLE_RESPONSE_INTERVAL"),
+    webhookAuthToken: env.WEBHOOK_AUTH_TOKEN || undefined,
+    weights: env.COG_WEIGHTS || null,
+    logLevel: parseLogLevel(env.COG_LOG_LEVEL, "info"),
+    logFormat: format === "console" ? "console" : "json",
+    python: env.KILN_PYTHON || undefined,
+  };
+}

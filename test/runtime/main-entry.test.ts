@@ -1,0 +1,100 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { configFromEnv, ConfigError } from "../../src/runtime/config.js";
+import { eventually, FIXTURES, request, TEST_WORKER } from "./helpers.js";
+
+describe("configFromEnv", () => {
+  it("maps Cog flags and env to server options", () => {
+    const o = configFromEnv(["--port", "6000", "--upload-url=http://u/", "--await-explicit-shutdown", "true"], {
+      KILN_PREDICTOR: "predict.py:Predictor",
+      KILN_TRAIN: "train.py:train",
+      COG_SETUP_TIMEOUT: "2.5",
+      COG_MAX_CONCURRENCY: "4",
+      COG_THROTTLE_RESPONSE_INTERVAL: "0.1",
+      WEBHOOK_AUTH_TOKEN: "t",
+      COG_WEIGHTS: "http://w",
+      LOG_FORMAT: "console",
+      COG_LOG_LEVEL: "warning",
+    });
+    expect(o).toMatchObject({
+      root: "/src",
+      host: "0.0.0.0",
+      port: 6000,
+      uploadUrl: "http://u/",
+      awaitExplicitShutdown: true,
+      predictor: { language: "python", file: "predict.py", name: "Predictor" },
+      train: { language: "python", file: "train.py", name: "train" },
+      setupTimeoutMs: 2500,
+      maxConcurrency: 4,
+      throttleMs: 100,
+      webhookAuthToken: "t",
+      weights: "http://w",
+      logFormat: "console",
+      logLevel: "warn",
+    });
+    expect(configFromEnv([], { KILN_PREDICTOR: "p.mjs:predictor", PORT: "7000" })).toMatchObject({ port: 7000, predictor: { language: "node" } });
+  });
+
+  it("rejects bad configuration with a clear message", () => {
+    expect(() => configFromEnv([], {})).toThrow(/KILN_PREDICTOR is not set/);
+    expect(() => configFromEnv([], { KILN_PREDICTOR: "predict.ts:p" })).toThrow(/compiled to .mjs/);
+    expect(() => configFromEnv([], { KILN_PREDICTOR: "nocolon" })).toThrow(ConfigError);
+    expect(() => configFromEnv(["--bogus"], { KILN_PREDICTOR: "a.py:A" })).toThrow(/unknown flag --bogus/);
+    expect(() => configFromEnv([], { KILN_PREDICTOR: "a.py:A", COG_MAX_CONCURRENCY: "0" })).toThrow(/positive integer/);
+  });
+});
+
+describe("container entry (bundled src/runtime/main.ts)", () => {
+  const dir = mkdtempSync(join(tmpdir(), "kiln-entry-test-"));
+  const entry = join(dir, "server.mjs");
+  beforeAll(async () => {
+    await build({
+      entryPoints: [fileURLToPath(new URL("../../src/runtime/main.ts", import.meta.url))],
+      outfile: entry,
+      bundle: true,
+      platform: "node",
+      format: "esm",
+      define: { __KILN_VERSION__: '"9.9.9-test"' },
+      logLevel: "silent",
+    });
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  function run(env: Record<string, string>, args: string[] = []): { child: ChildProcess; out: () => string; exit: Promise<number | null> } {
+    let out = "";
+    const child = spawn(process.execPath, [entry, "--host", "127.0.0.1", ...args], {
+      env: { ...process.env, KILN_ROOT: FIXTURES, KILN_NODE_WORKER: TEST_WORKER, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
+    const exit = new Promise<number | null>((r) => child.on("exit", (code) => r(code)));
+    return { child, out: () => out, exit };
+  }
+
+  it("starts from env, logs JSON lines, and exits 0 on SIGTERM after in-flight work finishes", async () => {
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const { child, out, exit } = run({ KILN_PREDICTOR: "predictors.mjs:slow", PORT: String(port) });
+    const url = `http://127.0.0.1:${port}`;
+    await eventually(async () => expect((await request(url, "/health-check")).body.status).toBe("READY"), 10_000);
+    expect((await request(url, "/health-check")).body.version.kiln).toBe("9.9.9-test");
+    const inflight = request(url, "/predictions", { body: { input: { ms: 500 } } });
+    await eventually(async () => expect((await request(url, "/health-check")).body.status).toBe("BUSY"));
+    child.kill("SIGTERM");
+    expect((await inflight).body.status).toBe("succeeded");
+    expect(await exit).toBe(0);
+    const lines = out().trim().split("\n").map((l) => JSON.parse(l) as { msg: string; level: string });
+    expect(lines.map((l) => l.msg)).toEqual(expect.arrayContaining(["server listening", "setup completed", "server stopped"]));
+  });
+
+  it("exits 2 with a message on bad configuration", async () => {
+    const { out, exit } = run({ KILN_PREDICTOR: "" });
+    expect(await exit).toBe(2);
+    expect(out()).toMatch(/KILN_PREDICTOR is not set/);
+  });
+});
