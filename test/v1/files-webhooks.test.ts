@@ -1,6 +1,7 @@
 // /v1/files (upload, get, list, download, delete, limits), Buffers as file inputs through the replicate
 // client, file outputs as FileOutput with the exact bytes, and Standard Webhooks signatures.
 import { createHash, randomBytes } from "node:crypto";
+import type { IncomingHttpHeaders } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import Replicate, { validateWebhook, type FileOutput } from "replicate";
 import { request, startReceiver } from "../runtime/helpers.js";
@@ -28,7 +29,7 @@ describe("/v1 files and file inputs/outputs", () => {
   it("with useFileOutput off, the output is a data URI decoding to the exact bytes", async () => {
     const plain = new Replicate({ auth: "x", baseUrl: `${s.base}/v1`, useFileOutput: false });
     const input = randomBytes(4096);
-    const uri = (await plain.run("acme/bytes", { input: { file: input } })) as string;
+    const uri = String(await plain.run("acme/bytes", { input: { file: input } }));
     expect(Buffer.from(uri.split(",")[1]!, "base64").equals(Buffer.from(input).reverse())).toBe(true);
   });
 
@@ -62,6 +63,11 @@ describe("/v1 files and file inputs/outputs", () => {
   });
 });
 
+/** What a webhook receiver built on fetch's Request would hand to validateWebhook. */
+function asRequest(headers: IncomingHttpHeaders, body: string): Request {
+  return new Request("http://127.0.0.1/hook", { method: "POST", headers: headers as Record<string, string>, body });
+}
+
 describe("/v1 signed webhooks", () => {
   it("validateWebhook accepts kiln's signed webhooks and rejects a tampered body", async () => {
     const s = await startV1("echo", { hosted: { webhookSecret: "whsec_" + randomBytes(24).toString("base64") } });
@@ -83,12 +89,15 @@ describe("/v1 signed webhooks", () => {
       expect(last.body).toBe(JSON.stringify(body)); // compact JSON
       for (const r of receiver.received) {
         expect(r.headers["webhook-signature"]).toMatch(/^v1,[A-Za-z0-9+/]+=*$/);
-        expect(await validateWebhook({ headers: r.headers as Record<string, string>, body: r.body }, key)).toBe(true);
+        expect(await validateWebhook(asRequest(r.headers, r.body), key)).toBe(true);
       }
       const tampered = last.body.replace('"signed"', '"forged"');
-      expect(await validateWebhook({ headers: last.headers as Record<string, string>, body: tampered }, key)).toBe(false);
+      expect(await validateWebhook(asRequest(last.headers, tampered), key)).toBe(false);
+      const h = last.headers as Record<string, string>;
+      const fields = { id: h["webhook-id"]!, timestamp: h["webhook-timestamp"]!, signature: h["webhook-signature"]!, body: last.body };
+      expect(await validateWebhook({ ...fields, secret: key })).toBe(true);
       const otherKey = "whsec_" + randomBytes(24).toString("base64");
-      expect(await validateWebhook({ headers: last.headers as Record<string, string>, body: last.body }, otherKey)).toBe(false);
+      expect(await validateWebhook({ ...fields, secret: otherKey })).toBe(false);
     } finally {
       await receiver.close();
       await s.close();

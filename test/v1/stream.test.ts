@@ -33,7 +33,7 @@ describe("/v1 streaming", () => {
   afterAll(() => s.close());
 
   it("replicate.stream yields the output token by token and the text reassembles exactly", async () => {
-    const events: { event: string; data: string; id: string }[] = [];
+    const events: { event: string; data: string; id?: string | undefined }[] = [];
     for await (const e of s.replicate.stream("acme/tokens", { input: { text: TEXT } })) events.push(e);
     const outputs = events.filter((e) => e.event === "output");
     expect(outputs.length).toBeGreaterThan(8);
@@ -47,11 +47,11 @@ describe("/v1 streaming", () => {
 
   it("the stream URL needs no Authorization and resumes after Last-Event-ID", async () => {
     const p = await s.replicate.predictions.create({ version: s.version, input: { text: TEXT, delay: 1 } });
-    const full = parse(await (await fetch(p.urls.stream, { headers: { accept: "text/event-stream" } })).text());
+    const full = parse(await (await fetch(p.urls.stream!, { headers: { accept: "text/event-stream" } })).text());
     expect(full[full.length - 1]!.event).toBe("done");
     const cut = full.findIndex((e) => e.event === "output") + 3;
     const resumed = parse(
-      await (await fetch(p.urls.stream, { headers: { accept: "text/event-stream", "last-event-id": full[cut]!.id } })).text(),
+      await (await fetch(p.urls.stream!, { headers: { accept: "text/event-stream", "last-event-id": full[cut]!.id } })).text(),
     );
     expect(resumed).toEqual(full.slice(cut + 1));
     const text = full.filter((e) => e.event === "output").map((e) => e.data).join("");
@@ -76,7 +76,7 @@ describe("/v1 stream errors and cancel", () => {
     const s = await startV1("slow");
     try {
       const p = await s.replicate.predictions.create({ version: s.version, input: { ms: 60000 } });
-      const streamed = fetch(p.urls.stream).then((r) => r.text());
+      const streamed = fetch(p.urls.stream!).then((r) => r.text());
       await new Promise((r) => setTimeout(r, 100));
       const t0 = Date.now();
       const canceled = await s.replicate.predictions.cancel(p.id);
