@@ -8,7 +8,7 @@ import { existsSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { PredictorSchema } from "../schema/types.js";
-import { buildOpenApi } from "./schema-adapter.js";
+import { buildOpenApi } from "../schema/openapi.js";
 import { WorkerSupervisor, type WorkerCommand } from "./worker-supervisor.js";
 import { Health, type HealthStatus } from "./health.js";
 import { PredictionRunner } from "./core/runner.js";
@@ -205,10 +205,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     },
     (req, res) => void router.handle(req, res),
   );
-  server.on("clientError", (_err, socket) => {
-    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n");
-    else socket.destroy();
-  });
+  // Malformed requests and header/request timeouts: Node's default clientError answers 400/408/431.
 
   const ready = new Promise<HealthStatus>((resolve) => {
     health.once("ready", () => resolve("READY"));

@@ -23,7 +23,19 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** Merges `allOf: [{$ref}]` (Cog's enum form) with the component it points to. */
+const resolved = new WeakMap<JsonSchema, JsonSchema>();
+
 export function resolveProperty(prop: JsonSchema, components: Components): JsonSchema {
+  if (prop.allOf === undefined && prop.$ref === undefined) return prop;
+  let hit = resolved.get(prop);
+  if (!hit) {
+    hit = resolveUncached(prop, components);
+    resolved.set(prop, hit);
+  }
+  return hit;
+}
+
+function resolveUncached(prop: JsonSchema, components: Components): JsonSchema {
   const allOf = prop.allOf;
   const direct = typeof prop.$ref === "string" ? prop.$ref : undefined;
   const first =
@@ -53,10 +65,8 @@ function checkFileUri(value: string, loc: Loc, errors: ValidationIssue[]): void 
       errors.push({ loc, msg: "Input should be a valid data URI", type: "url_parsing" });
     return;
   }
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
+  // URL.canParse allocates nothing: this runs for every file input of every request.
+  if (!URL.canParse(value)) {
     errors.push({
       loc,
       msg: "Input should be a valid URL, relative URL without a base",
@@ -64,16 +74,48 @@ function checkFileUri(value: string, loc: Loc, errors: ValidationIssue[]): void 
     });
     return;
   }
-  if (url.protocol !== "http:" && url.protocol !== "https:") {
+  const lower = value.slice(0, 8).toLowerCase();
+  if (!lower.startsWith("http://") && !lower.startsWith("https://")) {
     errors.push({ loc, msg: "URL scheme should be 'http', 'https' or 'data'", type: "url_scheme" });
   }
+}
+
+const patterns = new Map<string, RegExp | null>();
+
+function compiledPattern(pattern: string): RegExp | null {
+  let re = patterns.get(pattern);
+  if (re === undefined) {
+    try {
+      re = new RegExp(pattern, "u");
+    } catch {
+      re = null; // a pattern JS cannot compile is left to the worker
+    }
+    if (patterns.size < 1000) patterns.set(pattern, re);
+  }
+  return re;
+}
+
+function codePointLength(value: string): number {
+  let n = value.length;
+  for (let i = 0; i < value.length - 1; i++) {
+    const c = value.charCodeAt(i);
+    // A high surrogate followed by a low one is one code point in two UTF-16 units.
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const d = value.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) {
+        n--;
+        i++;
+      }
+    }
+  }
+  return n;
 }
 
 function checkString(s: JsonSchema, value: string, loc: Loc, errors: ValidationIssue[]): void {
   if (s.format === "uri") return checkFileUri(value, loc, errors);
   // Length in code points, as Python's len() counts them.
   const needsLength = typeof s.minLength === "number" || typeof s.maxLength === "number";
-  const length = needsLength ? [...value].length : 0;
+  const length = needsLength ? codePointLength(value) : 0;
   if (typeof s.minLength === "number" && length < s.minLength) {
     errors.push({
       loc,
@@ -89,12 +131,7 @@ function checkString(s: JsonSchema, value: string, loc: Loc, errors: ValidationI
     });
   }
   if (typeof s.pattern === "string") {
-    let re: RegExp | null = null;
-    try {
-      re = new RegExp(s.pattern, "u");
-    } catch {
-      re = null; // a pattern JS cannot compile is left to the worker
-    }
+    const re = compiledPattern(s.pattern);
     if (re && !re.test(value)) {
       errors.push({
         loc,
@@ -222,8 +259,42 @@ function typeError(s: JsonSchema, loc: Loc): ValidationIssue {
   }
 }
 
+/** Defaults are JSON values; a fresh copy per request keeps predictors from mutating shared state. */
 function cloneDefault(value: unknown): unknown {
-  return typeof value === "object" && value !== null ? structuredClone(value) : value;
+  if (typeof value !== "object" || value === null) return value;
+  if (Array.isArray(value)) return value.map(cloneDefault);
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) out[key] = cloneDefault((value as Record<string, unknown>)[key]);
+  return out;
+}
+
+interface Field {
+  name: string;
+  prop: JsonSchema;
+  required: boolean;
+  hasDefault: boolean;
+}
+interface Compiled {
+  fields: Field[];
+  names: Set<string>;
+}
+const compiledInputs = new WeakMap<JsonSchema, Compiled>();
+
+function compile(input: JsonSchema): Compiled {
+  let c = compiledInputs.get(input);
+  if (!c) {
+    const properties = isPlainObject(input.properties)
+      ? (input.properties as Record<string, JsonSchema>)
+      : {};
+    const required = new Set(Array.isArray(input.required) ? (input.required as string[]) : []);
+    const fields = Object.keys(properties).map((name) => {
+      const prop = properties[name] as JsonSchema;
+      return { name, prop, required: required.has(name), hasDefault: "default" in prop };
+    });
+    c = { fields, names: new Set(Object.keys(properties)) };
+    compiledInputs.set(input, c);
+  }
+  return c;
 }
 
 /**
@@ -246,31 +317,28 @@ export function validateInput(
       errors: [{ loc: ["body", "input"], msg: "Input should be a valid dictionary", type: "dict_type" }],
     };
   }
-  const properties = isPlainObject(part.input.properties)
-    ? (part.input.properties as Record<string, JsonSchema>)
-    : {};
-  const required = Array.isArray(part.input.required) ? (part.input.required as string[]) : [];
+  const { fields, names } = compile(part.input);
   const errors: ValidationIssue[] = [];
   const value: Record<string, unknown> = {};
-  for (const name of Object.keys(properties)) {
-    const prop = properties[name] as JsonSchema;
-    const loc = ["body", "input", name];
+  for (const { name, prop, required, hasDefault } of fields) {
     const given = body[name];
     if (given === undefined) {
-      if ("default" in prop) value[name] = cloneDefault(prop.default);
-      else if (required.includes(name)) errors.push({ loc, msg: "Field required", type: "missing" });
+      if (hasDefault) value[name] = cloneDefault(prop.default);
+      else if (required)
+        errors.push({ loc: ["body", "input", name], msg: "Field required", type: "missing" });
       else value[name] = null;
       continue;
     }
     // An optional input may always be sent as null explicitly.
-    if (given === null && !required.includes(name) && !("default" in prop)) {
+    if (given === null && !required && !hasDefault) {
       value[name] = null;
       continue;
     }
-    checkValue(prop, given, loc, part.components, errors);
+    checkValue(prop, given, ["body", "input", name], part.components, errors);
     value[name] = given;
   }
   if (errors.length > 0) return { ok: false, errors };
-  const dropped = Object.keys(body).filter((k) => !Object.hasOwn(properties, k));
+  const dropped: string[] = [];
+  for (const key in body) if (!names.has(key)) dropped.push(key);
   return { ok: true, value, dropped };
 }

@@ -6,7 +6,8 @@
 import { EventEmitter } from "node:events";
 import type { PredictorKind, WorkerMessage } from "../protocol.js";
 import type { PredictorSchema } from "../../schema/types.js";
-import { fileFields, secretFields, validateInput, type ValidationIssue } from "../schema-adapter.js";
+import { validateInput, type ValidationIssue } from "../../schema/validate.js";
+import { fileFields, outputKind, secretFields } from "../../schema/fields.js";
 import { Prediction } from "./prediction.js";
 import { newPredictionId } from "../ids.js";
 import { makeRedactor, redactInput, secretValues } from "../redact.js";
@@ -110,15 +111,14 @@ export class PredictionRunner extends EventEmitter<{ "slot-freed": []; completed
     const checked = validateInput(schema, req.input ?? {}, kind);
     if (!checked.ok) return { ok: false, errors: checked.errors };
     if (checked.dropped.length > 0) this.options.logger.warn("dropped unknown input keys", { keys: checked.dropped });
-    const secrets = secretFields(schema, kind);
-    const outputSchema = kind === "train" ? schema.train?.output : schema.output;
+    const secrets = secretFields(schema, kind).map((f) => f.name);
     const prediction = new Prediction({
       id: req.id ?? newPredictionId(),
       kind,
       input: checked.value,
       publicInput: redactInput(checked.value, secrets),
       context: req.context ?? {},
-      iterator: outputSchema?.["x-cog-array-type"] === "iterator",
+      iterator: outputKind(schema, kind) !== "single",
       redact: makeRedactor(secretValues(checked.value, secrets)),
     });
     return { ok: true, prediction };
@@ -166,7 +166,7 @@ export class PredictionRunner extends EventEmitter<{ "slot-freed": []; completed
   private async run(entry: Running): Promise<void> {
     const p = entry.prediction;
     const schema = this.options.schema();
-    const files = schema ? fileFields(schema, p.kind) : [];
+    const files = schema ? fileFields(schema, p.kind).map((f) => f.name) : [];
     let dir: string | null = null;
     try {
       let input = p.input;

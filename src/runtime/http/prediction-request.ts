@@ -4,7 +4,7 @@
  */
 import { HttpError } from "./respond.js";
 import { WEBHOOK_EVENTS, type WebhookEvent } from "../webhooks.js";
-import type { ValidationIssue } from "../schema-adapter.js";
+import type { ValidationIssue } from "../../schema/validate.js";
 
 export interface PredictionEnvelope {
   id: string | undefined;

@@ -30,7 +30,9 @@ export class Router {
     try {
       let url: URL;
       try {
-        url = new URL(req.url ?? "/", "http://localhost");
+        const raw = req.url ?? "/";
+        // Origin-form ("/path") is joined textually: new URL("//x", base) would read "x" as a host.
+        url = new URL(raw.startsWith("/") ? `http://localhost${raw}` : raw);
       } catch {
         throw new HttpError(400, { detail: "malformed request URL" });
       }

@@ -1,0 +1,103 @@
+/**
+ * Compiles a TypeScript (or JavaScript) predictor into one ESM file the node worker can import:
+ * <root>/.kiln/<name>.mjs plus a source map, so stack traces point at predict.ts lines.
+ * `import ... from "kiln"` resolves to this kiln's SDK and "zod" to the SDK's own zod (one instance, so
+ * schemas built by the user and read by the SDK agree); every other package stays external and
+ * resolves from the project's node_modules at run time.
+ */
+import { existsSync } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { basename, dirname, extname, isAbsolute, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build, type Message, type Plugin } from "esbuild";
+import { BuildError } from "../errors.js";
+import type { PredictorRef } from "../manifest/types.js";
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+
+/** The SDK entry: dist/sdk/index.js when running compiled, src/sdk/index.ts under vitest/tsx. */
+export function sdkEntry(): string {
+  for (const candidate of ["../sdk/index.js", "../sdk/index.ts"]) {
+    const path = resolve(HERE, candidate);
+    if (existsSync(path)) return path;
+  }
+  throw new BuildError("kiln's TypeScript SDK is missing from this installation", {
+    hint: "Reinstall kiln (the sdk/ directory next to build/ is gone).",
+  });
+}
+
+function kilnResolver(entry: string): Plugin {
+  return {
+    name: "kiln-resolver",
+    setup(b) {
+      b.onResolve({ filter: /^kiln$/ }, () => ({ path: entry }));
+      // One zod for the user and the SDK: resolved from the SDK's location, never the project's.
+      b.onResolve({ filter: /^zod(\/.*)?$/ }, async (args) => {
+        if (args.pluginData === "kiln-zod") return undefined;
+        return b.resolve(args.path, { resolveDir: dirname(entry), kind: args.kind, pluginData: "kiln-zod" });
+      });
+      // Other bare specifiers (packages) stay external; the worker imports them from node_modules.
+      b.onResolve({ filter: /^[^./]/ }, (args) => {
+        if (isAbsolute(args.path) || args.pluginData === "kiln-zod") return undefined;
+        return { path: args.path, external: true };
+      });
+    },
+  };
+}
+
+function formatMessage(m: Message, root: string): string {
+  if (!m.location) return m.text;
+  const file = isAbsolute(m.location.file) ? relative(root, m.location.file) : m.location.file;
+  return `${file}:${m.location.line}:${m.location.column + 1}: ${m.text}`;
+}
+
+/** Where the compiled module of a predictor file goes: .kiln/predict.mjs for predict.ts. */
+export function compiledPath(root: string, file: string): string {
+  const stem = file.replace(/\\/g, "/").replace(extname(file), "").replace(/\//g, "__");
+  return join(root, ".kiln", `${stem}.mjs`);
+}
+
+export async function compileTsPredictor(root: string, ref: PredictorRef): Promise<{ outFile: string }> {
+  if (ref.language === "python") {
+    throw new BuildError(
+      `${ref.file} is a Python predictor; only TypeScript/JavaScript predictors are compiled`,
+    );
+  }
+  const entryFile = resolve(root, ref.file);
+  if (!existsSync(entryFile)) {
+    throw new BuildError(`${ref.file} not found in ${root}`, {
+      hint: `Check \`predict: "${ref.raw}"\` in cog.yaml.`,
+    });
+  }
+  const outFile = compiledPath(root, ref.file);
+  await mkdir(dirname(outFile), { recursive: true });
+  try {
+    await build({
+      entryPoints: [entryFile],
+      outfile: outFile,
+      absWorkingDir: root,
+      bundle: true,
+      format: "esm",
+      platform: "node",
+      target: "node20",
+      sourcemap: true,
+      sourcesContent: false,
+      logLevel: "silent",
+      plugins: [kilnResolver(sdkEntry())],
+      // Bundled CommonJS code may call require(); give ESM output a real one.
+      banner: {
+        js: 'import { createRequire as __kilnCreateRequire } from "node:module"; const require = __kilnCreateRequire(import.meta.url);',
+      },
+    });
+  } catch (err) {
+    const errors = (err as { errors?: Message[] }).errors;
+    if (!errors || errors.length === 0) throw err;
+    const [first, ...rest] = errors.map((m) => formatMessage(m, root));
+    throw new BuildError(`cannot compile ${basename(ref.file)}: ${first}`, {
+      details: rest,
+      hint: "Fix the error above in your predictor source and run the command again.",
+      cause: err,
+    });
+  }
+  return { outFile };
+}

@@ -1,0 +1,72 @@
+/**
+ * Node worker entry: loads a compiled TS/JS predictor and serves the server <-> worker protocol.
+ *
+ *   node main.js --predictor <file.mjs>:<export> --root <dir> [--train <file.mjs>:<export>] [--schema-only]
+ *
+ * Sends `loaded` (schema) on fd 4, waits for `setup` on fd 3, answers `ready`/`setup_failed`, then runs
+ * predictions. A module that fails to load is reported on stderr with exit code 1 (no `loaded` frame).
+ */
+import { parseArgs } from "node:util";
+import { PROTOCOL_VERSION, type LoadedMessage } from "../../protocol.js";
+import type { PredictorRuntime } from "../../../sdk/contract.js";
+import { captureOutput } from "./capture.js";
+import { openChannel } from "./channel.js";
+import { describeError, loadPredictor } from "./load.js";
+import { Worker } from "./worker.js";
+
+function loadedMessage(predictor: PredictorRuntime, trainer: PredictorRuntime | null): LoadedMessage {
+  const schema = predictor.schema();
+  return {
+    type: "loaded",
+    protocol: PROTOCOL_VERSION,
+    schema: trainer ? { ...schema, train: trainer.schema() } : schema,
+    async: true,
+    hasHealthcheck: predictor.hasHealthcheck,
+  };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      predictor: { type: "string" },
+      train: { type: "string" },
+      root: { type: "string" },
+      "schema-only": { type: "boolean", default: false },
+    },
+    strict: true,
+  });
+  const root = values.root ?? process.cwd();
+  if (!values.predictor) throw new Error("--predictor <file>:<export> is required");
+  // Stack traces of bundled predictors point at predict.ts lines, not the bundle.
+  process.setSourceMapsEnabled(true);
+  let predictor: PredictorRuntime;
+  let trainer: PredictorRuntime | null = null;
+  try {
+    predictor = await loadPredictor(root, values.predictor);
+    if (values.train) trainer = await loadPredictor(root, values.train);
+  } catch (err) {
+    process.stderr.write(`${describeError(err, root)}\n`);
+    process.exitCode = 1;
+    return;
+  }
+  const loaded = loadedMessage(predictor, trainer);
+  if (values["schema-only"]) {
+    process.stdout.write(`${JSON.stringify(loaded)}\n`);
+    return;
+  }
+  let exiting = false;
+  const exit = (code: number): void => {
+    if (exiting) return;
+    exiting = true;
+    void channel.close().finally(() => process.exit(code));
+  };
+  const channel = openChannel({ onMessage: (m) => worker.handle(m), onClose: () => exit(0) });
+  const worker = new Worker({ root, predictor, trainer, send: (m) => channel.send(m), exit });
+  captureOutput((m) => channel.send(m));
+  channel.send(loaded);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`kiln worker: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exitCode = 1;
+});

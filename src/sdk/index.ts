@@ -1,0 +1,30 @@
+/**
+ * kiln's TypeScript predictor SDK: what `import ... from "kiln"` gives a predict.ts.
+ *
+ * ```ts
+ * import { definePredictor, z, file, fileOutput, concatenateIterator } from "kiln";
+ * export const predictor = definePredictor({
+ *   inputs: { prompt: z.string().describe("What to say").max(100) },
+ *   output: z.string(),
+ *   predict: ({ prompt }) => prompt.toUpperCase(),
+ * });
+ * ```
+ */
+export { z } from "zod";
+export {
+  definePredictor,
+  defineTrainer,
+  type InputOf,
+  type InputsSpec,
+  type MetricMode,
+  type OutputSpec,
+  type PredictContext,
+  type PredictResult,
+  type Predictor,
+  type PredictorDefinition,
+  type Returned,
+  type SetupContext,
+} from "./predictor.js";
+export { concatenateIterator, file, iterator, IteratorOutput, secret } from "./kinds.js";
+export { fileOutput, KilnFile, Secret } from "./values.js";
+export { PredictorSchemaError } from "./zod-schema.js";

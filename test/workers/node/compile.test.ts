@@ -1,0 +1,181 @@
+import { execFile } from "node:child_process";
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, relative, resolve } from "node:path";
+import { promisify } from "node:util";
+import { transform } from "esbuild";
+import { afterAll, describe, expect, it } from "vitest";
+import { compileTsPredictor } from "../../../src/build/ts-predictor.js";
+import { BuildError } from "../../../src/errors.js";
+import type { PredictorRef } from "../../../src/manifest/types.js";
+import type { LoadedMessage } from "../../../src/runtime/protocol.js";
+import { startWorker, type WorkerHandle } from "./harness.js";
+
+const REPO = resolve(import.meta.dirname, "../../..");
+const ref = (raw: string): PredictorRef => {
+  const [file = "", name = ""] = raw.split(":");
+  return { raw, file, name, language: file.endsWith(".ts") ? "typescript" : "javascript" };
+};
+const cleanup: string[] = [];
+const workers: WorkerHandle[] = [];
+afterAll(() => {
+  for (const w of workers) w.kill();
+  for (const dir of cleanup) rmSync(dir, { recursive: true, force: true });
+});
+
+function project(files: Record<string, string>): string {
+  const root = mkdtempSync(join(tmpdir(), "kiln-compile-"));
+  cleanup.push(root);
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(root, name)), { recursive: true });
+    writeFileSync(join(root, name), text);
+  }
+  return root;
+}
+
+describe("compileTsPredictor", () => {
+  it("compiles examples/hello-ts and the worker runs all three predictors", async () => {
+    const root = mkdtempSync(join(tmpdir(), "kiln-hello-"));
+    cleanup.push(root);
+    cpSync(join(REPO, "examples/hello-ts"), root, { recursive: true });
+    const { outFile } = await compileTsPredictor(root, ref("predict.ts:predictor"));
+    expect(outFile).toBe(join(root, ".kiln/predict.mjs"));
+    expect(readFileSync(outFile, "utf8")).toContain("//# sourceMappingURL=predict.mjs.map");
+    const target = relative(root, outFile);
+
+    const w = await startWorker(["--predictor", `${target}:predictor`, "--root", root]);
+    workers.push(w);
+    const loaded = (await w.waitFor((m) => m.type === "loaded")) as LoadedMessage;
+    expect(Object.keys(loaded.schema.input.properties as object)).toEqual([
+      "name",
+      "times",
+      "style",
+      "signature",
+    ]);
+    w.send({ type: "setup", weights: null });
+    await w.waitFor((m) => m.type === "ready");
+    const sig = join(root, "sig.txt");
+    writeFileSync(sig, "kiln\nignored");
+    w.send({
+      type: "predict",
+      id: "h",
+      kind: "predict",
+      input: { name: "Ada", times: 2, style: "shout", signature: sig },
+      context: {},
+    });
+    expect(await w.waitFor((m) => m.type === "done")).toEqual({
+      type: "done",
+      id: "h",
+      output: "HELLO, ADA! HELLO, ADA! -- kiln",
+    });
+
+    const stream = await startWorker(["--predictor", `${target}:stream`, "--root", root]);
+    workers.push(stream);
+    stream.send({ type: "setup", weights: null });
+    await stream.waitFor((m) => m.type === "ready");
+    stream.send({
+      type: "predict",
+      id: "s",
+      kind: "predict",
+      input: { name: "Bob", times: 1, style: "plain", signature: null },
+      context: {},
+    });
+    await stream.waitFor((m) => m.type === "done");
+    const chunks = stream.frames
+      .filter((m) => m.type === "output")
+      .map((m) => (m as { chunk: string }).chunk);
+    expect(chunks).toEqual(["Hello,", " Bob!"]);
+
+    const banner = await startWorker(["--predictor", `${target}:banner`, "--root", root]);
+    workers.push(banner);
+    banner.send({ type: "setup", weights: null });
+    await banner.waitFor((m) => m.type === "ready");
+    banner.send({
+      type: "predict",
+      id: "b",
+      kind: "predict",
+      input: { name: "Cy", times: 1, style: "whisper", signature: null },
+      context: {},
+    });
+    const done = (await banner.waitFor((m) => m.type === "done")) as { output: { $file: string } };
+    expect(readFileSync(done.output.$file, "utf8")).toBe("hello, cy!\n");
+    rmSync(done.output.$file);
+  }, 60_000);
+
+  it("reports a syntax error with file:line:col", async () => {
+    const root = project({
+      "predict.ts": 'import { z } from "kiln";\nconst x: number = ;\nexport const p = z;\n',
+    });
+    const err = await compileTsPredictor(root, ref("predict.ts:p")).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BuildError);
+    expect((err as BuildError).message).toBe('cannot compile predict.ts: predict.ts:2:19: Unexpected ";"');
+  });
+
+  it("names the file of an error in an imported module", async () => {
+    const root = project({
+      "predict.ts": 'export { p } from "./lib/model";\n',
+      "lib/model.ts": "export const p = {;\n",
+    });
+    const err = (await compileTsPredictor(root, ref("predict.ts:p")).catch((e: unknown) => e)) as BuildError;
+    expect(err.message).toMatch(/^cannot compile predict\.ts: lib\/model\.ts:1:\d+: /);
+  });
+
+  it("fails clearly when the predictor file is missing", async () => {
+    const root = project({});
+    await expect(compileTsPredictor(root, ref("predict.ts:p"))).rejects.toThrow("predict.ts not found in");
+  });
+
+  it("keeps packages external and bundles the project's own files", async () => {
+    const root = project({
+      "predict.mjs":
+        'import pad from "left-pad";\nimport { helper } from "./helper.mjs";\nimport { definePredictor, z } from "kiln";\nexport const p = definePredictor({ inputs: {}, output: z.string(), predict: () => helper(pad) });\n',
+      "helper.mjs": "export const helper = (x) => String(typeof x);\n",
+    });
+    const { outFile } = await compileTsPredictor(root, ref("predict.mjs:p"));
+    const code = readFileSync(outFile, "utf8");
+    expect(code).toMatch(/from "left-pad"/);
+    expect(code).toContain("String(typeof x)");
+    expect(code).not.toMatch(/from "(kiln|zod)"/);
+  });
+
+  it("works from compiled JavaScript (the dist layout), not only from sources", async () => {
+    // Transpile the modules compileTsPredictor needs into a dist-like tree inside the repo, so that
+    // esbuild and zod resolve from node_modules exactly as they do for an installed kiln.
+    mkdirSync(join(REPO, ".kiln-cache"), { recursive: true });
+    const dist = mkdtempSync(join(REPO, ".kiln-cache", "dist-test-"));
+    cleanup.push(dist);
+    for (const dir of ["build", "sdk", "schema"]) {
+      for (const name of readdirSync(join(REPO, "src", dir))) {
+        if (!name.endsWith(".ts") || (dir === "build" && name !== "ts-predictor.ts")) continue;
+        const { code } = await transform(readFileSync(join(REPO, "src", dir, name), "utf8"), {
+          loader: "ts",
+          format: "esm",
+        });
+        mkdirSync(join(dist, dir), { recursive: true });
+        writeFileSync(join(dist, dir, name.replace(/\.ts$/, ".js")), code);
+      }
+    }
+    const { code: errors } = await transform(readFileSync(join(REPO, "src/errors.ts"), "utf8"), {
+      loader: "ts",
+      format: "esm",
+    });
+    writeFileSync(join(dist, "errors.js"), errors);
+    writeFileSync(join(dist, "package.json"), '{ "type": "module" }\n');
+    const root = mkdtempSync(join(tmpdir(), "kiln-hello-dist-"));
+    cleanup.push(root);
+    cpSync(join(REPO, "examples/hello-ts"), root, { recursive: true });
+    const script = `import { compileTsPredictor } from ${JSON.stringify(join(dist, "build/ts-predictor.js"))};
+const r = await compileTsPredictor(${JSON.stringify(root)}, ${JSON.stringify(ref("predict.ts:predictor"))});
+console.log(r.outFile);`;
+    const { stdout } = await promisify(execFile)(process.execPath, ["--input-type=module", "-e", script]);
+    expect(stdout.trim()).toBe(join(root, ".kiln/predict.mjs"));
+    const w = await startWorker([
+      "--predictor",
+      ".kiln/predict.mjs:predictor",
+      "--root",
+      root,
+      "--schema-only",
+    ]);
+    expect(await w.exited).toBe(0);
+  }, 60_000);
+});
