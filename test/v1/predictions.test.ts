@@ -21,6 +21,8 @@ describe("/v1 predictions with the replicate client", () => {
     expect(await echo.replicate.run("someone/anything", { input: { text: "by name" } })).toBe("by name");
     const polled = await echo.replicate.run("acme/echo", { input: { text: "polled", ms: 300 }, wait: { mode: "poll", interval: 50 } });
     expect(polled).toBe("polled");
+    const viaDeployment = await echo.replicate.deployments.predictions.create("acme", "prod", { input: { text: "dep" }, wait: true });
+    expect(viaDeployment).toMatchObject({ status: "succeeded", output: "dep", model: "acme/prod" });
   });
 
   it("predictions.create + wait returns the full hosted prediction object", async () => {

@@ -38,6 +38,12 @@ export function registerPredictionRoutes(router: Router, ctx: HostedContext): vo
     "/v1/models/:owner/:name/predictions",
     route(ctx, (req, res, p) => create(ctx, req, res, `${p.owner}/${p.name}`)),
   );
+  // Deployments are a hosted-only concept; here every deployment runs the one local model.
+  router.add(
+    "POST",
+    "/v1/deployments/:owner/:name/predictions",
+    route(ctx, (req, res, p) => create(ctx, req, res, `${p.owner}/${p.name}`)),
+  );
   router.add(
     "GET",
     "/v1/predictions",
