@@ -133,7 +133,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     logger,
   });
   const schema = (): PredictorSchema | null => health.loaded?.schema ?? null;
-  const hostedOptions = resolveHostedOptions(options.hosted, process.env);
+  // options.env counts too: `kiln serve --no-docker` passes KILN_API_TOKEN there, as it does to a container.
+  const hostedOptions = resolveHostedOptions(options.hosted, { ...process.env, ...options.env });
   const files = createFileStore(hostedOptions);
   const runner = new PredictionRunner({
     worker,

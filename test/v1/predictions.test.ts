@@ -187,6 +187,17 @@ describe("/v1 failures, queueing and auth", () => {
     }
   });
 
+  it("KILN_API_TOKEN in the server's env (as kiln serve passes it) also requires the token", async () => {
+    const s = await startV1("noop", { env: { KILN_API_TOKEN: "from-env" } }, "wrong");
+    try {
+      await expect(s.replicate.run("acme/noop", { input: {} })).rejects.toThrow(/status 401/);
+      const good = new Replicate({ auth: "from-env", baseUrl: `${s.base}/v1` });
+      expect(await good.run("acme/noop", { input: {} })).toBe("ok");
+    } finally {
+      await s.close();
+    }
+  });
+
   it("without --api-token any bearer token is accepted", async () => {
     const s = await startV1("noop", {}, "whatever-token");
     try {
