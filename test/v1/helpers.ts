@@ -31,7 +31,7 @@ export interface V1Server {
 }
 
 /** A kiln server on 127.0.0.1:0 running one fixture predictor (real node worker), plus a replicate client. */
-export async function startV1(name: string, extra: Partial<ServerOptions> = {}, auth = "any-token"): Promise<V1Server> {
+export async function startV1(name: string, extra: Partial<ServerOptions> = {}, auth = "any-token", waitReady = true): Promise<V1Server> {
   const { root, file } = await compiledFixture();
   const server = await startServer({
     root,
@@ -44,7 +44,7 @@ export async function startV1(name: string, extra: Partial<ServerOptions> = {}, 
     throttleMs: 0,
     ...extra,
   });
-  await server.ready;
+  if (waitReady) await server.ready;
   const replicate = new Replicate({ auth, baseUrl: `${server.url}/v1` });
   return { server, base: server.url, replicate, version: server.hosted.version, close: () => server.close() };
 }

@@ -2,7 +2,7 @@
 // failing models, Prefer: wait, Location, list + paginate, models/versions, queueing and auth.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import Replicate from "replicate";
-import { request } from "../runtime/helpers.js";
+import { eventually, request } from "../runtime/helpers.js";
 import { startV1, type V1Server } from "./helpers.js";
 
 describe("/v1 predictions with the replicate client", () => {
@@ -155,6 +155,21 @@ describe("/v1 failures, queueing and auth", () => {
       // Container API still says 409 while the slot is busy; /v1 never does.
       expect((await request(s.base, "/predictions", { body: { input: { text: "c" } } })).status).toBe(409);
       await Promise.all(accepted.map((r) => s.replicate.wait(r.body, { interval: 20 })));
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("predictions sent while setup runs wait for it, then run", async () => {
+    const s = await startV1("slowSetup", {}, "x", false);
+    try {
+      // The schema is known once the worker loaded; setup still has ~1.5 s to go.
+      await eventually(() => expect(s.server.health.loaded).not.toBeNull());
+      expect(s.server.health.ready).toBe(false);
+      const early = await s.replicate.predictions.create({ version: s.version, input: { text: "early" } });
+      expect(early.status).toBe("starting");
+      expect(await s.replicate.run("acme/slow-setup", { input: { text: "held" } })).toBe("held");
+      expect((await s.replicate.wait(early, { interval: 20 })).output).toBe("early");
     } finally {
       await s.close();
     }
