@@ -4,7 +4,7 @@
 // (real node worker + SDK), in the same run. Needs `npm run build` (uses dist/).
 // Usage: node bench/v1.mjs [--n 1000] [--out bench/results/v1.md]
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { cpus, tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import Replicate from "replicate";
@@ -16,7 +16,7 @@ const arg = (name, dflt) => {
 };
 const N = Number(arg("n", "1000"));
 const OUT = arg("out", join(REPO, "bench/results/v1.md"));
-const BLOCK = 100; // alternate the two paths in blocks so drift (GC, other load) hits both alike
+const BLOCK = 1; // interleave the two paths call by call so drift (GC, other load) hits both alike
 
 let startServer, compileTsPredictor;
 try {
@@ -94,7 +94,7 @@ const verdict = ratioMean < 1.5 ? "meets" : "MISSES";
 const md = `# /v1 (replicate.run, Prefer: wait) vs container API (sync POST /predictions)
 
 Run: ${new Date().toISOString()} · node ${process.version} · ${cpus().length} CPU(s) (${cpus()[0]?.model ?? "?"}) · ${N} calls each,
-sequential, alternating blocks of ${BLOCK}, after 100 warm-up calls each. Model: a no-op TypeScript predictor
+sequential and interleaved (blocks of ${BLOCK}), after 100 warm-up calls each. Model: a no-op TypeScript predictor
 (kiln SDK, real node worker), one server, one slot. Latency is measured client-side, per call, in ms.
 The /v1 column includes the \`replicate\` client's own work (request building, JSON, output transform).
 
@@ -102,6 +102,9 @@ The /v1 column includes the \`replicate\` client's own work (request building, J
 |---|---|---|---|---|---|
 | container API sync | ${c.n} | ${f(c.mean)} | ${f(c.p50)} | ${f(c.p99)} | ${f(c.max)} |
 | /v1 replicate.run | ${h.n} | ${f(h.mean)} | ${f(h.p50)} | ${f(h.p99)} | ${f(h.max)} |
+
+Machine load average during the run: ${loadavg().map((x) => x.toFixed(1)).join(" / ")} (1/5/15 min) — on a
+shared machine absolute numbers are noisy; the interleaved ratio is the meaningful figure.
 
 Ratio /v1 ÷ container: mean **${ratioMean.toFixed(2)}x**, p99 **${ratioP99.toFixed(2)}x** (target: mean under 1.5x — ${verdict} it).
 
