@@ -6,7 +6,7 @@
 import { checkEnvironment } from "./environment.js";
 import { isInsideProject, type FileProbe } from "./files.js";
 import { definedNames, parseRef } from "./predictor-ref.js";
-import { describeValue, type ProblemList } from "./problems.js";
+import { clip, describeValue, quote, type ProblemList } from "./problems.js";
 import type { PredictorRef } from "./types.js";
 import type { KeyPath, ParsedYaml } from "./yaml-source.js";
 
@@ -68,12 +68,13 @@ export function checkRules(ctx: RuleContext): Checked {
     checked.pythonVersion === null &&
     (build === undefined || build.python_version === undefined)
   ) {
-    const at: KeyPath = build ? ["build"] : [checked.predict?.language === "python" ? predictKey : "train"];
+    const needs = checked.predict?.language === "python" ? predictKey : "train";
     ctx.problems.error(
-      at,
-      "python_version is missing; Python predictors need it",
+      ["build", "python_version"],
+      `is missing; ${needs} names a Python file, which needs it`,
       'add python_version: "3.12" under build:',
       "key",
+      build ? ["build"] : [needs],
     );
   }
   if (typeof ctx.data.image === "string") checkImageName(ctx, ["image"], ctx.data.image);
@@ -138,7 +139,7 @@ function checkBuild(ctx: RuleContext, build: Record<string, unknown>, checked: C
       else if (/\s/.test(pkg.trim())) {
         problems.error(
           ["build", "system_packages", i],
-          `expected one apt package name, found ${JSON.stringify(pkg)}`,
+          `expected one apt package name, found ${quote(pkg)}`,
           "list each package on its own line",
         );
       }
@@ -164,14 +165,14 @@ function checkRunCommands(ctx: RuleContext, run: unknown[]): void {
         if (ids.has(mount.id))
           ctx.problems.error(
             ["build", "run", i, "mounts", j, "id"],
-            `secret ${JSON.stringify(mount.id)} is mounted twice in this command`,
+            `secret ${quote(mount.id)} is mounted twice in this command`,
           );
         ids.add(mount.id);
       }
       if (typeof mount.target === "string" && !mount.target.startsWith("/")) {
         ctx.problems.error(
           ["build", "run", i, "mounts", j, "target"],
-          `expected an absolute path, found ${JSON.stringify(mount.target)}`,
+          `expected an absolute path, found ${quote(mount.target)}`,
           `e.g. /run/secrets/${String(mount.id ?? "token")}`,
         );
       }
@@ -188,14 +189,14 @@ function checkPythonVersion(ctx: RuleContext, value: unknown): string | null {
     if (source !== String(value)) {
       ctx.problems.error(
         path,
-        `found ${source} without quotes, which YAML reads as the number ${value}`,
+        `found ${clip(source)} without quotes, which YAML reads as the number ${value}`,
         `quote it: python_version: "${source}"`,
       );
       return null;
     }
     ctx.problems.warn(
       path,
-      `python_version ${source} is not quoted`,
+      `python_version ${clip(source)} is not quoted`,
       `quote it (python_version: "${source}"): unquoted, "3.10" would be read as 3.1`,
       "value",
     );
@@ -217,7 +218,7 @@ function checkPythonVersion(ctx: RuleContext, value: unknown): string | null {
   if (!SUPPORTED_PYTHON.includes(`${m[1]}.${m[2]}`)) {
     ctx.problems.error(
       path,
-      `Python ${text} is not supported; expected ${SUPPORTED_PYTHON[0]} to ${SUPPORTED_PYTHON[SUPPORTED_PYTHON.length - 1]}`,
+      `Python ${clip(text)} is not supported; expected ${SUPPORTED_PYTHON[0]} to ${SUPPORTED_PYTHON[SUPPORTED_PYTHON.length - 1]}`,
       `use python_version: "${SUPPORTED_PYTHON[SUPPORTED_PYTHON.length - 2]}"`,
     );
     return null;
@@ -284,8 +285,8 @@ function checkRef(ctx: RuleContext, path: KeyPath, value: unknown, example: stri
     const what = kind === "dir" ? "is a directory" : "does not exist";
     ctx.problems.error(
       path,
-      `${parsed.file} ${what}`,
-      `create ${parsed.file} next to cog.yaml, or fix the path (it is relative to the directory of cog.yaml)`,
+      `${clip(parsed.file)} ${what}`,
+      `create ${clip(parsed.file)} next to cog.yaml, or fix the path (it is relative to the directory of cog.yaml)`,
     );
     return null;
   }
@@ -296,9 +297,9 @@ function checkRef(ctx: RuleContext, path: KeyPath, value: unknown, example: stri
     const candidates = names.filter((n) => /^[A-Za-z]/.test(n)).slice(0, 8);
     const hint =
       candidates.length > 0
-        ? `${parsed.file} defines: ${candidates.join(", ")}`
-        : `define ${parsed.name} in ${parsed.file}`;
-    ctx.problems.error(path, `${parsed.file} has no ${what} named ${parsed.name}`, hint);
+        ? `${clip(parsed.file)} defines: ${candidates.join(", ")}`
+        : `define ${clip(parsed.name)} in ${clip(parsed.file)}`;
+    ctx.problems.error(path, `${clip(parsed.file)} has no ${what} named ${clip(parsed.name)}`, hint);
   }
   return { raw: value, file: parsed.file, name: parsed.name, language: parsed.language };
 }
@@ -307,7 +308,7 @@ function checkProjectFile(ctx: RuleContext, path: KeyPath, rel: string, what: st
   if (!isInsideProject(rel.trim())) {
     ctx.problems.error(
       path,
-      `the ${what} ${JSON.stringify(rel)} is outside the project`,
+      `the ${what} ${quote(rel)} is outside the project`,
       "use a path relative to the directory of cog.yaml, inside it",
     );
     return;
@@ -316,10 +317,10 @@ function checkProjectFile(ctx: RuleContext, path: KeyPath, rel: string, what: st
   if (kind === "missing")
     ctx.problems.error(
       path,
-      `the ${what} ${rel} does not exist`,
+      `the ${what} ${clip(rel)} does not exist`,
       "create it, or fix the path (relative to the directory of cog.yaml)",
     );
-  else if (kind === "dir") ctx.problems.error(path, `the ${what} ${rel} is a directory, not a file`);
+  else if (kind === "dir") ctx.problems.error(path, `the ${what} ${clip(rel)} is a directory, not a file`);
 }
 
 // Docker reference: optional registry host[:port]/, lowercase path components, optional :tag, optional @digest.
@@ -333,7 +334,7 @@ function checkImageName(ctx: RuleContext, path: KeyPath, name: string): void {
     name !== lower && IMAGE_REF.test(lower)
       ? `image names are lowercase: ${lower}`
       : 'use lowercase letters, digits, ".", "-", "_" and "/", e.g. registry.example.com/me/model:1.0';
-  ctx.problems.error(path, `${JSON.stringify(name)} is not a valid image name`, hint);
+  ctx.problems.error(path, `${quote(name)} is not a valid image name`, hint);
 }
 
 function checkWeights(ctx: RuleContext): void {
@@ -345,13 +346,13 @@ function checkWeights(ctx: RuleContext): void {
     if (!isInsideProject(source.trim())) {
       ctx.problems.error(
         at,
-        `weights path ${JSON.stringify(source)} is outside the project`,
+        `weights path ${quote(source)} is outside the project`,
         "weights must live under the directory of cog.yaml",
       );
     } else if (!/[*?[{]/.test(source) && ctx.probe.kind(source.trim()) === "missing") {
       ctx.problems.warn(
         at,
-        `weights path ${source} does not exist yet`,
+        `weights path ${clip(source)} does not exist yet`,
         "download the weights before `kiln build`",
         "value",
       );

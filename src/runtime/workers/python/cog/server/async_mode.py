@@ -1,0 +1,149 @@
+"""Async predictors: one asyncio loop in the main thread, one task per prediction (concurrency > 1 allowed).
+
+Cancellation cancels the prediction's task: user code sees asyncio.CancelledError at its current await.
+"""
+
+import asyncio
+import inspect
+from typing import Any, Dict, Optional, Set
+
+from ..exceptions import CancelationException
+from ..scope import enter_scope, exit_scope
+from .codec import DecodedInput, decode_inputs
+from .outcome import STREAMED, Outcome, is_lazy_sequence, send_chunk, should_stream
+from .worker import WorkerBase
+
+
+class AsyncWorker(WorkerBase):
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.tasks: Dict[str, "asyncio.Task[None]"] = {}
+        self.canceled: Set[str] = set()
+        self.background: Set["asyncio.Future[Any]"] = set()
+
+    def serve(self, fd_in: int) -> None:
+        asyncio.run(self._serve(fd_in))
+
+    async def _serve(self, fd_in: int) -> None:
+        loop = asyncio.get_running_loop()
+        inbox: "asyncio.Queue[Dict[str, Any]]" = asyncio.Queue()
+
+        def deliver(message: Dict[str, Any]) -> None:
+            try:
+                loop.call_soon_threadsafe(inbox.put_nowait, message)
+            except RuntimeError:
+                pass  # loop already closed: we are exiting
+
+        self.start_reader(fd_in, deliver)
+        while True:
+            message = await inbox.get()
+            kind = message.get("type")
+            if kind == "setup":
+                await self._setup(message.get("weights"))
+            elif kind == "predict":
+                prediction_id = str(message.get("id"))
+                self.tasks[prediction_id] = asyncio.ensure_future(self._predict(message))
+            elif kind == "cancel":
+                self._cancel(str(message.get("id")))
+            elif kind == "healthcheck":
+                self._keep(asyncio.ensure_future(self._healthcheck(message.get("seq"))))
+            elif kind == "shutdown":
+                if self.tasks:
+                    await asyncio.gather(*self.tasks.values(), return_exceptions=True)
+                return
+            elif kind == "_eof":
+                for task in self.tasks.values():
+                    task.cancel()
+                return
+
+    def _keep(self, future: "asyncio.Future[Any]") -> None:
+        self.background.add(future)
+        future.add_done_callback(self.background.discard)
+
+    def _cancel(self, prediction_id: str) -> None:
+        task = self.tasks.get(prediction_id)
+        if task is not None and prediction_id not in self.canceled:
+            self.canceled.add(prediction_id)
+            task.cancel()
+
+    async def _setup(self, weights: Optional[str]) -> None:
+        if self.ready or self.setup_error is not None:
+            return  # setup runs once; a load failure was already reported
+        problem = self.setup_problem(async_mode=True)
+        if problem:
+            self.refuse_setup(problem)
+            return
+        try:
+            for call in self.setup_calls(weights):
+                result = call()
+                if inspect.isawaitable(result):
+                    await result
+        except BaseException as err:  # noqa: BLE001 - every failure of user setup is reported
+            self.setup_failed(err)
+            return
+        self.setup_done()
+
+    async def _predict(self, message: Dict[str, Any]) -> None:
+        prediction_id = str(message.get("id"))
+        try:
+            refusal = self.not_runnable(message)
+            if refusal:
+                self.finish(prediction_id, Outcome("failed", error=refusal))
+                return
+            target = self.targets[message.get("kind", "predict")]
+            scope = self.scope_for(message)
+            token = enter_scope(scope)  # this task runs in its own copy of the context
+            decoded: Optional[DecodedInput] = None
+            try:
+                assert target.signature is not None
+                decoded = decode_inputs(target.signature.params, message.get("input") or {})
+                outcome = Outcome("done", await self._run(prediction_id, target, decoded))
+            except (asyncio.CancelledError, CancelationException):
+                outcome = Outcome("canceled")
+            except BaseException as err:  # noqa: BLE001 - SystemExit must not stop the loop
+                outcome = self.failure(target, err)
+            if decoded is not None:
+                decoded.close()
+            if prediction_id in self.canceled and outcome.kind == "done":
+                outcome = Outcome("canceled")
+            self.finish(prediction_id, outcome)
+            exit_scope(scope, token)
+        finally:
+            self.tasks.pop(prediction_id, None)
+            self.canceled.discard(prediction_id)
+
+    async def _run(self, prediction_id: str, target: Any, decoded: DecodedInput) -> Any:
+        info = target.signature.output
+        result = target.fn(**decoded.kwargs)
+        if inspect.isawaitable(result):
+            result = await result
+        if inspect.isasyncgen(result) or (info.iterator and hasattr(result, "__aiter__")):
+            async for chunk in result:
+                send_chunk(self.channel, prediction_id, chunk)
+            return STREAMED
+        if should_stream(info, result):
+            for chunk in result:
+                send_chunk(self.channel, prediction_id, chunk)
+            return STREAMED
+        if info.kind == "list" and is_lazy_sequence(result):
+            return list(result)
+        return result
+
+    async def _healthcheck(self, seq: Any) -> None:
+        if self.healthcheck_not_ready(seq):
+            return
+        call = self.healthcheck_call()
+        if call is None:
+            self.healthcheck_result(seq, True)
+            return
+        try:
+            if inspect.iscoroutinefunction(call):
+                result = await call()
+            else:
+                result = await asyncio.get_running_loop().run_in_executor(None, call)
+                if inspect.isawaitable(result):
+                    result = await result
+        except Exception as err:  # noqa: BLE001
+            self.healthcheck_result(seq, err=err)
+            return
+        self.healthcheck_result(seq, result)

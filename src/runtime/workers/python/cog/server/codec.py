@@ -1,0 +1,151 @@
+"""Protocol values <-> Python values: inputs get wrapped (Path, File, Secret), outputs get encoded."""
+
+import dataclasses
+import enum
+import io
+import math
+import os
+import pathlib
+import tempfile
+from typing import Any, Dict, List
+
+from ..annotations import TypeInfo, is_model_class
+from ..model import BaseModel
+from ..schema import ParamSpec
+from ..types import MISSING, Path, Secret
+
+
+class InputError(ValueError):
+    """An input value the worker cannot turn into the annotated type."""
+
+
+class DecodedInput:
+    """kwargs for predict(), plus the files opened for File inputs (closed after the prediction)."""
+
+    def __init__(self) -> None:
+        self.kwargs: Dict[str, Any] = {}
+        self.opened: List[io.IOBase] = []
+
+    def close(self) -> None:
+        for handle in self.opened:
+            try:
+                handle.close()
+            except Exception:  # noqa: BLE001 - best effort cleanup
+                pass
+
+
+def decode_inputs(params: List[ParamSpec], values: Dict[str, Any]) -> DecodedInput:
+    decoded = DecodedInput()
+    try:
+        for spec in params:
+            value = values.get(spec.name, MISSING)
+            if value is MISSING:
+                value = spec.fallback
+            decoded.kwargs[spec.name] = _decode(spec.info, value, decoded, spec.name)
+    except BaseException:
+        decoded.close()
+        raise
+    return decoded
+
+
+def _decode(info: TypeInfo, value: Any, decoded: DecodedInput, where: str) -> Any:
+    if value is None:
+        return None
+    kind = info.kind
+    if kind == "list":
+        if not isinstance(value, list):
+            raise InputError(f"input '{where}': expected a list, got {type(value).__name__}")
+        assert info.item is not None
+        return [_decode(info.item, item, decoded, where) for item in value]
+    if kind == "path":
+        if isinstance(value, Secret) or not isinstance(value, (str, os.PathLike)):
+            raise InputError(f"input '{where}': expected a file path, got {type(value).__name__}")
+        return Path(value)
+    if kind == "file":
+        if not isinstance(value, (str, os.PathLike)):
+            raise InputError(f"input '{where}': expected a file path, got {type(value).__name__}")
+        try:
+            handle = open(value, "rb")  # noqa: SIM115 - closed after the prediction
+        except OSError as err:
+            raise InputError(f"input '{where}': cannot open {value}: {err.strerror}") from err
+        decoded.opened.append(handle)
+        return handle
+    if kind == "secret":
+        return value if isinstance(value, Secret) else Secret(str(value))
+    if kind == "float" and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value
+
+
+class OutputError(ValueError):
+    """A predictor returned something that cannot be sent as JSON."""
+
+
+def encode_output(value: Any) -> Any:
+    return _encode(value, 0)
+
+
+def _encode(value: Any, depth: int) -> Any:
+    if depth > 64:
+        raise OutputError("output is nested too deeply (or contains a cycle)")
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise OutputError(f"output contains {value}, which JSON cannot represent")
+        return value
+    if isinstance(value, pathlib.PurePath):
+        return _file(pathlib.Path(value))
+    if isinstance(value, Secret):
+        return str(value)
+    if isinstance(value, enum.Enum):
+        return _encode(value.value, depth + 1)
+    if isinstance(value, io.IOBase) or (hasattr(value, "read") and callable(value.read)):
+        return _file_like(value)
+    if isinstance(value, BaseModel):
+        return {k: _encode(v, depth + 1) for k, v in value.model_dump().items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _encode(getattr(value, f.name), depth + 1) for f in dataclasses.fields(value)}
+    if is_model_class(type(value)):  # pydantic
+        dump = getattr(value, "model_dump", None) or getattr(value, "dict")
+        return {k: _encode(getattr(value, k, v), depth + 1) for k, v in dump().items()}
+    if isinstance(value, dict):
+        return {str(k): _encode(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_encode(v, depth + 1) for v in value]
+    item = getattr(value, "item", None)  # numpy scalars, without importing numpy
+    if callable(item) and getattr(value, "shape", None) == ():
+        return _encode(item(), depth + 1)
+    tolist = getattr(value, "tolist", None)
+    if callable(tolist):
+        return _encode(tolist(), depth + 1)
+    raise OutputError(f"cannot encode an output of type {type(value).__module__}.{type(value).__qualname__}")
+
+
+def _file(path: pathlib.Path) -> Dict[str, str]:
+    absolute = path if path.is_absolute() else pathlib.Path.cwd() / path
+    if not absolute.is_file():
+        raise OutputError(f"output file {absolute} does not exist (create it before returning the Path)")
+    return {"$file": str(absolute)}
+
+
+def _file_like(handle: Any) -> Dict[str, str]:
+    name = getattr(handle, "name", None)
+    if isinstance(name, str) and os.path.isfile(name):
+        return _file(pathlib.Path(name))
+    base = os.path.basename(name) if isinstance(name, str) and name else "output"
+    target = os.path.join(tempfile.mkdtemp(prefix="kiln-output-"), base)
+    if hasattr(handle, "seek"):
+        try:
+            handle.seek(0)
+        except (OSError, ValueError):
+            pass
+    with open(target, "wb") as out:
+        chunk = handle.read(1 << 20)
+        while chunk:
+            out.write(chunk.encode("utf-8") if isinstance(chunk, str) else chunk)
+            chunk = handle.read(1 << 20)
+    return {"$file": target}
+
+
+__all__ = ["DecodedInput", "InputError", "OutputError", "decode_inputs", "encode_output"]

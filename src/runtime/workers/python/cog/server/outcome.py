@@ -1,0 +1,60 @@
+"""What a prediction's user code produced, and the shared steps around it (streaming, final message)."""
+
+import collections.abc
+import inspect
+import json
+from typing import Any, Optional
+
+from ..annotations import TypeInfo
+from .channel import Channel
+from .codec import encode_output
+
+STREAMED = object()  # sentinel result: chunks were already sent
+
+
+class Outcome:
+    def __init__(self, kind: str, value: Any = None, error: Optional[str] = None) -> None:
+        self.kind = kind  # done | failed | canceled
+        self.value = value
+        self.error = error
+
+
+def should_stream(info: TypeInfo, result: Any) -> bool:
+    """Iterator annotations stream; a generator returned under an `Any` annotation streams too."""
+    if info.iterator:
+        return True
+    return info.kind in ("any", "none") and (inspect.isgenerator(result) or inspect.isasyncgen(result))
+
+
+def is_lazy_sequence(result: Any) -> bool:
+    """A generator returned where a list was declared: collected into a list."""
+    return inspect.isgenerator(result) or (isinstance(result, collections.abc.Iterator)
+                                           and not hasattr(result, "read"))
+
+
+def send_chunk(channel: Channel, prediction_id: str, chunk: Any) -> None:
+    channel.send({"type": "output", "id": prediction_id, "chunk": encode_output(chunk)})
+
+
+def send_outcome(channel: Channel, prediction_id: str, outcome: Outcome) -> None:
+    if outcome.kind == "done":
+        if outcome.value is STREAMED:
+            channel.send({"type": "done", "id": prediction_id})
+            return
+        try:
+            encoded = encode_output(outcome.value)
+            channel.send({"type": "done", "id": prediction_id, "output": encoded})
+        except (ValueError, TypeError) as err:
+            channel.send({"type": "failed", "id": prediction_id, "error": str(err)})
+        return
+    if outcome.kind == "canceled":
+        channel.send({"type": "canceled", "id": prediction_id})
+        return
+    channel.send({"type": "failed", "id": prediction_id, "error": outcome.error or "prediction failed"})
+
+
+def check_metric_value(name: str, value: Any) -> None:
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"metric '{name}': value must be JSON-serializable ({err})") from None

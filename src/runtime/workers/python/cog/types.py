@@ -1,0 +1,142 @@
+"""The types Cog predictors annotate their inputs and outputs with: Input, Path, File, Secret, iterators."""
+
+import collections.abc
+import io
+import os
+import pathlib
+from typing import Any, Generic, List, Optional, TypeVar, Union
+
+_T = TypeVar("_T")
+_T_co = TypeVar("_T_co", covariant=True)
+
+
+class _Missing:
+    """Sentinel for "no default": the input is required."""
+
+    def __repr__(self) -> str:
+        return "<required>"
+
+
+MISSING = _Missing()
+
+
+class FieldInfo:
+    """What Input(...) returns: the default and constraints of one predictor parameter."""
+
+    __slots__ = (
+        "default",
+        "description",
+        "ge",
+        "le",
+        "min_length",
+        "max_length",
+        "regex",
+        "choices",
+        "deprecated",
+    )
+
+    def __init__(self, default: Any = MISSING, description: Optional[str] = None, ge: Optional[float] = None,
+                 le: Optional[float] = None, min_length: Optional[int] = None, max_length: Optional[int] = None,
+                 regex: Optional[str] = None, choices: Optional[List[Any]] = None,
+                 deprecated: Optional[bool] = None) -> None:
+        self.default = default
+        self.description = description
+        self.ge = ge
+        self.le = le
+        self.min_length = min_length
+        self.max_length = max_length
+        self.regex = regex
+        self.choices = choices
+        self.deprecated = deprecated
+
+    def __repr__(self) -> str:
+        parts = [f"{k}={getattr(self, k)!r}" for k in self.__slots__ if getattr(self, k) not in (None, MISSING)]
+        return f"Input({', '.join(parts)})"
+
+
+def Input(  # noqa: N802 - Cog's public name
+    default: Any = MISSING,
+    description: Optional[str] = None,
+    ge: Optional[float] = None,
+    le: Optional[float] = None,
+    min_length: Optional[int] = None,
+    max_length: Optional[int] = None,
+    regex: Optional[str] = None,
+    choices: Optional[List[Union[str, int, float]]] = None,
+    deprecated: Optional[bool] = None,
+    **unknown: Any,
+) -> Any:
+    """Declares a predictor input: its default (none = required), description and constraints."""
+    if unknown:
+        names = ", ".join(sorted(unknown))
+        raise TypeError(f"Input() got unsupported argument(s): {names} (supported: default, description, ge, le, "
+                        "min_length, max_length, regex, choices, deprecated)")
+    return FieldInfo(default, description, ge, le, min_length, max_length, regex,
+                     list(choices) if choices is not None else None, deprecated)
+
+
+# pathlib.Path cannot be subclassed directly before Python 3.12; its concrete POSIX class can.
+class Path(pathlib.PosixPath):
+    """A file on local disk. Inputs of this type arrive as a local path; returning one produces a file output."""
+
+    @classmethod
+    def validate(cls, value: Any) -> "Path":
+        if isinstance(value, cls):
+            return value
+        if isinstance(value, (str, os.PathLike)):
+            return cls(value)
+        raise TypeError(f"expected a path, got {type(value).__name__}")
+
+
+class File(io.IOBase):
+    """Deprecated by Cog in favour of Path: inputs arrive as an open binary file, outputs may be any file-like."""
+
+    @classmethod
+    def validate(cls, value: Any) -> io.IOBase:
+        if isinstance(value, io.IOBase):
+            return value
+        if isinstance(value, (str, os.PathLike)):
+            return open(value, "rb")  # noqa: SIM115 - handed to the predictor, which owns it
+        raise TypeError(f"expected a file, got {type(value).__name__}")
+
+
+class Secret:
+    """A sensitive string input: shown as ********** everywhere; read it with get_secret_value()."""
+
+    __slots__ = ("_secret_value",)
+
+    def __init__(self, secret_value: Optional[str] = None) -> None:
+        self._secret_value = secret_value
+
+    def get_secret_value(self) -> Optional[str]:
+        return self._secret_value
+
+    @property
+    def secret_value(self) -> Optional[str]:
+        return self._secret_value
+
+    def __repr__(self) -> str:
+        return f"Secret({self})"
+
+    def __str__(self) -> str:
+        return "**********" if self._secret_value is not None else ""
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._secret_value == self._secret_value
+
+    def __hash__(self) -> int:
+        return hash(("Secret", self._secret_value))
+
+
+class ConcatenateIterator(collections.abc.Iterator, Generic[_T_co]):
+    """Annotation for streamed text whose chunks a client should join (LLM tokens)."""
+
+    def __next__(self) -> _T_co:  # pragma: no cover - only used as an annotation
+        raise StopIteration
+
+
+class AsyncConcatenateIterator(collections.abc.AsyncIterator, Generic[_T_co]):
+    """The async-generator flavour of ConcatenateIterator."""
+
+    async def __anext__(self) -> _T_co:  # pragma: no cover - only used as an annotation
+        raise StopAsyncIteration
