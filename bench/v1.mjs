@@ -32,7 +32,12 @@ writeFileSync(
   join(root, "predict.ts"),
   'import { definePredictor, z } from "kiln";\nexport const predictor = definePredictor({ inputs: {}, output: z.string(), predict: () => "ok" });\n',
 );
-const { outFile } = await compileTsPredictor(root, { raw: "predict.ts:predictor", file: "predict.ts", name: "predictor", language: "typescript" });
+const { outFile } = await compileTsPredictor(root, {
+  raw: "predict.ts:predictor",
+  file: "predict.ts",
+  name: "predictor",
+  language: "typescript",
+});
 const server = await startServer({
   root,
   predictor: { language: "node", file: relative(root, outFile), name: "predictor" },
@@ -50,7 +55,8 @@ async function containerCall() {
     body: '{"input":{}}',
   });
   const body = await res.json();
-  if (res.status !== 200 || body.output !== "ok") throw new Error(`container call failed: ${res.status} ${JSON.stringify(body)}`);
+  if (res.status !== 200 || body.output !== "ok")
+    throw new Error(`container call failed: ${res.status} ${JSON.stringify(body)}`);
 }
 
 async function v1Call() {
@@ -69,7 +75,13 @@ async function timed(fn, n, into) {
 const stats = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   const q = (p) => s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)];
-  return { n: s.length, mean: s.reduce((a, b) => a + b, 0) / s.length, p50: q(0.5), p99: q(0.99), max: s[s.length - 1] };
+  return {
+    n: s.length,
+    mean: s.reduce((a, b) => a + b, 0) / s.length,
+    p50: q(0.5),
+    p99: q(0.99),
+    max: s[s.length - 1],
+  };
 };
 
 // Warm-up (JIT, connection pools) not counted.
@@ -103,7 +115,9 @@ The /v1 column includes the \`replicate\` client's own work (request building, J
 | container API sync | ${c.n} | ${f(c.mean)} | ${f(c.p50)} | ${f(c.p99)} | ${f(c.max)} |
 | /v1 replicate.run | ${h.n} | ${f(h.mean)} | ${f(h.p50)} | ${f(h.p99)} | ${f(h.max)} |
 
-Machine load average during the run: ${loadavg().map((x) => x.toFixed(1)).join(" / ")} (1/5/15 min) — on a
+Machine load average during the run: ${loadavg()
+  .map((x) => x.toFixed(1))
+  .join(" / ")} (1/5/15 min) — on a
 shared machine absolute numbers are noisy; the interleaved ratio is the meaningful figure.
 
 Ratio /v1 ÷ container: mean **${ratioMean.toFixed(2)}x**, p99 **${ratioP99.toFixed(2)}x** (target: mean under 1.5x — ${verdict} it).

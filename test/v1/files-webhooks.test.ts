@@ -22,7 +22,9 @@ describe("/v1 files and file inputs/outputs", () => {
     expect(Buffer.from(await blob.arrayBuffer()).equals(Buffer.from(input).reverse())).toBe(true);
     // The client went through /v1/files: the upload is listed with the right size and checksum.
     const files = await s.replicate.files.list();
-    const uploaded = (files as unknown as { results: { size: number }[] }).results.find((f) => f.size === input.length);
+    const uploaded = (files as unknown as { results: { size: number }[] }).results.find(
+      (f) => f.size === input.length,
+    );
     expect(uploaded).toBeDefined();
   });
 
@@ -36,15 +38,24 @@ describe("/v1 files and file inputs/outputs", () => {
   it("files.create / get / list / delete round trip, and the file URL is a valid input", async () => {
     const bytes = Buffer.from("kiln file store\n");
     const f = await s.replicate.files.create(bytes, { purpose: "test" });
-    expect(f).toMatchObject({ size: bytes.length, content_type: "application/octet-stream", metadata: { purpose: "test" } });
+    expect(f).toMatchObject({
+      size: bytes.length,
+      content_type: "application/octet-stream",
+      metadata: { purpose: "test" },
+    });
     expect(f.checksums.sha256).toBe(createHash("sha256").update(bytes).digest("hex"));
     expect(f.urls.get).toBe(`${s.base}/v1/files/${f.id}`);
     expect((await s.replicate.files.get(f.id)).id).toBe(f.id);
     const download = await fetch(`${f.urls.get}/download`);
     expect(Buffer.from(await download.arrayBuffer()).equals(bytes)).toBe(true);
     // The file URL works as an input (resolved from disk, not over HTTP).
-    const out = await s.replicate.run("acme/bytes", { input: { file: f.urls.get }, useFileOutput: false } as never);
-    expect(Buffer.from(String(out).split(",")[1]!, "base64").toString()).toBe(Buffer.from(bytes).reverse().toString());
+    const out = await s.replicate.run("acme/bytes", {
+      input: { file: f.urls.get },
+      useFileOutput: false,
+    } as never);
+    expect(Buffer.from(String(out).split(",")[1]!, "base64").toString()).toBe(
+      Buffer.from(bytes).reverse().toString(),
+    );
     expect(await s.replicate.files.delete(f.id)).toBe(true);
     await expect(s.replicate.files.get(f.id)).rejects.toThrow(/status 404/);
     const gone = await request(s.base, `/v1/files/${f.id}`, { method: "DELETE" });
@@ -65,12 +76,18 @@ describe("/v1 files and file inputs/outputs", () => {
 
 /** What a webhook receiver built on fetch's Request would hand to validateWebhook. */
 function asRequest(headers: IncomingHttpHeaders, body: string): Request {
-  return new Request("http://127.0.0.1/hook", { method: "POST", headers: headers as Record<string, string>, body });
+  return new Request("http://127.0.0.1/hook", {
+    method: "POST",
+    headers: headers as Record<string, string>,
+    body,
+  });
 }
 
 describe("/v1 signed webhooks", () => {
   it("validateWebhook accepts kiln's signed webhooks and rejects a tampered body", async () => {
-    const s = await startV1("echo", { hosted: { webhookSecret: "whsec_" + randomBytes(24).toString("base64") } });
+    const s = await startV1("echo", {
+      hosted: { webhookSecret: "whsec_" + randomBytes(24).toString("base64") },
+    });
     const receiver = await startReceiver();
     try {
       const { key } = await s.replicate.webhooks.default.secret.get();
@@ -83,7 +100,12 @@ describe("/v1 signed webhooks", () => {
       });
       await receiver.waitFor(2);
       const last = receiver.received[receiver.received.length - 1]!;
-      const body = JSON.parse(last.body) as { id: string; status: string; output: string; urls: { get: string } };
+      const body = JSON.parse(last.body) as {
+        id: string;
+        status: string;
+        output: string;
+        urls: { get: string };
+      };
       expect(body).toMatchObject({ id: p.id, status: "succeeded", output: "signed" });
       expect(body.urls.get).toBe(p.urls.get);
       expect(last.body).toBe(JSON.stringify(body)); // compact JSON
@@ -94,7 +116,12 @@ describe("/v1 signed webhooks", () => {
       const tampered = last.body.replace('"signed"', '"forged"');
       expect(await validateWebhook(asRequest(last.headers, tampered), key)).toBe(false);
       const h = last.headers as Record<string, string>;
-      const fields = { id: h["webhook-id"]!, timestamp: h["webhook-timestamp"]!, signature: h["webhook-signature"]!, body: last.body };
+      const fields = {
+        id: h["webhook-id"]!,
+        timestamp: h["webhook-timestamp"]!,
+        signature: h["webhook-signature"]!,
+        body: last.body,
+      };
       expect(await validateWebhook({ ...fields, secret: key })).toBe(true);
       const otherKey = "whsec_" + randomBytes(24).toString("base64");
       expect(await validateWebhook({ ...fields, secret: otherKey })).toBe(false);

@@ -16,7 +16,12 @@ export function compiledFixture(): Promise<{ root: string; file: string }> {
   compiled ??= (async () => {
     const root = mkdtempSync(join(tmpdir(), "kiln-v1-project-"));
     cpSync(FIXTURE, join(root, "predict.ts"));
-    const { outFile } = await compileTsPredictor(root, { raw: "predict.ts:noop", file: "predict.ts", name: "noop", language: "typescript" });
+    const { outFile } = await compileTsPredictor(root, {
+      raw: "predict.ts:noop",
+      file: "predict.ts",
+      name: "noop",
+      language: "typescript",
+    });
     return { root, file: relative(root, outFile) };
   })();
   return compiled;
@@ -31,7 +36,12 @@ export interface V1Server {
 }
 
 /** A kiln server on 127.0.0.1:0 running one fixture predictor (real node worker), plus a replicate client. */
-export async function startV1(name: string, extra: Partial<ServerOptions> = {}, auth = "any-token", waitReady = true): Promise<V1Server> {
+export async function startV1(
+  name: string,
+  extra: Partial<ServerOptions> = {},
+  auth = "any-token",
+  waitReady = true,
+): Promise<V1Server> {
   const { root, file } = await compiledFixture();
   const server = await startServer({
     root,

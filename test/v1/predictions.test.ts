@@ -19,14 +19,23 @@ describe("/v1 predictions with the replicate client", () => {
 
   it("run by model name, and run with wait mode poll", async () => {
     expect(await echo.replicate.run("someone/anything", { input: { text: "by name" } })).toBe("by name");
-    const polled = await echo.replicate.run("acme/echo", { input: { text: "polled", ms: 300 }, wait: { mode: "poll", interval: 50 } });
+    const polled = await echo.replicate.run("acme/echo", {
+      input: { text: "polled", ms: 300 },
+      wait: { mode: "poll", interval: 50 },
+    });
     expect(polled).toBe("polled");
-    const viaDeployment = await echo.replicate.deployments.predictions.create("acme", "prod", { input: { text: "dep" }, wait: true });
+    const viaDeployment = await echo.replicate.deployments.predictions.create("acme", "prod", {
+      input: { text: "dep" },
+      wait: true,
+    });
     expect(viaDeployment).toMatchObject({ status: "succeeded", output: "dep", model: "acme/prod" });
   });
 
   it("predictions.create + wait returns the full hosted prediction object", async () => {
-    const created = await echo.replicate.predictions.create({ version: echo.version, input: { text: "abc", ms: 200 } });
+    const created = await echo.replicate.predictions.create({
+      version: echo.version,
+      input: { text: "abc", ms: 200 },
+    });
     expect(created.status).toMatch(/starting|processing/);
     expect(created.urls.get).toBe(`${echo.base}/v1/predictions/${created.id}`);
     const done = await echo.replicate.wait(created, { interval: 50 });
@@ -40,11 +49,17 @@ describe("/v1 predictions with the replicate client", () => {
       status: "succeeded",
       data_removed: false,
       source: "api",
-      urls: { get: created.urls.get, cancel: `${created.urls.get}/cancel`, stream: `${created.urls.get}/stream` },
+      urls: {
+        get: created.urls.get,
+        cancel: `${created.urls.get}/cancel`,
+        stream: `${created.urls.get}/stream`,
+      },
     });
     expect(done.logs).toContain("echo 3 chars");
     expect(done.metrics?.predict_time).toBeGreaterThan(0.15);
-    expect((done.metrics as Record<string, number>).total_time).toBeGreaterThanOrEqual(done.metrics!.predict_time!);
+    expect((done.metrics as Record<string, number>).total_time).toBeGreaterThanOrEqual(
+      done.metrics!.predict_time!,
+    );
     expect(Date.parse(done.completed_at!)).toBeGreaterThanOrEqual(Date.parse(done.started_at!));
   });
 
@@ -78,10 +93,15 @@ describe("/v1 predictions with the replicate client", () => {
     const noVersion = await request(echo.base, "/v1/predictions", { body: { input: { text: "x" } } });
     expect(noVersion.status).toBe(422);
     expect(noVersion.body.invalid_fields[0].field).toBe("version");
-    const missing = await request(echo.base, "/v1/predictions", { body: { version: echo.version, input: {} } });
+    const missing = await request(echo.base, "/v1/predictions", {
+      body: { version: echo.version, input: {} },
+    });
     expect(missing.status).toBe(422);
     expect(missing.body.detail).toContain("input.text: Field required");
-    const badPrefer = await request(echo.base, "/v1/predictions", { body: { version: echo.version, input: { text: "x" } }, headers: { prefer: "wait=soon" } });
+    const badPrefer = await request(echo.base, "/v1/predictions", {
+      body: { version: echo.version, input: { text: "x" } },
+      headers: { prefer: "wait=soon" },
+    });
     expect(badPrefer.status).toBe(400);
     await expect(echo.replicate.predictions.get("no-such-id")).rejects.toThrow(/status 404/);
   });
@@ -89,7 +109,15 @@ describe("/v1 predictions with the replicate client", () => {
   it("lists predictions newest first and paginates past one page", async () => {
     const ids: string[] = [];
     for (let i = 0; i < 12; i++) {
-      ids.push((await echo.replicate.predictions.create({ version: echo.version, input: { text: `p${i}` }, wait: true })).id);
+      ids.push(
+        (
+          await echo.replicate.predictions.create({
+            version: echo.version,
+            input: { text: `p${i}` },
+            wait: true,
+          })
+        ).id,
+      );
     }
     const first = await echo.replicate.predictions.list();
     expect(first.results).toHaveLength(5);
@@ -107,7 +135,10 @@ describe("/v1 predictions with the replicate client", () => {
     for (const id of ids) expect(seen).toContain(id);
     const second = await request(echo.base, new URL(first.next!).pathname + new URL(first.next!).search);
     expect(second.body.previous).toMatch(/cursor=a/);
-    const back = await request(echo.base, new URL(second.body.previous).pathname + new URL(second.body.previous).search);
+    const back = await request(
+      echo.base,
+      new URL(second.body.previous).pathname + new URL(second.body.previous).search,
+    );
     expect(back.body.results.map((p: { id: string }) => p.id)).toEqual(first.results.map((p) => p.id));
   });
 
@@ -115,13 +146,18 @@ describe("/v1 predictions with the replicate client", () => {
     const model = await echo.replicate.models.get("acme", "echo");
     expect(model.owner).toBe("acme");
     expect(model.latest_version?.id).toBe(echo.version);
-    const schema = model.latest_version?.openapi_schema as { openapi: string; components: { schemas: { Input: { required: string[] } } } };
+    const schema = model.latest_version?.openapi_schema as {
+      openapi: string;
+      components: { schemas: { Input: { required: string[] } } };
+    };
     expect(schema.openapi).toBe("3.0.2");
     expect(schema.components.schemas.Input.required).toEqual(["text"]);
     const versions = await echo.replicate.models.versions.list("acme", "echo");
     expect((versions as unknown as { results: { id: string }[] }).results[0]!.id).toBe(echo.version);
     expect((await echo.replicate.models.versions.get("acme", "echo", echo.version)).id).toBe(echo.version);
-    await expect(echo.replicate.models.versions.get("acme", "echo", "0".repeat(64))).rejects.toThrow(/status 404/);
+    await expect(echo.replicate.models.versions.get("acme", "echo", "0".repeat(64))).rejects.toThrow(
+      /status 404/,
+    );
     expect(echo.version).toMatch(/^[0-9a-f]{64}$/);
   });
 });
@@ -130,7 +166,9 @@ describe("/v1 failures, queueing and auth", () => {
   it("a failing model raises the client's error with kiln's message", async () => {
     const s = await startV1("fails");
     try {
-      await expect(s.replicate.run("acme/fails", { input: {} })).rejects.toThrow("Prediction failed: the model refused: kiln-fixture-failure-42");
+      await expect(s.replicate.run("acme/fails", { input: {} })).rejects.toThrow(
+        "Prediction failed: the model refused: kiln-fixture-failure-42",
+      );
       const p = await s.replicate.predictions.create({ version: s.version, input: {} });
       await expect(s.replicate.wait(p, { interval: 20 })).rejects.toThrow(/kiln-fixture-failure-42/);
       const stored = await s.replicate.predictions.get(p.id);
@@ -145,7 +183,8 @@ describe("/v1 failures, queueing and auth", () => {
     const s = await startV1("echo", { hosted: { queueSize: 2 } });
     try {
       // Slot + 2 queue places: 3 accepted at once, the 4th is refused with 429.
-      const create = () => request(s.base, "/v1/predictions", { body: { version: s.version, input: { text: "q", ms: 400 } } });
+      const create = () =>
+        request(s.base, "/v1/predictions", { body: { version: s.version, input: { text: "q", ms: 400 } } });
       const accepted = await Promise.all([create(), create(), create()]);
       expect(accepted.map((r) => r.status)).toEqual([201, 201, 201]);
       const refused = await create();
@@ -180,7 +219,9 @@ describe("/v1 failures, queueing and auth", () => {
     try {
       expect(s.server.runner.capacity).toBe(1);
       const texts = Array.from({ length: 12 }, (_, i) => `t${i}`);
-      const outs = await Promise.all(texts.map((t) => s.replicate.run("acme/echo", { input: { text: t, ms: 20 } })));
+      const outs = await Promise.all(
+        texts.map((t) => s.replicate.run("acme/echo", { input: { text: t, ms: 20 } })),
+      );
       expect(outs).toEqual(texts);
     } finally {
       await s.close();
@@ -191,7 +232,9 @@ describe("/v1 failures, queueing and auth", () => {
     const s = await startV1("echo", { hosted: { apiToken: "s3cret" } }, "wrong");
     try {
       await expect(s.replicate.run("acme/echo", { input: { text: "no" } })).rejects.toThrow(/status 401/);
-      const none = await request(s.base, "/v1/predictions", { body: { version: s.version, input: { text: "no" } } });
+      const none = await request(s.base, "/v1/predictions", {
+        body: { version: s.version, input: { text: "no" } },
+      });
       expect(none.status).toBe(401);
       expect(s.server.runner.inFlight).toBe(0);
       const good = new Replicate({ auth: "s3cret", baseUrl: `${s.base}/v1` });

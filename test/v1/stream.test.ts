@@ -20,7 +20,10 @@ function parse(body: string): Sse[] {
       return {
         event: lines.find((l) => l.startsWith("event: "))!.slice(7),
         id: lines.find((l) => l.startsWith("id: "))!.slice(4),
-        data: lines.filter((l) => l.startsWith("data: ")).map((l) => l.slice(6)).join("\n"),
+        data: lines
+          .filter((l) => l.startsWith("data: "))
+          .map((l) => l.slice(6))
+          .join("\n"),
       };
     });
 }
@@ -47,14 +50,23 @@ describe("/v1 streaming", () => {
 
   it("the stream URL needs no Authorization and resumes after Last-Event-ID", async () => {
     const p = await s.replicate.predictions.create({ version: s.version, input: { text: TEXT, delay: 1 } });
-    const full = parse(await (await fetch(p.urls.stream!, { headers: { accept: "text/event-stream" } })).text());
+    const full = parse(
+      await (await fetch(p.urls.stream!, { headers: { accept: "text/event-stream" } })).text(),
+    );
     expect(full[full.length - 1]!.event).toBe("done");
     const cut = full.findIndex((e) => e.event === "output") + 3;
     const resumed = parse(
-      await (await fetch(p.urls.stream!, { headers: { accept: "text/event-stream", "last-event-id": full[cut]!.id } })).text(),
+      await (
+        await fetch(p.urls.stream!, {
+          headers: { accept: "text/event-stream", "last-event-id": full[cut]!.id },
+        })
+      ).text(),
     );
     expect(resumed).toEqual(full.slice(cut + 1));
-    const text = full.filter((e) => e.event === "output").map((e) => e.data).join("");
+    const text = full
+      .filter((e) => e.event === "output")
+      .map((e) => e.data)
+      .join("");
     expect(text).toBe(TEXT);
   });
 });
@@ -91,7 +103,9 @@ describe("/v1 stream errors and cancel", () => {
       const running = await s.replicate.predictions.create({ version: s.version, input: { ms: 60000 } });
       const queued = await s.replicate.predictions.create({ version: s.version, input: { ms: 5 } });
       expect((await s.replicate.predictions.cancel(queued.id)).status).toBe("canceled");
-      expect((await s.replicate.predictions.get(queued.id)).started_at).toBe((await s.replicate.predictions.get(queued.id)).completed_at);
+      expect((await s.replicate.predictions.get(queued.id)).started_at).toBe(
+        (await s.replicate.predictions.get(queued.id)).completed_at,
+      );
       await s.replicate.predictions.cancel(running.id);
     } finally {
       await s.close();

@@ -3,12 +3,25 @@ import { describe, expect, it } from "vitest";
 import { validateWebhook } from "replicate";
 import { parsePreferWait } from "../../src/runtime/v1/predictions-routes.js";
 import { hostedEvents, hostedFrame, parseLastEventId } from "../../src/runtime/v1/stream.js";
-import { generateWebhookSecret, secretKey, signPayload, webhookSigner } from "../../src/runtime/v1/signing.js";
+import {
+  generateWebhookSecret,
+  secretKey,
+  signPayload,
+  webhookSigner,
+} from "../../src/runtime/v1/signing.js";
 import { HostedRegistry, type HostedRecord } from "../../src/runtime/v1/registry.js";
 import { Prediction } from "../../src/runtime/core/prediction.js";
 
 const prediction = (id: string, iterator = false): Prediction =>
-  new Prediction({ id, kind: "predict", input: {}, publicInput: {}, context: {}, iterator, redact: (s) => s });
+  new Prediction({
+    id,
+    kind: "predict",
+    input: {},
+    publicInput: {},
+    context: {},
+    iterator,
+    redact: (s) => s,
+  });
 
 describe("Prefer: wait", () => {
   it("parses wait, wait=N (capped at 60) and ignores other preferences", () => {
@@ -25,7 +38,9 @@ describe("Prefer: wait", () => {
 
 describe("hosted SSE frames", () => {
   it("splits multi-line data into data: lines and numbers ids", () => {
-    expect(hostedFrame("output", { index: 3, sub: 0 }, "a\nb\n")).toBe("event: output\nid: 3\ndata: a\ndata: b\ndata: \n\n");
+    expect(hostedFrame("output", { index: 3, sub: 0 }, "a\nb\n")).toBe(
+      "event: output\nid: 3\ndata: a\ndata: b\ndata: \n\n",
+    );
     expect(hostedFrame("done", { index: 9, sub: 2 }, "{}")).toBe("event: done\nid: 9.2\ndata: {}\n\n");
     expect(parseLastEventId("9.2")).toEqual({ index: 9, sub: 2 });
     expect(parseLastEventId("12")).toEqual({ index: 12, sub: 0 });
@@ -35,10 +50,16 @@ describe("hosted SSE frames", () => {
   it("renders completion as output (non-streaming) / error + done with a reason", () => {
     const ok = prediction("a");
     ok.finish("succeeded", { output: { n: 1 } });
-    expect(hostedEvents({ type: "completed" }, ok)).toEqual([["output", '{"n":1}'], ["done", "{}"]]);
+    expect(hostedEvents({ type: "completed" }, ok)).toEqual([
+      ["output", '{"n":1}'],
+      ["done", "{}"],
+    ]);
     const bad = prediction("b");
     bad.finish("failed", { error: "broken" });
-    expect(hostedEvents({ type: "completed" }, bad)).toEqual([["error", "broken"], ["done", '{"reason":"error"}']]);
+    expect(hostedEvents({ type: "completed" }, bad)).toEqual([
+      ["error", "broken"],
+      ["done", '{"reason":"error"}'],
+    ]);
     const stop = prediction("c", true);
     stop.finish("canceled");
     expect(hostedEvents({ type: "completed" }, stop)).toEqual([["done", '{"reason":"canceled"}']]);
@@ -59,7 +80,12 @@ describe("webhook signing", () => {
     const body = '{"id":"x","status":"succeeded"}';
     const h = sign(body);
     expect(sign(body)["webhook-id"]).toBe(h["webhook-id"]);
-    const fields = { id: h["webhook-id"]!, timestamp: h["webhook-timestamp"]!, signature: h["webhook-signature"]!, body };
+    const fields = {
+      id: h["webhook-id"]!,
+      timestamp: h["webhook-timestamp"]!,
+      signature: h["webhook-signature"]!,
+      body,
+    };
     expect(await validateWebhook({ ...fields, secret })).toBe(true);
     expect(await validateWebhook({ ...fields, body: body + " ", secret })).toBe(false);
   });

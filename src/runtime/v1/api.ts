@@ -63,7 +63,11 @@ export function defaultVersion(root: string, predictorFile: string): string {
 export function registerHostedApi(router: Router, deps: HostedDeps): HostedApi {
   const o = deps.options;
   const webhookSecret = o.webhookSecret ?? generateWebhookSecret();
-  const sender = new WebhookSender({ logger: deps.logger, retryDelaysMs: deps.webhookRetryDelaysMs, headers: webhookSigner(webhookSecret) });
+  const sender = new WebhookSender({
+    logger: deps.logger,
+    retryDelaysMs: deps.webhookRetryDelaysMs,
+    headers: webhookSigner(webhookSecret),
+  });
   const queue = new PredictionQueue({
     runner: deps.runner,
     maxSize: o.queueSize ?? DEFAULT_QUEUE_SIZE,

@@ -16,9 +16,14 @@ export function makeAuthCheck(token: string | undefined): (req: IncomingMessage)
     // "Bearer" is what the replicate clients send; "Token" is the older hosted scheme.
     const m = /^(?:Bearer|Token)\s+(.+)$/i.exec(header.trim());
     if (!m || !timingSafeEqual(digest(m[1]!), expected)) {
-      throw hostedError(401, "Unauthenticated", m ? "the API token is not valid" : "missing Authorization: Bearer <token> header", {
-        "www-authenticate": 'Bearer realm="kiln"',
-      });
+      throw hostedError(
+        401,
+        "Unauthenticated",
+        m ? "the API token is not valid" : "missing Authorization: Bearer <token> header",
+        {
+          "www-authenticate": 'Bearer realm="kiln"',
+        },
+      );
     }
   };
 }

@@ -31,7 +31,12 @@ export interface HostedContext {
 
 /** The origin the client used to reach us, so the URLs we hand out work from where it is. */
 export function baseUrl(req: IncomingMessage): string {
-  const proto = String(req.headers["x-forwarded-proto"] ?? "").split(",")[0]?.trim() === "https" ? "https" : "http";
+  const proto =
+    String(req.headers["x-forwarded-proto"] ?? "")
+      .split(",")[0]
+      ?.trim() === "https"
+      ? "https"
+      : "http";
   return `${proto}://${req.headers.host ?? "127.0.0.1"}`;
 }
 

@@ -2,7 +2,12 @@
 import { HttpError } from "../http/respond.js";
 import type { ValidationIssue } from "../../schema/validate.js";
 
-export function hostedError(status: number, title: string, detail: string, headers?: Record<string, string>): HttpError {
+export function hostedError(
+  status: number,
+  title: string,
+  detail: string,
+  headers?: Record<string, string>,
+): HttpError {
   return new HttpError(status, { title, detail, status }, headers);
 }
 
@@ -17,7 +22,11 @@ export function invalidInput(issues: ValidationIssue[]): HttpError {
     title: "Input validation failed",
     detail: lines.join("\n"),
     status: 422,
-    invalid_fields: issues.map((i) => ({ type: i.type, field: i.loc.filter((l) => l !== "body").join("."), description: i.msg })),
+    invalid_fields: issues.map((i) => ({
+      type: i.type,
+      field: i.loc.filter((l) => l !== "body").join("."),
+      description: i.msg,
+    })),
   });
 }
 

@@ -37,7 +37,9 @@ async function parseMetadata(part: ReturnType<FormData["get"]>): Promise<Record<
     value = undefined;
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw invalidInput([{ loc: ["body", "metadata"], msg: "metadata must be a JSON object", type: "dict_type" }]);
+    throw invalidInput([
+      { loc: ["body", "metadata"], msg: "metadata must be a JSON object", type: "dict_type" },
+    ]);
   }
   return value as Record<string, unknown>;
 }
@@ -55,18 +57,22 @@ export function registerFileRoutes(router: Router, ctx: HostedContext): void {
       const form = await readMultipart(req, ctx.files.limits.maxFileBytes + FORM_OVERHEAD);
       const content = form.get("content");
       if (content === null || typeof content === "string") {
-        throw invalidInput([{ loc: ["body", "content"], msg: "a file part named `content` is required", type: "missing" }]);
+        throw invalidInput([
+          { loc: ["body", "content"], msg: "a file part named `content` is required", type: "missing" },
+        ]);
       }
       const metadata = await parseMetadata(form.get("metadata"));
       const filename = form.get("filename");
       const type = form.get("type");
       const name = typeof filename === "string" && filename ? filename : content.name || "file";
-      const contentType = typeof type === "string" && type ? type : content.type || "application/octet-stream";
+      const contentType =
+        typeof type === "string" && type ? type : content.type || "application/octet-stream";
       let file: StoredFile;
       try {
         file = await ctx.files.create(Buffer.from(await content.arrayBuffer()), name, contentType, metadata);
       } catch (err) {
-        if (err instanceof RangeError || err instanceof StoreFullError) throw hostedError(413, "Payload too large", err.message);
+        if (err instanceof RangeError || err instanceof StoreFullError)
+          throw hostedError(413, "Payload too large", err.message);
         throw err;
       }
       rememberHost(ctx, req);
@@ -78,7 +84,8 @@ export function registerFileRoutes(router: Router, ctx: HostedContext): void {
     "/v1/files",
     route(ctx, (req, res, _p, url) => {
       const cursor = url.searchParams.get("cursor");
-      if (cursor !== null && !/^\d+$/.test(cursor)) throw hostedError(400, "Bad request", `invalid cursor ${JSON.stringify(cursor)}`);
+      if (cursor !== null && !/^\d+$/.test(cursor))
+        throw hostedError(400, "Bad request", `invalid cursor ${JSON.stringify(cursor)}`);
       const page = ctx.files.page(cursor === null ? null : Number(cursor), ctx.pageSize);
       const base = baseUrl(req);
       sendJson(res, 200, {
@@ -88,7 +95,11 @@ export function registerFileRoutes(router: Router, ctx: HostedContext): void {
       });
     }),
   );
-  router.add("GET", "/v1/files/:id", route(ctx, (req, res, p) => sendJson(res, 200, renderFile(find(ctx, p.id!), baseUrl(req)))));
+  router.add(
+    "GET",
+    "/v1/files/:id",
+    route(ctx, (req, res, p) => sendJson(res, 200, renderFile(find(ctx, p.id!), baseUrl(req)))),
+  );
   router.add(
     "GET",
     "/v1/files/:id/download",
@@ -100,7 +111,9 @@ export function registerFileRoutes(router: Router, ctx: HostedContext): void {
         "content-disposition": `attachment; filename="${f.name.replace(/["\\\r\n]/g, "_")}"`,
       });
       if (req.method === "HEAD") return void res.end();
-      createReadStream(f.path).on("error", () => res.destroy()).pipe(res);
+      createReadStream(f.path)
+        .on("error", () => res.destroy())
+        .pipe(res);
     }),
   );
   router.add(

@@ -50,13 +50,22 @@ export class FileStore {
 
   constructor(readonly limits: FileLimitsV1 = DEFAULT_V1_FILE_LIMITS) {}
 
-  async create(bytes: Buffer, name: string, contentType: string, metadata: Record<string, unknown>): Promise<StoredFile> {
+  async create(
+    bytes: Buffer,
+    name: string,
+    contentType: string,
+    metadata: Record<string, unknown>,
+  ): Promise<StoredFile> {
     this.prune();
     if (bytes.length > this.limits.maxFileBytes) {
-      throw new RangeError(`the file is ${bytes.length} bytes, more than the ${this.limits.maxFileBytes} byte limit`);
+      throw new RangeError(
+        `the file is ${bytes.length} bytes, more than the ${this.limits.maxFileBytes} byte limit`,
+      );
     }
     if (this.total + bytes.length > this.limits.maxTotalBytes) {
-      throw new StoreFullError(`the files store is full (${this.limits.maxTotalBytes} bytes): delete files first`);
+      throw new StoreFullError(
+        `the files store is full (${this.limits.maxTotalBytes} bytes): delete files first`,
+      );
     }
     this.dir ??= mkdtemp(join(tmpdir(), "kiln-files-"));
     const id = randomBytes(12).toString("hex");
@@ -112,7 +121,13 @@ export class FileStore {
       return null;
     }
     const m = /^\/v1\/files\/([^/]+)(?:\/download)?\/?$/.exec(u.pathname);
-    if (!m || u.protocol !== "http:" || Number(u.port || 80) !== this.port || !(isLoopback(u.hostname) || this.hosts.has(u.hostname))) return null;
+    if (
+      !m ||
+      u.protocol !== "http:" ||
+      Number(u.port || 80) !== this.port ||
+      !(isLoopback(u.hostname) || this.hosts.has(u.hostname))
+    )
+      return null;
     const f = this.get(decodeURIComponent(m[1]!));
     return f ? { path: f.path, name: f.name } : null;
   }

@@ -7,11 +7,27 @@ import { baseUrl, route, type HostedContext } from "./context.js";
 
 function versionBody(ctx: HostedContext): Record<string, unknown> {
   const schema = ctx.openapi();
-  if (!schema) throw hostedError(503, "Service unavailable", "the model is still loading, so its schema is not known yet", { "retry-after": "1" });
-  return { id: ctx.version, created_at: ctx.versionCreatedAt, cog_version: ctx.cogVersion, openapi_schema: schema };
+  if (!schema)
+    throw hostedError(
+      503,
+      "Service unavailable",
+      "the model is still loading, so its schema is not known yet",
+      { "retry-after": "1" },
+    );
+  return {
+    id: ctx.version,
+    created_at: ctx.versionCreatedAt,
+    cog_version: ctx.cogVersion,
+    openapi_schema: schema,
+  };
 }
 
-function modelBody(ctx: HostedContext, req: IncomingMessage, owner: string, name: string): Record<string, unknown> {
+function modelBody(
+  ctx: HostedContext,
+  req: IncomingMessage,
+  owner: string,
+  name: string,
+): Record<string, unknown> {
   return {
     url: `${baseUrl(req)}/v1/models/${owner}/${name}`,
     owner,
@@ -30,11 +46,17 @@ function modelBody(ctx: HostedContext, req: IncomingMessage, owner: string, name
 
 export function registerModelRoutes(router: Router, ctx: HostedContext): void {
   // Any owner/name reaches the one model served here, so code written for a hosted model runs unchanged.
-  router.add("GET", "/v1/models/:owner/:name", route(ctx, (req, res, p) => sendJson(res, 200, modelBody(ctx, req, p.owner!, p.name!))));
+  router.add(
+    "GET",
+    "/v1/models/:owner/:name",
+    route(ctx, (req, res, p) => sendJson(res, 200, modelBody(ctx, req, p.owner!, p.name!))),
+  );
   router.add(
     "GET",
     "/v1/models/:owner/:name/versions",
-    route(ctx, (_req, res) => sendJson(res, 200, { results: [versionBody(ctx)], next: null, previous: null })),
+    route(ctx, (_req, res) =>
+      sendJson(res, 200, { results: [versionBody(ctx)], next: null, previous: null }),
+    ),
   );
   router.add(
     "GET",
@@ -44,6 +66,14 @@ export function registerModelRoutes(router: Router, ctx: HostedContext): void {
       sendJson(res, 200, versionBody(ctx));
     }),
   );
-  router.add("GET", "/v1/webhooks/default/secret", route(ctx, (_req, res) => sendJson(res, 200, { key: ctx.webhookSecret })));
-  router.add("GET", "/v1/account", route(ctx, (_req, res) => sendJson(res, 200, { type: "user", username: "kiln", name: "kiln (local)" })));
+  router.add(
+    "GET",
+    "/v1/webhooks/default/secret",
+    route(ctx, (_req, res) => sendJson(res, 200, { key: ctx.webhookSecret })),
+  );
+  router.add(
+    "GET",
+    "/v1/account",
+    route(ctx, (_req, res) => sendJson(res, 200, { type: "user", username: "kiln", name: "kiln (local)" })),
+  );
 }

@@ -8,10 +8,16 @@ import { hostedError } from "./errors.js";
 export async function readMultipart(req: IncomingMessage, limit: number): Promise<FormData> {
   const type = req.headers["content-type"] ?? "";
   if (!/^multipart\/form-data\s*;\s*boundary=/i.test(type)) {
-    throw hostedError(415, "Unsupported media type", "upload files as multipart/form-data with a `content` part");
+    throw hostedError(
+      415,
+      "Unsupported media type",
+      "upload files as multipart/form-data with a `content` part",
+    );
   }
   const tooBig = (): Error =>
-    hostedError(413, "Payload too large", `the upload is larger than the ${limit} byte limit`, { connection: "close" });
+    hostedError(413, "Payload too large", `the upload is larger than the ${limit} byte limit`, {
+      connection: "close",
+    });
   if (Number(req.headers["content-length"] ?? 0) > limit) throw tooBig();
   const chunks: Buffer[] = [];
   let size = 0;

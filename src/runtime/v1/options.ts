@@ -28,12 +28,16 @@ export class HostedConfigError extends Error {}
 function positiveInt(raw: string | undefined, name: string): number | undefined {
   if (raw === undefined || raw === "") return undefined;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new HostedConfigError(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new HostedConfigError(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
   return n;
 }
 
 /** Explicit options win; KILN_API_TOKEN, KILN_WEBHOOK_SECRET, KILN_QUEUE_SIZE, KILN_MODEL, KILN_MODEL_VERSION fill gaps. */
-export function resolveHostedOptions(explicit: HostedOptions | undefined, env: NodeJS.ProcessEnv): HostedOptions {
+export function resolveHostedOptions(
+  explicit: HostedOptions | undefined,
+  env: NodeJS.ProcessEnv,
+): HostedOptions {
   const o = explicit ?? {};
   return {
     ...o,

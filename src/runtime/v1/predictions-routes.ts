@@ -26,13 +26,21 @@ export function parsePreferWait(header: string | string[] | undefined): number |
   if (m[1] === undefined) return MAX_WAIT_S;
   const n = Number(m[1]);
   if (!Number.isInteger(n) || n < 1) {
-    throw hostedError(400, "Bad request", `Prefer: wait=${m[1]} is not valid: use wait or wait=N with N a whole number of seconds (1-${MAX_WAIT_S})`);
+    throw hostedError(
+      400,
+      "Bad request",
+      `Prefer: wait=${m[1]} is not valid: use wait or wait=N with N a whole number of seconds (1-${MAX_WAIT_S})`,
+    );
   }
   return Math.min(n, MAX_WAIT_S);
 }
 
 export function registerPredictionRoutes(router: Router, ctx: HostedContext): void {
-  router.add("POST", "/v1/predictions", route(ctx, (req, res) => create(ctx, req, res, null)));
+  router.add(
+    "POST",
+    "/v1/predictions",
+    route(ctx, (req, res) => create(ctx, req, res, null)),
+  );
   router.add(
     "POST",
     "/v1/models/:owner/:name/predictions",
@@ -54,11 +62,20 @@ export function registerPredictionRoutes(router: Router, ctx: HostedContext): vo
       } catch (err) {
         throw hostedError(400, "Bad request", (err as Error).message);
       }
-      const link = (c: string | null): string | null => (c ? `${baseUrl(req)}/v1/predictions?cursor=${c}` : null);
-      sendJson(res, 200, { results: page.items.map(renderHosted), next: link(page.next), previous: link(page.previous) });
+      const link = (c: string | null): string | null =>
+        c ? `${baseUrl(req)}/v1/predictions?cursor=${c}` : null;
+      sendJson(res, 200, {
+        results: page.items.map(renderHosted),
+        next: link(page.next),
+        previous: link(page.previous),
+      });
     }),
   );
-  router.add("GET", "/v1/predictions/:id", route(ctx, (_req, res, p) => sendJson(res, 200, renderHosted(find(ctx, p.id!)))));
+  router.add(
+    "GET",
+    "/v1/predictions/:id",
+    route(ctx, (_req, res, p) => sendJson(res, 200, renderHosted(find(ctx, p.id!)))),
+  );
   router.add(
     "POST",
     "/v1/predictions/:id/cancel",
@@ -67,7 +84,8 @@ export function registerPredictionRoutes(router: Router, ctx: HostedContext): vo
       const pred = record.prediction;
       if (!ctx.queue.cancel(pred)) ctx.runner.cancel(pred.id);
       // Let the worker acknowledge so the answer usually already says `canceled`.
-      if (!pred.terminal) await Promise.race([pred.finished, new Promise((r) => setTimeout(r, CANCEL_SETTLE_MS))]);
+      if (!pred.terminal)
+        await Promise.race([pred.finished, new Promise((r) => setTimeout(r, CANCEL_SETTLE_MS))]);
       sendJson(res, 200, renderHosted(record));
     }),
   );
@@ -75,7 +93,12 @@ export function registerPredictionRoutes(router: Router, ctx: HostedContext): vo
   router.add(
     "GET",
     "/v1/predictions/:id/stream",
-    route(ctx, (req, res, p) => streamHosted(res, find(ctx, p.id!).prediction, parseLastEventId(req.headers["last-event-id"])), true),
+    route(
+      ctx,
+      (req, res, p) =>
+        streamHosted(res, find(ctx, p.id!).prediction, parseLastEventId(req.headers["last-event-id"])),
+      true,
+    ),
   );
 }
 
@@ -87,12 +110,22 @@ function find(ctx: HostedContext, id: string): HostedRecord {
 
 function ensureCanRun(ctx: HostedContext): void {
   const h = ctx.health;
-  if (h.phase === "setup_failed") throw hostedError(503, "Service unavailable", `setup failed: ${h.setupError ?? "unknown error"}`);
-  if (h.phase === "defunct") throw hostedError(503, "Service unavailable", `the predictor worker is gone: ${h.defunctReason ?? ""}`);
-  if (!h.loaded) throw hostedError(503, "Service unavailable", "the model is still loading; retry in a moment", { "retry-after": "1" });
+  if (h.phase === "setup_failed")
+    throw hostedError(503, "Service unavailable", `setup failed: ${h.setupError ?? "unknown error"}`);
+  if (h.phase === "defunct")
+    throw hostedError(503, "Service unavailable", `the predictor worker is gone: ${h.defunctReason ?? ""}`);
+  if (!h.loaded)
+    throw hostedError(503, "Service unavailable", "the model is still loading; retry in a moment", {
+      "retry-after": "1",
+    });
 }
 
-async function create(ctx: HostedContext, req: IncomingMessage, res: ServerResponse, model: string | null): Promise<void> {
+async function create(
+  ctx: HostedContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  model: string | null,
+): Promise<void> {
   const wait = parsePreferWait(req.headers.prefer);
   const raw = await readJsonBody(req, ctx.bodyLimit);
   const body = (raw ?? {}) as Record<string, unknown>;
@@ -100,22 +133,41 @@ async function create(ctx: HostedContext, req: IncomingMessage, res: ServerRespo
     throw invalidInput([{ loc: ["body"], msg: "the request body must be a JSON object", type: "dict_type" }]);
   }
   if (model === null && (typeof body.version !== "string" || body.version.length === 0)) {
-    throw invalidInput([{ loc: ["body", "version"], msg: "Field required (a version id string)", type: "missing" }]);
+    throw invalidInput([
+      { loc: ["body", "version"], msg: "Field required (a version id string)", type: "missing" },
+    ]);
   }
   // The hosted API takes no id or context from the client; the shared parser checks the rest.
-  const envelope = parseEnvelope({ input: body.input, webhook: body.webhook, webhook_events_filter: body.webhook_events_filter });
+  const envelope = parseEnvelope({
+    input: body.input,
+    webhook: body.webhook,
+    webhook_events_filter: body.webhook_events_filter,
+  });
   ensureCanRun(ctx);
   const created = ctx.runner.create({ kind: "predict", input: envelope.input });
   if (!created.ok) throw invalidInput(created.errors);
   const p = created.prediction;
-  const record: HostedRecord = { prediction: p, base: baseUrl(req), model: model ?? ctx.model, version: ctx.version, seq: 0 };
+  const record: HostedRecord = {
+    prediction: p,
+    base: baseUrl(req),
+    model: model ?? ctx.model,
+    version: ctx.version,
+    seq: 0,
+  };
   if (envelope.webhook) {
-    attachWebhook(p, { url: envelope.webhook, filter: envelope.filter, throttleMs: ctx.throttleMs, sender: ctx.sender, render: () => renderHosted(record) });
+    attachWebhook(p, {
+      url: envelope.webhook,
+      filter: envelope.filter,
+      throttleMs: ctx.throttleMs,
+      sender: ctx.sender,
+      render: () => renderHosted(record),
+    });
   }
   try {
     ctx.queue.submit(p);
   } catch (err) {
-    if (err instanceof QueueFullError) throw hostedError(429, "Too many requests", err.message, { "retry-after": "1" });
+    if (err instanceof QueueFullError)
+      throw hostedError(429, "Too many requests", err.message, { "retry-after": "1" });
     throw err;
   }
   ctx.registry.add(record);

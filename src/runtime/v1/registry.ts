@@ -51,8 +51,16 @@ export class HostedRegistry {
     if (cursor && !m) throw new RangeError(`invalid cursor ${JSON.stringify(cursor)}`);
     let items: HostedRecord[];
     if (!m) items = all.slice(-size).reverse();
-    else if (m[1] === "b") items = all.filter((r) => r.seq < Number(m[2])).slice(-size).reverse();
-    else items = all.filter((r) => r.seq > Number(m[2])).slice(0, size).reverse();
+    else if (m[1] === "b")
+      items = all
+        .filter((r) => r.seq < Number(m[2]))
+        .slice(-size)
+        .reverse();
+    else
+      items = all
+        .filter((r) => r.seq > Number(m[2]))
+        .slice(0, size)
+        .reverse();
     const oldest = items[items.length - 1];
     const newest = items[0];
     const first = all[0];

@@ -17,7 +17,11 @@ export function generateWebhookSecret(): string {
 export function secretKey(secret: string): Buffer {
   const b64 = secret.startsWith(PREFIX) ? secret.slice(PREFIX.length) : "";
   const key = Buffer.from(b64, "base64");
-  if (b64.length === 0 || key.length < 16 || key.toString("base64").replace(/=+$/, "") !== b64.replace(/=+$/, "")) {
+  if (
+    b64.length === 0 ||
+    key.length < 16 ||
+    key.toString("base64").replace(/=+$/, "") !== b64.replace(/=+$/, "")
+  ) {
     throw new InvalidWebhookSecretError(
       "the webhook secret must look like whsec_<base64 of at least 16 bytes> (e.g. whsec_ + `openssl rand -base64 32`)",
     );
@@ -33,7 +37,10 @@ export function signPayload(key: Buffer, id: string, timestamp: number, body: st
  * Header factory for WebhookSender: called per delivery attempt, so the timestamp is fresh; the id is
  * derived from the body so retries of the same message keep the same `webhook-id` (receivers dedupe).
  */
-export function webhookSigner(secret: string, now: () => number = Date.now): (body: string) => Record<string, string> {
+export function webhookSigner(
+  secret: string,
+  now: () => number = Date.now,
+): (body: string) => Record<string, string> {
   const key = secretKey(secret);
   return (body) => {
     const id = "msg_" + createHash("sha256").update(body).digest("hex").slice(0, 32);

@@ -42,7 +42,8 @@ export function hostedEvents(e: PredictionEvent, p: Prediction): [string, string
       // A non-streaming model's whole output arrives as one `output` event before `done`.
       if (p.status === "succeeded" && !p.iterator && p.output !== null) out.push(["output", text(p.output)]);
       if (p.status === "failed") out.push(["error", p.error ?? "prediction failed"]);
-      const reason = p.status === "canceled" ? { reason: "canceled" } : p.status === "failed" ? { reason: "error" } : {};
+      const reason =
+        p.status === "canceled" ? { reason: "canceled" } : p.status === "failed" ? { reason: "error" } : {};
       out.push(["done", JSON.stringify(reason)]);
       return out;
     }
@@ -57,7 +58,8 @@ export function streamHosted(res: ServerResponse, p: Prediction, lastEventId: Ev
     index++;
     let out = "";
     hostedEvents(e, pred).forEach(([name, data], sub) => {
-      const after = !lastEventId || index > lastEventId.index || (index === lastEventId.index && sub > lastEventId.sub);
+      const after =
+        !lastEventId || index > lastEventId.index || (index === lastEventId.index && sub > lastEventId.sub);
       if (after) out += hostedFrame(name, { index, sub }, data);
     });
     return out;
