@@ -62,6 +62,31 @@ describe("/v1 files and file inputs/outputs", () => {
     expect(gone.status).toBe(404);
   });
 
+  it("a hand-written multipart body keeps its part's filename and content type", async () => {
+    const boundary = "kiln-test-boundary";
+    const raw = [
+      `--${boundary}`,
+      'Content-Disposition: form-data; name="content"; filename="hello.txt"',
+      "Content-Type: text/plain",
+      "",
+      "hello",
+      `--${boundary}--`,
+      "",
+    ].join("\r\n");
+    const res = await fetch(`${s.base}/v1/files`, {
+      method: "POST",
+      headers: { "content-type": `multipart/form-data; charset=utf-8; boundary=${boundary}` },
+      body: raw,
+    });
+    expect(res.status).toBe(201);
+    expect(await res.json()).toMatchObject({
+      name: "hello.txt",
+      content_type: "text/plain",
+      size: 5,
+      metadata: {},
+    });
+  });
+
   it("uploads over the size limit get 413; a non-multipart upload 415", async () => {
     await expect(s.replicate.files.create(Buffer.alloc(300 * 1024))).rejects.toThrow(/status 413/);
     const form = new FormData();

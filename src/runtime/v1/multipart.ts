@@ -7,7 +7,7 @@ import { hostedError } from "./errors.js";
 
 export async function readMultipart(req: IncomingMessage, limit: number): Promise<FormData> {
   const type = req.headers["content-type"] ?? "";
-  if (!/^multipart\/form-data\s*;\s*boundary=/i.test(type)) {
+  if (!/^multipart\/form-data\s*;.*\bboundary=/i.test(type)) {
     throw hostedError(
       415,
       "Unsupported media type",
