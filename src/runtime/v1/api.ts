@@ -49,13 +49,19 @@ export function createFileStore(options: HostedOptions): FileStore {
   return new FileStore({ ...DEFAULT_V1_FILE_LIMITS, ...options.fileLimits });
 }
 
-/** Without an image digest: a content hash of the predictor program (stable across restarts). */
+/**
+ * Without an image digest: a content hash of the predictor program and cog.yaml (stable across restarts
+ * of the same code; the CLI may pass a hash of the whole project as `version` instead).
+ */
 export function defaultVersion(root: string, predictorFile: string): string {
   const h = createHash("sha256");
-  try {
-    h.update(readFileSync(resolve(root, predictorFile)));
-  } catch {
-    h.update(`${root}\0${predictorFile}`);
+  for (const file of [predictorFile, "cog.yaml"]) {
+    h.update(`${file}\0`);
+    try {
+      h.update(readFileSync(resolve(root, file)));
+    } catch {
+      h.update("(missing)\0");
+    }
   }
   return h.digest("hex");
 }
