@@ -121,3 +121,22 @@ describe("registry pagination", () => {
     expect(() => reg.page("zz", 2)).toThrow(RangeError);
   });
 });
+
+describe("default version id", () => {
+  it("is a stable content hash of the predictor and cog.yaml", async () => {
+    const { mkdtempSync, writeFileSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const { defaultVersion } = await import("../../src/runtime/v1/api.js");
+    const root = mkdtempSync(join(tmpdir(), "kiln-v1-version-"));
+    writeFileSync(join(root, "predict.py"), "print(1)\n");
+    const a = defaultVersion(root, "predict.py");
+    expect(a).toMatch(/^[0-9a-f]{64}$/);
+    expect(defaultVersion(root, "predict.py")).toBe(a);
+    writeFileSync(join(root, "cog.yaml"), "predict: predict.py:Predictor\n");
+    const b = defaultVersion(root, "predict.py");
+    expect(b).not.toBe(a);
+    writeFileSync(join(root, "predict.py"), "print(2)\n");
+    expect(defaultVersion(root, "predict.py")).not.toBe(b);
+  });
+});
