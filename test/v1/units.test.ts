@@ -1,4 +1,7 @@
 // Pure pieces of the /v1 facade: Prefer parsing, SSE framing, signing, pagination cursors.
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { validateWebhook } from "replicate";
 import { parsePreferWait } from "../../src/runtime/v1/predictions-routes.js";
@@ -11,6 +14,7 @@ import {
 } from "../../src/runtime/v1/signing.js";
 import { HostedRegistry, type HostedRecord } from "../../src/runtime/v1/registry.js";
 import { Prediction } from "../../src/runtime/core/prediction.js";
+import { defaultVersion } from "../../src/runtime/v1/api.js";
 
 const prediction = (id: string, iterator = false): Prediction =>
   new Prediction({
@@ -123,11 +127,7 @@ describe("registry pagination", () => {
 });
 
 describe("default version id", () => {
-  it("is a stable content hash of the predictor and cog.yaml", async () => {
-    const { mkdtempSync, writeFileSync } = await import("node:fs");
-    const { tmpdir } = await import("node:os");
-    const { join } = await import("node:path");
-    const { defaultVersion } = await import("../../src/runtime/v1/api.js");
+  it("is a stable content hash of the predictor and cog.yaml", () => {
     const root = mkdtempSync(join(tmpdir(), "kiln-v1-version-"));
     writeFileSync(join(root, "predict.py"), "print(1)\n");
     const a = defaultVersion(root, "predict.py");
