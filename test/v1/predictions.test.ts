@@ -184,7 +184,7 @@ describe("/v1 failures, queueing and auth", () => {
     try {
       // Slot + 2 queue places: 3 accepted at once, the 4th is refused with 429.
       const create = () =>
-        request(s.base, "/v1/predictions", { body: { version: s.version, input: { text: "q", ms: 400 } } });
+        request(s.base, "/v1/predictions", { body: { version: s.version, input: { text: "q", ms: 20000 } } });
       const accepted = await Promise.all([create(), create(), create()]);
       expect(accepted.map((r) => r.status)).toEqual([201, 201, 201]);
       const refused = await create();
@@ -193,7 +193,11 @@ describe("/v1 failures, queueing and auth", () => {
       expect(refused.body.detail).toMatch(/queue of 2 is full/);
       // Container API still says 409 while the slot is busy; /v1 never does.
       expect((await request(s.base, "/predictions", { body: { input: { text: "c" } } })).status).toBe(409);
-      await Promise.all(accepted.map((r) => s.replicate.wait(r.body, { interval: 20 })));
+      // Cancel the queued ones (they never run), then the running one.
+      const ended = [];
+      for (const i of [2, 1, 0]) ended.push(await s.replicate.predictions.cancel(accepted[i]!.body.id));
+      expect(ended.map((p) => p.status)).toEqual(["canceled", "canceled", "canceled"]);
+      expect(ended.map((p) => p.logs === "" && p.started_at === p.completed_at)).toEqual([true, true, false]);
     } finally {
       await s.close();
     }
