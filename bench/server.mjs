@@ -5,7 +5,7 @@
 import autocannon from "autocannon";
 import { build } from "esbuild";
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -53,23 +53,30 @@ async function prepare() {
     define: { __KILN_VERSION__: JSON.stringify(JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version) },
     logLevel: "warning",
   });
-  const realWorker = join(root, "src/runtime/workers/node/main.ts");
+  const workerEntry = join(work, "node-worker.mjs");
+  await build({
+    entryPoints: [join(root, "src/runtime/workers/node/main.ts")],
+    outfile: workerEntry,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    logLevel: "warning",
+  });
+  // The no-op predictor, compiled like compileTsPredictor does ("kiln" -> the SDK).
   const predictorDir = join(work, "project");
   mkdirSync(predictorDir);
-  if (existsSync(realWorker)) {
-    const workerEntry = join(work, "node-worker.mjs");
-    await build({ entryPoints: [realWorker], outfile: workerEntry, bundle: true, platform: "node", format: "esm", target: "node20", logLevel: "warning" });
-    writeFileSync(join(predictorDir, "noop.mjs"), readFileSync(join(root, "bench/fixtures/noop-sdk.mjs")));
-    return { serverEntry, workerEntry, predictorDir, predictor: "noop.mjs:predictor", worker: "real node worker" };
-  }
-  writeFileSync(join(predictorDir, "predictors.mjs"), readFileSync(join(root, "test/runtime/fixtures/predictors.mjs")));
-  return {
-    serverEntry,
-    workerEntry: join(root, "test/runtime/fixtures/test-worker.mjs"),
-    predictorDir,
-    predictor: "predictors.mjs:noop",
-    worker: "test worker (real node worker not on this branch yet)",
-  };
+  await build({
+    entryPoints: [join(root, "bench/fixtures/noop.ts")],
+    outfile: join(predictorDir, "noop.mjs"),
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    alias: { kiln: join(root, "src/sdk/index.ts") },
+    logLevel: "warning",
+  });
+  return { serverEntry, workerEntry, predictorDir, predictor: "noop.mjs:predictor", worker: "real node worker, TS no-op predictor" };
 }
 
 function rssKb(pid) {
@@ -88,6 +95,19 @@ function childrenOf(pid) {
   } catch {
     return [];
   }
+}
+
+/** CPU time (user+sys) of a process and its direct children, in ms: insensitive to a busy machine. */
+function treeCpuMs(pid) {
+  const one = (p) => {
+    try {
+      const f = readFileSync(`/proc/${p}/stat`, "utf8").split(") ")[1].split(" ");
+      return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime+stime in clock ticks (100 Hz)
+    } catch {
+      return 0;
+    }
+  };
+  return one(pid) + childrenOf(pid).reduce((a, c) => a + one(c), 0);
 }
 
 /** RSS of a process and its direct children (server + worker), in MB. */
@@ -123,11 +143,12 @@ async function startKiln(env) {
     await sleep(2);
   }
   const readyMs = performance.now() - t0;
+  const readyCpuMs = treeCpuMs(child.pid);
   const stop = async () => {
     child.kill("SIGTERM");
     await new Promise((r) => child.once("exit", r));
   };
-  return { url, pid: child.pid, readyMs, stop };
+  return { url, pid: child.pid, readyMs, readyCpuMs, stop };
 }
 
 async function startBare() {
@@ -146,7 +167,8 @@ async function startBare() {
 }
 
 const BODY = JSON.stringify({ input: {} });
-async function load(url, connections, duration = DURATION) {
+async function load(url, connections, duration = DURATION, pid = 0) {
+  const cpu0 = pid ? treeCpuMs(pid) : 0;
   const r = await autocannon({
     url: `${url}/predictions`,
     method: "POST",
@@ -156,7 +178,8 @@ async function load(url, connections, duration = DURATION) {
     duration,
   });
   if (r.non2xx > 0 || r.errors > 0) throw new Error(`load run had ${r.non2xx} non-2xx and ${r.errors} errors`);
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, total: r.requests.total };
+  const cpuPerReq = pid ? (treeCpuMs(pid) - cpu0) / r.requests.total : 0;
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, total: r.requests.total, cpuPerReq };
 }
 
 async function growth(url, pid, requests) {
@@ -178,23 +201,27 @@ async function main() {
 
   const bare = await startBare();
   await load(bare.url, 8, 2); // warm up
-  for (const c of [1, 8]) results.bare[c] = await load(bare.url, c);
+  for (const c of [1, 8]) results.bare[c] = await load(bare.url, c, DURATION, bare.pid);
   results.bare.rss = treeRssMb(bare.pid);
   await bare.stop();
 
   const readies = [];
+  const readyCpu = [];
   for (let i = 0; i < 5; i++) {
     const k = await startKiln(env);
     readies.push(k.readyMs);
+    readyCpu.push(k.readyCpuMs);
     await k.stop();
   }
   readies.sort((a, b) => a - b);
+  readyCpu.sort((a, b) => a - b);
+  const loadAvg = (await import("node:os")).loadavg()[0];
 
   const kiln = await startKiln(env);
   await sleep(300);
   results.kiln.idleRss = treeRssMb(kiln.pid);
   await load(kiln.url, 8, 2); // warm up
-  for (const c of [1, 8]) results.kiln[c] = await load(kiln.url, c);
+  for (const c of [1, 8]) results.kiln[c] = await load(kiln.url, c, DURATION, kiln.pid);
   results.kiln.loadedRss = treeRssMb(kiln.pid);
   const g = await growth(kiln.url, kiln.pid, GROWTH_REQUESTS);
   await kiln.stop();
@@ -209,10 +236,13 @@ async function main() {
     "The machine is shared with other jobs, so absolute numbers are noisy; the ratio to the bare server in",
     "the same run is the meaningful figure.",
     "",
-    "| server | connections | req/s | p50 ms | p99 ms |",
-    "|---|---|---|---|---|",
-    ...[1, 8].map((c) => `| bare node:http | ${c} | ${fmt(results.bare[c].rps)} | ${results.bare[c].p50} | ${results.bare[c].p99} |`),
-    ...[1, 8].map((c) => `| kiln sync POST /predictions (no-op) | ${c} | ${fmt(results.kiln[c].rps)} | ${results.kiln[c].p50} | ${results.kiln[c].p99} |`),
+    `1-minute load average at the start of the kiln runs: ${loadAvg.toFixed(1)} on ${cpus().length} CPUs.`,
+    "CPU ms/request (server+worker user+sys time over the run) does not depend on how busy the machine is.",
+    "",
+    "| server | connections | req/s | p50 ms | p99 ms | CPU ms/request |",
+    "|---|---|---|---|---|---|",
+    ...[1, 8].map((c) => `| bare node:http | ${c} | ${fmt(results.bare[c].rps)} | ${results.bare[c].p50} | ${results.bare[c].p99} | ${fmt(results.bare[c].cpuPerReq, 3)} |`),
+    ...[1, 8].map((c) => `| kiln sync POST /predictions (no-op) | ${c} | ${fmt(results.kiln[c].rps)} | ${results.kiln[c].p50} | ${results.kiln[c].p99} | ${fmt(results.kiln[c].cpuPerReq, 3)} |`),
     "",
     "| measure | value | target |",
     "|---|---|---|",
@@ -222,6 +252,7 @@ async function main() {
     `| RSS after the load runs | ${fmt(results.kiln.loadedRss, 1)} MB | |`,
     `| RSS growth over ${g.requests} requests (after 5k warm-up) | ${fmt(g.before, 1)} → ${fmt(g.after, 1)} MB (${fmt(g.after - g.before, 1)} MB, ${g.errors} errors) | no growth ${g.after - g.before < 5 ? "✓" : "✗"} |`,
     `| start to READY (no-op setup), median of 5 | ${fmt(readies[2])} ms (min ${fmt(readies[0])}, max ${fmt(readies[4])}) | < 300 ms ${readies[2] < 300 ? "✓" : "✗"} |`,
+    `| CPU time to READY (server+worker), median of 5 | ${fmt(readyCpu[2])} ms | |`,
     `| bare server RSS (reference) | ${fmt(results.bare.rss, 1)} MB | |`,
     "",
   ];

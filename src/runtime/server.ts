@@ -224,6 +224,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     await runner.drain(options.drainTimeoutMs ?? 30_000);
     await hosted.dispose();
     await sender.flush(5_000);
+    health.markStopping();
     await worker.stop();
     health.dispose();
     server.closeAllConnections();
