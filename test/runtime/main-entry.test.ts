@@ -94,6 +94,19 @@ describe("container entry (bundled src/runtime/main.ts)", () => {
     expect(lines.map((l) => l.msg)).toEqual(expect.arrayContaining(["server listening", "setup completed", "server stopped"]));
   });
 
+  it("--await-explicit-shutdown: SIGTERM is ignored, POST /shutdown stops the server (exit 0)", async () => {
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const { child, out, exit } = run({ KILN_PREDICTOR: `${fx.module}:noop`, PORT: String(port) }, ["--await-explicit-shutdown", "true"]);
+    const url = `http://127.0.0.1:${port}`;
+    await eventually(async () => expect((await request(url, "/health-check")).body.status).toBe("READY"), 10_000);
+    child.kill("SIGTERM");
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await request(url, "/predictions", { body: {} })).body.output).toBe("ok");
+    expect((await request(url, "/shutdown", { method: "POST" })).status).toBe(200);
+    expect(await exit).toBe(0);
+    expect(out()).toMatch(/SIGTERM ignored/);
+  });
+
   it("exits 2 with a message on bad configuration", async () => {
     const { out, exit } = run({ KILN_PREDICTOR: "" });
     expect(await exit).toBe(2);

@@ -130,6 +130,9 @@ describe("container API: routes and status codes", () => {
     const r = await request(s.url, "/predictions/abc", { method: "PUT", body: { id: "xyz", input: { text: "a" } } });
     expect(r.status).toBe(422);
     expect(r.body.detail[0].msg).toBe("prediction ID must match the ID supplied in the URL");
+    const badId = await request(s.url, "/predictions/a%20b", { method: "PUT", body: { input: { text: "a" } } });
+    expect(badId.status).toBe(422);
+    expect(badId.body.detail[0].loc).toEqual(["path", "prediction_id"]);
     const ok = await request(s.url, "/predictions/abc", { method: "PUT", body: { input: { text: "a" } } });
     expect(ok.status).toBe(200);
     expect(ok.body).toMatchObject({ id: "abc", status: "succeeded", output: "a" });

@@ -12,7 +12,7 @@ import { attachWebhook, type WebhookSender } from "../webhooks.js";
 import { streamPrediction } from "../sse.js";
 import { readJsonBody } from "./body.js";
 import { failure, sendJson } from "./respond.js";
-import { parseEnvelope, validationError } from "./prediction-request.js";
+import { ID_PATTERN, parseEnvelope, validationError } from "./prediction-request.js";
 import type { Router } from "./router.js";
 
 export interface ContainerApiContext {
@@ -114,6 +114,9 @@ async function create(
 ): Promise<void> {
   const envelope = parseEnvelope(await readJsonBody(req, ctx.bodyLimit));
   if (urlId !== undefined) {
+    if (!ID_PATTERN.test(urlId)) {
+      throw validationError([{ loc: ["path", "prediction_id"], msg: "id must be 1-256 URL-safe characters (A-Z a-z 0-9 . _ ~ -)", type: "value_error" }]);
+    }
     if (envelope.id !== undefined && envelope.id !== urlId) {
       throw validationError([{ loc: ["body", "id"], msg: "prediction ID must match the ID supplied in the URL", type: "value_error" }]);
     }

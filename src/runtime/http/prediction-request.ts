@@ -14,7 +14,7 @@ export interface PredictionEnvelope {
   context: Record<string, string>;
 }
 
-const ID_PATTERN = /^[A-Za-z0-9._~-]{1,256}$/;
+export const ID_PATTERN = /^[A-Za-z0-9._~-]{1,256}$/;
 
 export function validationError(issues: ValidationIssue[]): HttpError {
   return new HttpError(422, { detail: issues });
