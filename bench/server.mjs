@@ -50,7 +50,9 @@ async function prepare() {
     platform: "node",
     format: "esm",
     target: "node20",
-    define: { __KILN_VERSION__: JSON.stringify(JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version) },
+    define: {
+      __KILN_VERSION__: JSON.stringify(JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version),
+    },
     logLevel: "warning",
   });
   const workerEntry = join(work, "node-worker.mjs");
@@ -76,7 +78,13 @@ async function prepare() {
     alias: { kiln: join(root, "src/sdk/index.ts") },
     logLevel: "warning",
   });
-  return { serverEntry, workerEntry, predictorDir, predictor: "noop.mjs:predictor", worker: "real node worker, TS no-op predictor" };
+  return {
+    serverEntry,
+    workerEntry,
+    predictorDir,
+    predictor: "noop.mjs:predictor",
+    worker: "real node worker, TS no-op predictor",
+  };
 }
 
 function rssKb(pid) {
@@ -177,17 +185,38 @@ async function load(url, connections, duration = DURATION, pid = 0) {
     connections,
     duration,
   });
-  if (r.non2xx > 0 || r.errors > 0) throw new Error(`load run had ${r.non2xx} non-2xx and ${r.errors} errors`);
+  if (r.non2xx > 0 || r.errors > 0)
+    throw new Error(`load run had ${r.non2xx} non-2xx and ${r.errors} errors`);
   const cpuPerReq = pid ? (treeCpuMs(pid) - cpu0) / r.requests.total : 0;
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, total: r.requests.total, cpuPerReq };
+  return {
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    total: r.requests.total,
+    cpuPerReq,
+  };
 }
 
 async function growth(url, pid, requests) {
   // Warm up, then measure RSS across `requests` sync predictions at 8 connections.
-  await autocannon({ url: `${url}/predictions`, method: "POST", headers: { "content-type": "application/json" }, body: BODY, connections: 8, amount: 5_000 });
+  await autocannon({
+    url: `${url}/predictions`,
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: BODY,
+    connections: 8,
+    amount: 5_000,
+  });
   await sleep(500);
   const before = treeRssMb(pid);
-  const r = await autocannon({ url: `${url}/predictions`, method: "POST", headers: { "content-type": "application/json" }, body: BODY, connections: 8, amount: requests });
+  const r = await autocannon({
+    url: `${url}/predictions`,
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: BODY,
+    connections: 8,
+    amount: requests,
+  });
   await sleep(1000);
   const after = treeRssMb(pid);
   return { requests: r.requests.total, before, after, errors: r.errors + r.non2xx };
@@ -241,8 +270,14 @@ async function main() {
     "",
     "| server | connections | req/s | p50 ms | p99 ms | CPU ms/request |",
     "|---|---|---|---|---|---|",
-    ...[1, 8].map((c) => `| bare node:http | ${c} | ${fmt(results.bare[c].rps)} | ${results.bare[c].p50} | ${results.bare[c].p99} | ${fmt(results.bare[c].cpuPerReq, 3)} |`),
-    ...[1, 8].map((c) => `| kiln sync POST /predictions (no-op) | ${c} | ${fmt(results.kiln[c].rps)} | ${results.kiln[c].p50} | ${results.kiln[c].p99} | ${fmt(results.kiln[c].cpuPerReq, 3)} |`),
+    ...[1, 8].map(
+      (c) =>
+        `| bare node:http | ${c} | ${fmt(results.bare[c].rps)} | ${results.bare[c].p50} | ${results.bare[c].p99} | ${fmt(results.bare[c].cpuPerReq, 3)} |`,
+    ),
+    ...[1, 8].map(
+      (c) =>
+        `| kiln sync POST /predictions (no-op) | ${c} | ${fmt(results.kiln[c].rps)} | ${results.kiln[c].p50} | ${results.kiln[c].p99} | ${fmt(results.kiln[c].cpuPerReq, 3)} |`,
+    ),
     "",
     "| measure | value | target |",
     "|---|---|---|",

@@ -98,7 +98,10 @@ export function workerCommand(options: ServerOptions): WorkerCommand {
       here("./node-worker.mjs"), // in the bundle
       here("./workers/node/main.js"), // compiled dist/
     ]);
-    if (!entry) throw new Error("cannot find the kiln node worker (build it with `npm run build`, or set KILN_NODE_WORKER)");
+    if (!entry)
+      throw new Error(
+        "cannot find the kiln node worker (build it with `npm run build`, or set KILN_NODE_WORKER)",
+      );
     return { command: process.execPath, args: [entry, ...extra], cwd: options.root, env };
   }
   const dir = firstExisting([
@@ -119,7 +122,9 @@ export function workerCommand(options: ServerOptions): WorkerCommand {
 }
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
-  const logger = options.logger ?? createLogger({ level: options.logLevel ?? "info", format: options.logFormat ?? "json" });
+  const logger =
+    options.logger ??
+    createLogger({ level: options.logLevel ?? "info", format: options.logFormat ?? "json" });
   const worker = new WorkerSupervisor(workerCommand(options), logger);
   const health = new Health(worker, {
     setupTimeoutMs: options.setupTimeoutMs,
@@ -141,7 +146,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   worker.on("message", (m) => {
     if (m.type === "loaded" && !m.async && runner.capacity > 1) {
-      logger.warn("the predictor is synchronous: running one prediction at a time", { requested: runner.capacity });
+      logger.warn("the predictor is synchronous: running one prediction at a time", {
+        requested: runner.capacity,
+      });
       runner.capacity = 1;
     }
   });
@@ -214,7 +221,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   worker.start();
   const port = (server.address() as AddressInfo).port;
-  const host = options.host.includes(":") ? `[${options.host}]` : options.host === "0.0.0.0" ? "127.0.0.1" : options.host;
+  const host = options.host.includes(":")
+    ? `[${options.host}]`
+    : options.host === "0.0.0.0"
+      ? "127.0.0.1"
+      : options.host;
   const url = `http://${host}:${port}`;
   logger.info("server listening", { url, predictor: `${options.predictor.file}:${options.predictor.name}` });
   return { url, port, server, router, runner, health, worker, logger, ready, closed, close };
