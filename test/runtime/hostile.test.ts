@@ -189,8 +189,10 @@ describe("hostile input", () => {
     await stillHealthy();
   });
 
-  it("2,000 connections opened and dropped (some mid-request): bounded, all released", async () => {
-    const batches = 10;
+  // KILN_HOSTILE_CONNECTIONS=10000 runs the issue's full count (about 5x longer on a busy machine).
+  const CONNECTIONS = Number(process.env.KILN_HOSTILE_CONNECTIONS ?? 2000);
+  it(`${CONNECTIONS} connections opened and dropped (some mid-request): bounded, all released`, async () => {
+    const batches = Math.ceil(CONNECTIONS / 200);
     for (let b = 0; b < batches; b++) {
       const socks = await Promise.all(
         Array.from(
