@@ -94,6 +94,27 @@ describe("async predictions and webhooks", () => {
     }
   });
 
+  it("gives up on the completed webhook after 11 attempts (1 + 10 retries); 4xx is not retried", async () => {
+    const hook = await startReceiver(() => ({ status: 500 }));
+    const gone = await startReceiver(() => ({ status: 410 }));
+    try {
+      const s = await start("echo");
+      await request(s.url, "/predictions", {
+        body: { input: { text: "r" }, webhook: hook.url, webhook_events_filter: ["completed"] },
+      });
+      await request(s.url, "/predictions", {
+        body: { input: { text: "r" }, webhook: gone.url, webhook_events_filter: ["completed"] },
+      });
+      await hook.waitFor(11);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(hook.received.length).toBe(11);
+      expect(gone.received.length).toBe(1);
+    } finally {
+      await hook.close();
+      await gone.close();
+    }
+  });
+
   it("a dead webhook receiver does not hurt the prediction or the server", async () => {
     const hook = await startReceiver();
     const deadUrl = hook.url;
