@@ -60,17 +60,4 @@ describe("kiln CLI usage", () => {
     expect(code).toBe(EXIT_CODES.usage);
     expect(stderr).toContain("missing required argument 'image'");
   });
-
-  it("a command that is not built yet fails with exit 8 and says so, without a stack trace", async () => {
-    const { code, stdout, stderr } = await runCli(["inspect", "example/model"]);
-    expect(code).toBe(EXIT_CODES.notAvailable);
-    expect(stdout).toBe("");
-    expect(stderr).toContain("error: kiln inspect is not available yet in this version of kiln.");
-    expect(stderr).not.toMatch(/\n\s+at /);
-  });
-
-  it("--debug adds the stack trace", async () => {
-    const { stderr } = await runCli(["--debug", "inspect", "example/model"]);
-    expect(stderr).toMatch(/\n\s+at /);
-  });
 });
