@@ -42,6 +42,12 @@ export interface ContextInputs {
   /** dist/runtime-bundle directory (null: list without it, for `kiln dockerfile --context`). */
   runtimeBundle: string | null;
   caCertFile?: string | undefined;
+  /**
+   * all: one context for the whole Dockerfile (`kiln dockerfile --context`).
+   * deps: generated files, runtime, weights and the dependency lists the dependencies stage copies.
+   * code: the Dockerfile and the project code only.
+   */
+  part?: "all" | "deps" | "code" | undefined;
 }
 
 const file = (name: string, content: string | Buffer, mode = 0o644): ContextEntry => {
@@ -68,7 +74,12 @@ async function walkFiles(dirPath: string, out: string[] = []): Promise<string[]>
 /** Lists the context entries in the order they are written (small generated files first). */
 export async function listContext(inputs: ContextInputs): Promise<ContextEntry[]> {
   const { plan, root } = inputs;
+  const part = inputs.part ?? "all";
   const entries: ContextEntry[] = [file("Dockerfile", inputs.dockerfile)];
+  if (part === "code") {
+    entries.push(...codeEntries(root, plan.code));
+    return entries;
+  }
   if (inputs.caCertFile) {
     const st = await stat(inputs.caCertFile);
     entries.push({ name: "kiln/ca.crt", type: "file", size: st.size, mode: 0o644, mtime: FIXED_MTIME, source: inputs.caCertFile });
@@ -99,17 +110,24 @@ export async function listContext(inputs: ContextInputs): Promise<ContextEntry[]
       entries.push({ name: `${base}/src/${f.path}`, type: "file", size: f.size, mode: 0o644, mtime: FIXED_MTIME, source: join(root, f.path) });
     }
   }
-  entries.push(dir("src"));
-  for (const f of plan.code) {
-    if (f.type === "symlink") {
-      entries.push({ name: `src/${f.path}`, type: "symlink", size: 0, mode: 0o777, linkname: f.linkTarget ?? "", mtime: FIXED_MTIME });
-    } else {
-      entries.push({ name: `src/${f.path}`, type: "file", size: f.size, mode: f.mode & 0o111 ? 0o755 : 0o644, source: join(root, f.path) });
-    }
-  }
+  // The dependencies stage copies these few project files before anything else.
+  const depsFiles = new Set([plan.requirements, plan.npm ? "package.json" : null, plan.npm?.lockFile].filter(Boolean));
+  entries.push(...codeEntries(root, part === "deps" ? plan.code.filter((f) => depsFiles.has(f.path)) : plan.code));
   // Duplicate directory entries (kiln/weights per group) are harmless in tar but noisy: drop them.
   const names = new Set<string>();
   return entries.filter((e) => (names.has(e.name) ? false : (names.add(e.name), true)));
+}
+
+function codeEntries(root: string, files: BuildPlan["code"]): ContextEntry[] {
+  const out: ContextEntry[] = [dir("src")];
+  for (const f of files) {
+    if (f.type === "symlink") {
+      out.push({ name: `src/${f.path}`, type: "symlink", size: 0, mode: 0o777, linkname: f.linkTarget ?? "", mtime: FIXED_MTIME });
+    } else {
+      out.push({ name: `src/${f.path}`, type: "file", size: f.size, mode: f.mode & 0o111 ? 0o755 : 0o644, source: join(root, f.path) });
+    }
+  }
+  return out;
 }
 
 export interface ContextStream {

@@ -145,3 +145,17 @@ export async function removeImage(ref: string): Promise<void> {
   const { file, env } = dockerCli();
   await execa(file, ["image", "rm", "--no-prune", ref], { env, reject: false });
 }
+
+/** The local image id of `ref`, or null when the engine does not have it. */
+export async function localImageId(ref: string): Promise<string | null> {
+  const { file, env } = dockerCli();
+  const r = await execa(file, ["image", "inspect", "--format", "{{.Id}}", ref], { env, reject: false });
+  return r.exitCode === 0 ? r.stdout.trim() : null;
+}
+
+/** Tags of a repository, e.g. every kiln-deps/<name>:<fingerprint>. */
+export async function listTags(repository: string): Promise<string[]> {
+  const { file, env } = dockerCli();
+  const r = await execa(file, ["image", "ls", repository, "--format", "{{.Tag}}"], { env, reject: false });
+  return r.exitCode === 0 ? r.stdout.split("\n").filter((t) => t && t !== "<none>") : [];
+}

@@ -60,4 +60,18 @@ describe("kiln CLI usage", () => {
     expect(code).toBe(EXIT_CODES.usage);
     expect(stderr).toContain("missing required argument 'image'");
   });
+
+  it("a failing command explains itself without a stack trace", async () => {
+    const { code, stdout, stderr } = await runCli(["dockerfile", "-f", "does-not-exist.yaml"]);
+    expect(code).toBe(EXIT_CODES.manifest);
+    expect(stdout).toBe("");
+    expect(stderr).toContain("error:");
+    expect(stderr).toContain("does-not-exist.yaml");
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it("--debug adds the stack trace", async () => {
+    const { stderr } = await runCli(["--debug", "dockerfile", "-f", "does-not-exist.yaml"]);
+    expect(stderr).toMatch(/\n\s+at /);
+  });
 });

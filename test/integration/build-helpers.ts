@@ -35,6 +35,9 @@ export function uniqueTag(name: string): string {
 export async function cleanup(dirs: string[]): Promise<void> {
   for (const d of dirs) await rm(d, { recursive: true, force: true });
   for (const t of created.splice(0)) await execa("/usr/bin/docker", ["image", "rm", "-f", t], { reject: false });
+  // The dependencies images kiln build made for those tags (kiln-deps/<slug of the tag>:<fingerprint>).
+  const deps = await execa("/usr/bin/docker", ["image", "ls", "--filter", "reference=kiln-deps/kiln-test-build-*", "--format", "{{.Repository}}:{{.Tag}}"], { reject: false });
+  for (const ref of deps.stdout.split("\n").filter(Boolean)) await execa("/usr/bin/docker", ["image", "rm", "-f", ref], { reject: false });
 }
 
 /** Runs the kiln CLI in-process and captures its output. */
