@@ -18,6 +18,8 @@ export const config = defineConfig({
         test: {
           name: "integration",
           include: ["test/integration/**/*.test.ts"],
+          // Fails the run when a test leaves a kiln.test=1 container behind (see docs/testing.md).
+          globalSetup: ["test/helpers/global-setup.ts"],
           testTimeout: 600_000,
           hookTimeout: 600_000,
           // Docker builds share one engine and two cores: run integration files one at a time.

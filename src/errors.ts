@@ -75,12 +75,13 @@ export function formatProblem(p: ManifestProblem): string {
 
 export class ManifestError extends KilnError {
   readonly problems: ManifestProblem[];
-  constructor(problems: ManifestProblem[], options: KilnErrorOptions = {}) {
+  /** `total`: the file's full error count when `problems` lists only the first ones. */
+  constructor(problems: ManifestProblem[], options: KilnErrorOptions & { total?: number } = {}) {
     const errors = problems.filter((p) => p.severity === "error");
     const first = errors[0] ?? problems[0];
     const file = first?.file ?? "cog.yaml";
-    const summary =
-      errors.length === 1 ? `${file} has 1 problem` : `${file} has ${errors.length} problems`;
+    const count = options.total ?? errors.length;
+    const summary = count === 1 ? `${file} has 1 problem` : `${file} has ${count} problems`;
     super("manifest_invalid", EXIT_CODES.manifest, summary, {
       ...options,
       details: problems.map(formatProblem),

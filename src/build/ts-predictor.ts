@@ -6,9 +6,9 @@
  * resolves from the project's node_modules at run time.
  */
 import { existsSync } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { mkdir, readFile, realpath } from "node:fs/promises";
 import { basename, dirname, extname, isAbsolute, join, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { build, type Message, type Plugin } from "esbuild";
 import { BuildError } from "../errors.js";
 import type { PredictorRef } from "../manifest/types.js";
@@ -40,6 +40,45 @@ function kilnResolver(entry: string): Plugin {
       b.onResolve({ filter: /^[^./]/ }, (args) => {
         if (isAbsolute(args.path) || args.pluginData === "kiln-zod") return undefined;
         return { path: args.path, external: true };
+      });
+    },
+  };
+}
+
+const IMPORT_META = /\bimport\.meta\.(url|dirname|filename)\b/g;
+const LOADERS: Record<string, "ts" | "tsx" | "js" | "jsx"> = {
+  ".ts": "ts",
+  ".mts": "ts",
+  ".cts": "ts",
+  ".tsx": "tsx",
+  ".js": "js",
+  ".mjs": "js",
+  ".cjs": "js",
+  ".jsx": "jsx",
+};
+
+/**
+ * The bundle lives in .kiln/, but user code that finds files next to itself
+ * (`new URL("./weights.bin", import.meta.url)`) must keep seeing its own source location.
+ */
+function keepImportMeta(roots: string[]): Plugin {
+  return {
+    name: "kiln-import-meta",
+    setup(b) {
+      b.onLoad({ filter: /\.[cm]?[jt]sx?$/ }, async (args) => {
+        if (args.path.includes("/node_modules/") || !roots.some((r) => args.path.startsWith(r)))
+          return undefined;
+        const text = await readFile(args.path, "utf8");
+        if (!text.includes("import.meta.")) return undefined;
+        const values = {
+          url: pathToFileURL(args.path).href,
+          dirname: dirname(args.path),
+          filename: args.path,
+        };
+        const contents = text.replace(IMPORT_META, (_m, key: keyof typeof values) =>
+          JSON.stringify(values[key]),
+        );
+        return { contents, loader: LOADERS[extname(args.path)] ?? "js", resolveDir: dirname(args.path) };
       });
     },
   };
@@ -83,7 +122,8 @@ export async function compileTsPredictor(root: string, ref: PredictorRef): Promi
       sourcemap: true,
       sourcesContent: false,
       logLevel: "silent",
-      plugins: [kilnResolver(sdkEntry())],
+      // esbuild sees real paths: match the project root both as given and with symlinks resolved.
+      plugins: [kilnResolver(sdkEntry()), keepImportMeta([root, await realpath(root)])],
       // Bundled CommonJS code may call require(); give ESM output a real one.
       banner: {
         js: 'import { createRequire as __kilnCreateRequire } from "node:module"; const require = __kilnCreateRequire(import.meta.url);',

@@ -1,5 +1,5 @@
 /** `environment:` lists: NAME=value strings, with names kiln or the platform must own rejected. */
-import type { ProblemList } from "./problems.js";
+import { clip, quote, type ProblemList } from "./problems.js";
 import type { KeyPath } from "./yaml-source.js";
 
 /** Exact names kiln, Python, CUDA or the container runtime set; a manifest must not change them. */
@@ -52,8 +52,9 @@ export function checkEnvironment(
     const path = [...base, i];
     const eq = item.indexOf("=");
     if (eq <= 0) {
-      const hint = eq === 0 ? "the name before = is empty" : `write it as "${item.trim() || "NAME"}=value"`;
-      problems.error(path, `expected NAME=value, found ${JSON.stringify(item)}`, hint);
+      const hint =
+        eq === 0 ? "the name before = is empty" : `write it as "${clip(item.trim()) || "NAME"}=value"`;
+      problems.error(path, `expected NAME=value, found ${quote(item)}`, hint);
       return;
     }
     const name = item.slice(0, eq);
@@ -61,19 +62,19 @@ export function checkEnvironment(
     if (!NAME.test(name)) {
       problems.error(
         path,
-        `${JSON.stringify(name)} is not a valid environment variable name`,
+        `${quote(name)} is not a valid environment variable name`,
         "use letters, digits and _, not starting with a digit",
       );
       return;
     }
     const reserved = reservedReason(name);
     if (reserved) {
-      problems.error(path, `${name} is reserved and cannot be set in cog.yaml`, reserved);
+      problems.error(path, `${clip(name)} is reserved and cannot be set in cog.yaml`, reserved);
       return;
     }
     const first = seen.get(name);
     if (first !== undefined) {
-      problems.error(path, `${name} is set twice (first at item ${first + 1})`, "keep one of them");
+      problems.error(path, `${clip(name)} is set twice (first at item ${first + 1})`, "keep one of them");
       return;
     }
     seen.set(name, i);

@@ -30,7 +30,7 @@ export async function loadManifest(opts: LoadOptions): Promise<LoadedManifest> {
   const text = await readManifestText(file, display);
   const result = parseManifest(text, { file, root: dirname(file), displayName: display });
   const errors = result.problems.filter((p) => p.severity === "error");
-  if (errors.length > 0 || !result.manifest) throw new ManifestError(errors);
+  if (errors.length > 0 || !result.manifest) throw new ManifestError(errors, { total: result.errorCount });
   return { manifest: result.manifest, warnings: result.problems.filter((p) => p.severity === "warning") };
 }
 

@@ -27,7 +27,9 @@ export interface ParseOptions {
 export interface ParseResult {
   /** Set when there are no errors (warnings may exist). */
   manifest?: ResolvedManifest;
-  /** Errors and warnings, in file order. */
+  /** How many errors the file has in all, including any not listed. */
+  errorCount: number;
+  /** Errors and warnings, in file order (at most MAX_PROBLEMS, then one "... more" line). */
   problems: ManifestProblem[];
 }
 
@@ -42,7 +44,7 @@ export function parseManifest(text: string, options: ParseOptions): ParseResult 
 
   if (yaml.errors.length > 0) {
     for (const e of yaml.errors) problems.at(e.position, `invalid YAML: ${e.message}`, syntaxHint(e.message));
-    return { problems: finish(problems) };
+    return { problems: finish(problems), errorCount: problems.errorCount };
   }
   for (const w of yaml.warnings) problems.at(w.position, `YAML: ${w.message}`, undefined, "warning");
 
@@ -53,7 +55,7 @@ export function parseManifest(text: string, options: ParseOptions): ParseResult 
       "the file is empty",
       'add at least a predictor, e.g. predict: "predict.py:Predictor" (or run `kiln init`)',
     );
-    return { problems: finish(problems) };
+    return { problems: finish(problems), errorCount: problems.errorCount };
   }
   if (typeof data !== "object" || Array.isArray(data)) {
     problems.error(
@@ -61,7 +63,7 @@ export function parseManifest(text: string, options: ParseOptions): ParseResult 
       `expected a mapping of settings (build:, predict:, ...), found ${describeValue(data)}`,
       "see `kiln init` for a starting point",
     );
-    return { problems: finish(problems) };
+    return { problems: finish(problems), errorCount: problems.errorCount };
   }
 
   const parsed = manifestSchema.safeParse(data);
@@ -74,7 +76,7 @@ export function parseManifest(text: string, options: ParseOptions): ParseResult 
   });
 
   const list = finish(problems);
-  if (!parsed.success || problems.errorCount > 0) return { problems: list };
+  if (!parsed.success || problems.errorCount > 0) return { problems: list, errorCount: problems.errorCount };
   const manifest = resolveManifest(
     parsed.data,
     checked,
@@ -82,7 +84,7 @@ export function parseManifest(text: string, options: ParseOptions): ParseResult 
     absFile,
     options.root,
   );
-  return { manifest, problems: list };
+  return { manifest, problems: list, errorCount: 0 };
 }
 
 /** Sorts by position and caps the list so a pathological file still gets a short answer. */
@@ -103,7 +105,8 @@ function finish(problems: ProblemList): ManifestProblem[] {
 
 function syntaxHint(message: string): string | undefined {
   if (/tab/i.test(message)) return "indent with spaces, not tabs";
-  if (/unique/i.test(message)) return "each key may appear once per mapping; remove or merge the duplicate";
+  if (/unique|duplicate/i.test(message))
+    return "each key may appear once per mapping; remove or merge the duplicate";
   if (/multiple documents/i.test(message)) return 'cog.yaml holds one document: remove the extra "---"';
   if (/indent|implicit|block|flow|mapping/i.test(message))
     return "check the indentation and that every key ends with a colon";

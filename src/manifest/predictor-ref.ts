@@ -2,6 +2,7 @@
  * `predict: "file:Name"` references: split, classify by extension, and a cheap textual scan of the
  * file for the names it defines, so a typo is caught before any build starts.
  */
+import { quote } from "./problems.js";
 import type { PredictorLanguage } from "./types.js";
 
 export const LANGUAGE_BY_EXTENSION: Record<string, PredictorLanguage> = {
@@ -21,7 +22,7 @@ export function parseRef(raw: string, example: string): RefParse {
   if (colon <= 0 || colon === raw.length - 1) {
     return {
       ok: false,
-      message: `expected "file:Name", found ${JSON.stringify(raw)}`,
+      message: `expected "file:Name", found ${quote(raw)}`,
       hint: `write it as ${JSON.stringify(example)}`,
     };
   }
@@ -32,21 +33,21 @@ export function parseRef(raw: string, example: string): RefParse {
   if (!language) {
     return {
       ok: false,
-      message: `cannot tell the predictor's language from ${JSON.stringify(file)}`,
+      message: `cannot tell the predictor's language from ${quote(file)}`,
       hint: "the file must end in .py (Python), .ts or .mts (TypeScript), .js or .mjs (JavaScript)",
     };
   }
   if (file.startsWith("/") || /^[A-Za-z]:/.test(file) || file.split("/").includes("..")) {
     return {
       ok: false,
-      message: `${JSON.stringify(file)} is outside the project`,
+      message: `${quote(file)} is outside the project`,
       hint: "use a path relative to the directory of cog.yaml, inside it",
     };
   }
   if (!/^[A-Za-z_$][\w$]*$/.test(name)) {
     return {
       ok: false,
-      message: `${JSON.stringify(name)} is not a valid ${language === "python" ? "Python" : "JavaScript"} name`,
+      message: `${quote(name)} is not a valid ${language === "python" ? "Python" : "JavaScript"} name`,
       hint: `write it as ${JSON.stringify(example)}`,
     };
   }
@@ -64,10 +65,14 @@ export function definedNames(source: string, language: PredictorLanguage): strin
     add(/^(?:async\s+)?def\s+([A-Za-z_]\w*)/gm);
     add(/^([A-Za-z_]\w*)\s*(?::[^=\n]*)?=(?!=)/gm);
     // `from .model import Predictor` and `from x import A as B, C` define names too.
-    for (const m of source.matchAll(/^from\s+\S+\s+import\s+\(?([^)\n]+(?:\n[^)\n]+)*)\)?/gm)) {
-      for (const part of (m[1] ?? "").split(",")) {
+    const imports = [
+      ...source.matchAll(/^from\s+\S+\s+import\s*\(([^)]*)\)/gm),
+      ...source.matchAll(/^from\s+\S+\s+import\s+([^(\n][^\n]*)$/gm),
+    ];
+    for (const m of imports) {
+      for (const part of (m[1] ?? "").replace(/#[^\n]*/g, "").split(",")) {
         const alias = /([A-Za-z_]\w*)\s*$/.exec(part.trim());
-        if (alias?.[1] && alias[1] !== "import") names.add(alias[1]);
+        if (alias?.[1]) names.add(alias[1]);
       }
     }
     if (/^from\s+\S+\s+import\s+\*/m.test(source)) return null;

@@ -11,8 +11,9 @@ export class ProblemList {
     private readonly yaml: ParsedYaml | undefined,
   ) {}
 
-  error(path: KeyPath, message: string, hint?: string, at: Anchor = "value"): void {
-    this.add("error", path, message, hint, at);
+  /** `positionOf`: take the position from another key (for a missing key, point at what needs it). */
+  error(path: KeyPath, message: string, hint?: string, at: Anchor = "value", positionOf?: KeyPath): void {
+    this.add("error", path, message, hint, at, positionOf);
   }
 
   warn(path: KeyPath, message: string, hint?: string, at: Anchor = "key"): void {
@@ -42,14 +43,15 @@ export class ProblemList {
     message: string,
     hint: string | undefined,
     at: Anchor,
+    positionOf?: KeyPath,
   ): void {
-    const info = this.yaml?.locate(path);
+    const info = this.yaml?.locate(positionOf ?? path);
     const position = info ? info[at] : { line: 1, column: 1 };
     this.items.push({
       file: this.file,
       line: position.line,
       column: position.column,
-      path: pathKey(path),
+      path: truncate(pathKey(path), 120),
       message,
       hint,
       severity,
@@ -70,6 +72,16 @@ export function describeValue(value: unknown): string {
   if (value instanceof Date) return `a date (${value.toISOString().slice(0, 10)})`;
   if (typeof value === "object") return "a mapping";
   return typeof value;
+}
+
+/** A user's string quoted for a message, cut short so a pathological value cannot flood the terminal. */
+export function quote(s: string): string {
+  return JSON.stringify(truncate(s, 80));
+}
+
+/** A user's string shown as-is in a message, cut short. */
+export function clip(s: string): string {
+  return truncate(s, 80);
 }
 
 export function truncate(s: string, max: number): string {

@@ -50,13 +50,15 @@ const MAX_ALIAS_COUNT = 100;
 
 export function parseYaml(text: string): ParsedYaml {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, version: "1.2" });
+  // uniqueKeys is checked below in one pass: the library's own check is quadratic in the number of keys.
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false, version: "1.2" });
   const pos = (offset: number): Position => {
     const lp = lineCounter.linePos(offset);
     return { line: lp.line, column: lp.col };
   };
   const start: Position = { line: 1, column: 1 };
   const nodes = new Map<string, NodeInfo>();
+  const structural: YamlSyntaxProblem[] = [];
 
   const visit = (node: unknown, path: KeyPath, keyPos: Position): void => {
     const valuePos = nodeStart(node) === undefined ? keyPos : pos(nodeStart(node) as number);
@@ -66,12 +68,21 @@ export function parseYaml(text: string): ParsedYaml {
     }
     nodes.set(pathKey(path), info);
     if (isMap(node)) {
+      const seen = new Map<string, Position>();
       for (const pair of node.items) {
         if (!isPair(pair)) continue;
         const keyValue = isScalar(pair.key) ? pair.key.value : pair.key;
         const name = String(keyValue);
         const kStart = nodeStart(pair.key);
-        visit(pair.value, [...path, name], kStart === undefined ? valuePos : pos(kStart));
+        const kPos = kStart === undefined ? valuePos : pos(kStart);
+        const first = seen.get(name);
+        if (first)
+          structural.push({
+            position: kPos,
+            message: `duplicate key "${name}" (first at line ${first.line})`,
+          });
+        else seen.set(name, kPos);
+        visit(pair.value, [...path, name], kPos);
       }
     } else if (isSeq(node)) {
       node.items.forEach((item, i) => {
@@ -80,13 +91,18 @@ export function parseYaml(text: string): ParsedYaml {
       });
     }
   };
-  visit(
-    doc.contents,
-    [],
-    doc.contents && nodeStart(doc.contents) !== undefined ? pos(nodeStart(doc.contents) as number) : start,
-  );
+  try {
+    const rootStart = nodeStart(doc.contents);
+    visit(doc.contents, [], rootStart === undefined ? start : pos(rootStart));
+  } catch (err) {
+    // Only pathological nesting gets here (stack overflow): report it instead of crashing.
+    structural.push({ position: start, message: err instanceof RangeError ? TOO_DEEP : String(err) });
+  }
 
-  const errors = doc.errors.map((e) => ({ position: pos(e.pos[0]), message: firstLine(e.message) }));
+  const errors = [
+    ...doc.errors.map((e) => ({ position: pos(e.pos[0]), message: firstLine(e.message) })),
+    ...structural,
+  ];
   const warnings = doc.warnings.map((e) => ({ position: pos(e.pos[0]), message: firstLine(e.message) }));
   let value: unknown;
   if (errors.length === 0) {
@@ -116,7 +132,10 @@ function nodeStart(node: unknown): number | undefined {
   return undefined;
 }
 
+const TOO_DEEP = "the file is nested too deeply";
+
 function firstLine(message: string): string {
+  if (/Maximum call stack/i.test(message)) return TOO_DEEP;
   const line = message.split("\n")[0] ?? message;
   // The yaml package appends " at line L, column C"; we print positions ourselves.
   return line.replace(/ at line \d+, column \d+:?$/, "").trim();

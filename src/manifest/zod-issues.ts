@@ -5,7 +5,7 @@
 import type { z } from "zod";
 import { BUILD_KEYS, TOP_LEVEL_KEYS } from "./schema.js";
 import { closest } from "./suggest.js";
-import { describeValue, valueAt, type ProblemList } from "./problems.js";
+import { describeValue, quote, valueAt, type ProblemList } from "./problems.js";
 import type { KeyPath } from "./yaml-source.js";
 
 type Issue = z.core.$ZodIssue;
@@ -144,6 +144,9 @@ function reportIssue(issue: Issue, prefix: KeyPath, data: unknown, problems: Pro
 
 function typeHint(path: KeyPath, found: unknown): string | undefined {
   const shape = shapeOf(path);
+  if (shape === "run" && Array.isArray(found)) {
+    return "top-level run: names the predictor (like predict:); build commands go under build: as run:";
+  }
   if (typeof found === "string" && shape.endsWith("gpu")) return "write true or false without quotes";
   if (
     typeof found === "string" &&
@@ -170,7 +173,7 @@ function reportUnknownKey(path: KeyPath, problems: ProblemList): void {
   const level = shapeOf(path.slice(0, -1));
   const known = KEYS_BY_LEVEL[level] ?? [];
   const where = level === "" ? "at the top level" : `under ${level.replace(/\[\]/g, "")}`;
-  const message = `unknown key "${key}" ${where}`;
+  const message = `unknown key ${quote(key)} ${where}`;
   if (level === "" && BUILD_KEYS.includes(key)) {
     problems.error(path, message, `"${key}" belongs under build: — indent it below "build:"`, "key");
     return;

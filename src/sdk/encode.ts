@@ -19,7 +19,12 @@ export function encodeValue(value: unknown, schema: z.ZodType | undefined): unkn
   if (typeof value === "string") {
     return u?.meta[KIND_KEY] === "file" ? { $file: resolve(value) } : value;
   }
+  if (typeof value === "bigint")
+    return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
   if (typeof value !== "object") return value;
+  if (value instanceof Uint8Array) {
+    throw new Error("predict() returned binary data: write it to a file and return fileOutput(path)");
+  }
   const def = u ? defOf(u.base) : undefined;
   if (Array.isArray(value)) {
     const item = def?.type === "array" ? def.element : undefined;

@@ -37,7 +37,14 @@ describe("manifest error messages", () => {
 
   it("missing python_version for a Python predictor", () => {
     expect(problemsText("build:\n  gpu: false\npredict: predict.py:Predictor\n")).toMatchInlineSnapshot(`
-      "cog.yaml:1:1 build: python_version is missing; Python predictors need it
+      "cog.yaml:1:1 build.python_version: is missing; predict names a Python file, which needs it
+          hint: add python_version: "3.12" under build:"
+    `);
+  });
+
+  it("missing python_version without a build section points at predict", () => {
+    expect(problemsText('image: my-model\npredict: "predict.py:Predictor"\n')).toMatchInlineSnapshot(`
+      "cog.yaml:2:1 build.python_version: is missing; predict names a Python file, which needs it
           hint: add python_version: "3.12" under build:"
     `);
   });
@@ -175,6 +182,13 @@ describe("manifest error messages", () => {
     );
   });
 
+  it("build commands written as a top-level run list", () => {
+    expect(problemsText("run:\n  - pip install torch\n")).toMatchInlineSnapshot(`
+      "cog.yaml:2:3 run: expected a predictor reference such as "predict.py:Predictor" or "predict.ts:predictor", found a list of 1 item
+          hint: top-level run: names the predictor (like predict:); build commands go under build: as run:"
+    `);
+  });
+
   it("run mount of an unsupported type", () => {
     expect(
       problemsText(
@@ -301,7 +315,7 @@ describe("manifest error messages", () => {
 
   it("duplicate keys", () => {
     expect(problemsText("build:\n  gpu: true\n  gpu: false\n")).toMatchInlineSnapshot(`
-      "cog.yaml:3:3 invalid YAML: Map keys must be unique
+      "cog.yaml:3:3 invalid YAML: duplicate key "gpu" (first at line 2)
           hint: each key may appear once per mapping; remove or merge the duplicate"
     `);
   });

@@ -248,6 +248,19 @@ describe("top-level keys", () => {
     ).toBe("runner");
   });
 
+  it("a predictor imported on one line, followed by other code, is found", () => {
+    const files = { "p.py": "from model import Predictor  # the real one\nimport os\nx = os.getcwd()\n" };
+    expect(
+      ok('build:\n  python_version: "3.11"\npredict: "p.py:Predictor"\n', files).manifest.predict?.name,
+    ).toBe("Predictor");
+    expect(errorPaths('build:\n  python_version: "3.11"\npredict: "p.py:os"\n', files)).toEqual(["predict"]);
+    // A star import could define anything: no verdict.
+    expect(
+      ok('build:\n  python_version: "3.11"\npredict: "q.py:Anything"\n', { "q.py": "from model import *\n" })
+        .manifest.predict?.name,
+    ).toBe("Anything");
+  });
+
   it("run is an alias of predict", () => {
     expect(ok('run: "predict.ts:predictor"\n').manifest.predict?.name).toBe("predictor");
   });
@@ -261,7 +274,7 @@ describe("top-level keys", () => {
       name: "train",
       language: "python",
     });
-    expect(errorPaths('train: "train.py:train"\n', files)).toEqual(["train"]);
+    expect(errorPaths('train: "train.py:train"\n', files)).toEqual(["build.python_version"]);
     expect(errorPaths('build:\n  python_version: "3.12"\ntrain: "train.py:Trainer"\n', files)).toEqual([
       "train",
     ]);
@@ -321,5 +334,53 @@ describe("top-level keys", () => {
 
   it("tests (Cog) is accepted with a warning", () => {
     expect(ok("tests:\n  - inputs: {x: 1}\n").warnings.map((w) => w.path)).toEqual(["tests"]);
+  });
+});
+
+describe("Cog manifests as people write them", () => {
+  it("a typical GPU manifest with python_packages and run commands is valid, with one deprecation warning", () => {
+    const yaml = [
+      "# Configuration for Cog",
+      "build:",
+      "  # set to true if your model requires a GPU",
+      "  gpu: true",
+      '  cuda: "11.8"',
+      "  system_packages:",
+      '    - "libgl1-mesa-glx"',
+      '    - "libglib2.0-0"',
+      '  python_version: "3.11"',
+      "  python_packages:",
+      '    - "torch==2.0.1"',
+      '    - "transformers>=4.31.0"',
+      "  # commands run after the environment is setup",
+      "  run:",
+      '    - curl -o /usr/local/bin/pget -L "https://example.com/pget" && chmod +x /usr/local/bin/pget',
+      "# predict.py defines how predictions are run on your model",
+      'predict: "predict.py:Predictor"',
+      '# train: "train.py:train"',
+      "",
+    ].join("\n");
+    const { manifest, warnings } = ok(yaml);
+    expect(warnings.map((w) => w.message)).toEqual(["python_packages is deprecated"]);
+    expect(manifest.build).toMatchObject({
+      gpu: true,
+      cuda: "11.8",
+      pythonVersion: "3.11",
+      systemPackages: ["libgl1-mesa-glx", "libglib2.0-0"],
+      pythonPackages: ["torch==2.0.1", "transformers>=4.31.0"],
+    });
+    expect(manifest.build.run).toHaveLength(1);
+  });
+
+  it("a manifest with a requirements file, patch Python version, concurrency and environment is valid", () => {
+    const yaml =
+      'build:\n  gpu: true\n  python_version: "3.11.1"\n  python_requirements: "requirements.txt"\npredict: "predict.py:Predictor"\nconcurrency:\n  max: 32\nenvironment:\n  - HF_HUB_OFFLINE=1\nimage: "r8.im/someone/some-model"\n';
+    const { manifest, warnings } = ok(yaml);
+    expect(warnings).toEqual([]);
+    expect(manifest).toMatchObject({
+      image: "r8.im/someone/some-model",
+      concurrency: { max: 32 },
+      environment: { HF_HUB_OFFLINE: "1" },
+    });
   });
 });

@@ -156,9 +156,7 @@ describe("files that are not a usable manifest", () => {
     project = makeProject({
       "cog.yaml": `build:\n  run:\n${"    - echo padding padding padding\n".repeat(300_000)}`,
     });
-    const started = performance.now();
     const err = await loadError({ cwd: project.root });
-    expect(performance.now() - started).toBeLessThan(5_000);
     expect(err.details).toEqual([
       "cog.yaml:1:1 the file is 10.0 MB; kiln refuses manifests larger than 1 MB\n    hint: cog.yaml holds settings only (a few KB): is this the right file?",
     ]);
@@ -186,6 +184,7 @@ describe("files that are not a usable manifest", () => {
     const err = await loadError({ cwd: project.root });
     expect(err.problems).toHaveLength(51);
     expect(err.problems[50]?.message).toBe("... and 450 more problems not shown");
+    expect(err.message).toBe("cog.yaml has 500 problems");
   });
 
   it("alias bombs are refused, not expanded", async () => {
@@ -199,5 +198,28 @@ describe("files that are not a usable manifest", () => {
     project = makeProject({ "cog.yaml": `${bomb.join("\n")}\n` });
     const err = await loadError({ cwd: project.root });
     expect(err.details.join("\n")).toMatch(/invalid YAML: .*alias/i);
+  });
+
+  it("deep nesting is an error, not a crash", async () => {
+    project = makeProject({ "cog.yaml": `a: ${"[".repeat(5000)}${"]".repeat(5000)}\n` });
+    const err = await loadError({ cwd: project.root });
+    expect(err.details.join("\n")).toContain("invalid YAML: the file is nested too deeply");
+  });
+
+  it("thousands of unknown keys give a capped list", async () => {
+    project = makeProject({
+      "cog.yaml": Array.from({ length: 20_000 }, (_, i) => `key${i}: ${i}`).join("\n"),
+    });
+    const err = await loadError({ cwd: project.root });
+    expect(err.problems).toHaveLength(51);
+    expect(err.message).toBe("cog.yaml has 20000 problems");
+  });
+
+  it("huge values are cut short in messages", async () => {
+    project = makeProject({ "cog.yaml": `predict: ${"x".repeat(500_000)}\n? ${"k".repeat(10_000)}\n: 1\n` });
+    const err = await loadError({ cwd: project.root });
+    expect(err.problems).toHaveLength(2);
+    for (const line of err.details) expect(line.length).toBeLessThan(400);
+    expect(err.details[0]).toContain('found "xxxxxxxx');
   });
 });

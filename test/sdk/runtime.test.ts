@@ -37,6 +37,36 @@ describe("predictor runtime", () => {
     expect(result).toEqual({ kind: "value", value: "2:undefined:null" });
   });
 
+  it("checks return types against the output declaration at compile time", () => {
+    definePredictor({
+      inputs: { f: file(), s: secret() },
+      output: z.object({ text: z.string(), image: file() }),
+      predict: ({ f, s }) => {
+        const path: string = f;
+        const secretValue: Secret = s;
+        void secretValue;
+        return { text: path, image: fileOutput(path) };
+      },
+    });
+    definePredictor({
+      inputs: {},
+      output: z.string(),
+      // @ts-expect-error a number is not a string output
+      predict: () => 42,
+    });
+    definePredictor({
+      inputs: {},
+      output: z.array(z.int()),
+      // @ts-expect-error strings are not integers
+      predict: () => ["a"],
+    });
+  });
+
+  it("refuses binary outputs with a hint", () => {
+    const p = definePredictor({ inputs: {}, output: z.any(), predict: () => Buffer.from("x") });
+    expect(() => runtimeOf(p).encodeOutput(Buffer.from("x"))).toThrow(/return fileOutput\(path\)/);
+  });
+
   it("rejects input that only zod can check", async () => {
     const p = definePredictor({
       inputs: { email: z.email() },

@@ -1,8 +1,44 @@
 import { Option, type Command } from "commander";
-import { NotAvailableError } from "../../errors.js";
+import { buildImage } from "../../build/image.js";
+import { formatBytes } from "../../build/plan.js";
+import { UsageError, formatProblem } from "../../errors.js";
+import { loadManifest } from "../../manifest/load.js";
+import type { ResolvedManifest } from "../../manifest/types.js";
+import { createBuildProgress, type ProgressMode } from "../build-progress.js";
 import type { CommandContext } from "../context.js";
 
-export function registerBuild(program: Command, _context: () => CommandContext): void {
+interface BuildFlags {
+  tag?: string;
+  cache: boolean;
+  progress: ProgressMode;
+  secret?: string[];
+  caCert?: string;
+  baseImage?: string;
+  nodeImage?: string;
+  platform?: string;
+  push?: boolean;
+  cacheFrom?: string[];
+  cacheTo?: string;
+  openapiSchema?: string;
+  json?: boolean;
+}
+
+export async function loadProjectManifest(context: CommandContext, file: string | undefined): Promise<ResolvedManifest> {
+  const { manifest, warnings } = await loadManifest({ cwd: context.cwd, ...(file ? { file } : {}) });
+  for (const w of warnings) context.out.warn(formatProblem(w));
+  return manifest;
+}
+
+/** --secret id=NAME,src=FILE | id=NAME,env=VAR, checked before anything slow starts. */
+export function checkSecretSpec(spec: string): string {
+  const fields = Object.fromEntries(spec.split(",").map((kv) => kv.split("=", 2) as [string, string | undefined]));
+  if (!fields.id || (!fields.src && !fields.env && !fields.source)) {
+    throw new UsageError(`--secret ${spec}: expected id=NAME,src=FILE or id=NAME,env=VAR`, "e.g. --secret id=hf_token,env=HF_TOKEN");
+  }
+  return spec;
+}
+
+export function registerBuild(program: Command, context: () => CommandContext): void {
   program
     .command("build")
     .description("build the model's image")
@@ -12,13 +48,47 @@ export function registerBuild(program: Command, _context: () => CommandContext):
     .option("--secret <spec...>", "build secret: id=NAME,src=FILE or id=NAME,env=VAR (repeatable)")
     .option("--ca-cert <file>", "extra CA certificate trusted by apt/pip/npm during the build")
     .option("--base-image <image>", "use this base image instead of the computed one")
+    .option("--node-image <image>", "image the node binary is copied from (default node:<major>-bookworm-slim)")
     .option("--platform <platform>", "target platform, e.g. linux/amd64")
     .option("--push", "push the image after building")
     .option("--cache-from <ref...>", "registry image to reuse cached layers from")
     .option("--cache-to <ref>", "registry image to export the build cache to")
     .option("--openapi-schema <file>", "use this OpenAPI document instead of computing it")
     .option("--json", "print a machine-readable result (image id, digest, labels, timings)")
-    .action(() => {
-      throw new NotAvailableError("kiln build");
+    .action(async (flags: BuildFlags, cmd: Command) => {
+      const ctx = context();
+      if (flags.push) throw new UsageError("kiln build --push is not supported: run `kiln push` after the build", "kiln push builds (cached) and pushes in one step.");
+      const secrets = (flags.secret ?? []).map(checkSecretSpec);
+      const manifest = await loadProjectManifest(ctx, (cmd.optsWithGlobals() as { file?: string }).file);
+      if (flags.json) ctx.out.options.json = true;
+      const progress = createBuildProgress(ctx.out, flags.progress);
+      let ok = false;
+      try {
+        const result = await buildImage(manifest, {
+          tag: flags.tag,
+          noCache: !flags.cache,
+          secrets,
+          caCertFile: flags.caCert,
+          baseImage: flags.baseImage,
+          nodeImage: flags.nodeImage,
+          platform: flags.platform,
+          cacheFrom: flags.cacheFrom,
+          cacheTo: flags.cacheTo,
+          openapiSchemaFile: flags.openapiSchema,
+          onEvent: progress.onEvent,
+          signal: ctx.signal,
+        });
+        ok = true;
+        progress.stop(true);
+        if (flags.json) {
+          ctx.out.json(result);
+          return;
+        }
+        const secs = (result.timings.totalMs / 1000).toFixed(1);
+        ctx.out.print(`Built ${result.image} (${result.imageId.slice(0, 19)}) in ${secs}s`);
+        ctx.out.info(`  image ${formatBytes(result.sizeBytes)}, ${result.layers.length} layers; context sent ${formatBytes(result.contextBytes)}`);
+      } finally {
+        if (!ok) progress.stop(false);
+      }
     });
 }

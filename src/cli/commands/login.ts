@@ -1,15 +1,81 @@
+import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
-import { NotAvailableError } from "../../errors.js";
+import { UsageError } from "../../errors.js";
+import { storeCredentials } from "../../docker/credentials.js";
+import { normalizeRegistry } from "../../docker/reference.js";
+import { RegistryClient } from "../../docker/registry.js";
 import type { CommandContext } from "../context.js";
 
-export function registerLogin(program: Command, _context: () => CommandContext): void {
+export interface LoginOptions {
+  username?: string;
+  passwordStdin?: boolean;
+  caCert?: string;
+}
+
+export function registerLogin(program: Command, context: () => CommandContext): void {
   program
     .command("login")
     .description("store registry credentials the way `docker login` does")
-    .argument("[registry]", "registry host, e.g. registry.example.com")
+    .argument("[registry]", "registry host, e.g. registry.example.com (default: Docker Hub)")
     .option("-u, --username <name>", "user name")
     .option("--password-stdin", "read the password from standard input")
-    .action(() => {
-      throw new NotAvailableError("kiln login");
+    .option("--ca-cert <file>", "PEM CA certificate that signed the registry's TLS certificate")
+    .action(async (registry: string | undefined, opts: LoginOptions) => {
+      await runLogin(context(), registry, opts);
     });
+}
+
+/** Reads all of stdin (the password), without its trailing newline. */
+async function readPassword(stdin: NodeJS.ReadableStream): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+  return Buffer.concat(chunks)
+    .toString("utf8")
+    .replace(/\r?\n$/, "");
+}
+
+/**
+ * Checks the credentials against the registry (GET /v2/ answering its Basic or Bearer challenge) and
+ * only then stores them, where Docker would. Returns where they were stored.
+ */
+export async function runLogin(
+  ctx: CommandContext,
+  registryArg: string | undefined,
+  opts: LoginOptions,
+  stdin: NodeJS.ReadableStream = process.stdin,
+): Promise<string> {
+  const registry = normalizeRegistry(registryArg);
+  const shown = registryArg ?? registry;
+  if (!opts.username) {
+    throw new UsageError(
+      "kiln login needs --username.",
+      `echo "$PASSWORD" | kiln login ${shown} --username USER --password-stdin`,
+    );
+  }
+  if (!opts.passwordStdin) {
+    throw new UsageError(
+      "kiln login reads the password from standard input only (--password-stdin), so it never lands in shell history.",
+      `echo "$PASSWORD" | kiln login ${shown} --username ${opts.username} --password-stdin`,
+    );
+  }
+  const password = await readPassword(stdin);
+  if (password === "") throw new UsageError("The password read from standard input is empty.");
+  const ca = opts.caCert ? await readCa(opts.caCert) : undefined;
+  const credentials = { username: opts.username, password };
+  ctx.out.info(`Checking credentials of ${opts.username} with ${registry}...`);
+  await new RegistryClient(registry, { credentials, ca }).verify();
+  const where = await storeCredentials(registry, credentials);
+  ctx.out.print(`Login succeeded: ${opts.username} @ ${registry} (stored in ${where})`);
+  return where;
+}
+
+export async function readCa(file: string): Promise<Buffer> {
+  try {
+    return await readFile(file);
+  } catch (err) {
+    throw new UsageError(
+      `Cannot read the CA certificate ${file}: ${(err as Error).message}`,
+      "--ca-cert takes a PEM file.",
+    );
+  }
 }

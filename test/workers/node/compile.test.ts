@@ -138,6 +138,79 @@ describe("compileTsPredictor", () => {
     expect(code).not.toMatch(/from "(kiln|zod)"/);
   });
 
+  it("gives the user's own `zod` import the SDK's zod instance", async () => {
+    const root = project({
+      "predict.ts":
+        'import { z } from "zod";\nimport { definePredictor } from "kiln";\nexport const p = definePredictor({ inputs: z.object({ a: z.string().describe("from zod") }), output: z.string(), predict: ({ a }) => a });\n',
+    });
+    const { outFile } = await compileTsPredictor(root, ref("predict.ts:p"));
+    const w = await startWorker([
+      "--predictor",
+      `${relative(root, outFile)}:p`,
+      "--root",
+      root,
+      "--schema-only",
+    ]);
+    expect(await w.exited).toBe(0);
+    const loaded = JSON.parse(w.stdout.join("")) as LoadedMessage;
+    expect(loaded.schema.input.properties).toEqual({
+      a: { type: "string", title: "A", description: "from zod", "x-order": 0 },
+    });
+  });
+
+  it("keeps import.meta pointing at each source file, not at the bundle", async () => {
+    const root = project({
+      "predict.ts":
+        'import { definePredictor, z } from "kiln";\nimport { readData } from "./lib/data";\nexport const p = definePredictor({ inputs: {}, output: z.string(), predict: () => readData() + import.meta.filename });\n',
+      "lib/data.ts":
+        'import { readFileSync } from "node:fs";\nexport const readData = () => readFileSync(new URL("./data.txt", import.meta.url), "utf8") + import.meta.dirname;\n',
+      "lib/data.txt": "DATA:",
+    });
+    const { outFile } = await compileTsPredictor(root, ref("predict.ts:p"));
+    const w = await startWorker(["--predictor", `${relative(root, outFile)}:p`, "--root", root]);
+    workers.push(w);
+    w.send({ type: "setup", weights: null });
+    await w.waitFor((m) => m.type === "ready");
+    w.send({ type: "predict", id: "m", kind: "predict", input: {}, context: {} });
+    expect(await w.waitFor((m) => m.type === "done" || m.type === "failed")).toEqual({
+      type: "done",
+      id: "m",
+      output: `DATA:${join(root, "lib")}${join(root, "predict.ts")}`,
+    });
+  });
+
+  it("load errors name the input at fault and the line, or the missing package", async () => {
+    const root = project({
+      "predict.ts":
+        'import { definePredictor, z } from "kiln";\n\nexport const p = definePredictor({\n  inputs: { when: z.date() },\n  output: z.string(),\n  predict: () => "",\n});\n',
+      "deps.mjs": 'import pad from "left-pad";\nexport const p = pad;\n',
+    });
+    const { outFile } = await compileTsPredictor(root, ref("predict.ts:p"));
+    const w = await startWorker([
+      "--predictor",
+      `${relative(root, outFile)}:p`,
+      "--root",
+      root,
+      "--schema-only",
+    ]);
+    expect(await w.exited).toBe(1);
+    expect(w.stderr.join("")).toBe(
+      "predict.ts:3: PredictorSchemaError: input 'when': zod type 'date' is not supported (use string, number, int, boolean, enum, literal, array, object, file(), secret())\n",
+    );
+    const deps = await compileTsPredictor(root, ref("deps.mjs:p"));
+    const d = await startWorker([
+      "--predictor",
+      `${relative(root, deps.outFile)}:p`,
+      "--root",
+      root,
+      "--schema-only",
+    ]);
+    expect(await d.exited).toBe(1);
+    expect(d.stderr.join("")).toMatch(
+      /Cannot find package 'left-pad'.*\(add it to the project's package.json dependencies and run npm install\)/,
+    );
+  });
+
   it("works from compiled JavaScript (the dist layout), not only from sources", async () => {
     // Transpile the modules compileTsPredictor needs into a dist-like tree inside the repo, so that
     // esbuild and zod resolve from node_modules exactly as they do for an installed kiln.

@@ -188,12 +188,19 @@ describe("node worker", () => {
     w.send({ type: "shutdown" });
     w.send({ type: "predict", id: "late", kind: "predict", input: { tag: "L", ms: 1 }, context: {} });
     expect(await w.exited).toBe(0);
-    expect(w.frames.find(terminal("late"))).toEqual({ type: "failed", id: "late", error: "the model is shutting down" });
+    expect(w.frames.find(terminal("late"))).toEqual({
+      type: "failed",
+      id: "late",
+      error: "the model is shutting down",
+    });
     expect(w.frames.find(terminal("x"))).toEqual({ type: "done", id: "x", output: "X" });
   });
 
-  it("exits when the server closes the pipe", async () => {
+  it("ignores SIGINT (the server coordinates stopping) and exits when the server closes the pipe", async () => {
     const w = await ready("echo");
+    w.child.kill("SIGINT");
+    w.send({ type: "predict", id: "after-int", kind: "predict", input: { text: "x" }, context: {} });
+    await w.waitFor(terminal("after-int"));
     w.child.stdio[3]?.destroy();
     expect(await w.exited).toBe(0);
   });
@@ -202,6 +209,7 @@ describe("node worker", () => {
     const w = await startWorker(["--predictor", `${compiled}:counter`, "--root", root, "--schema-only"]);
     expect(await w.exited).toBe(0);
     const loaded = JSON.parse(w.stdout.join("")) as LoadedMessage;
+    expect(w.stderr.join("")).toBe("module loaded\n");
     expect(loaded.type).toBe("loaded");
     expect(loaded.schema.output).toEqual({
       type: "array",

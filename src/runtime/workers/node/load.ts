@@ -74,7 +74,11 @@ export function userLocation(err: unknown, root: string): string | null {
 
 /** "predict.ts:12: Error: message" (or without location when none is known). */
 export function describeError(err: unknown, root: string): string {
-  const text = err instanceof Error ? `${err.name}: ${err.message}` : `Error: ${String(err)}`;
+  let text = err instanceof Error ? `${err.name}: ${err.message}` : `Error: ${String(err)}`;
+  const missing = /Cannot find package '([^']+)'/.exec(text);
+  if ((err as { code?: unknown }).code === "ERR_MODULE_NOT_FOUND" && missing) {
+    text += ` (add it to the project's package.json dependencies and run npm install)`;
+  }
   const where = userLocation(err, root);
   return where ? `${where}: ${text}` : text;
 }

@@ -41,6 +41,10 @@ async function main(): Promise<void> {
   process.setSourceMapsEnabled(true);
   let predictor: PredictorRuntime;
   let trainer: PredictorRuntime | null = null;
+  // With --schema-only stdout carries the JSON: what the module prints while loading goes to stderr.
+  const stdoutWrite = process.stdout.write;
+  if (values["schema-only"])
+    process.stdout.write = process.stderr.write.bind(process.stderr) as typeof stdoutWrite;
   try {
     predictor = await loadPredictor(root, values.predictor);
     if (values.train) trainer = await loadPredictor(root, values.train);
@@ -48,6 +52,8 @@ async function main(): Promise<void> {
     process.stderr.write(`${describeError(err, root)}\n`);
     process.exitCode = 1;
     return;
+  } finally {
+    process.stdout.write = stdoutWrite;
   }
   const loaded = loadedMessage(predictor, trainer);
   if (values["schema-only"]) {
@@ -63,6 +69,9 @@ async function main(): Promise<void> {
   const channel = openChannel({ onMessage: (m) => worker.handle(m), onClose: () => exit(0) });
   const worker = new Worker({ root, predictor, trainer, send: (m) => channel.send(m), exit });
   captureOutput((m) => channel.send(m));
+  // Ctrl-C reaches the whole process group: the server decides how to stop, and when it is gone the
+  // closed fd 3 ends this process.
+  process.on("SIGINT", () => undefined);
   channel.send(loaded);
 }
 

@@ -1,0 +1,62 @@
+/**
+ * Renders build events: an ora spinner with the current step and elapsed time on a TTY, plain lines in
+ * CI / non-TTY / --progress plain, NDJSON with --progress json, nothing with quiet.
+ */
+import ora, { type Ora } from "ora";
+import type { BuildEvent } from "../build/progress.js";
+import type { Output } from "./output.js";
+
+export type ProgressMode = "auto" | "plain" | "quiet" | "json";
+
+export interface BuildProgress {
+  onEvent: (e: BuildEvent) => void;
+  /** Stops the spinner; `ok` false leaves the failing step on screen. */
+  stop: (ok: boolean) => void;
+}
+
+const elapsed = (since: number): string => `${((Date.now() - since) / 1000).toFixed(1)}s`;
+
+export function createBuildProgress(out: Output, mode: ProgressMode): BuildProgress {
+  const started = Date.now();
+  if (mode === "quiet" || out.options.json) return { onEvent: () => undefined, stop: () => undefined };
+  if (mode === "json") {
+    return { onEvent: (e) => out.stderr.write(`${JSON.stringify({ ...e, t: Date.now() - started })}\n`), stop: () => undefined };
+  }
+  if (mode === "plain" || !out.interactive) {
+    return {
+      onEvent: (e) => {
+        if (e.kind === "phase") out.info(`[${elapsed(started)}] ${e.name}`);
+        else if (e.kind === "step") out.info(`[${elapsed(started)}] ${e.name}`);
+        else if (e.kind === "step-done" && !e.cached && e.seconds !== null && e.seconds >= 1) out.info(`  done in ${e.seconds.toFixed(1)}s`);
+        else if (e.kind === "note") out.warn(e.text);
+        else if (e.kind === "log") out.debug(`  ${e.line}`);
+      },
+      stop: () => undefined,
+    };
+  }
+  let current = "starting";
+  let currentSince = Date.now();
+  const spinner: Ora = ora({ text: current, stream: out.stderr as NodeJS.WriteStream }).start();
+  const render = (): void => {
+    spinner.text = `${current} ${out.style("dim", `(${elapsed(currentSince)}, total ${elapsed(started)})`)}`;
+  };
+  const timer = setInterval(render, 250);
+  return {
+    onEvent: (e) => {
+      if (e.kind === "phase" || e.kind === "step") {
+        current = e.name.length > 100 ? `${e.name.slice(0, 97)}...` : e.name;
+        currentSince = Date.now();
+        render();
+      } else if (e.kind === "note") {
+        spinner.clear();
+        out.warn(e.text);
+        spinner.render();
+      }
+    },
+    stop: (ok) => {
+      clearInterval(timer);
+      if (ok) spinner.stop();
+      else spinner.fail(current);
+    },
+  };
+}

@@ -1,0 +1,161 @@
+/**
+ * BuildKit builds through the docker CLI (the engine API of Docker 20.10 cannot stream a BuildKit
+ * session from Node without buildx): `docker build -` fed with our tar context, `--progress plain`
+ * lines handed to the caller, plus the few image/container calls the build needs.
+ */
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Readable } from "node:stream";
+import { execa } from "execa";
+import { DockerUnavailableError } from "../errors.js";
+
+/** The docker CLI that can run BuildKit builds: KILN_DOCKER_CLI, else Debian's 20.10 client, else PATH. */
+export function dockerCli(): { file: string; env: Record<string, string> } {
+  const file = process.env.KILN_DOCKER_CLI ?? (existsSync("/usr/bin/docker") ? "/usr/bin/docker" : "docker");
+  return { file, env: { DOCKER_BUILDKIT: "1" } };
+}
+
+const UNREACHABLE = /Cannot connect to the Docker daemon|error during connect|connect: no such file|connection refused|Is the docker daemon running/i;
+
+function unavailable(stderr: string, cause?: unknown): DockerUnavailableError {
+  const where = process.env.DOCKER_HOST ? ` at DOCKER_HOST=${process.env.DOCKER_HOST}` : "";
+  return new DockerUnavailableError(`Cannot reach a Docker engine${where}.`, { cause, details: stderr.trim().split("\n").slice(-3) });
+}
+
+/** Fails fast with DockerUnavailableError when no engine answers. */
+export async function ensureEngine(signal?: AbortSignal): Promise<string> {
+  const { file, env } = dockerCli();
+  const r = await execa(file, ["version", "--format", "{{.Server.Version}}"], { env, reject: false, timeout: 15_000, cancelSignal: signal });
+  if (r.exitCode !== 0 || !r.stdout.trim()) throw unavailable(`${r.stderr}`, r.stderr);
+  return r.stdout.trim();
+}
+
+export interface DockerBuildOptions {
+  context: Readable;
+  tags: string[];
+  labels: Record<string, string>;
+  noCache?: boolean;
+  /** docker --secret specs: id=NAME,src=FILE | id=NAME,env=VAR. */
+  secrets?: string[];
+  platform?: string;
+  cacheFrom?: string[];
+  cacheTo?: string;
+  /** Each `--progress plain` line as it arrives. */
+  onLine?: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface DockerBuildResult {
+  ok: boolean;
+  imageId: string | null;
+  /** The whole plain-progress log (the caller extracts the failing step). */
+  log: string[];
+  exitCode: number;
+}
+
+export async function dockerBuild(options: DockerBuildOptions): Promise<DockerBuildResult> {
+  const { file, env } = dockerCli();
+  const dir = await mkdtemp(join(tmpdir(), "kiln-build-"));
+  const iidfile = join(dir, "iid");
+  const args = ["build", "-", "--progress", "plain", "--network", "host", "--iidfile", iidfile];
+  for (const t of options.tags) args.push("-t", t);
+  for (const [k, v] of Object.entries(options.labels)) args.push("--label", `${k}=${v}`);
+  if (options.noCache) args.push("--no-cache");
+  for (const s of options.secrets ?? []) args.push("--secret", s);
+  if (options.platform) args.push("--platform", options.platform);
+  for (const c of options.cacheFrom ?? []) args.push("--cache-from", c);
+  if (options.cacheTo) args.push("--cache-to", options.cacheTo);
+  const log: string[] = [];
+  try {
+    const proc = execa(file, args, { env, input: options.context, reject: false, all: true, buffer: false, cancelSignal: options.signal });
+    let pending = "";
+    proc.all?.setEncoding("utf8");
+    proc.all?.on("data", (chunk: string) => {
+      pending += chunk;
+      const lines = pending.split("\n");
+      pending = lines.pop() ?? "";
+      for (const line of lines) {
+        log.push(line);
+        options.onLine?.(line);
+      }
+    });
+    const result = await proc;
+    if (pending) {
+      log.push(pending);
+      options.onLine?.(pending);
+    }
+    const text = log.join("\n");
+    if (result.exitCode !== 0 && UNREACHABLE.test(text) && !text.includes("#1 ")) throw unavailable(text);
+    const imageId = existsSync(iidfile) ? (await readFile(iidfile, "utf8")).trim() : null;
+    return { ok: result.exitCode === 0 && imageId !== null, imageId, log, exitCode: result.exitCode ?? -1 };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export interface ImageInfo {
+  id: string;
+  labels: Record<string, string>;
+  layers: string[];
+  size: number;
+  repoTags: string[];
+}
+
+export async function inspectImage(ref: string): Promise<ImageInfo> {
+  const { file, env } = dockerCli();
+  const r = await execa(file, ["image", "inspect", ref], { env });
+  const [img] = JSON.parse(r.stdout) as {
+    Id: string;
+    Size: number;
+    RepoTags: string[] | null;
+    Config: { Labels: Record<string, string> | null };
+    RootFS: { Layers?: string[] };
+  }[];
+  if (!img) throw new Error(`docker image inspect ${ref} returned nothing`);
+  return { id: img.Id, labels: img.Config.Labels ?? {}, layers: img.RootFS.Layers ?? [], size: img.Size, repoTags: img.RepoTags ?? [] };
+}
+
+/** Runs a one-off container (host network, removed afterwards) and returns its output. */
+export async function runOnce(
+  image: string,
+  command: string[],
+  options: { entrypoint?: string; env?: Record<string, string>; signal?: AbortSignal; timeoutMs?: number } = {},
+): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  const { file, env } = dockerCli();
+  const args = ["run", "--rm", "--network", "host", "--label", "kiln.build=1"];
+  if (options.entrypoint !== undefined) args.push("--entrypoint", options.entrypoint);
+  for (const [k, v] of Object.entries(options.env ?? {})) args.push("-e", `${k}=${v}`);
+  const r = await execa(file, [...args, image, ...command], {
+    env,
+    reject: false,
+    cancelSignal: options.signal,
+    timeout: options.timeoutMs ?? 300_000,
+  });
+  return { exitCode: r.exitCode ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+export async function tagImage(source: string, target: string): Promise<void> {
+  const { file, env } = dockerCli();
+  await execa(file, ["tag", source, target], { env });
+}
+
+export async function removeImage(ref: string): Promise<void> {
+  const { file, env } = dockerCli();
+  await execa(file, ["image", "rm", "--no-prune", ref], { env, reject: false });
+}
+
+/** The local image id of `ref`, or null when the engine does not have it. */
+export async function localImageId(ref: string): Promise<string | null> {
+  const { file, env } = dockerCli();
+  const r = await execa(file, ["image", "inspect", "--format", "{{.Id}}", ref], { env, reject: false });
+  return r.exitCode === 0 ? r.stdout.trim() : null;
+}
+
+/** Tags of a repository, e.g. every kiln-deps/<name>:<fingerprint>. */
+export async function listTags(repository: string): Promise<string[]> {
+  const { file, env } = dockerCli();
+  const r = await execa(file, ["image", "ls", repository, "--format", "{{.Tag}}"], { env, reject: false });
+  return r.exitCode === 0 ? r.stdout.split("\n").filter((t) => t && t !== "<none>") : [];
+}

@@ -1,0 +1,203 @@
+/**
+ * The docker command-line client, used for BuildKit builds (and anything dockerode does not cover).
+ * We need a client that can run BuildKit: one with the buildx plugin, or a client older than 23 where
+ * DOCKER_BUILDKIT=1 selects the built-in BuildKit (clients >= 23 without buildx refuse BuildKit).
+ * KILN_DOCKER_CLI overrides the search.
+ */
+import { existsSync } from "node:fs";
+import { delimiter, join } from "node:path";
+import { execa } from "execa";
+import { DockerUnavailableError, KilnError, EXIT_CODES, type KilnErrorOptions } from "../errors.js";
+
+export type BuildMode = "buildx" | "buildkit-env";
+
+export interface DockerCli {
+  path: string;
+  mode: BuildMode;
+  /** Client version, e.g. "20.10.24+dfsg1" (empty when unknown). */
+  version: string;
+  /** Environment every invocation needs (DOCKER_BUILDKIT=1 for pre-23 clients). */
+  env: Record<string, string>;
+  /** Arguments that start a build: ["buildx", "build", "--load"] or ["build"]. */
+  buildArgs: string[];
+}
+
+/** A docker command that ran and failed. Carries the tail of its stderr as details. */
+export class DockerCommandError extends KilnError {
+  readonly exitStatus: number | undefined;
+  readonly stderr: string;
+  constructor(
+    message: string,
+    exitStatus: number | undefined,
+    stderr: string,
+    options: KilnErrorOptions = {},
+  ) {
+    super("docker_command_failed", EXIT_CODES.dockerUnavailable, message, {
+      details: stderr.trim().split("\n").filter(Boolean).slice(-15),
+      ...options,
+    });
+    this.exitStatus = exitStatus;
+    this.stderr = stderr;
+  }
+}
+
+/** What probing one candidate binary found. */
+export interface CliProbe {
+  path: string;
+  buildx: boolean;
+  version: string | undefined;
+}
+
+/** Major version of a client version string ("20.10.24+dfsg1" -> 20); undefined when unparsable. */
+export function majorVersion(version: string | undefined): number | undefined {
+  const match = /^v?(\d+)\./.exec(version?.trim() ?? "");
+  return match ? Number(match[1]) : undefined;
+}
+
+/** Picks the first candidate that can build with BuildKit. Pure: probing happens elsewhere. */
+export function chooseCli(probes: CliProbe[]): DockerCli | undefined {
+  for (const probe of probes) {
+    if (probe.buildx) return makeCli(probe.path, "buildx", probe.version ?? "");
+    const major = majorVersion(probe.version);
+    if (major !== undefined && major < 23) return makeCli(probe.path, "buildkit-env", probe.version ?? "");
+  }
+  return undefined;
+}
+
+function makeCli(path: string, mode: BuildMode, version: string): DockerCli {
+  return mode === "buildx"
+    ? { path, mode, version, env: {}, buildArgs: ["buildx", "build", "--load"] }
+    : { path, mode, version, env: { DOCKER_BUILDKIT: "1" }, buildArgs: ["build"] };
+}
+
+/** Every `docker` on PATH, then the usual install locations, without duplicates. */
+export function candidatePaths(env: Record<string, string | undefined> = process.env): string[] {
+  const dirs = (env.PATH ?? "").split(delimiter).filter(Boolean);
+  const paths = [...dirs.map((d) => join(d, "docker")), "/usr/bin/docker", "/usr/local/bin/docker"];
+  return [...new Set(paths)].filter((p) => existsSync(p));
+}
+
+async function probe(path: string): Promise<CliProbe> {
+  const buildx = await execa(path, ["buildx", "version"], { reject: false, timeout: 10_000 });
+  const version = await execa(path, ["version", "--format", "{{.Client.Version}}"], {
+    reject: false,
+    timeout: 10_000,
+  });
+  // `docker version` exits non-zero when the engine is away but still prints the client version.
+  const clientVersion = version.stdout.split("\n")[0]?.trim();
+  return { path, buildx: buildx.exitCode === 0, version: clientVersion || undefined };
+}
+
+let located: Promise<DockerCli> | undefined;
+
+/** Finds (once per process) the docker CLI kiln builds with. */
+export function locateDockerCli(env: Record<string, string | undefined> = process.env): Promise<DockerCli> {
+  located ??= locate(env).catch((err: unknown) => {
+    located = undefined;
+    throw err;
+  });
+  return located;
+}
+
+async function locate(env: Record<string, string | undefined>): Promise<DockerCli> {
+  const override = env.KILN_DOCKER_CLI;
+  if (override) {
+    if (!existsSync(override)) {
+      throw new DockerUnavailableError(`KILN_DOCKER_CLI points at ${override}, which does not exist.`, {
+        hint: "Set KILN_DOCKER_CLI to the full path of a docker client, or unset it.",
+      });
+    }
+    const found = await probe(override);
+    // The user chose this client: trust it, with buildx if it has it, else DOCKER_BUILDKIT=1.
+    return makeCli(override, found.buildx ? "buildx" : "buildkit-env", found.version ?? "");
+  }
+  const probes: CliProbe[] = [];
+  for (const path of candidatePaths(env)) {
+    const found = await probe(path);
+    probes.push(found);
+    const cli = chooseCli([found]);
+    if (cli) return cli;
+  }
+  const seen = probes.map((p) => `${p.path} (${p.version ?? "unknown version"}, no buildx)`).join(", ");
+  throw new DockerUnavailableError(
+    probes.length === 0
+      ? "No docker command-line client found."
+      : `No docker client here can run BuildKit builds: ${seen}.`,
+    {
+      hint: "Install the buildx plugin (apt-get install docker-buildx or docker-buildx-plugin), or point KILN_DOCKER_CLI at a client older than 23 (e.g. Debian's /usr/bin/docker).",
+    },
+  );
+}
+
+export interface ExecDockerOptions {
+  cli?: DockerCli;
+  cwd?: string;
+  /** Written to the command's stdin. */
+  input?: string | Buffer;
+  env?: Record<string, string>;
+  signal?: AbortSignal;
+  timeoutMs?: number;
+  /** Called for each output line as it arrives (builds stream progress here). */
+  onLine?: (line: string, stream: "stdout" | "stderr") => void;
+}
+
+export interface ExecDockerResult {
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs `docker ARGS` with the located client; throws DockerCommandError / DockerUnavailableError. */
+export async function execDocker(args: string[], options: ExecDockerOptions = {}): Promise<ExecDockerResult> {
+  const cli = options.cli ?? (await locateDockerCli());
+  const subprocess = execa(cli.path, args, {
+    cwd: options.cwd,
+    env: { ...cli.env, ...options.env },
+    input: options.input,
+    cancelSignal: options.signal,
+    timeout: options.timeoutMs,
+    reject: false,
+    stripFinalNewline: true,
+  });
+  if (options.onLine) {
+    const onLine = options.onLine;
+    for (const stream of ["stdout", "stderr"] as const) {
+      let pending = "";
+      subprocess[stream]?.on("data", (chunk: Buffer) => {
+        const lines = (pending + chunk.toString("utf8")).split(/\r?\n/);
+        pending = lines.pop() ?? "";
+        for (const line of lines) onLine(line, stream);
+      });
+      subprocess[stream]?.on("end", () => {
+        if (pending !== "") onLine(pending, stream);
+      });
+    }
+  }
+  const result = await subprocess;
+  const stdout = String(result.stdout ?? "");
+  const stderr = String(result.stderr ?? "");
+  if (!result.failed) return { stdout, stderr };
+  const command = `docker ${args.join(" ")}`.slice(0, 200);
+  if (result.isCanceled) throw new DockerCommandError(`${command} was canceled.`, result.exitCode, stderr);
+  if (result.timedOut) {
+    throw new DockerCommandError(
+      `${command} did not finish within ${options.timeoutMs} ms.`,
+      result.exitCode,
+      stderr,
+    );
+  }
+  if (result.exitCode === undefined) {
+    throw new DockerUnavailableError(`Cannot run ${cli.path}: ${result.shortMessage}`, {
+      cause: result.cause,
+    });
+  }
+  if (/Cannot connect to the Docker daemon|permission denied while trying to connect/i.test(stderr)) {
+    throw new DockerUnavailableError(
+      `${command} cannot reach the Docker engine: ${stderr.trim().split("\n")[0]}`,
+    );
+  }
+  throw new DockerCommandError(
+    `${command} failed with exit code ${result.exitCode}.`,
+    result.exitCode,
+    stderr,
+  );
+}

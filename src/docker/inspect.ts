@@ -1,0 +1,111 @@
+/**
+ * What an image holds, from its labels: the Cog/kiln version, the manifest (run.cog.config), the
+ * OpenAPI schema (run.cog.openapi_schema) and OCI annotations (source, revision, created). Read from
+ * the local engine, or from a registry (manifest + config blob only: no layer is pulled).
+ */
+import { RegistryError } from "../errors.js";
+import { getCredentials } from "./credentials.js";
+import { dockerClient, unavailable } from "./engine.js";
+import { RegistryClient } from "./registry.js";
+import { repositoryName, type ImageReference } from "./reference.js";
+
+export interface ImageLabels {
+  image: string;
+  source: "local" | "registry";
+  /** Local image id (sha256:...) when read locally. */
+  id: string | undefined;
+  /** Registry manifest digest (name@digest pins it) when known. */
+  digest: string | undefined;
+  created: string | undefined;
+  labels: Record<string, string>;
+  cog: {
+    version: string | undefined;
+    /** run.cog.config parsed; undefined when absent, the raw string when not JSON. */
+    config: unknown;
+    openapiSchema: unknown;
+  };
+  oci: Record<string, string>;
+}
+
+function parseJsonLabel(value: string | undefined): unknown {
+  if (value === undefined) return undefined;
+  try {
+    return JSON.parse(value) as unknown;
+  } catch {
+    return value;
+  }
+}
+
+/** Pure: the interesting parts of a label set. */
+export function describeLabels(labels: Record<string, string>): Pick<ImageLabels, "cog" | "oci"> {
+  const oci: Record<string, string> = {};
+  for (const [k, v] of Object.entries(labels)) {
+    if (k.startsWith("org.opencontainers.image.")) oci[k.slice("org.opencontainers.image.".length)] = v;
+  }
+  return {
+    cog: {
+      version: labels["run.cog.version"],
+      config: parseJsonLabel(labels["run.cog.config"]),
+      openapiSchema: parseJsonLabel(labels["run.cog.openapi_schema"]),
+    },
+    oci,
+  };
+}
+
+/** Labels of a local image, or undefined when the engine does not have it. */
+export async function inspectLocal(ref: ImageReference): Promise<ImageLabels | undefined> {
+  const { client, endpoint } = dockerClient();
+  const name = ref.digest
+    ? `${repositoryName(ref)}@${ref.digest}`
+    : `${repositoryName(ref)}:${ref.tag ?? "latest"}`;
+  let info: {
+    Id: string;
+    Created?: string;
+    RepoDigests?: string[];
+    Config?: { Labels?: Record<string, string> | null };
+  };
+  try {
+    info = await client.getImage(name).inspect();
+  } catch (err) {
+    const status = (err as { statusCode?: number }).statusCode;
+    if (status === 404) return undefined;
+    if (status === undefined) throw unavailable(err, endpoint);
+    throw err;
+  }
+  const labels = info.Config?.Labels ?? {};
+  const repo = repositoryName(ref);
+  const digest = ref.digest ?? info.RepoDigests?.find((d) => d.startsWith(`${repo}@`))?.split("@")[1];
+  return {
+    image: name,
+    source: "local",
+    id: info.Id,
+    digest,
+    created: info.Created,
+    labels,
+    ...describeLabels(labels),
+  };
+}
+
+/** Labels of an image in its registry, reading only the manifest and the config blob. */
+export async function inspectRemote(
+  ref: ImageReference,
+  options: { ca?: Buffer | undefined } = {},
+): Promise<ImageLabels> {
+  const credentials = await getCredentials(ref.registry);
+  const client = new RegistryClient(ref.registry, { credentials, ca: options.ca });
+  const reference = ref.digest ?? ref.tag ?? "latest";
+  const remote = await client.image(ref.repository, reference);
+  const labels = remote.config.config?.Labels ?? {};
+  const image = ref.digest ? `${repositoryName(ref)}@${ref.digest}` : `${repositoryName(ref)}:${reference}`;
+  if (typeof labels !== "object")
+    throw new RegistryError(`The image config of ${image} has malformed labels.`);
+  return {
+    image,
+    source: "registry",
+    id: undefined,
+    digest: remote.digest,
+    created: remote.config.created,
+    labels,
+    ...describeLabels(labels),
+  };
+}

@@ -1,0 +1,90 @@
+/**
+ * Small helpers for the build integration tests (until test/helpers/docker.ts from infra is on main):
+ * Docker presence (fail under CI=true, skip otherwise), temp projects, image cleanup.
+ */
+import { existsSync } from "node:fs";
+import { cp, mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { execa } from "execa";
+
+export const BASE_PYTHON = "kiln-test/python";
+export const BASE_NODE = "kiln-test/node";
+export const BASE_BOOKWORM = "kiln-test/bookworm";
+export const FAKE_BUNDLE = join(import.meta.dirname, "../fixtures/build/_runtime-bundle");
+
+export function dockerAvailable(): boolean {
+  const ok = existsSync("/var/run/docker.sock") || Boolean(process.env.DOCKER_HOST);
+  if (!ok && process.env.CI === "true") throw new Error("CI=true but no Docker engine: integration tests must run");
+  return ok;
+}
+
+export async function tempProject(fixture: string | null): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "kiln-it-"));
+  if (fixture) await cp(fixture, dir, { recursive: true });
+  return dir;
+}
+
+const created: string[] = [];
+export function uniqueTag(name: string): string {
+  const tag = `kiln-test-build/${name}:${process.pid}-${created.length}`;
+  created.push(tag);
+  return tag;
+}
+
+export async function cleanup(dirs: string[]): Promise<void> {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+  for (const t of created.splice(0)) await execa("/usr/bin/docker", ["image", "rm", "-f", t], { reject: false });
+  // The dependencies images kiln build made for those tags (kiln-deps/<slug of the tag>:<fingerprint>).
+  const deps = await execa("/usr/bin/docker", ["image", "ls", "--filter", "reference=kiln-deps/kiln-test-build-*", "--format", "{{.Repository}}:{{.Tag}}"], { reject: false });
+  for (const ref of deps.stdout.split("\n").filter(Boolean)) await execa("/usr/bin/docker", ["image", "rm", "-f", ref], { reject: false });
+}
+
+/** Runs the kiln CLI in-process and captures its output. */
+export async function kiln(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  const { main } = await import("../../src/cli/main.js");
+  const { PassThrough } = await import("node:stream");
+  let stdout = "";
+  let stderr = "";
+  const out = new PassThrough();
+  const err = new PassThrough();
+  out.on("data", (c: Buffer) => (stdout += c.toString()));
+  err.on("data", (c: Buffer) => (stderr += c.toString()));
+  const code = await main(["node", "kiln", ...args], { cwd, stdout: out, stderr: err });
+  return { code, stdout, stderr };
+}
+
+export async function freePort(): Promise<number> {
+  const { createServer } = await import("node:net");
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, "127.0.0.1", () => {
+      const addr = s.address();
+      s.close(() => (typeof addr === "object" && addr ? resolve(addr.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+/** Starts a container from `image` on the host network and waits until /health-check says READY. */
+export async function startContainer(image: string, port: number): Promise<{ id: string; stop: () => Promise<void> }> {
+  const r = await execa("/usr/bin/docker", ["run", "-d", "--rm", "--network", "host", "--label", "kiln.test=1", "-e", `PORT=${port}`, image]);
+  const id = r.stdout.trim();
+  const stop = async (): Promise<void> => {
+    await execa("/usr/bin/docker", ["rm", "-f", id], { reject: false });
+  };
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/health-check`);
+      const body = (await res.json()) as { status?: string };
+      if (body.status === "READY") return { id, stop };
+      if (body.status === "SETUP_FAILED" || body.status === "DEFUNCT") break;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r2) => setTimeout(r2, 200));
+  }
+  const logs = await execa("/usr/bin/docker", ["logs", id], { reject: false, all: true });
+  await stop();
+  throw new Error(`container did not become READY:\n${logs.all ?? ""}`);
+}
