@@ -50,7 +50,9 @@ async function prepare() {
     platform: "node",
     format: "esm",
     target: "node20",
-    define: { __KILN_VERSION__: JSON.stringify(JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version) },
+    define: {
+      __KILN_VERSION__: JSON.stringify(JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version),
+    },
     logLevel: "warning",
   });
   const workerEntry = join(work, "node-worker.mjs");
@@ -93,7 +95,14 @@ async function prepare() {
       KILN_PYTHON_WORKER_DIR: join(root, "src/runtime/workers/python"),
     },
   };
-  return { serverEntry, workerEntry, predictorDir, predictor: "noop.mjs:predictor", worker: "real node worker, TS no-op predictor", python };
+  return {
+    serverEntry,
+    workerEntry,
+    predictorDir,
+    predictor: "noop.mjs:predictor",
+    worker: "real node worker, TS no-op predictor",
+    python,
+  };
 }
 
 function rssKb(pid) {
@@ -195,17 +204,38 @@ async function load(url, connections, duration = DURATION, pid = 0) {
     connections,
     duration,
   });
-  if (r.non2xx > 0 || r.errors > 0) throw new Error(`load run had ${r.non2xx} non-2xx and ${r.errors} errors`);
+  if (r.non2xx > 0 || r.errors > 0)
+    throw new Error(`load run had ${r.non2xx} non-2xx and ${r.errors} errors`);
   const cpuPerReq = pid ? (treeCpuMs(pid) - cpu0) / r.requests.total : 0;
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, total: r.requests.total, cpuPerReq };
+  return {
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    total: r.requests.total,
+    cpuPerReq,
+  };
 }
 
 async function growth(url, pid, requests) {
   // Warm up, then measure RSS across `requests` sync predictions at 8 connections.
-  await autocannon({ url: `${url}/predictions`, method: "POST", headers: { "content-type": "application/json" }, body: BODY, connections: 8, amount: 5_000 });
+  await autocannon({
+    url: `${url}/predictions`,
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: BODY,
+    connections: 8,
+    amount: 5_000,
+  });
   await sleep(500);
   const before = treeRssMb(pid);
-  const r = await autocannon({ url: `${url}/predictions`, method: "POST", headers: { "content-type": "application/json" }, body: BODY, connections: 8, amount: requests });
+  const r = await autocannon({
+    url: `${url}/predictions`,
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: BODY,
+    connections: 8,
+    amount: requests,
+  });
   await sleep(1000);
   const after = treeRssMb(pid);
   return { requests: r.requests.total, before, after, errors: r.errors + r.non2xx };
@@ -238,6 +268,7 @@ async function main() {
   const kiln = await startKiln(env);
   await sleep(300);
   results.kiln.idleRss = treeRssMb(kiln.pid);
+  results.kiln.idleServerRss = rssKb(kiln.pid) / 1024;
   await load(kiln.url, 8, 2); // warm up
   for (const c of [1, 8]) results.kiln[c] = await load(kiln.url, c, DURATION, kiln.pid);
   results.kiln.loadedRss = treeRssMb(kiln.pid);
@@ -270,15 +301,24 @@ async function main() {
     "",
     "| server | connections | req/s | p50 ms | p99 ms | CPU ms/request |",
     "|---|---|---|---|---|---|",
-    ...[1, 8].map((c) => `| bare node:http | ${c} | ${fmt(results.bare[c].rps)} | ${results.bare[c].p50} | ${results.bare[c].p99} | ${fmt(results.bare[c].cpuPerReq, 3)} |`),
-    ...[1, 8].map((c) => `| kiln sync POST /predictions (no-op) | ${c} | ${fmt(results.kiln[c].rps)} | ${results.kiln[c].p50} | ${results.kiln[c].p99} | ${fmt(results.kiln[c].cpuPerReq, 3)} |`),
-    ...[1, 8].map((c) => `| kiln sync POST /predictions (Python no-op, kiln_worker.py) | ${c} | ${fmt(results.python[c].rps)} | ${results.python[c].p50} | ${results.python[c].p99} | ${fmt(results.python[c].cpuPerReq, 3)} |`),
+    ...[1, 8].map(
+      (c) =>
+        `| bare node:http | ${c} | ${fmt(results.bare[c].rps)} | ${results.bare[c].p50} | ${results.bare[c].p99} | ${fmt(results.bare[c].cpuPerReq, 3)} |`,
+    ),
+    ...[1, 8].map(
+      (c) =>
+        `| kiln sync POST /predictions (no-op) | ${c} | ${fmt(results.kiln[c].rps)} | ${results.kiln[c].p50} | ${results.kiln[c].p99} | ${fmt(results.kiln[c].cpuPerReq, 3)} |`,
+    ),
+    ...[1, 8].map(
+      (c) =>
+        `| kiln sync POST /predictions (Python no-op, kiln_worker.py) | ${c} | ${fmt(results.python[c].rps)} | ${results.python[c].p50} | ${results.python[c].p99} | ${fmt(results.python[c].cpuPerReq, 3)} |`,
+    ),
     "",
     "| measure | value | target |",
     "|---|---|---|",
     `| kiln / bare req/s at 1 connection | ${fmt(ratio * 100)} % | ≥ 50 % ${ratio >= 0.5 ? "✓" : "✗"} |`,
     `| kiln p99 at 1 connection | ${results.kiln[1].p99} ms | < 2 ms ${results.kiln[1].p99 < 2 ? "✓" : "✗"} |`,
-    `| idle RSS server+worker | ${fmt(results.kiln.idleRss, 1)} MB | < 80 MB ${results.kiln.idleRss < 80 ? "✓" : "✗"} |`,
+    `| idle RSS server+worker | ${fmt(results.kiln.idleRss, 1)} MB (server ${fmt(results.kiln.idleServerRss, 1)}, worker ${fmt(results.kiln.idleRss - results.kiln.idleServerRss, 1)}) | < 80 MB ${results.kiln.idleRss < 80 ? "✓" : "✗"} |`,
     `| RSS after the load runs | ${fmt(results.kiln.loadedRss, 1)} MB | |`,
     `| RSS growth over ${g.requests} requests (after 5k warm-up) | ${fmt(g.before, 1)} → ${fmt(g.after, 1)} MB (${fmt(g.after - g.before, 1)} MB, ${g.errors} errors) | no growth ${g.after - g.before < 5 ? "✓" : "✗"} |`,
     `| start to READY (no-op setup), median of 5 | ${fmt(readies[2])} ms (min ${fmt(readies[0])}, max ${fmt(readies[4])}) | < 300 ms ${readies[2] < 300 ? "✓" : "✗"} |`,

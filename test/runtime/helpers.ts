@@ -83,7 +83,11 @@ export async function request(
     body = JSON.stringify(init.body);
     headers["content-type"] ??= "application/json";
   }
-  const res = await fetch(base + path, { method: init.method ?? (body === undefined ? "GET" : "POST"), headers, body });
+  const res = await fetch(base + path, {
+    method: init.method ?? (body === undefined ? "GET" : "POST"),
+    headers,
+    body,
+  });
   const text = await res.text();
   let parsed: unknown = undefined;
   try {
@@ -102,8 +106,16 @@ export interface Received {
 
 /** A local HTTP receiver (webhooks, uploads) that records requests; `respond` picks the status. */
 export async function startReceiver(
-  respond: (r: Received, n: number) => { status: number; headers?: Record<string, string> } = () => ({ status: 200 }),
-): Promise<{ url: string; received: Received[]; server: Server; waitFor: (n: number, ms?: number) => Promise<void>; close: () => Promise<void> }> {
+  respond: (r: Received, n: number) => { status: number; headers?: Record<string, string> } = () => ({
+    status: 200,
+  }),
+): Promise<{
+  url: string;
+  received: Received[];
+  server: Server;
+  waitFor: (n: number, ms?: number) => Promise<void>;
+  close: () => Promise<void>;
+}> {
   const received: Received[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -124,7 +136,11 @@ export async function startReceiver(
       await new Promise((r) => setTimeout(r, 10));
     }
   };
-  const close = () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); });
+  const close = () =>
+    new Promise<void>((r) => {
+      server.closeAllConnections();
+      server.close(() => r());
+    });
   return { url, received, server, waitFor, close };
 }
 
@@ -141,13 +157,18 @@ export async function eventually<T>(fn: () => T | Promise<T>, ms = 5000): Promis
 }
 
 /** Parses an SSE body into {event, data} records. */
-export function parseSse(text: string): { event: string; data: any }[] { // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function parseSse(text: string): { event: string; data: any }[] {
   return text
     .split("\n\n")
     .filter((b) => b.includes("event:"))
     .map((b) => {
       const event = /^event: (.*)$/m.exec(b)?.[1] ?? "";
-      const data = b.split("\n").filter((l) => l.startsWith("data: ")).map((l) => l.slice(6)).join("\n");
+      const data = b
+        .split("\n")
+        .filter((l) => l.startsWith("data: "))
+        .map((l) => l.slice(6))
+        .join("\n");
       return { event, data: JSON.parse(data) };
     });
 }
