@@ -96,7 +96,7 @@ export async function buildImage(manifest: ResolvedManifest, options: BuildImage
   const t0 = Date.now();
   const emit = options.onEvent ?? (() => undefined);
   emit({ kind: "phase", name: "checking the Docker engine" });
-  await ensureEngine(options.signal);
+  await ensureEngine();
   const bundle = findRuntimeBundle();
   const main = manifest.predict ?? manifest.train;
   const isPython = main?.language === "python";

@@ -4,10 +4,9 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
-import { BASE_NODE, BASE_PYTHON, cleanup, dockerAvailable, freePort, kiln, startContainer, tempProject, uniqueTag } from "./build-helpers.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BASE_NODE, BASE_PYTHON, cleanup, freePort, kiln, startContainer, tempProject, uniqueTag, requireBuildEnv } from "./build-helpers.js";
 
-const hasDocker = dockerAvailable();
 const FIXTURES = join(import.meta.dirname, "../fixtures/build");
 const BUNDLE = join(import.meta.dirname, "../../dist/runtime-bundle");
 const dirs: string[] = [];
@@ -51,7 +50,8 @@ function checkLabels(labels: Record<string, string>, predictorRaw: string): void
   expect(doc.components?.schemas?.Input?.properties?.text).toMatchObject({ type: "string", description: "what to echo" });
 }
 
-describe.skipIf(!hasDocker)("kiln build end to end", () => {
+describe("kiln build end to end", () => {
+  beforeAll(requireBuildEnv);
   it("builds and runs a TypeScript predictor", async () => {
     const { result, prediction } = await buildAndPredict("_e2e-ts", BASE_NODE);
     expect(prediction).toMatchObject({ status: "succeeded", output: "Hi there" });

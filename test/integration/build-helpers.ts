@@ -1,22 +1,21 @@
 /**
- * Small helpers for the build integration tests (until test/helpers/docker.ts from infra is on main):
- * Docker presence (fail under CI=true, skip otherwise), temp projects, image cleanup.
+ * Small helpers for the build integration tests: engine + base images required (test/helpers/docker.ts),
+ * temp projects, the CLI in-process, containers on the host network, image cleanup.
  */
-import { existsSync } from "node:fs";
 import { cp, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
+import { requireDocker } from "../helpers/docker.js";
 
 export const BASE_PYTHON = "kiln-test/python";
 export const BASE_NODE = "kiln-test/node";
 export const BASE_BOOKWORM = "kiln-test/bookworm";
 export const FAKE_BUNDLE = join(import.meta.dirname, "../fixtures/build/_runtime-bundle");
 
-export function dockerAvailable(): boolean {
-  const ok = existsSync("/var/run/docker.sock") || Boolean(process.env.DOCKER_HOST);
-  if (!ok && process.env.CI === "true") throw new Error("CI=true but no Docker engine: integration tests must run");
-  return ok;
+/** Fails (never skips) without an engine or the base images: see test/helpers/docker.ts. */
+export async function requireBuildEnv(): Promise<void> {
+  await requireDocker([BASE_PYTHON, BASE_NODE]);
 }
 
 export async function tempProject(fixture: string | null): Promise<string> {

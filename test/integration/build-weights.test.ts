@@ -9,9 +9,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildImage } from "../../src/build/image.js";
 import { loadFixtureManifest as readManifestForTest } from "../build/fixture-manifest.js";
-import { BASE_NODE, BASE_PYTHON, FAKE_BUNDLE, cleanup, dockerAvailable, tempProject, uniqueTag } from "./build-helpers.js";
+import { BASE_NODE, BASE_PYTHON, FAKE_BUNDLE, cleanup, tempProject, uniqueTag, requireBuildEnv } from "./build-helpers.js";
 
-const hasDocker = dockerAvailable();
 const dirs: string[] = [];
 
 async function weightsProject(mtime: Date, weights: Buffer[]): Promise<string> {
@@ -29,7 +28,8 @@ async function weightsProject(mtime: Date, weights: Buffer[]): Promise<string> {
   return dir;
 }
 
-describe.skipIf(!hasDocker)("reproducible weights layers", () => {
+describe("reproducible weights layers", () => {
+  beforeAll(requireBuildEnv);
   let env: string | undefined;
   beforeAll(() => {
     env = process.env.KILN_RUNTIME_BUNDLE;
