@@ -20,14 +20,18 @@ export function createBuildProgress(out: Output, mode: ProgressMode): BuildProgr
   const started = Date.now();
   if (mode === "quiet" || out.options.json) return { onEvent: () => undefined, stop: () => undefined };
   if (mode === "json") {
-    return { onEvent: (e) => out.stderr.write(`${JSON.stringify({ ...e, t: Date.now() - started })}\n`), stop: () => undefined };
+    return {
+      onEvent: (e) => out.stderr.write(`${JSON.stringify({ ...e, t: Date.now() - started })}\n`),
+      stop: () => undefined,
+    };
   }
   if (mode === "plain" || !out.interactive) {
     return {
       onEvent: (e) => {
         if (e.kind === "phase") out.info(`[${elapsed(started)}] ${e.name}`);
         else if (e.kind === "step") out.info(`[${elapsed(started)}] ${e.name}`);
-        else if (e.kind === "step-done" && !e.cached && e.seconds !== null && e.seconds >= 1) out.info(`  done in ${e.seconds.toFixed(1)}s`);
+        else if (e.kind === "step-done" && !e.cached && e.seconds !== null && e.seconds >= 1)
+          out.info(`  done in ${e.seconds.toFixed(1)}s`);
         else if (e.kind === "note") out.warn(e.text);
         else if (e.kind === "log") out.debug(`  ${e.line}`);
       },

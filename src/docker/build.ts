@@ -19,11 +19,15 @@ async function dockerCli(): Promise<{ file: string; env: Record<string, string>;
   return { file: cli.path, env: cli.env, buildArgs: cli.buildArgs };
 }
 
-const UNREACHABLE = /Cannot connect to the Docker daemon|error during connect|connect: no such file|connection refused|Is the docker daemon running/i;
+const UNREACHABLE =
+  /Cannot connect to the Docker daemon|error during connect|connect: no such file|connection refused|Is the docker daemon running/i;
 
 function unavailable(stderr: string, cause?: unknown): DockerUnavailableError {
   const where = process.env.DOCKER_HOST ? ` at DOCKER_HOST=${process.env.DOCKER_HOST}` : "";
-  return new DockerUnavailableError(`Cannot reach a Docker engine${where}.`, { cause, details: stderr.trim().split("\n").slice(-3) });
+  return new DockerUnavailableError(`Cannot reach a Docker engine${where}.`, {
+    cause,
+    details: stderr.trim().split("\n").slice(-3),
+  });
 }
 
 /** Fails fast with DockerUnavailableError when no engine answers (or no BuildKit-capable client exists). */
@@ -70,7 +74,14 @@ export async function dockerBuild(options: DockerBuildOptions): Promise<DockerBu
   if (options.cacheTo) args.push("--cache-to", options.cacheTo);
   const log: string[] = [];
   try {
-    const proc = execa(file, args, { env, input: options.context, reject: false, all: true, buffer: false, cancelSignal: options.signal });
+    const proc = execa(file, args, {
+      env,
+      input: options.context,
+      reject: false,
+      all: true,
+      buffer: false,
+      cancelSignal: options.signal,
+    });
     let pending = "";
     proc.all?.setEncoding("utf8");
     proc.all?.on("data", (chunk: string) => {
@@ -115,14 +126,25 @@ export async function inspectImage(ref: string): Promise<ImageInfo> {
     RootFS: { Layers?: string[] };
   }[];
   if (!img) throw new Error(`docker image inspect ${ref} returned nothing`);
-  return { id: img.Id, labels: img.Config.Labels ?? {}, layers: img.RootFS.Layers ?? [], size: img.Size, repoTags: img.RepoTags ?? [] };
+  return {
+    id: img.Id,
+    labels: img.Config.Labels ?? {},
+    layers: img.RootFS.Layers ?? [],
+    size: img.Size,
+    repoTags: img.RepoTags ?? [],
+  };
 }
 
 /** Runs a one-off container (host network, removed afterwards) and returns its output. */
 export async function runOnce(
   image: string,
   command: string[],
-  options: { entrypoint?: string; env?: Record<string, string>; signal?: AbortSignal; timeoutMs?: number } = {},
+  options: {
+    entrypoint?: string;
+    env?: Record<string, string>;
+    signal?: AbortSignal;
+    timeoutMs?: number;
+  } = {},
 ): Promise<{ exitCode: number; stdout: string; stderr: string }> {
   const { file, env } = await dockerCli();
   const args = ["run", "--rm", "--network", "host", "--label", "kiln.build=1"];

@@ -13,7 +13,10 @@ const BUNDLE = join(import.meta.dirname, "../fixtures/build/_runtime-bundle");
 let dir: string;
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), "kiln-stages-"));
-  await writeFile(join(dir, "cog.yaml"), 'build:\n  python_version: "3.11"\n  python_requirements: requirements.txt\npredict: "predict.py:Predictor"\nweights:\n  - big.bin\n');
+  await writeFile(
+    join(dir, "cog.yaml"),
+    'build:\n  python_version: "3.11"\n  python_requirements: requirements.txt\npredict: "predict.py:Predictor"\nweights:\n  - big.bin\n',
+  );
   await writeFile(join(dir, "predict.py"), "class Predictor:\n    pass\n");
   await writeFile(join(dir, "requirements.txt"), "numpy\n");
   await writeFile(join(dir, "big.bin"), Buffer.alloc(5 * 1024 * 1024, 1));
@@ -23,7 +26,13 @@ afterEach(() => rm(dir, { recursive: true, force: true }));
 async function depsFingerprint(): Promise<string> {
   const { plan } = await prepareBuild(await loadFixtureManifest(dir));
   const stages = renderBuildStages(plan, "deps:x");
-  const entries = await listContext({ root: dir, plan, dockerfile: stages.deps, runtimeBundle: BUNDLE, part: "deps" });
+  const entries = await listContext({
+    root: dir,
+    plan,
+    dockerfile: stages.deps,
+    runtimeBundle: BUNDLE,
+    part: "deps",
+  });
   return fingerprintContext(entries, { base: "sha256:base" });
 }
 
@@ -42,7 +51,8 @@ describe("two-stage build", () => {
     const { plan } = await prepareBuild(await loadFixtureManifest(dir));
     const deps = await listContext({ root: dir, plan, dockerfile: "x", runtimeBundle: BUNDLE, part: "deps" });
     const code = await listContext({ root: dir, plan, dockerfile: "x", runtimeBundle: BUNDLE, part: "code" });
-    const names = (es: { name: string; type: string }[]): string[] => es.filter((e) => e.type === "file").map((e) => e.name);
+    const names = (es: { name: string; type: string }[]): string[] =>
+      es.filter((e) => e.type === "file").map((e) => e.name);
     expect(names(deps)).toContain("kiln/weights/0/src/big.bin");
     expect(names(deps)).toContain("src/requirements.txt");
     expect(names(deps)).not.toContain("src/predict.py");

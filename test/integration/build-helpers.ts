@@ -33,14 +33,30 @@ export function uniqueTag(name: string): string {
 
 export async function cleanup(dirs: string[]): Promise<void> {
   for (const d of dirs) await rm(d, { recursive: true, force: true });
-  for (const t of created.splice(0)) await execa("/usr/bin/docker", ["image", "rm", "-f", t], { reject: false });
+  for (const t of created.splice(0))
+    await execa("/usr/bin/docker", ["image", "rm", "-f", t], { reject: false });
   // The dependencies images kiln build made for those tags (kiln-deps/<slug of the tag>:<fingerprint>).
-  const deps = await execa("/usr/bin/docker", ["image", "ls", "--filter", "reference=kiln-deps/kiln-test-build-*", "--format", "{{.Repository}}:{{.Tag}}"], { reject: false });
-  for (const ref of deps.stdout.split("\n").filter(Boolean)) await execa("/usr/bin/docker", ["image", "rm", "-f", ref], { reject: false });
+  const deps = await execa(
+    "/usr/bin/docker",
+    [
+      "image",
+      "ls",
+      "--filter",
+      "reference=kiln-deps/kiln-test-build-*",
+      "--format",
+      "{{.Repository}}:{{.Tag}}",
+    ],
+    { reject: false },
+  );
+  for (const ref of deps.stdout.split("\n").filter(Boolean))
+    await execa("/usr/bin/docker", ["image", "rm", "-f", ref], { reject: false });
 }
 
 /** Runs the kiln CLI in-process and captures its output. */
-export async function kiln(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function kiln(
+  args: string[],
+  cwd: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const { main } = await import("../../src/cli/main.js");
   const { PassThrough } = await import("node:stream");
   let stdout = "";
@@ -65,8 +81,22 @@ export async function freePort(): Promise<number> {
 }
 
 /** Starts a container from `image` on the host network and waits until /health-check says READY. */
-export async function startContainer(image: string, port: number): Promise<{ id: string; stop: () => Promise<void> }> {
-  const r = await execa("/usr/bin/docker", ["run", "-d", "--rm", "--network", "host", "--label", "kiln.test=1", "-e", `PORT=${port}`, image]);
+export async function startContainer(
+  image: string,
+  port: number,
+): Promise<{ id: string; stop: () => Promise<void> }> {
+  const r = await execa("/usr/bin/docker", [
+    "run",
+    "-d",
+    "--rm",
+    "--network",
+    "host",
+    "--label",
+    "kiln.test=1",
+    "-e",
+    `PORT=${port}`,
+    image,
+  ]);
   const id = r.stdout.trim();
   const stop = async (): Promise<void> => {
     await execa("/usr/bin/docker", ["rm", "-f", id], { reject: false });
