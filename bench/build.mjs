@@ -172,4 +172,12 @@ try {
 } finally {
   rmSync(dir, { recursive: true, force: true });
   execFileSync(DOCKER, ["image", "rm", "-f", tag], { stdio: "ignore" });
+  // ...and the dependencies image kiln build kept for it.
+  const deps = execFileSync(
+    DOCKER,
+    ["image", "ls", "kiln-deps/kiln-bench-build", "--format", "{{.Repository}}:{{.Tag}}"],
+    { encoding: "utf8" },
+  );
+  for (const ref of deps.split("\n").filter(Boolean))
+    execFileSync(DOCKER, ["image", "rm", "-f", ref], { stdio: "ignore" });
 }

@@ -89,6 +89,18 @@ export async function baseLabels(manifest: ResolvedManifest): Promise<Record<str
   return labels;
 }
 
+/** kiln-deps/<slug>: the image name without tag or digest, keeping registry host and port apart. */
+export function depsSlug(ref: string): string {
+  let name = ref.replace(/@.*$/, "");
+  const colon = name.lastIndexOf(":");
+  if (colon > name.lastIndexOf("/")) name = name.slice(0, colon);
+  const slug = name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "");
+  return slug.slice(0, 100) || "image";
+}
+
 /**
  * The TS schema only depends on the compiled module(s), the locked packages and kiln itself: cache the
  * label in .kiln/ keyed by their hash, so a comment or whitespace change does not re-run the worker.
@@ -154,13 +166,7 @@ export async function buildImage(
 
   // Stage 1, the dependencies image (base, packages, weights, runtime): reused while its inputs are unchanged,
   // so a code change never re-sends the weights. Its tag carries the fingerprint of those inputs.
-  const slug =
-    finalTag
-      .replace(/[:@].*$/, "")
-      .toLowerCase()
-      .replace(/[^a-z0-9]+/g, "-")
-      .replace(/^-|-$/g, "")
-      .slice(0, 80) || "image";
+  const slug = depsSlug(finalTag);
   const depsRepo = `kiln-deps/${slug}`;
   const ctxBase = { root: manifest.root, plan, runtimeBundle: bundle, caCertFile: options.caCertFile };
   const stagesFor = (depsTag: string): ReturnType<typeof renderBuildStages> =>

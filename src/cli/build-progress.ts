@@ -25,7 +25,9 @@ export function createBuildProgress(out: Output, mode: ProgressMode): BuildProgr
       stop: () => undefined,
     };
   }
-  if (mode === "plain" || !out.interactive) {
+  // Some ptys report 0 columns: ora would then compute infinitely many lines to clear. Plain lines instead.
+  const columns = (out.stderr as NodeJS.WriteStream).columns ?? 0;
+  if (mode === "plain" || !out.interactive || columns < 40) {
     return {
       onEvent: (e) => {
         if (e.kind === "phase") out.info(`[${elapsed(started)}] ${e.name}`);
@@ -48,7 +50,10 @@ export function createBuildProgress(out: Output, mode: ProgressMode): BuildProgr
   return {
     onEvent: (e) => {
       if (e.kind === "phase" || e.kind === "step") {
-        current = e.name.length > 100 ? `${e.name.slice(0, 97)}...` : e.name;
+        // One line only: the elapsed suffix needs ~30 columns.
+        const room = Math.max(10, columns - 32);
+        const name = e.name.replace(/\s+/g, " ");
+        current = name.length > room ? `${name.slice(0, room - 3)}...` : name;
         currentSince = Date.now();
         render();
       } else if (e.kind === "note") {

@@ -81,3 +81,12 @@ describe("--secret specs", () => {
     expect(() => checkSecretSpec("id=x")).toThrow(/--secret id=x/);
   });
 });
+
+describe("dependencies image names", () => {
+  it("keep the registry host and port, drop the tag and digest", async () => {
+    const { depsSlug } = await import("../../src/build/image.js");
+    expect(depsSlug("127.0.0.1:5001/team/model:v1")).toBe("127-0-0-1-5001-team-model");
+    expect(depsSlug("kiln-hello")).toBe("kiln-hello");
+    expect(depsSlug("Registry.io/a/b@sha256:abc")).toBe("registry-io-a-b");
+  });
+});
