@@ -3,7 +3,7 @@
  * (`{"$file": path}` from the worker -> data: URI, or PUT to --upload-url). Never a local path out.
  */
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, extname, join } from "node:path";
 import { Readable, Transform } from "node:stream";
@@ -20,6 +20,9 @@ export interface FileLimits {
 export const DEFAULT_FILE_LIMITS: FileLimits = { maxDownloadBytes: 1024 ** 3, downloadTimeoutMs: 300_000 };
 
 export class FileInputError extends Error {}
+
+/** Maps a URL served by this very server (e.g. a /v1/files upload) to a local file, or null. */
+export type LocalFileResolver = (url: string) => { path: string; name: string } | null;
 
 const MIME: Record<string, string> = {
   ".txt": "text/plain",
@@ -73,6 +76,7 @@ export async function resolveFileInputs(
   dir: string,
   limits: FileLimits,
   signal: AbortSignal,
+  localFile?: LocalFileResolver,
 ): Promise<Record<string, unknown>> {
   const out = { ...input };
   const jobs: Promise<void>[] = [];
@@ -82,7 +86,7 @@ export async function resolveFileInputs(
     if (v === null || v === undefined) continue;
     const fetchOne = (value: unknown, set: (path: string) => void): void => {
       const sub = join(dir, String(n++));
-      jobs.push(fetchInputFile(field, value, sub, limits, signal).then(set));
+      jobs.push(fetchInputFile(field, value, sub, limits, signal, localFile).then(set));
     };
     if (Array.isArray(v)) {
       const list: unknown[] = [...v];
@@ -104,10 +108,18 @@ async function fetchInputFile(
   dir: string,
   limits: FileLimits,
   signal: AbortSignal,
+  localFile?: LocalFileResolver,
 ): Promise<string> {
   if (typeof value !== "string") throw new FileInputError(`input ${field}: a file must be a URL string`);
   await mkdir(dir, { recursive: true });
   if (value.startsWith("data:")) return writeDataUri(field, value, dir, limits);
+  // Our own uploads are copied from disk: no HTTP round trip to ourselves (and no auth needed).
+  const local = localFile?.(value);
+  if (local) {
+    const path = join(dir, safeName(local.name, "file"));
+    await copyFile(local.path, path);
+    return path;
+  }
   let url: URL;
   try {
     url = new URL(value);

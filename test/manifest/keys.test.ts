@@ -248,6 +248,19 @@ describe("top-level keys", () => {
     ).toBe("runner");
   });
 
+  it("a predictor imported on one line, followed by other code, is found", () => {
+    const files = { "p.py": "from model import Predictor  # the real one\nimport os\nx = os.getcwd()\n" };
+    expect(
+      ok('build:\n  python_version: "3.11"\npredict: "p.py:Predictor"\n', files).manifest.predict?.name,
+    ).toBe("Predictor");
+    expect(errorPaths('build:\n  python_version: "3.11"\npredict: "p.py:os"\n', files)).toEqual(["predict"]);
+    // A star import could define anything: no verdict.
+    expect(
+      ok('build:\n  python_version: "3.11"\npredict: "q.py:Anything"\n', { "q.py": "from model import *\n" })
+        .manifest.predict?.name,
+    ).toBe("Anything");
+  });
+
   it("run is an alias of predict", () => {
     expect(ok('run: "predict.ts:predictor"\n').manifest.predict?.name).toBe("predictor");
   });

@@ -93,7 +93,7 @@ describe("secrets", () => {
   it("are redacted in responses, logs, errors, webhooks, SSE and server logs", async () => {
     const lines: string[] = [];
     const hook = await startReceiver();
-    const s = await startFixture("secret", { logger: createLogger({ level: "debug", write: (l) => lines.push(l) }) });
+    const s = await startFixture("secretive", { logger: createLogger({ level: "debug", write: (l) => lines.push(l) }) });
     try {
       const token = "sk-very-secret-123";
       const r = await request(s.url, "/predictions", { body: { input: { token }, webhook: hook.url } });

@@ -1,22 +1,65 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { copyFileSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+import { compileTsPredictor } from "../../src/build/ts-predictor.js";
 import { startServer, type RunningServer, type ServerOptions } from "../../src/runtime/server.js";
 
-export const FIXTURES = fileURLToPath(new URL("./fixtures/", import.meta.url));
-export const TEST_WORKER = fileURLToPath(new URL("./fixtures/test-worker.mjs", import.meta.url));
+const REPO = fileURLToPath(new URL("../../", import.meta.url));
+
+export interface FixtureProject {
+  /** Project root holding the compiled fixture module. */
+  root: string;
+  /** The compiled predictors module, relative to root (what KILN_PREDICTOR names). */
+  module: string;
+  /** The real node worker, bundled like dist/runtime-bundle/node-worker.mjs. */
+  worker: string;
+}
+
+let project: Promise<FixtureProject> | null = null;
+
+/** Compiles fixtures/predictors.ts (real SDK) and bundles the real node worker, once per test file. */
+export function fixtureProject(): Promise<FixtureProject> {
+  project ??= (async () => {
+    const root = mkdtempSync(join(tmpdir(), "kiln-server-fixture-"));
+    copyFileSync(join(REPO, "test/runtime/fixtures/predictors.ts"), join(root, "predictors.ts"));
+    const { outFile } = await compileTsPredictor(root, {
+      raw: "predictors.ts:echo",
+      file: "predictors.ts",
+      name: "echo",
+      language: "typescript",
+    });
+    const worker = join(root, "node-worker.mjs");
+    await build({
+      entryPoints: [join(REPO, "src/runtime/workers/node/main.ts")],
+      outfile: worker,
+      bundle: true,
+      format: "esm",
+      platform: "node",
+      target: "node20",
+      logLevel: "silent",
+    });
+    return { root, module: relative(root, outFile), worker };
+  })();
+  return project;
+}
 
 /** Starts the server on port 0 with a fixture predictor (quiet logs) and waits for setup to end. */
 export async function startFixture(name: string, extra: Partial<ServerOptions> = {}): Promise<RunningServer> {
+  const fx = await fixtureProject();
   const server = await startServer({
-    root: FIXTURES,
-    predictor: { language: "node", file: "predictors.mjs", name },
+    root: fx.root,
+    predictor: { language: "node", file: fx.module, name },
     host: "127.0.0.1",
     port: 0,
     logLevel: "silent",
-    nodeWorkerEntry: TEST_WORKER,
+    nodeWorkerEntry: fx.worker,
     webhookRetryDelaysMs: [10, 20, 40, 80, 100, 100, 100, 100, 100, 100],
     ...extra,
+    train: extra.train ? { ...extra.train, file: fx.module } : undefined,
   });
   await server.ready;
   return server;

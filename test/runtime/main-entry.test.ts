@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configFromEnv, ConfigError } from "../../src/runtime/config.js";
-import { eventually, FIXTURES, request, TEST_WORKER } from "./helpers.js";
+import { eventually, fixtureProject, request, type FixtureProject } from "./helpers.js";
 
 describe("configFromEnv", () => {
   it("maps Cog flags and env to server options", () => {
@@ -52,7 +52,9 @@ describe("configFromEnv", () => {
 describe("container entry (bundled src/runtime/main.ts)", () => {
   const dir = mkdtempSync(join(tmpdir(), "kiln-entry-test-"));
   const entry = join(dir, "server.mjs");
+  let fx: FixtureProject;
   beforeAll(async () => {
+    fx = await fixtureProject();
     await build({
       entryPoints: [fileURLToPath(new URL("../../src/runtime/main.ts", import.meta.url))],
       outfile: entry,
@@ -68,7 +70,7 @@ describe("container entry (bundled src/runtime/main.ts)", () => {
   function run(env: Record<string, string>, args: string[] = []): { child: ChildProcess; out: () => string; exit: Promise<number | null> } {
     let out = "";
     const child = spawn(process.execPath, [entry, "--host", "127.0.0.1", ...args], {
-      env: { ...process.env, KILN_ROOT: FIXTURES, KILN_NODE_WORKER: TEST_WORKER, ...env },
+      env: { ...process.env, KILN_ROOT: fx.root, KILN_NODE_WORKER: fx.worker, ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
     child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
@@ -79,7 +81,7 @@ describe("container entry (bundled src/runtime/main.ts)", () => {
 
   it("starts from env, logs JSON lines, and exits 0 on SIGTERM after in-flight work finishes", async () => {
     const port = 20000 + Math.floor(Math.random() * 20000);
-    const { child, out, exit } = run({ KILN_PREDICTOR: "predictors.mjs:slow", PORT: String(port) });
+    const { child, out, exit } = run({ KILN_PREDICTOR: `${fx.module}:slow`, PORT: String(port) });
     const url = `http://127.0.0.1:${port}`;
     await eventually(async () => expect((await request(url, "/health-check")).body.status).toBe("READY"), 10_000);
     expect((await request(url, "/health-check")).body.version.kiln).toBe("9.9.9-test");

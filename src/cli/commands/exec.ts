@@ -1,14 +1,23 @@
 import type { Command } from "commander";
-import { NotAvailableError } from "../../errors.js";
 import type { CommandContext } from "../context.js";
+import type { ExecOptions } from "../exec-run.js";
 
-export function registerExec(program: Command, _context: () => CommandContext): void {
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+export function registerExec(program: Command, context: () => CommandContext): void {
   program
     .command("exec")
     .description("run a command inside the model's environment with the project mounted at /src")
     .argument("<command...>", "the command and its arguments")
-    .option("-e, --env <NAME=value...>", "environment variable (repeatable)")
-    .action(() => {
-      throw new NotAvailableError("kiln exec");
+    .option("-e, --env <NAME=value>", "environment variable (repeatable)", collect, [])
+    .option("--progress <mode>", "build progress: auto, plain, quiet", "auto")
+    .option("--node-image <image>", "when building: image the node binary is copied from (default node:<major>-bookworm-slim)")
+    // Flags kiln does not know belong to the command (`kiln exec python -c ...`); use `--` before a
+    // command whose flags clash with kiln's (-e, -f, --debug).
+    .allowUnknownOption()
+    .action(async (command: string[], _opts: unknown, cmd: Command) => {
+      const { runExec } = await import("../exec-run.js");
+      const code = await runExec(context(), command, cmd.optsWithGlobals<ExecOptions>());
+      if (code !== 0) process.exitCode = code;
     });
 }

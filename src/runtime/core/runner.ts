@@ -18,6 +18,7 @@ import {
   removeTempDir,
   resolveFileInputs,
   type FileLimits,
+  type LocalFileResolver,
 } from "../files.js";
 import type { WorkerExit, WorkerSupervisor } from "../worker-supervisor.js";
 import type { Logger } from "../logger.js";
@@ -51,6 +52,8 @@ export interface RunnerOptions {
   fileLimits?: FileLimits | undefined;
   /** Completed predictions kept for lookups (the /v1 facade); the container API needs none. */
   retainCompleted?: number;
+  /** Resolves file inputs that point at this server (the /v1 files store) without HTTP. */
+  localFile?: LocalFileResolver | undefined;
   /** Called with worker output that belongs to no prediction (setup, or ambiguous with concurrency). */
   onStrayOutput?: (source: "stdout" | "stderr", data: string) => void;
 }
@@ -169,7 +172,7 @@ export class PredictionRunner extends EventEmitter<{ "slot-freed": []; completed
       let input = p.input;
       if (files.some((f) => input[f] !== null && input[f] !== undefined)) {
         dir = await makeTempDir();
-        input = await resolveFileInputs(input, files, dir, this.options.fileLimits ?? DEFAULT_FILE_LIMITS, p.cancelController.signal);
+        input = await resolveFileInputs(input, files, dir, this.options.fileLimits ?? DEFAULT_FILE_LIMITS, p.cancelController.signal, this.options.localFile);
       }
       if (p.cancelRequested) {
         p.finish("canceled");

@@ -353,6 +353,20 @@ describe("cancellation and sys.exit", () => {
     expect((await w.predict("next", { seconds: 0.1 })).terminal).toMatchObject({ output: "finished" });
   });
 
+  test("canceling a predictor that floods logs and chunks ends cleanly, every frame intact", async () => {
+    const w = await ready("cancel-chatty");
+    for (const id of ["a", "b", "c"]) {
+      w.send({ type: "predict", id, kind: "predict", input: {}, context: {} });
+      await w.waitFor((m) => m.type === "output" && m.id === id);
+      await new Promise((r) => setTimeout(r, 150));
+      w.send({ type: "cancel", id });
+      const r = await w.result(id);
+      expect(r.terminal.type).toBe("canceled");
+      expect(r.chunks.length).toBeGreaterThan(1);
+      for (const chunk of r.chunks) expect(chunk).toMatch(/^chunk \d+ y{6000}$/);
+    }
+  });
+
   test("canceling interrupts a single long time.sleep too", async () => {
     const w = await ready("cancel-sleep");
     w.send({ type: "predict", id: "c", kind: "predict", input: { seconds: 60, loop: false }, context: {} });

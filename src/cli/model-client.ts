@@ -1,0 +1,193 @@
+/**
+ * The CLI's client for a running model server (in a container or in-process with --no-docker):
+ * wait for /health-check to say READY, send one prediction (SSE when the server offers it, plain
+ * JSON otherwise, e.g. Cog images), cancel it on Ctrl-C. Speaks only the container HTTP API.
+ */
+import { randomBytes } from "node:crypto";
+import { InterruptedError, PredictionError, RuntimeStartError } from "../errors.js";
+import type { Prediction } from "./outputs.js";
+import { readSse } from "./sse.js";
+
+export interface Health {
+  status: string;
+  setup?: { status?: string; logs?: string; started_at?: string; completed_at?: string } | null;
+  [key: string]: unknown;
+}
+
+export interface WaitOptions {
+  timeoutMs: number;
+  signal: AbortSignal;
+  /** Resolves with an exit status if the model process stops (container exited). */
+  exited?: Promise<number> | undefined;
+  /** The model's recent output, shown when it stops or times out. */
+  tail?: (() => string[]) | undefined;
+  intervalMs?: number;
+}
+
+/** Polls /health-check until READY (or BUSY); SETUP_FAILED, DEFUNCT, exit and timeout are errors. */
+export async function waitForReady(url: string, opts: WaitOptions): Promise<Health> {
+  const deadline = Date.now() + opts.timeoutMs;
+  let exitStatus: number | undefined;
+  void opts.exited?.then((s) => (exitStatus = s));
+  let last: Health | undefined;
+  for (;;) {
+    if (opts.signal.aborted) throw new InterruptedError();
+    if (exitStatus !== undefined) {
+      throw new RuntimeStartError(`the model's container stopped (exit status ${exitStatus}) before it was ready`, {
+        details: lastLines(opts.tail?.() ?? []),
+      });
+    }
+    last = await health(url, opts.signal).catch(() => undefined);
+    if (last?.status === "READY" || last?.status === "BUSY") return last;
+    if (last?.status === "SETUP_FAILED") {
+      throw new RuntimeStartError("the model's setup() failed", {
+        details: lastLines((last.setup?.logs ?? "").split("\n")),
+        hint: "Fix the error above in setup(); `kiln predict --debug` also shows the container's own log.",
+      });
+    }
+    if (last?.status === "DEFUNCT") {
+      throw new RuntimeStartError("the model's worker process died during startup", { details: lastLines(opts.tail?.() ?? []) });
+    }
+    if (Date.now() > deadline) {
+      throw new RuntimeStartError(`the model was not ready after ${Math.round(opts.timeoutMs / 1000)} s (status: ${last?.status ?? "not answering"})`, {
+        details: lastLines(last?.setup?.logs?.split("\n") ?? opts.tail?.() ?? []),
+        hint: "Raise --setup-timeout if setup() needs longer.",
+      });
+    }
+    await sleep(opts.intervalMs ?? 50, opts.signal);
+  }
+}
+
+export async function health(url: string, signal?: AbortSignal): Promise<Health> {
+  const res = await fetch(`${url}/health-check`, { signal: signal ?? null });
+  return (await res.json()) as Health;
+}
+
+/**
+ * The model's OpenAPI document, as soon as the server has it (kiln's answers 503 until the worker has
+ * loaded the predictor); setup failures and timeouts surface as in waitForReady.
+ */
+export async function fetchOpenApi(url: string, opts: WaitOptions): Promise<unknown> {
+  const deadline = Date.now() + opts.timeoutMs;
+  for (;;) {
+    const res = await fetch(`${url}/openapi.json`, { signal: opts.signal }).catch(() => undefined);
+    if (res?.ok) return res.json();
+    const status = (await health(url, opts.signal).catch(() => undefined))?.status;
+    if (status === "SETUP_FAILED" || status === "DEFUNCT" || Date.now() > deadline) {
+      await waitForReady(url, { ...opts, timeoutMs: 0 });
+      throw new RuntimeStartError(`GET /openapi.json answered ${res?.status ?? "nothing"}`);
+    }
+    await sleep(opts.intervalMs ?? 50, opts.signal);
+    if (opts.signal.aborted) throw new InterruptedError();
+  }
+}
+
+export interface PredictOptions {
+  input: Record<string, unknown>;
+  /** Ctrl-C: cancels the prediction on the server and waits (bounded) for it to end. */
+  signal: AbortSignal;
+  onOutput?: (chunk: unknown, index: number) => Promise<void> | void;
+  onLog?: (text: string, source: string) => void;
+  /** How long to wait for the canceled prediction to finish before giving up. */
+  cancelGraceMs?: number;
+}
+
+export interface PredictResult {
+  prediction: Prediction;
+  /** True when log/output events arrived while running (they need not be printed again). */
+  streamed: boolean;
+  /** True when the user interrupted it. */
+  interrupted: boolean;
+}
+
+export async function predict(url: string, opts: PredictOptions): Promise<PredictResult> {
+  const id = `kiln${randomBytes(10).toString("hex")}`;
+  const request = new AbortController();
+  let interrupted = false;
+  const onAbort = (): void => {
+    interrupted = true;
+    void fetch(`${url}/predictions/${id}/cancel`, { method: "POST" }).catch(() => undefined);
+    setTimeout(() => request.abort(), opts.cancelGraceMs ?? 10_000).unref();
+  };
+  if (opts.signal.aborted) throw new InterruptedError();
+  opts.signal.addEventListener("abort", onAbort, { once: true });
+  try {
+    const res = await fetch(`${url}/predictions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "text/event-stream" },
+      body: JSON.stringify({ id, input: opts.input }),
+      signal: request.signal,
+    });
+    const type = res.headers.get("content-type") ?? "";
+    if (res.ok && type.startsWith("text/event-stream") && res.body) {
+      return { ...(await fromStream(res.body, opts)), interrupted };
+    }
+    const body = (await res.json().catch(() => undefined)) as Record<string, unknown> | undefined;
+    if (res.status === 200 && body) return { prediction: body as Prediction, streamed: false, interrupted };
+    throw requestError(res.status, body);
+  } catch (err) {
+    if (request.signal.aborted && interrupted) throw new InterruptedError("Interrupted: the prediction did not stop in time.");
+    throw err;
+  } finally {
+    opts.signal.removeEventListener("abort", onAbort);
+  }
+}
+
+async function fromStream(body: ReadableStream<Uint8Array>, opts: PredictOptions): Promise<Omit<PredictResult, "interrupted">> {
+  let streamed = false;
+  for await (const event of readSse(body)) {
+    const data = parseJson(event.data);
+    if (event.event === "output" && isRecord(data)) {
+      streamed = true;
+      await opts.onOutput?.(data["chunk"], typeof data["index"] === "number" ? data["index"] : 0);
+    } else if (event.event === "log" && isRecord(data)) {
+      streamed = true;
+      opts.onLog?.(String(data["data"] ?? ""), String(data["source"] ?? "stdout"));
+    } else if (event.event === "completed" && isRecord(data)) {
+      const prediction = (isRecord(data["prediction"]) ? data["prediction"] : data) as Prediction;
+      return { prediction, streamed };
+    }
+  }
+  throw new PredictionError("the model's server closed the prediction stream before the prediction finished");
+}
+
+function requestError(status: number, body: Record<string, unknown> | undefined): Error {
+  if (status === 422 && Array.isArray(body?.["detail"])) {
+    const details = (body["detail"] as { loc?: unknown[]; msg?: string }[]).map(
+      (d) => `${(d.loc ?? []).slice(2).join(".") || "input"}: ${d.msg ?? "invalid"}`,
+    );
+    return new PredictionError("the model rejected the inputs", { details });
+  }
+  const message = typeof body?.["error"] === "string" ? body["error"] : JSON.stringify(body ?? {});
+  return new PredictionError(`the model's server answered ${status}: ${message}`);
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function lastLines(lines: string[], n = 30): string[] {
+  const trimmed = lines.map((l) => l.trimEnd());
+  while (trimmed.length > 0 && trimmed.at(-1) === "") trimmed.pop();
+  return trimmed.slice(-n);
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}

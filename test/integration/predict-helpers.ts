@@ -1,0 +1,55 @@
+/**
+ * Shared bits of the predict/serve/exec integration tests: the engine, images labelled kiln.test=1 and
+ * a check that nothing a test started is left running.
+ */
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
+import type Docker from "dockerode";
+import { dockerClient } from "../../src/docker/engine.js";
+import { requireDocker } from "../helpers/docker.js";
+
+const run = promisify(execFile);
+
+export const TEST_LABEL = "kiln.test";
+export const DOCKER_CLI = process.env["KILN_DOCKER_CLI"] ?? (existsSync("/usr/bin/docker") ? "/usr/bin/docker" : "docker");
+
+/** The engine; throws (never skips) when it or the offline base images are missing. */
+export async function engine(): Promise<Docker> {
+  await requireDocker();
+  return dockerClient().client;
+}
+
+/** Builds an image from `files` (name -> content) with the classic builder; labelled kiln.test=1. */
+export async function buildTestImage(tag: string, dockerfile: string, files: Record<string, string> = {}): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "kiln-img-"));
+  try {
+    await writeFile(join(dir, "Dockerfile"), dockerfile);
+    for (const [name, content] of Object.entries(files)) {
+      if (content.startsWith("file://")) await cp(new URL(content), join(dir, name));
+      else await writeFile(join(dir, name), content);
+    }
+    await run(DOCKER_CLI, ["build", "-q", "--network", "host", "--label", `${TEST_LABEL}=1`, "-t", tag, dir], {
+      env: { ...process.env, DOCKER_BUILDKIT: "0" },
+    });
+    return tag;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export async function removeImage(docker: Docker, tag: string): Promise<void> {
+  await docker
+    .getImage(tag)
+    .remove({ force: true })
+    .catch(() => undefined);
+}
+
+/** kiln containers (label kiln.container) from this test run, running or not. */
+export async function kilnContainers(docker: Docker, label = `${TEST_LABEL}=1`): Promise<string[]> {
+  const list = await docker.listContainers({ all: true, filters: { label: ["kiln.container", label] } });
+  return list.map((c) => c.Id);
+}

@@ -1,0 +1,70 @@
+/**
+ * `kiln serve IMAGE` through the real CLI process: it announces the URL once READY, answers HTTP while
+ * attached, and Ctrl-C stops and removes the container.
+ */
+import { createServer } from "node:net";
+import type Docker from "dockerode";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { buildTestImage, engine, kilnContainers, removeImage } from "./predict-helpers.js";
+import { collect, kiln, spawnKiln } from "./predict-cli.js";
+
+const TAG = `kiln-test/fake-model-serve:${process.pid}`;
+const SCHEMA = {
+  openapi: "3.0.2",
+  info: { title: "Cog", version: "0.0.0-test" },
+  paths: {},
+  components: { schemas: { Input: { title: "Input", type: "object", properties: { text: { type: "string", "x-order": 0 } } }, Output: { title: "Output", type: "array", items: { type: "string" } } } },
+};
+let docker: Docker;
+
+beforeAll(async () => {
+  docker = await engine();
+  const label = JSON.stringify(JSON.stringify(SCHEMA)).replaceAll("$", "\\$");
+  await buildTestImage(TAG, `FROM kiln-test/node\nCOPY server.mjs /kiln/server.mjs\nLABEL run.cog.openapi_schema=${label}\nCMD ["node", "/kiln/server.mjs"]\n`, {
+    "server.mjs": new URL("../cli/fixtures/fake-model.mjs", import.meta.url).href,
+  });
+});
+
+afterAll(async () => {
+  expect(await kilnContainers(docker)).toEqual([]);
+  await removeImage(docker, TAG);
+});
+
+describe("kiln serve IMAGE", () => {
+  it("serves until Ctrl-C, then stops and removes the container", async () => {
+    const child = await spawnKiln(["serve", TAG, "-p", "0"], { cwd: process.cwd() });
+    const done = collect(child);
+    let stderr = "";
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stderr?.on("data", (d: Buffer) => {
+        stderr += d.toString();
+        const m = /Model ready: (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
+        if (m?.[1]) resolve(m[1]);
+      });
+      child.once("close", () => reject(new Error(`kiln serve exited early:\n${stderr}`)));
+    });
+    const health = (await (await fetch(`${url}/health-check`)).json()) as { status: string };
+    expect(health.status).toBe("READY");
+    const res = await fetch(`${url}/predictions`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"input":{"text":"a b"}}' });
+    expect(((await res.json()) as { output: unknown }).output).toEqual(["a", "b"]);
+    expect(await kilnContainers(docker)).toHaveLength(1);
+    child.kill("SIGINT");
+    const r = await done;
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("fake model listening"); // the container's own output is shown
+    expect(await kilnContainers(docker)).toEqual([]);
+  });
+
+  it("refuses a port that is already taken, before starting anything", async () => {
+    const blocker = createServer();
+    await new Promise<void>((r) => blocker.listen(0, "127.0.0.1", () => r()));
+    const port = (blocker.address() as { port: number }).port;
+    try {
+      const r = await kiln(["serve", TAG, "-p", String(port)], { cwd: process.cwd() });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toContain(`port ${port} on 127.0.0.1 is already in use`);
+    } finally {
+      blocker.close();
+    }
+  });
+});
