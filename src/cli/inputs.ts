@@ -12,6 +12,9 @@ import { checkValue, requiredMissing } from "./input-checks.js";
 import { toDataUri } from "./mime.js";
 import { describeField, type FieldSpec, type SchemaView } from "./schema-view.js";
 
+/** The model server's request body limit (kiln's and Cog's default). */
+export const MAX_REQUEST_BYTES = 100 * 2 ** 20;
+
 export interface InputEntry {
   name: string;
   value: string;
@@ -146,6 +149,13 @@ export async function resolveInputs(raw: RawInputs, view: SchemaView, opts: { cw
   }
   for (const spec of requiredMissing(view, names)) {
     problems.push({ field: spec.name, message: `required input is missing: expected ${describeField(spec)}` });
+  }
+  const size = Object.values(input).reduce<number>((n, v) => n + (JSON.stringify(v)?.length ?? 0), 0);
+  if (size > MAX_REQUEST_BYTES) {
+    problems.push({
+      field: "",
+      message: `the inputs take ${Math.round(size / 2 ** 20)} MiB as JSON (files travel base64-encoded), over the server's ${MAX_REQUEST_BYTES / 2 ** 20} MiB request limit: pass large files as http(s) URLs`,
+    });
   }
   // The server's own validator has the last word (anything the friendlier checks above do not cover).
   if (problems.length === 0) {

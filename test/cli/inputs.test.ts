@@ -118,6 +118,17 @@ describe("input errors name the field, the expectation and what was given", () =
     expect(await problems(["prompt=x", "ratio=0"])).toEqual(["ratio: Input should be greater than 0: expected a number > 0"]);
   });
 
+  it("refuses inputs over the server's request limit before starting, pointing at URLs", async () => {
+    const big = join(dir, "big.bin");
+    await writeFile(big, Buffer.alloc(76 * 2 ** 20));
+    try {
+      const [msg] = await problems(["prompt=x", "image=@big.bin"]);
+      expect(msg).toContain("over the server's 100 MiB request limit: pass large files as http(s) URLs");
+    } finally {
+      await rm(big);
+    }
+  });
+
   it("repeating a non-list field", async () => {
     expect((await problems(["prompt=x", "prompt=y"]))[0]).toContain("given 2 times, but it is not a list");
   });

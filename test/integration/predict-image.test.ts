@@ -9,7 +9,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildTestImage, engine, kilnContainers, removeImage } from "./predict-helpers.js";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { REGISTRY, requireRegistry } from "../helpers/docker.js";
+import { buildTestImage, DOCKER_CLI, engine, kilnContainers, removeImage } from "./predict-helpers.js";
 import { collect, kiln, spawnKiln } from "./predict-cli.js";
 
 const TAG = `kiln-test/fake-model-cli:${process.pid}`;
@@ -142,6 +145,24 @@ describe("kiln predict IMAGE", () => {
     expect(r.stderr).toContain("canceled");
     expect(r.stdout.split("\n").length).toBeLessThan(20);
     expect(await kilnContainers(docker)).toEqual([]);
+  });
+
+  it("runs a pinned IMAGE@sha256:... reference", async () => {
+    await requireRegistry();
+    const pushed = `${REGISTRY}/kiln-test/fake-model-pin:${process.pid}`;
+    const docker_ = promisify(execFile);
+    try {
+      await docker_(DOCKER_CLI, ["tag", TAG, pushed]);
+      await docker_(DOCKER_CLI, ["push", pushed]);
+      const digests = (await docker.getImage(pushed).inspect()).RepoDigests ?? [];
+      const pinned = digests.find((d) => d.startsWith(`${REGISTRY}/kiln-test/fake-model-pin@sha256:`));
+      expect(pinned).toBeDefined();
+      const r = await kiln(["predict", pinned ?? "", "-i", "text=pinned ok"], { cwd: dir });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe("pinned\nok\n");
+    } finally {
+      await removeImage(docker, pushed);
+    }
   });
 
   it("writes nothing unexpected into the working directory", async () => {
