@@ -42,13 +42,25 @@ export interface ContextInputs {
   /** dist/runtime-bundle directory (null: list without it, for `kiln dockerfile --context`). */
   runtimeBundle: string | null;
   caCertFile?: string | undefined;
+  /**
+   * all: one context for the whole Dockerfile (`kiln dockerfile --context`).
+   * deps: generated files, runtime, weights and the dependency lists the dependencies stage copies.
+   * code: the Dockerfile and the project code only.
+   */
+  part?: "all" | "deps" | "code" | undefined;
 }
 
 const file = (name: string, content: string | Buffer, mode = 0o644): ContextEntry => {
   const buf = Buffer.isBuffer(content) ? content : Buffer.from(content);
   return { name, type: "file", size: buf.length, mode, mtime: FIXED_MTIME, content: buf };
 };
-const dir = (name: string): ContextEntry => ({ name, type: "directory", size: 0, mode: 0o755, mtime: FIXED_MTIME });
+const dir = (name: string): ContextEntry => ({
+  name,
+  type: "directory",
+  size: 0,
+  mode: 0o755,
+  mtime: FIXED_MTIME,
+});
 
 /** Every directory above `path` (exclusive), outermost first: "a/b/c" -> ["a", "a/b"]. */
 function parents(path: string): string[] {
@@ -68,24 +80,50 @@ async function walkFiles(dirPath: string, out: string[] = []): Promise<string[]>
 /** Lists the context entries in the order they are written (small generated files first). */
 export async function listContext(inputs: ContextInputs): Promise<ContextEntry[]> {
   const { plan, root } = inputs;
+  const part = inputs.part ?? "all";
   const entries: ContextEntry[] = [file("Dockerfile", inputs.dockerfile)];
+  if (part === "code") {
+    entries.push(...codeEntries(root, plan.code));
+    return entries;
+  }
   if (inputs.caCertFile) {
     const st = await stat(inputs.caCertFile);
-    entries.push({ name: "kiln/ca.crt", type: "file", size: st.size, mode: 0o644, mtime: FIXED_MTIME, source: inputs.caCertFile });
+    entries.push({
+      name: "kiln/ca.crt",
+      type: "file",
+      size: st.size,
+      mode: 0o644,
+      mtime: FIXED_MTIME,
+      source: inputs.caCertFile,
+    });
   }
   // Rooted at / like the weights, so /kiln gets fixed metadata and the layer a stable digest.
-  entries.push(dir("kiln"), dir("kiln/runtime"), dir("kiln/runtime/kiln"), file("kiln/runtime/kiln/entrypoint.sh", ENTRYPOINT_SH, 0o755));
+  entries.push(
+    dir("kiln"),
+    dir("kiln/runtime"),
+    dir("kiln/runtime/kiln"),
+    file("kiln/runtime/kiln/entrypoint.sh", ENTRYPOINT_SH, 0o755),
+  );
   const bundleDir = inputs.runtimeBundle;
   const bundleFiles = bundleDir ? (await walkFiles(bundleDir)).sort() : [];
   const bundleDirs = new Set<string>();
   for (const abs of bundleFiles) {
-    const rel = relative(bundleDir ?? "", abs).split(sep).join("/");
+    const rel = relative(bundleDir ?? "", abs)
+      .split(sep)
+      .join("/");
     for (const p of parents(rel)) {
       if (!bundleDirs.has(p)) entries.push(dir(`kiln/runtime/kiln/${p}`));
       bundleDirs.add(p);
     }
     const st = await stat(abs);
-    entries.push({ name: `kiln/runtime/kiln/${rel}`, type: "file", size: st.size, mode: st.mode & 0o111 ? 0o755 : 0o644, mtime: FIXED_MTIME, source: abs });
+    entries.push({
+      name: `kiln/runtime/kiln/${rel}`,
+      type: "file",
+      size: st.size,
+      mode: st.mode & 0o111 ? 0o755 : 0o644,
+      mtime: FIXED_MTIME,
+      source: abs,
+    });
   }
   for (const g of plan.weights) {
     const base = `kiln/weights/${g.index}`;
@@ -96,20 +134,51 @@ export async function listContext(inputs: ContextInputs): Promise<ContextEntry[]
         if (!seen.has(p)) entries.push(dir(`${base}/${p}`));
         seen.add(p);
       }
-      entries.push({ name: `${base}/src/${f.path}`, type: "file", size: f.size, mode: 0o644, mtime: FIXED_MTIME, source: join(root, f.path) });
+      entries.push({
+        name: `${base}/src/${f.path}`,
+        type: "file",
+        size: f.size,
+        mode: 0o644,
+        mtime: FIXED_MTIME,
+        source: join(root, f.path),
+      });
     }
   }
-  entries.push(dir("src"));
-  for (const f of plan.code) {
-    if (f.type === "symlink") {
-      entries.push({ name: `src/${f.path}`, type: "symlink", size: 0, mode: 0o777, linkname: f.linkTarget ?? "", mtime: FIXED_MTIME });
-    } else {
-      entries.push({ name: `src/${f.path}`, type: "file", size: f.size, mode: f.mode & 0o111 ? 0o755 : 0o644, source: join(root, f.path) });
-    }
-  }
+  // The dependencies stage copies these few project files before anything else.
+  const depsFiles = new Set(
+    [plan.requirements, plan.npm ? "package.json" : null, plan.npm?.lockFile].filter(Boolean),
+  );
+  entries.push(
+    ...codeEntries(root, part === "deps" ? plan.code.filter((f) => depsFiles.has(f.path)) : plan.code),
+  );
   // Duplicate directory entries (kiln/weights per group) are harmless in tar but noisy: drop them.
   const names = new Set<string>();
   return entries.filter((e) => (names.has(e.name) ? false : (names.add(e.name), true)));
+}
+
+function codeEntries(root: string, files: BuildPlan["code"]): ContextEntry[] {
+  const out: ContextEntry[] = [dir("src")];
+  for (const f of files) {
+    if (f.type === "symlink") {
+      out.push({
+        name: `src/${f.path}`,
+        type: "symlink",
+        size: 0,
+        mode: 0o777,
+        linkname: f.linkTarget ?? "",
+        mtime: FIXED_MTIME,
+      });
+    } else {
+      out.push({
+        name: `src/${f.path}`,
+        type: "file",
+        size: f.size,
+        mode: f.mode & 0o111 ? 0o755 : 0o644,
+        source: join(root, f.path),
+      });
+    }
+  }
+  return out;
 }
 
 export interface ContextStream {
@@ -133,9 +202,19 @@ export function streamContext(entries: readonly ContextEntry[]): ContextStream {
   const write = async (): Promise<number> => {
     let files = 0;
     for (const e of entries) {
-      const header = { name: e.name, type: e.type, mode: e.mode, mtime: e.mtime ?? new Date(), uid: 0, gid: 0, uname: "", gname: "" };
+      const header = {
+        name: e.name,
+        type: e.type,
+        mode: e.mode,
+        mtime: e.mtime ?? new Date(),
+        uid: 0,
+        gid: 0,
+        uname: "",
+        gname: "",
+      };
       if (e.type === "directory") await addEntry(pack, { ...header, size: 0 }, null);
-      else if (e.type === "symlink") await addEntry(pack, { ...header, size: 0, linkname: e.linkname ?? "" }, null);
+      else if (e.type === "symlink")
+        await addEntry(pack, { ...header, size: 0, linkname: e.linkname ?? "" }, null);
       else {
         files++;
         if (e.content) await addEntry(pack, { ...header, size: e.content.length }, e.content);
@@ -156,7 +235,11 @@ export function streamContext(entries: readonly ContextEntry[]): ContextStream {
   return { stream: out, done };
 }
 
-function addEntry(pack: ReturnType<typeof tarPack>, header: Parameters<ReturnType<typeof tarPack>["entry"]>[0], content: Buffer | null): Promise<void> {
+function addEntry(
+  pack: ReturnType<typeof tarPack>,
+  header: Parameters<ReturnType<typeof tarPack>["entry"]>[0],
+  content: Buffer | null,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const cb = (err?: Error | null): void => (err ? reject(err) : resolve());
     if (content) pack.entry(header, content, cb);

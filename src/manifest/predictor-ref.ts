@@ -65,10 +65,14 @@ export function definedNames(source: string, language: PredictorLanguage): strin
     add(/^(?:async\s+)?def\s+([A-Za-z_]\w*)/gm);
     add(/^([A-Za-z_]\w*)\s*(?::[^=\n]*)?=(?!=)/gm);
     // `from .model import Predictor` and `from x import A as B, C` define names too.
-    for (const m of source.matchAll(/^from\s+\S+\s+import\s+\(?([^)\n]+(?:\n[^)\n]+)*)\)?/gm)) {
-      for (const part of (m[1] ?? "").split(",")) {
+    const imports = [
+      ...source.matchAll(/^from\s+\S+\s+import\s*\(([^)]*)\)/gm),
+      ...source.matchAll(/^from\s+\S+\s+import\s+([^(\n][^\n]*)$/gm),
+    ];
+    for (const m of imports) {
+      for (const part of (m[1] ?? "").replace(/#[^\n]*/g, "").split(",")) {
         const alias = /([A-Za-z_]\w*)\s*$/.exec(part.trim());
-        if (alias?.[1] && alias[1] !== "import") names.add(alias[1]);
+        if (alias?.[1]) names.add(alias[1]);
       }
     }
     if (/^from\s+\S+\s+import\s+\*/m.test(source)) return null;

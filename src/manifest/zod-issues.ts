@@ -144,6 +144,9 @@ function reportIssue(issue: Issue, prefix: KeyPath, data: unknown, problems: Pro
 
 function typeHint(path: KeyPath, found: unknown): string | undefined {
   const shape = shapeOf(path);
+  if (shape === "run" && Array.isArray(found)) {
+    return "top-level run: names the predictor (like predict:); build commands go under build: as run:";
+  }
   if (typeof found === "string" && shape.endsWith("gpu")) return "write true or false without quotes";
   if (
     typeof found === "string" &&

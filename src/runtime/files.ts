@@ -3,7 +3,7 @@
  * (`{"$file": path}` from the worker -> data: URI, or PUT to --upload-url). Never a local path out.
  */
 import { createReadStream, createWriteStream } from "node:fs";
-import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, extname, join } from "node:path";
 import { Readable, Transform } from "node:stream";
@@ -20,6 +20,9 @@ export interface FileLimits {
 export const DEFAULT_FILE_LIMITS: FileLimits = { maxDownloadBytes: 1024 ** 3, downloadTimeoutMs: 300_000 };
 
 export class FileInputError extends Error {}
+
+/** Maps a URL served by this very server (e.g. a /v1/files upload) to a local file, or null. */
+export type LocalFileResolver = (url: string) => { path: string; name: string } | null;
 
 const MIME: Record<string, string> = {
   ".txt": "text/plain",
@@ -73,6 +76,7 @@ export async function resolveFileInputs(
   dir: string,
   limits: FileLimits,
   signal: AbortSignal,
+  localFile?: LocalFileResolver,
 ): Promise<Record<string, unknown>> {
   const out = { ...input };
   const jobs: Promise<void>[] = [];
@@ -82,7 +86,7 @@ export async function resolveFileInputs(
     if (v === null || v === undefined) continue;
     const fetchOne = (value: unknown, set: (path: string) => void): void => {
       const sub = join(dir, String(n++));
-      jobs.push(fetchInputFile(field, value, sub, limits, signal).then(set));
+      jobs.push(fetchInputFile(field, value, sub, limits, signal, localFile).then(set));
     };
     if (Array.isArray(v)) {
       const list: unknown[] = [...v];
@@ -104,10 +108,18 @@ async function fetchInputFile(
   dir: string,
   limits: FileLimits,
   signal: AbortSignal,
+  localFile?: LocalFileResolver,
 ): Promise<string> {
   if (typeof value !== "string") throw new FileInputError(`input ${field}: a file must be a URL string`);
   await mkdir(dir, { recursive: true });
   if (value.startsWith("data:")) return writeDataUri(field, value, dir, limits);
+  // Our own uploads are copied from disk: no HTTP round trip to ourselves (and no auth needed).
+  const local = localFile?.(value);
+  if (local) {
+    const path = join(dir, safeName(local.name, "file"));
+    await copyFile(local.path, path);
+    return path;
+  }
   let url: URL;
   try {
     url = new URL(value);
@@ -115,7 +127,9 @@ async function fetchInputFile(
     throw new FileInputError(`input ${field}: not a URL: ${value.slice(0, 100)}`);
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new FileInputError(`input ${field}: only http(s) URLs and data: URIs are accepted, got ${url.protocol}`);
+    throw new FileInputError(
+      `input ${field}: only http(s) URLs and data: URIs are accepted, got ${url.protocol}`,
+    );
   }
   const timeout = AbortSignal.timeout(limits.downloadTimeoutMs);
   const both = AbortSignal.any([signal, timeout]);
@@ -123,32 +137,46 @@ async function fetchInputFile(
   try {
     res = await fetch(url, { signal: both, redirect: "follow" });
   } catch (err) {
-    throw new FileInputError(`input ${field}: download of ${url.origin}${url.pathname} failed: ${describe(err, timeout)}`);
+    throw new FileInputError(
+      `input ${field}: download of ${url.origin}${url.pathname} failed: ${describe(err, timeout)}`,
+    );
   }
   if (!res.ok || !res.body) {
     await res.body?.cancel().catch(() => undefined);
-    throw new FileInputError(`input ${field}: download of ${url.origin}${url.pathname} answered HTTP ${res.status}`);
+    throw new FileInputError(
+      `input ${field}: download of ${url.origin}${url.pathname} answered HTTP ${res.status}`,
+    );
   }
   const declared = Number(res.headers.get("content-length") ?? "NaN");
   if (declared > limits.maxDownloadBytes) {
     await res.body.cancel().catch(() => undefined);
-    throw new FileInputError(`input ${field}: file is ${declared} bytes, more than the ${limits.maxDownloadBytes} limit`);
+    throw new FileInputError(
+      `input ${field}: file is ${declared} bytes, more than the ${limits.maxDownloadBytes} limit`,
+    );
   }
-  const name = safeName(decodeURIComponent(basename(url.pathname)), "file" + (EXT[res.headers.get("content-type") ?? ""] ?? ""));
+  const name = safeName(
+    decodeURIComponent(basename(url.pathname)),
+    "file" + (EXT[res.headers.get("content-type") ?? ""] ?? ""),
+  );
   const path = join(dir, name);
   let size = 0;
   const limit = new Transform({
     transform(chunk: Buffer, _enc, cb) {
       size += chunk.length;
-      if (size > limits.maxDownloadBytes) cb(new FileInputError(`input ${field}: file exceeds the ${limits.maxDownloadBytes} byte limit`));
+      if (size > limits.maxDownloadBytes)
+        cb(new FileInputError(`input ${field}: file exceeds the ${limits.maxDownloadBytes} byte limit`));
       else cb(null, chunk);
     },
   });
   try {
-    await pipeline(Readable.fromWeb(res.body as WebReadableStream), limit, createWriteStream(path), { signal: both });
+    await pipeline(Readable.fromWeb(res.body as WebReadableStream), limit, createWriteStream(path), {
+      signal: both,
+    });
   } catch (err) {
     if (err instanceof FileInputError) throw err;
-    throw new FileInputError(`input ${field}: download of ${url.origin}${url.pathname} failed: ${describe(err, timeout)}`);
+    throw new FileInputError(
+      `input ${field}: download of ${url.origin}${url.pathname} failed: ${describe(err, timeout)}`,
+    );
   }
   return path;
 }
@@ -168,7 +196,8 @@ async function writeDataUri(field: string, uri: string, dir: string, limits: Fil
   const mime = (meta.replace(/;base64$/i, "").split(";")[0] ?? "").toLowerCase();
   const payload = uri.slice(comma + 1);
   const bytes = isBase64 ? Buffer.from(payload, "base64") : Buffer.from(decodeURIComponent(payload), "utf8");
-  if (bytes.length > limits.maxDownloadBytes) throw new FileInputError(`input ${field}: data URI exceeds the byte limit`);
+  if (bytes.length > limits.maxDownloadBytes)
+    throw new FileInputError(`input ${field}: data URI exceeds the byte limit`);
   const path = join(dir, `input${EXT[mime] ?? ""}`);
   await writeFile(path, bytes);
   return path;
@@ -181,7 +210,13 @@ export interface OutputFileOptions {
 }
 
 function isFileRef(v: unknown): v is { $file: string } {
-  return typeof v === "object" && v !== null && !Array.isArray(v) && typeof (v as { $file?: unknown }).$file === "string" && Object.keys(v).length === 1;
+  return (
+    typeof v === "object" &&
+    v !== null &&
+    !Array.isArray(v) &&
+    typeof (v as { $file?: unknown }).$file === "string" &&
+    Object.keys(v).length === 1
+  );
 }
 
 /** Walks an output value and replaces every `{"$file": path}` by a data URI or an uploaded URL. */
@@ -213,7 +248,8 @@ async function encodeFile(path: string, options: OutputFileOptions): Promise<str
     signal: options.signal ?? null,
   } as RequestInit);
   await res.body?.cancel().catch(() => undefined);
-  if (!res.ok) throw new Error(`upload of ${basename(path)} to ${options.uploadUrl} failed: HTTP ${res.status}`);
+  if (!res.ok)
+    throw new Error(`upload of ${basename(path)} to ${options.uploadUrl} failed: HTTP ${res.status}`);
   const location = res.headers.get("location");
   const url = new URL(location ?? target, target);
   url.search = "";

@@ -38,6 +38,7 @@ export class Health extends EventEmitter<{ ready: []; failed: [string]; defunct:
   private hcPending: Promise<void> | null = null;
   private readonly hcWaiters = new Map<number, (ok: boolean, error?: string) => void>();
   private readonly healthcheckTimeoutMs: number;
+  private stopping = false;
 
   constructor(
     private readonly worker: WorkerSupervisor,
@@ -147,7 +148,8 @@ export class Health extends EventEmitter<{ ready: []; failed: [string]; defunct:
     this.setup.started_at ??= new Date().toISOString();
     this.setup.completed_at = new Date().toISOString();
     this.setup.status = "failed";
-    if (!this.setup.logs.includes(error)) this.setup.logs += `${this.setup.logs && !this.setup.logs.endsWith("\n") ? "\n" : ""}${error}\n`;
+    if (!this.setup.logs.includes(error))
+      this.setup.logs += `${this.setup.logs && !this.setup.logs.endsWith("\n") ? "\n" : ""}${error}\n`;
     this.options.logger.error("setup failed", { error });
     this.emit("failed", error);
   }
@@ -163,7 +165,8 @@ export class Health extends EventEmitter<{ ready: []; failed: [string]; defunct:
     if (this.phase === "ready") {
       this.phase = "defunct";
       this.defunctReason = exit.reason;
-      this.options.logger.error("worker is gone; the server is DEFUNCT", { reason: exit.reason });
+      if (!this.stopping)
+        this.options.logger.error("worker is gone; the server is DEFUNCT", { reason: exit.reason });
       this.emit("defunct", exit.reason);
     }
   }
@@ -176,6 +179,11 @@ export class Health extends EventEmitter<{ ready: []; failed: [string]; defunct:
   private setupSeconds(): number | undefined {
     if (!this.setup.started_at || !this.setup.completed_at) return undefined;
     return (Date.parse(this.setup.completed_at) - Date.parse(this.setup.started_at)) / 1000;
+  }
+
+  /** The server is shutting down: the worker's exit is expected, not an incident. */
+  markStopping(): void {
+    this.stopping = true;
   }
 
   dispose(): void {

@@ -19,6 +19,8 @@ import { DEFAULT_BODY_LIMIT } from "./http/body.js";
 import { createLogger, type LogFormat, type Logger, type LogLevel } from "./logger.js";
 import type { FileLimits } from "./files.js";
 import { RUNTIME_VERSION } from "./version.js";
+import { createFileStore, registerHostedApi, type HostedApi } from "./v1/api.js";
+import { resolveHostedOptions, type HostedOptions } from "./v1/options.js";
 
 export interface WorkerTarget {
   language: "python" | "node";
@@ -63,6 +65,8 @@ export interface ServerOptions {
   pythonWorkerDir?: string | undefined;
   /** Keep this many finished predictions for lookups (the /v1 facade); 0 for the container API. */
   retainCompleted?: number | undefined;
+  /** The hosted /v1 API (api token, webhook secret, queue size, model/version); env KILN_* fills gaps. */
+  hosted?: HostedOptions | undefined;
 }
 
 export interface RunningServer {
@@ -74,6 +78,8 @@ export interface RunningServer {
   health: Health;
   worker: WorkerSupervisor;
   logger: Logger;
+  /** The hosted /v1 API: its webhook secret, version and queue. */
+  hosted: HostedApi;
   /** Resolves once setup finished: READY, or SETUP_FAILED/DEFUNCT. */
   ready: Promise<HealthStatus>;
   /** Resolves after close() completed (e.g. after POST /shutdown). */
@@ -98,7 +104,10 @@ export function workerCommand(options: ServerOptions): WorkerCommand {
       here("./node-worker.mjs"), // in the bundle
       here("./workers/node/main.js"), // compiled dist/
     ]);
-    if (!entry) throw new Error("cannot find the kiln node worker (build it with `npm run build`, or set KILN_NODE_WORKER)");
+    if (!entry)
+      throw new Error(
+        "cannot find the kiln node worker (build it with `npm run build`, or set KILN_NODE_WORKER)",
+      );
     return { command: process.execPath, args: [entry, ...extra], cwd: options.root, env };
   }
   const dir = firstExisting([
@@ -119,7 +128,9 @@ export function workerCommand(options: ServerOptions): WorkerCommand {
 }
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
-  const logger = options.logger ?? createLogger({ level: options.logLevel ?? "info", format: options.logFormat ?? "json" });
+  const logger =
+    options.logger ??
+    createLogger({ level: options.logLevel ?? "info", format: options.logFormat ?? "json" });
   const worker = new WorkerSupervisor(workerCommand(options), logger);
   const health = new Health(worker, {
     setupTimeoutMs: options.setupTimeoutMs,
@@ -127,6 +138,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     logger,
   });
   const schema = (): PredictorSchema | null => health.loaded?.schema ?? null;
+  // options.env counts too: `kiln serve --no-docker` passes KILN_API_TOKEN there, as it does to a container.
+  const hostedOptions = resolveHostedOptions(options.hosted, { ...process.env, ...options.env });
+  const files = createFileStore(hostedOptions);
   const runner = new PredictionRunner({
     worker,
     schema,
@@ -135,13 +149,16 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     uploadUrl: options.uploadUrl,
     fileLimits: options.fileLimits,
     retainCompleted: options.retainCompleted ?? 0,
+    localFile: (url) => files.resolve(url),
     onStrayOutput: (source, data) => {
       if (!health.addSetupLog(data)) logger.info("worker output outside a prediction", { source, data });
     },
   });
   worker.on("message", (m) => {
     if (m.type === "loaded" && !m.async && runner.capacity > 1) {
-      logger.warn("the predictor is synchronous: running one prediction at a time", { requested: runner.capacity });
+      logger.warn("the predictor is synchronous: running one prediction at a time", {
+        requested: runner.capacity,
+      });
       runner.capacity = 1;
     }
   });
@@ -151,6 +168,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     logger,
   });
   let openapiCache: unknown = null;
+  // Shared by the container API (/openapi.json) and /v1 (models/versions).
+  const openapi = (): unknown => {
+    const s = schema();
+    if (s && !openapiCache) openapiCache = buildOpenApi(s, { kilnVersion: RUNTIME_VERSION });
+    return openapiCache;
+  };
   const router = new Router(logger);
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> => (closing ??= shutdown());
@@ -161,13 +184,23 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     throttleMs: options.throttleMs ?? 500,
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     hasTrainer: options.train !== undefined,
-    openapi: () => {
-      const s = schema();
-      if (s && !openapiCache) openapiCache = buildOpenApi(s, { kilnVersion: RUNTIME_VERSION });
-      return openapiCache;
-    },
+    openapi,
     version: { kiln: RUNTIME_VERSION, cog: `kiln-${RUNTIME_VERSION}` },
     requestShutdown: () => void close(),
+  });
+  const hosted = registerHostedApi(router, {
+    runner,
+    health,
+    files,
+    logger,
+    throttleMs: options.throttleMs ?? 500,
+    bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
+    openapi,
+    cogVersion: `kiln-${RUNTIME_VERSION}`,
+    root: options.root,
+    predictorFile: options.predictor.file,
+    webhookRetryDelaysMs: options.webhookRetryDelaysMs,
+    options: hostedOptions,
   });
 
   const server = createServer(
@@ -194,8 +227,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     logger.info("shutting down: no new connections, waiting for in-flight predictions");
     const stopped = new Promise<void>((r) => server.close(() => r()));
     server.closeIdleConnections();
+    hosted.queue.failAll("the server is shutting down");
     await runner.drain(options.drainTimeoutMs ?? 30_000);
+    await hosted.dispose();
     await sender.flush(5_000);
+    health.markStopping();
     await worker.stop();
     health.dispose();
     server.closeAllConnections();
@@ -213,8 +249,13 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   worker.start();
   const port = (server.address() as AddressInfo).port;
-  const host = options.host.includes(":") ? `[${options.host}]` : options.host === "0.0.0.0" ? "127.0.0.1" : options.host;
+  files.port = port;
+  const host = options.host.includes(":")
+    ? `[${options.host}]`
+    : options.host === "0.0.0.0"
+      ? "127.0.0.1"
+      : options.host;
   const url = `http://${host}:${port}`;
   logger.info("server listening", { url, predictor: `${options.predictor.file}:${options.predictor.name}` });
-  return { url, port, server, router, runner, health, worker, logger, ready, closed, close };
+  return { url, port, server, router, runner, health, worker, logger, hosted, ready, closed, close };
 }

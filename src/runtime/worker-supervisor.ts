@@ -101,7 +101,15 @@ export class WorkerSupervisor extends EventEmitter<WorkerSupervisorEvents> {
       const reason =
         this.killReason ??
         (signal ? `the worker was killed by ${signal}` : `the worker exited with code ${code ?? "?"}`);
-      this.finish({ code, signal, reason });
+      // 'exit' can precede the last frames and output still buffered in the pipes (e.g. a log line
+      // written just before process.exit): wait for 'close' (all stdio drained), bounded in case a
+      // grandchild keeps the pipes open.
+      const done = (): void => this.finish({ code, signal, reason });
+      const timer = setTimeout(done, 1000);
+      child.once("close", () => {
+        clearTimeout(timer);
+        done();
+      });
     });
   }
 

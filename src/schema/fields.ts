@@ -2,7 +2,7 @@
  * Finds the inputs that need special handling by the server: file inputs (URLs to download, then pass
  * as local paths) and secret inputs (redacted everywhere they could leak), plus the output's shape.
  */
-import { resolveProperty } from "./validate.js";
+import { resolveProperty } from "./checks.js";
 import type { JsonSchema, PredictorSchema } from "./types.js";
 
 export interface SpecialField {

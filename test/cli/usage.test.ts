@@ -61,16 +61,17 @@ describe("kiln CLI usage", () => {
     expect(stderr).toContain("missing required argument 'image'");
   });
 
-  it("a command that is not built yet fails with exit 8 and says so, without a stack trace", async () => {
-    const { code, stdout, stderr } = await runCli(["inspect", "example/model"]);
-    expect(code).toBe(EXIT_CODES.notAvailable);
+  it("a failing command explains itself without a stack trace", async () => {
+    const { code, stdout, stderr } = await runCli(["dockerfile", "-f", "does-not-exist.yaml"]);
+    expect(code).toBe(EXIT_CODES.manifest);
     expect(stdout).toBe("");
-    expect(stderr).toContain("error: kiln inspect is not available yet in this version of kiln.");
+    expect(stderr).toContain("error:");
+    expect(stderr).toContain("does-not-exist.yaml");
     expect(stderr).not.toMatch(/\n\s+at /);
   });
 
   it("--debug adds the stack trace", async () => {
-    const { stderr } = await runCli(["--debug", "inspect", "example/model"]);
+    const { stderr } = await runCli(["--debug", "dockerfile", "-f", "does-not-exist.yaml"]);
     expect(stderr).toMatch(/\n\s+at /);
   });
 });

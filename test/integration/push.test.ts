@@ -53,7 +53,7 @@ describe("kiln push", () => {
   it("pushes a local image and prints the pinned name@sha256", async () => {
     created.push(`${name}:v1`);
     await buildTestImage(`${name}:v1`, dockerfile(`code v1 ${repo}`), { "weights.bin": weights });
-    const run = await runKiln(["push", `${name}:v1`]);
+    const run = await runKiln(["push", "--no-build", `${name}:v1`]);
     expect(run.stderr).toContain(`Pushing ${name}:v1`);
     expect(run.code).toBe(0);
     const pinned = run.stdout.trim();
@@ -77,7 +77,7 @@ describe("kiln push", () => {
     created.push(`${name}:v2`);
     await buildTestImage(`${name}:v2`, dockerfile(`code v2 ${repo}`), { "weights.bin": weights });
     const logSize = (await stat(registryPaths(REGISTRY).log)).size;
-    const run = await runKiln(["push", `${name}:v2`, "--json"]);
+    const run = await runKiln(["push", "--no-build", `${name}:v2`, "--json"]);
     expect(run.code).toBe(0);
     const result = JSON.parse(run.stdout) as {
       pinned: string;
@@ -100,14 +100,14 @@ describe("kiln push", () => {
   });
 
   it("says clearly when the local image does not exist", async () => {
-    const run = await runKiln(["push", `${name}:never-built`]);
+    const run = await runKiln(["push", "--no-build", `${name}:never-built`]);
     expect(run.code).toBe(6);
     expect(run.stderr).toContain(`There is no local image ${name}:never-built to push.`);
     expect(run.stderr).toContain(`hint: Build it first: kiln build -t ${name}:never-built`);
   });
 
   it("rejects an invalid image name with a usage error", async () => {
-    const run = await runKiln(["push", `${REGISTRY}/Kiln/UPPER:tag`]);
+    const run = await runKiln(["push", "--no-build", `${REGISTRY}/Kiln/UPPER:tag`]);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(
       `Invalid image name "${REGISTRY}/Kiln/UPPER:tag": repository names must be lowercase ("Kiln").`,
@@ -118,10 +118,10 @@ describe("kiln push", () => {
     const dead = `127.0.0.1:5999/${repo}:v1`;
     created.push(dead);
     await execDocker(["tag", `${name}:v2`, dead]);
-    const run = await runKiln(["push", dead]);
+    const run = await runKiln(["push", "--no-build", dead]);
     expect(run.code).toBe(6);
     expect(run.stderr).toMatch(/Cannot reach registry 127\.0\.0\.1:5999 while pushing/);
-    const again = await runKiln(["push", `${name}:v2`]);
+    const again = await runKiln(["push", "--no-build", `${name}:v2`]);
     expect(again.code).toBe(0);
     expect(again.stderr).toMatch(/already in the registry/);
   });

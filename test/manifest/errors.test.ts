@@ -182,6 +182,13 @@ describe("manifest error messages", () => {
     );
   });
 
+  it("build commands written as a top-level run list", () => {
+    expect(problemsText("run:\n  - pip install torch\n")).toMatchInlineSnapshot(`
+      "cog.yaml:2:3 run: expected a predictor reference such as "predict.py:Predictor" or "predict.ts:predictor", found a list of 1 item
+          hint: top-level run: names the predictor (like predict:); build commands go under build: as run:"
+    `);
+  });
+
   it("run mount of an unsupported type", () => {
     expect(
       problemsText(

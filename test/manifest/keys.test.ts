@@ -64,6 +64,14 @@ describe("build keys", () => {
   it("gpu", () => {
     expect(ok("build:\n  gpu: true\n").manifest.build.gpu).toBe(true);
     expect(errorPaths("build:\n  gpu: 1\n")).toEqual(["build.gpu"]);
+    // Cog reads YAML 1.1, where unquoted yes/no are booleans: same meaning here, with a warning.
+    const yes = ok("build:\n  gpu: yes\n");
+    expect(yes.manifest.build.gpu).toBe(true);
+    expect(yes.warnings.map((w) => [w.path, w.message])).toEqual([
+      ["build.gpu", "yes is read as true (YAML 1.1, as Cog reads it)"],
+    ]);
+    expect(ok("build:\n  gpu: Off\n").manifest.build.gpu).toBe(false);
+    expect(errorPaths('build:\n  gpu: "yes"\n')).toEqual(["build.gpu"]);
   });
 
   it("python_version", () => {
@@ -246,6 +254,19 @@ describe("top-level keys", () => {
     expect(
       ok('build:\n  python_version: "3.11"\npredict: "p.py:runner"\n', files).manifest.predict?.name,
     ).toBe("runner");
+  });
+
+  it("a predictor imported on one line, followed by other code, is found", () => {
+    const files = { "p.py": "from model import Predictor  # the real one\nimport os\nx = os.getcwd()\n" };
+    expect(
+      ok('build:\n  python_version: "3.11"\npredict: "p.py:Predictor"\n', files).manifest.predict?.name,
+    ).toBe("Predictor");
+    expect(errorPaths('build:\n  python_version: "3.11"\npredict: "p.py:os"\n', files)).toEqual(["predict"]);
+    // A star import could define anything: no verdict.
+    expect(
+      ok('build:\n  python_version: "3.11"\npredict: "q.py:Anything"\n', { "q.py": "from model import *\n" })
+        .manifest.predict?.name,
+    ).toBe("Anything");
   });
 
   it("run is an alias of predict", () => {

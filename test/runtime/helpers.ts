@@ -1,22 +1,65 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { copyFileSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+import { compileTsPredictor } from "../../src/build/ts-predictor.js";
 import { startServer, type RunningServer, type ServerOptions } from "../../src/runtime/server.js";
 
-export const FIXTURES = fileURLToPath(new URL("./fixtures/", import.meta.url));
-export const TEST_WORKER = fileURLToPath(new URL("./fixtures/test-worker.mjs", import.meta.url));
+const REPO = fileURLToPath(new URL("../../", import.meta.url));
+
+export interface FixtureProject {
+  /** Project root holding the compiled fixture module. */
+  root: string;
+  /** The compiled predictors module, relative to root (what KILN_PREDICTOR names). */
+  module: string;
+  /** The real node worker, bundled like dist/runtime-bundle/node-worker.mjs. */
+  worker: string;
+}
+
+let project: Promise<FixtureProject> | null = null;
+
+/** Compiles fixtures/predictors.ts (real SDK) and bundles the real node worker, once per test file. */
+export function fixtureProject(): Promise<FixtureProject> {
+  project ??= (async () => {
+    const root = mkdtempSync(join(tmpdir(), "kiln-server-fixture-"));
+    copyFileSync(join(REPO, "test/runtime/fixtures/predictors.ts"), join(root, "predictors.ts"));
+    const { outFile } = await compileTsPredictor(root, {
+      raw: "predictors.ts:echo",
+      file: "predictors.ts",
+      name: "echo",
+      language: "typescript",
+    });
+    const worker = join(root, "node-worker.mjs");
+    await build({
+      entryPoints: [join(REPO, "src/runtime/workers/node/main.ts")],
+      outfile: worker,
+      bundle: true,
+      format: "esm",
+      platform: "node",
+      target: "node20",
+      logLevel: "silent",
+    });
+    return { root, module: relative(root, outFile), worker };
+  })();
+  return project;
+}
 
 /** Starts the server on port 0 with a fixture predictor (quiet logs) and waits for setup to end. */
 export async function startFixture(name: string, extra: Partial<ServerOptions> = {}): Promise<RunningServer> {
+  const fx = await fixtureProject();
   const server = await startServer({
-    root: FIXTURES,
-    predictor: { language: "node", file: "predictors.mjs", name },
+    root: fx.root,
+    predictor: { language: "node", file: fx.module, name },
     host: "127.0.0.1",
     port: 0,
     logLevel: "silent",
-    nodeWorkerEntry: TEST_WORKER,
+    nodeWorkerEntry: fx.worker,
     webhookRetryDelaysMs: [10, 20, 40, 80, 100, 100, 100, 100, 100, 100],
     ...extra,
+    train: extra.train ? { ...extra.train, file: fx.module } : undefined,
   });
   await server.ready;
   return server;
@@ -40,7 +83,11 @@ export async function request(
     body = JSON.stringify(init.body);
     headers["content-type"] ??= "application/json";
   }
-  const res = await fetch(base + path, { method: init.method ?? (body === undefined ? "GET" : "POST"), headers, body });
+  const res = await fetch(base + path, {
+    method: init.method ?? (body === undefined ? "GET" : "POST"),
+    headers,
+    body,
+  });
   const text = await res.text();
   let parsed: unknown = undefined;
   try {
@@ -59,8 +106,16 @@ export interface Received {
 
 /** A local HTTP receiver (webhooks, uploads) that records requests; `respond` picks the status. */
 export async function startReceiver(
-  respond: (r: Received, n: number) => { status: number; headers?: Record<string, string> } = () => ({ status: 200 }),
-): Promise<{ url: string; received: Received[]; server: Server; waitFor: (n: number, ms?: number) => Promise<void>; close: () => Promise<void> }> {
+  respond: (r: Received, n: number) => { status: number; headers?: Record<string, string> } = () => ({
+    status: 200,
+  }),
+): Promise<{
+  url: string;
+  received: Received[];
+  server: Server;
+  waitFor: (n: number, ms?: number) => Promise<void>;
+  close: () => Promise<void>;
+}> {
   const received: Received[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -81,7 +136,11 @@ export async function startReceiver(
       await new Promise((r) => setTimeout(r, 10));
     }
   };
-  const close = () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); });
+  const close = () =>
+    new Promise<void>((r) => {
+      server.closeAllConnections();
+      server.close(() => r());
+    });
   return { url, received, server, waitFor, close };
 }
 
@@ -98,13 +157,18 @@ export async function eventually<T>(fn: () => T | Promise<T>, ms = 5000): Promis
 }
 
 /** Parses an SSE body into {event, data} records. */
-export function parseSse(text: string): { event: string; data: any }[] { // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function parseSse(text: string): { event: string; data: any }[] {
   return text
     .split("\n\n")
     .filter((b) => b.includes("event:"))
     .map((b) => {
       const event = /^event: (.*)$/m.exec(b)?.[1] ?? "";
-      const data = b.split("\n").filter((l) => l.startsWith("data: ")).map((l) => l.slice(6)).join("\n");
+      const data = b
+        .split("\n")
+        .filter((l) => l.startsWith("data: "))
+        .map((l) => l.slice(6))
+        .join("\n");
       return { event, data: JSON.parse(data) };
     });
 }

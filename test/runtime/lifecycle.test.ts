@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { RunningServer } from "../../src/runtime/server.js";
 import { startServer } from "../../src/runtime/server.js";
-import { eventually, FIXTURES, request, startFixture, TEST_WORKER } from "./helpers.js";
+import { eventually, fixtureProject, request, startFixture } from "./helpers.js";
 
 const servers: RunningServer[] = [];
 async function start(name: string, extra: Parameters<typeof startFixture>[1] = {}): Promise<RunningServer> {
@@ -39,13 +39,14 @@ describe("setup and health", () => {
   });
 
   it("STARTING while setup runs: 503 for predictions; health, discovery and openapi answer", async () => {
+    const fx = await fixtureProject();
     const s = await startServer({
-      root: FIXTURES,
-      predictor: { language: "node", file: "predictors.mjs", name: "slowSetup" },
+      root: fx.root,
+      predictor: { language: "node", file: fx.module, name: "slowSetup" },
       host: "127.0.0.1",
       port: 0,
       logLevel: "silent",
-      nodeWorkerEntry: TEST_WORKER,
+      nodeWorkerEntry: fx.worker,
     });
     servers.push(s);
     expect((await request(s.url, "/")).status).toBe(200);
@@ -116,7 +117,7 @@ describe("user code misbehaving", () => {
 
 describe("trainings", () => {
   it("serves /trainings when a trainer is configured", async () => {
-    const s = await start("trainer", { train: { language: "node", file: "predictors.mjs", name: "train" } });
+    const s = await start("trainer", { train: { language: "node", file: "", name: "train" } });
     const d = await request(s.url, "/");
     expect(d.body.trainings_url).toBe("/trainings");
     const t = await request(s.url, "/trainings", { body: { input: { steps: 3 } } });

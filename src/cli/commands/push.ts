@@ -1,47 +1,75 @@
-import type { Command } from "commander";
-import { ManifestNotFoundError, UsageError } from "../../errors.js";
+import { resolve } from "node:path";
+import { Option, type Command } from "commander";
+import { buildImage } from "../../build/image.js";
+import { ManifestNotFoundError, UsageError, formatProblem } from "../../errors.js";
 import { getCredentials } from "../../docker/credentials.js";
 import { pushImage, type PushResult } from "../../docker/push.js";
-import { DOCKER_HUB, parseReference, type ImageReference } from "../../docker/reference.js";
+import { DOCKER_HUB, parseReference, taggedName, type ImageReference } from "../../docker/reference.js";
 import { loadManifest } from "../../manifest/load.js";
+import type { ResolvedManifest } from "../../manifest/types.js";
+import { createBuildProgress, type ProgressMode } from "../build-progress.js";
 import type { CommandContext } from "../context.js";
 import { Output } from "../output.js";
 import { PushProgress, formatBytes } from "../push-progress.js";
 
 export interface PushOptions {
   json?: boolean;
+  /** false with --no-build: push the existing local image. */
+  build?: boolean;
+  progress?: ProgressMode;
+  baseImage?: string;
+  nodeImage?: string;
+  openapiSchema?: string;
+  file?: string | undefined;
 }
 
 export function registerPush(program: Command, context: () => CommandContext): void {
   program
     .command("push")
-    .description("push the image to an OCI registry; prints the pinned name@sha256:...")
+    .description("build (cached) and push the image to an OCI registry; prints the pinned name@sha256:...")
     .argument("[image]", "destination (default: `image` in cog.yaml)")
     .option("--json", "print a machine-readable result")
+    .option("--no-build", "push the existing local image instead of building it first")
+    .addOption(
+      new Option("--progress <mode>", "build progress output")
+        .choices(["auto", "plain", "quiet", "json"])
+        .default("auto"),
+    )
+    .option("--base-image <image>", "build: use this base image instead of the computed one")
+    .option("--node-image <image>", "build: image the node binary is copied from")
+    .option("--openapi-schema <file>", "build: use this OpenAPI document instead of computing it")
     .action(async (image: string | undefined, opts: PushOptions, cmd: Command) => {
       const file = (cmd.optsWithGlobals() as { file?: string }).file;
       await runPush(context(), image, { ...opts, file });
     });
 }
 
-/** The destination: the argument, else `image:` from cog.yaml; it must name a registry. */
-export async function resolvePushTarget(
+/** cog.yaml (from -f or found upward), or undefined when there is none. */
+async function findManifest(
   ctx: CommandContext,
-  image: string | undefined,
-  file?: string,
-): Promise<ImageReference> {
-  let name = image;
-  if (name === undefined) {
-    try {
-      const { manifest } = await loadManifest({ cwd: ctx.cwd, ...(file ? { file } : {}) });
-      if (manifest.imageExplicit) name = manifest.image;
-    } catch (err) {
-      if (!(err instanceof ManifestNotFoundError)) throw err;
-    }
+  file: string | undefined,
+): Promise<ResolvedManifest | undefined> {
+  try {
+    const { manifest, warnings } = await loadManifest({ cwd: ctx.cwd, ...(file ? { file } : {}) });
+    for (const w of warnings) ctx.out.warn(formatProblem(w));
+    return manifest;
+  } catch (err) {
+    if (err instanceof ManifestNotFoundError && file === undefined) return undefined;
+    throw err;
   }
+}
+
+/** The destination: the argument, else `image:` from cog.yaml; it must name a registry. */
+export function resolvePushTarget(
+  image: string | undefined,
+  manifest: ResolvedManifest | undefined,
+): ImageReference {
+  const name = image ?? (manifest?.imageExplicit ? manifest.image : undefined);
   if (name === undefined) {
     throw new UsageError(
-      "kiln push needs an image name: pass one, or set `image:` in cog.yaml.",
+      manifest
+        ? "kiln push needs an image name: pass one, or set `image:` in cog.yaml."
+        : "kiln push needs an image name (no cog.yaml here).",
       "e.g. kiln push registry.example.com/team/model:1.0",
     );
   }
@@ -51,7 +79,7 @@ export async function resolvePushTarget(
       `Cannot push to a digest (${name}).`,
       "Push to a tag; kiln prints the digest afterwards.",
     );
-  if (ref.registry === DOCKER_HUB && !name.startsWith("docker.io/") && !name.includes("/")) {
+  if (ref.registry === DOCKER_HUB && !name.includes("/")) {
     throw new UsageError(
       `"${name}" has no registry or namespace, so it would go to Docker Hub's official library.`,
       "Name the registry, e.g. registry.example.com/team/model, or docker.io/<user>/model.",
@@ -60,15 +88,44 @@ export async function resolvePushTarget(
   return ref;
 }
 
+/**
+ * Builds the project (when there is a cog.yaml and --no-build is not given) under the destination
+ * name, then pushes it. Without a cog.yaml it pushes the existing local image.
+ */
 export async function runPush(
   ctx: CommandContext,
   image: string | undefined,
-  opts: PushOptions & { file?: string | undefined },
+  opts: PushOptions,
 ): Promise<PushResult> {
-  const ref = await resolvePushTarget(ctx, image, opts.file);
+  const manifest =
+    opts.build === false && image !== undefined ? undefined : await findManifest(ctx, opts.file);
+  const ref = resolvePushTarget(image, manifest);
   const credentials = await getCredentials(ref.registry);
   const json = Boolean(opts.json);
   const out = json ? quiet(ctx) : ctx.out;
+  let built: { imageId: string; buildMs: number } | undefined;
+  if (manifest && opts.build !== false) {
+    const progress = createBuildProgress(out, opts.progress ?? "auto");
+    let ok = false;
+    try {
+      const result = await buildImage(manifest, {
+        tag: taggedName(ref),
+        baseImage: opts.baseImage,
+        nodeImage: opts.nodeImage,
+        openapiSchemaFile:
+          opts.openapiSchema === undefined ? undefined : resolve(ctx.cwd, opts.openapiSchema),
+        onEvent: progress.onEvent,
+        signal: ctx.signal,
+      });
+      ok = true;
+      built = { imageId: result.imageId, buildMs: result.timings.totalMs };
+      out.info(`Built ${result.image} in ${(result.timings.totalMs / 1000).toFixed(1)} s`);
+    } finally {
+      progress.stop(ok);
+    }
+  } else if (!manifest && opts.build !== false) {
+    out.info("No cog.yaml here: pushing the existing local image.");
+  }
   const progress = new PushProgress(out, `${ref.original}${ref.tag ? "" : ":latest"}`);
   let result: PushResult;
   try {
@@ -85,6 +142,7 @@ export async function runPush(
       pinned: result.pinned,
       bytesUploaded: result.bytesUploaded,
       durationMs: result.durationMs,
+      ...(built ? { build: built } : {}),
       layers: result.layers.map((l) => ({ id: l.id, status: l.state, bytes: l.total ?? l.current })),
     });
     return result;

@@ -138,6 +138,26 @@ describe("compileTsPredictor", () => {
     expect(code).not.toMatch(/from "(kiln|zod)"/);
   });
 
+  it("gives the user's own `zod` import the SDK's zod instance", async () => {
+    const root = project({
+      "predict.ts":
+        'import { z } from "zod";\nimport { definePredictor } from "kiln";\nexport const p = definePredictor({ inputs: z.object({ a: z.string().describe("from zod") }), output: z.string(), predict: ({ a }) => a });\n',
+    });
+    const { outFile } = await compileTsPredictor(root, ref("predict.ts:p"));
+    const w = await startWorker([
+      "--predictor",
+      `${relative(root, outFile)}:p`,
+      "--root",
+      root,
+      "--schema-only",
+    ]);
+    expect(await w.exited).toBe(0);
+    const loaded = JSON.parse(w.stdout.join("")) as LoadedMessage;
+    expect(loaded.schema.input.properties).toEqual({
+      a: { type: "string", title: "A", description: "from zod", "x-order": 0 },
+    });
+  });
+
   it("keeps import.meta pointing at each source file, not at the bundle", async () => {
     const root = project({
       "predict.ts":

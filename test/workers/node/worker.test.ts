@@ -196,8 +196,11 @@ describe("node worker", () => {
     expect(w.frames.find(terminal("x"))).toEqual({ type: "done", id: "x", output: "X" });
   });
 
-  it("exits when the server closes the pipe", async () => {
+  it("ignores SIGINT (the server coordinates stopping) and exits when the server closes the pipe", async () => {
     const w = await ready("echo");
+    w.child.kill("SIGINT");
+    w.send({ type: "predict", id: "after-int", kind: "predict", input: { text: "x" }, context: {} });
+    await w.waitFor(terminal("after-int"));
     w.child.stdio[3]?.destroy();
     expect(await w.exited).toBe(0);
   });

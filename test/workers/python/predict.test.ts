@@ -353,6 +353,20 @@ describe("cancellation and sys.exit", () => {
     expect((await w.predict("next", { seconds: 0.1 })).terminal).toMatchObject({ output: "finished" });
   });
 
+  test("canceling a predictor that floods logs and chunks ends cleanly, every frame intact", async () => {
+    const w = await ready("cancel-chatty");
+    for (const id of ["a", "b", "c"]) {
+      w.send({ type: "predict", id, kind: "predict", input: {}, context: {} });
+      await w.waitFor((m) => m.type === "output" && m.id === id);
+      await new Promise((r) => setTimeout(r, 150));
+      w.send({ type: "cancel", id });
+      const r = await w.result(id);
+      expect(r.terminal.type).toBe("canceled");
+      expect(r.chunks.length).toBeGreaterThan(1);
+      for (const chunk of r.chunks) expect(chunk).toMatch(/^chunk \d+ y{6000}$/);
+    }
+  });
+
   test("canceling interrupts a single long time.sleep too", async () => {
     const w = await ready("cancel-sleep");
     w.send({ type: "predict", id: "c", kind: "predict", input: { seconds: 60, loop: false }, context: {} });
@@ -381,6 +395,19 @@ describe("cancellation and sys.exit", () => {
     expect(go.terminal).toEqual({ type: "canceled", id: "go" });
     expect(go.logs).toBe("async cleanup after cancel\n");
     expect((await w.result("stay")).terminal).toMatchObject({ type: "done", output: "finished" });
+  });
+
+  test("a cancel right behind its predict (before the task starts) still ends it canceled", async () => {
+    const w = await ready("cancel-async", { env: { COG_MAX_CONCURRENCY: "2" } });
+    for (const id of ["x1", "x2", "x3"]) {
+      w.send({ type: "predict", id, kind: "predict", input: { seconds: 30 }, context: {} });
+      w.send({ type: "cancel", id });
+      expect((await w.result(id)).terminal).toEqual({ type: "canceled", id });
+    }
+    const sync = await ready("cancel-sleep");
+    sync.send({ type: "predict", id: "s1", kind: "predict", input: { seconds: 30 }, context: {} });
+    sync.send({ type: "cancel", id: "s1" });
+    expect((await sync.result("s1")).terminal).toEqual({ type: "canceled", id: "s1" });
   });
 
   test("sys.exit() inside predict fails that prediction only", async () => {

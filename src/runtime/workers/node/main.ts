@@ -69,6 +69,9 @@ async function main(): Promise<void> {
   const channel = openChannel({ onMessage: (m) => worker.handle(m), onClose: () => exit(0) });
   const worker = new Worker({ root, predictor, trainer, send: (m) => channel.send(m), exit });
   captureOutput((m) => channel.send(m));
+  // Ctrl-C reaches the whole process group: the server decides how to stop, and when it is gone the
+  // closed fd 3 ends this process.
+  process.on("SIGINT", () => undefined);
   channel.send(loaded);
 }
 

@@ -32,6 +32,7 @@ class SyncWorker(WorkerBase):
 
     def serve(self, fd_in: int) -> None:
         signal.signal(signal.SIGUSR1, self._on_cancel_signal)
+        self.channel.guard_signal = signal.SIGUSR1
         self.start_reader(fd_in, self._deliver)
         while True:
             message = self.inbox.get()

@@ -1,0 +1,117 @@
+/**
+ * Mounts the hosted /v1 API (Replicate-compatible) on the server's router, on top of the shared
+ * prediction core: a bounded queue in front of the runner's slots, a registry of /v1 predictions, the
+ * files store, and a WebhookSender that signs (Standard Webhooks).
+ */
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { basename, resolve } from "node:path";
+import type { PredictionRunner } from "../core/runner.js";
+import { PredictionQueue } from "../core/queue.js";
+import type { Health } from "../health.js";
+import type { Logger } from "../logger.js";
+import type { Router } from "../http/router.js";
+import { WebhookSender } from "../webhooks.js";
+import { makeAuthCheck } from "./auth.js";
+import type { HostedContext } from "./context.js";
+import { DEFAULT_V1_FILE_LIMITS, FileStore } from "./files-store.js";
+import { registerFileRoutes } from "./files-routes.js";
+import { registerModelRoutes } from "./models-routes.js";
+import { DEFAULT_PAGE_SIZE, DEFAULT_QUEUE_SIZE, DEFAULT_RETAIN, type HostedOptions } from "./options.js";
+import { registerPredictionRoutes } from "./predictions-routes.js";
+import { HostedRegistry } from "./registry.js";
+import { generateWebhookSecret, webhookSigner } from "./signing.js";
+
+export interface HostedDeps {
+  runner: PredictionRunner;
+  health: Health;
+  files: FileStore;
+  logger: Logger;
+  throttleMs: number;
+  bodyLimit: number;
+  openapi: () => unknown;
+  cogVersion: string;
+  root: string;
+  /** The predictor file, hashed into the default version id. */
+  predictorFile: string;
+  webhookRetryDelaysMs?: readonly number[] | undefined;
+  options: HostedOptions;
+}
+
+export interface HostedApi {
+  webhookSecret: string;
+  version: string;
+  queue: PredictionQueue;
+  dispose(): Promise<void>;
+}
+
+export function createFileStore(options: HostedOptions): FileStore {
+  return new FileStore({ ...DEFAULT_V1_FILE_LIMITS, ...options.fileLimits });
+}
+
+/**
+ * Without an image digest: a content hash of the predictor program and cog.yaml (stable across restarts
+ * of the same code; the CLI may pass a hash of the whole project as `version` instead).
+ */
+export function defaultVersion(root: string, predictorFile: string): string {
+  const h = createHash("sha256");
+  for (const file of [predictorFile, "cog.yaml"]) {
+    h.update(`${file}\0`);
+    try {
+      h.update(readFileSync(resolve(root, file)));
+    } catch {
+      h.update("(missing)\0");
+    }
+  }
+  return h.digest("hex");
+}
+
+export function registerHostedApi(router: Router, deps: HostedDeps): HostedApi {
+  const o = deps.options;
+  const webhookSecret = o.webhookSecret ?? generateWebhookSecret();
+  const sender = new WebhookSender({
+    logger: deps.logger,
+    retryDelaysMs: deps.webhookRetryDelaysMs,
+    headers: webhookSigner(webhookSecret),
+  });
+  const queue = new PredictionQueue({
+    runner: deps.runner,
+    maxSize: o.queueSize ?? DEFAULT_QUEUE_SIZE,
+    canStart: () => deps.health.ready,
+  });
+  deps.health.on("ready", () => queue.pump());
+  deps.health.on("failed", (error) => queue.failAll(`setup failed: ${error}`));
+  deps.health.on("defunct", (why) => queue.failAll(`the predictor worker is gone: ${why}`));
+  const version = o.version ?? defaultVersion(deps.root, deps.predictorFile);
+  const ctx: HostedContext = {
+    runner: deps.runner,
+    health: deps.health,
+    queue,
+    registry: new HostedRegistry(o.retain ?? DEFAULT_RETAIN),
+    files: deps.files,
+    sender,
+    webhookSecret,
+    throttleMs: deps.throttleMs,
+    bodyLimit: deps.bodyLimit,
+    openapi: deps.openapi,
+    model: o.model ?? `kiln/${basename(resolve(deps.root)) || "model"}`,
+    version,
+    versionCreatedAt: new Date().toISOString(),
+    cogVersion: deps.cogVersion,
+    pageSize: o.pageSize ?? DEFAULT_PAGE_SIZE,
+    auth: makeAuthCheck(o.apiToken),
+  };
+  registerPredictionRoutes(router, ctx);
+  registerFileRoutes(router, ctx);
+  registerModelRoutes(router, ctx);
+  return {
+    webhookSecret,
+    version,
+    queue,
+    async dispose() {
+      queue.failAll("the server is shutting down");
+      await sender.flush(5_000);
+      await deps.files.dispose();
+    },
+  };
+}

@@ -1,0 +1,29 @@
+/**
+ * Optional bearer-token auth for /v1. Without a configured token any (or no) token is accepted, like a
+ * local dev server should; with one, a missing or wrong token is a 401 before anything else happens.
+ */
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import { hostedError } from "./errors.js";
+
+const digest = (s: string): Buffer => createHash("sha256").update(s).digest();
+
+export function makeAuthCheck(token: string | undefined): (req: IncomingMessage) => void {
+  if (!token) return () => undefined;
+  const expected = digest(token);
+  return (req) => {
+    const header = req.headers.authorization ?? "";
+    // "Bearer" is what the replicate clients send; "Token" is the older hosted scheme.
+    const m = /^(?:Bearer|Token)\s+(.+)$/i.exec(header.trim());
+    if (!m || !timingSafeEqual(digest(m[1]!), expected)) {
+      throw hostedError(
+        401,
+        "Unauthenticated",
+        m ? "the API token is not valid" : "missing Authorization: Bearer <token> header",
+        {
+          "www-authenticate": 'Bearer realm="kiln"',
+        },
+      );
+    }
+  };
+}

@@ -1,0 +1,133 @@
+/** /v1/files: multipart upload, get, list, download and delete (204), in the hosted API's shapes. */
+import { createReadStream } from "node:fs";
+import type { IncomingMessage } from "node:http";
+import type { Router } from "../http/router.js";
+import { sendJson } from "../http/respond.js";
+import { StoreFullError, type StoredFile } from "./files-store.js";
+import { readMultipart } from "./multipart.js";
+import { hostedError, invalidInput, notFound } from "./errors.js";
+import { baseUrl, route, type HostedContext } from "./context.js";
+
+// Room for the multipart framing and the metadata part on top of the file itself.
+const FORM_OVERHEAD = 1024 * 1024;
+
+export function renderFile(f: StoredFile, base: string): Record<string, unknown> {
+  const get = `${base}/v1/files/${f.id}`;
+  return {
+    id: f.id,
+    name: f.name,
+    content_type: f.contentType,
+    size: f.size,
+    checksums: { sha256: f.sha256 },
+    metadata: f.metadata,
+    created_at: f.createdAt.toISOString(),
+    expires_at: f.expiresAt.toISOString(),
+    urls: { get, download: `${get}/download` },
+  };
+}
+
+async function parseMetadata(part: ReturnType<FormData["get"]>): Promise<Record<string, unknown>> {
+  if (part === null) return {};
+  const text = typeof part === "string" ? part : await part.text();
+  if (text.trim() === "") return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    value = undefined;
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw invalidInput([
+      { loc: ["body", "metadata"], msg: "metadata must be a JSON object", type: "dict_type" },
+    ]);
+  }
+  return value as Record<string, unknown>;
+}
+
+function rememberHost(ctx: HostedContext, req: IncomingMessage): void {
+  const host = req.headers.host;
+  if (host) ctx.files.hosts.add(new URL(`http://${host}`).hostname);
+}
+
+export function registerFileRoutes(router: Router, ctx: HostedContext): void {
+  router.add(
+    "POST",
+    "/v1/files",
+    route(ctx, async (req, res) => {
+      const form = await readMultipart(req, ctx.files.limits.maxFileBytes + FORM_OVERHEAD);
+      const content = form.get("content");
+      if (content === null || typeof content === "string") {
+        throw invalidInput([
+          { loc: ["body", "content"], msg: "a file part named `content` is required", type: "missing" },
+        ]);
+      }
+      const metadata = await parseMetadata(form.get("metadata"));
+      const filename = form.get("filename");
+      const type = form.get("type");
+      const name = typeof filename === "string" && filename ? filename : content.name || "file";
+      const contentType =
+        typeof type === "string" && type ? type : content.type || "application/octet-stream";
+      let file: StoredFile;
+      try {
+        file = await ctx.files.create(Buffer.from(await content.arrayBuffer()), name, contentType, metadata);
+      } catch (err) {
+        if (err instanceof RangeError || err instanceof StoreFullError)
+          throw hostedError(413, "Payload too large", err.message);
+        throw err;
+      }
+      rememberHost(ctx, req);
+      sendJson(res, 201, renderFile(file, baseUrl(req)));
+    }),
+  );
+  router.add(
+    "GET",
+    "/v1/files",
+    route(ctx, (req, res, _p, url) => {
+      const cursor = url.searchParams.get("cursor");
+      if (cursor !== null && !/^\d+$/.test(cursor))
+        throw hostedError(400, "Bad request", `invalid cursor ${JSON.stringify(cursor)}`);
+      const page = ctx.files.page(cursor === null ? null : Number(cursor), ctx.pageSize);
+      const base = baseUrl(req);
+      sendJson(res, 200, {
+        results: page.items.map((f) => renderFile(f, base)),
+        next: page.next === null ? null : `${base}/v1/files?cursor=${page.next}`,
+        previous: null,
+      });
+    }),
+  );
+  router.add(
+    "GET",
+    "/v1/files/:id",
+    route(ctx, (req, res, p) => sendJson(res, 200, renderFile(find(ctx, p.id!), baseUrl(req)))),
+  );
+  router.add(
+    "GET",
+    "/v1/files/:id/download",
+    route(ctx, (req, res, p) => {
+      const f = find(ctx, p.id!);
+      res.writeHead(200, {
+        "content-type": f.contentType,
+        "content-length": f.size,
+        "content-disposition": `attachment; filename="${f.name.replace(/["\\\r\n]/g, "_")}"`,
+      });
+      if (req.method === "HEAD") return void res.end();
+      createReadStream(f.path)
+        .on("error", () => res.destroy())
+        .pipe(res);
+    }),
+  );
+  router.add(
+    "DELETE",
+    "/v1/files/:id",
+    route(ctx, async (_req, res, p) => {
+      if (!(await ctx.files.delete(p.id!))) throw notFound(`file ${p.id}`);
+      res.writeHead(204).end();
+    }),
+  );
+}
+
+function find(ctx: HostedContext, id: string): StoredFile {
+  const f = ctx.files.get(id);
+  if (!f) throw notFound(`file ${id}`);
+  return f;
+}

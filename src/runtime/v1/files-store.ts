@@ -1,0 +1,150 @@
+/**
+ * The /v1/files store: uploads kept on disk (a private temp dir) for the server's life or until they
+ * expire or are deleted, with per-file and total size limits. Their URLs are valid prediction inputs;
+ * the core resolves them through `resolve()` straight from disk.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { mkdtemp, rm, unlink, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export interface FileLimitsV1 {
+  /** Largest single upload (bytes). */
+  maxFileBytes: number;
+  /** All stored uploads together (bytes). */
+  maxTotalBytes: number;
+  /** Lifetime of an upload (ms); expired ones are removed lazily. */
+  ttlMs: number;
+}
+
+export const DEFAULT_V1_FILE_LIMITS: FileLimitsV1 = {
+  maxFileBytes: 100 * 1024 * 1024,
+  maxTotalBytes: 2 * 1024 * 1024 * 1024,
+  ttlMs: 24 * 3600 * 1000,
+};
+
+export interface StoredFile {
+  id: string;
+  name: string;
+  contentType: string;
+  size: number;
+  sha256: string;
+  metadata: Record<string, unknown>;
+  createdAt: Date;
+  expiresAt: Date;
+  path: string;
+  seq: number;
+}
+
+export class StoreFullError extends Error {}
+
+export class FileStore {
+  private readonly files = new Map<string, StoredFile>();
+  private dir: Promise<string> | null = null;
+  private total = 0;
+  private seq = 0;
+  /** Port this server listens on; URLs on another port are someone else's. */
+  port = 0;
+  /** Host names clients reached this server by (from Host headers), besides loopback ones. */
+  readonly hosts = new Set<string>();
+
+  constructor(readonly limits: FileLimitsV1 = DEFAULT_V1_FILE_LIMITS) {}
+
+  async create(
+    bytes: Buffer,
+    name: string,
+    contentType: string,
+    metadata: Record<string, unknown>,
+  ): Promise<StoredFile> {
+    this.prune();
+    if (bytes.length > this.limits.maxFileBytes) {
+      throw new RangeError(
+        `the file is ${bytes.length} bytes, more than the ${this.limits.maxFileBytes} byte limit`,
+      );
+    }
+    if (this.total + bytes.length > this.limits.maxTotalBytes) {
+      throw new StoreFullError(
+        `the files store is full (${this.limits.maxTotalBytes} bytes): delete files first`,
+      );
+    }
+    this.dir ??= mkdtemp(join(tmpdir(), "kiln-files-"));
+    const id = randomBytes(12).toString("hex");
+    const path = join(await this.dir, id);
+    await writeFile(path, bytes);
+    const now = new Date();
+    const file: StoredFile = {
+      id,
+      name,
+      contentType,
+      size: bytes.length,
+      sha256: createHash("sha256").update(bytes).digest("hex"),
+      metadata,
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + this.limits.ttlMs),
+      path,
+      seq: ++this.seq,
+    };
+    this.files.set(id, file);
+    this.total += file.size;
+    return file;
+  }
+
+  get(id: string): StoredFile | undefined {
+    this.prune();
+    return this.files.get(id);
+  }
+
+  /** Newest first, after the cursor (a seq) when given. */
+  page(before: number | null, size: number): { items: StoredFile[]; next: number | null } {
+    this.prune();
+    const all = [...this.files.values()].filter((f) => before === null || f.seq < before);
+    const items = all.slice(-size).reverse();
+    const oldest = items[items.length - 1];
+    return { items, next: oldest && all.length > items.length ? oldest.seq : null };
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const f = this.files.get(id);
+    if (!f) return false;
+    this.files.delete(id);
+    this.total -= f.size;
+    await unlink(f.path).catch(() => undefined);
+    return true;
+  }
+
+  /** For the core's LocalFileResolver: a /v1/files/{id}[/download] URL on this server -> the file. */
+  resolve(url: string): { path: string; name: string } | null {
+    let u: URL;
+    try {
+      u = new URL(url);
+    } catch {
+      return null;
+    }
+    const m = /^\/v1\/files\/([^/]+)(?:\/download)?\/?$/.exec(u.pathname);
+    if (
+      !m ||
+      u.protocol !== "http:" ||
+      Number(u.port || 80) !== this.port ||
+      !(isLoopback(u.hostname) || this.hosts.has(u.hostname))
+    )
+      return null;
+    const f = this.get(decodeURIComponent(m[1]!));
+    return f ? { path: f.path, name: f.name } : null;
+  }
+
+  async dispose(): Promise<void> {
+    const dir = this.dir;
+    this.files.clear();
+    this.total = 0;
+    if (dir) await rm(await dir, { recursive: true, force: true });
+  }
+
+  private prune(): void {
+    const now = Date.now();
+    for (const f of this.files.values()) if (f.expiresAt.getTime() <= now) void this.delete(f.id);
+  }
+}
+
+function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "[::1]" || host === "::1" || /^127\./.test(host);
+}

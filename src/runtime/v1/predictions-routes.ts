@@ -1,0 +1,190 @@
+/**
+ * /v1 predictions: create (by version, or through /v1/models/{owner}/{name}/predictions), `Prefer: wait`,
+ * get, list, cancel and the SSE stream. All of it drives the shared core (runner + queue).
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Router } from "../http/router.js";
+import { readJsonBody } from "../http/body.js";
+import { sendJson } from "../http/respond.js";
+import { parseEnvelope } from "../http/prediction-request.js";
+import { attachWebhook } from "../webhooks.js";
+import { QueueFullError } from "../core/queue.js";
+import type { HostedRecord } from "./registry.js";
+import { renderHeld, renderHosted } from "./render.js";
+import { parseLastEventId, streamHosted } from "./stream.js";
+import { hostedError, invalidInput, notFound } from "./errors.js";
+import { baseUrl, route, type HostedContext } from "./context.js";
+
+const MAX_WAIT_S = 60;
+const CANCEL_SETTLE_MS = 2000;
+
+/** Seconds to hold the request from `Prefer: wait[=N]`, or null when not asked to wait. */
+export function parsePreferWait(header: string | string[] | undefined): number | null {
+  const text = Array.isArray(header) ? header.join(",") : (header ?? "");
+  const m = /(?:^|[,;\s])wait(?:\s*=\s*([^,;\s]*))?(?=$|[,;\s])/i.exec(text);
+  if (!m) return null;
+  if (m[1] === undefined) return MAX_WAIT_S;
+  const n = Number(m[1]);
+  if (!Number.isInteger(n) || n < 1) {
+    throw hostedError(
+      400,
+      "Bad request",
+      `Prefer: wait=${m[1]} is not valid: use wait or wait=N with N a whole number of seconds (1-${MAX_WAIT_S})`,
+    );
+  }
+  return Math.min(n, MAX_WAIT_S);
+}
+
+export function registerPredictionRoutes(router: Router, ctx: HostedContext): void {
+  router.add(
+    "POST",
+    "/v1/predictions",
+    route(ctx, (req, res) => create(ctx, req, res, null)),
+  );
+  router.add(
+    "POST",
+    "/v1/models/:owner/:name/predictions",
+    route(ctx, (req, res, p) => create(ctx, req, res, `${p.owner}/${p.name}`)),
+  );
+  // Deployments are a hosted-only concept; here every deployment runs the one local model.
+  router.add(
+    "POST",
+    "/v1/deployments/:owner/:name/predictions",
+    route(ctx, (req, res, p) => create(ctx, req, res, `${p.owner}/${p.name}`)),
+  );
+  router.add(
+    "GET",
+    "/v1/predictions",
+    route(ctx, (req, res, _p, url) => {
+      let page;
+      try {
+        page = ctx.registry.page(url.searchParams.get("cursor"), ctx.pageSize);
+      } catch (err) {
+        throw hostedError(400, "Bad request", (err as Error).message);
+      }
+      const link = (c: string | null): string | null =>
+        c ? `${baseUrl(req)}/v1/predictions?cursor=${c}` : null;
+      sendJson(res, 200, {
+        results: page.items.map(renderHosted),
+        next: link(page.next),
+        previous: link(page.previous),
+      });
+    }),
+  );
+  router.add(
+    "GET",
+    "/v1/predictions/:id",
+    route(ctx, (_req, res, p) => sendJson(res, 200, renderHosted(find(ctx, p.id!)))),
+  );
+  router.add(
+    "POST",
+    "/v1/predictions/:id/cancel",
+    route(ctx, async (_req, res, p) => {
+      const record = find(ctx, p.id!);
+      const pred = record.prediction;
+      if (!ctx.queue.cancel(pred)) ctx.runner.cancel(pred.id);
+      // Let the worker acknowledge so the answer usually already says `canceled`.
+      if (!pred.terminal)
+        await Promise.race([pred.finished, new Promise((r) => setTimeout(r, CANCEL_SETTLE_MS))]);
+      sendJson(res, 200, renderHosted(record));
+    }),
+  );
+  // Stream URLs work without Authorization (EventSource clients cannot send it); ids are unguessable.
+  router.add(
+    "GET",
+    "/v1/predictions/:id/stream",
+    route(
+      ctx,
+      (req, res, p) =>
+        streamHosted(res, find(ctx, p.id!).prediction, parseLastEventId(req.headers["last-event-id"])),
+      true,
+    ),
+  );
+}
+
+function find(ctx: HostedContext, id: string): HostedRecord {
+  const r = ctx.registry.get(id);
+  if (!r) throw notFound(`prediction ${id}`);
+  return r;
+}
+
+function ensureCanRun(ctx: HostedContext): void {
+  const h = ctx.health;
+  if (h.phase === "setup_failed")
+    throw hostedError(503, "Service unavailable", `setup failed: ${h.setupError ?? "unknown error"}`);
+  if (h.phase === "defunct")
+    throw hostedError(503, "Service unavailable", `the predictor worker is gone: ${h.defunctReason ?? ""}`);
+  if (!h.loaded)
+    throw hostedError(503, "Service unavailable", "the model is still loading; retry in a moment", {
+      "retry-after": "1",
+    });
+}
+
+async function create(
+  ctx: HostedContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  model: string | null,
+): Promise<void> {
+  const wait = parsePreferWait(req.headers.prefer);
+  const raw = await readJsonBody(req, ctx.bodyLimit);
+  const body = (raw ?? {}) as Record<string, unknown>;
+  if (typeof body !== "object" || Array.isArray(body)) {
+    throw invalidInput([{ loc: ["body"], msg: "the request body must be a JSON object", type: "dict_type" }]);
+  }
+  if (model === null && (typeof body.version !== "string" || body.version.length === 0)) {
+    throw invalidInput([
+      { loc: ["body", "version"], msg: "Field required (a version id string)", type: "missing" },
+    ]);
+  }
+  // The hosted API takes no id or context from the client; the shared parser checks the rest.
+  const envelope = parseEnvelope({
+    input: body.input,
+    webhook: body.webhook,
+    webhook_events_filter: body.webhook_events_filter,
+  });
+  ensureCanRun(ctx);
+  const created = ctx.runner.create({ kind: "predict", input: envelope.input });
+  if (!created.ok) throw invalidInput(created.errors);
+  const p = created.prediction;
+  const record: HostedRecord = {
+    prediction: p,
+    base: baseUrl(req),
+    model: model ?? ctx.model,
+    version: ctx.version,
+    seq: 0,
+  };
+  if (envelope.webhook) {
+    attachWebhook(p, {
+      url: envelope.webhook,
+      filter: envelope.filter,
+      throttleMs: ctx.throttleMs,
+      sender: ctx.sender,
+      render: () => renderHosted(record),
+    });
+  }
+  try {
+    ctx.queue.submit(p);
+  } catch (err) {
+    if (err instanceof QueueFullError)
+      throw hostedError(429, "Too many requests", err.message, { "retry-after": "1" });
+    throw err;
+  }
+  ctx.registry.add(record);
+  const headers = { location: renderHosted(record).urls.get };
+  if (wait !== null && !p.terminal) {
+    let timer: NodeJS.Timeout | undefined;
+    let onClose: () => void = () => undefined;
+    await Promise.race([
+      p.finished,
+      new Promise((r) => (timer = setTimeout(r, wait * 1000))),
+      new Promise<void>((r) => res.once("close", (onClose = r))),
+    ]);
+    clearTimeout(timer);
+    res.off("close", onClose);
+    if (res.destroyed) return;
+    sendJson(res, 201, renderHeld(record), headers);
+    return;
+  }
+  sendJson(res, 201, renderHosted(record), headers);
+}

@@ -1,0 +1,64 @@
+/** The hosted API's prediction JSON, rendered from the core's Prediction (the single source of truth). */
+import type { PredictionStatus } from "../core/prediction.js";
+import type { HostedRecord } from "./registry.js";
+
+export interface HostedPrediction {
+  id: string;
+  model: string;
+  version: string;
+  input: Record<string, unknown>;
+  output: unknown;
+  logs: string;
+  error: string | null;
+  status: PredictionStatus;
+  created_at: string;
+  started_at: string | null;
+  completed_at: string | null;
+  data_removed: false;
+  source: "api";
+  urls: { get: string; cancel: string; stream: string };
+  metrics: Record<string, unknown>;
+}
+
+export function predictionUrls(base: string, id: string): HostedPrediction["urls"] {
+  const get = `${base}/v1/predictions/${encodeURIComponent(id)}`;
+  return { get, cancel: `${get}/cancel`, stream: `${get}/stream` };
+}
+
+export function renderHosted(r: HostedRecord): HostedPrediction {
+  const s = r.prediction.snapshot();
+  const metrics: Record<string, unknown> = { ...s.metrics };
+  if (r.prediction.completedAt) {
+    metrics.total_time = (r.prediction.completedAt.getTime() - r.prediction.createdAt.getTime()) / 1000;
+  }
+  return {
+    id: s.id,
+    model: r.model,
+    version: r.version,
+    input: s.input,
+    output: s.output,
+    logs: s.logs,
+    error: s.error,
+    status: s.status,
+    created_at: s.created_at,
+    started_at: s.started_at,
+    completed_at: s.completed_at,
+    data_removed: false,
+    source: "api",
+    urls: predictionUrls(r.base, s.id),
+    metrics,
+  };
+}
+
+/**
+ * A held (`Prefer: wait`) response that ran out of time: the replicate client treats every status but
+ * `starting` as final, so an unfinished prediction is reported as `starting` (it then polls).
+ */
+export function renderHeld(r: HostedRecord): HostedPrediction {
+  const body = renderHosted(r);
+  if (!r.prediction.terminal) {
+    body.status = "starting";
+    body.output = null;
+  }
+  return body;
+}
