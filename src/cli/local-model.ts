@@ -28,7 +28,10 @@ export interface LocalModel {
   close(): Promise<void>;
 }
 
-export async function startLocalModel(project: ResolvedManifest, opts: LocalModelOptions): Promise<LocalModel> {
+export async function startLocalModel(
+  project: ResolvedManifest,
+  opts: LocalModelOptions,
+): Promise<LocalModel> {
   if (!project.predict) throw new UsageError(`${project.file} has no \`predict:\` entry`);
   const predictor = await target(project, project.predict);
   const train = project.train ? await target(project, project.train) : undefined;
@@ -79,5 +82,8 @@ function workerLocations(): { nodeWorkerEntry?: string; pythonWorkerDir?: string
     return {};
   }
   const python = join(bundle, "python");
-  return { nodeWorkerEntry: join(bundle, "node-worker.mjs"), ...(existsSync(python) ? { pythonWorkerDir: python } : {}) };
+  return {
+    nodeWorkerEntry: join(bundle, "node-worker.mjs"),
+    ...(existsSync(python) ? { pythonWorkerDir: python } : {}),
+  };
 }

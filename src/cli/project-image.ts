@@ -12,12 +12,22 @@ export interface ProjectImageOptions {
 }
 
 /** Returns the built image's id (layers are cached, so an unchanged project rebuilds in a moment). */
-export async function buildProjectImage(ctx: CommandContext, manifest: ResolvedManifest, opts: ProjectImageOptions): Promise<string> {
-  const mode = (["auto", "plain", "quiet", "json"].includes(opts.progress) ? opts.progress : "auto") as ProgressMode;
+export async function buildProjectImage(
+  ctx: CommandContext,
+  manifest: ResolvedManifest,
+  opts: ProjectImageOptions,
+): Promise<string> {
+  const mode = (
+    ["auto", "plain", "quiet", "json"].includes(opts.progress) ? opts.progress : "auto"
+  ) as ProgressMode;
   const progress = createBuildProgress(ctx.out, mode);
   let ok = false;
   try {
-    const result = await buildImage(manifest, { nodeImage: opts.nodeImage, onEvent: progress.onEvent, signal: opts.signal ?? ctx.signal });
+    const result = await buildImage(manifest, {
+      nodeImage: opts.nodeImage,
+      onEvent: progress.onEvent,
+      signal: opts.signal ?? ctx.signal,
+    });
     ok = true;
     return result.imageId;
   } finally {

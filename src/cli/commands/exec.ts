@@ -11,7 +11,10 @@ export function registerExec(program: Command, context: () => CommandContext): v
     .argument("<command...>", "the command and its arguments")
     .option("-e, --env <NAME=value>", "environment variable (repeatable)", collect, [])
     .option("--progress <mode>", "build progress: auto, plain, quiet", "auto")
-    .option("--node-image <image>", "when building: image the node binary is copied from (default node:<major>-bookworm-slim)")
+    .option(
+      "--node-image <image>",
+      "when building: image the node binary is copied from (default node:<major>-bookworm-slim)",
+    )
     // Flags kiln does not know belong to the command (`kiln exec python -c ...`); use `--` before a
     // command whose flags clash with kiln's (-e, -f, --debug).
     .allowUnknownOption()
