@@ -11,6 +11,8 @@ import { buildProjectImage } from "./project-image.js";
 export interface ExecOptions {
   env?: string[] | undefined;
   progress?: string | undefined;
+  /** --base-image / KILN_BASE_IMAGE: replaces the computed base image when building. */
+  baseImage?: string | undefined;
   nodeImage?: string | undefined;
   file?: string | undefined;
 }
@@ -27,6 +29,7 @@ export async function runExec(ctx: CommandContext, command: string[], opts: Exec
   const { manifest } = await loadManifest({ cwd: ctx.cwd, file: opts.file });
   const ref = await buildProjectImage(ctx, manifest, {
     progress: opts.progress ?? "auto",
+    baseImage: opts.baseImage,
     nodeImage: opts.nodeImage,
   });
   const image = await inspectModelImage(engine, ref).catch(() => undefined);

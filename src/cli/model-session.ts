@@ -19,6 +19,8 @@ export interface SessionOptions {
   docker: boolean;
   progress?: string | undefined;
   /** --node-image for the build. */
+  /** --base-image / KILN_BASE_IMAGE: replaces the computed base image when building. */
+  baseImage?: string | undefined;
   nodeImage?: string | undefined;
   /** Notes such as the --no-docker fallback; nothing in --json mode. */
   note: (line: string) => void;
@@ -51,6 +53,7 @@ export async function resolveModelSource(ctx: CommandContext, opts: SessionOptio
   const { buildProjectImage } = await import("./project-image.js");
   const ref = await buildProjectImage(ctx, manifest, {
     progress: opts.progress ?? "auto",
+    baseImage: opts.baseImage,
     nodeImage: opts.nodeImage,
   });
   return { kind: "docker", engine, image: await inspectModelImage(engine, ref), project: manifest };

@@ -26,6 +26,8 @@ export interface PredictOptions {
   docker: boolean;
   python: string;
   progress: string;
+  /** --base-image / KILN_BASE_IMAGE: replaces the computed base image when building. */
+  baseImage?: string | undefined;
   nodeImage?: string | undefined;
   file?: string | undefined;
 }
@@ -67,6 +69,7 @@ export async function runPredict(
     file: opts.file,
     docker: opts.docker,
     progress: opts.progress,
+    baseImage: opts.baseImage,
     nodeImage: opts.nodeImage,
     note,
   });

@@ -7,6 +7,8 @@ import type { CommandContext } from "./context.js";
 export interface ProjectImageOptions {
   progress: string;
   /** --node-image: where the node binary for kiln's server comes from (offline/custom setups). */
+  /** --base-image / KILN_BASE_IMAGE: replaces the computed base image when building. */
+  baseImage?: string | undefined;
   nodeImage?: string | undefined;
   signal?: AbortSignal | undefined;
 }
@@ -24,6 +26,7 @@ export async function buildProjectImage(
   let ok = false;
   try {
     const result = await buildImage(manifest, {
+      baseImage: opts.baseImage,
       nodeImage: opts.nodeImage,
       onEvent: progress.onEvent,
       signal: opts.signal ?? ctx.signal,

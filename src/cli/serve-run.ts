@@ -16,6 +16,8 @@ export interface ServeOptions {
   docker: boolean;
   python: string;
   progress?: string | undefined;
+  /** --base-image / KILN_BASE_IMAGE: replaces the computed base image when building. */
+  baseImage?: string | undefined;
   nodeImage?: string | undefined;
   file?: string | undefined;
 }
@@ -41,6 +43,7 @@ export async function runServe(
     file: opts.file,
     docker: opts.docker,
     progress: opts.progress,
+    baseImage: opts.baseImage,
     nodeImage: opts.nodeImage,
     note,
   });

@@ -6,6 +6,7 @@ import { loadManifest } from "../../manifest/load.js";
 import type { ResolvedManifest } from "../../manifest/types.js";
 import { createBuildProgress, type ProgressMode } from "../build-progress.js";
 import type { CommandContext } from "../context.js";
+import { addImageOptions } from "../image-options.js";
 
 interface BuildFlags {
   tag?: string;
@@ -47,8 +48,7 @@ export function checkSecretSpec(spec: string): string {
 }
 
 export function registerBuild(program: Command, context: () => CommandContext): void {
-  program
-    .command("build")
+  addImageOptions(program.command("build"), "")
     .description("build the model's image")
     .option("-t, --tag <image>", "image name (default: `image` in cog.yaml, else kiln-<dirname>)")
     .option("--no-cache", "build without the layer cache")
@@ -59,11 +59,6 @@ export function registerBuild(program: Command, context: () => CommandContext): 
     )
     .option("--secret <spec...>", "build secret: id=NAME,src=FILE or id=NAME,env=VAR (repeatable)")
     .option("--ca-cert <file>", "extra CA certificate trusted by apt/pip/npm during the build")
-    .option("--base-image <image>", "use this base image instead of the computed one")
-    .option(
-      "--node-image <image>",
-      "image the node binary is copied from (default node:<major>-bookworm-slim)",
-    )
     .option("--platform <platform>", "target platform, e.g. linux/amd64")
     .option("--push", "push the image after building")
     .option("--cache-from <ref...>", "registry image to reuse cached layers from")

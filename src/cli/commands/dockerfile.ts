@@ -6,6 +6,7 @@ import { listContext } from "../../build/context.js";
 import { defaultCompiledPath, formatBytes } from "../../build/plan.js";
 import { prepareBuild } from "../../build/prepare.js";
 import type { CommandContext } from "../context.js";
+import { addImageOptions } from "../image-options.js";
 import { loadProjectManifest } from "./build.js";
 
 interface DockerfileFlags {
@@ -16,15 +17,9 @@ interface DockerfileFlags {
 }
 
 export function registerDockerfile(program: Command, context: () => CommandContext): void {
-  program
-    .command("dockerfile")
+  addImageOptions(program.command("dockerfile"), "")
     .description("print the Dockerfile that `kiln build` would use")
     .option("--context", "also list the build context (files and sizes)")
-    .option("--base-image <image>", "use this base image instead of the computed one")
-    .option(
-      "--node-image <image>",
-      "image the node binary is copied from (default node:<major>-bookworm-slim)",
-    )
     .option("--ca-cert <file>", "extra CA certificate trusted by apt/pip/npm during the build")
     .action(async (flags: DockerfileFlags, cmd: Command) => {
       const ctx = context();
