@@ -37,6 +37,7 @@ const WEIGHT_FILES = Number(process.env.BENCH_WEIGHT_FILES ?? 4);
 const WEIGHT_MIB = Number(process.env.BENCH_WEIGHT_MIB ?? 256);
 const repo = `kiln-bench/push-${process.pid}`;
 const image = `${REGISTRY}/${repo}:latest`;
+const built = [];
 
 function makeProject() {
   const dir = mkdtempSync(join(tmpdir(), "kiln-bench-push-"));
@@ -99,6 +100,7 @@ function push(dir) {
   });
   const wallMs = Number(process.hrtime.bigint() - t) / 1e6;
   const result = JSON.parse(out);
+  if (result.build?.imageId) built.push(result.build.imageId);
   return {
     wallMs,
     buildMs: result.build?.buildMs ?? 0,
@@ -146,5 +148,11 @@ try {
   process.stdout.write(lines.join("\n"));
 } finally {
   rmSync(dir, { recursive: true, force: true });
-  execFileSync(DOCKER, ["image", "rm", "-f", image], { stdio: "ignore" });
+  for (const ref of [image, ...built]) {
+    try {
+      execFileSync(DOCKER, ["image", "rm", "-f", ref], { stdio: "ignore" });
+    } catch {
+      // already gone (the tag and the last build are the same image)
+    }
+  }
 }
