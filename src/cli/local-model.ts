@@ -19,6 +19,8 @@ export interface LocalModelOptions {
   host?: string;
   port?: number;
   uploadUrl?: string | undefined;
+  /** Bearer token required on /v1 (serve --api-token). */
+  apiToken?: string | undefined;
   /** serve shows the server's request log (info); predict only its warnings. */
   logLevel?: "info" | "warn";
 }
@@ -56,6 +58,7 @@ export async function startLocalModel(
     env: { ...project.environment, ...opts.env },
     python: opts.python,
     logger,
+    ...(opts.apiToken ? { hosted: { apiToken: opts.apiToken } } : {}),
     ...workerLocations(),
   });
   return {

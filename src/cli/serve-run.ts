@@ -59,6 +59,7 @@ export async function runServe(
         port,
         uploadUrl: opts.uploadUrl,
         logLevel: "info",
+        apiToken: token,
       });
       try {
         await announceWhenReady(ctx, model.url, interrupt.signal, undefined, undefined);
@@ -112,7 +113,7 @@ async function announceWhenReady(
     if (signal.aborted) return; // Ctrl-C while starting: just stop
     throw err;
   }
-  ctx.out.info(`Model ready: ${url} (POST ${url}/predictions). Press Ctrl-C to stop.`);
+  ctx.out.info(`Model ready: ${url} (container API; hosted API at ${url}/v1). Press Ctrl-C to stop.`);
 }
 
 function untilAborted(signal: AbortSignal): Promise<void> {

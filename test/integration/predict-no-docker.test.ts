@@ -85,8 +85,8 @@ describe("kiln predict --no-docker", () => {
 });
 
 describe("kiln serve --no-docker", () => {
-  it("serves in-process until Ctrl-C", async () => {
-    const child = await spawnKiln(["serve", "--no-docker", "-p", "0"], { cwd: ts });
+  it("serves in-process (with --api-token on /v1) until Ctrl-C", async () => {
+    const child = await spawnKiln(["serve", "--no-docker", "-p", "0", "--api-token", "s3cret"], { cwd: ts });
     const done = collect(child);
     let stderr = "";
     const url = await new Promise<string>((resolve, reject) => {
@@ -103,6 +103,11 @@ describe("kiln serve --no-docker", () => {
       body: '{"input":{"name":"Sam"}}',
     });
     expect(((await res.json()) as { output: unknown }).output).toBe("Hello, Sam!");
+    // --api-token guards the hosted API.
+    expect((await fetch(`${url}/v1/predictions`)).status).toBe(401);
+    expect(
+      (await fetch(`${url}/v1/predictions`, { headers: { authorization: "Bearer s3cret" } })).status,
+    ).toBe(200);
     child.kill("SIGINT");
     const r = await done;
     expect(r.code).toBe(0);
