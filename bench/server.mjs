@@ -4,7 +4,7 @@
 // Writes bench/results/server.md. Usage: node bench/server.mjs [--duration 10] [--growth 100000]
 import autocannon from "autocannon";
 import { build } from "esbuild";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { cpus, tmpdir } from "node:os";
@@ -78,12 +78,30 @@ async function prepare() {
     alias: { kiln: join(root, "src/sdk/index.ts") },
     logLevel: "warning",
   });
+  // The same no-op as a Cog-style Python predictor (async, so 8 slots are allowed) for the Python worker.
+  const pythonDir = join(work, "python-project");
+  mkdirSync(pythonDir);
+  writeFileSync(
+    join(pythonDir, "predict.py"),
+    'from cog import BasePredictor\n\n\nclass Predictor(BasePredictor):\n    async def predict(self) -> str:\n        return "ok"\n',
+  );
+  const python = {
+    serverEntry,
+    predictorDir: pythonDir,
+    predictor: "predict.py:Predictor",
+    // the real interpreter, not a pyenv shim (a shell script that adds ~0.3 s to every start)
+    extraEnv: {
+      KILN_PYTHON: execFileSync("python3", ["-c", "import sys; print(sys.executable)"]).toString().trim(),
+      KILN_PYTHON_WORKER_DIR: join(root, "src/runtime/workers/python"),
+    },
+  };
   return {
     serverEntry,
     workerEntry,
     predictorDir,
     predictor: "noop.mjs:predictor",
     worker: "real node worker, TS no-op predictor",
+    python,
   };
 }
 
@@ -133,6 +151,7 @@ async function startKiln(env) {
       COG_LOG_LEVEL: "error",
       // 8 slots so the 8-connection run measures throughput, not 409s (the no-op predictor is async).
       COG_MAX_CONCURRENCY: "8",
+      ...env.extraEnv,
     },
     stdio: ["ignore", "ignore", "ignore"],
   });
@@ -255,6 +274,17 @@ async function main() {
   results.kiln.loadedRss = treeRssMb(kiln.pid);
   const g = await growth(kiln.url, kiln.pid, GROWTH_REQUESTS);
   await kiln.stop();
+
+  // Python worker: same server, same no-op, Cog-style predict.py (see bench/python-worker.mjs for more).
+  results.python = {};
+  const py = await startKiln(env.python);
+  results.python.readyMs = py.readyMs;
+  await sleep(300);
+  results.python.idleRss = treeRssMb(py.pid);
+  await load(py.url, 8, 2); // warm up
+  for (const c of [1, 8]) results.python[c] = await load(py.url, c, DURATION, py.pid);
+  results.python.loadedRss = treeRssMb(py.pid);
+  await py.stop();
   rmSync(work, { recursive: true, force: true });
 
   const ratio = results.kiln[1].rps / results.bare[1].rps;
@@ -279,6 +309,10 @@ async function main() {
       (c) =>
         `| kiln sync POST /predictions (no-op) | ${c} | ${fmt(results.kiln[c].rps)} | ${results.kiln[c].p50} | ${results.kiln[c].p99} | ${fmt(results.kiln[c].cpuPerReq, 3)} |`,
     ),
+    ...[1, 8].map(
+      (c) =>
+        `| kiln sync POST /predictions (Python no-op, kiln_worker.py) | ${c} | ${fmt(results.python[c].rps)} | ${results.python[c].p50} | ${results.python[c].p99} | ${fmt(results.python[c].cpuPerReq, 3)} |`,
+    ),
     "",
     "| measure | value | target |",
     "|---|---|---|",
@@ -290,6 +324,9 @@ async function main() {
     `| start to READY (no-op setup), median of 5 | ${fmt(readies[2])} ms (min ${fmt(readies[0])}, max ${fmt(readies[4])}) | < 300 ms ${readies[2] < 300 ? "✓" : "✗"} |`,
     `| CPU time to READY (server+worker), median of 5 | ${fmt(readyCpu[2])} ms | |`,
     `| bare server RSS (reference) | ${fmt(results.bare.rss, 1)} MB | |`,
+    `| Python / TS no-op req/s at 1 connection | ${fmt((results.python[1].rps / results.kiln[1].rps) * 100)} % | |`,
+    `| Python − TS CPU ms/request at 1 connection | ${fmt(results.python[1].cpuPerReq - results.kiln[1].cpuPerReq, 3)} ms | |`,
+    `| Python: idle / loaded RSS server+worker, start to READY | ${fmt(results.python.idleRss, 1)} / ${fmt(results.python.loadedRss, 1)} MB, ${fmt(results.python.readyMs)} ms | |`,
     "",
   ];
   mkdirSync(join(root, "bench/results"), { recursive: true });

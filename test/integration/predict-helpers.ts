@@ -15,7 +15,8 @@ import { requireDocker } from "../helpers/docker.js";
 const run = promisify(execFile);
 
 export const TEST_LABEL = "kiln.test";
-export const DOCKER_CLI = process.env["KILN_DOCKER_CLI"] ?? (existsSync("/usr/bin/docker") ? "/usr/bin/docker" : "docker");
+export const DOCKER_CLI =
+  process.env["KILN_DOCKER_CLI"] ?? (existsSync("/usr/bin/docker") ? "/usr/bin/docker" : "docker");
 
 /** The engine; throws (never skips) when it or the offline base images are missing. */
 export async function engine(): Promise<Docker> {
@@ -24,7 +25,11 @@ export async function engine(): Promise<Docker> {
 }
 
 /** Builds an image from `files` (name -> content) with the classic builder; labelled kiln.test=1. */
-export async function buildTestImage(tag: string, dockerfile: string, files: Record<string, string> = {}): Promise<string> {
+export async function buildTestImage(
+  tag: string,
+  dockerfile: string,
+  files: Record<string, string> = {},
+): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), "kiln-img-"));
   try {
     await writeFile(join(dir, "Dockerfile"), dockerfile);
@@ -32,9 +37,13 @@ export async function buildTestImage(tag: string, dockerfile: string, files: Rec
       if (content.startsWith("file://")) await cp(new URL(content), join(dir, name));
       else await writeFile(join(dir, name), content);
     }
-    await run(DOCKER_CLI, ["build", "-q", "--network", "host", "--label", `${TEST_LABEL}=1`, "-t", tag, dir], {
-      env: { ...process.env, DOCKER_BUILDKIT: "0" },
-    });
+    await run(
+      DOCKER_CLI,
+      ["build", "-q", "--network", "host", "--label", `${TEST_LABEL}=1`, "-t", tag, dir],
+      {
+        env: { ...process.env, DOCKER_BUILDKIT: "0" },
+      },
+    );
     return tag;
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -21,6 +21,8 @@ const FAKE_BUNDLE = join(import.meta.dirname, "../fixtures/build/_runtime-bundle
 const repo = `kiln-test/push-build-${Date.now().toString(36)}`;
 const image = `${REGISTRY}/${repo}:latest`;
 const weights = randomBytes(24 * 1024 * 1024);
+// Image ids built here: the first build loses its tag to the second, so remove both by id.
+const builtIds: string[] = [];
 
 interface PushJson {
   digest: string;
@@ -72,7 +74,7 @@ describe("kiln push builds, then re-pushes only what changed", () => {
   afterAll(async () => {
     if (savedBundle === undefined) delete process.env.KILN_RUNTIME_BUNDLE;
     else process.env.KILN_RUNTIME_BUNDLE = savedBundle;
-    await removeImages([image]);
+    await removeImages([image, ...builtIds]);
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
@@ -82,6 +84,7 @@ describe("kiln push builds, then re-pushes only what changed", () => {
     expect(first.code).toBe(0);
     const r1 = JSON.parse(first.stdout) as PushJson;
     expect(r1.build?.imageId).toMatch(/^sha256:/);
+    builtIds.push(r1.build!.imageId);
     const m1 = await new RegistryClient(REGISTRY).image(repo, "latest");
     expect(m1.digest).toBe(r1.digest);
 
@@ -91,6 +94,7 @@ describe("kiln push builds, then re-pushes only what changed", () => {
     expect(second.code).toBe(0);
     const r2 = JSON.parse(second.stdout) as PushJson;
     expect(r2.digest).not.toBe(r1.digest);
+    builtIds.push(r2.build!.imageId);
 
     const m2 = await new RegistryClient(REGISTRY).image(repo, "latest");
     // Random bytes do not compress: the weights layer is the one about their size.
