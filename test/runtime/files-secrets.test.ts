@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -10,6 +10,7 @@ import { eventually, parseSse, request, startFixture, startReceiver } from "./he
 
 // A private temp dir for this file (forked test process), so "no temp files left" is exact.
 const TMP = mkdtempSync(join(tmpdir(), "kiln-files-test-"));
+const ORIGINAL_TMPDIR = process.env.TMPDIR;
 process.env.TMPDIR = TMP;
 const kilnTemps = () => readdirSync(TMP).filter((n) => n.startsWith("kiln-pred-"));
 
@@ -29,6 +30,10 @@ beforeAll(async () => {
 afterAll(async () => {
   files.closeAllConnections();
   await new Promise((r) => files.close(r));
+  // Test processes may be reused for other files: put TMPDIR back.
+  if (ORIGINAL_TMPDIR === undefined) delete process.env.TMPDIR;
+  else process.env.TMPDIR = ORIGINAL_TMPDIR;
+  rmSync(TMP, { recursive: true, force: true });
 });
 
 describe("file inputs and outputs", () => {

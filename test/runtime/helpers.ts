@@ -1,10 +1,11 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { copyFileSync, mkdtempSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { afterAll } from "vitest";
 import { compileTsPredictor } from "../../src/build/ts-predictor.js";
 import { startServer, type RunningServer, type ServerOptions } from "../../src/runtime/server.js";
 
@@ -20,11 +21,31 @@ export interface FixtureProject {
 }
 
 let project: Promise<FixtureProject> | null = null;
+const createdRoots: string[] = [];
+// Registered at import (collection) time, so it runs once at the end of each test file.
+afterAll(() => {
+  for (const root of createdRoots.splice(0)) rmSync(root, { recursive: true, force: true });
+});
+
+/** This suite's temp dirs older than an hour are leftovers of an interrupted run: remove them. */
+function removeStaleFixtures(): void {
+  for (const name of readdirSync(tmpdir())) {
+    if (!/^kiln-(server-fixture|files-test|hostile-test)-/.test(name)) continue;
+    const path = join(tmpdir(), name);
+    try {
+      if (Date.now() - statSync(path).mtimeMs > 3_600_000) rmSync(path, { recursive: true, force: true });
+    } catch {
+      // another test file may be removing it at the same time
+    }
+  }
+}
 
 /** Compiles fixtures/predictors.ts (real SDK) and bundles the real node worker, once per test file. */
 export function fixtureProject(): Promise<FixtureProject> {
   project ??= (async () => {
+    removeStaleFixtures();
     const root = mkdtempSync(join(tmpdir(), "kiln-server-fixture-"));
+    createdRoots.push(root);
     copyFileSync(join(REPO, "test/runtime/fixtures/predictors.ts"), join(root, "predictors.ts"));
     const { outFile } = await compileTsPredictor(root, {
       raw: "predictors.ts:echo",

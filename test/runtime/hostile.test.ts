@@ -1,6 +1,6 @@
 // Hostile input: the server stays up, answers correctly afterwards, and leaks no connections, memory
 // or temp files. Counts are bounded for a shared 2-core machine (2,000 dropped connections, not 10k).
-import { mkdtempSync, readdirSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
@@ -12,6 +12,7 @@ import type { RunningServer } from "../../src/runtime/server.js";
 import { eventually, request, startFixture } from "./helpers.js";
 
 const TMP = mkdtempSync(join(tmpdir(), "kiln-hostile-test-"));
+const ORIGINAL_TMPDIR = process.env.TMPDIR;
 process.env.TMPDIR = TMP;
 
 let s: RunningServer;
@@ -24,7 +25,13 @@ beforeAll(async () => {
   });
   port = s.port;
 });
-afterAll(() => s.close());
+afterAll(async () => {
+  await s.close();
+  // Test processes may be reused for other files: put TMPDIR back.
+  if (ORIGINAL_TMPDIR === undefined) delete process.env.TMPDIR;
+  else process.env.TMPDIR = ORIGINAL_TMPDIR;
+  rmSync(TMP, { recursive: true, force: true });
+});
 
 async function stillHealthy(): Promise<void> {
   const r = await request(s.url, "/predictions", { body: { input: { text: "ok" } } });
