@@ -5,7 +5,16 @@
 // Needs `npm run build` (dist/) and the local base image kiln-test/node. Writes bench/results/build.md.
 import { execFileSync, spawn } from "node:child_process";
 import { randomFillSync } from "node:crypto";
-import { appendFileSync, mkdirSync, mkdtempSync, openSync, rmSync, writeFileSync, writeSync, closeSync } from "node:fs";
+import {
+  appendFileSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  rmSync,
+  writeFileSync,
+  writeSync,
+  closeSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
@@ -27,7 +36,10 @@ const { findRuntimeBundle } = await import(join(root, "dist/build/bundle.js"));
 
 function makeProject() {
   const dir = mkdtempSync(join(tmpdir(), "kiln-bench-"));
-  writeFileSync(join(dir, "cog.yaml"), 'build:\n  node_version: 20\npredict: "predict.ts:predictor"\nweights:\n  - weights/\n');
+  writeFileSync(
+    join(dir, "cog.yaml"),
+    'build:\n  node_version: 20\npredict: "predict.ts:predictor"\nweights:\n  - weights/\n',
+  );
   writeFileSync(
     join(dir, "predict.ts"),
     'import { definePredictor, z } from "kiln";\nexport const predictor = definePredictor({\n  inputs: { text: z.string() },\n  output: z.string(),\n  predict: async ({ text }) => `hello ${text}`,\n});\n',
@@ -44,7 +56,11 @@ function makeProject() {
 
 function kiln(args, cwd) {
   const t = process.hrtime.bigint();
-  const out = execFileSync(process.execPath, [kilnBin, ...args], { cwd, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  const out = execFileSync(process.execPath, [kilnBin, ...args], {
+    cwd,
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return { ms: Number(process.hrtime.bigint() - t) / 1e6, result: JSON.parse(out) };
 }
 
@@ -67,7 +83,11 @@ async function layerSizes(image) {
   });
   await pipeline(proc.stdout, ex);
   const layers = manifest[0].Layers;
-  const diffIds = JSON.parse(execFileSync(DOCKER, ["image", "inspect", "--format", "{{json .RootFS.Layers}}", image], { encoding: "utf8" }));
+  const diffIds = JSON.parse(
+    execFileSync(DOCKER, ["image", "inspect", "--format", "{{json .RootFS.Layers}}", image], {
+      encoding: "utf8",
+    }),
+  );
   return new Map(diffIds.map((id, i) => [id, sizes.get(layers[i]) ?? 0]));
 }
 
@@ -75,7 +95,12 @@ async function timeContext(dir) {
   const { manifest } = await loadManifest({ cwd: dir });
   const t = process.hrtime.bigint();
   const prepared = await prepareBuild(manifest, {});
-  const entries = await listContext({ root: dir, plan: prepared.plan, dockerfile: prepared.dockerfile, runtimeBundle: findRuntimeBundle() });
+  const entries = await listContext({
+    root: dir,
+    plan: prepared.plan,
+    dockerfile: prepared.dockerfile,
+    runtimeBundle: findRuntimeBundle(),
+  });
   const { stream, done } = streamContext(entries);
   await pipeline(stream, new Writable({ write: (_c, _e, cb) => cb() }));
   const { bytes } = await done;
@@ -94,7 +119,16 @@ const mib = (n) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
 
 const dir = makeProject();
 try {
-  const base = ["build", "-t", tag, "--base-image", "kiln-test/node", "--node-image", "kiln-test/node", "--json"];
+  const base = [
+    "build",
+    "-t",
+    tag,
+    "--base-image",
+    "kiln-test/node",
+    "--node-image",
+    "kiln-test/node",
+    "--json",
+  ];
   const cold = kiln([...base, "--no-cache"], dir);
   appendFileSync(join(dir, "predict.ts"), "// one-line change\n");
   const warm = kiln(base, dir);
@@ -138,4 +172,12 @@ try {
 } finally {
   rmSync(dir, { recursive: true, force: true });
   execFileSync(DOCKER, ["image", "rm", "-f", tag], { stdio: "ignore" });
+  // ...and the dependencies image kiln build kept for it.
+  const deps = execFileSync(
+    DOCKER,
+    ["image", "ls", "kiln-deps/kiln-bench-build", "--format", "{{.Repository}}:{{.Tag}}"],
+    { encoding: "utf8" },
+  );
+  for (const ref of deps.split("\n").filter(Boolean))
+    execFileSync(DOCKER, ["image", "rm", "-f", ref], { stdio: "ignore" });
 }

@@ -28,7 +28,15 @@ async function sources(dir) {
 }
 
 // Same layout as `npm run build` (dist/), without its type check; and the runtime bundle for the image.
-await build({ entryPoints: await sources(join(ROOT, "src")), outdir: join(ROOT, "dist"), outbase: join(ROOT, "src"), platform: "node", format: "esm", target: "node20", logLevel: "error" });
+await build({
+  entryPoints: await sources(join(ROOT, "src")),
+  outdir: join(ROOT, "dist"),
+  outbase: join(ROOT, "src"),
+  platform: "node",
+  format: "esm",
+  target: "node20",
+  logLevel: "error",
+});
 await run(process.execPath, [join(ROOT, "scripts", "bundle-runtime.mjs")]);
 
 function kiln(args, cwd) {
@@ -57,26 +65,45 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const project = await mkdtemp(join(tmpdir(), "kiln-bench-predict-"));
 try {
   await cp(join(ROOT, "examples", "hello-ts"), project, { recursive: true });
-  await writeFile(join(project, "cog.yaml"), `build:\n  node_version: 20\n  base_image: kiln-test/node\npredict: "predict.ts:predictor"\nimage: ${IMAGE}\n`);
-  const warm = await kiln(["predict", "--node-image", "kiln-test/node", "--progress", "quiet", "-i", "name=warm"], project);
+  await writeFile(
+    join(project, "cog.yaml"),
+    `build:\n  node_version: 20\n  base_image: kiln-test/node\npredict: "predict.ts:predictor"\nimage: ${IMAGE}\n`,
+  );
+  const warm = await kiln(
+    ["predict", "--node-image", "kiln-test/node", "--progress", "quiet", "-i", "name=warm"],
+    project,
+  );
   if (warm.code !== 0) throw new Error(`warm-up failed:\n${warm.stderr}`);
 
   const modes = {
     image: ["--debug", "predict", IMAGE, "-i", "name=bench"],
-    project: ["--debug", "predict", "--node-image", "kiln-test/node", "--progress", "quiet", "-i", "name=bench"],
+    project: [
+      "--debug",
+      "predict",
+      "--node-image",
+      "kiln-test/node",
+      "--progress",
+      "quiet",
+      "-i",
+      "name=bench",
+    ],
   };
   const results = {};
   for (const [mode, args] of Object.entries(modes)) {
     const samples = [];
     for (let i = 0; i < RUNS; i++) {
       const r = await kiln(args, project);
-      if (r.code !== 0 || r.stdout !== "Hello, bench!\n") throw new Error(`run failed (${r.code}):\n${r.stderr}`);
+      if (r.code !== 0 || r.stdout !== "Hello, bench!\n")
+        throw new Error(`run failed (${r.code}):\n${r.stderr}`);
       const t = timingsOf(r.stderr);
       const wall = Math.round(r.wall);
       samples.push({ ...t, wall, cliOverhead: wall - t.start - t.ready - t.predict - t.teardown });
     }
     const keys = Object.keys(samples[0]);
-    results[mode] = { medianMs: Object.fromEntries(keys.map((k) => [k, median(samples.map((s) => s[k]))])), samples };
+    results[mode] = {
+      medianMs: Object.fromEntries(keys.map((k) => [k, median(samples.map((s) => s[k]))])),
+      samples,
+    };
   }
   const leftovers = (await run(DOCKER, ["ps", "-aq", "--filter", "label=kiln.bench=1"])).stdout.trim();
   const report = {
@@ -84,16 +111,25 @@ try {
     date: new Date().toISOString(),
     machine: { cpus: cpus().length, loadavg1: loadavg()[0], node: process.version },
     runs: RUNS,
-    phases: "boot (node + module load), prepare (inputs, engine, build/inspect, input checks), start (container create+start), ready (to READY), predict, teardown (container removal), total (in-process), wall (as seen by the shell)",
+    phases:
+      "boot (node + module load), prepare (inputs, engine, build/inspect, input checks), start (container create+start), ready (to READY), predict, teardown (container removal), total (in-process), wall (as seen by the shell)",
     cliOverhead: "wall - start - ready - predict - teardown",
     target: "cliOverhead < 300 ms",
     results,
     containersLeft: leftovers ? leftovers.split("\n").length : 0,
   };
   await mkdir(join(ROOT, "bench", "results"), { recursive: true });
-  await writeFile(join(ROOT, "bench", "results", "predict-phases.json"), `${JSON.stringify(report, null, 2)}\n`);
+  await writeFile(
+    join(ROOT, "bench", "results", "predict-phases.json"),
+    `${JSON.stringify(report, null, 2)}\n`,
+  );
   for (const [mode, r] of Object.entries(results)) console.log(mode, JSON.stringify(r.medianMs));
 } finally {
   await rm(project, { recursive: true, force: true });
   await run(DOCKER, ["image", "rm", "-f", IMAGE]).catch(() => undefined);
+  // The dependency-layer images kiln build keeps per image name (kiln-deps/<slug>:<fingerprint>).
+  const deps = (
+    await run(DOCKER, ["images", "-q", "--filter", "reference=kiln-deps/kiln-bench-predict-phases"])
+  ).stdout.trim();
+  if (deps) await run(DOCKER, ["image", "rm", "-f", ...new Set(deps.split("\n"))]).catch(() => undefined);
 }

@@ -186,15 +186,18 @@ async function main() {
     }
     readies.sort((a, b) => a - b);
     const k = await start(server, c.env);
-    await sleep(300);
-    const idle = rss(k.pid);
-    const conns = c.connections ?? [1, 8];
-    await load(k.url, Math.max(...conns), 2); // warm up
-    const one = await load(k.url, 1, DURATION);
-    const eight = conns.includes(8) ? await load(k.url, 8, DURATION) : null;
-    const loaded = rss(k.pid);
-    await k.stop();
-    rows.push({ label: c.label, ready: readies[1], one, eight, idle, loaded });
+    try {
+      await sleep(300);
+      const idle = rss(k.pid);
+      const conns = c.connections ?? [1, 8];
+      await load(k.url, Math.max(...conns), 2); // warm up
+      const one = await load(k.url, 1, DURATION);
+      const eight = conns.includes(8) ? await load(k.url, 8, DURATION) : null;
+      const loaded = rss(k.pid);
+      rows.push({ label: c.label, ready: readies[1], one, eight, idle, loaded });
+    } finally {
+      await k.stop();
+    }
   }
   rmSync(work, { recursive: true, force: true });
   const f = (n, d = 0) => n.toFixed(d);

@@ -4,7 +4,7 @@
 // Writes bench/results/server.md. Usage: node bench/server.mjs [--duration 10] [--growth 100000]
 import autocannon from "autocannon";
 import { build } from "esbuild";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { cpus, tmpdir } from "node:os";
@@ -50,7 +50,9 @@ async function prepare() {
     platform: "node",
     format: "esm",
     target: "node20",
-    define: { __KILN_VERSION__: JSON.stringify(JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version) },
+    define: {
+      __KILN_VERSION__: JSON.stringify(JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version),
+    },
     logLevel: "warning",
   });
   const workerEntry = join(work, "node-worker.mjs");
@@ -76,7 +78,31 @@ async function prepare() {
     alias: { kiln: join(root, "src/sdk/index.ts") },
     logLevel: "warning",
   });
-  return { serverEntry, workerEntry, predictorDir, predictor: "noop.mjs:predictor", worker: "real node worker, TS no-op predictor" };
+  // The same no-op as a Cog-style Python predictor (async, so 8 slots are allowed) for the Python worker.
+  const pythonDir = join(work, "python-project");
+  mkdirSync(pythonDir);
+  writeFileSync(
+    join(pythonDir, "predict.py"),
+    'from cog import BasePredictor\n\n\nclass Predictor(BasePredictor):\n    async def predict(self) -> str:\n        return "ok"\n',
+  );
+  const python = {
+    serverEntry,
+    predictorDir: pythonDir,
+    predictor: "predict.py:Predictor",
+    // the real interpreter, not a pyenv shim (a shell script that adds ~0.3 s to every start)
+    extraEnv: {
+      KILN_PYTHON: execFileSync("python3", ["-c", "import sys; print(sys.executable)"]).toString().trim(),
+      KILN_PYTHON_WORKER_DIR: join(root, "src/runtime/workers/python"),
+    },
+  };
+  return {
+    serverEntry,
+    workerEntry,
+    predictorDir,
+    predictor: "noop.mjs:predictor",
+    worker: "real node worker, TS no-op predictor",
+    python,
+  };
 }
 
 function rssKb(pid) {
@@ -125,6 +151,7 @@ async function startKiln(env) {
       COG_LOG_LEVEL: "error",
       // 8 slots so the 8-connection run measures throughput, not 409s (the no-op predictor is async).
       COG_MAX_CONCURRENCY: "8",
+      ...env.extraEnv,
     },
     stdio: ["ignore", "ignore", "ignore"],
   });
@@ -177,17 +204,38 @@ async function load(url, connections, duration = DURATION, pid = 0) {
     connections,
     duration,
   });
-  if (r.non2xx > 0 || r.errors > 0) throw new Error(`load run had ${r.non2xx} non-2xx and ${r.errors} errors`);
+  if (r.non2xx > 0 || r.errors > 0)
+    throw new Error(`load run had ${r.non2xx} non-2xx and ${r.errors} errors`);
   const cpuPerReq = pid ? (treeCpuMs(pid) - cpu0) / r.requests.total : 0;
-  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, total: r.requests.total, cpuPerReq };
+  return {
+    rps: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    total: r.requests.total,
+    cpuPerReq,
+  };
 }
 
 async function growth(url, pid, requests) {
   // Warm up, then measure RSS across `requests` sync predictions at 8 connections.
-  await autocannon({ url: `${url}/predictions`, method: "POST", headers: { "content-type": "application/json" }, body: BODY, connections: 8, amount: 5_000 });
+  await autocannon({
+    url: `${url}/predictions`,
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: BODY,
+    connections: 8,
+    amount: 5_000,
+  });
   await sleep(500);
   const before = treeRssMb(pid);
-  const r = await autocannon({ url: `${url}/predictions`, method: "POST", headers: { "content-type": "application/json" }, body: BODY, connections: 8, amount: requests });
+  const r = await autocannon({
+    url: `${url}/predictions`,
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: BODY,
+    connections: 8,
+    amount: requests,
+  });
   await sleep(1000);
   const after = treeRssMb(pid);
   return { requests: r.requests.total, before, after, errors: r.errors + r.non2xx };
@@ -220,11 +268,23 @@ async function main() {
   const kiln = await startKiln(env);
   await sleep(300);
   results.kiln.idleRss = treeRssMb(kiln.pid);
+  results.kiln.idleServerRss = rssKb(kiln.pid) / 1024;
   await load(kiln.url, 8, 2); // warm up
   for (const c of [1, 8]) results.kiln[c] = await load(kiln.url, c, DURATION, kiln.pid);
   results.kiln.loadedRss = treeRssMb(kiln.pid);
   const g = await growth(kiln.url, kiln.pid, GROWTH_REQUESTS);
   await kiln.stop();
+
+  // Python worker: same server, same no-op, Cog-style predict.py (see bench/python-worker.mjs for more).
+  results.python = {};
+  const py = await startKiln(env.python);
+  results.python.readyMs = py.readyMs;
+  await sleep(300);
+  results.python.idleRss = treeRssMb(py.pid);
+  await load(py.url, 8, 2); // warm up
+  for (const c of [1, 8]) results.python[c] = await load(py.url, c, DURATION, py.pid);
+  results.python.loadedRss = treeRssMb(py.pid);
+  await py.stop();
   rmSync(work, { recursive: true, force: true });
 
   const ratio = results.kiln[1].rps / results.bare[1].rps;
@@ -241,19 +301,32 @@ async function main() {
     "",
     "| server | connections | req/s | p50 ms | p99 ms | CPU ms/request |",
     "|---|---|---|---|---|---|",
-    ...[1, 8].map((c) => `| bare node:http | ${c} | ${fmt(results.bare[c].rps)} | ${results.bare[c].p50} | ${results.bare[c].p99} | ${fmt(results.bare[c].cpuPerReq, 3)} |`),
-    ...[1, 8].map((c) => `| kiln sync POST /predictions (no-op) | ${c} | ${fmt(results.kiln[c].rps)} | ${results.kiln[c].p50} | ${results.kiln[c].p99} | ${fmt(results.kiln[c].cpuPerReq, 3)} |`),
+    ...[1, 8].map(
+      (c) =>
+        `| bare node:http | ${c} | ${fmt(results.bare[c].rps)} | ${results.bare[c].p50} | ${results.bare[c].p99} | ${fmt(results.bare[c].cpuPerReq, 3)} |`,
+    ),
+    ...[1, 8].map(
+      (c) =>
+        `| kiln sync POST /predictions (no-op) | ${c} | ${fmt(results.kiln[c].rps)} | ${results.kiln[c].p50} | ${results.kiln[c].p99} | ${fmt(results.kiln[c].cpuPerReq, 3)} |`,
+    ),
+    ...[1, 8].map(
+      (c) =>
+        `| kiln sync POST /predictions (Python no-op, kiln_worker.py) | ${c} | ${fmt(results.python[c].rps)} | ${results.python[c].p50} | ${results.python[c].p99} | ${fmt(results.python[c].cpuPerReq, 3)} |`,
+    ),
     "",
     "| measure | value | target |",
     "|---|---|---|",
     `| kiln / bare req/s at 1 connection | ${fmt(ratio * 100)} % | ≥ 50 % ${ratio >= 0.5 ? "✓" : "✗"} |`,
     `| kiln p99 at 1 connection | ${results.kiln[1].p99} ms | < 2 ms ${results.kiln[1].p99 < 2 ? "✓" : "✗"} |`,
-    `| idle RSS server+worker | ${fmt(results.kiln.idleRss, 1)} MB | < 80 MB ${results.kiln.idleRss < 80 ? "✓" : "✗"} |`,
+    `| idle RSS server+worker | ${fmt(results.kiln.idleRss, 1)} MB (server ${fmt(results.kiln.idleServerRss, 1)}, worker ${fmt(results.kiln.idleRss - results.kiln.idleServerRss, 1)}) | < 80 MB ${results.kiln.idleRss < 80 ? "✓" : "✗"} |`,
     `| RSS after the load runs | ${fmt(results.kiln.loadedRss, 1)} MB | |`,
     `| RSS growth over ${g.requests} requests (after 5k warm-up) | ${fmt(g.before, 1)} → ${fmt(g.after, 1)} MB (${fmt(g.after - g.before, 1)} MB, ${g.errors} errors) | no growth ${g.after - g.before < 5 ? "✓" : "✗"} |`,
     `| start to READY (no-op setup), median of 5 | ${fmt(readies[2])} ms (min ${fmt(readies[0])}, max ${fmt(readies[4])}) | < 300 ms ${readies[2] < 300 ? "✓" : "✗"} |`,
     `| CPU time to READY (server+worker), median of 5 | ${fmt(readyCpu[2])} ms | |`,
     `| bare server RSS (reference) | ${fmt(results.bare.rss, 1)} MB | |`,
+    `| Python / TS no-op req/s at 1 connection | ${fmt((results.python[1].rps / results.kiln[1].rps) * 100)} % | |`,
+    `| Python − TS CPU ms/request at 1 connection | ${fmt(results.python[1].cpuPerReq - results.kiln[1].cpuPerReq, 3)} ms | |`,
+    `| Python: idle / loaded RSS server+worker, start to READY | ${fmt(results.python.idleRss, 1)} / ${fmt(results.python.loadedRss, 1)} MB, ${fmt(results.python.readyMs)} ms | |`,
     "",
   ];
   mkdirSync(join(root, "bench/results"), { recursive: true });

@@ -19,7 +19,9 @@ const common = {
   target: "node20",
   define: { __KILN_VERSION__: JSON.stringify(version) },
   // Some bundled CommonJS code may call require(); give ESM output a real one.
-  banner: { js: "import { createRequire as __kilnCreateRequire } from 'node:module'; const require = __kilnCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __kilnCreateRequire } from 'node:module'; const require = __kilnCreateRequire(import.meta.url);",
+  },
   legalComments: "none",
   logLevel: "warning",
 };

@@ -12,6 +12,8 @@ export function findRuntimeBundle(): string {
     if (existsSync(`${dir}/server.mjs`) && existsSync(`${dir}/node-worker.mjs`)) return dir;
   }
   throw new BuildError("kiln's runtime bundle (server.mjs, node-worker.mjs, python/) was not found", {
-    hint: override ? `KILN_RUNTIME_BUNDLE=${override} has no server.mjs/node-worker.mjs.` : "Run `npm run build` in the kiln checkout (it writes dist/runtime-bundle/).",
+    hint: override
+      ? `KILN_RUNTIME_BUNDLE=${override} has no server.mjs/node-worker.mjs.`
+      : "Run `npm run build` in the kiln checkout (it writes dist/runtime-bundle/).",
   });
 }

@@ -54,7 +54,13 @@ const file = (name: string, content: string | Buffer, mode = 0o644): ContextEntr
   const buf = Buffer.isBuffer(content) ? content : Buffer.from(content);
   return { name, type: "file", size: buf.length, mode, mtime: FIXED_MTIME, content: buf };
 };
-const dir = (name: string): ContextEntry => ({ name, type: "directory", size: 0, mode: 0o755, mtime: FIXED_MTIME });
+const dir = (name: string): ContextEntry => ({
+  name,
+  type: "directory",
+  size: 0,
+  mode: 0o755,
+  mtime: FIXED_MTIME,
+});
 
 /** Every directory above `path` (exclusive), outermost first: "a/b/c" -> ["a", "a/b"]. */
 function parents(path: string): string[] {
@@ -82,21 +88,42 @@ export async function listContext(inputs: ContextInputs): Promise<ContextEntry[]
   }
   if (inputs.caCertFile) {
     const st = await stat(inputs.caCertFile);
-    entries.push({ name: "kiln/ca.crt", type: "file", size: st.size, mode: 0o644, mtime: FIXED_MTIME, source: inputs.caCertFile });
+    entries.push({
+      name: "kiln/ca.crt",
+      type: "file",
+      size: st.size,
+      mode: 0o644,
+      mtime: FIXED_MTIME,
+      source: inputs.caCertFile,
+    });
   }
   // Rooted at / like the weights, so /kiln gets fixed metadata and the layer a stable digest.
-  entries.push(dir("kiln"), dir("kiln/runtime"), dir("kiln/runtime/kiln"), file("kiln/runtime/kiln/entrypoint.sh", ENTRYPOINT_SH, 0o755));
+  entries.push(
+    dir("kiln"),
+    dir("kiln/runtime"),
+    dir("kiln/runtime/kiln"),
+    file("kiln/runtime/kiln/entrypoint.sh", ENTRYPOINT_SH, 0o755),
+  );
   const bundleDir = inputs.runtimeBundle;
   const bundleFiles = bundleDir ? (await walkFiles(bundleDir)).sort() : [];
   const bundleDirs = new Set<string>();
   for (const abs of bundleFiles) {
-    const rel = relative(bundleDir ?? "", abs).split(sep).join("/");
+    const rel = relative(bundleDir ?? "", abs)
+      .split(sep)
+      .join("/");
     for (const p of parents(rel)) {
       if (!bundleDirs.has(p)) entries.push(dir(`kiln/runtime/kiln/${p}`));
       bundleDirs.add(p);
     }
     const st = await stat(abs);
-    entries.push({ name: `kiln/runtime/kiln/${rel}`, type: "file", size: st.size, mode: st.mode & 0o111 ? 0o755 : 0o644, mtime: FIXED_MTIME, source: abs });
+    entries.push({
+      name: `kiln/runtime/kiln/${rel}`,
+      type: "file",
+      size: st.size,
+      mode: st.mode & 0o111 ? 0o755 : 0o644,
+      mtime: FIXED_MTIME,
+      source: abs,
+    });
   }
   for (const g of plan.weights) {
     const base = `kiln/weights/${g.index}`;
@@ -107,12 +134,23 @@ export async function listContext(inputs: ContextInputs): Promise<ContextEntry[]
         if (!seen.has(p)) entries.push(dir(`${base}/${p}`));
         seen.add(p);
       }
-      entries.push({ name: `${base}/src/${f.path}`, type: "file", size: f.size, mode: 0o644, mtime: FIXED_MTIME, source: join(root, f.path) });
+      entries.push({
+        name: `${base}/src/${f.path}`,
+        type: "file",
+        size: f.size,
+        mode: 0o644,
+        mtime: FIXED_MTIME,
+        source: join(root, f.path),
+      });
     }
   }
   // The dependencies stage copies these few project files before anything else.
-  const depsFiles = new Set([plan.requirements, plan.npm ? "package.json" : null, plan.npm?.lockFile].filter(Boolean));
-  entries.push(...codeEntries(root, part === "deps" ? plan.code.filter((f) => depsFiles.has(f.path)) : plan.code));
+  const depsFiles = new Set(
+    [plan.requirements, plan.npm ? "package.json" : null, plan.npm?.lockFile].filter(Boolean),
+  );
+  entries.push(
+    ...codeEntries(root, part === "deps" ? plan.code.filter((f) => depsFiles.has(f.path)) : plan.code),
+  );
   // Duplicate directory entries (kiln/weights per group) are harmless in tar but noisy: drop them.
   const names = new Set<string>();
   return entries.filter((e) => (names.has(e.name) ? false : (names.add(e.name), true)));
@@ -122,9 +160,22 @@ function codeEntries(root: string, files: BuildPlan["code"]): ContextEntry[] {
   const out: ContextEntry[] = [dir("src")];
   for (const f of files) {
     if (f.type === "symlink") {
-      out.push({ name: `src/${f.path}`, type: "symlink", size: 0, mode: 0o777, linkname: f.linkTarget ?? "", mtime: FIXED_MTIME });
+      out.push({
+        name: `src/${f.path}`,
+        type: "symlink",
+        size: 0,
+        mode: 0o777,
+        linkname: f.linkTarget ?? "",
+        mtime: FIXED_MTIME,
+      });
     } else {
-      out.push({ name: `src/${f.path}`, type: "file", size: f.size, mode: f.mode & 0o111 ? 0o755 : 0o644, source: join(root, f.path) });
+      out.push({
+        name: `src/${f.path}`,
+        type: "file",
+        size: f.size,
+        mode: f.mode & 0o111 ? 0o755 : 0o644,
+        source: join(root, f.path),
+      });
     }
   }
   return out;
@@ -151,9 +202,19 @@ export function streamContext(entries: readonly ContextEntry[]): ContextStream {
   const write = async (): Promise<number> => {
     let files = 0;
     for (const e of entries) {
-      const header = { name: e.name, type: e.type, mode: e.mode, mtime: e.mtime ?? new Date(), uid: 0, gid: 0, uname: "", gname: "" };
+      const header = {
+        name: e.name,
+        type: e.type,
+        mode: e.mode,
+        mtime: e.mtime ?? new Date(),
+        uid: 0,
+        gid: 0,
+        uname: "",
+        gname: "",
+      };
       if (e.type === "directory") await addEntry(pack, { ...header, size: 0 }, null);
-      else if (e.type === "symlink") await addEntry(pack, { ...header, size: 0, linkname: e.linkname ?? "" }, null);
+      else if (e.type === "symlink")
+        await addEntry(pack, { ...header, size: 0, linkname: e.linkname ?? "" }, null);
       else {
         files++;
         if (e.content) await addEntry(pack, { ...header, size: e.content.length }, e.content);
@@ -174,7 +235,11 @@ export function streamContext(entries: readonly ContextEntry[]): ContextStream {
   return { stream: out, done };
 }
 
-function addEntry(pack: ReturnType<typeof tarPack>, header: Parameters<ReturnType<typeof tarPack>["entry"]>[0], content: Buffer | null): Promise<void> {
+function addEntry(
+  pack: ReturnType<typeof tarPack>,
+  header: Parameters<ReturnType<typeof tarPack>["entry"]>[0],
+  content: Buffer | null,
+): Promise<void> {
   return new Promise((resolve, reject) => {
     const cb = (err?: Error | null): void => (err ? reject(err) : resolve());
     if (content) pack.entry(header, content, cb);

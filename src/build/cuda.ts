@@ -117,7 +117,9 @@ export function resolveGpu(pins: GpuPins): GpuResult {
     });
   }
   if (torch && !torchCudas && !pins.torchCuda) {
-    notes.push(`kiln does not know which CUDA torch==${pins.torch} was built for; using the default or build.cuda`);
+    notes.push(
+      `kiln does not know which CUDA torch==${pins.torch} was built for; using the default or build.cuda`,
+    );
   }
 
   let cuda: string | null = null;
@@ -153,7 +155,9 @@ export function resolveGpu(pins: GpuPins): GpuResult {
           hint: `Remove build.cuda to let kiln pick CUDA ${torchCudas[torchCudas.length - 1]}, or pin a torch version built for CUDA ${cuda}.`,
         });
       } else {
-        notes.push(`torch==${pins.torch} publishes wheels for CUDA ${torchCudas.join(", ")}; CUDA ${cuda} should work (same major) but is untested`);
+        notes.push(
+          `torch==${pins.torch} publishes wheels for CUDA ${torchCudas.join(", ")}; CUDA ${cuda} should work (same major) but is untested`,
+        );
       }
     }
     cuda ??= torchCudas[torchCudas.length - 1] ?? null;
@@ -192,7 +196,11 @@ export function resolveGpu(pins: GpuPins): GpuResult {
           {
             source: "cudnn",
             message: `cuDNN ${pins.cudnn} is not available for CUDA ${minorOf(img.cuda)} (nvidia/cuda ships cuDNN ${available.join(", ")} for it)`,
-            hint: `Remove build.cudnn or choose a CUDA version that ships cuDNN ${cudnn}: ${CUDA_IMAGES.filter((i) => i.cudnn[cudnn]).map((i) => minorOf(i.cuda)).join(", ")}.`,
+            hint: `Remove build.cudnn or choose a CUDA version that ships cuDNN ${cudnn}: ${CUDA_IMAGES.filter(
+              (i) => i.cudnn[cudnn],
+            )
+              .map((i) => minorOf(i.cuda))
+              .join(", ")}.`,
           },
         ],
       };

@@ -35,7 +35,9 @@ function env(vars: Record<string, string>): string {
 
 function aptInstall(packages: string[], withTini: boolean): string {
   const list = packages.map(shQuote).join(" ");
-  const tini = withTini ? `pkgs="${list}"; command -v tini >/dev/null 2>&1 || pkgs="$pkgs tini"; \\\n    ` : "";
+  const tini = withTini
+    ? `pkgs="${list}"; command -v tini >/dev/null 2>&1 || pkgs="$pkgs tini"; \\\n    `
+    : "";
   const pkgs = withTini ? "$pkgs" : list;
   return `RUN ${APT_CACHE} \\\n    ${tini}rm -f /etc/apt/apt.conf.d/docker-clean && apt-get update -qq && \\\n    apt-get install -y --no-install-recommends ${pkgs}`;
 }
@@ -46,7 +48,12 @@ function caSteps(plan: BuildPlan): string[] {
     "# Extra CA (--ca-cert): trusted by apt, pip, npm and node, during the build and at run time",
     `COPY kiln/ca.crt ${CA_PATH}`,
     `RUN if command -v update-ca-certificates >/dev/null 2>&1; then update-ca-certificates; \\\n    else mkdir -p /etc/ssl/certs && cat ${CA_PATH} >> ${BUNDLE}; fi`,
-    env({ SSL_CERT_FILE: BUNDLE, REQUESTS_CA_BUNDLE: BUNDLE, PIP_CERT: BUNDLE, NODE_EXTRA_CA_CERTS: CA_PATH }),
+    env({
+      SSL_CERT_FILE: BUNDLE,
+      REQUESTS_CA_BUNDLE: BUNDLE,
+      PIP_CERT: BUNDLE,
+      NODE_EXTRA_CA_CERTS: CA_PATH,
+    }),
   ];
 }
 
@@ -111,7 +118,10 @@ function weightsSteps(plan: BuildPlan): string[] {
   for (const g of plan.weights) {
     const shown = g.files.slice(0, 3).map((f) => f.path);
     const more = g.files.length > 3 ? ` and ${g.files.length - 3} more` : "";
-    out.push(`# weights ${g.index + 1}/${total}: ${shown.join(", ")}${more} (${formatBytes(g.bytes)})`, `COPY kiln/weights/${g.index}/ /`);
+    out.push(
+      `# weights ${g.index + 1}/${total}: ${shown.join(", ")}${more} (${formatBytes(g.bytes)})`,
+      `COPY kiln/weights/${g.index}/ /`,
+    );
   }
   return out;
 }
@@ -123,7 +133,12 @@ export function renderDockerfileParts(plan: BuildPlan): { deps: string[]; code: 
     "# weights, kiln runtime, code: a code-only change rebuilds only the last layer.",
     ...npmStage(plan),
     `FROM ${plan.baseImage}`,
-    env({ DEBIAN_FRONTEND: "noninteractive", PYTHONUNBUFFERED: "1", PIP_DISABLE_PIP_VERSION_CHECK: "1", PIP_ROOT_USER_ACTION: "ignore" }),
+    env({
+      DEBIAN_FRONTEND: "noninteractive",
+      PYTHONUNBUFFERED: "1",
+      PIP_DISABLE_PIP_VERSION_CHECK: "1",
+      PIP_ROOT_USER_ACTION: "ignore",
+    }),
     ...caSteps(plan),
   ];
   if (plan.copyNode) lines.push(`COPY --from=${plan.nodeImage} /usr/local/bin/node /usr/local/bin/node`);

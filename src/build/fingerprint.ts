@@ -17,7 +17,10 @@ async function hashFile(path: string): Promise<string> {
   return h.digest("hex");
 }
 
-export async function fingerprintContext(entries: readonly ContextEntry[], extra: Record<string, string>): Promise<string> {
+export async function fingerprintContext(
+  entries: readonly ContextEntry[],
+  extra: Record<string, string>,
+): Promise<string> {
   const h = createHash("sha256");
   h.update(`kiln-deps-v1\n${JSON.stringify(extra)}\n`);
   for (const e of entries) {

@@ -10,7 +10,14 @@ import { execa } from "execa";
 import { BuildError } from "../errors.js";
 import type { ResolvedManifest } from "../manifest/types.js";
 import { KILN_VERSION } from "../version.js";
-import { dockerBuild, ensureEngine, inspectImage, listTags, localImageId, removeImage } from "../docker/build.js";
+import {
+  dockerBuild,
+  ensureEngine,
+  inspectImage,
+  listTags,
+  localImageId,
+  removeImage,
+} from "../docker/build.js";
 import { findRuntimeBundle } from "./bundle.js";
 import { listContext, streamContext } from "./context.js";
 import { renderBuildStages } from "./dockerfile.js";
@@ -18,7 +25,13 @@ import { fingerprintContext } from "./fingerprint.js";
 import { prepareBuild, type PreparedBuild } from "./prepare.js";
 import { ProgressParser, type BuildEvent } from "./progress.js";
 import { compileTsPredictor } from "./ts-predictor.js";
-import { checkPythonSyntax, nodeSchema, openApiLabel, pythonSchemaInImage, readSchemaFile } from "./schema.js";
+import {
+  checkPythonSyntax,
+  nodeSchema,
+  openApiLabel,
+  pythonSchemaInImage,
+  readSchemaFile,
+} from "./schema.js";
 
 export interface BuildImageOptions {
   /** Final image name; default the manifest's `image`. */
@@ -50,8 +63,10 @@ export interface BuildImageResult {
 
 async function compileAll(manifest: ResolvedManifest): Promise<{ predict?: string; train?: string }> {
   const out: { predict?: string; train?: string } = {};
-  if (manifest.predict && manifest.predict.language !== "python") out.predict = (await compileTsPredictor(manifest.root, manifest.predict)).outFile;
-  if (manifest.train && manifest.train.language !== "python") out.train = (await compileTsPredictor(manifest.root, manifest.train)).outFile;
+  if (manifest.predict && manifest.predict.language !== "python")
+    out.predict = (await compileTsPredictor(manifest.root, manifest.predict)).outFile;
+  if (manifest.train && manifest.train.language !== "python")
+    out.train = (await compileTsPredictor(manifest.root, manifest.train)).outFile;
   return out;
 }
 
@@ -74,35 +89,60 @@ export async function baseLabels(manifest: ResolvedManifest): Promise<Record<str
   return labels;
 }
 
+/** kiln-deps/<slug>: the image name without tag or digest, keeping registry host and port apart. */
+export function depsSlug(ref: string): string {
+  let name = ref.replace(/@.*$/, "");
+  const colon = name.lastIndexOf(":");
+  if (colon > name.lastIndexOf("/")) name = name.slice(0, colon);
+  const slug = name
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, "-")
+    .replace(/^-+|-+$/g, "");
+  return slug.slice(0, 100) || "image";
+}
+
 /**
  * The TS schema only depends on the compiled module(s), the locked packages and kiln itself: cache the
  * label in .kiln/ keyed by their hash, so a comment or whitespace change does not re-run the worker.
  */
-async function cachedNodeSchema(manifest: ResolvedManifest, compiled: { predict?: string; train?: string }, bundle: string): Promise<string> {
+async function cachedNodeSchema(
+  manifest: ResolvedManifest,
+  compiled: { predict?: string; train?: string },
+  bundle: string,
+): Promise<string> {
   const hash = createHash("sha256").update(KILN_VERSION);
   for (const f of [compiled.predict, compiled.train, join(manifest.root, "package-lock.json")]) {
     if (f) hash.update(await readFile(f).catch(() => Buffer.alloc(0)));
   }
   const key = hash.digest("hex");
   const cacheFile = join(manifest.root, ".kiln", "schema-cache.json");
-  const cached = (await readFile(cacheFile, "utf8").then((t) => JSON.parse(t) as { key?: string; label?: string }, () => null)) ?? {};
+  const cached =
+    (await readFile(cacheFile, "utf8").then(
+      (t) => JSON.parse(t) as { key?: string; label?: string },
+      () => null,
+    )) ?? {};
   if (cached.key === key && cached.label) return cached.label;
   const label = await openApiLabel((await nodeSchema(manifest, compiled, bundle)).schema);
   await writeFile(cacheFile, JSON.stringify({ key, label })).catch(() => undefined);
   return label;
 }
 
-export async function buildImage(manifest: ResolvedManifest, options: BuildImageOptions = {}): Promise<BuildImageResult> {
+export async function buildImage(
+  manifest: ResolvedManifest,
+  options: BuildImageOptions = {},
+): Promise<BuildImageResult> {
   const t0 = Date.now();
   const emit = options.onEvent ?? (() => undefined);
   emit({ kind: "phase", name: "checking the Docker engine" });
-  await ensureEngine(options.signal);
+  await ensureEngine();
   const bundle = findRuntimeBundle();
   const main = manifest.predict ?? manifest.train;
   const isPython = main?.language === "python";
 
   emit({ kind: "phase", name: "loading the predictor" });
-  let schemaLabel: string | null = options.openapiSchemaFile ? await readSchemaFile(options.openapiSchemaFile) : null;
+  let schemaLabel: string | null = options.openapiSchemaFile
+    ? await readSchemaFile(options.openapiSchemaFile)
+    : null;
   let compiled: { predict?: string; train?: string } = {};
   const tSchema0 = Date.now();
   if (isPython && manifest.build.pythonVersion) {
@@ -126,14 +166,16 @@ export async function buildImage(manifest: ResolvedManifest, options: BuildImage
 
   // Stage 1, the dependencies image (base, packages, weights, runtime): reused while its inputs are unchanged,
   // so a code change never re-sends the weights. Its tag carries the fingerprint of those inputs.
-  const slug = finalTag.replace(/[:@].*$/, "").toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "").slice(0, 80) || "image";
+  const slug = depsSlug(finalTag);
   const depsRepo = `kiln-deps/${slug}`;
   const ctxBase = { root: manifest.root, plan, runtimeBundle: bundle, caCertFile: options.caCertFile };
-  const stagesFor = (depsTag: string): ReturnType<typeof renderBuildStages> => renderBuildStages(plan, depsTag);
+  const stagesFor = (depsTag: string): ReturnType<typeof renderBuildStages> =>
+    renderBuildStages(plan, depsTag);
   const depsEntries = await listContext({ ...ctxBase, dockerfile: stagesFor("").deps, part: "deps" });
   const fingerprint = await fingerprintContext(depsEntries, {
     base: (await localImageId(plan.baseImage)) ?? `remote:${plan.baseImage}`,
-    node: plan.copyNode || plan.npm ? ((await localImageId(plan.nodeImage)) ?? `remote:${plan.nodeImage}`) : "",
+    node:
+      plan.copyNode || plan.npm ? ((await localImageId(plan.nodeImage)) ?? `remote:${plan.nodeImage}`) : "",
     platform: options.platform ?? "",
     secrets: (options.secrets ?? []).map((s) => s.replace(/,(src|env|source)=.*$/, "")).join(","),
   });
@@ -157,16 +199,29 @@ export async function buildImage(manifest: ResolvedManifest, options: BuildImage
 
   const tBuild = Date.now();
   let contextBytes = 0;
-  const run = async (entries: Awaited<ReturnType<typeof listContext>>, tags: string[], stageLabels: Record<string, string>): Promise<string> => {
+  const run = async (
+    entries: Awaited<ReturnType<typeof listContext>>,
+    tags: string[],
+    stageLabels: Record<string, string>,
+  ): Promise<string> => {
     const parser = new ProgressParser(emit);
     const context = streamContext(entries);
     const contextError = context.done.then(
       () => null,
       (err: unknown) => err,
     );
-    const result = await dockerBuild({ ...common, context: context.stream, tags, labels: stageLabels, onLine: (line) => parser.push(line) });
+    const result = await dockerBuild({
+      ...common,
+      context: context.stream,
+      tags,
+      labels: stageLabels,
+      onLine: (line) => parser.push(line),
+    });
     const ctxErr = await contextError;
-    if (ctxErr) throw new BuildError(`could not send the build context: ${(ctxErr as Error).message}`, { cause: ctxErr });
+    if (ctxErr)
+      throw new BuildError(`could not send the build context: ${(ctxErr as Error).message}`, {
+        cause: ctxErr,
+      });
     if (!result.ok || !result.imageId) throw parser.failure();
     contextBytes += (await context.done).bytes;
     return result.imageId;
@@ -177,12 +232,17 @@ export async function buildImage(manifest: ResolvedManifest, options: BuildImage
   else {
     emit({ kind: "phase", name: "building dependencies and weights" });
     await run(
-      depsEntries.map((e) => (e.name === "Dockerfile" ? { ...e, content: Buffer.from(stages.deps), size: Buffer.byteLength(stages.deps) } : e)),
+      depsEntries.map((e) =>
+        e.name === "Dockerfile"
+          ? { ...e, content: Buffer.from(stages.deps), size: Buffer.byteLength(stages.deps) }
+          : e,
+      ),
       [depsTag],
       { "kiln.deps": "1", "kiln.deps.fingerprint": fingerprint },
     );
     // Older dependency images of this project only hold layers the new one replaced.
-    for (const t of await listTags(depsRepo)) if (`${depsRepo}:${t}` !== depsTag) await removeImage(`${depsRepo}:${t}`);
+    for (const t of await listTags(depsRepo))
+      if (`${depsRepo}:${t}` !== depsTag) await removeImage(`${depsRepo}:${t}`);
   }
   emit({ kind: "phase", name: "building code" });
   const codeEntries = await listContext({ ...ctxBase, dockerfile: stages.code, part: "code" });
@@ -201,7 +261,8 @@ export async function buildImage(manifest: ResolvedManifest, options: BuildImage
         labels: { "run.cog.openapi_schema": labels["run.cog.openapi_schema"] },
         signal: options.signal,
       });
-      if (!labelled.ok || !labelled.imageId) throw new BuildError("adding the schema label failed", { details: labelled.log.slice(-20) });
+      if (!labelled.ok || !labelled.imageId)
+        throw new BuildError("adding the schema label failed", { details: labelled.log.slice(-20) });
       imageId = labelled.imageId;
       schemaMs += Date.now() - tS;
     } finally {

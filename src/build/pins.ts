@@ -13,7 +13,8 @@ export interface FrameworkPins {
   tensorflow: Pin | null;
 }
 
-const REQ = /^\s*(torch|tensorflow|tensorflow-gpu|tensorflow_gpu)\s*(?:\[[^\]]*\])?\s*(==|~=|>=|===)\s*([0-9][0-9a-zA-Z.+]*)/;
+const REQ =
+  /^\s*(torch|tensorflow|tensorflow-gpu|tensorflow_gpu)\s*(?:\[[^\]]*\])?\s*(==|~=|>=|===)\s*([0-9][0-9a-zA-Z.+]*)/;
 const CU_TAG = /\+cu(\d{2,3})\b/;
 const CU_INDEX = /download\.pytorch\.org\/whl\/cu(\d{2,3})\b/;
 
@@ -23,7 +24,10 @@ function cuTagToVersion(tag: string): string {
 }
 
 /** Scans requirements text (and the deprecated python_packages list) for framework pins. */
-export function findFrameworkPins(requirements: string | null, packages: readonly string[] = []): FrameworkPins {
+export function findFrameworkPins(
+  requirements: string | null,
+  packages: readonly string[] = [],
+): FrameworkPins {
   const pins: FrameworkPins = { torch: null, torchCuda: null, tensorflow: null };
   const lines: [string, number][] = [
     ...(requirements ?? "").split(/\r?\n/).map((l, i): [string, number] => [l, i + 1]),

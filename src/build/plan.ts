@@ -6,7 +6,13 @@ import { BuildError, ManifestError, UsageError, type ManifestProblem } from "../
 import type { ResolvedManifest, RunCommand } from "../manifest/types.js";
 import { resolveGpu, type GpuPinSource } from "./cuda.js";
 import { findFrameworkPins, type FrameworkPins } from "./pins.js";
-import { DEFAULT_WEIGHTS_OPTIONS, splitWeights, type ProjectFile, type WeightsGroup, type WeightsOptions } from "./weights.js";
+import {
+  DEFAULT_WEIGHTS_OPTIONS,
+  splitWeights,
+  type ProjectFile,
+  type WeightsGroup,
+  type WeightsOptions,
+} from "./weights.js";
 
 export type PythonInstall =
   /** The base image already has python3 (python:*-slim, or a user base image). */
@@ -75,13 +81,26 @@ export function createBuildPlan(inputs: PlanInputs): BuildPlan {
   const options = inputs.options ?? {};
   const b = manifest.build;
   const main = manifest.predict ?? manifest.train;
-  if (!main) throw new UsageError(`${manifest.file} has neither predict nor train`, "Add `predict: \"predict.py:Predictor\"` to cog.yaml.");
+  if (!main)
+    throw new UsageError(
+      `${manifest.file} has neither predict nor train`,
+      'Add `predict: "predict.py:Predictor"` to cog.yaml.',
+    );
   const language = main.language === "python" ? "python" : "node";
   if (language === "python" && !b.pythonVersion) {
-    throw manifestError(inputs, "build.python_version", "python_version is required for a Python predictor", 'Add build.python_version: "3.11" (quoted).');
+    throw manifestError(
+      inputs,
+      "build.python_version",
+      "python_version is required for a Python predictor",
+      'Add build.python_version: "3.11" (quoted).',
+    );
   }
 
   const notes: string[] = [];
+  if (b.pythonRequirements && !listsPackages(inputs.requirementsText)) {
+    // A starter project's requirements file holds only comments: no pip step (the base may lack pip).
+    notes.push(`${b.pythonRequirements} lists no packages: skipping pip install`);
+  }
   const pins = findFrameworkPins(inputs.requirementsText, b.pythonPackages);
   let gpu: BuildPlan["gpu"] = null;
   let computed: string;
@@ -94,7 +113,9 @@ export function createBuildPlan(inputs: PlanInputs): BuildPlan {
       tensorflow: pins.tensorflow?.version ?? null,
     });
     if (!result.ok) {
-      throw new ManifestError(result.problems.map((p) => gpuProblem(inputs, pins, p.source, p.message, p.hint)));
+      throw new ManifestError(
+        result.problems.map((p) => gpuProblem(inputs, pins, p.source, p.message, p.hint)),
+      );
     }
     gpu = { cuda: result.value.cuda, cudnn: result.value.cudnn };
     notes.push(...result.value.notes);
@@ -135,9 +156,16 @@ export function createBuildPlan(inputs: PlanInputs): BuildPlan {
   // Files the code layer needs even when large: the manifest, dependency lists, predictor sources.
   const keep = new Set<string>(["cog.yaml", "package.json", "package-lock.json"]);
   for (const p of [b.pythonRequirements, manifest.predict?.file, manifest.train?.file]) if (p) keep.add(p);
-  const split = splitWeights(inputs.files, manifest.weights, { ...DEFAULT_WEIGHTS_OPTIONS, ...options.weights }, keep);
+  const split = splitWeights(
+    inputs.files,
+    manifest.weights,
+    { ...DEFAULT_WEIGHTS_OPTIONS, ...options.weights },
+    keep,
+  );
   for (const u of split.undeclared) {
-    notes.push(`${u.path} (${formatBytes(u.size)}) is not listed under weights: but is large; it goes into its own weights layer. Add it to weights: in cog.yaml to silence this note.`);
+    notes.push(
+      `${u.path} (${formatBytes(u.size)}) is not listed under weights: but is large; it goes into its own weights layer. Add it to weights: in cog.yaml to silence this note.`,
+    );
   }
   let code = split.code;
   // node_modules come from `npm ci` in the image, never from the host (native addons, platform).
@@ -152,7 +180,7 @@ export function createBuildPlan(inputs: PlanInputs): BuildPlan {
     python,
     gpu,
     systemPackages: [...b.systemPackages],
-    requirements: b.pythonRequirements,
+    requirements: listsPackages(inputs.requirementsText) ? b.pythonRequirements : null,
     pythonPackages: [...b.pythonPackages],
     npm,
     run: b.run.map((r) => ({ command: r.command, mounts: r.mounts.map((m) => ({ ...m })) })),
@@ -203,15 +231,53 @@ function lineOf(text: string | undefined, key: string): { line: number; column: 
 
 function manifestError(inputs: PlanInputs, path: string, message: string, hint?: string): ManifestError {
   const key = path.split(".").pop() ?? path;
-  return new ManifestError([{ file: inputs.manifest.file, ...lineOf(inputs.manifestText, key), path, message, hint, severity: "error" }]);
+  return new ManifestError([
+    {
+      file: inputs.manifest.file,
+      ...lineOf(inputs.manifestText, key),
+      path,
+      message,
+      hint,
+      severity: "error",
+    },
+  ]);
 }
 
-function gpuProblem(inputs: PlanInputs, pins: FrameworkPins, source: GpuPinSource, message: string, hint?: string): ManifestProblem {
+function gpuProblem(
+  inputs: PlanInputs,
+  pins: FrameworkPins,
+  source: GpuPinSource,
+  message: string,
+  hint?: string,
+): ManifestProblem {
   const { manifest } = inputs;
-  const pin = source === "torch" ? (pins.torchCuda ?? pins.torch) : source === "tensorflow" ? pins.tensorflow : null;
+  const pin =
+    source === "torch" ? (pins.torchCuda ?? pins.torch) : source === "tensorflow" ? pins.tensorflow : null;
   if (pin && pin.line > 0 && manifest.build.pythonRequirements) {
-    return { file: manifest.build.pythonRequirements, line: pin.line, column: 1, path: "", message, hint, severity: "error" };
+    return {
+      file: manifest.build.pythonRequirements,
+      line: pin.line,
+      column: 1,
+      path: "",
+      message,
+      hint,
+      severity: "error",
+    };
   }
   const path = source === "cuda" || source === "cudnn" ? `build.${source}` : "build.python_packages";
-  return { file: manifest.file, ...lineOf(inputs.manifestText, path.split(".")[1] ?? ""), path, message, hint, severity: "error" };
+  return {
+    file: manifest.file,
+    ...lineOf(inputs.manifestText, path.split(".")[1] ?? ""),
+    path,
+    message,
+    hint,
+    severity: "error",
+  };
+}
+
+/** True when a requirements file has at least one line that is neither blank nor a comment. */
+function listsPackages(text: string | null): boolean {
+  return (
+    text !== null && text.split(/\r?\n/).some((line) => line.trim() !== "" && !line.trim().startsWith("#"))
+  );
 }

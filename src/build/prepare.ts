@@ -35,9 +35,13 @@ async function readOptional(path: string): Promise<string | null> {
   }
 }
 
-export async function prepareBuild(manifest: ResolvedManifest, options: PrepareOptions = {}): Promise<PreparedBuild> {
+export async function prepareBuild(
+  manifest: ResolvedManifest,
+  options: PrepareOptions = {},
+): Promise<PreparedBuild> {
   const root = manifest.root;
-  const rel = (p: string | undefined): string | undefined => (p ? relative(root, p).split(sep).join("/") : undefined);
+  const rel = (p: string | undefined): string | undefined =>
+    p ? relative(root, p).split(sep).join("/") : undefined;
   const compiled = { predict: rel(options.compiled?.predict), train: rel(options.compiled?.train) };
   const manifestText = (await readOptional(manifest.file)) ?? undefined;
 
@@ -45,7 +49,9 @@ export async function prepareBuild(manifest: ResolvedManifest, options: PrepareO
   if (manifest.build.pythonRequirements) {
     requirementsText = await readOptional(join(root, manifest.build.pythonRequirements));
     if (requirementsText === null) {
-      const line = (manifestText ?? "").split(/\r?\n/).findIndex((l) => /^\s*python_requirements\s*:/.test(l));
+      const line = (manifestText ?? "")
+        .split(/\r?\n/)
+        .findIndex((l) => /^\s*python_requirements\s*:/.test(l));
       throw new ManifestError([
         {
           file: manifest.file,
@@ -62,7 +68,10 @@ export async function prepareBuild(manifest: ResolvedManifest, options: PrepareO
 
   // The compiled predictor lives under .kiln/ (never sent otherwise); its source map keeps traces readable.
   const compiledFiles = [compiled.predict, compiled.train].filter((p): p is string => Boolean(p));
-  const forceInclude = [...compiledFiles, ...compiledFiles.map((p) => `${p}.map`).filter((p) => existsSync(join(root, p)))];
+  const forceInclude = [
+    ...compiledFiles,
+    ...compiledFiles.map((p) => `${p}.map`).filter((p) => existsSync(join(root, p))),
+  ];
   const files = await scanProject(root, { forceInclude, extraIgnore: options.extraIgnore });
   const plan = createBuildPlan({
     manifest,

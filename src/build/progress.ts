@@ -39,14 +39,21 @@ export class ProgressParser {
       // The first line of a vertex is its name: "[3/9] RUN apt-get ..." or "[internal] load ..."
       v = { name: rest, logs: [], error: null };
       this.vertices.set(id, v);
-      if (!rest.startsWith("[internal]") && !rest.startsWith("sha256:")) this.emit({ kind: "step", name: rest });
+      if (!rest.startsWith("[internal]") && !rest.startsWith("sha256:"))
+        this.emit({ kind: "step", name: rest });
       return;
     }
     if (rest.startsWith("sha256:")) return;
     if (rest === "CACHED") this.emit({ kind: "step-done", name: v.name, cached: true, seconds: null });
     else if (rest.startsWith("DONE")) {
       const secs = Number.parseFloat(rest.slice(5));
-      if (!v.name.startsWith("[internal]")) this.emit({ kind: "step-done", name: v.name, cached: false, seconds: Number.isFinite(secs) ? secs : null });
+      if (!v.name.startsWith("[internal]"))
+        this.emit({
+          kind: "step-done",
+          name: v.name,
+          cached: false,
+          seconds: Number.isFinite(secs) ? secs : null,
+        });
     } else if (rest.startsWith("ERROR")) v.error = rest.replace(/^ERROR:?\s*/, "");
     else {
       const log = TIMED_LOG.exec(rest);
@@ -67,7 +74,13 @@ export class ProgressParser {
     const logs = failed.logs.slice(-lines);
     // BuildKit repeats the whole command in its error: the exit code is the useful part.
     const code = /exit code: (\d+)/.exec(failed.error ?? "")?.[1];
-    const last = code ? `-> exited with code ${code}` : failed.error ? `-> ${failed.error}` : solve ? `-> ${solve}` : null;
+    const last = code
+      ? `-> exited with code ${code}`
+      : failed.error
+        ? `-> ${failed.error}`
+        : solve
+          ? `-> ${solve}`
+          : null;
     const name = failed.name.replace(/\s+/g, " ");
     return new BuildError(`build step failed: ${name.length > 160 ? `${name.slice(0, 157)}...` : name}`, {
       details: [...logs, ...(last ? [last] : [])],
@@ -84,8 +97,13 @@ function hintFor(v: Vertex, logs: string[]): string | undefined {
   if (/No matching distribution found|Could not find a version that satisfies/.test(text)) {
     return "pip could not find a package in build.python_requirements: check the name/version, or pass a private index with --secret id=pip_index_url,env=PIP_INDEX_URL.";
   }
-  if (/npm ERR!|npm error/.test(text)) return "npm ci failed: make sure package-lock.json is in sync with package.json (run npm install).";
-  if (/pull access denied|failed to resolve source metadata|failed to do request/.test(`${text}\n${v.error ?? ""}`)) {
+  if (/npm ERR!|npm error/.test(text))
+    return "npm ci failed: make sure package-lock.json is in sync with package.json (run npm install).";
+  if (
+    /pull access denied|failed to resolve source metadata|failed to do request/.test(
+      `${text}\n${v.error ?? ""}`,
+    )
+  ) {
     return "A base image could not be pulled: use --base-image/--node-image with an image available locally or in your registry.";
   }
   return undefined;

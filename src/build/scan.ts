@@ -19,7 +19,8 @@ export interface ScanOptions {
   extraIgnore?: string[];
 }
 
-const inside = (root: string, p: string): boolean => p === root || p.startsWith(root.endsWith(sep) ? root : root + sep);
+const inside = (root: string, p: string): boolean =>
+  p === root || p.startsWith(root.endsWith(sep) ? root : root + sep);
 const toPosix = (p: string): string => p.split(sep).join("/");
 
 export async function readIgnore(root: string): Promise<IgnoreMatcher> {
@@ -35,7 +36,10 @@ export async function scanProject(rootIn: string, options: ScanOptions = {}): Pr
   const root = await realpath(rootIn);
   const base = await readIgnore(root);
   const ignore = options.extraIgnore?.length
-    ? new IgnoreMatcher([...base.patterns, ...IgnoreMatcher.fromText(options.extraIgnore.join("\n")).patterns])
+    ? new IgnoreMatcher([
+        ...base.patterns,
+        ...IgnoreMatcher.fromText(options.extraIgnore.join("\n")).patterns,
+      ])
     : base;
   const files: ProjectFile[] = [];
 

@@ -20,14 +20,20 @@ export function createBuildProgress(out: Output, mode: ProgressMode): BuildProgr
   const started = Date.now();
   if (mode === "quiet" || out.options.json) return { onEvent: () => undefined, stop: () => undefined };
   if (mode === "json") {
-    return { onEvent: (e) => out.stderr.write(`${JSON.stringify({ ...e, t: Date.now() - started })}\n`), stop: () => undefined };
+    return {
+      onEvent: (e) => out.stderr.write(`${JSON.stringify({ ...e, t: Date.now() - started })}\n`),
+      stop: () => undefined,
+    };
   }
-  if (mode === "plain" || !out.interactive) {
+  // Some ptys report 0 columns: ora would then compute infinitely many lines to clear. Plain lines instead.
+  const columns = (out.stderr as NodeJS.WriteStream).columns ?? 0;
+  if (mode === "plain" || !out.interactive || columns < 40) {
     return {
       onEvent: (e) => {
         if (e.kind === "phase") out.info(`[${elapsed(started)}] ${e.name}`);
         else if (e.kind === "step") out.info(`[${elapsed(started)}] ${e.name}`);
-        else if (e.kind === "step-done" && !e.cached && e.seconds !== null && e.seconds >= 1) out.info(`  done in ${e.seconds.toFixed(1)}s`);
+        else if (e.kind === "step-done" && !e.cached && e.seconds !== null && e.seconds >= 1)
+          out.info(`  done in ${e.seconds.toFixed(1)}s`);
         else if (e.kind === "note") out.warn(e.text);
         else if (e.kind === "log") out.debug(`  ${e.line}`);
       },
@@ -44,7 +50,10 @@ export function createBuildProgress(out: Output, mode: ProgressMode): BuildProgr
   return {
     onEvent: (e) => {
       if (e.kind === "phase" || e.kind === "step") {
-        current = e.name.length > 100 ? `${e.name.slice(0, 97)}...` : e.name;
+        // One line only: the elapsed suffix needs ~30 columns.
+        const room = Math.max(10, columns - 32);
+        const name = e.name.replace(/\s+/g, " ");
+        current = name.length > room ? `${name.slice(0, room - 3)}...` : name;
         currentSince = Date.now();
         render();
       } else if (e.kind === "note") {

@@ -8,7 +8,9 @@ import { describeField, type FieldSpec, type SchemaView } from "./schema-view.js
 /** A message when `value` does not fit `spec`, else undefined. */
 export function checkValue(spec: FieldSpec, value: unknown): string | undefined {
   if (value === null) {
-    return spec.nullable || (spec.hasDefault && spec.default === null) ? undefined : `expected ${describeField(spec)}, got null`;
+    return spec.nullable || (spec.hasDefault && spec.default === null)
+      ? undefined
+      : `expected ${describeField(spec)}, got null`;
   }
   const got = `got ${short(value)}`;
   const expected = `expected ${describeField(spec)}, ${got}`;
@@ -46,13 +48,18 @@ export function checkValue(spec: FieldSpec, value: unknown): string | undefined 
     return `${got}, expected ${describeField(spec)}`;
   }
   if (typeof value === "number") {
-    if (spec.minimum !== undefined && value < spec.minimum) return `${value} is too small: expected ${describeField(spec)}`;
-    if (spec.maximum !== undefined && value > spec.maximum) return `${value} is too large: expected ${describeField(spec)}`;
+    if (spec.minimum !== undefined && value < spec.minimum)
+      return `${value} is too small: expected ${describeField(spec)}`;
+    if (spec.maximum !== undefined && value > spec.maximum)
+      return `${value} is too large: expected ${describeField(spec)}`;
   }
   if (typeof value === "string" && spec.kind !== "file") {
-    if (spec.minLength !== undefined && [...value].length < spec.minLength) return `too short (${[...value].length} characters): expected ${describeField(spec)}`;
-    if (spec.maxLength !== undefined && [...value].length > spec.maxLength) return `too long (${[...value].length} characters): expected ${describeField(spec)}`;
-    if (spec.pattern !== undefined && !safeTest(spec.pattern, value)) return `${got}, expected ${describeField(spec)}`;
+    if (spec.minLength !== undefined && [...value].length < spec.minLength)
+      return `too short (${[...value].length} characters): expected ${describeField(spec)}`;
+    if (spec.maxLength !== undefined && [...value].length > spec.maxLength)
+      return `too long (${[...value].length} characters): expected ${describeField(spec)}`;
+    if (spec.pattern !== undefined && !safeTest(spec.pattern, value))
+      return `${got}, expected ${describeField(spec)}`;
   }
   return undefined;
 }

@@ -12,6 +12,9 @@ import { checkValue, requiredMissing } from "./input-checks.js";
 import { toDataUri } from "./mime.js";
 import { describeField, type FieldSpec, type SchemaView } from "./schema-view.js";
 
+/** The model server's request body limit (kiln's and Cog's default). */
+export const MAX_REQUEST_BYTES = 100 * 2 ** 20;
+
 export interface InputEntry {
   name: string;
   value: string;
@@ -33,7 +36,10 @@ export interface InputProblem {
 export class InputError extends UsageError {
   readonly problems: InputProblem[];
   constructor(problems: InputProblem[], hint?: string) {
-    super(problems.length === 1 ? "1 problem with the inputs" : `${problems.length} problems with the inputs`, hint);
+    super(
+      problems.length === 1 ? "1 problem with the inputs" : `${problems.length} problems with the inputs`,
+      hint,
+    );
     this.problems = problems;
     this.details.push(...problems.map((p) => (p.field ? `${p.field}: ${p.message}` : p.message)));
   }
@@ -56,7 +62,10 @@ export async function parseInputArgs(
     const eq = flag.indexOf("=");
     const name = eq > 0 ? flag.slice(0, eq).trim() : "";
     if (eq <= 0 || name === "") {
-      problems.push({ field: "", message: `-i ${JSON.stringify(flag)} is not name=value (e.g. -i prompt="a cat")` });
+      problems.push({
+        field: "",
+        message: `-i ${JSON.stringify(flag)} is not name=value (e.g. -i prompt="a cat")`,
+      });
       continue;
     }
     entries.push({ name, value: flag.slice(eq + 1) });
@@ -74,7 +83,11 @@ export async function parseInputArgs(
   return { entries, json: parsedJson };
 }
 
-async function readJsonArg(arg: string, opts: ParseOptions, problems: InputProblem[]): Promise<Record<string, unknown> | undefined> {
+async function readJsonArg(
+  arg: string,
+  opts: ParseOptions,
+  problems: InputProblem[],
+): Promise<Record<string, unknown> | undefined> {
   let text = arg;
   let source = "--json";
   if (arg === "-") {
@@ -87,7 +100,10 @@ async function readJsonArg(arg: string, opts: ParseOptions, problems: InputProbl
     try {
       text = await readFile(file, "utf8");
     } catch (err) {
-      problems.push({ field: "", message: `${source}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}` });
+      problems.push({
+        field: "",
+        message: `${source}: cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+      });
       return undefined;
     }
   }
@@ -99,7 +115,10 @@ async function readJsonArg(arg: string, opts: ParseOptions, problems: InputProbl
     return undefined;
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    problems.push({ field: "", message: `${source} must be a JSON object of inputs, like {"prompt": "a cat"}` });
+    problems.push({
+      field: "",
+      message: `${source} must be a JSON object of inputs, like {"prompt": "a cat"}`,
+    });
     return undefined;
   }
   // Accept a whole prediction request body ({"input": {...}}) as well as the bare input object.
@@ -122,7 +141,11 @@ async function checkFile(path: string, cwd: string, field: string, problems: Inp
 }
 
 /** Coerces and checks raw inputs against the schema; returns the request's `input` object. */
-export async function resolveInputs(raw: RawInputs, view: SchemaView, opts: { cwd: string }): Promise<Record<string, unknown>> {
+export async function resolveInputs(
+  raw: RawInputs,
+  view: SchemaView,
+  opts: { cwd: string },
+): Promise<Record<string, unknown>> {
   const problems: InputProblem[] = [];
   const input: Record<string, unknown> = {};
   const fromFlags = new Map<string, string[]>();
@@ -145,7 +168,17 @@ export async function resolveInputs(raw: RawInputs, view: SchemaView, opts: { cw
     else input[name] = fileRead;
   }
   for (const spec of requiredMissing(view, names)) {
-    problems.push({ field: spec.name, message: `required input is missing: expected ${describeField(spec)}` });
+    problems.push({
+      field: spec.name,
+      message: `required input is missing: expected ${describeField(spec)}`,
+    });
+  }
+  const size = Object.values(input).reduce<number>((n, v) => n + (JSON.stringify(v)?.length ?? 0), 0);
+  if (size > MAX_REQUEST_BYTES) {
+    problems.push({
+      field: "",
+      message: `the inputs take ${Math.round(size / 2 ** 20)} MiB as JSON (files travel base64-encoded), over the server's ${MAX_REQUEST_BYTES / 2 ** 20} MiB request limit: pass large files as http(s) URLs`,
+    });
   }
   // The server's own validator has the last word (anything the friendlier checks above do not cover).
   if (problems.length === 0) {
@@ -170,7 +203,9 @@ function unknownMessage(name: string, view: SchemaView): string {
 }
 
 function usageHint(view: SchemaView): string {
-  const lines = view.fields.map((f) => `-i ${f.name}=... ${describeField(f)}${view.required.has(f.name) ? " (required)" : ""}`);
+  const lines = view.fields.map(
+    (f) => `-i ${f.name}=... ${describeField(f)}${view.required.has(f.name) ? " (required)" : ""}`,
+  );
   return `this model takes:\n  ${lines.join("\n  ")}`;
 }
 
@@ -198,7 +233,10 @@ export function coerceFlag(spec: FieldSpec, values: string[], problems: InputPro
     return out;
   }
   if (values.length > 1) {
-    problems.push({ field: spec.name, message: `given ${values.length} times, but it is not a list: expected ${describeField(spec)}` });
+    problems.push({
+      field: spec.name,
+      message: `given ${values.length} times, but it is not a list: expected ${describeField(spec)}`,
+    });
     return undefined;
   }
   const coerced = coerceScalar(spec, values[0] ?? "");
@@ -241,7 +279,9 @@ function coerceScalar(spec: FieldSpec, text: string): { value?: unknown; error?:
       }
     case "file":
       if (text.startsWith("@") || /^(https?:\/\/|data:)/i.test(text)) return { value: text };
-      return { error: `expected a file: write -i ${spec.name.replace(/\[\]$/, "")}=@${text} to send the file at that path (or give an http(s) URL or a data: URI)` };
+      return {
+        error: `expected a file: write -i ${spec.name.replace(/\[\]$/, "")}=@${text} to send the file at that path (or give an http(s) URL or a data: URI)`,
+      };
     default:
       // Choices are compared as given; an integer enum still needs a number.
       if (spec.choices?.every((c) => typeof c === "number") && /^[+-]?\d+(\.\d+)?$/.test(text.trim())) {
@@ -252,7 +292,12 @@ function coerceScalar(spec: FieldSpec, text: string): { value?: unknown; error?:
 }
 
 /** Replaces `@path` strings in file inputs by data URIs (read now, after the schema says it is a file). */
-async function readFileRefs(spec: FieldSpec, value: unknown, cwd: string, problems: InputProblem[]): Promise<unknown> {
+async function readFileRefs(
+  spec: FieldSpec,
+  value: unknown,
+  cwd: string,
+  problems: InputProblem[],
+): Promise<unknown> {
   const isFile = spec.kind === "file" || (spec.kind === "array" && spec.items?.kind === "file");
   if (!isFile) return value;
   const read = async (v: unknown): Promise<unknown> => {
@@ -261,7 +306,10 @@ async function readFileRefs(spec: FieldSpec, value: unknown, cwd: string, proble
     try {
       return toDataUri(await readFile(file), file);
     } catch (err) {
-      problems.push({ field: spec.name, message: `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}` });
+      problems.push({
+        field: spec.name,
+        message: `cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+      });
       return undefined;
     }
   };

@@ -19,6 +19,8 @@ export interface LocalModelOptions {
   host?: string;
   port?: number;
   uploadUrl?: string | undefined;
+  /** Bearer token required on /v1 (serve --api-token). */
+  apiToken?: string | undefined;
   /** serve shows the server's request log (info); predict only its warnings. */
   logLevel?: "info" | "warn";
 }
@@ -28,7 +30,10 @@ export interface LocalModel {
   close(): Promise<void>;
 }
 
-export async function startLocalModel(project: ResolvedManifest, opts: LocalModelOptions): Promise<LocalModel> {
+export async function startLocalModel(
+  project: ResolvedManifest,
+  opts: LocalModelOptions,
+): Promise<LocalModel> {
   if (!project.predict) throw new UsageError(`${project.file} has no \`predict:\` entry`);
   const predictor = await target(project, project.predict);
   const train = project.train ? await target(project, project.train) : undefined;
@@ -53,6 +58,7 @@ export async function startLocalModel(project: ResolvedManifest, opts: LocalMode
     env: { ...project.environment, ...opts.env },
     python: opts.python,
     logger,
+    ...(opts.apiToken ? { hosted: { apiToken: opts.apiToken } } : {}),
     ...workerLocations(),
   });
   return {
@@ -79,5 +85,8 @@ function workerLocations(): { nodeWorkerEntry?: string; pythonWorkerDir?: string
     return {};
   }
   const python = join(bundle, "python");
-  return { nodeWorkerEntry: join(bundle, "node-worker.mjs"), ...(existsSync(python) ? { pythonWorkerDir: python } : {}) };
+  return {
+    nodeWorkerEntry: join(bundle, "node-worker.mjs"),
+    ...(existsSync(python) ? { pythonWorkerDir: python } : {}),
+  };
 }

@@ -48,7 +48,12 @@ export async function main(argv: string[], io: MainIO = {}): Promise<number> {
   const onSigint = (): void => abort.abort(new Error("interrupted"));
   process.once("SIGINT", onSigint);
 
-  const context: CommandContext = { out, cwd: io.cwd ?? process.cwd(), signal: abort.signal, debug: debugFlag };
+  const context: CommandContext = {
+    out,
+    cwd: io.cwd ?? process.cwd(),
+    signal: abort.signal,
+    debug: debugFlag,
+  };
   const program = buildProgram(() => context);
   program.exitOverride();
   program.configureOutput({
@@ -84,7 +89,8 @@ function report(err: unknown, out: Output, debug: boolean): number {
   if (debug) {
     const stack = err instanceof Error ? err.stack : String(err);
     out.stderr.write(`${stack ?? ""}\n`);
-    if (err instanceof Error && err.cause instanceof Error) out.stderr.write(`caused by: ${err.cause.stack ?? err.cause.message}\n`);
+    if (err instanceof Error && err.cause instanceof Error)
+      out.stderr.write(`caused by: ${err.cause.stack ?? err.cause.message}\n`);
   }
   return error.exitCode;
 }

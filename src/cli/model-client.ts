@@ -33,9 +33,12 @@ export async function waitForReady(url: string, opts: WaitOptions): Promise<Heal
   for (;;) {
     if (opts.signal.aborted) throw new InterruptedError();
     if (exitStatus !== undefined) {
-      throw new RuntimeStartError(`the model's container stopped (exit status ${exitStatus}) before it was ready`, {
-        details: lastLines(opts.tail?.() ?? []),
-      });
+      throw new RuntimeStartError(
+        `the model's container stopped (exit status ${exitStatus}) before it was ready`,
+        {
+          details: lastLines(opts.tail?.() ?? []),
+        },
+      );
     }
     last = await health(url, opts.signal).catch(() => undefined);
     if (last?.status === "READY" || last?.status === "BUSY") return last;
@@ -46,13 +49,18 @@ export async function waitForReady(url: string, opts: WaitOptions): Promise<Heal
       });
     }
     if (last?.status === "DEFUNCT") {
-      throw new RuntimeStartError("the model's worker process died during startup", { details: lastLines(opts.tail?.() ?? []) });
+      throw new RuntimeStartError("the model's worker process died during startup", {
+        details: lastLines(opts.tail?.() ?? []),
+      });
     }
     if (Date.now() > deadline) {
-      throw new RuntimeStartError(`the model was not ready after ${Math.round(opts.timeoutMs / 1000)} s (status: ${last?.status ?? "not answering"})`, {
-        details: lastLines(last?.setup?.logs?.split("\n") ?? opts.tail?.() ?? []),
-        hint: "Raise --setup-timeout if setup() needs longer.",
-      });
+      throw new RuntimeStartError(
+        `the model was not ready after ${Math.round(opts.timeoutMs / 1000)} s (status: ${last?.status ?? "not answering"})`,
+        {
+          details: lastLines(last?.setup?.logs?.split("\n") ?? opts.tail?.() ?? []),
+          hint: "Raise --setup-timeout if setup() needs longer.",
+        },
+      );
     }
     await sleep(opts.intervalMs ?? 50, opts.signal);
   }
@@ -126,14 +134,18 @@ export async function predict(url: string, opts: PredictOptions): Promise<Predic
     if (res.status === 200 && body) return { prediction: body as Prediction, streamed: false, interrupted };
     throw requestError(res.status, body);
   } catch (err) {
-    if (request.signal.aborted && interrupted) throw new InterruptedError("Interrupted: the prediction did not stop in time.");
+    if (request.signal.aborted && interrupted)
+      throw new InterruptedError("Interrupted: the prediction did not stop in time.");
     throw err;
   } finally {
     opts.signal.removeEventListener("abort", onAbort);
   }
 }
 
-async function fromStream(body: ReadableStream<Uint8Array>, opts: PredictOptions): Promise<Omit<PredictResult, "interrupted">> {
+async function fromStream(
+  body: ReadableStream<Uint8Array>,
+  opts: PredictOptions,
+): Promise<Omit<PredictResult, "interrupted">> {
   let streamed = false;
   for await (const event of readSse(body)) {
     const data = parseJson(event.data);

@@ -19,6 +19,8 @@ export interface SessionOptions {
   docker: boolean;
   progress?: string | undefined;
   /** --node-image for the build. */
+  /** --base-image / KILN_BASE_IMAGE: replaces the computed base image when building. */
+  baseImage?: string | undefined;
   nodeImage?: string | undefined;
   /** Notes such as the --no-docker fallback; nothing in --json mode. */
   note: (line: string) => void;
@@ -31,19 +33,29 @@ export type ModelSource =
 /** Decides where the model runs and prepares it (build, inspect) without starting anything. */
 export async function resolveModelSource(ctx: CommandContext, opts: SessionOptions): Promise<ModelSource> {
   if (!opts.docker) {
-    if (opts.image) throw new UsageError("--no-docker runs the project in this directory, not an image", "Drop IMAGE, or drop --no-docker.");
+    if (opts.image)
+      throw new UsageError(
+        "--no-docker runs the project in this directory, not an image",
+        "Drop IMAGE, or drop --no-docker.",
+      );
     return { kind: "local", project: await project(ctx, opts) };
   }
   const engine = await connectEngine();
   if (!engine) {
-    if (opts.image) throw new DockerUnavailableError(`cannot run ${opts.image}: no Docker engine is reachable`);
+    if (opts.image)
+      throw new DockerUnavailableError(`cannot run ${opts.image}: no Docker engine is reachable`);
     opts.note("No Docker engine reachable: running the model directly on this machine (--no-docker).");
     return { kind: "local", project: await project(ctx, opts) };
   }
-  if (opts.image) return { kind: "docker", engine, image: await inspectModelImage(engine, opts.image), project: undefined };
+  if (opts.image)
+    return { kind: "docker", engine, image: await inspectModelImage(engine, opts.image), project: undefined };
   const manifest = await project(ctx, opts);
   const { buildProjectImage } = await import("./project-image.js");
-  const ref = await buildProjectImage(ctx, manifest, { progress: opts.progress ?? "auto", nodeImage: opts.nodeImage });
+  const ref = await buildProjectImage(ctx, manifest, {
+    progress: opts.progress ?? "auto",
+    baseImage: opts.baseImage,
+    nodeImage: opts.nodeImage,
+  });
   return { kind: "docker", engine, image: await inspectModelImage(engine, ref), project: manifest };
 }
 
@@ -51,7 +63,11 @@ async function project(ctx: CommandContext, opts: SessionOptions): Promise<Resol
   const { loadManifest } = await import("../manifest/load.js");
   const { manifest, warnings } = await loadManifest({ cwd: ctx.cwd, file: opts.file });
   for (const w of warnings) opts.note(`warning: ${w.file}:${w.line}: ${w.message}`);
-  if (!manifest.predict) throw new UsageError(`${manifest.file} has no \`predict:\` entry`, 'Add e.g. predict: "predict.py:Predictor".');
+  if (!manifest.predict)
+    throw new UsageError(
+      `${manifest.file} has no \`predict:\` entry`,
+      'Add e.g. predict: "predict.py:Predictor".',
+    );
   return manifest;
 }
 
@@ -65,7 +81,10 @@ export interface ContainerSessionOptions {
   note: (line: string) => void;
 }
 
-export function startContainer(source: Extract<ModelSource, { kind: "docker" }>, opts: ContainerSessionOptions): Promise<ModelContainer> {
+export function startContainer(
+  source: Extract<ModelSource, { kind: "docker" }>,
+  opts: ContainerSessionOptions,
+): Promise<ModelContainer> {
   const project = source.project;
   // Python projects run from the mounted project (edits apply without a rebuild, as with Cog); TS/JS
   // projects run the code compiled into the image, whose node_modules the mount would hide.
@@ -98,7 +117,8 @@ export function parseEnvFlags(flags: string[] | undefined): Record<string, strin
 
 export function parseSeconds(text: string, flag: string): number {
   const n = Number(text);
-  if (!Number.isFinite(n) || n <= 0) throw new UsageError(`${flag} must be a positive number of seconds, got ${JSON.stringify(text)}`);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new UsageError(`${flag} must be a positive number of seconds, got ${JSON.stringify(text)}`);
   return n * 1000;
 }
 

@@ -61,9 +61,7 @@ export class Output {
 
   /** True when progress should be animated (TTY, not CI, not JSON). */
   get interactive(): boolean {
-    return (
-      Boolean((this.stderr as { isTTY?: boolean }).isTTY) && !process.env.CI && !this.options.json
-    );
+    return Boolean((this.stderr as { isTTY?: boolean }).isTTY) && !process.env.CI && !this.options.json;
   }
 }
 

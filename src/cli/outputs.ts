@@ -48,7 +48,9 @@ export class OutputWriter {
   ) {}
 
   get isIterator(): boolean {
-    return this.opts.outputSchema["type"] === "array" && this.opts.outputSchema["x-cog-array-type"] === "iterator";
+    return (
+      this.opts.outputSchema["type"] === "array" && this.opts.outputSchema["x-cog-array-type"] === "iterator"
+    );
   }
 
   private get concatenate(): boolean {
@@ -75,7 +77,8 @@ export class OutputWriter {
       const replaced = await this.replaceFiles(output, this.isIterator || isFileList(output) ? null : []);
       this.write(`${JSON.stringify({ ...prediction, output: replaced }, null, 2)}\n`);
     } else if (Array.isArray(output) && (this.isIterator || this.streamed > 0)) {
-      for (const [i, item] of output.entries()) if (i >= this.streamed) await this.emitItem(item, [String(i)], true);
+      for (const [i, item] of output.entries())
+        if (i >= this.streamed) await this.emitItem(item, [String(i)], true);
       if (!this.endsWithNewline) this.write("\n");
     } else if (output !== null && output !== undefined && prediction.status === "succeeded") {
       await this.emitWhole(output);
@@ -111,7 +114,8 @@ export class OutputWriter {
   /** Writes every data URI inside `value` to a file and returns `value` with paths in their place. */
   private async replaceFiles(value: unknown, parts: string[] | null): Promise<unknown> {
     const at = parts ?? [];
-    if (typeof value === "string") return decodeDataUri(value) ? this.display(await this.writeFile(value, at)) : value;
+    if (typeof value === "string")
+      return decodeDataUri(value) ? this.display(await this.writeFile(value, at)) : value;
     if (Array.isArray(value)) {
       const out: unknown[] = [];
       for (const [i, item] of value.entries()) out.push(await this.replaceFiles(item, [...at, String(i)]));
@@ -139,7 +143,8 @@ export class OutputWriter {
 
   /** output.<ext> / output.0.<ext>; with -o PATH: PATH itself, or PATH's stem with the parts inserted. */
   private pathFor(parts: string[], ext: string): string {
-    if (this.opts.outputPath === undefined) return resolve(this.opts.cwd, ["output", ...parts].join(".") + ext);
+    if (this.opts.outputPath === undefined)
+      return resolve(this.opts.cwd, ["output", ...parts].join(".") + ext);
     const target = resolve(this.opts.cwd, this.opts.outputPath);
     if (parts.length === 0) return target;
     const own = extname(target);
@@ -160,7 +165,11 @@ export class OutputWriter {
 }
 
 function isFileList(value: unknown): value is string[] {
-  return Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === "string" && decodeDataUri(v) !== undefined);
+  return (
+    Array.isArray(value) &&
+    value.length > 0 &&
+    value.every((v) => typeof v === "string" && decodeDataUri(v) !== undefined)
+  );
 }
 
 function safePart(key: string): string {

@@ -6,7 +6,13 @@
 import { InterruptedError, PredictionError } from "../errors.js";
 import type { CommandContext } from "./context.js";
 import { fetchOpenApi, predict, waitForReady, type PredictResult } from "./model-client.js";
-import { interruptSignal, parseEnvFlags, parseSeconds, resolveModelSource, startContainer } from "./model-session.js";
+import {
+  interruptSignal,
+  parseEnvFlags,
+  parseSeconds,
+  resolveModelSource,
+  startContainer,
+} from "./model-session.js";
 import { parseInputArgs, resolveInputs } from "./inputs.js";
 import { OutputWriter } from "./outputs.js";
 import { schemaView } from "./schema-view.js";
@@ -20,6 +26,8 @@ export interface PredictOptions {
   docker: boolean;
   python: string;
   progress: string;
+  /** --base-image / KILN_BASE_IMAGE: replaces the computed base image when building. */
+  baseImage?: string | undefined;
   nodeImage?: string | undefined;
   file?: string | undefined;
 }
@@ -39,7 +47,11 @@ export interface PredictTimings {
   total?: number;
 }
 
-export async function runPredict(ctx: CommandContext, image: string | undefined, opts: PredictOptions): Promise<void> {
+export async function runPredict(
+  ctx: CommandContext,
+  image: string | undefined,
+  opts: PredictOptions,
+): Promise<void> {
   const timings: PredictTimings = { boot: Math.round(performance.now()) };
   let mark = performance.now();
   const lap = (key: keyof PredictTimings): void => {
@@ -52,7 +64,15 @@ export async function runPredict(ctx: CommandContext, image: string | undefined,
   const raw = await parseInputArgs(opts.input, opts.json, { cwd: ctx.cwd, readStdin });
   const env = parseEnvFlags(opts.env);
   const setupTimeoutMs = parseSeconds(opts.setupTimeout, "--setup-timeout");
-  const source = await resolveModelSource(ctx, { image, file: opts.file, docker: opts.docker, progress: opts.progress, nodeImage: opts.nodeImage, note });
+  const source = await resolveModelSource(ctx, {
+    image,
+    file: opts.file,
+    docker: opts.docker,
+    progress: opts.progress,
+    baseImage: opts.baseImage,
+    nodeImage: opts.nodeImage,
+    note,
+  });
   const interrupt = interruptSignal(ctx);
   try {
     if (source.kind === "docker") {
@@ -68,7 +88,12 @@ export async function runPredict(ctx: CommandContext, image: string | undefined,
       });
       lap("start");
       try {
-        await waitForReady(container.url, { timeoutMs: setupTimeoutMs, signal: interrupt.signal, exited: container.exited, tail: container.tail });
+        await waitForReady(container.url, {
+          timeoutMs: setupTimeoutMs,
+          signal: interrupt.signal,
+          exited: container.exited,
+          tail: container.tail,
+        });
         lap("ready");
         await predictAndWrite(ctx, container.url, input, source.image.openapi, opts, interrupt.signal);
         lap("predict");
@@ -83,7 +108,10 @@ export async function runPredict(ctx: CommandContext, image: string | undefined,
       lap("start");
       try {
         // The schema comes from the worker; inputs are still checked before setup() matters.
-        const openapi = await fetchOpenApi(model.url, { timeoutMs: setupTimeoutMs, signal: interrupt.signal });
+        const openapi = await fetchOpenApi(model.url, {
+          timeoutMs: setupTimeoutMs,
+          signal: interrupt.signal,
+        });
         const input = await resolveInputs(raw, schemaView(openapi), { cwd: ctx.cwd });
         await waitForReady(model.url, { timeoutMs: setupTimeoutMs, signal: interrupt.signal });
         lap("ready");
@@ -130,7 +158,9 @@ async function predictAndWrite(
   await writer.finish(p);
   if (result.interrupted) throw new InterruptedError("Interrupted: the prediction was canceled.");
   if (p.status === "failed") {
-    throw new PredictionError(`the prediction failed: ${typeof p.error === "string" ? p.error : JSON.stringify(p.error)}`);
+    throw new PredictionError(
+      `the prediction failed: ${typeof p.error === "string" ? p.error : JSON.stringify(p.error)}`,
+    );
   }
   if (p.status === "canceled") throw new PredictionError("the prediction was canceled");
 }

@@ -6,7 +6,8 @@
  */
 import type { JsonSchema, PredictorSchema } from "../schema/types.js";
 
-export type FieldKind = "string" | "integer" | "number" | "boolean" | "file" | "secret" | "object" | "array" | "any";
+export type FieldKind =
+  "string" | "integer" | "number" | "boolean" | "file" | "secret" | "object" | "array" | "any";
 
 export interface FieldSpec {
   name: string;
@@ -59,8 +60,12 @@ export function predictorSchemaOf(doc: unknown): PredictorSchema {
 
 export function schemaView(doc: unknown): SchemaView {
   const schema = predictorSchemaOf(doc);
-  const props = isObject(schema.input["properties"]) ? (schema.input["properties"] as Record<string, JsonSchema>) : {};
-  const required = new Set(Array.isArray(schema.input["required"]) ? (schema.input["required"] as string[]) : []);
+  const props = isObject(schema.input["properties"])
+    ? (schema.input["properties"] as Record<string, JsonSchema>)
+    : {};
+  const required = new Set(
+    Array.isArray(schema.input["required"]) ? (schema.input["required"] as string[]) : [],
+  );
   const ordered = Object.entries(props).sort(([, a], [, b]) => order(a) - order(b));
   const fields = ordered.map(([name, prop]) => fieldSpec(name, prop, schema.components));
   return {
@@ -160,7 +165,8 @@ export function isObject(v: unknown): v is JsonSchema {
 
 /** "an integer from 1 to 50", "one of: a, b", "a file (@path, URL or data URI)", ... */
 export function describeField(f: FieldSpec): string {
-  if (f.choices && f.choices.length > 0) return `one of: ${f.choices.map((c) => JSON.stringify(c)).join(", ")}`;
+  if (f.choices && f.choices.length > 0)
+    return `one of: ${f.choices.map((c) => JSON.stringify(c)).join(", ")}`;
   const base = KIND_TEXT[f.kind];
   if (f.kind === "array") {
     const each = f.items && f.items.kind !== "any" ? `, each ${describeField(f.items)}` : "";
@@ -185,7 +191,8 @@ const KIND_TEXT: Record<FieldKind, string> = {
 function rangeText(f: FieldSpec): string {
   const lo = f.minimum !== undefined ? `${f.exclusiveMinimum ? ">" : ">="} ${f.minimum}` : undefined;
   const hi = f.maximum !== undefined ? `${f.exclusiveMaximum ? "<" : "<="} ${f.maximum}` : undefined;
-  if (lo && hi) return f.exclusiveMinimum || f.exclusiveMaximum ? `${lo} and ${hi}` : `from ${f.minimum} to ${f.maximum}`;
+  if (lo && hi)
+    return f.exclusiveMinimum || f.exclusiveMaximum ? `${lo} and ${hi}` : `from ${f.minimum} to ${f.maximum}`;
   if (lo ?? hi) return lo ?? hi ?? "";
   const parts: string[] = [];
   if (f.minLength !== undefined) parts.push(`at least ${f.minLength} characters`);

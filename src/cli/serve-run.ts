@@ -16,6 +16,8 @@ export interface ServeOptions {
   docker: boolean;
   python: string;
   progress?: string | undefined;
+  /** --base-image / KILN_BASE_IMAGE: replaces the computed base image when building. */
+  baseImage?: string | undefined;
   nodeImage?: string | undefined;
   file?: string | undefined;
 }
@@ -23,15 +25,28 @@ export interface ServeOptions {
 /** Setup may download weights for a long time; serve waits as long as it takes (Ctrl-C to stop). */
 const SERVE_SETUP_TIMEOUT_MS = 24 * 3600 * 1000;
 
-export async function runServe(ctx: CommandContext, image: string | undefined, opts: ServeOptions): Promise<void> {
+export async function runServe(
+  ctx: CommandContext,
+  image: string | undefined,
+  opts: ServeOptions,
+): Promise<void> {
   const port = Number(opts.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`-p must be a port number (0-65535), got ${JSON.stringify(opts.port)}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError(`-p must be a port number (0-65535), got ${JSON.stringify(opts.port)}`);
   if (port !== 0) await assertPortFree(opts.host, port);
   const note = (line: string): void => ctx.out.info(line);
   const env: Record<string, string> = {};
   const token = opts.apiToken ?? process.env["KILN_API_TOKEN"];
   if (token) env["KILN_API_TOKEN"] = token;
-  const source = await resolveModelSource(ctx, { image, file: opts.file, docker: opts.docker, progress: opts.progress, nodeImage: opts.nodeImage, note });
+  const source = await resolveModelSource(ctx, {
+    image,
+    file: opts.file,
+    docker: opts.docker,
+    progress: opts.progress,
+    baseImage: opts.baseImage,
+    nodeImage: opts.nodeImage,
+    note,
+  });
   const interrupt = interruptSignal(ctx);
   try {
     if (source.kind === "local") {
@@ -44,6 +59,7 @@ export async function runServe(ctx: CommandContext, image: string | undefined, o
         port,
         uploadUrl: opts.uploadUrl,
         logLevel: "info",
+        apiToken: token,
       });
       try {
         await announceWhenReady(ctx, model.url, interrupt.signal, undefined, undefined);
@@ -64,9 +80,14 @@ export async function runServe(ctx: CommandContext, image: string | undefined, o
     });
     try {
       await announceWhenReady(ctx, container.url, interrupt.signal, container.exited, container.tail);
-      const status = await Promise.race([container.exited, untilAborted(interrupt.signal).then(() => undefined)]);
+      const status = await Promise.race([
+        container.exited,
+        untilAborted(interrupt.signal).then(() => undefined),
+      ]);
       if (status !== undefined) {
-        throw new RuntimeStartError(`the model's container stopped (exit status ${status})`, { details: container.tail().slice(-30) });
+        throw new RuntimeStartError(`the model's container stopped (exit status ${status})`, {
+          details: container.tail().slice(-30),
+        });
       }
       note("Stopping the model...");
     } finally {
@@ -106,7 +127,10 @@ function assertPortFree(host: string, port: number): Promise<void> {
     server.once("error", (err: NodeJS.ErrnoException) =>
       reject(
         err.code === "EADDRINUSE"
-          ? new UsageError(`port ${port} on ${host} is already in use`, "Choose another with -p PORT (or -p 0 for any free port).")
+          ? new UsageError(
+              `port ${port} on ${host} is already in use`,
+              "Choose another with -p PORT (or -p 0 for any free port).",
+            )
           : err,
       ),
     );

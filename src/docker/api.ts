@@ -42,7 +42,13 @@ export class EngineApi {
     this.https = c.protocol === "https";
     this.base = c.socketPath
       ? { socketPath: c.socketPath }
-      : { host: c.host, port: c.port, ...(c.ca ? { ca: c.ca } : {}), ...(c.cert ? { cert: c.cert } : {}), ...(c.key ? { key: c.key } : {}) };
+      : {
+          host: c.host,
+          port: c.port,
+          ...(c.ca ? { ca: c.ca } : {}),
+          ...(c.cert ? { cert: c.cert } : {}),
+          ...(c.key ? { key: c.key } : {}),
+        };
   }
 
   async ping(timeoutMs: number): Promise<void> {
@@ -83,7 +89,17 @@ export class EngineApi {
 
   /** Resolves with the exit status when the container next stops. */
   async waitContainer(id: string): Promise<number> {
-    return (await this.json<{ StatusCode?: number }>("POST", `/containers/${id}/wait`, { condition: "next-exit" }, undefined, 0)).StatusCode ?? -1;
+    return (
+      (
+        await this.json<{ StatusCode?: number }>(
+          "POST",
+          `/containers/${id}/wait`,
+          { condition: "next-exit" },
+          undefined,
+          0,
+        )
+      ).StatusCode ?? -1
+    );
   }
 
   /** The multiplexed log stream (stdout+stderr), following. */
@@ -103,7 +119,13 @@ export class EngineApi {
     await this.json("DELETE", `/containers/${id}`, { force: 1, v: 1 });
   }
 
-  private async json<T>(method: string, path: string, query?: Query, body?: unknown, timeoutMs = 60_000): Promise<T> {
+  private async json<T>(
+    method: string,
+    path: string,
+    query?: Query,
+    body?: unknown,
+    timeoutMs = 60_000,
+  ): Promise<T> {
     const res = await this.raw(method, path, query, body, timeoutMs);
     let text = "";
     for await (const chunk of res) text += String(chunk);
@@ -111,7 +133,13 @@ export class EngineApi {
   }
 
   /** One request; non-2xx answers become EngineApiError with the engine's message. */
-  private raw(method: string, path: string, query?: Query, body?: unknown, timeoutMs = 60_000): Promise<IncomingMessage> {
+  private raw(
+    method: string,
+    path: string,
+    query?: Query,
+    body?: unknown,
+    timeoutMs = 60_000,
+  ): Promise<IncomingMessage> {
     const qs = new URLSearchParams();
     for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) qs.set(k, String(v));
     const payload = body === undefined ? undefined : JSON.stringify(body);
@@ -119,7 +147,9 @@ export class EngineApi {
       ...this.base,
       method,
       path: qs.size > 0 ? `${path}?${qs}` : path,
-      headers: payload ? { "content-type": "application/json", "content-length": Buffer.byteLength(payload) } : {},
+      headers: payload
+        ? { "content-type": "application/json", "content-length": Buffer.byteLength(payload) }
+        : {},
     };
     return new Promise((resolve, reject) => {
       const req = (this.https ? httpsRequest : httpRequest)(options, (res) => {
@@ -136,7 +166,10 @@ export class EngineApi {
           reject(new EngineApiError(res.statusCode ?? 500, message || `HTTP ${res.statusCode}`));
         });
       });
-      if (timeoutMs > 0) req.setTimeout(timeoutMs, () => req.destroy(new Error(`no answer from the Docker engine within ${timeoutMs} ms`)));
+      if (timeoutMs > 0)
+        req.setTimeout(timeoutMs, () =>
+          req.destroy(new Error(`no answer from the Docker engine within ${timeoutMs} ms`)),
+        );
       req.on("error", reject);
       req.end(payload);
     });

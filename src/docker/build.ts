@@ -10,26 +10,31 @@ import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { execa } from "execa";
 import { DockerUnavailableError } from "../errors.js";
+import { locateDockerCli } from "./cli.js";
+import { pingDocker } from "./engine.js";
 
-/** The docker CLI that can run BuildKit builds: KILN_DOCKER_CLI, else Debian's 20.10 client, else PATH. */
-export function dockerCli(): { file: string; env: Record<string, string> } {
-  const file = process.env.KILN_DOCKER_CLI ?? (existsSync("/usr/bin/docker") ? "/usr/bin/docker" : "docker");
-  return { file, env: { DOCKER_BUILDKIT: "1" } };
+/** The BuildKit-capable docker CLI (src/docker/cli.ts finds it: buildx, or a pre-23 client with DOCKER_BUILDKIT=1). */
+async function dockerCli(): Promise<{ file: string; env: Record<string, string>; buildArgs: string[] }> {
+  const cli = await locateDockerCli();
+  return { file: cli.path, env: cli.env, buildArgs: cli.buildArgs };
 }
 
-const UNREACHABLE = /Cannot connect to the Docker daemon|error during connect|connect: no such file|connection refused|Is the docker daemon running/i;
+const UNREACHABLE =
+  /Cannot connect to the Docker daemon|error during connect|connect: no such file|connection refused|Is the docker daemon running/i;
 
 function unavailable(stderr: string, cause?: unknown): DockerUnavailableError {
   const where = process.env.DOCKER_HOST ? ` at DOCKER_HOST=${process.env.DOCKER_HOST}` : "";
-  return new DockerUnavailableError(`Cannot reach a Docker engine${where}.`, { cause, details: stderr.trim().split("\n").slice(-3) });
+  return new DockerUnavailableError(`Cannot reach a Docker engine${where}.`, {
+    cause,
+    details: stderr.trim().split("\n").slice(-3),
+  });
 }
 
-/** Fails fast with DockerUnavailableError when no engine answers. */
-export async function ensureEngine(signal?: AbortSignal): Promise<string> {
-  const { file, env } = dockerCli();
-  const r = await execa(file, ["version", "--format", "{{.Server.Version}}"], { env, reject: false, timeout: 15_000, cancelSignal: signal });
-  if (r.exitCode !== 0 || !r.stdout.trim()) throw unavailable(`${r.stderr}`, r.stderr);
-  return r.stdout.trim();
+/** Fails fast with DockerUnavailableError when no engine answers (or no BuildKit-capable client exists). */
+export async function ensureEngine(): Promise<string> {
+  const info = await pingDocker(10_000);
+  await locateDockerCli();
+  return info.version;
 }
 
 export interface DockerBuildOptions {
@@ -56,10 +61,10 @@ export interface DockerBuildResult {
 }
 
 export async function dockerBuild(options: DockerBuildOptions): Promise<DockerBuildResult> {
-  const { file, env } = dockerCli();
+  const { file, env, buildArgs } = await dockerCli();
   const dir = await mkdtemp(join(tmpdir(), "kiln-build-"));
   const iidfile = join(dir, "iid");
-  const args = ["build", "-", "--progress", "plain", "--network", "host", "--iidfile", iidfile];
+  const args = [...buildArgs, "-", "--progress", "plain", "--network", "host", "--iidfile", iidfile];
   for (const t of options.tags) args.push("-t", t);
   for (const [k, v] of Object.entries(options.labels)) args.push("--label", `${k}=${v}`);
   if (options.noCache) args.push("--no-cache");
@@ -69,7 +74,14 @@ export async function dockerBuild(options: DockerBuildOptions): Promise<DockerBu
   if (options.cacheTo) args.push("--cache-to", options.cacheTo);
   const log: string[] = [];
   try {
-    const proc = execa(file, args, { env, input: options.context, reject: false, all: true, buffer: false, cancelSignal: options.signal });
+    const proc = execa(file, args, {
+      env,
+      input: options.context,
+      reject: false,
+      all: true,
+      buffer: false,
+      cancelSignal: options.signal,
+    });
     let pending = "";
     proc.all?.setEncoding("utf8");
     proc.all?.on("data", (chunk: string) => {
@@ -104,7 +116,7 @@ export interface ImageInfo {
 }
 
 export async function inspectImage(ref: string): Promise<ImageInfo> {
-  const { file, env } = dockerCli();
+  const { file, env } = await dockerCli();
   const r = await execa(file, ["image", "inspect", ref], { env });
   const [img] = JSON.parse(r.stdout) as {
     Id: string;
@@ -114,16 +126,27 @@ export async function inspectImage(ref: string): Promise<ImageInfo> {
     RootFS: { Layers?: string[] };
   }[];
   if (!img) throw new Error(`docker image inspect ${ref} returned nothing`);
-  return { id: img.Id, labels: img.Config.Labels ?? {}, layers: img.RootFS.Layers ?? [], size: img.Size, repoTags: img.RepoTags ?? [] };
+  return {
+    id: img.Id,
+    labels: img.Config.Labels ?? {},
+    layers: img.RootFS.Layers ?? [],
+    size: img.Size,
+    repoTags: img.RepoTags ?? [],
+  };
 }
 
 /** Runs a one-off container (host network, removed afterwards) and returns its output. */
 export async function runOnce(
   image: string,
   command: string[],
-  options: { entrypoint?: string; env?: Record<string, string>; signal?: AbortSignal; timeoutMs?: number } = {},
+  options: {
+    entrypoint?: string;
+    env?: Record<string, string>;
+    signal?: AbortSignal;
+    timeoutMs?: number;
+  } = {},
 ): Promise<{ exitCode: number; stdout: string; stderr: string }> {
-  const { file, env } = dockerCli();
+  const { file, env } = await dockerCli();
   const args = ["run", "--rm", "--network", "host", "--label", "kiln.build=1"];
   if (options.entrypoint !== undefined) args.push("--entrypoint", options.entrypoint);
   for (const [k, v] of Object.entries(options.env ?? {})) args.push("-e", `${k}=${v}`);
@@ -137,25 +160,25 @@ export async function runOnce(
 }
 
 export async function tagImage(source: string, target: string): Promise<void> {
-  const { file, env } = dockerCli();
+  const { file, env } = await dockerCli();
   await execa(file, ["tag", source, target], { env });
 }
 
 export async function removeImage(ref: string): Promise<void> {
-  const { file, env } = dockerCli();
+  const { file, env } = await dockerCli();
   await execa(file, ["image", "rm", "--no-prune", ref], { env, reject: false });
 }
 
 /** The local image id of `ref`, or null when the engine does not have it. */
 export async function localImageId(ref: string): Promise<string | null> {
-  const { file, env } = dockerCli();
+  const { file, env } = await dockerCli();
   const r = await execa(file, ["image", "inspect", "--format", "{{.Id}}", ref], { env, reject: false });
   return r.exitCode === 0 ? r.stdout.trim() : null;
 }
 
 /** Tags of a repository, e.g. every kiln-deps/<name>:<fingerprint>. */
 export async function listTags(repository: string): Promise<string[]> {
-  const { file, env } = dockerCli();
+  const { file, env } = await dockerCli();
   const r = await execa(file, ["image", "ls", repository, "--format", "{{.Tag}}"], { env, reject: false });
   return r.exitCode === 0 ? r.stdout.split("\n").filter((t) => t && t !== "<none>") : [];
 }

@@ -20,12 +20,13 @@ export function engineCapabilities(docker: EngineApi): Promise<EngineCapabilitie
 }
 
 async function probe(docker: EngineApi): Promise<EngineCapabilities> {
-  const [networks, info] = await Promise.all([
-    docker.networks("bridge"),
-    docker.info(),
-  ]);
+  const [networks, info] = await Promise.all([docker.networks("bridge"), docker.info()]);
   const override = process.env["KILN_NETWORK"];
   const bridge =
-    override === "host" ? false : override === "bridge" ? true : networks.some((n) => n.Name === "bridge" && n.Driver === "bridge");
+    override === "host"
+      ? false
+      : override === "bridge"
+        ? true
+        : networks.some((n) => n.Name === "bridge" && n.Driver === "bridge");
   return { bridge, nvidia: Object.keys(info.Runtimes ?? {}).includes("nvidia") };
 }

@@ -51,7 +51,10 @@ export interface ModelContainer {
 
 const CONTAINER_PORT = 5000;
 
-export async function startModelContainer(docker: EngineApi, opts: ModelContainerOptions): Promise<ModelContainer> {
+export async function startModelContainer(
+  docker: EngineApi,
+  opts: ModelContainerOptions,
+): Promise<ModelContainer> {
   const caps = await engineCapabilities(docker);
   const host = opts.host ?? "127.0.0.1";
   const network = caps.bridge ? "bridge" : "host";
@@ -62,11 +65,16 @@ export async function startModelContainer(docker: EngineApi, opts: ModelContaine
   const hostConfig: Record<string, unknown> = { NetworkMode: network, Init: false };
   if (opts.mountProject) hostConfig.Binds = [`${opts.mountProject}:/src`];
   if (network === "bridge") {
-    hostConfig.PortBindings = { [`${CONTAINER_PORT}/tcp`]: [{ HostIp: host, HostPort: opts.hostPort ? String(opts.hostPort) : "" }] };
+    hostConfig.PortBindings = {
+      [`${CONTAINER_PORT}/tcp`]: [{ HostIp: host, HostPort: opts.hostPort ? String(opts.hostPort) : "" }],
+    };
   }
   if (opts.gpu) {
     if (caps.nvidia) hostConfig.DeviceRequests = [{ Driver: "", Count: -1, Capabilities: [["gpu"]] }];
-    else opts.onNote?.("cog.yaml asks for a GPU (build.gpu: true) but this Docker engine has no NVIDIA runtime: running on CPU.");
+    else
+      opts.onNote?.(
+        "cog.yaml asks for a GPU (build.gpu: true) but this Docker engine has no NVIDIA runtime: running on CPU.",
+      );
   }
 
   const create: Record<string, unknown> = {
@@ -99,10 +107,20 @@ export async function startModelContainer(docker: EngineApi, opts: ModelContaine
     stream.on("data", (chunk: Buffer) => demux.push(chunk));
     stream.on("error", () => undefined);
     const bound = network === "bridge" ? await publishedPort(docker, id) : port;
-    return { id, url: `http://${host}:${bound}`, port: bound, network, exited, tail: () => tail.lines(), remove };
+    return {
+      id,
+      url: `http://${host}:${bound}`,
+      port: bound,
+      network,
+      exited,
+      tail: () => tail.lines(),
+      remove,
+    };
   } catch (err) {
     await remove();
-    throw new RuntimeStartError(`could not start a container from ${opts.image}: ${(err as Error).message}`, { cause: err });
+    throw new RuntimeStartError(`could not start a container from ${opts.image}: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
 }
 

@@ -34,7 +34,10 @@ export async function inspectModelImage(docker: EngineApi, ref: string): Promise
   const labels = info.Config.Labels ?? {};
   const schemaText = labels[SCHEMA_LABEL];
   if (!schemaText) {
-    throw new UsageError(`${ref} is not a kiln or Cog model image: it has no ${SCHEMA_LABEL} label`, "Build one with `kiln build` (or `cog build`).");
+    throw new UsageError(
+      `${ref} is not a kiln or Cog model image: it has no ${SCHEMA_LABEL} label`,
+      "Build one with `kiln build` (or `cog build`).",
+    );
   }
   let openapi: unknown;
   try {
@@ -44,7 +47,8 @@ export async function inspectModelImage(docker: EngineApi, ref: string): Promise
   }
   const config = parseObject(labels[CONFIG_LABEL]);
   const build = config?.["build"];
-  const gpu = typeof build === "object" && build !== null && (build as Record<string, unknown>)["gpu"] === true;
+  const gpu =
+    typeof build === "object" && build !== null && (build as Record<string, unknown>)["gpu"] === true;
   return { ref, id: info.Id, openapi, config, gpu, cmd: info.Config.Cmd ?? undefined, labels };
 }
 
@@ -52,10 +56,13 @@ async function pull(docker: EngineApi, ref: string): Promise<void> {
   try {
     await docker.pullImage(ref);
   } catch (err) {
-    throw new RuntimeStartError(`image ${ref} is not on this machine and could not be pulled: ${(err as Error).message}`, {
-      hint: "Check the name (`docker images`), build it with `kiln build -t NAME`, or log in with `kiln login`.",
-      cause: err,
-    });
+    throw new RuntimeStartError(
+      `image ${ref} is not on this machine and could not be pulled: ${(err as Error).message}`,
+      {
+        hint: "Check the name (`docker images`), build it with `kiln build -t NAME`, or log in with `kiln login`.",
+        cause: err,
+      },
+    );
   }
 }
 
@@ -63,7 +70,9 @@ function parseObject(text: string | undefined): Record<string, unknown> | undefi
   if (!text) return undefined;
   try {
     const v = JSON.parse(text) as unknown;
-    return typeof v === "object" && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+    return typeof v === "object" && v !== null && !Array.isArray(v)
+      ? (v as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }

@@ -32,14 +32,21 @@ export async function runAttached(docker: EngineApi, opts: AttachedRunOptions): 
   if (opts.mountProject) args.push("-v", `${opts.mountProject}:/src`, "-w", "/src");
   if (opts.gpu) {
     if (caps.nvidia) args.push("--gpus", "all");
-    else opts.onNote?.("cog.yaml asks for a GPU (build.gpu: true) but this Docker engine has no NVIDIA runtime: running on CPU.");
+    else
+      opts.onNote?.(
+        "cog.yaml asks for a GPU (build.gpu: true) but this Docker engine has no NVIDIA runtime: running on CPU.",
+      );
   }
   args.push(opts.image, ...opts.command);
   const cli = process.env["KILN_DOCKER_CLI"] ?? "docker";
   try {
     return await new Promise<number>((resolve, reject) => {
       const child = spawn(cli, args, { stdio: "inherit" });
-      child.once("error", (err) => reject(new DockerUnavailableError(`could not run the docker CLI (${cli}): ${err.message}`, { cause: err })));
+      child.once("error", (err) =>
+        reject(
+          new DockerUnavailableError(`could not run the docker CLI (${cli}): ${err.message}`, { cause: err }),
+        ),
+      );
       child.once("close", (code, signal) => resolve(code ?? (signal === "SIGINT" ? 130 : 1)));
     });
   } finally {

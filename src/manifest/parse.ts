@@ -10,6 +10,7 @@ import { resolveManifest } from "./resolve.js";
 import { checkRules } from "./rules.js";
 import { manifestSchema } from "./schema.js";
 import type { ResolvedManifest } from "./types.js";
+import { applyYaml11Booleans } from "./yaml11.js";
 import { parseYaml } from "./yaml-source.js";
 import { reportZodIssues } from "./zod-issues.js";
 
@@ -66,6 +67,7 @@ export function parseManifest(text: string, options: ParseOptions): ParseResult 
     return { problems: finish(problems), errorCount: problems.errorCount };
   }
 
+  applyYaml11Booleans(data as Record<string, unknown>, yaml, problems);
   const parsed = manifestSchema.safeParse(data);
   if (!parsed.success) reportZodIssues(parsed.error.issues, data, problems);
   const checked = checkRules({

@@ -10,7 +10,8 @@ export class ConfigError extends Error {}
 
 export function parseTarget(value: string, variable: string, language?: string): WorkerTarget {
   const i = value.lastIndexOf(":");
-  if (i <= 0 || i === value.length - 1) throw new ConfigError(`${variable} must look like "file:name", got ${JSON.stringify(value)}`);
+  if (i <= 0 || i === value.length - 1)
+    throw new ConfigError(`${variable} must look like "file:name", got ${JSON.stringify(value)}`);
   const file = value.slice(0, i);
   const name = value.slice(i + 1);
   const ext = extname(file).toLowerCase();
@@ -27,14 +28,16 @@ function seconds(env: NodeJS.ProcessEnv, name: string): number | undefined {
   const raw = env[name];
   if (raw === undefined || raw === "") return undefined;
   const n = Number(raw);
-  if (!Number.isFinite(n) || n < 0) throw new ConfigError(`${name} must be a number of seconds, got ${JSON.stringify(raw)}`);
+  if (!Number.isFinite(n) || n < 0)
+    throw new ConfigError(`${name} must be a number of seconds, got ${JSON.stringify(raw)}`);
   return Math.round(n * 1000);
 }
 
 function positiveInt(raw: string | undefined, name: string): number | undefined {
   if (raw === undefined || raw === "") return undefined;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new ConfigError(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
   return n;
 }
 
@@ -55,11 +58,14 @@ export function configFromEnv(argv: readonly string[], env: NodeJS.ProcessEnv): 
       if (v === undefined) throw new ConfigError(`--${key} needs a value`);
       flags.set(key, v);
     } else {
-      throw new ConfigError(`unknown flag --${key} (known: --host, --port, --upload-url, --await-explicit-shutdown)`);
+      throw new ConfigError(
+        `unknown flag --${key} (known: --host, --port, --upload-url, --await-explicit-shutdown)`,
+      );
     }
   }
   const predictor = env.KILN_PREDICTOR;
-  if (!predictor) throw new ConfigError("KILN_PREDICTOR is not set (expected \"file:name\", e.g. predict.py:Predictor)");
+  if (!predictor)
+    throw new ConfigError('KILN_PREDICTOR is not set (expected "file:name", e.g. predict.py:Predictor)');
   const language = env.KILN_PREDICTOR_LANGUAGE || undefined;
   const format = (env.LOG_FORMAT ?? "json").toLowerCase();
   return {

@@ -127,7 +127,9 @@ async function fetchInputFile(
     throw new FileInputError(`input ${field}: not a URL: ${value.slice(0, 100)}`);
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new FileInputError(`input ${field}: only http(s) URLs and data: URIs are accepted, got ${url.protocol}`);
+    throw new FileInputError(
+      `input ${field}: only http(s) URLs and data: URIs are accepted, got ${url.protocol}`,
+    );
   }
   const timeout = AbortSignal.timeout(limits.downloadTimeoutMs);
   const both = AbortSignal.any([signal, timeout]);
@@ -135,32 +137,46 @@ async function fetchInputFile(
   try {
     res = await fetch(url, { signal: both, redirect: "follow" });
   } catch (err) {
-    throw new FileInputError(`input ${field}: download of ${url.origin}${url.pathname} failed: ${describe(err, timeout)}`);
+    throw new FileInputError(
+      `input ${field}: download of ${url.origin}${url.pathname} failed: ${describe(err, timeout)}`,
+    );
   }
   if (!res.ok || !res.body) {
     await res.body?.cancel().catch(() => undefined);
-    throw new FileInputError(`input ${field}: download of ${url.origin}${url.pathname} answered HTTP ${res.status}`);
+    throw new FileInputError(
+      `input ${field}: download of ${url.origin}${url.pathname} answered HTTP ${res.status}`,
+    );
   }
   const declared = Number(res.headers.get("content-length") ?? "NaN");
   if (declared > limits.maxDownloadBytes) {
     await res.body.cancel().catch(() => undefined);
-    throw new FileInputError(`input ${field}: file is ${declared} bytes, more than the ${limits.maxDownloadBytes} limit`);
+    throw new FileInputError(
+      `input ${field}: file is ${declared} bytes, more than the ${limits.maxDownloadBytes} limit`,
+    );
   }
-  const name = safeName(decodeURIComponent(basename(url.pathname)), "file" + (EXT[res.headers.get("content-type") ?? ""] ?? ""));
+  const name = safeName(
+    decodeURIComponent(basename(url.pathname)),
+    "file" + (EXT[res.headers.get("content-type") ?? ""] ?? ""),
+  );
   const path = join(dir, name);
   let size = 0;
   const limit = new Transform({
     transform(chunk: Buffer, _enc, cb) {
       size += chunk.length;
-      if (size > limits.maxDownloadBytes) cb(new FileInputError(`input ${field}: file exceeds the ${limits.maxDownloadBytes} byte limit`));
+      if (size > limits.maxDownloadBytes)
+        cb(new FileInputError(`input ${field}: file exceeds the ${limits.maxDownloadBytes} byte limit`));
       else cb(null, chunk);
     },
   });
   try {
-    await pipeline(Readable.fromWeb(res.body as WebReadableStream), limit, createWriteStream(path), { signal: both });
+    await pipeline(Readable.fromWeb(res.body as WebReadableStream), limit, createWriteStream(path), {
+      signal: both,
+    });
   } catch (err) {
     if (err instanceof FileInputError) throw err;
-    throw new FileInputError(`input ${field}: download of ${url.origin}${url.pathname} failed: ${describe(err, timeout)}`);
+    throw new FileInputError(
+      `input ${field}: download of ${url.origin}${url.pathname} failed: ${describe(err, timeout)}`,
+    );
   }
   return path;
 }
@@ -180,7 +196,8 @@ async function writeDataUri(field: string, uri: string, dir: string, limits: Fil
   const mime = (meta.replace(/;base64$/i, "").split(";")[0] ?? "").toLowerCase();
   const payload = uri.slice(comma + 1);
   const bytes = isBase64 ? Buffer.from(payload, "base64") : Buffer.from(decodeURIComponent(payload), "utf8");
-  if (bytes.length > limits.maxDownloadBytes) throw new FileInputError(`input ${field}: data URI exceeds the byte limit`);
+  if (bytes.length > limits.maxDownloadBytes)
+    throw new FileInputError(`input ${field}: data URI exceeds the byte limit`);
   const path = join(dir, `input${EXT[mime] ?? ""}`);
   await writeFile(path, bytes);
   return path;
@@ -193,7 +210,13 @@ export interface OutputFileOptions {
 }
 
 function isFileRef(v: unknown): v is { $file: string } {
-  return typeof v === "object" && v !== null && !Array.isArray(v) && typeof (v as { $file?: unknown }).$file === "string" && Object.keys(v).length === 1;
+  return (
+    typeof v === "object" &&
+    v !== null &&
+    !Array.isArray(v) &&
+    typeof (v as { $file?: unknown }).$file === "string" &&
+    Object.keys(v).length === 1
+  );
 }
 
 /** Walks an output value and replaces every `{"$file": path}` by a data URI or an uploaded URL. */
@@ -225,7 +248,8 @@ async function encodeFile(path: string, options: OutputFileOptions): Promise<str
     signal: options.signal ?? null,
   } as RequestInit);
   await res.body?.cancel().catch(() => undefined);
-  if (!res.ok) throw new Error(`upload of ${basename(path)} to ${options.uploadUrl} failed: HTTP ${res.status}`);
+  if (!res.ok)
+    throw new Error(`upload of ${basename(path)} to ${options.uploadUrl} failed: HTTP ${res.status}`);
   const location = res.headers.get("location");
   const url = new URL(location ?? target, target);
   url.search = "";

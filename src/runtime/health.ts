@@ -148,7 +148,8 @@ export class Health extends EventEmitter<{ ready: []; failed: [string]; defunct:
     this.setup.started_at ??= new Date().toISOString();
     this.setup.completed_at = new Date().toISOString();
     this.setup.status = "failed";
-    if (!this.setup.logs.includes(error)) this.setup.logs += `${this.setup.logs && !this.setup.logs.endsWith("\n") ? "\n" : ""}${error}\n`;
+    if (!this.setup.logs.includes(error))
+      this.setup.logs += `${this.setup.logs && !this.setup.logs.endsWith("\n") ? "\n" : ""}${error}\n`;
     this.options.logger.error("setup failed", { error });
     this.emit("failed", error);
   }
@@ -164,7 +165,8 @@ export class Health extends EventEmitter<{ ready: []; failed: [string]; defunct:
     if (this.phase === "ready") {
       this.phase = "defunct";
       this.defunctReason = exit.reason;
-      if (!this.stopping) this.options.logger.error("worker is gone; the server is DEFUNCT", { reason: exit.reason });
+      if (!this.stopping)
+        this.options.logger.error("worker is gone; the server is DEFUNCT", { reason: exit.reason });
       this.emit("defunct", exit.reason);
     }
   }

@@ -46,7 +46,8 @@ export interface HealthcheckMessage {
 export interface ShutdownMessage {
   type: "shutdown";
 }
-export type ServerMessage = SetupMessage | PredictMessage | CancelMessage | HealthcheckMessage | ShutdownMessage;
+export type ServerMessage =
+  SetupMessage | PredictMessage | CancelMessage | HealthcheckMessage | ShutdownMessage;
 
 // ---------- worker -> server ----------
 /** Sent once after the module loaded (before setup): the schema, so /openapi.json works during setup. */

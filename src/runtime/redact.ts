@@ -31,7 +31,10 @@ export function secretValues(input: Record<string, unknown>, fields: readonly st
 }
 
 /** A copy of the input with secret fields masked, for anything a client or log can see. */
-export function redactInput(input: Record<string, unknown>, fields: readonly string[]): Record<string, unknown> {
+export function redactInput(
+  input: Record<string, unknown>,
+  fields: readonly string[],
+): Record<string, unknown> {
   if (fields.length === 0) return input;
   const out: Record<string, unknown> = { ...input };
   for (const name of fields) {

@@ -104,7 +104,10 @@ export function workerCommand(options: ServerOptions): WorkerCommand {
       here("./node-worker.mjs"), // in the bundle
       here("./workers/node/main.js"), // compiled dist/
     ]);
-    if (!entry) throw new Error("cannot find the kiln node worker (build it with `npm run build`, or set KILN_NODE_WORKER)");
+    if (!entry)
+      throw new Error(
+        "cannot find the kiln node worker (build it with `npm run build`, or set KILN_NODE_WORKER)",
+      );
     return { command: process.execPath, args: [entry, ...extra], cwd: options.root, env };
   }
   const dir = firstExisting([
@@ -125,7 +128,9 @@ export function workerCommand(options: ServerOptions): WorkerCommand {
 }
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
-  const logger = options.logger ?? createLogger({ level: options.logLevel ?? "info", format: options.logFormat ?? "json" });
+  const logger =
+    options.logger ??
+    createLogger({ level: options.logLevel ?? "info", format: options.logFormat ?? "json" });
   const worker = new WorkerSupervisor(workerCommand(options), logger);
   const health = new Health(worker, {
     setupTimeoutMs: options.setupTimeoutMs,
@@ -151,7 +156,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   });
   worker.on("message", (m) => {
     if (m.type === "loaded" && !m.async && runner.capacity > 1) {
-      logger.warn("the predictor is synchronous: running one prediction at a time", { requested: runner.capacity });
+      logger.warn("the predictor is synchronous: running one prediction at a time", {
+        requested: runner.capacity,
+      });
       runner.capacity = 1;
     }
   });
@@ -243,7 +250,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   worker.start();
   const port = (server.address() as AddressInfo).port;
   files.port = port;
-  const host = options.host.includes(":") ? `[${options.host}]` : options.host === "0.0.0.0" ? "127.0.0.1" : options.host;
+  const host = options.host.includes(":")
+    ? `[${options.host}]`
+    : options.host === "0.0.0.0"
+      ? "127.0.0.1"
+      : options.host;
   const url = `http://${host}:${port}`;
   logger.info("server listening", { url, predictor: `${options.predictor.file}:${options.predictor.name}` });
   return { url, port, server, router, runner, health, worker, logger, hosted, ready, closed, close };

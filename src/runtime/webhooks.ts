@@ -53,9 +53,17 @@ export class WebhookSender {
       let retryable: boolean;
       let why: string;
       try {
-        const headers: Record<string, string> = { "content-type": "application/json", ...this.options.headers?.(body) };
+        const headers: Record<string, string> = {
+          "content-type": "application/json",
+          ...this.options.headers?.(body),
+        };
         if (this.options.authToken) headers.authorization = `Bearer ${this.options.authToken}`;
-        const res = await fetch(url, { method: "POST", headers, body, signal: AbortSignal.timeout(this.timeoutMs) });
+        const res = await fetch(url, {
+          method: "POST",
+          headers,
+          body,
+          signal: AbortSignal.timeout(this.timeoutMs),
+        });
         await res.body?.cancel().catch(() => undefined);
         if (res.ok) return;
         retryable = res.status === 429 || res.status >= 500;
@@ -65,7 +73,8 @@ export class WebhookSender {
         why = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
       }
       if (!retryable) throw new Error(`receiver answered ${why}`);
-      if (attempt < attempts - 1) this.options.logger.debug("webhook retry", { url: redactUrl(url), attempt: attempt + 1, why });
+      if (attempt < attempts - 1)
+        this.options.logger.debug("webhook retry", { url: redactUrl(url), attempt: attempt + 1, why });
       else throw new Error(`gave up after ${attempts} attempt(s): ${why}`);
     }
   }

@@ -19,7 +19,11 @@ afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const scanError = (): Promise<unknown> => scanProject(dir).then(() => null, (e: unknown) => e);
+const scanError = (): Promise<unknown> =>
+  scanProject(dir).then(
+    () => null,
+    (e: unknown) => e,
+  );
 
 describe("project scan", () => {
   it("refuses a symlink loop with a clear error", async () => {
@@ -32,7 +36,9 @@ describe("project scan", () => {
 
   it("refuses symlinks that escape the project, directly or through another link", async () => {
     await symlink("/etc/passwd", join(dir, "passwd"));
-    expect(((await scanError()) as Error).message).toBe("passwd is a symlink to /etc/passwd, outside the project");
+    expect(((await scanError()) as Error).message).toBe(
+      "passwd is a symlink to /etc/passwd, outside the project",
+    );
     await rm(join(dir, "passwd"));
     await symlink(tmpdir(), join(dir, "up"));
     await symlink("up", join(dir, "inner"));
@@ -61,14 +67,19 @@ describe("project scan", () => {
 
 describe("context stream", () => {
   it("streams a 2 GiB sparse undeclared file into a weights layer without holding it in memory", async () => {
-    await writeFile(join(dir, "cog.yaml"), 'build:\n  python_version: "3.11"\npredict: "predict.py:Predictor"\n');
+    await writeFile(
+      join(dir, "cog.yaml"),
+      'build:\n  python_version: "3.11"\npredict: "predict.py:Predictor"\n',
+    );
     await writeFile(join(dir, "predict.py"), "class Predictor:\n    pass\n");
     const size = 2 * 1024 ** 3;
     const fh = await open(join(dir, "huge.bin"), "w");
     await fh.truncate(size); // sparse: no disk used
     await fh.close();
     const { plan, dockerfile } = await prepareBuild(await readManifestForTest(dir));
-    expect(plan.notes[0]).toMatch(/^huge.bin \(2.0 GiB\) is not listed under weights: but is large; it goes into its own weights layer/);
+    expect(plan.notes[0]).toMatch(
+      /^huge.bin \(2.0 GiB\) is not listed under weights: but is large; it goes into its own weights layer/,
+    );
     const entries = await listContext({ root: dir, plan, dockerfile, runtimeBundle: BUNDLE });
     const { stream, done } = streamContext(entries);
     const seen = new Map<string, { size: number; mtime: number; mode: number }>();
@@ -87,7 +98,11 @@ describe("context stream", () => {
     await pipeline(stream, ex);
     clearInterval(timer);
     const stats = await done;
-    expect(seen.get("kiln/weights/0/src/huge.bin")).toEqual({ size, mtime: FIXED_MTIME.getTime(), mode: 0o644 });
+    expect(seen.get("kiln/weights/0/src/huge.bin")).toEqual({
+      size,
+      mtime: FIXED_MTIME.getTime(),
+      mode: 0o644,
+    });
     expect(seen.has("src/huge.bin")).toBe(false);
     expect(seen.get("src/predict.py")?.size).toBe(26);
     expect(stats.bytes).toBeGreaterThan(size);
@@ -96,8 +111,12 @@ describe("context stream", () => {
 
   it("fails the stream when a file changes size while it is being sent", async () => {
     await writeFile(join(dir, "f.bin"), "12345");
-    const { stream, done } = streamContext([{ name: "f.bin", type: "file", size: 5, mode: 0o644, source: join(dir, "f.bin") }]);
-    const { stream: s2, done: d2 } = streamContext([{ name: "missing", type: "file", size: 1, mode: 0o644, source: join(dir, "nope") }]);
+    const { stream, done } = streamContext([
+      { name: "f.bin", type: "file", size: 5, mode: 0o644, source: join(dir, "f.bin") },
+    ]);
+    const { stream: s2, done: d2 } = streamContext([
+      { name: "missing", type: "file", size: 1, mode: 0o644, source: join(dir, "nope") },
+    ]);
     stream.resume();
     await expect(done).resolves.toMatchObject({ files: 1 });
     s2.on("error", () => undefined).resume();

@@ -12,7 +12,9 @@ import { loadFixtureManifest } from "./fixture-manifest.js";
 
 const FIXTURES = join(import.meta.dirname, "../fixtures/build");
 const BUNDLE = join(FIXTURES, "_runtime-bundle");
-const CASES = readdirSync(FIXTURES).filter((d) => !d.startsWith("_") && existsSync(join(FIXTURES, d, "cog.yaml")));
+const CASES = readdirSync(FIXTURES).filter(
+  (d) => !d.startsWith("_") && existsSync(join(FIXTURES, d, "cog.yaml")),
+);
 const UPDATE = process.env.UPDATE_GOLDEN === "1";
 
 async function golden(file: string, actual: string): Promise<void> {
@@ -31,7 +33,9 @@ describe("golden Dockerfiles", () => {
       const dir = join(FIXTURES, name);
       const manifest = await loadFixtureManifest(dir);
       const optionsFile = join(dir, "options.json");
-      const raw = existsSync(optionsFile) ? (JSON.parse(await readFile(optionsFile, "utf8")) as PrepareOptions) : {};
+      const raw = existsSync(optionsFile)
+        ? (JSON.parse(await readFile(optionsFile, "utf8")) as PrepareOptions)
+        : {};
       const options: PrepareOptions = {
         ...raw,
         caCertFile: raw.caCertFile ? join(dir, raw.caCertFile) : undefined,
@@ -39,8 +43,17 @@ describe("golden Dockerfiles", () => {
       };
       const { plan, dockerfile } = await prepareBuild(manifest, options);
       await golden(join(dir, "expected.Dockerfile"), dockerfile);
-      const entries = await listContext({ root: dir, plan, dockerfile, runtimeBundle: BUNDLE, caCertFile: options.caCertFile });
-      const listing = entries.map((e) => `${e.type === "directory" ? "d" : e.type === "symlink" ? "l" : "f"} ${e.mode.toString(8)} ${e.name}${e.type === "file" ? ` ${e.size}` : ""}`);
+      const entries = await listContext({
+        root: dir,
+        plan,
+        dockerfile,
+        runtimeBundle: BUNDLE,
+        caCertFile: options.caCertFile,
+      });
+      const listing = entries.map(
+        (e) =>
+          `${e.type === "directory" ? "d" : e.type === "symlink" ? "l" : "f"} ${e.mode.toString(8)} ${e.name}${e.type === "file" ? ` ${e.size}` : ""}`,
+      );
       const notes = plan.notes.map((n) => `note: ${n}`);
       await golden(join(dir, "expected.context.txt"), `${[...listing, ...notes].join("\n")}\n`);
     });

@@ -25,16 +25,19 @@ async function project(files: Record<string, string>): Promise<string> {
 
 async function failure(files: Record<string, string>): Promise<unknown> {
   await project(files);
-  return readManifestForTest(dir).then(prepareBuild).then(
-    () => null,
-    (e: unknown) => e,
-  );
+  return readManifestForTest(dir)
+    .then(prepareBuild)
+    .then(
+      () => null,
+      (e: unknown) => e,
+    );
 }
 
 describe("build plan errors", () => {
   it("reports a missing requirements file at its cog.yaml line, exit code 3", async () => {
     const files = {
-      "cog.yaml": 'build:\n  python_version: "3.11"\n  python_requirements: requirements.txt\npredict: "predict.py:Predictor"\n',
+      "cog.yaml":
+        'build:\n  python_version: "3.11"\n  python_requirements: requirements.txt\npredict: "predict.py:Predictor"\n',
       "predict.py": PY,
     };
     // Caught by loadManifest first...
@@ -49,23 +52,31 @@ describe("build plan errors", () => {
     await rm(join(dir, "requirements.txt"));
     const late = (await prepareBuild(manifest).catch((e: unknown) => e)) as ManifestError;
     expect(late).toBeInstanceOf(ManifestError);
-    expect(late.details[0]).toBe(`${join(dir, "cog.yaml")}:3:1 build.python_requirements: requirements.txt does not exist\n    hint: Create the file (pip freeze > requirements.txt) or remove python_requirements.`);
+    expect(late.details[0]).toBe(
+      `${join(dir, "cog.yaml")}:3:1 build.python_requirements: requirements.txt does not exist\n    hint: Create the file (pip freeze > requirements.txt) or remove python_requirements.`,
+    );
   });
 
   it("points a torch/CUDA contradiction at the requirements line", async () => {
     const err = await failure({
-      "cog.yaml": 'build:\n  gpu: true\n  cuda: "12.4"\n  python_version: "3.11"\n  python_requirements: requirements.txt\npredict: "predict.py:Predictor"\n',
+      "cog.yaml":
+        'build:\n  gpu: true\n  cuda: "12.4"\n  python_version: "3.11"\n  python_requirements: requirements.txt\npredict: "predict.py:Predictor"\n',
       "requirements.txt": "numpy\ntorch==2.1.0+cu118\n",
       "predict.py": PY,
     });
     expect(err).toBeInstanceOf(ManifestError);
     const p = (err as ManifestError).problems[0];
-    expect(p).toMatchObject({ file: "requirements.txt", line: 2, message: "torch is pinned to a CUDA 11.8 build but build.cuda is 12.4" });
+    expect(p).toMatchObject({
+      file: "requirements.txt",
+      line: 2,
+      message: "torch is pinned to a CUDA 11.8 build but build.cuda is 12.4",
+    });
   });
 
   it("points an unavailable cuDNN pin at build.cudnn in cog.yaml", async () => {
     const err = await failure({
-      "cog.yaml": 'build:\n  gpu: true\n  cuda: "12.6"\n  cudnn: "8"\n  python_version: "3.11"\npredict: "predict.py:Predictor"\n',
+      "cog.yaml":
+        'build:\n  gpu: true\n  cuda: "12.6"\n  cudnn: "8"\n  python_version: "3.11"\npredict: "predict.py:Predictor"\n',
       "predict.py": PY,
     });
     const p = (err as ManifestError).problems[0];
@@ -85,10 +96,15 @@ describe("build plan errors", () => {
   });
 
   it("moves a large undeclared file into a weights layer with a note, keeping code small", async () => {
-    await project({ "cog.yaml": 'build:\n  python_version: "3.11"\npredict: "predict.py:Predictor"\n', "predict.py": PY });
+    await project({
+      "cog.yaml": 'build:\n  python_version: "3.11"\npredict: "predict.py:Predictor"\n',
+      "predict.py": PY,
+    });
     await writeFile(join(dir, "model.bin"), Buffer.alloc(11 * 1024 * 1024));
     const { plan, dockerfile } = await prepareBuild(await readManifestForTest(dir));
-    expect(plan.weights).toEqual([{ index: 0, files: [{ path: "model.bin", size: 11 * 1024 * 1024 }], bytes: 11 * 1024 * 1024 }]);
+    expect(plan.weights).toEqual([
+      { index: 0, files: [{ path: "model.bin", size: 11 * 1024 * 1024 }], bytes: 11 * 1024 * 1024 },
+    ]);
     expect(plan.code.map((f) => f.path)).toEqual(["cog.yaml", "predict.py"]);
     expect(plan.notes[0]).toMatch(/^model.bin \(11.0 MiB\) is not listed under weights:/);
     expect(dockerfile).toContain("COPY kiln/weights/0/ /");

@@ -23,8 +23,17 @@ describe("BuildKit plain progress", () => {
       "[stage-0 1/3] FROM docker.io/kiln-test/node",
       "[stage-0 2/3] RUN   apt-get install -y nope",
     ]);
-    expect(events).toContainEqual({ kind: "step-done", name: "[stage-0 1/3] FROM docker.io/kiln-test/node", cached: true, seconds: null });
-    expect(events).toContainEqual({ kind: "log", step: "[stage-0 2/3] RUN   apt-get install -y nope", line: "E: Unable to locate package nope" });
+    expect(events).toContainEqual({
+      kind: "step-done",
+      name: "[stage-0 1/3] FROM docker.io/kiln-test/node",
+      cached: true,
+      seconds: null,
+    });
+    expect(events).toContainEqual({
+      kind: "log",
+      step: "[stage-0 2/3] RUN   apt-get install -y nope",
+      line: "E: Unable to locate package nope",
+    });
   });
 
   it("turns a failure into the failing step, its last log lines, the exit code and a hint", () => {
@@ -32,7 +41,11 @@ describe("BuildKit plain progress", () => {
     for (const line of LOG.split("\n")) p.push(line);
     const err = p.failure();
     expect(err.message).toBe("build step failed: [stage-0 2/3] RUN apt-get install -y nope");
-    expect(err.details).toEqual(["Reading package lists...", "E: Unable to locate package nope", "-> exited with code 100"]);
+    expect(err.details).toEqual([
+      "Reading package lists...",
+      "E: Unable to locate package nope",
+      "-> exited with code 100",
+    ]);
     expect(err.hint).toMatch(/apt package in build.system_packages/);
     expect(err.exitCode).toBe(5);
   });

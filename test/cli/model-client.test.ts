@@ -40,7 +40,12 @@ describe("waitForReady", () => {
       hint: expect.stringContaining("--setup-timeout"),
     });
     await expect(
-      waitForReady("http://127.0.0.1:9", { timeoutMs: 5000, signal: never, exited: Promise.resolve(3), tail: () => ["bye"] }),
+      waitForReady("http://127.0.0.1:9", {
+        timeoutMs: 5000,
+        signal: never,
+        exited: Promise.resolve(3),
+        tail: () => ["bye"],
+      }),
     ).rejects.toMatchObject({ message: expect.stringContaining("exit status 3"), details: ["bye"] });
   });
 
@@ -48,7 +53,9 @@ describe("waitForReady", () => {
     const m = await fake({ setupMs: 60_000 });
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 100);
-    await expect(waitForReady(m.url, { timeoutMs: 5000, signal: ac.signal })).rejects.toBeInstanceOf(InterruptedError);
+    await expect(waitForReady(m.url, { timeoutMs: 5000, signal: ac.signal })).rejects.toBeInstanceOf(
+      InterruptedError,
+    );
   });
 });
 

@@ -23,7 +23,10 @@ function writer(opts: Partial<OutputOptions> = {}) {
   let text = "";
   stdout.on("data", (d: Buffer) => (text += d.toString()));
   const notes: string[] = [];
-  const w = new OutputWriter({ stdout, note: (l) => notes.push(l) }, { cwd: dir, json: false, outputSchema: {}, ...opts });
+  const w = new OutputWriter(
+    { stdout, note: (l) => notes.push(l) },
+    { cwd: dir, json: false, outputSchema: {}, ...opts },
+  );
   return { w, out: () => text, notes };
 }
 
@@ -48,7 +51,10 @@ describe("final outputs", () => {
     expect((await readdir(dir)).sort()).toEqual(["output.0.png", "output.1.wav"]);
     const second = writer({ outputPath: "res.png" });
     await second.w.finish({ status: "succeeded", output: [pngUri, pngUri] });
-    expect((await readdir(dir)).filter((f) => f.startsWith("res")).sort()).toEqual(["res.0.png", "res.1.png"]);
+    expect((await readdir(dir)).filter((f) => f.startsWith("res")).sort()).toEqual([
+      "res.0.png",
+      "res.1.png",
+    ]);
   });
 
   it("prints strings raw and other values as JSON", async () => {
@@ -81,7 +87,9 @@ describe("final outputs", () => {
 
 describe("streamed outputs", () => {
   it("prints iterator items as they arrive, one per line", async () => {
-    const { w, out } = writer({ outputSchema: { type: "array", items: { type: "string" }, "x-cog-array-type": "iterator" } });
+    const { w, out } = writer({
+      outputSchema: { type: "array", items: { type: "string" }, "x-cog-array-type": "iterator" },
+    });
     await w.chunk("a", 0);
     expect(out()).toBe("a\n");
     await w.chunk("b", 1);
@@ -92,7 +100,12 @@ describe("streamed outputs", () => {
 
   it("concatenates ConcatenateIterator tokens and ends with a newline", async () => {
     const { w, out } = writer({
-      outputSchema: { type: "array", items: { type: "string" }, "x-cog-array-type": "iterator", "x-cog-array-display": "concatenate" },
+      outputSchema: {
+        type: "array",
+        items: { type: "string" },
+        "x-cog-array-type": "iterator",
+        "x-cog-array-display": "concatenate",
+      },
     });
     await w.chunk("Hel", 0);
     await w.chunk("lo", 1);
@@ -102,7 +115,13 @@ describe("streamed outputs", () => {
   });
 
   it("writes streamed files as output.<index>.<ext>", async () => {
-    const { w } = writer({ outputSchema: { type: "array", items: { type: "string", format: "uri" }, "x-cog-array-type": "iterator" } });
+    const { w } = writer({
+      outputSchema: {
+        type: "array",
+        items: { type: "string", format: "uri" },
+        "x-cog-array-type": "iterator",
+      },
+    });
     await w.chunk(pngUri, 0);
     expect(await readFile(join(dir, "output.0.png"))).toEqual(png);
     await w.finish({ status: "succeeded", output: [pngUri, pngUri] });
@@ -115,12 +134,17 @@ describe("data URIs", () => {
     expect(decodeDataUri(pngUri)).toEqual({ mimeType: "image/png", bytes: png });
     expect(decodeDataUri("data:,a%20b")).toEqual({ mimeType: "text/plain", bytes: Buffer.from("a b") });
     expect(decodeDataUri("hello")).toBeUndefined();
-    expect(decodeDataUri("data:application/octet-stream;name=blur-1.ppm;base64,AA==")).toMatchObject({ name: "blur-1.ppm" });
+    expect(decodeDataUri("data:application/octet-stream;name=blur-1.ppm;base64,AA==")).toMatchObject({
+      name: "blur-1.ppm",
+    });
   });
 
   it("takes the extension from a name= parameter when the server sends one", async () => {
     const { w } = writer();
-    await w.finish({ status: "succeeded", output: "data:application/octet-stream;name=blur-1.ppm;base64,AAE=" });
+    await w.finish({
+      status: "succeeded",
+      output: "data:application/octet-stream;name=blur-1.ppm;base64,AAE=",
+    });
     expect(await readFile(join(dir, "output.ppm"))).toEqual(Buffer.from([0, 1]));
   });
 });

@@ -4,10 +4,19 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
-import { BASE_NODE, BASE_PYTHON, cleanup, dockerAvailable, freePort, kiln, startContainer, tempProject, uniqueTag } from "./build-helpers.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  BASE_NODE,
+  BASE_PYTHON,
+  cleanup,
+  freePort,
+  kiln,
+  startContainer,
+  tempProject,
+  uniqueTag,
+  requireBuildEnv,
+} from "./build-helpers.js";
 
-const hasDocker = dockerAvailable();
 const FIXTURES = join(import.meta.dirname, "../fixtures/build");
 const BUNDLE = join(import.meta.dirname, "../../dist/runtime-bundle");
 const dirs: string[] = [];
@@ -20,8 +29,14 @@ interface BuildJson {
   layers: string[];
 }
 
-async function buildAndPredict(fixture: string, base: string): Promise<{ result: BuildJson; prediction: Record<string, unknown> }> {
-  expect(existsSync(join(BUNDLE, "server.mjs")), "run `npm run build` first: dist/runtime-bundle is missing").toBe(true);
+async function buildAndPredict(
+  fixture: string,
+  base: string,
+): Promise<{ result: BuildJson; prediction: Record<string, unknown> }> {
+  expect(
+    existsSync(join(BUNDLE, "server.mjs")),
+    "run `npm run build` first: dist/runtime-bundle is missing",
+  ).toBe(true);
   const dir = await tempProject(join(FIXTURES, fixture));
   dirs.push(dir);
   const tag = uniqueTag(fixture.replace(/^_/, ""));
@@ -46,12 +61,19 @@ function checkLabels(labels: Record<string, string>, predictorRaw: string): void
   expect(labels["run.cog.version"]).toMatch(/^\d+\.\d+\.\d+/);
   expect(JSON.parse(labels["run.cog.config"] ?? "{}")).toMatchObject({ predict: predictorRaw });
   expect(labels["org.opencontainers.image.created"]).toMatch(/^\d{4}-\d\d-\d\dT/);
-  const doc = JSON.parse(labels["run.cog.openapi_schema"] ?? "{}") as { openapi?: string; components?: { schemas?: Record<string, { properties?: Record<string, unknown> }> } };
+  const doc = JSON.parse(labels["run.cog.openapi_schema"] ?? "{}") as {
+    openapi?: string;
+    components?: { schemas?: Record<string, { properties?: Record<string, unknown> }> };
+  };
   expect(doc.openapi).toBe("3.0.2");
-  expect(doc.components?.schemas?.Input?.properties?.text).toMatchObject({ type: "string", description: "what to echo" });
+  expect(doc.components?.schemas?.Input?.properties?.text).toMatchObject({
+    type: "string",
+    description: "what to echo",
+  });
 }
 
-describe.skipIf(!hasDocker)("kiln build end to end", () => {
+describe("kiln build end to end", () => {
+  beforeAll(requireBuildEnv);
   it("builds and runs a TypeScript predictor", async () => {
     const { result, prediction } = await buildAndPredict("_e2e-ts", BASE_NODE);
     expect(prediction).toMatchObject({ status: "succeeded", output: "Hi there" });

@@ -3,11 +3,10 @@
  */
 import { open, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EXIT_CODES } from "../../src/errors.js";
-import { BASE_NODE, cleanup, dockerAvailable, kiln, tempProject, uniqueTag } from "./build-helpers.js";
+import { BASE_NODE, cleanup, kiln, tempProject, uniqueTag, requireBuildEnv } from "./build-helpers.js";
 
-const hasDocker = dockerAvailable();
 const dirs: string[] = [];
 afterAll(() => cleanup(dirs));
 
@@ -18,16 +17,31 @@ async function project(files: Record<string, string>): Promise<string> {
   return dir;
 }
 
-const TS = 'import { definePredictor, z } from "kiln";\nexport const predictor = definePredictor({ inputs: { t: z.string() }, output: z.string(), predict: async ({ t }) => t });\n';
+const TS =
+  'import { definePredictor, z } from "kiln";\nexport const predictor = definePredictor({ inputs: { t: z.string() }, output: z.string(), predict: async ({ t }) => t });\n';
 const PY_YAML = 'build:\n  python_version: "3.11"\npredict: "predict.py:Predictor"\n';
 
-describe.skipIf(!hasDocker)("kiln build bad input", () => {
+describe("kiln build bad input", () => {
+  beforeAll(requireBuildEnv);
   it("names a non-existent apt package, the failing step and its log (exit 5)", async () => {
     const dir = await project({
       "cog.yaml": 'build:\n  system_packages:\n    - kiln-no-such-package\npredict: "predict.ts:predictor"\n',
       "predict.ts": TS,
     });
-    const r = await kiln(["build", "-t", uniqueTag("apt"), "--base-image", BASE_NODE, "--node-image", BASE_NODE, "--progress", "quiet"], dir);
+    const r = await kiln(
+      [
+        "build",
+        "-t",
+        uniqueTag("apt"),
+        "--base-image",
+        BASE_NODE,
+        "--node-image",
+        BASE_NODE,
+        "--progress",
+        "quiet",
+      ],
+      dir,
+    );
     expect(r.code).toBe(EXIT_CODES.build);
     expect(r.stderr).toMatch(/error: build step failed: \[stage-0 \d\/\d+\] RUN --mount=type=cache/);
     expect(r.stderr).toMatch(/Unable to locate package kiln-no-such-package/);
@@ -36,7 +50,10 @@ describe.skipIf(!hasDocker)("kiln build bad input", () => {
   });
 
   it("reports a Python syntax error before building (exit 5)", async () => {
-    const dir = await project({ "cog.yaml": PY_YAML, "predict.py": "class Predictor:\n    def predict(self) -> str\n        return 'x'\n" });
+    const dir = await project({
+      "cog.yaml": PY_YAML,
+      "predict.py": "class Predictor:\n    def predict(self) -> str\n        return 'x'\n",
+    });
     const r = await kiln(["build", "-t", uniqueTag("pysyntax")], dir);
     expect(r.code).toBe(EXIT_CODES.build);
     expect(r.stderr).toContain("error: predict.py has a syntax error");
@@ -44,7 +61,10 @@ describe.skipIf(!hasDocker)("kiln build bad input", () => {
   });
 
   it("reports a TypeScript syntax error with file:line:col (exit 5)", async () => {
-    const dir = await project({ "cog.yaml": 'predict: "predict.ts:predictor"\n', "predict.ts": TS.replace("=> t });", "=> t ;") });
+    const dir = await project({
+      "cog.yaml": 'predict: "predict.ts:predictor"\n',
+      "predict.ts": TS.replace("=> t });", "=> t ;"),
+    });
     const r = await kiln(["build", "-t", uniqueTag("tssyntax")], dir);
     expect(r.code).toBe(EXIT_CODES.build);
     expect(r.stderr).toMatch(/predict.ts:2:\d+/);
@@ -54,7 +74,10 @@ describe.skipIf(!hasDocker)("kiln build bad input", () => {
     const dir = await project({ "cog.yaml": 'predict: "predict.ts:predictor"\n', "predict.ts": TS });
     await symlink("loop-b", join(dir, "loop-a"));
     await symlink("loop-a", join(dir, "loop-b"));
-    const r = await kiln(["build", "-t", uniqueTag("loop"), "--base-image", BASE_NODE, "--node-image", BASE_NODE], dir);
+    const r = await kiln(
+      ["build", "-t", uniqueTag("loop"), "--base-image", BASE_NODE, "--node-image", BASE_NODE],
+      dir,
+    );
     expect(r.code).toBe(EXIT_CODES.build);
     expect(r.stderr).toContain("error: loop-a is part of a symlink loop (loop-a -> loop-b -> ...)");
   });
@@ -66,7 +89,9 @@ describe.skipIf(!hasDocker)("kiln build bad input", () => {
     await fh.close();
     const r = await kiln(["dockerfile", "--context"], dir);
     expect(r.code).toBe(0);
-    expect(r.stderr).toMatch(/warning: model.bin \(2.0 GiB\) is not listed under weights: but is large; it goes into its own weights layer/);
+    expect(r.stderr).toMatch(
+      /warning: model.bin \(2.0 GiB\) is not listed under weights: but is large; it goes into its own weights layer/,
+    );
     expect(r.stdout).toMatch(/2\.0 GiB {2}kiln\/weights\/0\/src\/model.bin/);
     expect(r.stdout).not.toMatch(/^\S+ +src\/model.bin$/m);
   });
@@ -80,11 +105,31 @@ describe("kiln build without an engine", () => {
     try {
       const r = await kiln(["build"], dir);
       expect(r.code).toBe(EXIT_CODES.dockerUnavailable);
-      expect(r.stderr).toContain("error: Cannot reach a Docker engine at DOCKER_HOST=unix:///tmp/kiln-no-such-docker.sock.");
-      expect(r.stderr).toMatch(/hint: Start a Docker engine/);
+      // The in-process client may be cached from earlier tests; then the docker CLI reports it instead.
+      expect(r.stderr).toMatch(
+        /error: Cannot reach (the|a) Docker engine at (DOCKER_HOST=)?unix:\/\/\/tmp\/kiln-no-such-docker.sock/,
+      );
+      expect(r.stderr).toMatch(/hint: Start (the|a) (Docker )?engine/);
     } finally {
       if (saved === undefined) delete process.env.DOCKER_HOST;
       else process.env.DOCKER_HOST = saved;
     }
+  });
+});
+
+describe("kiln build without an engine (fresh process)", () => {
+  it("exits 4 with where it looked and how to fix it", async () => {
+    const dir = await project({ "cog.yaml": 'predict: "predict.ts:predictor"\n', "predict.ts": TS });
+    const { execa } = await import("execa");
+    const bin = join(import.meta.dirname, "../../bin/kiln.js");
+    const r = await execa(process.execPath, [bin, "build"], {
+      cwd: dir,
+      reject: false,
+      env: { DOCKER_HOST: "unix:///tmp/kiln-no-such-docker.sock" },
+    });
+    expect(r.exitCode).toBe(EXIT_CODES.dockerUnavailable);
+    expect(r.stderr).toContain(
+      "error: Cannot reach the Docker engine at unix:///tmp/kiln-no-such-docker.sock (DOCKER_HOST)",
+    );
   });
 });

@@ -1,22 +1,21 @@
 /**
- * Small helpers for the build integration tests (until test/helpers/docker.ts from infra is on main):
- * Docker presence (fail under CI=true, skip otherwise), temp projects, image cleanup.
+ * Small helpers for the build integration tests: engine + base images required (test/helpers/docker.ts),
+ * temp projects, the CLI in-process, containers on the host network, image cleanup.
  */
-import { existsSync } from "node:fs";
 import { cp, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
+import { requireDocker } from "../helpers/docker.js";
 
 export const BASE_PYTHON = "kiln-test/python";
 export const BASE_NODE = "kiln-test/node";
 export const BASE_BOOKWORM = "kiln-test/bookworm";
 export const FAKE_BUNDLE = join(import.meta.dirname, "../fixtures/build/_runtime-bundle");
 
-export function dockerAvailable(): boolean {
-  const ok = existsSync("/var/run/docker.sock") || Boolean(process.env.DOCKER_HOST);
-  if (!ok && process.env.CI === "true") throw new Error("CI=true but no Docker engine: integration tests must run");
-  return ok;
+/** Fails (never skips) without an engine or the base images: see test/helpers/docker.ts. */
+export async function requireBuildEnv(): Promise<void> {
+  await requireDocker([BASE_PYTHON, BASE_NODE]);
 }
 
 export async function tempProject(fixture: string | null): Promise<string> {
@@ -34,14 +33,30 @@ export function uniqueTag(name: string): string {
 
 export async function cleanup(dirs: string[]): Promise<void> {
   for (const d of dirs) await rm(d, { recursive: true, force: true });
-  for (const t of created.splice(0)) await execa("/usr/bin/docker", ["image", "rm", "-f", t], { reject: false });
+  for (const t of created.splice(0))
+    await execa("/usr/bin/docker", ["image", "rm", "-f", t], { reject: false });
   // The dependencies images kiln build made for those tags (kiln-deps/<slug of the tag>:<fingerprint>).
-  const deps = await execa("/usr/bin/docker", ["image", "ls", "--filter", "reference=kiln-deps/kiln-test-build-*", "--format", "{{.Repository}}:{{.Tag}}"], { reject: false });
-  for (const ref of deps.stdout.split("\n").filter(Boolean)) await execa("/usr/bin/docker", ["image", "rm", "-f", ref], { reject: false });
+  const deps = await execa(
+    "/usr/bin/docker",
+    [
+      "image",
+      "ls",
+      "--filter",
+      "reference=kiln-deps/kiln-test-build-*",
+      "--format",
+      "{{.Repository}}:{{.Tag}}",
+    ],
+    { reject: false },
+  );
+  for (const ref of deps.stdout.split("\n").filter(Boolean))
+    await execa("/usr/bin/docker", ["image", "rm", "-f", ref], { reject: false });
 }
 
 /** Runs the kiln CLI in-process and captures its output. */
-export async function kiln(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function kiln(
+  args: string[],
+  cwd: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const { main } = await import("../../src/cli/main.js");
   const { PassThrough } = await import("node:stream");
   let stdout = "";
@@ -66,8 +81,22 @@ export async function freePort(): Promise<number> {
 }
 
 /** Starts a container from `image` on the host network and waits until /health-check says READY. */
-export async function startContainer(image: string, port: number): Promise<{ id: string; stop: () => Promise<void> }> {
-  const r = await execa("/usr/bin/docker", ["run", "-d", "--rm", "--network", "host", "--label", "kiln.test=1", "-e", `PORT=${port}`, image]);
+export async function startContainer(
+  image: string,
+  port: number,
+): Promise<{ id: string; stop: () => Promise<void> }> {
+  const r = await execa("/usr/bin/docker", [
+    "run",
+    "-d",
+    "--rm",
+    "--network",
+    "host",
+    "--label",
+    "kiln.test=1",
+    "-e",
+    `PORT=${port}`,
+    image,
+  ]);
   const id = r.stdout.trim();
   const stop = async (): Promise<void> => {
     await execa("/usr/bin/docker", ["rm", "-f", id], { reject: false });

@@ -9,15 +9,25 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildImage } from "../../src/build/image.js";
 import { loadFixtureManifest as readManifestForTest } from "../build/fixture-manifest.js";
-import { BASE_NODE, BASE_PYTHON, FAKE_BUNDLE, cleanup, dockerAvailable, tempProject, uniqueTag } from "./build-helpers.js";
+import {
+  BASE_NODE,
+  BASE_PYTHON,
+  FAKE_BUNDLE,
+  cleanup,
+  tempProject,
+  uniqueTag,
+  requireBuildEnv,
+} from "./build-helpers.js";
 
-const hasDocker = dockerAvailable();
 const dirs: string[] = [];
 
 async function weightsProject(mtime: Date, weights: Buffer[]): Promise<string> {
   const dir = await tempProject(null);
   dirs.push(dir);
-  await writeFile(join(dir, "cog.yaml"), 'build:\n  python_version: "3.11"\npredict: "predict.py:Predictor"\nweights:\n  - models/\n');
+  await writeFile(
+    join(dir, "cog.yaml"),
+    'build:\n  python_version: "3.11"\npredict: "predict.py:Predictor"\nweights:\n  - models/\n',
+  );
   await writeFile(join(dir, "predict.py"), "class Predictor:\n    pass\n");
   await writeFile(join(dir, "schema.json"), '{"openapi":"3.0.2"}');
   await mkdir(join(dir, "models/sub"), { recursive: true });
@@ -29,7 +39,8 @@ async function weightsProject(mtime: Date, weights: Buffer[]): Promise<string> {
   return dir;
 }
 
-describe.skipIf(!hasDocker)("reproducible weights layers", () => {
+describe("reproducible weights layers", () => {
+  beforeAll(requireBuildEnv);
   let env: string | undefined;
   beforeAll(() => {
     env = process.env.KILN_RUNTIME_BUNDLE;
@@ -47,8 +58,16 @@ describe.skipIf(!hasDocker)("reproducible weights layers", () => {
     const a = await weightsProject(new Date("2020-01-01T00:00:00Z"), weights);
     const b = await weightsProject(new Date("2024-06-01T12:34:56Z"), weights);
     const opts = { baseImage: BASE_PYTHON, nodeImage: BASE_NODE, noCache: true };
-    const ra = await buildImage(await readManifestForTest(a), { ...opts, tag: uniqueTag("wa"), openapiSchemaFile: join(a, "schema.json") });
-    const rb = await buildImage(await readManifestForTest(b), { ...opts, tag: uniqueTag("wb"), openapiSchemaFile: join(b, "schema.json") });
+    const ra = await buildImage(await readManifestForTest(a), {
+      ...opts,
+      tag: uniqueTag("wa"),
+      openapiSchemaFile: join(a, "schema.json"),
+    });
+    const rb = await buildImage(await readManifestForTest(b), {
+      ...opts,
+      tag: uniqueTag("wb"),
+      openapiSchemaFile: join(b, "schema.json"),
+    });
     // layers: base..., node, tini RUN, weights x2, runtime, WORKDIR, code
     const weightsOf = (layers: string[]): string[] => layers.slice(-5, -3);
     expect(weightsOf(ra.layers)).toHaveLength(2);
@@ -65,7 +84,9 @@ describe.skipIf(!hasDocker)("reproducible weights layers", () => {
       onEvent: (e) => (e.kind === "phase" ? phases.push(e.name) : undefined),
     });
     // The dependencies+weights image is reused (no weights sent); only the code layer is new.
-    expect(phases.some((p) => p.startsWith("dependencies and weights unchanged: reusing kiln-deps/"))).toBe(true);
+    expect(phases.some((p) => p.startsWith("dependencies and weights unchanged: reusing kiln-deps/"))).toBe(
+      true,
+    );
     expect(rc.contextBytes).toBeLessThan(100_000);
     expect(rc.layers.slice(0, -1)).toEqual(ra.layers.slice(0, -1));
     expect(rc.layers.at(-1)).not.toBe(ra.layers.at(-1));

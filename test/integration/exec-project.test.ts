@@ -19,7 +19,10 @@ let dir: string;
 beforeAll(async () => {
   docker = await engine();
   dir = await mkdtemp(join(tmpdir(), "kiln-exec-"));
-  await writeFile(join(dir, "cog.yaml"), `build:\n  python_version: "3.11"\n  base_image: kiln-test/python\npredict: "predict.py:Predictor"\nimage: ${IMAGE}\n`);
+  await writeFile(
+    join(dir, "cog.yaml"),
+    `build:\n  python_version: "3.11"\n  base_image: kiln-test/python\npredict: "predict.py:Predictor"\nimage: ${IMAGE}\n`,
+  );
   await writeFile(
     join(dir, "predict.py"),
     "from cog import BasePredictor\n\n\nclass Predictor(BasePredictor):\n    def predict(self, x: int = 1) -> int:\n        return x\n",
@@ -36,7 +39,16 @@ describe("kiln exec", () => {
   it("runs the command in the image with the project at /src and passes its flags", async () => {
     await writeFile(join(dir, "note.txt"), "from the host\n");
     const r = await kiln(
-      ["exec", ...FLAGS, "-e", "GREETING=hi", "--", "python3", "-c", "import os,sys; print(os.getcwd(), os.environ['GREETING'], open('note.txt').read().strip(), sys.version_info[:2])"],
+      [
+        "exec",
+        ...FLAGS,
+        "-e",
+        "GREETING=hi",
+        "--",
+        "python3",
+        "-c",
+        "import os,sys; print(os.getcwd(), os.environ['GREETING'], open('note.txt').read().strip(), sys.version_info[:2])",
+      ],
       { cwd: dir },
     );
     expect(r.code, r.stderr).toBe(0);
@@ -44,7 +56,9 @@ describe("kiln exec", () => {
   });
 
   it("writes through the mount and returns the command's exit status", async () => {
-    const r = await kiln(["exec", ...FLAGS, "sh", "-c", "echo made-inside > /src/inside.txt; exit 3"], { cwd: dir });
+    const r = await kiln(["exec", ...FLAGS, "sh", "-c", "echo made-inside > /src/inside.txt; exit 3"], {
+      cwd: dir,
+    });
     expect(r.code).toBe(3);
     expect(await readFile(join(dir, "inside.txt"), "utf8")).toBe("made-inside\n");
     expect(await kilnContainers(docker)).toEqual([]);

@@ -70,7 +70,9 @@ export function collect(child: ChildProcess): Promise<KilnRun> {
   let stderr = "";
   child.stdout?.on("data", (d: Buffer) => (stdout += d.toString()));
   child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve) => child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr })));
+  return new Promise((resolve) =>
+    child.on("close", (code, signal) => resolve({ code, signal, stdout, stderr })),
+  );
 }
 
 export async function kiln(args: string[], opts: KilnOptions): Promise<KilnRun> {

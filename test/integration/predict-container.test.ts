@@ -16,9 +16,13 @@ const never = new AbortController().signal;
 beforeAll(async () => {
   process.env["KILN_CONTAINER_LABELS"] = "kiln.test=1";
   docker = await engine();
-  await buildTestImage(TAG, 'FROM kiln-test/node\nCOPY server.mjs /kiln/server.mjs\nCMD ["node", "/kiln/server.mjs"]\n', {
-    "server.mjs": new URL("../cli/fixtures/fake-model.mjs", import.meta.url).href,
-  });
+  await buildTestImage(
+    TAG,
+    'FROM kiln-test/node\nCOPY server.mjs /kiln/server.mjs\nCMD ["node", "/kiln/server.mjs"]\n',
+    {
+      "server.mjs": new URL("../cli/fixtures/fake-model.mjs", import.meta.url).href,
+    },
+  );
 });
 
 afterAll(async () => {
@@ -60,7 +64,9 @@ describe("container runner", () => {
   it("reports SETUP_FAILED with the setup logs", async () => {
     const c = await start({ FAKE_MODE: "setup_failed", FAKE_SETUP_MS: "100" });
     try {
-      await expect(waitForReady(c.url, { timeoutMs: 20_000, signal: never, exited: c.exited, tail: c.tail })).rejects.toMatchObject({
+      await expect(
+        waitForReady(c.url, { timeoutMs: 20_000, signal: never, exited: c.exited, tail: c.tail }),
+      ).rejects.toMatchObject({
         message: "the model's setup() failed",
         details: expect.arrayContaining(["RuntimeError: weights missing"]),
       });
@@ -72,7 +78,12 @@ describe("container runner", () => {
   it("notices a container that exits before it is ready, with its output", async () => {
     const c = await start({ FAKE_MODE: "exit", FAKE_SETUP_MS: "300" });
     try {
-      const err = await waitForReady(c.url, { timeoutMs: 20_000, signal: never, exited: c.exited, tail: c.tail }).catch((e: unknown) => e);
+      const err = await waitForReady(c.url, {
+        timeoutMs: 20_000,
+        signal: never,
+        exited: c.exited,
+        tail: c.tail,
+      }).catch((e: unknown) => e);
       expect(err).toMatchObject({ message: expect.stringContaining("exit status 3") });
       expect((err as { details: string[] }).details.join("\n")).toContain("fake model listening");
     } finally {

@@ -23,7 +23,11 @@ const images = {
 let docker: Docker;
 const dirs: string[] = [];
 
-async function project(from: string | null, cogYaml: string, files: Record<string, string> = {}): Promise<string> {
+async function project(
+  from: string | null,
+  cogYaml: string,
+  files: Record<string, string> = {},
+): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), "kiln-predict-e2e-"));
   dirs.push(dir);
   if (from) await cp(join(EXAMPLES, from), dir, { recursive: true });
@@ -68,14 +72,21 @@ let echo: string;
 
 beforeAll(async () => {
   docker = await engine();
-  ts = await project("hello-ts", `build:\n  node_version: 20\n  base_image: kiln-test/node\npredict: "predict.ts:predictor"\nimage: ${images.ts}\n`);
+  ts = await project(
+    "hello-ts",
+    `build:\n  node_version: 20\n  base_image: kiln-test/node\npredict: "predict.ts:predictor"\nimage: ${images.ts}\n`,
+  );
   ppm = await project(
     "python-ppm-filter",
     `build:\n  python_version: "3.11"\n  base_image: kiln-test/python\npredict: "predict.py:Predictor"\nimage: ${images.ppm}\n`,
   );
-  echo = await project(null, `build:\n  python_version: "3.11"\n  base_image: kiln-test/python\npredict: "predict.py:Predictor"\nimage: ${images.echo}\n`, {
-    "predict.py": ECHO_PY,
-  });
+  echo = await project(
+    null,
+    `build:\n  python_version: "3.11"\n  base_image: kiln-test/python\npredict: "predict.py:Predictor"\nimage: ${images.echo}\n`,
+    {
+      "predict.py": ECHO_PY,
+    },
+  );
 });
 
 afterAll(async () => {
@@ -86,14 +97,18 @@ afterAll(async () => {
 
 describe("TypeScript example (hello-ts)", () => {
   it("builds, predicts and prints the string output", async () => {
-    const r = await kiln(["predict", ...NODE, "-i", "name=Ada", "-i", "times=2", "-i", "style=shout"], { cwd: ts });
+    const r = await kiln(["predict", ...NODE, "-i", "name=Ada", "-i", "times=2", "-i", "style=shout"], {
+      cwd: ts,
+    });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe("HELLO, ADA! HELLO, ADA!\n");
     expect(r.stderr).toContain("greeting Ada 2x"); // the prediction's log
   });
 
   it("checks inputs against the built image's schema before starting it", async () => {
-    const r = await kiln(["predict", ...NODE, "-i", "times=9", "-i", "style=loud", "-i", "nam=x"], { cwd: ts });
+    const r = await kiln(["predict", ...NODE, "-i", "times=9", "-i", "style=loud", "-i", "nam=x"], {
+      cwd: ts,
+    });
     expect(r.code).toBe(2);
     expect(r.stderr).toContain("times: 9 is too large: expected an integer from 1 to 5");
     expect(r.stderr).toContain('style: got "loud", expected one of: "plain", "shout", "whisper"');
@@ -104,14 +119,21 @@ describe("TypeScript example (hello-ts)", () => {
     const r = await kiln(["predict", images.ts, "--json", '{"name": "Bo"}'], { cwd: tmpdir() });
     expect(r.code, r.stderr).toBe(0);
     const p = JSON.parse(r.stdout) as Record<string, unknown>;
-    expect(p).toMatchObject({ status: "succeeded", output: "Hello, Bo!", input: { name: "Bo", times: 1, style: "plain" } });
+    expect(p).toMatchObject({
+      status: "succeeded",
+      output: "Hello, Bo!",
+      input: { name: "Bo", times: 1, style: "plain" },
+    });
     expect(p["logs"]).toContain("greeting Bo 1x");
   });
 });
 
 describe("Python example (python-ppm-filter)", () => {
   it("sends a file, streams file outputs to output.<n>.<ext>", async () => {
-    const r = await kiln(["predict", ...NODE, "-i", "image=@sample.ppm", "-i", "filter=invert", "-i", "passes=2"], { cwd: ppm });
+    const r = await kiln(
+      ["predict", ...NODE, "-i", "image=@sample.ppm", "-i", "filter=invert", "-i", "passes=2"],
+      { cwd: ppm },
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain("pass 2/2 done");
     const outputs = (await readdir(ppm)).filter((f) => f.startsWith("output.")).sort();
@@ -125,7 +147,10 @@ describe("Python project: files, lists, failures", () => {
   it("round-trips a file byte for byte and builds lists from repeated -i", async () => {
     const bytes = randomBytes(300_000);
     await writeFile(join(echo, "blob.bin"), bytes);
-    const r = await kiln(["predict", ...NODE, "-i", "f=@blob.bin", "-i", "words=a", "-i", "words=b c", "-o", "back.bin"], { cwd: echo });
+    const r = await kiln(
+      ["predict", ...NODE, "-i", "f=@blob.bin", "-i", "words=a", "-i", "words=b c", "-o", "back.bin"],
+      { cwd: echo },
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain("words=a|b c");
     expect((await readFile(join(echo, "back.bin"))).equals(bytes)).toBe(true);
@@ -138,14 +163,18 @@ describe("Python project: files, lists, failures", () => {
   });
 
   it("reports SETUP_FAILED with the setup logs", async () => {
-    const r = await kiln(["predict", ...NODE, "-i", "f=@cog.yaml", "-e", "KILN_TEST_FAIL_SETUP=1"], { cwd: echo });
+    const r = await kiln(["predict", ...NODE, "-i", "f=@cog.yaml", "-e", "KILN_TEST_FAIL_SETUP=1"], {
+      cwd: echo,
+    });
     expect(r.code).toBe(7);
     expect(r.stderr).toContain("setup() failed");
     expect(r.stderr).toContain("setup exploded on purpose");
   });
 
   it("Ctrl-C cancels a running prediction and leaves no container", async () => {
-    const child = await spawnKiln(["predict", ...NODE, "-i", "f=@cog.yaml", "-i", "mode=slow"], { cwd: echo });
+    const child = await spawnKiln(["predict", ...NODE, "-i", "f=@cog.yaml", "-i", "mode=slow"], {
+      cwd: echo,
+    });
     const done = collect(child);
     await new Promise<void>((resolve) => {
       let seen = "";

@@ -10,12 +10,14 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import type Docker from "dockerode";
 import { dockerClient } from "../../src/docker/engine.js";
+import { depsSlug } from "../../src/build/image.js";
 import { requireDocker } from "../helpers/docker.js";
 
 const run = promisify(execFile);
 
 export const TEST_LABEL = "kiln.test";
-export const DOCKER_CLI = process.env["KILN_DOCKER_CLI"] ?? (existsSync("/usr/bin/docker") ? "/usr/bin/docker" : "docker");
+export const DOCKER_CLI =
+  process.env["KILN_DOCKER_CLI"] ?? (existsSync("/usr/bin/docker") ? "/usr/bin/docker" : "docker");
 
 /** The engine; throws (never skips) when it or the offline base images are missing. */
 export async function engine(): Promise<Docker> {
@@ -24,7 +26,11 @@ export async function engine(): Promise<Docker> {
 }
 
 /** Builds an image from `files` (name -> content) with the classic builder; labelled kiln.test=1. */
-export async function buildTestImage(tag: string, dockerfile: string, files: Record<string, string> = {}): Promise<string> {
+export async function buildTestImage(
+  tag: string,
+  dockerfile: string,
+  files: Record<string, string> = {},
+): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), "kiln-img-"));
   try {
     await writeFile(join(dir, "Dockerfile"), dockerfile);
@@ -32,20 +38,37 @@ export async function buildTestImage(tag: string, dockerfile: string, files: Rec
       if (content.startsWith("file://")) await cp(new URL(content), join(dir, name));
       else await writeFile(join(dir, name), content);
     }
-    await run(DOCKER_CLI, ["build", "-q", "--network", "host", "--label", `${TEST_LABEL}=1`, "-t", tag, dir], {
-      env: { ...process.env, DOCKER_BUILDKIT: "0" },
-    });
+    await run(
+      DOCKER_CLI,
+      ["build", "-q", "--network", "host", "--label", `${TEST_LABEL}=1`, "-t", tag, dir],
+      {
+        env: { ...process.env, DOCKER_BUILDKIT: "0" },
+      },
+    );
     return tag;
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
 }
 
+/**
+ * Removes an image the test created, and the `kiln-deps/<slug>` dependency images kiln build made for
+ * it. Throws if the image stays: a leaked image should fail the suite, not go unnoticed.
+ */
 export async function removeImage(docker: Docker, tag: string): Promise<void> {
-  await docker
-    .getImage(tag)
-    .remove({ force: true })
-    .catch(() => undefined);
+  const deps = await docker.listImages({ filters: { reference: [`kiln-deps/${depsSlug(tag)}`] } });
+  for (const ref of [tag, ...deps.flatMap((d) => d.RepoTags ?? [])]) {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await docker.getImage(ref).remove({ force: true });
+        break;
+      } catch (err) {
+        if ((err as { statusCode?: number }).statusCode === 404) break;
+        if (attempt >= 2) throw new Error(`could not remove test image ${ref}: ${(err as Error).message}`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
 }
 
 /** kiln containers (label kiln.container) from this test run, running or not. */

@@ -9,7 +9,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildTestImage, engine, kilnContainers, removeImage } from "./predict-helpers.js";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { REGISTRY, requireRegistry } from "../helpers/docker.js";
+import { buildTestImage, DOCKER_CLI, engine, kilnContainers, removeImage } from "./predict-helpers.js";
 import { collect, kiln, spawnKiln } from "./predict-cli.js";
 
 const TAG = `kiln-test/fake-model-cli:${process.pid}`;
@@ -24,7 +27,14 @@ const SCHEMA = {
         type: "object",
         properties: {
           text: { title: "Text", type: "string", "x-order": 0 },
-          delay_ms: { title: "Delay Ms", type: "integer", "x-order": 1, default: 0, minimum: 0, maximum: 60000 },
+          delay_ms: {
+            title: "Delay Ms",
+            type: "integer",
+            "x-order": 1,
+            default: 0,
+            minimum: 0,
+            maximum: 60000,
+          },
           fail: { title: "Fail", type: "boolean", "x-order": 2, default: false },
           file: { title: "File", type: "string", format: "uri", "x-order": 3, nullable: true },
           tags: { title: "Tags", type: "array", items: { type: "string" }, "x-order": 4, default: [] },
@@ -86,7 +96,9 @@ describe("kiln predict IMAGE", () => {
     expect(list.stdout).toBe("a\nx\ny\n");
     const bytes = randomBytes(200_000);
     await writeFile(join(dir, "in.bin"), bytes);
-    const r = await kiln(["predict", TAG, "-i", "text=", "-i", "file=@in.bin", "-o", "out/result.bin"], { cwd: dir });
+    const r = await kiln(["predict", TAG, "-i", "text=", "-i", "file=@in.bin", "-o", "out/result.bin"], {
+      cwd: dir,
+    });
     expect(r.code).toBe(0);
     expect(r.stderr).toContain("Written output to out/result.bin");
     expect((await readFile(join(dir, "out", "result.bin"))).equals(bytes)).toBe(true);
@@ -95,7 +107,11 @@ describe("kiln predict IMAGE", () => {
   it("--json prints the whole prediction", async () => {
     const r = await kiln(["predict", TAG, "--json", '{"text": "j s"}'], { cwd: dir });
     expect(r.code).toBe(0);
-    expect(JSON.parse(r.stdout)).toMatchObject({ status: "succeeded", output: ["j", "s"], input: { text: "j s" } });
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      status: "succeeded",
+      output: ["j", "s"],
+      input: { text: "j s" },
+    });
   });
 
   it("reports every kind of input mistake before any container is created", async () => {
@@ -103,7 +119,10 @@ describe("kiln predict IMAGE", () => {
       [["-i", "text=x", "-i", "txet=y"], 'txet: unknown input (did you mean "text"?)'],
       [["-i", "delay_ms=3"], "text: required input is missing: expected a string"],
       [["-i", "text=x", "-i", "delay_ms=soon"], 'delay_ms: expected an integer from 0 to 60000, got "soon"'],
-      [["-i", "text=x", "-i", "delay_ms=70000"], "delay_ms: 70000 is too large: expected an integer from 0 to 60000"],
+      [
+        ["-i", "text=x", "-i", "delay_ms=70000"],
+        "delay_ms: 70000 is too large: expected an integer from 0 to 60000",
+      ],
       [["-i", "text=x", "-i", "style=bold"], 'style: got "bold", expected one of: "plain", "fancy"'],
     ];
     const since = Date.now();
@@ -130,7 +149,10 @@ describe("kiln predict IMAGE", () => {
   });
 
   it("Ctrl-C cancels the prediction and removes the container", async () => {
-    const child = await spawnKiln(["predict", TAG, "-i", `text=${"w ".repeat(40).trim()}`, "-i", "delay_ms=300"], { cwd: dir });
+    const child = await spawnKiln(
+      ["predict", TAG, "-i", `text=${"w ".repeat(40).trim()}`, "-i", "delay_ms=300"],
+      { cwd: dir },
+    );
     const done = collect(child);
     await new Promise<void>((resolve) => {
       child.stdout?.on("data", () => resolve());
@@ -142,6 +164,24 @@ describe("kiln predict IMAGE", () => {
     expect(r.stderr).toContain("canceled");
     expect(r.stdout.split("\n").length).toBeLessThan(20);
     expect(await kilnContainers(docker)).toEqual([]);
+  });
+
+  it("runs a pinned IMAGE@sha256:... reference", async () => {
+    await requireRegistry();
+    const pushed = `${REGISTRY}/kiln-test/fake-model-pin:${process.pid}`;
+    const docker_ = promisify(execFile);
+    try {
+      await docker_(DOCKER_CLI, ["tag", TAG, pushed]);
+      await docker_(DOCKER_CLI, ["push", pushed]);
+      const digests = (await docker.getImage(pushed).inspect()).RepoDigests ?? [];
+      const pinned = digests.find((d) => d.startsWith(`${REGISTRY}/kiln-test/fake-model-pin@sha256:`));
+      expect(pinned).toBeDefined();
+      const r = await kiln(["predict", pinned ?? "", "-i", "text=pinned ok"], { cwd: dir });
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toBe("pinned\nok\n");
+    } finally {
+      await removeImage(docker, pushed);
+    }
   });
 
   it("writes nothing unexpected into the working directory", async () => {

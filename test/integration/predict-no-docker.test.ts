@@ -19,7 +19,10 @@ beforeAll(async () => {
   ts = await mkdtemp(join(tmpdir(), "kiln-local-ts-"));
   await cp(join(EXAMPLES, "hello-ts"), ts, { recursive: true });
   py = await mkdtemp(join(tmpdir(), "kiln-local-py-"));
-  await writeFile(join(py, "cog.yaml"), 'build:\n  python_version: "3.11"\npredict: "predict.py:Predictor"\n');
+  await writeFile(
+    join(py, "cog.yaml"),
+    'build:\n  python_version: "3.11"\npredict: "predict.py:Predictor"\n',
+  );
   await writeFile(
     join(py, "predict.py"),
     [
@@ -52,7 +55,10 @@ describe("kiln predict --no-docker", () => {
   it("runs a Python predictor with python3: file round trip and a list", async () => {
     const bytes = randomBytes(50_000);
     await writeFile(join(py, "in.bin"), bytes);
-    const r = await kiln(["predict", "--no-docker", "-i", "f=@in.bin", "-i", "words=x", "-i", "words=y", "-o", "out.bin"], { cwd: py });
+    const r = await kiln(
+      ["predict", "--no-docker", "-i", "f=@in.bin", "-i", "words=x", "-i", "words=y", "-o", "out.bin"],
+      { cwd: py },
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain("words=x|y");
     expect((await readFile(join(py, "out.bin"))).equals(bytes)).toBe(true);
@@ -79,8 +85,8 @@ describe("kiln predict --no-docker", () => {
 });
 
 describe("kiln serve --no-docker", () => {
-  it("serves in-process until Ctrl-C", async () => {
-    const child = await spawnKiln(["serve", "--no-docker", "-p", "0"], { cwd: ts });
+  it("serves in-process (with --api-token on /v1) until Ctrl-C", async () => {
+    const child = await spawnKiln(["serve", "--no-docker", "-p", "0", "--api-token", "s3cret"], { cwd: ts });
     const done = collect(child);
     let stderr = "";
     const url = await new Promise<string>((resolve, reject) => {
@@ -91,8 +97,17 @@ describe("kiln serve --no-docker", () => {
       });
       child.once("close", () => reject(new Error(`serve exited early:\n${stderr}`)));
     });
-    const res = await fetch(`${url}/predictions`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"input":{"name":"Sam"}}' });
+    const res = await fetch(`${url}/predictions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: '{"input":{"name":"Sam"}}',
+    });
     expect(((await res.json()) as { output: unknown }).output).toBe("Hello, Sam!");
+    // --api-token guards the hosted API.
+    expect((await fetch(`${url}/v1/predictions`)).status).toBe(401);
+    expect(
+      (await fetch(`${url}/v1/predictions`, { headers: { authorization: "Bearer s3cret" } })).status,
+    ).toBe(200);
     child.kill("SIGINT");
     const r = await done;
     expect(r.code).toBe(0);

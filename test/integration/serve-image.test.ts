@@ -13,16 +13,25 @@ const SCHEMA = {
   openapi: "3.0.2",
   info: { title: "Cog", version: "0.0.0-test" },
   paths: {},
-  components: { schemas: { Input: { title: "Input", type: "object", properties: { text: { type: "string", "x-order": 0 } } }, Output: { title: "Output", type: "array", items: { type: "string" } } } },
+  components: {
+    schemas: {
+      Input: { title: "Input", type: "object", properties: { text: { type: "string", "x-order": 0 } } },
+      Output: { title: "Output", type: "array", items: { type: "string" } },
+    },
+  },
 };
 let docker: Docker;
 
 beforeAll(async () => {
   docker = await engine();
   const label = JSON.stringify(JSON.stringify(SCHEMA)).replaceAll("$", "\\$");
-  await buildTestImage(TAG, `FROM kiln-test/node\nCOPY server.mjs /kiln/server.mjs\nLABEL run.cog.openapi_schema=${label}\nCMD ["node", "/kiln/server.mjs"]\n`, {
-    "server.mjs": new URL("../cli/fixtures/fake-model.mjs", import.meta.url).href,
-  });
+  await buildTestImage(
+    TAG,
+    `FROM kiln-test/node\nCOPY server.mjs /kiln/server.mjs\nLABEL run.cog.openapi_schema=${label}\nCMD ["node", "/kiln/server.mjs"]\n`,
+    {
+      "server.mjs": new URL("../cli/fixtures/fake-model.mjs", import.meta.url).href,
+    },
+  );
 });
 
 afterAll(async () => {
@@ -45,7 +54,11 @@ describe("kiln serve IMAGE", () => {
     });
     const health = (await (await fetch(`${url}/health-check`)).json()) as { status: string };
     expect(health.status).toBe("READY");
-    const res = await fetch(`${url}/predictions`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"input":{"text":"a b"}}' });
+    const res = await fetch(`${url}/predictions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: '{"input":{"text":"a b"}}',
+    });
     expect(((await res.json()) as { output: unknown }).output).toEqual(["a", "b"]);
     expect(await kilnContainers(docker)).toHaveLength(1);
     child.kill("SIGINT");

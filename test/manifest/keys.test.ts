@@ -64,6 +64,14 @@ describe("build keys", () => {
   it("gpu", () => {
     expect(ok("build:\n  gpu: true\n").manifest.build.gpu).toBe(true);
     expect(errorPaths("build:\n  gpu: 1\n")).toEqual(["build.gpu"]);
+    // Cog reads YAML 1.1, where unquoted yes/no are booleans: same meaning here, with a warning.
+    const yes = ok("build:\n  gpu: yes\n");
+    expect(yes.manifest.build.gpu).toBe(true);
+    expect(yes.warnings.map((w) => [w.path, w.message])).toEqual([
+      ["build.gpu", "yes is read as true (YAML 1.1, as Cog reads it)"],
+    ]);
+    expect(ok("build:\n  gpu: Off\n").manifest.build.gpu).toBe(false);
+    expect(errorPaths('build:\n  gpu: "yes"\n')).toEqual(["build.gpu"]);
   });
 
   it("python_version", () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -10,6 +10,7 @@ import { eventually, parseSse, request, startFixture, startReceiver } from "./he
 
 // A private temp dir for this file (forked test process), so "no temp files left" is exact.
 const TMP = mkdtempSync(join(tmpdir(), "kiln-files-test-"));
+const ORIGINAL_TMPDIR = process.env.TMPDIR;
 process.env.TMPDIR = TMP;
 const kilnTemps = () => readdirSync(TMP).filter((n) => n.startsWith("kiln-pred-"));
 
@@ -18,7 +19,8 @@ let filesUrl: string;
 beforeAll(async () => {
   files = createServer((req, res) => {
     if (req.url === "/hello.txt") res.writeHead(200, { "content-type": "text/plain" }).end("hello file");
-    else if (req.url === "/big.bin") res.writeHead(200, { "content-length": String(10_000) }).end(Buffer.alloc(10_000));
+    else if (req.url === "/big.bin")
+      res.writeHead(200, { "content-length": String(10_000) }).end(Buffer.alloc(10_000));
     else if (req.url === "/slow") setTimeout(() => res.end("late"), 5_000);
     else res.writeHead(404).end();
   });
@@ -28,6 +30,10 @@ beforeAll(async () => {
 afterAll(async () => {
   files.closeAllConnections();
   await new Promise((r) => files.close(r));
+  // Test processes may be reused for other files: put TMPDIR back.
+  if (ORIGINAL_TMPDIR === undefined) delete process.env.TMPDIR;
+  else process.env.TMPDIR = ORIGINAL_TMPDIR;
+  rmSync(TMP, { recursive: true, force: true });
 });
 
 describe("file inputs and outputs", () => {
@@ -53,7 +59,9 @@ describe("file inputs and outputs", () => {
   });
 
   it("a failed, too large or too slow download fails the prediction with a clear error", async () => {
-    const missing = await request(s.url, "/predictions", { body: { input: { image: `${filesUrl}/missing` } } });
+    const missing = await request(s.url, "/predictions", {
+      body: { input: { image: `${filesUrl}/missing` } },
+    });
     expect(missing.body).toMatchObject({ status: "failed" });
     expect(missing.body.error).toMatch(/input image: download of .*\/missing answered HTTP 404/);
     const big = await request(s.url, "/predictions", { body: { input: { image: `${filesUrl}/big.bin` } } });
@@ -68,16 +76,23 @@ describe("file inputs and outputs", () => {
   });
 
   it("--upload-url PUTs each file output and returns the Location without its query", async () => {
-    const up = await startReceiver((r) => ({ status: 201, headers: { location: `https://cdn.example/${r.path.split("/").pop()}?sig=1` } }));
+    const up = await startReceiver((r) => ({
+      status: 201,
+      headers: { location: `https://cdn.example/${r.path.split("/").pop()}?sig=1` },
+    }));
     const s2 = await startFixture("files", { uploadUrl: `${up.url}/uploads/` });
     try {
-      const r = await request(s2.url, "/predictions", { body: { input: { image: `${filesUrl}/hello.txt` } } });
+      const r = await request(s2.url, "/predictions", {
+        body: { input: { image: `${filesUrl}/hello.txt` } },
+      });
       expect(r.body.output).toEqual(["https://cdn.example/upper.txt"]);
       expect(up.received[0]).toMatchObject({ path: "/uploads/upper.txt", body: "HELLO FILE" });
       expect(up.received[0]!.headers["content-type"]).toBe("text/plain");
       const failing = await startReceiver(() => ({ status: 500 }));
       const s3 = await startFixture("files", { uploadUrl: failing.url });
-      const f = await request(s3.url, "/predictions", { body: { input: { image: `${filesUrl}/hello.txt` } } });
+      const f = await request(s3.url, "/predictions", {
+        body: { input: { image: `${filesUrl}/hello.txt` } },
+      });
       expect(f.body.status).toBe("failed");
       expect(f.body.error).toMatch(/upload of upper.txt .* HTTP 500/);
       await s3.close();
@@ -93,7 +108,9 @@ describe("secrets", () => {
   it("are redacted in responses, logs, errors, webhooks, SSE and server logs", async () => {
     const lines: string[] = [];
     const hook = await startReceiver();
-    const s = await startFixture("secretive", { logger: createLogger({ level: "debug", write: (l) => lines.push(l) }) });
+    const s = await startFixture("secretive", {
+      logger: createLogger({ level: "debug", write: (l) => lines.push(l) }),
+    });
     try {
       const token = "sk-very-secret-123";
       const r = await request(s.url, "/predictions", { body: { input: { token }, webhook: hook.url } });
@@ -101,10 +118,16 @@ describe("secrets", () => {
       expect(r.body.input.token).toBe("**********");
       expect(r.body.logs).toContain("the token is **********");
       expect(r.body.error).toBe("refusing token **********");
-      const sse = await request(s.url, "/predictions", { body: { input: { token } }, headers: { accept: "text/event-stream" } });
+      const sse = await request(s.url, "/predictions", {
+        body: { input: { token } },
+        headers: { accept: "text/event-stream" },
+      });
       expect(parseSse(sse.text).length).toBeGreaterThan(1);
-      await eventually(() => expect(hook.received.some((x) => JSON.parse(x.body).status === "failed")).toBe(true));
-      for (const text of [r.text, sse.text, ...hook.received.map((x) => x.body), ...lines]) expect(text).not.toContain(token);
+      await eventually(() =>
+        expect(hook.received.some((x) => JSON.parse(x.body).status === "failed")).toBe(true),
+      );
+      for (const text of [r.text, sse.text, ...hook.received.map((x) => x.body), ...lines])
+        expect(text).not.toContain(token);
       expect(lines.length).toBeGreaterThan(0);
     } finally {
       await s.close();

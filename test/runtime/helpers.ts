@@ -1,10 +1,11 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { copyFileSync, mkdtempSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { afterAll } from "vitest";
 import { compileTsPredictor } from "../../src/build/ts-predictor.js";
 import { startServer, type RunningServer, type ServerOptions } from "../../src/runtime/server.js";
 
@@ -20,11 +21,31 @@ export interface FixtureProject {
 }
 
 let project: Promise<FixtureProject> | null = null;
+const createdRoots: string[] = [];
+// Registered at import (collection) time, so it runs once at the end of each test file.
+afterAll(() => {
+  for (const root of createdRoots.splice(0)) rmSync(root, { recursive: true, force: true });
+});
+
+/** This suite's temp dirs older than an hour are leftovers of an interrupted run: remove them. */
+function removeStaleFixtures(): void {
+  for (const name of readdirSync(tmpdir())) {
+    if (!/^kiln-(server-fixture|files-test|hostile-test)-/.test(name)) continue;
+    const path = join(tmpdir(), name);
+    try {
+      if (Date.now() - statSync(path).mtimeMs > 3_600_000) rmSync(path, { recursive: true, force: true });
+    } catch {
+      // another test file may be removing it at the same time
+    }
+  }
+}
 
 /** Compiles fixtures/predictors.ts (real SDK) and bundles the real node worker, once per test file. */
 export function fixtureProject(): Promise<FixtureProject> {
   project ??= (async () => {
+    removeStaleFixtures();
     const root = mkdtempSync(join(tmpdir(), "kiln-server-fixture-"));
+    createdRoots.push(root);
     copyFileSync(join(REPO, "test/runtime/fixtures/predictors.ts"), join(root, "predictors.ts"));
     const { outFile } = await compileTsPredictor(root, {
       raw: "predictors.ts:echo",
@@ -83,7 +104,11 @@ export async function request(
     body = JSON.stringify(init.body);
     headers["content-type"] ??= "application/json";
   }
-  const res = await fetch(base + path, { method: init.method ?? (body === undefined ? "GET" : "POST"), headers, body });
+  const res = await fetch(base + path, {
+    method: init.method ?? (body === undefined ? "GET" : "POST"),
+    headers,
+    body,
+  });
   const text = await res.text();
   let parsed: unknown = undefined;
   try {
@@ -102,8 +127,16 @@ export interface Received {
 
 /** A local HTTP receiver (webhooks, uploads) that records requests; `respond` picks the status. */
 export async function startReceiver(
-  respond: (r: Received, n: number) => { status: number; headers?: Record<string, string> } = () => ({ status: 200 }),
-): Promise<{ url: string; received: Received[]; server: Server; waitFor: (n: number, ms?: number) => Promise<void>; close: () => Promise<void> }> {
+  respond: (r: Received, n: number) => { status: number; headers?: Record<string, string> } = () => ({
+    status: 200,
+  }),
+): Promise<{
+  url: string;
+  received: Received[];
+  server: Server;
+  waitFor: (n: number, ms?: number) => Promise<void>;
+  close: () => Promise<void>;
+}> {
   const received: Received[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -124,7 +157,11 @@ export async function startReceiver(
       await new Promise((r) => setTimeout(r, 10));
     }
   };
-  const close = () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); });
+  const close = () =>
+    new Promise<void>((r) => {
+      server.closeAllConnections();
+      server.close(() => r());
+    });
   return { url, received, server, waitFor, close };
 }
 
@@ -141,13 +178,18 @@ export async function eventually<T>(fn: () => T | Promise<T>, ms = 5000): Promis
 }
 
 /** Parses an SSE body into {event, data} records. */
-export function parseSse(text: string): { event: string; data: any }[] { // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function parseSse(text: string): { event: string; data: any }[] {
   return text
     .split("\n\n")
     .filter((b) => b.includes("event:"))
     .map((b) => {
       const event = /^event: (.*)$/m.exec(b)?.[1] ?? "";
-      const data = b.split("\n").filter((l) => l.startsWith("data: ")).map((l) => l.slice(6)).join("\n");
+      const data = b
+        .split("\n")
+        .filter((l) => l.startsWith("data: "))
+        .map((l) => l.slice(6))
+        .join("\n");
       return { event, data: JSON.parse(data) };
     });
 }

@@ -1,6 +1,6 @@
 // Hostile input: the server stays up, answers correctly afterwards, and leaks no connections, memory
 // or temp files. Counts are bounded for a shared 2-core machine (2,000 dropped connections, not 10k).
-import { mkdtempSync, readdirSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
@@ -12,15 +12,26 @@ import type { RunningServer } from "../../src/runtime/server.js";
 import { eventually, request, startFixture } from "./helpers.js";
 
 const TMP = mkdtempSync(join(tmpdir(), "kiln-hostile-test-"));
+const ORIGINAL_TMPDIR = process.env.TMPDIR;
 process.env.TMPDIR = TMP;
 
 let s: RunningServer;
 let port: number;
 beforeAll(async () => {
-  s = await startFixture("echo", { headersTimeoutMs: 500, requestTimeoutMs: 1000, bodyLimit: 8 * 1024 * 1024 });
+  s = await startFixture("echo", {
+    headersTimeoutMs: 500,
+    requestTimeoutMs: 1000,
+    bodyLimit: 8 * 1024 * 1024,
+  });
   port = s.port;
 });
-afterAll(() => s.close());
+afterAll(async () => {
+  await s.close();
+  // Test processes may be reused for other files: put TMPDIR back.
+  if (ORIGINAL_TMPDIR === undefined) delete process.env.TMPDIR;
+  else process.env.TMPDIR = ORIGINAL_TMPDIR;
+  rmSync(TMP, { recursive: true, force: true });
+});
 
 async function stillHealthy(): Promise<void> {
   const r = await request(s.url, "/predictions", { body: { input: { text: "ok" } } });
@@ -46,9 +57,22 @@ function rawExchange(payload: string, waitMs = 3000): Promise<string> {
 
 describe("hostile input", () => {
   it("malformed JSON in many shapes is 400, never a crash", async () => {
-    const bodies = ["{", "}", "[1,2", '{"input":}', "nul", '{"a":"\\u12"}', "\u0000\u0001", '{"input": {"text": "a"}} trailing', "\uFEFF{}x"];
+    const bodies = [
+      "{",
+      "}",
+      "[1,2",
+      '{"input":}',
+      "nul",
+      '{"a":"\\u12"}',
+      "\u0000\u0001",
+      '{"input": {"text": "a"}} trailing',
+      "\uFEFF{}x",
+    ];
     for (const raw of bodies) {
-      const r = await request(s.url, "/predictions", { raw, headers: { "content-type": "application/json" } });
+      const r = await request(s.url, "/predictions", {
+        raw,
+        headers: { "content-type": "application/json" },
+      });
       expect(r.status, raw).toBe(400);
     }
     await stillHealthy();
@@ -59,17 +83,28 @@ describe("hostile input", () => {
     const big = await request(s.url, "/predictions", { body: { input: { text: "a", junk } } });
     expect(big.status).toBe(200);
     expect(big.body.input.junk).toBeUndefined();
-    const over = await request(s.url, "/predictions", { body: { input: { text: "x".repeat(9 * 1024 * 1024) } } }).catch(() => null);
+    const over = await request(s.url, "/predictions", {
+      body: { input: { text: "x".repeat(9 * 1024 * 1024) } },
+    }).catch(() => null);
     if (over) expect(over.status).toBe(413); // the server may also cut the upload short: both are fine
     const declared = await rawExchange(
       `POST /predictions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${200 * 1024 * 1024}\r\n\r\n{`,
     );
     expect(declared).toMatch(/^HTTP\/1\.1 413/);
     const chunked = await new Promise<number>((resolve, reject) => {
-      const req = httpRequest({ port, host: "127.0.0.1", path: "/predictions", method: "POST", headers: { "content-type": "application/json" } }, (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
+      const req = httpRequest(
+        {
+          port,
+          host: "127.0.0.1",
+          path: "/predictions",
+          method: "POST",
+          headers: { "content-type": "application/json" },
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      );
       req.on("error", reject);
       const chunk = Buffer.alloc(1024 * 1024, 0x20);
       let sent = 0;
@@ -86,53 +121,99 @@ describe("hostile input", () => {
 
   it("deeply nested JSON is refused without recursion (400), moderately nested input is fine", async () => {
     const deep = "[".repeat(200_000) + "]".repeat(200_000);
-    const r = await request(s.url, "/predictions", { raw: `{"input":${deep}}`, headers: { "content-type": "application/json" } });
+    const r = await request(s.url, "/predictions", {
+      raw: `{"input":${deep}}`,
+      headers: { "content-type": "application/json" },
+    });
     expect(r.status).toBe(400);
     expect(r.body.detail).toMatch(/nested deeper/);
     const objDeep = '{"a":'.repeat(100_000) + "1" + "}".repeat(100_000);
-    expect((await request(s.url, "/predictions", { raw: objDeep, headers: { "content-type": "application/json" } })).status).toBe(400);
+    expect(
+      (
+        await request(s.url, "/predictions", {
+          raw: objDeep,
+          headers: { "content-type": "application/json" },
+        })
+      ).status,
+    ).toBe(400);
     const ok = "[".repeat(100) + "]".repeat(100);
-    const fine = await request(s.url, "/predictions", { raw: `{"input":{"text":"n","nested":${ok}}}`, headers: { "content-type": "application/json" } });
+    const fine = await request(s.url, "/predictions", {
+      raw: `{"input":{"text":"n","nested":${ok}}}`,
+      headers: { "content-type": "application/json" },
+    });
     expect(fine.status).toBe(200);
     await stillHealthy();
   });
 
   it("wrong content types are 415; strings in wrong places are 422", async () => {
     for (const ct of ["text/plain", "multipart/form-data; boundary=x", "application/xml", "image/png"]) {
-      const r = await request(s.url, "/predictions", { raw: '{"input":{"text":"a"}}', headers: { "content-type": ct } });
+      const r = await request(s.url, "/predictions", {
+        raw: '{"input":{"text":"a"}}',
+        headers: { "content-type": ct },
+      });
       expect(r.status, ct).toBe(415);
     }
-    expect((await request(s.url, "/predictions", { raw: '"just a string"', headers: { "content-type": "application/json" } })).status).toBe(422);
-    expect((await request(s.url, "/predictions", { raw: '{"input":{"text":{"$file":"/etc/passwd"}}}', headers: { "content-type": "application/json" } })).status).toBe(422);
+    expect(
+      (
+        await request(s.url, "/predictions", {
+          raw: '"just a string"',
+          headers: { "content-type": "application/json" },
+        })
+      ).status,
+    ).toBe(422);
+    expect(
+      (
+        await request(s.url, "/predictions", {
+          raw: '{"input":{"text":{"$file":"/etc/passwd"}}}',
+          headers: { "content-type": "application/json" },
+        })
+      ).status,
+    ).toBe(422);
     await stillHealthy();
   });
 
   it("unknown routes, odd paths and malformed requests get 404/405/400", async () => {
-    for (const path of ["/x", "/predictions/a/b/c", "/predictions/%ZZ/cancel", "/.env", `/${"a".repeat(4000)}`, "/predictions/../shutdown"]) {
+    for (const path of [
+      "/x",
+      "/predictions/a/b/c",
+      "/predictions/%ZZ/cancel",
+      "/.env",
+      `/${"a".repeat(4000)}`,
+      "/predictions/../shutdown",
+    ]) {
       const r = await request(s.url, path);
       expect([404, 405], path).toContain(r.status);
     }
     // Empty segments are ignored, like most routers: "//" is "/".
     expect((await request(s.url, "//")).status).toBe(200);
     expect(await rawExchange("GARBAGE\r\n\r\n")).toMatch(/^HTTP\/1\.1 400/);
-    expect(await rawExchange("GET / HTTP/1.1\r\nhost: x\r\nbad header line\r\n\r\n")).toMatch(/^HTTP\/1\.1 400/);
-    expect(await rawExchange(`GET / HTTP/1.1\r\nhost: x\r\nx-big: ${"a".repeat(64 * 1024)}\r\n\r\n`)).toMatch(/^HTTP\/1\.1 431/);
+    expect(await rawExchange("GET / HTTP/1.1\r\nhost: x\r\nbad header line\r\n\r\n")).toMatch(
+      /^HTTP\/1\.1 400/,
+    );
+    expect(await rawExchange(`GET / HTTP/1.1\r\nhost: x\r\nx-big: ${"a".repeat(64 * 1024)}\r\n\r\n`)).toMatch(
+      /^HTTP\/1\.1 431/,
+    );
     await stillHealthy();
   });
 
-  it("2,000 connections opened and dropped (some mid-request): bounded, all released", async () => {
-    const batches = 10;
+  // KILN_HOSTILE_CONNECTIONS=10000 runs the issue's full count (about 5x longer on a busy machine).
+  const CONNECTIONS = Number(process.env.KILN_HOSTILE_CONNECTIONS ?? 2000);
+  it(`${CONNECTIONS} connections opened and dropped (some mid-request): bounded, all released`, async () => {
+    const batches = Math.ceil(CONNECTIONS / 200);
     for (let b = 0; b < batches; b++) {
       const socks = await Promise.all(
-        Array.from({ length: 200 }, (_, i) =>
-          new Promise<Socket>((resolve) => {
-            const sock = connect(port, "127.0.0.1", () => {
-              if (i % 3 === 1) sock.write("POST /predictions HTTP/1.1\r\nhost: x\r\ncontent-length: 100\r\n\r\n{\"inp");
-              if (i % 3 === 2) sock.write("GET /health-ch");
-              resolve(sock);
-            });
-            sock.on("error", () => resolve(sock));
-          }),
+        Array.from(
+          { length: 200 },
+          (_, i) =>
+            new Promise<Socket>((resolve) => {
+              const sock = connect(port, "127.0.0.1", () => {
+                if (i % 3 === 1)
+                  sock.write('POST /predictions HTTP/1.1\r\nhost: x\r\ncontent-length: 100\r\n\r\n{"inp');
+                if (i % 3 === 2) sock.write("GET /health-ch");
+                resolve(sock);
+              });
+              sock.on("error", () => resolve(sock));
+            }),
         ),
       );
       for (const sock of socks) sock.destroy();
@@ -147,7 +228,10 @@ describe("hostile input", () => {
   it("slowloris: partial headers or bodies are cut off by the header/request timeouts", async () => {
     const t0 = Date.now();
     const partialHeaders = rawExchange("GET /health-check HTTP/1.1\r\nhost: x\r\n", 5000);
-    const partialBody = rawExchange("POST /predictions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{\"input\":", 5000);
+    const partialBody = rawExchange(
+      'POST /predictions HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: 1000\r\n\r\n{"input":',
+      5000,
+    );
     // trickle: one header byte every 100 ms never completes within headersTimeout
     const trickle = new Promise<number>((resolve) => {
       const sock = connect(port, "127.0.0.1");
@@ -177,10 +261,16 @@ describe("hostile input", () => {
         await Promise.all(
           Array.from({ length: 20 }, (_, j) =>
             j % 4 === 0
-              ? request(s.url, "/predictions", { raw: "{bad", headers: { "content-type": "application/json" } })
+              ? request(s.url, "/predictions", {
+                  raw: "{bad",
+                  headers: { "content-type": "application/json" },
+                })
               : j % 4 === 1
                 ? request(s.url, "/nope")
-                : request(s.url, "/predictions", { body: { input: { text: "m" } }, headers: { prefer: j % 4 === 2 ? "respond-async" : "" } }).catch(() => null),
+                : request(s.url, "/predictions", {
+                    body: { input: { text: "m" } },
+                    headers: { prefer: j % 4 === 2 ? "respond-async" : "" },
+                  }).catch(() => null),
           ),
         );
         await eventually(() => expect(s.runner.inFlight).toBe(0));

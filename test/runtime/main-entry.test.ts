@@ -10,17 +10,20 @@ import { eventually, fixtureProject, request, type FixtureProject } from "./help
 
 describe("configFromEnv", () => {
   it("maps Cog flags and env to server options", () => {
-    const o = configFromEnv(["--port", "6000", "--upload-url=http://u/", "--await-explicit-shutdown", "true"], {
-      KILN_PREDICTOR: "predict.py:Predictor",
-      KILN_TRAIN: "train.py:train",
-      COG_SETUP_TIMEOUT: "2.5",
-      COG_MAX_CONCURRENCY: "4",
-      COG_THROTTLE_RESPONSE_INTERVAL: "0.1",
-      WEBHOOK_AUTH_TOKEN: "t",
-      COG_WEIGHTS: "http://w",
-      LOG_FORMAT: "console",
-      COG_LOG_LEVEL: "warning",
-    });
+    const o = configFromEnv(
+      ["--port", "6000", "--upload-url=http://u/", "--await-explicit-shutdown", "true"],
+      {
+        KILN_PREDICTOR: "predict.py:Predictor",
+        KILN_TRAIN: "train.py:train",
+        COG_SETUP_TIMEOUT: "2.5",
+        COG_MAX_CONCURRENCY: "4",
+        COG_THROTTLE_RESPONSE_INTERVAL: "0.1",
+        WEBHOOK_AUTH_TOKEN: "t",
+        COG_WEIGHTS: "http://w",
+        LOG_FORMAT: "console",
+        COG_LOG_LEVEL: "warning",
+      },
+    );
     expect(o).toMatchObject({
       root: "/src",
       host: "0.0.0.0",
@@ -37,7 +40,10 @@ describe("configFromEnv", () => {
       logFormat: "console",
       logLevel: "warn",
     });
-    expect(configFromEnv([], { KILN_PREDICTOR: "p.mjs:predictor", PORT: "7000" })).toMatchObject({ port: 7000, predictor: { language: "node" } });
+    expect(configFromEnv([], { KILN_PREDICTOR: "p.mjs:predictor", PORT: "7000" })).toMatchObject({
+      port: 7000,
+      predictor: { language: "node" },
+    });
   });
 
   it("rejects bad configuration with a clear message", () => {
@@ -45,7 +51,9 @@ describe("configFromEnv", () => {
     expect(() => configFromEnv([], { KILN_PREDICTOR: "predict.ts:p" })).toThrow(/compiled to .mjs/);
     expect(() => configFromEnv([], { KILN_PREDICTOR: "nocolon" })).toThrow(ConfigError);
     expect(() => configFromEnv(["--bogus"], { KILN_PREDICTOR: "a.py:A" })).toThrow(/unknown flag --bogus/);
-    expect(() => configFromEnv([], { KILN_PREDICTOR: "a.py:A", COG_MAX_CONCURRENCY: "0" })).toThrow(/positive integer/);
+    expect(() => configFromEnv([], { KILN_PREDICTOR: "a.py:A", COG_MAX_CONCURRENCY: "0" })).toThrow(
+      /positive integer/,
+    );
   });
 });
 
@@ -67,7 +75,10 @@ describe("container entry (bundled src/runtime/main.ts)", () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  function run(env: Record<string, string>, args: string[] = []): { child: ChildProcess; out: () => string; exit: Promise<number | null> } {
+  function run(
+    env: Record<string, string>,
+    args: string[] = [],
+  ): { child: ChildProcess; out: () => string; exit: Promise<number | null> } {
     let out = "";
     const child = spawn(process.execPath, [entry, "--host", "127.0.0.1", ...args], {
       env: { ...process.env, KILN_ROOT: fx.root, KILN_NODE_WORKER: fx.worker, ...env },
@@ -83,15 +94,42 @@ describe("container entry (bundled src/runtime/main.ts)", () => {
     const port = 20000 + Math.floor(Math.random() * 20000);
     const { child, out, exit } = run({ KILN_PREDICTOR: `${fx.module}:slow`, PORT: String(port) });
     const url = `http://127.0.0.1:${port}`;
-    await eventually(async () => expect((await request(url, "/health-check")).body.status).toBe("READY"), 10_000);
+    await eventually(
+      async () => expect((await request(url, "/health-check")).body.status).toBe("READY"),
+      10_000,
+    );
     expect((await request(url, "/health-check")).body.version.kiln).toBe("9.9.9-test");
     const inflight = request(url, "/predictions", { body: { input: { ms: 500 } } });
     await eventually(async () => expect((await request(url, "/health-check")).body.status).toBe("BUSY"));
     child.kill("SIGTERM");
     expect((await inflight).body.status).toBe("succeeded");
     expect(await exit).toBe(0);
-    const lines = out().trim().split("\n").map((l) => JSON.parse(l) as { msg: string; level: string });
-    expect(lines.map((l) => l.msg)).toEqual(expect.arrayContaining(["server listening", "setup completed", "server stopped"]));
+    const lines = out()
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l) as { msg: string; level: string });
+    expect(lines.map((l) => l.msg)).toEqual(
+      expect.arrayContaining(["server listening", "setup completed", "server stopped"]),
+    );
+  });
+
+  it("--await-explicit-shutdown: SIGTERM is ignored, POST /shutdown stops the server (exit 0)", async () => {
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const { child, out, exit } = run({ KILN_PREDICTOR: `${fx.module}:noop`, PORT: String(port) }, [
+      "--await-explicit-shutdown",
+      "true",
+    ]);
+    const url = `http://127.0.0.1:${port}`;
+    await eventually(
+      async () => expect((await request(url, "/health-check")).body.status).toBe("READY"),
+      10_000,
+    );
+    child.kill("SIGTERM");
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await request(url, "/predictions", { body: {} })).body.output).toBe("ok");
+    expect((await request(url, "/shutdown", { method: "POST" })).status).toBe(200);
+    expect(await exit).toBe(0);
+    expect(out()).toMatch(/SIGTERM ignored/);
   });
 
   it("exits 2 with a message on bad configuration", async () => {

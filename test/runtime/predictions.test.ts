@@ -37,7 +37,11 @@ describe("async predictions and webhooks", () => {
       // each output event produced a webhook (none dropped); bodies show the state at send time
       const hook2 = await startReceiver();
       await request(s.url, "/predictions", {
-        body: { input: { n: 3 }, webhook: hook2.url, webhook_events_filter: ["start", "output", "completed"] },
+        body: {
+          input: { n: 3 },
+          webhook: hook2.url,
+          webhook_events_filter: ["start", "output", "completed"],
+        },
       });
       await hook2.waitFor(5);
       await new Promise((r) => setTimeout(r, 100));
@@ -64,7 +68,9 @@ describe("async predictions and webhooks", () => {
       expect(bodies[0].status).toBe("processing");
       expect(bodies[1].status).toBe("succeeded");
       const only = await startReceiver();
-      await request(s.url, "/predictions", { body: { input: { n: 2 }, webhook: only.url, webhook_events_filter: ["start"] } });
+      await request(s.url, "/predictions", {
+        body: { input: { n: 2 }, webhook: only.url, webhook_events_filter: ["start"] },
+      });
       await new Promise((r) => setTimeout(r, 200));
       expect(only.received.length).toBe(1);
       await only.close();
@@ -88,6 +94,27 @@ describe("async predictions and webhooks", () => {
     }
   });
 
+  it("gives up on the completed webhook after 11 attempts (1 + 10 retries); 4xx is not retried", async () => {
+    const hook = await startReceiver(() => ({ status: 500 }));
+    const gone = await startReceiver(() => ({ status: 410 }));
+    try {
+      const s = await start("echo");
+      await request(s.url, "/predictions", {
+        body: { input: { text: "r" }, webhook: hook.url, webhook_events_filter: ["completed"] },
+      });
+      await request(s.url, "/predictions", {
+        body: { input: { text: "r" }, webhook: gone.url, webhook_events_filter: ["completed"] },
+      });
+      await hook.waitFor(11);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(hook.received.length).toBe(11);
+      expect(gone.received.length).toBe(1);
+    } finally {
+      await hook.close();
+      await gone.close();
+    }
+  });
+
   it("a dead webhook receiver does not hurt the prediction or the server", async () => {
     const hook = await startReceiver();
     const deadUrl = hook.url;
@@ -102,7 +129,10 @@ describe("async predictions and webhooks", () => {
 describe("SSE", () => {
   it("streams start, output, log, metric, completed in order", async () => {
     const s = await start("stream");
-    const r = await request(s.url, "/predictions", { body: { input: { n: 2 } }, headers: { accept: "text/event-stream" } });
+    const r = await request(s.url, "/predictions", {
+      body: { input: { n: 2 } },
+      headers: { accept: "text/event-stream" },
+    });
     expect(r.status).toBe(200);
     expect(r.headers.get("content-type")).toBe("text/event-stream");
     const events = parseSse(r.text);
@@ -113,22 +143,45 @@ describe("SSE", () => {
       { chunk: "c0", index: 0 },
       { chunk: "c1", index: 1 },
     ]);
-    expect(events.filter((e) => e.event === "log").map((e) => e.data.data).join("")).toBe("chunk 0\nchunk 1\n");
+    expect(
+      events
+        .filter((e) => e.event === "log")
+        .map((e) => e.data.data)
+        .join(""),
+    ).toBe("chunk 0\nchunk 1\n");
     const m = await start("echo");
-    const e2 = parseSse((await request(m.url, "/predictions", { body: { input: { text: "abc" } }, headers: { accept: "text/event-stream" } })).text);
+    const e2 = parseSse(
+      (
+        await request(m.url, "/predictions", {
+          body: { input: { text: "abc" } },
+          headers: { accept: "text/event-stream" },
+        })
+      ).text,
+    );
     expect(e2.find((e) => e.event === "metric")!.data).toEqual({ name: "chars", value: 3 });
     expect(e2.at(-1)!.data.prediction.output).toBe("abc");
   });
 
   it("PUT with the id of a running prediction re-attaches (SSE) or returns 202 with its state", async () => {
     const s = await start("stream");
-    const first = request(s.url, "/predictions/p1", { method: "PUT", body: { input: { n: 4, delay: 100 } }, headers: { prefer: "respond-async" } });
+    const first = request(s.url, "/predictions/p1", {
+      method: "PUT",
+      body: { input: { n: 4, delay: 100 } },
+      headers: { prefer: "respond-async" },
+    });
     expect((await first).status).toBe(202);
-    const again = await request(s.url, "/predictions/p1", { method: "PUT", body: { input: { n: 4, delay: 100 } } });
+    const again = await request(s.url, "/predictions/p1", {
+      method: "PUT",
+      body: { input: { n: 4, delay: 100 } },
+    });
     expect(again.status).toBe(202);
     expect(again.body.id).toBe("p1");
     expect(again.body.status).toBe("processing");
-    const sse = await request(s.url, "/predictions/p1", { method: "PUT", body: {}, headers: { accept: "text/event-stream" } });
+    const sse = await request(s.url, "/predictions/p1", {
+      method: "PUT",
+      body: {},
+      headers: { accept: "text/event-stream" },
+    });
     expect(sse.status).toBe(202);
     const events = parseSse(sse.text);
     expect(events[0]!.event).toBe("start");
@@ -157,10 +210,15 @@ describe("cancel", () => {
     const hook = await startReceiver();
     try {
       const s = await start("slow");
-      await request(s.url, "/predictions", { body: { id: "as1", input: { ms: 10_000 }, webhook: hook.url }, headers: { prefer: "respond-async" } });
+      await request(s.url, "/predictions", {
+        body: { id: "as1", input: { ms: 10_000 }, webhook: hook.url },
+        headers: { prefer: "respond-async" },
+      });
       await eventually(async () => expect(s.runner.get("as1")?.status).toBe("processing"));
       expect((await request(s.url, "/predictions/as1/cancel", { method: "POST" })).status).toBe(200);
-      expect((await request(s.url, "/predictions/as1/cancel", { method: "POST" })).status).toBeOneOf([200, 404]);
+      expect((await request(s.url, "/predictions/as1/cancel", { method: "POST" })).status).toBeOneOf([
+        200, 404,
+      ]);
       await eventually(() => expect(JSON.parse(hook.received.at(-1)!.body).status).toBe("canceled"));
       expect(JSON.parse(hook.received.at(-1)!.body).logs).toContain("saw abort");
     } finally {
@@ -170,8 +228,14 @@ describe("cancel", () => {
 
   it("cancels a streaming prediction; SSE ends with a canceled completed event", async () => {
     const s = await start("stream");
-    const pending = request(s.url, "/predictions/st1", { method: "PUT", body: { input: { n: 100, delay: 50 } }, headers: { accept: "text/event-stream" } });
-    await eventually(async () => expect(s.runner.get("st1")?.history.some((e) => e.type === "output")).toBe(true));
+    const pending = request(s.url, "/predictions/st1", {
+      method: "PUT",
+      body: { input: { n: 100, delay: 50 } },
+      headers: { accept: "text/event-stream" },
+    });
+    await eventually(async () =>
+      expect(s.runner.get("st1")?.history.some((e) => e.type === "output")).toBe(true),
+    );
     await request(s.url, "/predictions/st1/cancel", { method: "POST" });
     const events = parseSse((await pending).text);
     expect(events.at(-1)!.data.prediction.status).toBe("canceled");
@@ -180,7 +244,10 @@ describe("cancel", () => {
 
   it("a client that drops a sync request cancels the prediction", async () => {
     const s = await start("slow");
-    const req = httpRequest(`${s.url}/predictions`, { method: "POST", headers: { "content-type": "application/json" } });
+    const req = httpRequest(`${s.url}/predictions`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+    });
     req.on("error", () => undefined);
     req.end(JSON.stringify({ id: "drop1", input: { ms: 10_000 } }));
     await eventually(async () => expect(s.runner.get("drop1")?.status).toBe("processing"));

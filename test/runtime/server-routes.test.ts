@@ -45,17 +45,25 @@ describe("container API: routes and status codes", () => {
   it("POST /predictions runs a sync prediction with defaults and null optionals", async () => {
     const r = await request(s.url, "/predictions", { body: { input: { text: "ab", extra: 1 } } });
     expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ status: "succeeded", output: "ab", error: null, input: { text: "ab", times: 1, note: null } });
+    expect(r.body).toMatchObject({
+      status: "succeeded",
+      output: "ab",
+      error: null,
+      input: { text: "ab", times: 1, note: null },
+    });
     expect(r.body.input.extra).toBeUndefined();
     expect(r.body.logs).toBe("echoing ab\n");
     expect(r.body.metrics.chars).toBe(2);
     expect(typeof r.body.metrics.predict_time).toBe("number");
     expect(r.body.id).toMatch(/^[a-z0-9]{26}$/);
-    for (const k of ["created_at", "started_at", "completed_at"]) expect(r.body[k]).toMatch(/^\d{4}-\d\d-\d\dT.*Z$/);
+    for (const k of ["created_at", "started_at", "completed_at"])
+      expect(r.body[k]).toMatch(/^\d{4}-\d\d-\d\dT.*Z$/);
   });
 
   it("keeps the caller's id and context", async () => {
-    const r = await request(s.url, "/predictions", { body: { id: "my-id-1", input: { text: "x", times: 3 }, context: { a: "b" } } });
+    const r = await request(s.url, "/predictions", {
+      body: { id: "my-id-1", input: { text: "x", times: 3 }, context: { a: "b" } },
+    });
     expect(r.status).toBe(200);
     expect(r.body.id).toBe("my-id-1");
     expect(r.body.output).toBe("xxx");
@@ -73,19 +81,29 @@ describe("container API: routes and status codes", () => {
   });
 
   it("422 for a malformed envelope (input not an object, bad webhook, bad filter)", async () => {
-    const r = await request(s.url, "/predictions", { body: { input: "text", webhook: "ftp://x", webhook_events_filter: ["nope"] } });
+    const r = await request(s.url, "/predictions", {
+      body: { input: "text", webhook: "ftp://x", webhook_events_filter: ["nope"] },
+    });
     expect(r.status).toBe(422);
     const locs = r.body.detail.map((d: { loc: string[] }) => d.loc.join("."));
-    expect(locs).toEqual(expect.arrayContaining(["body.input", "body.webhook", "body.webhook_events_filter"]));
+    expect(locs).toEqual(
+      expect.arrayContaining(["body.input", "body.webhook", "body.webhook_events_filter"]),
+    );
     const arr = await request(s.url, "/predictions", { body: [1, 2] });
     expect(arr.status).toBe(422);
   });
 
   it("400 for malformed JSON, 415 for a wrong content type, 413 over the body limit", async () => {
-    const bad = await request(s.url, "/predictions", { raw: "{not json", headers: { "content-type": "application/json" } });
+    const bad = await request(s.url, "/predictions", {
+      raw: "{not json",
+      headers: { "content-type": "application/json" },
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.detail).toMatch(/invalid JSON/);
-    const form = await request(s.url, "/predictions", { raw: "a=b", headers: { "content-type": "application/x-www-form-urlencoded" } });
+    const form = await request(s.url, "/predictions", {
+      raw: "a=b",
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
     expect(form.status).toBe(415);
     const small = await startFixture("echo", { bodyLimit: 1024 });
     try {
@@ -127,9 +145,18 @@ describe("container API: routes and status codes", () => {
   });
 
   it("PUT with a mismatching body id is 422", async () => {
-    const r = await request(s.url, "/predictions/abc", { method: "PUT", body: { id: "xyz", input: { text: "a" } } });
+    const r = await request(s.url, "/predictions/abc", {
+      method: "PUT",
+      body: { id: "xyz", input: { text: "a" } },
+    });
     expect(r.status).toBe(422);
     expect(r.body.detail[0].msg).toBe("prediction ID must match the ID supplied in the URL");
+    const badId = await request(s.url, "/predictions/a%20b", {
+      method: "PUT",
+      body: { input: { text: "a" } },
+    });
+    expect(badId.status).toBe(422);
+    expect(badId.body.detail[0].loc).toEqual(["path", "prediction_id"]);
     const ok = await request(s.url, "/predictions/abc", { method: "PUT", body: { input: { text: "a" } } });
     expect(ok.status).toBe(200);
     expect(ok.body).toMatchObject({ id: "abc", status: "succeeded", output: "a" });

@@ -1,11 +1,11 @@
 import { Option, type Command } from "commander";
-import { buildImage } from "../../build/image.js";
 import { formatBytes } from "../../build/plan.js";
 import { UsageError, formatProblem } from "../../errors.js";
 import { loadManifest } from "../../manifest/load.js";
 import type { ResolvedManifest } from "../../manifest/types.js";
 import { createBuildProgress, type ProgressMode } from "../build-progress.js";
 import type { CommandContext } from "../context.js";
+import { addImageOptions } from "../image-options.js";
 
 interface BuildFlags {
   tag?: string;
@@ -23,7 +23,10 @@ interface BuildFlags {
   json?: boolean;
 }
 
-export async function loadProjectManifest(context: CommandContext, file: string | undefined): Promise<ResolvedManifest> {
+export async function loadProjectManifest(
+  context: CommandContext,
+  file: string | undefined,
+): Promise<ResolvedManifest> {
   const { manifest, warnings } = await loadManifest({ cwd: context.cwd, ...(file ? { file } : {}) });
   for (const w of warnings) context.out.warn(formatProblem(w));
   return manifest;
@@ -31,24 +34,30 @@ export async function loadProjectManifest(context: CommandContext, file: string 
 
 /** --secret id=NAME,src=FILE | id=NAME,env=VAR, checked before anything slow starts. */
 export function checkSecretSpec(spec: string): string {
-  const fields = Object.fromEntries(spec.split(",").map((kv) => kv.split("=", 2) as [string, string | undefined]));
+  const fields = Object.fromEntries(
+    spec.split(",").map((kv) => kv.split("=", 2) as [string, string | undefined]),
+  );
   if (!fields.id || (!fields.src && !fields.env && !fields.source)) {
-    throw new UsageError(`--secret ${spec}: expected id=NAME,src=FILE or id=NAME,env=VAR`, "e.g. --secret id=hf_token,env=HF_TOKEN");
+    throw new UsageError(
+      `--secret ${spec}: expected id=NAME,src=FILE or id=NAME,env=VAR`,
+      "e.g. --secret id=hf_token,env=HF_TOKEN",
+    );
   }
   return spec;
 }
 
 export function registerBuild(program: Command, context: () => CommandContext): void {
-  program
-    .command("build")
+  addImageOptions(program.command("build"), "")
     .description("build the model's image")
     .option("-t, --tag <image>", "image name (default: `image` in cog.yaml, else kiln-<dirname>)")
     .option("--no-cache", "build without the layer cache")
-    .addOption(new Option("--progress <mode>", "progress output").choices(["auto", "plain", "quiet", "json"]).default("auto"))
+    .addOption(
+      new Option("--progress <mode>", "progress output")
+        .choices(["auto", "plain", "quiet", "json"])
+        .default("auto"),
+    )
     .option("--secret <spec...>", "build secret: id=NAME,src=FILE or id=NAME,env=VAR (repeatable)")
     .option("--ca-cert <file>", "extra CA certificate trusted by apt/pip/npm during the build")
-    .option("--base-image <image>", "use this base image instead of the computed one")
-    .option("--node-image <image>", "image the node binary is copied from (default node:<major>-bookworm-slim)")
     .option("--platform <platform>", "target platform, e.g. linux/amd64")
     .option("--push", "push the image after building")
     .option("--cache-from <ref...>", "registry image to reuse cached layers from")
@@ -57,10 +66,16 @@ export function registerBuild(program: Command, context: () => CommandContext): 
     .option("--json", "print a machine-readable result (image id, digest, labels, timings)")
     .action(async (flags: BuildFlags, cmd: Command) => {
       const ctx = context();
-      if (flags.push) throw new UsageError("kiln build --push is not supported: run `kiln push` after the build", "kiln push builds (cached) and pushes in one step.");
+      if (flags.push)
+        throw new UsageError(
+          "kiln build --push is not supported: run `kiln push` after the build",
+          "kiln push builds (cached) and pushes in one step.",
+        );
       const secrets = (flags.secret ?? []).map(checkSecretSpec);
       const manifest = await loadProjectManifest(ctx, (cmd.optsWithGlobals() as { file?: string }).file);
       if (flags.json) ctx.out.options.json = true;
+      // Loaded on use: the build pulls in the Docker client, which --help and other commands should not pay for.
+      const { buildImage } = await import("../../build/image.js");
       const progress = createBuildProgress(ctx.out, flags.progress);
       let ok = false;
       try {
@@ -86,7 +101,9 @@ export function registerBuild(program: Command, context: () => CommandContext): 
         }
         const secs = (result.timings.totalMs / 1000).toFixed(1);
         ctx.out.print(`Built ${result.image} (${result.imageId.slice(0, 19)}) in ${secs}s`);
-        ctx.out.info(`  image ${formatBytes(result.sizeBytes)}, ${result.layers.length} layers; context sent ${formatBytes(result.contextBytes)}`);
+        ctx.out.info(
+          `  image ${formatBytes(result.sizeBytes)}, ${result.layers.length} layers; context sent ${formatBytes(result.contextBytes)}`,
+        );
       } finally {
         if (!ok) progress.stop(false);
       }

@@ -6,6 +6,7 @@ import { listContext } from "../../build/context.js";
 import { defaultCompiledPath, formatBytes } from "../../build/plan.js";
 import { prepareBuild } from "../../build/prepare.js";
 import type { CommandContext } from "../context.js";
+import { addImageOptions } from "../image-options.js";
 import { loadProjectManifest } from "./build.js";
 
 interface DockerfileFlags {
@@ -16,12 +17,9 @@ interface DockerfileFlags {
 }
 
 export function registerDockerfile(program: Command, context: () => CommandContext): void {
-  program
-    .command("dockerfile")
+  addImageOptions(program.command("dockerfile"), "")
     .description("print the Dockerfile that `kiln build` would use")
     .option("--context", "also list the build context (files and sizes)")
-    .option("--base-image <image>", "use this base image instead of the computed one")
-    .option("--node-image <image>", "image the node binary is copied from (default node:<major>-bookworm-slim)")
     .option("--ca-cert <file>", "extra CA certificate trusted by apt/pip/npm during the build")
     .action(async (flags: DockerfileFlags, cmd: Command) => {
       const ctx = context();
@@ -45,7 +43,9 @@ export function registerDockerfile(program: Command, context: () => CommandConte
       try {
         bundle = findRuntimeBundle();
       } catch {
-        ctx.out.warn("kiln's runtime bundle is not built (npm run build): kiln/runtime/ is left out of this listing");
+        ctx.out.warn(
+          "kiln's runtime bundle is not built (npm run build): kiln/runtime/ is left out of this listing",
+        );
       }
       const entries = await listContext({
         root: manifest.root,

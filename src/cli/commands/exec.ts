@@ -1,17 +1,16 @@
 import type { Command } from "commander";
 import type { CommandContext } from "../context.js";
+import { addImageOptions } from "../image-options.js";
 import type { ExecOptions } from "../exec-run.js";
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 export function registerExec(program: Command, context: () => CommandContext): void {
-  program
-    .command("exec")
+  addImageOptions(program.command("exec"), "when building: ")
     .description("run a command inside the model's environment with the project mounted at /src")
     .argument("<command...>", "the command and its arguments")
     .option("-e, --env <NAME=value>", "environment variable (repeatable)", collect, [])
     .option("--progress <mode>", "build progress: auto, plain, quiet", "auto")
-    .option("--node-image <image>", "when building: image the node binary is copied from (default node:<major>-bookworm-slim)")
     // Flags kiln does not know belong to the command (`kiln exec python -c ...`); use `--` before a
     // command whose flags clash with kiln's (-e, -f, --debug).
     .allowUnknownOption()

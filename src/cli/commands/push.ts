@@ -9,6 +9,7 @@ import { loadManifest } from "../../manifest/load.js";
 import type { ResolvedManifest } from "../../manifest/types.js";
 import { createBuildProgress, type ProgressMode } from "../build-progress.js";
 import type { CommandContext } from "../context.js";
+import { addImageOptions } from "../image-options.js";
 import { Output } from "../output.js";
 import { PushProgress, formatBytes } from "../push-progress.js";
 
@@ -24,8 +25,7 @@ export interface PushOptions {
 }
 
 export function registerPush(program: Command, context: () => CommandContext): void {
-  program
-    .command("push")
+  addImageOptions(program.command("push"), "build: ")
     .description("build (cached) and push the image to an OCI registry; prints the pinned name@sha256:...")
     .argument("[image]", "destination (default: `image` in cog.yaml)")
     .option("--json", "print a machine-readable result")
@@ -35,8 +35,6 @@ export function registerPush(program: Command, context: () => CommandContext): v
         .choices(["auto", "plain", "quiet", "json"])
         .default("auto"),
     )
-    .option("--base-image <image>", "build: use this base image instead of the computed one")
-    .option("--node-image <image>", "build: image the node binary is copied from")
     .option("--openapi-schema <file>", "build: use this OpenAPI document instead of computing it")
     .action(async (image: string | undefined, opts: PushOptions, cmd: Command) => {
       const file = (cmd.optsWithGlobals() as { file?: string }).file;

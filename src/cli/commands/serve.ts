@@ -1,10 +1,10 @@
 import type { Command } from "commander";
 import type { CommandContext } from "../context.js";
+import { addImageOptions } from "../image-options.js";
 import type { ServeOptions } from "../serve-run.js";
 
 export function registerServe(program: Command, context: () => CommandContext): void {
-  program
-    .command("serve")
+  addImageOptions(program.command("serve"), "when building: ")
     .description("run the model's HTTP server (container API and /v1) until Ctrl-C")
     .argument("[image]", "an existing image to serve instead of building the project")
     .option("-p, --port <port>", "port to listen on (0: any free port)", "5000")
@@ -14,7 +14,6 @@ export function registerServe(program: Command, context: () => CommandContext): 
     .option("--no-docker", "run the model directly on this machine instead of in Docker")
     .option("--python <path>", "python interpreter for --no-docker Python predictors", "python3")
     .option("--progress <mode>", "build progress: auto, plain, quiet", "auto")
-    .option("--node-image <image>", "when building: image the node binary is copied from (default node:<major>-bookworm-slim)")
     .action(async (image: string | undefined, _opts: unknown, command: Command) => {
       const { runServe } = await import("../serve-run.js");
       await runServe(context(), image, command.optsWithGlobals<ServeOptions>());

@@ -110,7 +110,8 @@ export class PredictionRunner extends EventEmitter<{ "slot-freed": []; completed
     const kind = req.kind;
     const checked = validateInput(schema, req.input ?? {}, kind);
     if (!checked.ok) return { ok: false, errors: checked.errors };
-    if (checked.dropped.length > 0) this.options.logger.warn("dropped unknown input keys", { keys: checked.dropped });
+    if (checked.dropped.length > 0)
+      this.options.logger.warn("dropped unknown input keys", { keys: checked.dropped });
     const secrets = secretFields(schema, kind).map((f) => f.name);
     const prediction = new Prediction({
       id: req.id ?? newPredictionId(),
@@ -172,11 +173,20 @@ export class PredictionRunner extends EventEmitter<{ "slot-freed": []; completed
       let input = p.input;
       if (files.some((f) => input[f] !== null && input[f] !== undefined)) {
         dir = await makeTempDir();
-        input = await resolveFileInputs(input, files, dir, this.options.fileLimits ?? DEFAULT_FILE_LIMITS, p.cancelController.signal, this.options.localFile);
+        input = await resolveFileInputs(
+          input,
+          files,
+          dir,
+          this.options.fileLimits ?? DEFAULT_FILE_LIMITS,
+          p.cancelController.signal,
+          this.options.localFile,
+        );
       }
       if (p.cancelRequested) {
         p.finish("canceled");
-      } else if (!this.options.worker.send({ type: "predict", id: p.id, kind: p.kind, input, context: p.context })) {
+      } else if (
+        !this.options.worker.send({ type: "predict", id: p.id, kind: p.kind, input, context: p.context })
+      ) {
         p.finish("failed", { error: this.workerGoneMessage() });
       } else {
         entry.dispatched = true;
@@ -188,7 +198,9 @@ export class PredictionRunner extends EventEmitter<{ "slot-freed": []; completed
       else p.finish("failed", { error: (err as Error).message });
     } finally {
       if (!p.terminal) p.finish("failed", { error: "internal error: the prediction ended without a result" });
-      await removeTempDir(dir).catch((err: unknown) => this.options.logger.warn("could not remove temp dir", { dir, err }));
+      await removeTempDir(dir).catch((err: unknown) =>
+        this.options.logger.warn("could not remove temp dir", { dir, err }),
+      );
     }
   }
 
@@ -218,8 +230,7 @@ export class PredictionRunner extends EventEmitter<{ "slot-freed": []; completed
     const entry = this.running.get(m.id);
     if (!entry) return;
     const p = entry.prediction;
-    const encode = (value: unknown) =>
-      encodeOutputFiles(value, { uploadUrl: this.options.uploadUrl });
+    const encode = (value: unknown) => encodeOutputFiles(value, { uploadUrl: this.options.uploadUrl });
     switch (m.type) {
       case "log":
         p.addLog(m.source, m.data);

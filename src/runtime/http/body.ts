@@ -21,11 +21,16 @@ export async function readJsonBody(req: IncomingMessage, limit = DEFAULT_BODY_LI
   if (declared !== undefined && Number(declared) > limit) {
     throw detail(413, `request body is larger than the ${limit} byte limit`, { connection: "close" });
   }
-  const hasBody = (declared !== undefined && declared !== "0") || req.headers["transfer-encoding"] !== undefined;
+  const hasBody =
+    (declared !== undefined && declared !== "0") || req.headers["transfer-encoding"] !== undefined;
   if (hasBody && !isJsonType(req.headers["content-type"])) {
-    throw detail(415, `unsupported content type ${JSON.stringify(req.headers["content-type"])}: send application/json`, {
-      connection: "close",
-    });
+    throw detail(
+      415,
+      `unsupported content type ${JSON.stringify(req.headers["content-type"])}: send application/json`,
+      {
+        connection: "close",
+      },
+    );
   }
   const chunks: Buffer[] = [];
   let size = 0;
@@ -39,7 +44,8 @@ export async function readJsonBody(req: IncomingMessage, limit = DEFAULT_BODY_LI
   if (size === 0) return undefined;
   const text = Buffer.concat(chunks, size).toString("utf8");
   const depth = jsonDepth(text);
-  if (depth > MAX_JSON_DEPTH) throw detail(400, `invalid JSON body: nested deeper than ${MAX_JSON_DEPTH} levels`);
+  if (depth > MAX_JSON_DEPTH)
+    throw detail(400, `invalid JSON body: nested deeper than ${MAX_JSON_DEPTH} levels`);
   try {
     return JSON.parse(text) as unknown;
   } catch (err) {
@@ -55,7 +61,8 @@ export function jsonDepth(text: string): number {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 92) i++; // backslash: skip the escaped char
+      if (c === 92)
+        i++; // backslash: skip the escaped char
       else if (c === 34) inString = false;
     } else if (c === 34) inString = true;
     else if (c === 123 || c === 91) {

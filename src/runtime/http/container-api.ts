@@ -12,7 +12,7 @@ import { attachWebhook, type WebhookSender } from "../webhooks.js";
 import { streamPrediction } from "../sse.js";
 import { readJsonBody } from "./body.js";
 import { failure, sendJson } from "./respond.js";
-import { parseEnvelope, validationError } from "./prediction-request.js";
+import { ID_PATTERN, parseEnvelope, validationError } from "./prediction-request.js";
 import type { Router } from "./router.js";
 
 export interface ContainerApiContext {
@@ -114,8 +114,23 @@ async function create(
 ): Promise<void> {
   const envelope = parseEnvelope(await readJsonBody(req, ctx.bodyLimit));
   if (urlId !== undefined) {
+    if (!ID_PATTERN.test(urlId)) {
+      throw validationError([
+        {
+          loc: ["path", "prediction_id"],
+          msg: "id must be 1-256 URL-safe characters (A-Z a-z 0-9 . _ ~ -)",
+          type: "value_error",
+        },
+      ]);
+    }
     if (envelope.id !== undefined && envelope.id !== urlId) {
-      throw validationError([{ loc: ["body", "id"], msg: "prediction ID must match the ID supplied in the URL", type: "value_error" }]);
+      throw validationError([
+        {
+          loc: ["body", "id"],
+          msg: "prediction ID must match the ID supplied in the URL",
+          type: "value_error",
+        },
+      ]);
     }
     const running = ctx.runner.isRunning(urlId) ? ctx.runner.get(urlId) : undefined;
     if (running && running.kind === kind) {
@@ -127,7 +142,12 @@ async function create(
     envelope.id = urlId;
   }
   ensureReady(ctx);
-  const created = ctx.runner.create({ id: envelope.id, kind, input: envelope.input, context: envelope.context });
+  const created = ctx.runner.create({
+    id: envelope.id,
+    kind,
+    input: envelope.input,
+    context: envelope.context,
+  });
   if (!created.ok) throw validationError(created.errors);
   const p = created.prediction;
   // Subscribe before starting: `start` may be emitted synchronously by runner.start().

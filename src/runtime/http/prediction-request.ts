@@ -14,7 +14,7 @@ export interface PredictionEnvelope {
   context: Record<string, string>;
 }
 
-const ID_PATTERN = /^[A-Za-z0-9._~-]{1,256}$/;
+export const ID_PATTERN = /^[A-Za-z0-9._~-]{1,256}$/;
 
 export function validationError(issues: ValidationIssue[]): HttpError {
   return new HttpError(422, { detail: issues });
@@ -30,7 +30,11 @@ export function parseEnvelope(body: unknown): PredictionEnvelope {
   let id: string | undefined;
   if (b.id !== undefined && b.id !== null) {
     if (typeof b.id !== "string" || !ID_PATTERN.test(b.id)) {
-      issues.push({ loc: ["body", "id"], msg: "id must be 1-256 URL-safe characters (A-Z a-z 0-9 . _ ~ -)", type: "value_error" });
+      issues.push({
+        loc: ["body", "id"],
+        msg: "id must be 1-256 URL-safe characters (A-Z a-z 0-9 . _ ~ -)",
+        type: "value_error",
+      });
     } else id = b.id;
   }
   const input = b.input ?? {};
@@ -49,7 +53,8 @@ export function parseEnvelope(body: unknown): PredictionEnvelope {
       }
     }
     if (ok) webhook = b.webhook as string;
-    else issues.push({ loc: ["body", "webhook"], msg: "webhook must be an http(s) URL", type: "url_parsing" });
+    else
+      issues.push({ loc: ["body", "webhook"], msg: "webhook must be an http(s) URL", type: "url_parsing" });
   }
   const filter = new Set<WebhookEvent>(WEBHOOK_EVENTS);
   if (b.webhook_events_filter !== undefined && b.webhook_events_filter !== null) {
@@ -69,7 +74,11 @@ export function parseEnvelope(body: unknown): PredictionEnvelope {
   if (b.context !== undefined && b.context !== null) {
     const c = b.context;
     if (typeof c !== "object" || Array.isArray(c) || Object.values(c).some((v) => typeof v !== "string")) {
-      issues.push({ loc: ["body", "context"], msg: "context must be an object of strings", type: "dict_type" });
+      issues.push({
+        loc: ["body", "context"],
+        msg: "context must be an object of strings",
+        type: "dict_type",
+      });
     } else Object.assign(context, c);
   }
   if (issues.length > 0) throw validationError(issues);

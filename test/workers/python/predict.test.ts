@@ -397,6 +397,19 @@ describe("cancellation and sys.exit", () => {
     expect((await w.result("stay")).terminal).toMatchObject({ type: "done", output: "finished" });
   });
 
+  test("a cancel right behind its predict (before the task starts) still ends it canceled", async () => {
+    const w = await ready("cancel-async", { env: { COG_MAX_CONCURRENCY: "2" } });
+    for (const id of ["x1", "x2", "x3"]) {
+      w.send({ type: "predict", id, kind: "predict", input: { seconds: 30 }, context: {} });
+      w.send({ type: "cancel", id });
+      expect((await w.result(id)).terminal).toEqual({ type: "canceled", id });
+    }
+    const sync = await ready("cancel-sleep");
+    sync.send({ type: "predict", id: "s1", kind: "predict", input: { seconds: 30 }, context: {} });
+    sync.send({ type: "cancel", id: "s1" });
+    expect((await sync.result("s1")).terminal).toEqual({ type: "canceled", id: "s1" });
+  });
+
   test("sys.exit() inside predict fails that prediction only", async () => {
     const w = await ready("sys-exit");
     const r = await w.predict("e", { code: 3 });

@@ -2,7 +2,6 @@
 
 import collections.abc
 import dataclasses
-import inspect
 import pathlib
 import types
 import typing

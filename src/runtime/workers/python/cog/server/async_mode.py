@@ -19,6 +19,7 @@ class AsyncWorker(WorkerBase):
         super().__init__(*args)
         self.tasks: Dict[str, "asyncio.Task[None]"] = {}
         self.canceled: Set[str] = set()
+        self.started: Set[str] = set()
         self.background: Set["asyncio.Future[Any]"] = set()
 
     def serve(self, fd_in: int) -> None:
@@ -62,8 +63,12 @@ class AsyncWorker(WorkerBase):
 
     def _cancel(self, prediction_id: str) -> None:
         task = self.tasks.get(prediction_id)
-        if task is not None and prediction_id not in self.canceled:
-            self.canceled.add(prediction_id)
+        if task is None or prediction_id in self.canceled:
+            return
+        self.canceled.add(prediction_id)
+        # A task canceled before its first step never runs its body (no `canceled` message would be
+        # sent); a task that has not started yet sees self.canceled when it does.
+        if prediction_id in self.started:
             task.cancel()
 
     async def _setup(self, weights: Optional[str]) -> None:
@@ -85,7 +90,11 @@ class AsyncWorker(WorkerBase):
 
     async def _predict(self, message: Dict[str, Any]) -> None:
         prediction_id = str(message.get("id"))
+        self.started.add(prediction_id)
         try:
+            if prediction_id in self.canceled:
+                self.finish(prediction_id, Outcome("canceled"))
+                return
             refusal = self.not_runnable(message)
             if refusal:
                 self.finish(prediction_id, Outcome("failed", error=refusal))
@@ -111,6 +120,7 @@ class AsyncWorker(WorkerBase):
         finally:
             self.tasks.pop(prediction_id, None)
             self.canceled.discard(prediction_id)
+            self.started.discard(prediction_id)
 
     async def _run(self, prediction_id: str, target: Any, decoded: DecodedInput) -> Any:
         info = target.signature.output

@@ -52,7 +52,7 @@ def describe_exception(err: BaseException, root: str) -> str:
         line += (f". The module '{err.name.split('.')[0]}' is not installed for {sys.executable}: install the "
                  "project's Python packages (pip install -r requirements.txt, or the python_packages of "
                  "cog.yaml), or run it in Docker with `kiln predict` (without --no-docker)")
-    elif isinstance(err, ImportError) and err.name == "cog":
+    elif isinstance(err, ImportError) and (err.name or "").split(".")[0] == "cog":
         line += ". kiln's cog package does not provide this name; see docs/python-predictors.md for what it supports"
     return f"{location}: {line}" if location else line
 
