@@ -18,7 +18,7 @@ export function predictionUrls(base: string, id: string): HostedPrediction["urls
 
 export function renderHosted(r: HostedRecord): HostedPrediction {
   const s = r.prediction.snapshot();
-  const metrics: Record<string, unknown> = { ...s.metrics };
+  const metrics = s.metrics; // snapshot() already returns a fresh copy
   if (r.prediction.completedAt) {
     metrics.total_time = (r.prediction.completedAt.getTime() - r.prediction.createdAt.getTime()) / 1000;
   }
