@@ -127,4 +127,9 @@ try {
 } finally {
   await rm(project, { recursive: true, force: true });
   await run(DOCKER, ["image", "rm", "-f", IMAGE]).catch(() => undefined);
+  // The dependency-layer images kiln build keeps per image name (kiln-deps/<slug>:<fingerprint>).
+  const deps = (
+    await run(DOCKER, ["images", "-q", "--filter", "reference=kiln-deps/kiln-bench-predict-phases"])
+  ).stdout.trim();
+  if (deps) await run(DOCKER, ["image", "rm", "-f", ...new Set(deps.split("\n"))]).catch(() => undefined);
 }

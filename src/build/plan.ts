@@ -97,6 +97,10 @@ export function createBuildPlan(inputs: PlanInputs): BuildPlan {
   }
 
   const notes: string[] = [];
+  if (b.pythonRequirements && !listsPackages(inputs.requirementsText)) {
+    // A starter project's requirements file holds only comments: no pip step (the base may lack pip).
+    notes.push(`${b.pythonRequirements} lists no packages: skipping pip install`);
+  }
   const pins = findFrameworkPins(inputs.requirementsText, b.pythonPackages);
   let gpu: BuildPlan["gpu"] = null;
   let computed: string;
@@ -176,7 +180,7 @@ export function createBuildPlan(inputs: PlanInputs): BuildPlan {
     python,
     gpu,
     systemPackages: [...b.systemPackages],
-    requirements: b.pythonRequirements,
+    requirements: listsPackages(inputs.requirementsText) ? b.pythonRequirements : null,
     pythonPackages: [...b.pythonPackages],
     npm,
     run: b.run.map((r) => ({ command: r.command, mounts: r.mounts.map((m) => ({ ...m })) })),
@@ -269,4 +273,11 @@ function gpuProblem(
     hint,
     severity: "error",
   };
+}
+
+/** True when a requirements file has at least one line that is neither blank nor a comment. */
+function listsPackages(text: string | null): boolean {
+  return (
+    text !== null && text.split(/\r?\n/).some((line) => line.trim() !== "" && !line.trim().startsWith("#"))
+  );
 }

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import type Docker from "dockerode";
 import { dockerClient } from "../../src/docker/engine.js";
+import { depsSlug } from "../../src/build/image.js";
 import { requireDocker } from "../helpers/docker.js";
 
 const run = promisify(execFile);
@@ -50,11 +51,24 @@ export async function buildTestImage(
   }
 }
 
+/**
+ * Removes an image the test created, and the `kiln-deps/<slug>` dependency images kiln build made for
+ * it. Throws if the image stays: a leaked image should fail the suite, not go unnoticed.
+ */
 export async function removeImage(docker: Docker, tag: string): Promise<void> {
-  await docker
-    .getImage(tag)
-    .remove({ force: true })
-    .catch(() => undefined);
+  const deps = await docker.listImages({ filters: { reference: [`kiln-deps/${depsSlug(tag)}`] } });
+  for (const ref of [tag, ...deps.flatMap((d) => d.RepoTags ?? [])]) {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await docker.getImage(ref).remove({ force: true });
+        break;
+      } catch (err) {
+        if ((err as { statusCode?: number }).statusCode === 404) break;
+        if (attempt >= 2) throw new Error(`could not remove test image ${ref}: ${(err as Error).message}`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
 }
 
 /** kiln containers (label kiln.container) from this test run, running or not. */

@@ -1,5 +1,4 @@
 import { Option, type Command } from "commander";
-import { buildImage } from "../../build/image.js";
 import { formatBytes } from "../../build/plan.js";
 import { UsageError, formatProblem } from "../../errors.js";
 import { loadManifest } from "../../manifest/load.js";
@@ -75,6 +74,8 @@ export function registerBuild(program: Command, context: () => CommandContext): 
       const secrets = (flags.secret ?? []).map(checkSecretSpec);
       const manifest = await loadProjectManifest(ctx, (cmd.optsWithGlobals() as { file?: string }).file);
       if (flags.json) ctx.out.options.json = true;
+      // Loaded on use: the build pulls in the Docker client, which --help and other commands should not pay for.
+      const { buildImage } = await import("../../build/image.js");
       const progress = createBuildProgress(ctx.out, flags.progress);
       let ok = false;
       try {
