@@ -7,11 +7,11 @@ import autocannon from "autocannon";
 import { build } from "esbuild";
 import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
+import { childrenOf, freePort, rssKb } from "./lib.mjs";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const argv = process.argv.slice(2);
@@ -27,14 +27,6 @@ const PYTHON = arg(
 );
 const work = mkdtempSync(join(tmpdir(), "kiln-bench-py-"));
 const PY_DIR = join(root, "src/runtime/workers/python");
-
-async function freePort() {
-  const srv = createServer();
-  await new Promise((r) => srv.listen(0, "127.0.0.1", r));
-  const { port } = srv.address();
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 async function prepare() {
   const version = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version;
@@ -104,23 +96,6 @@ async function prepare() {
       },
     ],
   };
-}
-
-function rssKb(pid) {
-  try {
-    const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-    return m ? Number(m[1]) : 0;
-  } catch {
-    return 0;
-  }
-}
-function childrenOf(pid) {
-  try {
-    const t = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim();
-    return t ? t.split(/\s+/).map(Number) : [];
-  } catch {
-    return [];
-  }
 }
 /** [server MB, worker MB] */
 const rss = (pid) => [rssKb(pid) / 1024, childrenOf(pid).reduce((a, c) => a + rssKb(c), 0) / 1024];

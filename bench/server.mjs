@@ -6,11 +6,11 @@ import autocannon from "autocannon";
 import { build } from "esbuild";
 import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
+import { childrenOf, freePort, rssKb } from "./lib.mjs";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const argv = process.argv.slice(2);
@@ -31,14 +31,6 @@ const track = (child) => {
 process.on("exit", () => {
   for (const c of children) c.kill("SIGKILL");
 });
-
-async function freePort() {
-  const srv = createServer();
-  await new Promise((r) => srv.listen(0, "127.0.0.1", r));
-  const { port } = srv.address();
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 /** The predictor + worker used: the real node worker and a JS no-op predictor when available. */
 async function prepare() {
@@ -103,24 +95,6 @@ async function prepare() {
     worker: "real node worker, TS no-op predictor",
     python,
   };
-}
-
-function rssKb(pid) {
-  try {
-    const m = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-    return m ? Number(m[1]) : 0;
-  } catch {
-    return 0;
-  }
-}
-
-function childrenOf(pid) {
-  try {
-    const tasks = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim();
-    return tasks ? tasks.split(/\s+/).map(Number) : [];
-  } catch {
-    return [];
-  }
 }
 
 /** CPU time (user+sys) of a process and its direct children, in ms: insensitive to a busy machine. */

@@ -10,18 +10,22 @@ import { inspectModelImage, type ModelImage } from "../docker/image.js";
 import { connectEngine, type Engine } from "../docker/session.js";
 import type { CommandContext } from "./context.js";
 
-export interface SessionOptions {
-  /** IMAGE argument, if any. */
-  image: string | undefined;
+/** The flags `predict` and `serve` share for finding the model (their option objects pass as-is). */
+export interface ModelSourceFlags {
   /** -f FILE. */
-  file: string | undefined;
+  file?: string | undefined;
   /** false with --no-docker. */
   docker: boolean;
   progress?: string | undefined;
-  /** --node-image for the build. */
   /** --base-image / KILN_BASE_IMAGE: replaces the computed base image when building. */
   baseImage?: string | undefined;
+  /** --node-image for the build. */
   nodeImage?: string | undefined;
+}
+
+export interface SessionOptions extends ModelSourceFlags {
+  /** IMAGE argument, if any. */
+  image: string | undefined;
   /** Notes such as the --no-docker fallback; nothing in --json mode. */
   note: (line: string) => void;
 }

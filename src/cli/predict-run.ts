@@ -12,24 +12,20 @@ import {
   parseSeconds,
   resolveModelSource,
   startContainer,
+  type ModelSourceFlags,
 } from "./model-session.js";
 import { parseInputArgs, resolveInputs } from "./inputs.js";
 import { OutputWriter } from "./outputs.js";
 import { schemaView } from "./schema-view.js";
 
-export interface PredictOptions {
+export interface PredictOptions extends ModelSourceFlags {
   input: string[];
   json?: string | undefined;
   output?: string | undefined;
   env: string[];
   setupTimeout: string;
-  docker: boolean;
   python: string;
   progress: string;
-  /** --base-image / KILN_BASE_IMAGE: replaces the computed base image when building. */
-  baseImage?: string | undefined;
-  nodeImage?: string | undefined;
-  file?: string | undefined;
 }
 
 /** Phases of one `kiln predict` in ms (printed with --debug; bench/predict-phases.mjs reads them). */
@@ -64,15 +60,7 @@ export async function runPredict(
   const raw = await parseInputArgs(opts.input, opts.json, { cwd: ctx.cwd, readStdin });
   const env = parseEnvFlags(opts.env);
   const setupTimeoutMs = parseSeconds(opts.setupTimeout, "--setup-timeout");
-  const source = await resolveModelSource(ctx, {
-    image,
-    file: opts.file,
-    docker: opts.docker,
-    progress: opts.progress,
-    baseImage: opts.baseImage,
-    nodeImage: opts.nodeImage,
-    note,
-  });
+  const source = await resolveModelSource(ctx, { ...opts, image, note });
   const interrupt = interruptSignal(ctx);
   try {
     if (source.kind === "docker") {

@@ -6,20 +6,19 @@ import { createServer } from "node:net";
 import { RuntimeStartError, UsageError } from "../errors.js";
 import type { CommandContext } from "./context.js";
 import { waitForReady } from "./model-client.js";
-import { interruptSignal, resolveModelSource, startContainer } from "./model-session.js";
+import {
+  interruptSignal,
+  resolveModelSource,
+  startContainer,
+  type ModelSourceFlags,
+} from "./model-session.js";
 
-export interface ServeOptions {
+export interface ServeOptions extends ModelSourceFlags {
   port: string;
   host: string;
   uploadUrl?: string | undefined;
   apiToken?: string | undefined;
-  docker: boolean;
   python: string;
-  progress?: string | undefined;
-  /** --base-image / KILN_BASE_IMAGE: replaces the computed base image when building. */
-  baseImage?: string | undefined;
-  nodeImage?: string | undefined;
-  file?: string | undefined;
 }
 
 /** Setup may download weights for a long time; serve waits as long as it takes (Ctrl-C to stop). */
@@ -38,15 +37,7 @@ export async function runServe(
   const env: Record<string, string> = {};
   const token = opts.apiToken ?? process.env["KILN_API_TOKEN"];
   if (token) env["KILN_API_TOKEN"] = token;
-  const source = await resolveModelSource(ctx, {
-    image,
-    file: opts.file,
-    docker: opts.docker,
-    progress: opts.progress,
-    baseImage: opts.baseImage,
-    nodeImage: opts.nodeImage,
-    note,
-  });
+  const source = await resolveModelSource(ctx, { ...opts, image, note });
   const interrupt = interruptSignal(ctx);
   try {
     if (source.kind === "local") {

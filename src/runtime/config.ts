@@ -33,11 +33,16 @@ function seconds(env: NodeJS.ProcessEnv, name: string): number | undefined {
   return Math.round(n * 1000);
 }
 
-function positiveInt(raw: string | undefined, name: string): number | undefined {
+/** `raw` as a positive integer (undefined when unset); `Err` lets /v1 options keep their own error class. */
+export function positiveInt(
+  raw: string | undefined,
+  name: string,
+  Err: new (message: string) => Error = ConfigError,
+): number | undefined {
   if (raw === undefined || raw === "") return undefined;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1)
-    throw new ConfigError(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
+    throw new Err(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
   return n;
 }
 

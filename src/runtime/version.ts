@@ -6,7 +6,7 @@ declare const __KILN_VERSION__: string | undefined;
 /** kiln's version as the runtime reports it (health-check, openapi info.version, GET /). */
 function readVersion(): string {
   if (typeof __KILN_VERSION__ === "string") return __KILN_VERSION__;
-  // The runtime may not import src/version.ts (layering), so read package.json the same way.
+  // From src/runtime/ or dist/runtime/ (tsconfig.build) and dist/src/runtime/ (tsconfig); src/version.ts re-exports this.
   for (const rel of ["../../package.json", "../../../package.json"]) {
     try {
       const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), "utf8")) as {

@@ -12,7 +12,7 @@ import { attachWebhook, type WebhookSender } from "../webhooks.js";
 import { streamPrediction } from "../sse.js";
 import { readJsonBody } from "./body.js";
 import { failure, sendJson } from "./respond.js";
-import { ID_PATTERN, parseEnvelope, validationError } from "./prediction-request.js";
+import { ID_PATTERN, ID_RULE, parseEnvelope, validationError } from "./prediction-request.js";
 import type { Router } from "./router.js";
 
 export interface ContainerApiContext {
@@ -118,7 +118,7 @@ async function create(
       throw validationError([
         {
           loc: ["path", "prediction_id"],
-          msg: "id must be 1-256 URL-safe characters (A-Z a-z 0-9 . _ ~ -)",
+          msg: ID_RULE,
           type: "value_error",
         },
       ]);

@@ -15,6 +15,8 @@ export interface PredictionEnvelope {
 }
 
 export const ID_PATTERN = /^[A-Za-z0-9._~-]{1,256}$/;
+/** The 422 message for an id (body or URL) that does not match ID_PATTERN. */
+export const ID_RULE = "id must be 1-256 URL-safe characters (A-Z a-z 0-9 . _ ~ -)";
 
 export function validationError(issues: ValidationIssue[]): HttpError {
   return new HttpError(422, { detail: issues });
@@ -32,7 +34,7 @@ export function parseEnvelope(body: unknown): PredictionEnvelope {
     if (typeof b.id !== "string" || !ID_PATTERN.test(b.id)) {
       issues.push({
         loc: ["body", "id"],
-        msg: "id must be 1-256 URL-safe characters (A-Z a-z 0-9 . _ ~ -)",
+        msg: ID_RULE,
         type: "value_error",
       });
     } else id = b.id;

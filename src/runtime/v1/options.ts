@@ -1,4 +1,5 @@
 /** Options of the hosted /v1 API, with their environment fallbacks (KILN_API_TOKEN etc.). */
+import { positiveInt } from "../config.js";
 import type { FileLimitsV1 } from "./files-store.js";
 
 export interface HostedOptions {
@@ -25,14 +26,6 @@ export const DEFAULT_RETAIN = 1000;
 
 export class HostedConfigError extends Error {}
 
-function positiveInt(raw: string | undefined, name: string): number | undefined {
-  if (raw === undefined || raw === "") return undefined;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1)
-    throw new HostedConfigError(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
-  return n;
-}
-
 /** Explicit options win; KILN_API_TOKEN, KILN_WEBHOOK_SECRET, KILN_QUEUE_SIZE, KILN_MODEL, KILN_MODEL_VERSION fill gaps. */
 export function resolveHostedOptions(
   explicit: HostedOptions | undefined,
@@ -43,7 +36,7 @@ export function resolveHostedOptions(
     ...o,
     apiToken: o.apiToken ?? (env.KILN_API_TOKEN || undefined),
     webhookSecret: o.webhookSecret ?? (env.KILN_WEBHOOK_SECRET || undefined),
-    queueSize: o.queueSize ?? positiveInt(env.KILN_QUEUE_SIZE, "KILN_QUEUE_SIZE"),
+    queueSize: o.queueSize ?? positiveInt(env.KILN_QUEUE_SIZE, "KILN_QUEUE_SIZE", HostedConfigError),
     model: o.model ?? (env.KILN_MODEL || undefined),
     version: o.version ?? (env.KILN_MODEL_VERSION || undefined),
   };

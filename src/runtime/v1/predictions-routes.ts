@@ -10,7 +10,7 @@ import { parseEnvelope } from "../http/prediction-request.js";
 import { attachWebhook } from "../webhooks.js";
 import { QueueFullError } from "../core/queue.js";
 import type { HostedRecord } from "./registry.js";
-import { renderHeld, renderHosted } from "./render.js";
+import { predictionUrls, renderHeld, renderHosted } from "./render.js";
 import { parseLastEventId, streamHosted } from "./stream.js";
 import { hostedError, invalidInput, notFound } from "./errors.js";
 import { baseUrl, route, type HostedContext } from "./context.js";
@@ -171,7 +171,8 @@ async function create(
     throw err;
   }
   ctx.registry.add(record);
-  const headers = { location: renderHosted(record).urls.get };
+  // Only the URL is needed here: no full render (snapshot copy) just for the Location header.
+  const headers = { location: predictionUrls(record.base, p.id).get };
   if (wait !== null && !p.terminal) {
     let timer: NodeJS.Timeout | undefined;
     let onClose: () => void = () => undefined;

@@ -1,23 +1,14 @@
 /** The hosted API's prediction JSON, rendered from the core's Prediction (the single source of truth). */
-import type { PredictionStatus } from "../core/prediction.js";
+import type { PredictionSnapshot } from "../core/prediction.js";
 import type { HostedRecord } from "./registry.js";
 
-export interface HostedPrediction {
-  id: string;
+/** The container API's fields plus the hosted API's own. */
+export interface HostedPrediction extends PredictionSnapshot {
   model: string;
   version: string;
-  input: Record<string, unknown>;
-  output: unknown;
-  logs: string;
-  error: string | null;
-  status: PredictionStatus;
-  created_at: string;
-  started_at: string | null;
-  completed_at: string | null;
   data_removed: false;
   source: "api";
   urls: { get: string; cancel: string; stream: string };
-  metrics: Record<string, unknown>;
 }
 
 export function predictionUrls(base: string, id: string): HostedPrediction["urls"] {
@@ -27,7 +18,7 @@ export function predictionUrls(base: string, id: string): HostedPrediction["urls
 
 export function renderHosted(r: HostedRecord): HostedPrediction {
   const s = r.prediction.snapshot();
-  const metrics: Record<string, unknown> = { ...s.metrics };
+  const metrics = s.metrics; // snapshot() already returns a fresh copy
   if (r.prediction.completedAt) {
     metrics.total_time = (r.prediction.completedAt.getTime() - r.prediction.createdAt.getTime()) / 1000;
   }

@@ -72,11 +72,7 @@ class AsyncWorker(WorkerBase):
             task.cancel()
 
     async def _setup(self, weights: Optional[str]) -> None:
-        if self.ready or self.setup_error is not None:
-            return  # setup runs once; a load failure was already reported
-        problem = self.setup_problem(async_mode=True)
-        if problem:
-            self.refuse_setup(problem)
+        if not self.begin_setup(async_mode=True):
             return
         try:
             for call in self.setup_calls(weights):

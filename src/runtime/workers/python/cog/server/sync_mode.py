@@ -76,11 +76,7 @@ class SyncWorker(WorkerBase):
 
     # ---- setup and predictions ----
     def _setup(self, weights: Optional[str]) -> None:
-        if self.ready or self.setup_error is not None:
-            return  # setup runs once; a load failure was already reported
-        problem = self.setup_problem(async_mode=False)
-        if problem:
-            self.refuse_setup(problem)
+        if not self.begin_setup(async_mode=False):
             return
         try:
             for call in self.setup_calls(weights):

@@ -101,6 +101,16 @@ class WorkerBase:
                     "make both async or both sync")
         return None
 
+    def begin_setup(self, async_mode: bool) -> bool:
+        """True when setup should run now; False when it already ran or is refused (refusal reported)."""
+        if self.ready or self.setup_error is not None:
+            return False  # setup runs once; a load failure was already reported
+        problem = self.setup_problem(async_mode=async_mode)
+        if problem:
+            self.refuse_setup(problem)
+            return False
+        return True
+
     def setup_calls(self, weights: Optional[str]) -> "list[Callable[[], Any]]":
         """Instantiates the classes and returns their setup() calls (weights passed when accepted)."""
         calls = []
