@@ -22,6 +22,7 @@ import { findRuntimeBundle } from "./bundle.js";
 import { listContext, streamContext } from "./context.js";
 import { renderBuildStages } from "./dockerfile.js";
 import { fingerprintContext } from "./fingerprint.js";
+import { depsCacheSources } from "./registry-cache.js";
 import { prepareBuild, type PreparedBuild } from "./prepare.js";
 import { ProgressParser, type BuildEvent } from "./progress.js";
 import { compileTsPredictor } from "./ts-predictor.js";
@@ -44,6 +45,8 @@ export interface BuildImageOptions {
   platform?: string | undefined;
   cacheFrom?: string[] | undefined;
   cacheTo?: string | undefined;
+  /** Store inline BuildKit cache metadata in the final image (images that will be pushed). */
+  inlineCache?: boolean | undefined;
   openapiSchemaFile?: string | undefined;
   onEvent?: ((e: BuildEvent) => void) | undefined;
   signal?: AbortSignal | undefined;
@@ -51,6 +54,8 @@ export interface BuildImageOptions {
 
 export interface BuildImageResult {
   image: string;
+  /** The dependencies image (kiln-deps/<slug>:<fingerprint>) the code stage was built on. */
+  depsImage: string;
   imageId: string;
   tags: string[];
   labels: Record<string, string>;
@@ -203,6 +208,7 @@ export async function buildImage(
     entries: Awaited<ReturnType<typeof listContext>>,
     tags: string[],
     stageLabels: Record<string, string>,
+    extra: { cacheFrom?: string[] | undefined; inlineCache?: boolean | undefined } = {},
   ): Promise<string> => {
     const parser = new ProgressParser(emit);
     const context = streamContext(entries);
@@ -212,6 +218,7 @@ export async function buildImage(
     );
     const result = await dockerBuild({
       ...common,
+      ...extra,
       context: context.stream,
       tags,
       labels: stageLabels,
@@ -239,6 +246,8 @@ export async function buildImage(
       ),
       [depsTag],
       { "kiln.deps": "1", "kiln.deps.fingerprint": fingerprint },
+      // Always inline cache here: pushing later tags this image as <repo>:kiln-deps for cold machines.
+      { cacheFrom: depsCacheSources(options.cacheFrom), inlineCache: true },
     );
     // Older dependency images of this project only hold layers the new one replaced.
     for (const t of await listTags(depsRepo))
@@ -246,7 +255,7 @@ export async function buildImage(
   }
   emit({ kind: "phase", name: "building code" });
   const codeEntries = await listContext({ ...ctxBase, dockerfile: stages.code, part: "code" });
-  const builtId = await run(codeEntries, [buildTag], labels);
+  const builtId = await run(codeEntries, [buildTag], labels, { inlineCache: options.inlineCache });
   const buildMs = Date.now() - tBuild;
   let imageId = builtId;
   if (needsSchema) {
@@ -259,6 +268,7 @@ export async function buildImage(
         context: Readable.from([`FROM ${buildTag}\n`]),
         tags: [finalTag],
         labels: { "run.cog.openapi_schema": labels["run.cog.openapi_schema"] },
+        inlineCache: options.inlineCache,
         signal: options.signal,
       });
       if (!labelled.ok || !labelled.imageId)
@@ -273,6 +283,7 @@ export async function buildImage(
   const info = await inspectImage(imageId);
   return {
     image: finalTag,
+    depsImage: depsTag,
     imageId,
     tags: info.repoTags,
     labels: info.labels,

@@ -34,6 +34,8 @@ export function createBuildProgress(out: Output, mode: ProgressMode): BuildProgr
         else if (e.kind === "step") out.info(`[${elapsed(started)}] ${e.name}`);
         else if (e.kind === "step-done" && !e.cached && e.seconds !== null && e.seconds >= 1)
           out.info(`  done in ${e.seconds.toFixed(1)}s`);
+        // CI logs should show which steps the (registry) cache served.
+        else if (e.kind === "step-done" && e.cached) out.info("  CACHED");
         else if (e.kind === "note") out.warn(e.text);
         else if (e.kind === "log") out.debug(`  ${e.line}`);
       },

@@ -9,14 +9,19 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { execa } from "execa";
-import { DockerUnavailableError } from "../errors.js";
-import { locateDockerCli } from "./cli.js";
+import { DockerUnavailableError, UsageError } from "../errors.js";
+import { locateDockerCli, type BuildMode } from "./cli.js";
 import { pingDocker } from "./engine.js";
 
 /** The BuildKit-capable docker CLI (src/docker/cli.ts finds it: buildx, or a pre-23 client with DOCKER_BUILDKIT=1). */
-async function dockerCli(): Promise<{ file: string; env: Record<string, string>; buildArgs: string[] }> {
+async function dockerCli(): Promise<{
+  file: string;
+  env: Record<string, string>;
+  buildArgs: string[];
+  mode: BuildMode;
+}> {
   const cli = await locateDockerCli();
-  return { file: cli.path, env: cli.env, buildArgs: cli.buildArgs };
+  return { file: cli.path, env: cli.env, buildArgs: cli.buildArgs, mode: cli.mode };
 }
 
 const UNREACHABLE =
@@ -37,6 +42,23 @@ export async function ensureEngine(): Promise<string> {
   return info.version;
 }
 
+/** --cache-to needs buildx; the classic builder (DOCKER_BUILDKIT=1) only reads inline cache. */
+export function checkCacheTo(mode: BuildMode, cacheTo: string | undefined, cliPath = "docker"): void {
+  if (cacheTo === undefined || mode === "buildx") return;
+  throw new UsageError(
+    `--cache-to ${cacheTo} needs docker buildx, and ${cliPath} has no buildx plugin.`,
+    "Drop --cache-to: `kiln build --push` already stores inline cache in the pushed image, so " +
+      "`--cache-from <image>` reuses it. Or install the buildx plugin.",
+  );
+}
+
+/** Refuses --cache-to early (before the slow parts of a build) when the located client cannot export it. */
+export async function assertCacheToSupported(cacheTo: string | undefined): Promise<void> {
+  if (cacheTo === undefined) return;
+  const { mode, file } = await dockerCli();
+  checkCacheTo(mode, cacheTo, file);
+}
+
 export interface DockerBuildOptions {
   context: Readable;
   tags: string[];
@@ -47,6 +69,8 @@ export interface DockerBuildOptions {
   platform?: string;
   cacheFrom?: string[];
   cacheTo?: string;
+  /** Store inline cache metadata in the image (BUILDKIT_INLINE_CACHE=1) so it can serve as --cache-from. */
+  inlineCache?: boolean;
   /** Each `--progress plain` line as it arrives. */
   onLine?: (line: string) => void;
   signal?: AbortSignal;
@@ -61,7 +85,8 @@ export interface DockerBuildResult {
 }
 
 export async function dockerBuild(options: DockerBuildOptions): Promise<DockerBuildResult> {
-  const { file, env, buildArgs } = await dockerCli();
+  const { file, env, buildArgs, mode } = await dockerCli();
+  checkCacheTo(mode, options.cacheTo, file);
   const dir = await mkdtemp(join(tmpdir(), "kiln-build-"));
   const iidfile = join(dir, "iid");
   const args = [...buildArgs, "-", "--progress", "plain", "--network", "host", "--iidfile", iidfile];
@@ -72,6 +97,7 @@ export async function dockerBuild(options: DockerBuildOptions): Promise<DockerBu
   if (options.platform) args.push("--platform", options.platform);
   for (const c of options.cacheFrom ?? []) args.push("--cache-from", c);
   if (options.cacheTo) args.push("--cache-to", options.cacheTo);
+  if (options.inlineCache) args.push("--build-arg", "BUILDKIT_INLINE_CACHE=1");
   const log: string[] = [];
   try {
     const proc = execa(file, args, {

@@ -1,11 +1,15 @@
+import { resolve } from "node:path";
 import { Option, type Command } from "commander";
 import { formatBytes } from "../../build/plan.js";
+import { getCredentials } from "../../docker/credentials.js";
+import { taggedName } from "../../docker/reference.js";
 import { UsageError, formatProblem } from "../../errors.js";
 import { loadManifest } from "../../manifest/load.js";
 import type { ResolvedManifest } from "../../manifest/types.js";
 import { createBuildProgress, type ProgressMode } from "../build-progress.js";
 import type { CommandContext } from "../context.js";
 import { addImageOptions } from "../image-options.js";
+import { pushAndReport, resolvePushTarget } from "./push.js";
 
 interface BuildFlags {
   tag?: string;
@@ -59,42 +63,57 @@ export function registerBuild(program: Command, context: () => CommandContext): 
     .option("--secret <spec...>", "build secret: id=NAME,src=FILE or id=NAME,env=VAR (repeatable)")
     .option("--ca-cert <file>", "extra CA certificate trusted by apt/pip/npm during the build")
     .option("--platform <platform>", "target platform, e.g. linux/amd64")
-    .option("--push", "push the image after building")
+    .option("--push", "push the image after building (-t must name a registry); prints name@sha256:...")
     .option("--cache-from <ref...>", "registry image to reuse cached layers from")
     .option("--cache-to <ref>", "registry image to export the build cache to")
     .option("--openapi-schema <file>", "use this OpenAPI document instead of computing it")
     .option("--json", "print a machine-readable result (image id, digest, labels, timings)")
     .action(async (flags: BuildFlags, cmd: Command) => {
       const ctx = context();
-      if (flags.push)
-        throw new UsageError(
-          "kiln build --push is not supported: run `kiln push` after the build",
-          "kiln push builds (cached) and pushes in one step.",
-        );
       const secrets = (flags.secret ?? []).map(checkSecretSpec);
       const manifest = await loadProjectManifest(ctx, (cmd.optsWithGlobals() as { file?: string }).file);
+      // --push: -t (or `image:` in cog.yaml) must name a registry, checked before anything slow.
+      const target = flags.push ? resolvePushTarget(flags.tag, manifest) : undefined;
       if (flags.json) ctx.out.options.json = true;
       // Loaded on use: the build pulls in the Docker client, which --help and other commands should not pay for.
       const { buildImage } = await import("../../build/image.js");
-      const progress = createBuildProgress(ctx.out, flags.progress);
+      const { assertCacheToSupported } = await import("../../docker/build.js");
+      await assertCacheToSupported(flags.cacheTo);
+      const credentials = target ? await getCredentials(target.registry) : undefined;
+      const progress = createBuildProgress(ctx.out, flags.json && target ? "quiet" : flags.progress);
       let ok = false;
       try {
         const result = await buildImage(manifest, {
-          tag: flags.tag,
+          tag: target ? taggedName(target) : flags.tag,
           noCache: !flags.cache,
           secrets,
-          caCertFile: flags.caCert,
+          caCertFile: flags.caCert === undefined ? undefined : resolve(ctx.cwd, flags.caCert),
           baseImage: flags.baseImage,
           nodeImage: flags.nodeImage,
           platform: flags.platform,
           cacheFrom: flags.cacheFrom,
           cacheTo: flags.cacheTo,
-          openapiSchemaFile: flags.openapiSchema,
+          // Pushed images carry inline cache metadata so a later `--cache-from <image>` can reuse them.
+          inlineCache: target !== undefined,
+          // Relative to the command's working directory (not the process's: tests run kiln in-process).
+          openapiSchemaFile:
+            flags.openapiSchema === undefined ? undefined : resolve(ctx.cwd, flags.openapiSchema),
           onEvent: progress.onEvent,
           signal: ctx.signal,
         });
         ok = true;
         progress.stop(true);
+        if (target) {
+          if (!flags.json)
+            ctx.out.info(`Built ${result.image} in ${(result.timings.totalMs / 1000).toFixed(1)}s`);
+          await pushAndReport(ctx, target, {
+            credentials,
+            json: Boolean(flags.json),
+            depsImage: result.depsImage,
+            extra: { build: result },
+          });
+          return;
+        }
         if (flags.json) {
           ctx.out.json(result);
           return;

@@ -2,7 +2,9 @@ import { resolve } from "node:path";
 import { Option, type Command } from "commander";
 import { buildImage } from "../../build/image.js";
 import { ManifestNotFoundError, UsageError, formatProblem } from "../../errors.js";
-import { getCredentials } from "../../docker/credentials.js";
+import { depsCacheRef } from "../../build/registry-cache.js";
+import { removeImage, tagImage } from "../../docker/build.js";
+import { getCredentials, type Credentials } from "../../docker/credentials.js";
 import { pushImage, type PushResult } from "../../docker/push.js";
 import { DOCKER_HUB, parseReference, taggedName, type ImageReference } from "../../docker/reference.js";
 import { loadManifest } from "../../manifest/load.js";
@@ -101,7 +103,7 @@ export async function runPush(
   const credentials = await getCredentials(ref.registry);
   const json = Boolean(opts.json);
   const out = json ? quiet(ctx) : ctx.out;
-  let built: { imageId: string; buildMs: number } | undefined;
+  let built: { imageId: string; buildMs: number; depsImage: string } | undefined;
   if (manifest && opts.build !== false) {
     const progress = createBuildProgress(out, opts.progress ?? "auto");
     let ok = false;
@@ -112,11 +114,12 @@ export async function runPush(
         nodeImage: opts.nodeImage,
         openapiSchemaFile:
           opts.openapiSchema === undefined ? undefined : resolve(ctx.cwd, opts.openapiSchema),
+        inlineCache: true,
         onEvent: progress.onEvent,
         signal: ctx.signal,
       });
       ok = true;
-      built = { imageId: result.imageId, buildMs: result.timings.totalMs };
+      built = { imageId: result.imageId, buildMs: result.timings.totalMs, depsImage: result.depsImage };
       out.info(`Built ${result.image} in ${(result.timings.totalMs / 1000).toFixed(1)} s`);
     } finally {
       progress.stop(ok);
@@ -124,6 +127,31 @@ export async function runPush(
   } else if (!manifest && opts.build !== false) {
     out.info("No cog.yaml here: pushing the existing local image.");
   }
+  return pushAndReport(ctx, ref, {
+    credentials,
+    json,
+    depsImage: built?.depsImage,
+    extra: built ? { build: { imageId: built.imageId, buildMs: built.buildMs } } : {},
+  });
+}
+
+export interface PushAndReportOptions {
+  credentials: Credentials | undefined;
+  json: boolean;
+  /** The build's dependencies image: pushed as <repo>:kiln-deps so `--cache-from <repo>` can reuse it. */
+  depsImage?: string | undefined;
+  /** Extra fields of the --json document (e.g. the build result). */
+  extra?: Record<string, unknown>;
+}
+
+/** Pushes the local image `ref` with progress, then prints the pinned name (or the --json document). */
+export async function pushAndReport(
+  ctx: CommandContext,
+  ref: ImageReference,
+  opts: PushAndReportOptions,
+): Promise<PushResult> {
+  const { credentials, json } = opts;
+  const out = json ? quiet(ctx) : ctx.out;
   const progress = new PushProgress(out, `${ref.original}${ref.tag ? "" : ":latest"}`);
   let result: PushResult;
   try {
@@ -133,6 +161,9 @@ export async function runPush(
     throw err;
   }
   progress.stop(true);
+  const cache = opts.depsImage
+    ? await pushDepsCache(out, ref, opts.depsImage, credentials, ctx.signal)
+    : undefined;
   if (json) {
     ctx.out.json({
       image: result.image,
@@ -140,7 +171,8 @@ export async function runPush(
       pinned: result.pinned,
       bytesUploaded: result.bytesUploaded,
       durationMs: result.durationMs,
-      ...(built ? { build: built } : {}),
+      ...(cache ? { cacheImage: cache } : {}),
+      ...opts.extra,
       layers: result.layers.map((l) => ({ id: l.id, status: l.state, bytes: l.total ?? l.current })),
     });
     return result;
@@ -152,6 +184,31 @@ export async function runPush(
   );
   ctx.out.print(result.pinned);
   return result;
+}
+
+/**
+ * Tags the dependencies image as <repo>:kiln-deps and pushes it (its layers are already there, so this
+ * sends little). A failure only warns: the image itself is pushed; the next cold build is just slower.
+ */
+async function pushDepsCache(
+  out: Output,
+  ref: ImageReference,
+  depsImage: string,
+  credentials: Credentials | undefined,
+  signal: AbortSignal | undefined,
+): Promise<string | undefined> {
+  const cacheName = depsCacheRef(taggedName(ref));
+  try {
+    await tagImage(depsImage, cacheName);
+    const pushed = await pushImage(parseReference(cacheName), { credentials, signal });
+    out.info(`Pushed build cache ${pushed.pinned}`);
+    return pushed.pinned;
+  } catch (err) {
+    out.warn(`Could not push the build cache ${cacheName}: ${(err as Error).message}`);
+    return undefined;
+  } finally {
+    await removeImage(cacheName);
+  }
 }
 
 /** With --json only the final document goes to stdout; progress stays off. */
