@@ -26,15 +26,20 @@ interface Tracked extends LayerProgress {
 export class PushProgress {
   private readonly layers = new Map<string, Tracked>();
   private readonly spinner: Ora | undefined;
+  private readonly columns: number;
 
   constructor(
     private readonly out: Output,
     image: string,
   ) {
-    if (out.interactive) {
+    // A terminal that reports no width (some ptys) would make ora's line counting misbehave: go plain.
+    this.columns = (out.stderr as { columns?: number }).columns ?? 0;
+    if (out.interactive && this.columns > 0) {
       this.spinner = ora({
         stream: out.stderr as NodeJS.WritableStream & { isTTY?: boolean },
-        text: `Pushing ${image}`,
+        text: this.fit(`Pushing ${image}`),
+        // kiln needs no keystrokes during a push; ora's stdin discarding kept the process alive.
+        discardStdin: false,
       }).start();
     } else {
       out.info(`Pushing ${image}`);
@@ -55,7 +60,7 @@ export class PushProgress {
       tracked.reported = true;
       this.line(this.describe(tracked, now));
     }
-    if (this.spinner) this.spinner.text = this.summary(now);
+    if (this.spinner) this.spinner.text = this.fit(this.summary(now));
   }
 
   private describe(layer: Tracked, now: number): string {
@@ -81,6 +86,12 @@ export class PushProgress {
         return `${l.id.slice(0, 12)} ${formatBytes(l.current)}/${l.total ? formatBytes(l.total) : "?"}${speed}`;
       });
     return `Pushing layers ${finished}/${all.length} done${active.length ? `: ${active.join(", ")}` : ""}`;
+  }
+
+  /** One screen line: the spinner redraws by counting lines, so it must never wrap. */
+  private fit(text: string): string {
+    const room = Math.max(this.columns - 3, 10);
+    return text.length > room ? `${text.slice(0, room - 3)}...` : text;
   }
 
   private line(text: string): void {
