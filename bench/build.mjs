@@ -4,23 +4,14 @@
 // that changed between the two (what a push would upload), and building the context vs `tar`.
 // Needs `npm run build` (dist/) and the local base image kiln-test/node. Writes bench/results/build.md.
 import { execFileSync, spawn } from "node:child_process";
-import { randomFillSync } from "node:crypto";
-import {
-  appendFileSync,
-  mkdirSync,
-  mkdtempSync,
-  openSync,
-  rmSync,
-  writeFileSync,
-  writeSync,
-  closeSync,
-} from "node:fs";
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { fileURLToPath } from "node:url";
 import { extract } from "tar-stream";
+import { writeRandomWeights } from "./lib.mjs";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const kilnBin = join(root, "bin/kiln.js");
@@ -44,13 +35,7 @@ function makeProject() {
     join(dir, "predict.ts"),
     'import { definePredictor, z } from "kiln";\nexport const predictor = definePredictor({\n  inputs: { text: z.string() },\n  output: z.string(),\n  predict: async ({ text }) => `hello ${text}`,\n});\n',
   );
-  mkdirSync(join(dir, "weights"));
-  const chunk = Buffer.alloc(16 * 1024 * 1024);
-  for (let i = 0; i < WEIGHT_FILES; i++) {
-    const fd = openSync(join(dir, "weights", `shard-${i}.bin`), "w");
-    for (let n = 0; n < WEIGHT_MIB / 16; n++) writeSync(fd, randomFillSync(chunk));
-    closeSync(fd);
-  }
+  writeRandomWeights(dir, WEIGHT_FILES, WEIGHT_MIB);
   return dir;
 }
 

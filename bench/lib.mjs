@@ -1,7 +1,9 @@
-// Helpers the server benchmarks share (bench/server.mjs, bench/python-worker.mjs): Linux /proc readers
-// and a free local port.
-import { readFileSync } from "node:fs";
+// Helpers benchmarks share: Linux /proc readers and a free local port (server.mjs, python-worker.mjs),
+// random weight files (build.mjs, push.mjs).
+import { randomFillSync } from "node:crypto";
+import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
 import { createServer } from "node:net";
+import { join } from "node:path";
 
 /** A port free on 127.0.0.1 right now. */
 export async function freePort() {
@@ -29,5 +31,16 @@ export function childrenOf(pid) {
     return tasks ? tasks.split(/\s+/).map(Number) : [];
   } catch {
     return [];
+  }
+}
+
+/** `files` incompressible files of `mib` MiB each as dir/weights/shard-N.bin, written 16 MiB at a time. */
+export function writeRandomWeights(dir, files, mib) {
+  mkdirSync(join(dir, "weights"));
+  const chunk = Buffer.alloc(16 * 1024 * 1024);
+  for (let i = 0; i < files; i++) {
+    const fd = openSync(join(dir, "weights", `shard-${i}.bin`), "w");
+    for (let n = 0; n < mib / 16; n++) writeSync(fd, randomFillSync(chunk));
+    closeSync(fd);
   }
 }

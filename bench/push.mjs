@@ -7,22 +7,19 @@
 // Needs `npm run build` and scripts/test-env.sh (registry 127.0.0.1:5001, kiln-test/{python,node}).
 // Writes bench/results/push.md.
 import { execFileSync } from "node:child_process";
-import { randomFillSync } from "node:crypto";
 import {
   appendFileSync,
-  closeSync,
   mkdirSync,
   mkdtempSync,
-  openSync,
   readFileSync,
   rmSync,
   statSync,
   writeFileSync,
-  writeSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { writeRandomWeights } from "./lib.mjs";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const kilnBin = join(root, "bin/kiln.js");
@@ -53,13 +50,7 @@ function makeProject() {
     join(dir, "schema.json"),
     '{"openapi":"3.0.2","info":{"title":"Cog","version":"0.1.0"},"paths":{}}',
   );
-  mkdirSync(join(dir, "weights"));
-  const chunk = Buffer.alloc(16 * 1024 * 1024);
-  for (let i = 0; i < WEIGHT_FILES; i++) {
-    const fd = openSync(join(dir, "weights", `shard-${i}.bin`), "w");
-    for (let n = 0; n < WEIGHT_MIB / 16; n++) writeSync(fd, randomFillSync(chunk));
-    closeSync(fd);
-  }
+  writeRandomWeights(dir, WEIGHT_FILES, WEIGHT_MIB);
   return dir;
 }
 

@@ -44,7 +44,12 @@ export function createBuildProgress(out: Output, mode: ProgressMode): BuildProgr
   }
   let current = "starting";
   let currentSince = Date.now();
-  const spinner: Ora = ora({ text: current, stream: out.stderr as NodeJS.WriteStream }).start();
+  // discardStdin off: kiln reads no keystrokes, and ora's raw-mode stdin kept the process alive afterwards.
+  const spinner: Ora = ora({
+    text: current,
+    stream: out.stderr as NodeJS.WriteStream,
+    discardStdin: false,
+  }).start();
   const render = (): void => {
     spinner.text = `${current} ${out.style("dim", `(${elapsed(currentSince)}, total ${elapsed(started)})`)}`;
   };

@@ -47,8 +47,6 @@ export function createLogger(options: LoggerOptions = {}): Logger {
   };
 }
 
-export const silentLogger: Logger = createLogger({ level: "silent" });
-
 function safeJson(value: unknown): string {
   try {
     return JSON.stringify(value, (_k, v: unknown) => (v instanceof Error ? v.message : v));
