@@ -1,15 +1,12 @@
 import { resolve } from "node:path";
 import { Option, type Command } from "commander";
 import { formatBytes } from "../../build/plan.js";
-import { getCredentials } from "../../docker/credentials.js";
 import { taggedName } from "../../docker/reference.js";
 import { UsageError, formatProblem } from "../../errors.js";
-import { loadManifest } from "../../manifest/load.js";
 import type { ResolvedManifest } from "../../manifest/types.js";
-import { createBuildProgress, type ProgressMode } from "../build-progress.js";
+import type { ProgressMode } from "../build-progress.js";
 import type { CommandContext } from "../context.js";
 import { addImageOptions } from "../image-options.js";
-import { pushAndReport, resolvePushTarget } from "./push.js";
 
 interface BuildFlags {
   tag?: string;
@@ -31,6 +28,7 @@ export async function loadProjectManifest(
   context: CommandContext,
   file: string | undefined,
 ): Promise<ResolvedManifest> {
+  const { loadManifest } = await import("../../manifest/load.js");
   const { manifest, warnings } = await loadManifest({ cwd: context.cwd, ...(file ? { file } : {}) });
   for (const w of warnings) context.out.warn(formatProblem(w));
   return manifest;
@@ -72,14 +70,18 @@ export function registerBuild(program: Command, context: () => CommandContext): 
       const ctx = context();
       const secrets = (flags.secret ?? []).map(checkSecretSpec);
       const manifest = await loadProjectManifest(ctx, (cmd.optsWithGlobals() as { file?: string }).file);
+      // Loaded on use: building and pushing pull in the Docker client, which --help and other commands
+      // should not pay for.
+      const { pushAndReport, resolvePushTarget } = await import("../push-run.js");
       // --push: -t (or `image:` in cog.yaml) must name a registry, checked before anything slow.
       const target = flags.push ? resolvePushTarget(flags.tag, manifest) : undefined;
       if (flags.json) ctx.out.options.json = true;
-      // Loaded on use: the build pulls in the Docker client, which --help and other commands should not pay for.
       const { buildImage } = await import("../../build/image.js");
       const { assertCacheToSupported } = await import("../../docker/build.js");
       await assertCacheToSupported(flags.cacheTo);
+      const { getCredentials } = await import("../../docker/credentials.js");
       const credentials = target ? await getCredentials(target.registry) : undefined;
+      const { createBuildProgress } = await import("../build-progress.js");
       const progress = createBuildProgress(ctx.out, flags.json && target ? "quiet" : flags.progress);
       let ok = false;
       try {

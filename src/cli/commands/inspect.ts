@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { inspectLocal, inspectRemote, type ImageLabels } from "../../docker/inspect.js";
+import type { ImageLabels } from "../../docker/inspect.js";
 import { parseReference } from "../../docker/reference.js";
 import type { CommandContext } from "../context.js";
 import { readCa } from "./login.js";
@@ -30,6 +30,8 @@ export async function runInspect(
   opts: InspectOptions,
 ): Promise<ImageLabels> {
   const ref = parseReference(image);
+  // Loaded on use, so that other commands do not pay for the Docker client at start-up.
+  const { inspectLocal, inspectRemote } = await import("../../docker/inspect.js");
   const local = opts.remote ? undefined : await inspectLocal(ref);
   const info =
     local ?? (await inspectRemote(ref, { ca: opts.caCert ? await readCa(opts.caCert) : undefined }));

@@ -1,9 +1,7 @@
 import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { UsageError } from "../../errors.js";
-import { storeCredentials } from "../../docker/credentials.js";
 import { normalizeRegistry } from "../../docker/reference.js";
-import { RegistryClient } from "../../docker/registry.js";
 import type { CommandContext } from "../context.js";
 
 export interface LoginOptions {
@@ -63,6 +61,9 @@ export async function runLogin(
   const ca = opts.caCert ? await readCa(opts.caCert) : undefined;
   const credentials = { username: opts.username, password };
   ctx.out.info(`Checking credentials of ${opts.username} with ${registry}...`);
+  // Loaded on use, so that other commands do not pay for the registry client at start-up.
+  const { RegistryClient } = await import("../../docker/registry.js");
+  const { storeCredentials } = await import("../../docker/credentials.js");
   await new RegistryClient(registry, { credentials, ca }).verify();
   const where = await storeCredentials(registry, credentials);
   ctx.out.print(`Login succeeded: ${opts.username} @ ${registry} (stored in ${where})`);
