@@ -161,11 +161,8 @@ class SyncWorker(WorkerBase):
         return result
 
     def _healthcheck(self, seq: Any) -> None:
-        if self.healthcheck_not_ready(seq):
-            return
-        call = self.healthcheck_call()
+        call = self.begin_healthcheck(seq)
         if call is None:
-            self.healthcheck_result(seq, True)
             return
         try:
             result = call()

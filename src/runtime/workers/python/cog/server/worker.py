@@ -175,8 +175,14 @@ class WorkerBase:
                 stream.flush_prediction(prediction_id)
 
     # ---- healthcheck ----
-    def healthcheck_call(self) -> Optional[Callable[[], Any]]:
-        return self.targets["predict"].bound("healthcheck")
+    def begin_healthcheck(self, seq: Any) -> Optional[Callable[[], Any]]:
+        """The user's healthcheck to run, or None when the answer was already sent (not ready, or none defined)."""
+        if self.healthcheck_not_ready(seq):
+            return None
+        call = self.targets["predict"].bound("healthcheck")
+        if call is None:
+            self.healthcheck_result(seq, True)
+        return call
 
     def healthcheck_result(self, seq: Any, result: Any = None, err: Optional[BaseException] = None) -> None:
         if err is not None:
