@@ -138,7 +138,7 @@ export async function startKiln({ serverEntry, workerEntry, dir, predictor, env 
 export async function startBare() {
   const port = await freePort();
   const child = track(
-    spawn(process.execPath, [join(root, "bench/fixtures/bare-server.cjs"), String(port)], {
+    spawn(process.execPath, [join(root, "bench/fixtures/bare-server.mjs"), String(port)], {
       stdio: ["ignore", "pipe", "ignore"],
     }),
   );

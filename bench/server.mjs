@@ -1,6 +1,6 @@
 // Predict-server overhead benchmark: a no-op predictor under sync POST /predictions (1 and 8
 // connections, autocannon on loopback), rounds interleaved with a bare node:http server that reads,
-// parses and answers JSON (the ceiling, bench/fixtures/bare-server.cjs); CPU per prediction; RSS idle,
+// parses and answers JSON (the ceiling, bench/fixtures/bare-server.mjs); CPU per prediction; RSS idle,
 // after load and over many requests; CPU while idle; start to READY for the TS and the Python worker.
 // Writes bench/results/server.md.
 // Usage: node bench/server.mjs [--duration 5] [--rounds 3] [--growth 30000] [--cpu-prof DIR]
