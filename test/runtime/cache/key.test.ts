@@ -1,0 +1,84 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { cacheKey, canonicalJson, keyedInput } from "../../../src/runtime/cache/key.js";
+import { cacheDirective, uncacheableReason } from "../../../src/runtime/cache/policy.js";
+import { SingleFlight } from "../../../src/runtime/cache/single-flight.js";
+
+let dir = "";
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "kiln-cache-key-"));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe("the cache key", () => {
+  it("does not depend on key order, and refuses what JSON cannot say exactly", () => {
+    expect(canonicalJson({ b: 1, a: { d: [1, "x"], c: null } })).toBe('{"a":{"c":null,"d":[1,"x"]},"b":1}');
+    expect(cacheKey("v1", { a: 1, b: 2 })).toBe(cacheKey("v1", { b: 2, a: 1 }));
+    expect(() => canonicalJson({ x: Number.NaN })).toThrow(/NaN/);
+  });
+
+  it("changes with the version and with any input value", () => {
+    const base = cacheKey("v1", { prompt: "a cat", steps: 20 });
+    expect(cacheKey("v2", { prompt: "a cat", steps: 20 })).not.toBe(base);
+    expect(cacheKey("v1", { prompt: "a cat", steps: 21 })).not.toBe(base);
+    expect(cacheKey("v1", { prompt: "a cat ", steps: 20 })).not.toBe(base);
+    expect(cacheKey("v1", { prompt: "a cat", steps: "20" })).not.toBe(base);
+  });
+
+  it("keys file inputs by content, not by where they came from", async () => {
+    const one = join(dir, "one.png");
+    const two = join(dir, "two.png");
+    const other = join(dir, "other.png");
+    await writeFile(one, "same bytes");
+    await writeFile(two, "same bytes");
+    await writeFile(other, "other bytes");
+    const k = async (image: unknown): Promise<string> =>
+      cacheKey("v1", await keyedInput({ image, scale: 2 }, ["image"]));
+    expect(await k(one)).toBe(await k(two));
+    expect(await k(one)).not.toBe(await k(other));
+    expect(await k([one, other])).not.toBe(await k([other, one]));
+  });
+});
+
+describe("the cache policy", () => {
+  it("reads Cache-Control: no-store bypasses, no-cache and max-age=0 refresh", () => {
+    expect(cacheDirective(undefined)).toBe("use");
+    expect(cacheDirective("no-store")).toBe("bypass");
+    expect(cacheDirective("No-Cache")).toBe("refresh");
+    expect(cacheDirective("max-age=0")).toBe("refresh");
+    expect(cacheDirective(["public", "no-store"])).toBe("bypass");
+  });
+
+  it("caches a model with a seed input only when the seed is given", () => {
+    const names = ["prompt", "seed"];
+    expect(uncacheableReason({ prompt: "x", seed: null }, names)).toMatch(/seed is not given/);
+    expect(uncacheableReason({ prompt: "x" }, names)).toMatch(/seed/);
+    expect(uncacheableReason({ prompt: "x", seed: -1 }, names)).toMatch(/seed/);
+    expect(uncacheableReason({ prompt: "x", seed: 42 }, names)).toBeNull();
+    expect(uncacheableReason({ prompt: "x" }, ["prompt"])).toBeNull();
+  });
+});
+
+describe("single flight", () => {
+  it("runs identical work once for callers that arrive together, then forgets it", async () => {
+    const flight = new SingleFlight<number>();
+    let runs = 0;
+    let release!: (n: number) => void;
+    const work = (): Promise<number> => {
+      runs++;
+      return new Promise((r) => (release = r));
+    };
+    const calls = Array.from({ length: 10 }, () => flight.run("k", work));
+    expect(calls.filter((c) => c.leader)).toHaveLength(1);
+    release(7);
+    expect(await Promise.all(calls.map((c) => c.result))).toEqual(Array(10).fill(7));
+    expect(runs).toBe(1);
+    expect(flight.size).toBe(0);
+    await flight.run("k", () => Promise.resolve(8)).result;
+    expect(runs).toBe(1);
+  });
+});
