@@ -89,5 +89,25 @@ export function configFromEnv(argv: readonly string[], env: NodeJS.ProcessEnv): 
     logLevel: parseLogLevel(env.COG_LOG_LEVEL, "info"),
     logFormat: format === "console" ? "console" : "json",
     python: env.KILN_PYTHON || undefined,
+    cache: cacheFromEnv(env),
+  };
+}
+
+/** KILN_CACHE_DIR turns the output cache on; the version id keys it, so it must be known. */
+function cacheFromEnv(env: NodeJS.ProcessEnv): ServerOptions["cache"] {
+  const dir = env.KILN_CACHE_DIR;
+  if (!dir) return undefined;
+  const version = env.KILN_CACHE_VERSION || env.KILN_MODEL_VERSION;
+  if (!version)
+    throw new ConfigError(
+      "KILN_CACHE_DIR is set but the model's version id is not: set KILN_MODEL_VERSION (kiln serve --cache does)",
+    );
+  const maxBytes = positiveInt(env.KILN_CACHE_MAX_BYTES, "KILN_CACHE_MAX_BYTES");
+  const ttlMs = seconds(env, "KILN_CACHE_TTL");
+  return {
+    dir,
+    version,
+    ...(maxBytes !== undefined ? { maxBytes } : {}),
+    ...(ttlMs !== undefined ? { ttlMs } : {}),
   };
 }

@@ -21,6 +21,9 @@ import type { FileLimits } from "./files.js";
 import { RUNTIME_VERSION } from "./version.js";
 import { createFileStore, registerHostedApi, type HostedApi } from "./v1/api.js";
 import { resolveHostedOptions, type HostedOptions } from "./v1/options.js";
+import { DirCacheStore } from "./cache/dir-store.js";
+import { OutputCache } from "./cache/output-cache.js";
+import type { CacheLimits } from "./cache/store.js";
 
 export interface WorkerTarget {
   language: "python" | "node";
@@ -67,6 +70,15 @@ export interface ServerOptions {
   retainCompleted?: number | undefined;
   /** The hosted /v1 API (api token, webhook secret, queue size, model/version); env KILN_* fills gaps. */
   hosted?: HostedOptions | undefined;
+  /** The output cache (opt-in: the model declares it can be cached, and the server is given a store). */
+  cache?: CacheOptions | undefined;
+}
+
+export interface CacheOptions extends Partial<CacheLimits> {
+  /** The local directory store. */
+  dir: string;
+  /** The version id every key includes: the image id/digest, or the project's content hash. */
+  version: string;
 }
 
 export interface RunningServer {
@@ -150,6 +162,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     fileLimits: options.fileLimits,
     retainCompleted: options.retainCompleted ?? 0,
     localFile: (url) => files.resolve(url),
+    cache: options.cache
+      ? new OutputCache(
+          await DirCacheStore.open(options.cache.dir, {
+            ...(options.cache.maxBytes !== undefined ? { maxBytes: options.cache.maxBytes } : {}),
+            ...(options.cache.ttlMs !== undefined ? { ttlMs: options.cache.ttlMs } : {}),
+          }),
+          options.cache.version,
+        )
+      : undefined,
     onStrayOutput: (source, data) => {
       if (!health.addSetupLog(data)) logger.info("worker output outside a prediction", { source, data });
     },

@@ -3,6 +3,7 @@
  * API, SSE, webhooks and the hosted /v1 facade all render the same object their own way.
  */
 import type { PredictorKind } from "../protocol.js";
+import type { CacheDirective } from "../cache/policy.js";
 import type { Redactor } from "../redact.js";
 
 export type PredictionStatus = "starting" | "processing" | "succeeded" | "failed" | "canceled";
@@ -48,6 +49,8 @@ export interface PredictionInit {
   redact: Redactor;
   /** Retained log bytes; beyond it logs are counted and dropped (a runaway print loop stays bounded). */
   maxLogBytes?: number;
+  /** What the request's Cache-Control asked of the output cache (when the server has one). */
+  cacheDirective?: CacheDirective;
 }
 
 const DEFAULT_MAX_LOG_BYTES = 8 * 1024 * 1024;
@@ -60,6 +63,7 @@ export class Prediction {
   readonly context: Record<string, string>;
   readonly iterator: boolean;
   readonly redact: Redactor;
+  readonly cacheDirective: CacheDirective;
   readonly createdAt = new Date();
   startedAt: Date | null = null;
   completedAt: Date | null = null;
@@ -90,6 +94,7 @@ export class Prediction {
     this.context = init.context;
     this.iterator = init.iterator;
     this.redact = init.redact;
+    this.cacheDirective = init.cacheDirective ?? "use";
     this.maxLogBytes = init.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES;
     if (this.iterator) this.output = this.chunks;
     this.finished = new Promise((resolve) => (this.resolveFinished = resolve));

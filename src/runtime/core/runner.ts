@@ -8,6 +8,8 @@ import type { PredictorKind, WorkerMessage } from "../protocol.js";
 import type { PredictorSchema } from "../../schema/types.js";
 import { validateInput, type ValidationIssue } from "../../schema/validate.js";
 import { fileFields, outputKind, secretFields } from "../../schema/fields.js";
+import type { OutputCache } from "../cache/output-cache.js";
+import type { CacheDirective } from "../cache/policy.js";
 import { Prediction } from "./prediction.js";
 import { newPredictionId } from "../ids.js";
 import { makeRedactor, redactInput, secretValues } from "../redact.js";
@@ -28,6 +30,8 @@ export interface CreateRequest {
   kind: PredictorKind;
   input: unknown;
   context?: Record<string, string> | undefined;
+  /** The request's Cache-Control, as the output cache reads it. */
+  cache?: CacheDirective | undefined;
 }
 
 export type CreateResult = { ok: true; prediction: Prediction } | { ok: false; errors: ValidationIssue[] };
@@ -56,6 +60,8 @@ export interface RunnerOptions {
   localFile?: LocalFileResolver | undefined;
   /** Called with worker output that belongs to no prediction (setup, or ambiguous with concurrency). */
   onStrayOutput?: (source: "stdout" | "stderr", data: string) => void;
+  /** The output cache, when the model may be cached and the server has a store (opt-in). */
+  cache?: OutputCache | undefined;
 }
 
 interface Running {
@@ -63,6 +69,10 @@ interface Running {
   /** Serializes output-file encoding so chunks keep their order and `done` waits for them. */
   chain: Promise<void>;
   dispatched: boolean;
+  /** Set when a successful output is to be stored in the output cache under this key. */
+  cacheKey: string | null;
+  /** Iterator chunks as the worker sent them (file outputs still local paths), for the cache. */
+  rawChunks: unknown[];
 }
 
 export class PredictionRunner extends EventEmitter<{ "slot-freed": []; completed: [Prediction] }> {
@@ -121,6 +131,7 @@ export class PredictionRunner extends EventEmitter<{ "slot-freed": []; completed
       context: req.context ?? {},
       iterator: outputKind(schema, kind) !== "single",
       redact: makeRedactor(secretValues(checked.value, secrets)),
+      cacheDirective: req.cache,
     });
     return { ok: true, prediction };
   }
@@ -129,7 +140,13 @@ export class PredictionRunner extends EventEmitter<{ "slot-freed": []; completed
   start(prediction: Prediction): void {
     if (this.running.has(prediction.id)) throw new DuplicateIdError(prediction.id);
     if (!this.hasFreeSlot()) throw new CapacityError(this.capacityValue);
-    const entry: Running = { prediction, chain: Promise.resolve(), dispatched: false };
+    const entry: Running = {
+      prediction,
+      chain: Promise.resolve(),
+      dispatched: false,
+      cacheKey: null,
+      rawChunks: [],
+    };
     this.running.set(prediction.id, entry);
     // Free the slot synchronously on completion, before any response is written, so a client that
     // sends its next request right after the answer never sees a stale 409.
@@ -182,6 +199,20 @@ export class PredictionRunner extends EventEmitter<{ "slot-freed": []; completed
           this.options.localFile,
         );
       }
+      const cache = this.options.cache;
+      if (cache && p.kind === "predict" && !p.cancelRequested && schema) {
+        const key =
+          p.cacheDirective === "bypass"
+            ? (cache.skip(), null)
+            : await cache.keyFor(input, files, Object.keys(schema.input.properties ?? {}));
+        const hit = key && p.cacheDirective === "use" ? await cache.lookup(key, p.finished) : null;
+        if (hit) {
+          dir ??= await makeTempDir();
+          await this.serveCached(p, await cache.materialize(hit, dir));
+          return;
+        }
+        entry.cacheKey = key;
+      }
       if (p.cancelRequested) {
         p.finish("canceled");
       } else if (
@@ -202,6 +233,31 @@ export class PredictionRunner extends EventEmitter<{ "slot-freed": []; completed
         this.options.logger.warn("could not remove temp dir", { dir, err }),
       );
     }
+  }
+
+  /** Answers a prediction from the output cache: the same output, files served again. */
+  private async serveCached(p: Prediction, output: unknown): Promise<void> {
+    const encode = (value: unknown) => encodeOutputFiles(value, { uploadUrl: this.options.uploadUrl });
+    p.markProcessing();
+    p.setMetric("cache_hit", true);
+    if (p.iterator && Array.isArray(output)) {
+      for (const chunk of output) p.addOutputChunk(await encode(chunk));
+      p.finish("succeeded");
+    } else {
+      p.finish("succeeded", { output: await encode(output) });
+    }
+  }
+
+  /** Stores a successful output under the prediction's cache key; a failing store never fails it. */
+  private async storeCached(entry: Running, output: unknown): Promise<void> {
+    const { cache } = this.options;
+    if (!cache || entry.cacheKey === null) return;
+    entry.prediction.setMetric("cache_hit", false);
+    await cache
+      .put(entry.cacheKey, output)
+      .catch((err: unknown) =>
+        this.options.logger.warn("could not store the output in the cache", { id: entry.prediction.id, err }),
+      );
   }
 
   private release(p: Prediction): void {
@@ -239,6 +295,7 @@ export class PredictionRunner extends EventEmitter<{ "slot-freed": []; completed
         p.setMetric(m.name, m.value, m.mode);
         return;
       case "output":
+        if (entry.cacheKey !== null) entry.rawChunks.push(m.chunk);
         entry.chain = entry.chain.then(async () => {
           try {
             p.addOutputChunk(await encode(m.chunk));
@@ -251,6 +308,7 @@ export class PredictionRunner extends EventEmitter<{ "slot-freed": []; completed
         entry.chain = entry.chain.then(async () => {
           if (p.cancelRequested) return void p.finish("canceled");
           try {
+            await this.storeCached(entry, p.iterator ? entry.rawChunks : "output" in m ? m.output : null);
             const output = "output" in m ? await encode(m.output) : undefined;
             p.finish("succeeded", output === undefined && p.iterator ? {} : { output: output ?? null });
           } catch (err) {

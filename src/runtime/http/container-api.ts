@@ -3,6 +3,7 @@
  * (sync / async+webhook / SSE), idempotent PUT, cancel, shutdown, and the trainings equivalents.
  * Rendering only: the state machine lives in core/.
  */
+import { cacheDirective } from "../cache/policy.js";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { PredictorKind } from "../protocol.js";
 import type { Prediction } from "../core/prediction.js";
@@ -147,6 +148,7 @@ async function create(
     kind,
     input: envelope.input,
     context: envelope.context,
+    cache: cacheDirective(req.headers["cache-control"]),
   });
   if (!created.ok) throw validationError(created.errors);
   const p = created.prediction;

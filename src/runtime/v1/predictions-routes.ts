@@ -2,6 +2,7 @@
  * /v1 predictions: create (by version, or through /v1/models/{owner}/{name}/predictions), `Prefer: wait`,
  * get, list, cancel and the SSE stream. All of it drives the shared core (runner + queue).
  */
+import { cacheDirective } from "../cache/policy.js";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Router } from "../http/router.js";
 import { readJsonBody } from "../http/body.js";
@@ -144,7 +145,11 @@ async function create(
     webhook_events_filter: body.webhook_events_filter,
   });
   ensureCanRun(ctx);
-  const created = ctx.runner.create({ kind: "predict", input: envelope.input });
+  const created = ctx.runner.create({
+    kind: "predict",
+    input: envelope.input,
+    cache: cacheDirective(req.headers["cache-control"]),
+  });
   if (!created.ok) throw invalidInput(created.errors);
   const p = created.prediction;
   const record: HostedRecord = {

@@ -4,7 +4,6 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cacheKey, canonicalJson, keyedInput } from "../../../src/runtime/cache/key.js";
 import { cacheDirective, uncacheableReason } from "../../../src/runtime/cache/policy.js";
-import { SingleFlight } from "../../../src/runtime/cache/single-flight.js";
 
 let dir = "";
 beforeAll(async () => {
@@ -60,25 +59,5 @@ describe("the cache policy", () => {
     expect(uncacheableReason({ prompt: "x", seed: -1 }, names)).toMatch(/seed/);
     expect(uncacheableReason({ prompt: "x", seed: 42 }, names)).toBeNull();
     expect(uncacheableReason({ prompt: "x" }, ["prompt"])).toBeNull();
-  });
-});
-
-describe("single flight", () => {
-  it("runs identical work once for callers that arrive together, then forgets it", async () => {
-    const flight = new SingleFlight<number>();
-    let runs = 0;
-    let release!: (n: number) => void;
-    const work = (): Promise<number> => {
-      runs++;
-      return new Promise((r) => (release = r));
-    };
-    const calls = Array.from({ length: 10 }, () => flight.run("k", work));
-    expect(calls.filter((c) => c.leader)).toHaveLength(1);
-    release(7);
-    expect(await Promise.all(calls.map((c) => c.result))).toEqual(Array(10).fill(7));
-    expect(runs).toBe(1);
-    expect(flight.size).toBe(0);
-    await flight.run("k", () => Promise.resolve(8)).result;
-    expect(runs).toBe(1);
   });
 });
