@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type Docker from "dockerode";
 import { EngineApi } from "../../src/docker/api.js";
 import { startModelContainer } from "../../src/docker/container.js";
-import { predict, waitForReady } from "../../src/cli/model-client.js";
+import { predict, waitForReady } from "../../src/prediction/client.js";
 import { buildTestImage, engine, kilnContainers, removeImage } from "./predict-helpers.js";
 
 const TAG = `kiln-test/fake-model:${process.pid}`;
@@ -20,7 +20,7 @@ beforeAll(async () => {
     TAG,
     'FROM kiln-test/node\nCOPY server.mjs /kiln/server.mjs\nCMD ["node", "/kiln/server.mjs"]\n',
     {
-      "server.mjs": new URL("../cli/fixtures/fake-model.mjs", import.meta.url).href,
+      "server.mjs": new URL("../prediction/fixtures/fake-model.mjs", import.meta.url).href,
     },
   );
 });

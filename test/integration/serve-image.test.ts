@@ -29,7 +29,7 @@ beforeAll(async () => {
     TAG,
     `FROM kiln-test/node\nCOPY server.mjs /kiln/server.mjs\nLABEL run.cog.openapi_schema=${label}\nCMD ["node", "/kiln/server.mjs"]\n`,
     {
-      "server.mjs": new URL("../cli/fixtures/fake-model.mjs", import.meta.url).href,
+      "server.mjs": new URL("../prediction/fixtures/fake-model.mjs", import.meta.url).href,
     },
   );
 });

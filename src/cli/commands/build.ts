@@ -72,7 +72,7 @@ export function registerBuild(program: Command, context: () => CommandContext): 
       const manifest = await loadProjectManifest(ctx, (cmd.optsWithGlobals() as { file?: string }).file);
       // Loaded on use: building and pushing pull in the Docker client, which --help and other commands
       // should not pay for.
-      const { pushAndReport, resolvePushTarget } = await import("../push-run.js");
+      const { pushAndReport, resolvePushTarget } = await import("../../publish/push.js");
       // --push: -t (or `image:` in cog.yaml) must name a registry, checked before anything slow.
       const target = flags.push ? resolvePushTarget(flags.tag, manifest) : undefined;
       if (flags.json) ctx.out.options.json = true;

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import type { CommandContext } from "../context.js";
 import { addImageOptions } from "../image-options.js";
-import type { ExecOptions } from "../exec-run.js";
+import type { ExecOptions } from "../../session/exec.js";
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -15,7 +15,7 @@ export function registerExec(program: Command, context: () => CommandContext): v
     // command whose flags clash with kiln's (-e, -f, --debug).
     .allowUnknownOption()
     .action(async (command: string[], _opts: unknown, cmd: Command) => {
-      const { runExec } = await import("../exec-run.js");
+      const { runExec } = await import("../../session/exec.js");
       const code = await runExec(context(), command, cmd.optsWithGlobals<ExecOptions>());
       if (code !== 0) process.exitCode = code;
     });

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import type { CommandContext } from "../context.js";
 import { addImageOptions } from "../image-options.js";
-import type { PredictOptions } from "../predict-run.js";
+import type { PredictOptions } from "../../session/predict.js";
 
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
@@ -22,7 +22,7 @@ export function registerPredict(program: Command, context: () => CommandContext)
     .option("--progress <mode>", "build progress: auto, plain, quiet", "auto")
     .action(async (image: string | undefined, _opts: unknown, command: Command) => {
       // Loaded on use: other commands (and --help) should not pay for Docker and runtime modules.
-      const { runPredict } = await import("../predict-run.js");
+      const { runPredict } = await import("../../session/predict.js");
       await runPredict(context(), image, command.optsWithGlobals<PredictOptions>());
     });
 }

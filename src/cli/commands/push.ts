@@ -1,7 +1,7 @@
 import { Option, type Command } from "commander";
 import type { CommandContext } from "../context.js";
 import { addImageOptions } from "../image-options.js";
-import type { PushOptions } from "../push-run.js";
+import type { PushOptions } from "../../publish/push.js";
 
 export function registerPush(program: Command, context: () => CommandContext): void {
   addImageOptions(program.command("push"), "build: ")
@@ -18,7 +18,7 @@ export function registerPush(program: Command, context: () => CommandContext): v
     .action(async (image: string | undefined, opts: PushOptions, cmd: Command) => {
       const file = (cmd.optsWithGlobals() as { file?: string }).file;
       // Loaded on use: building and pushing pull in the Docker client, which other commands should not pay for.
-      const { runPush } = await import("../push-run.js");
+      const { runPush } = await import("../../publish/push.js");
       await runPush(context(), image, { ...opts, file });
     });
 }

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import type { CommandContext } from "../context.js";
 import { addImageOptions } from "../image-options.js";
-import type { ServeOptions } from "../serve-run.js";
+import type { ServeOptions } from "../../session/serve.js";
 
 export function registerServe(program: Command, context: () => CommandContext): void {
   addImageOptions(program.command("serve"), "when building: ")
@@ -15,7 +15,7 @@ export function registerServe(program: Command, context: () => CommandContext): 
     .option("--python <path>", "python interpreter for --no-docker Python predictors", "python3")
     .option("--progress <mode>", "build progress: auto, plain, quiet", "auto")
     .action(async (image: string | undefined, _opts: unknown, command: Command) => {
-      const { runServe } = await import("../serve-run.js");
+      const { runServe } = await import("../../session/serve.js");
       await runServe(context(), image, command.optsWithGlobals<ServeOptions>());
     });
 }

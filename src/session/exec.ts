@@ -4,8 +4,8 @@ import { loadManifest } from "../manifest/load.js";
 import { inspectModelImage } from "../docker/image.js";
 import { runAttached } from "../docker/run-attached.js";
 import { connectEngine } from "../docker/session.js";
-import type { CommandContext } from "./context.js";
-import { parseEnvFlags } from "./model-session.js";
+import type { CommandContext } from "../cli/context.js";
+import { parseEnvFlags } from "./model-source.js";
 import { buildProjectImage } from "./project-image.js";
 
 export interface ExecOptions {

@@ -1,8 +1,8 @@
 /** Builds the project's image for predict/serve/exec through `kiln build`'s own code path. */
 import { buildImage } from "../build/image.js";
 import type { ResolvedManifest } from "../manifest/types.js";
-import { createBuildProgress, type ProgressMode } from "./build-progress.js";
-import type { CommandContext } from "./context.js";
+import { createBuildProgress, type ProgressMode } from "../cli/build-progress.js";
+import type { CommandContext } from "../cli/context.js";
 
 export interface ProjectImageOptions {
   progress: string;

@@ -4,8 +4,8 @@
  * and always tear the model down (also on Ctrl-C, which cancels the prediction first).
  */
 import { InterruptedError, PredictionError } from "../errors.js";
-import type { CommandContext } from "./context.js";
-import { fetchOpenApi, predict, waitForReady, type PredictResult } from "./model-client.js";
+import type { CommandContext } from "../cli/context.js";
+import { fetchOpenApi, predict, waitForReady, type PredictResult } from "../prediction/client.js";
 import {
   interruptSignal,
   parseEnvFlags,
@@ -13,10 +13,10 @@ import {
   resolveModelSource,
   startContainer,
   type ModelSourceFlags,
-} from "./model-session.js";
-import { parseInputArgs, resolveInputs } from "./inputs.js";
-import { OutputWriter } from "./outputs.js";
-import { schemaView } from "./schema-view.js";
+} from "./model-source.js";
+import { parseInputArgs, resolveInputs } from "../prediction/inputs.js";
+import { OutputWriter } from "../prediction/outputs.js";
+import { schemaView } from "../schema/view.js";
 
 export interface PredictOptions extends ModelSourceFlags {
   input: string[];

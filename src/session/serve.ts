@@ -4,14 +4,14 @@
  */
 import { createServer } from "node:net";
 import { RuntimeStartError, UsageError } from "../errors.js";
-import type { CommandContext } from "./context.js";
-import { waitForReady } from "./model-client.js";
+import type { CommandContext } from "../cli/context.js";
+import { waitForReady } from "../prediction/client.js";
 import {
   interruptSignal,
   resolveModelSource,
   startContainer,
   type ModelSourceFlags,
-} from "./model-session.js";
+} from "./model-source.js";
 
 export interface ServeOptions extends ModelSourceFlags {
   port: string;

@@ -9,10 +9,10 @@ import { pushImage, type PushResult } from "../docker/push.js";
 import { DOCKER_HUB, parseReference, taggedName, type ImageReference } from "../docker/reference.js";
 import { loadManifest } from "../manifest/load.js";
 import type { ResolvedManifest } from "../manifest/types.js";
-import { createBuildProgress, type ProgressMode } from "./build-progress.js";
-import type { CommandContext } from "./context.js";
-import { Output } from "./output.js";
-import { PushProgress, formatBytes } from "./push-progress.js";
+import { createBuildProgress, type ProgressMode } from "../cli/build-progress.js";
+import type { CommandContext } from "../cli/context.js";
+import { Output } from "../cli/output.js";
+import { PushProgress, formatBytes } from "../cli/push-progress.js";
 
 export interface PushOptions {
   json?: boolean;

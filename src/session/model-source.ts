@@ -8,7 +8,7 @@ import type { ResolvedManifest } from "../manifest/types.js";
 import { startModelContainer, type ModelContainer } from "../docker/container.js";
 import { inspectModelImage, type ModelImage } from "../docker/image.js";
 import { connectEngine, type Engine } from "../docker/session.js";
-import type { CommandContext } from "./context.js";
+import type { CommandContext } from "../cli/context.js";
 
 /** The flags `predict` and `serve` share for finding the model (their option objects pass as-is). */
 export interface ModelSourceFlags {
