@@ -6,7 +6,7 @@ import { Command, CommanderError, Option } from "commander";
 import { EXIT_CODES, InternalError, KilnError } from "../errors.js";
 import { KILN_VERSION } from "../version.js";
 import { Output } from "./output.js";
-import type { CommandContext } from "./context.js";
+import { createCommandContext, type CommandContext } from "./context.js";
 import { COMMANDS } from "./commands/index.js";
 
 export interface GlobalOptions {
@@ -48,12 +48,11 @@ export async function main(argv: string[], io: MainIO = {}): Promise<number> {
   const onSigint = (): void => abort.abort(new Error("interrupted"));
   process.once("SIGINT", onSigint);
 
-  const context: CommandContext = {
-    out,
+  const context = createCommandContext(out, {
     cwd: io.cwd ?? process.cwd(),
     signal: abort.signal,
     debug: debugFlag,
-  };
+  });
   const program = buildProgram(() => context);
   program.exitOverride();
   program.configureOutput({
