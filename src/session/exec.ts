@@ -4,7 +4,7 @@ import { DockerUnavailableError, UsageError } from "../errors.js";
 import type { ResolvedManifest } from "../manifest/types.js";
 import { inspectModelImage } from "../docker/image.js";
 import { runAttached } from "../docker/run-attached.js";
-import { connectEngine } from "../docker/session.js";
+import { connectEngine } from "../docker/engine.js";
 import { buildProjectImage } from "./project-image.js";
 
 export interface ExecOptions {

@@ -8,7 +8,7 @@ import { DockerUnavailableError, UsageError } from "../errors.js";
 import type { ResolvedManifest } from "../manifest/types.js";
 import { startModelContainer, type ModelContainer } from "../docker/container.js";
 import { inspectModelImage, type ModelImage } from "../docker/image.js";
-import { connectEngine, type Engine } from "../docker/session.js";
+import { connectEngine, type Engine } from "../docker/engine.js";
 
 /** Where the model comes from, as predict and serve share it. */
 export interface ModelSourceOptions {

@@ -3,7 +3,7 @@
  * attached, and Ctrl-C stops and removes the container.
  */
 import { createServer } from "node:net";
-import type Docker from "dockerode";
+import type { Engine } from "../../src/docker/engine.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildTestImage, engine, kilnContainers, removeImage } from "./predict-helpers.js";
 import { collect, kiln, spawnKiln } from "./predict-cli.js";
@@ -20,7 +20,7 @@ const SCHEMA = {
     },
   },
 };
-let docker: Docker;
+let docker: Engine;
 
 beforeAll(async () => {
   docker = await engine();
