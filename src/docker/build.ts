@@ -43,8 +43,9 @@ function unavailable(stderr: string): DockerUnavailableError {
 
 /** Fails fast with DockerUnavailableError when no engine answers (or no BuildKit-capable client exists). */
 export async function ensureEngine(): Promise<string> {
-  const info = await pingEngine(10_000);
+  // The client first: a bad KILN_DOCKER_CLI is a usage error whatever the engine's state.
   await locateDockerCli();
+  const info = await pingEngine(10_000);
   return info.version;
 }
 

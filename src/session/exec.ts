@@ -10,7 +10,7 @@ import { buildProjectImage } from "./project-image.js";
 export interface ExecOptions {
   command: string[];
   env: Record<string, string>;
-  /** The project's manifest, loaded once the engine answers. */
+  /** The project's manifest. */
   loadProject: () => Promise<ResolvedManifest>;
   progress: ProgressMode;
   /** --base-image / KILN_BASE_IMAGE: replaces the computed base image when building. */
@@ -23,12 +23,13 @@ export async function runExec(ctx: RunContext, opts: ExecOptions): Promise<numbe
   const { command, env } = opts;
   if (command.length === 0)
     throw new UsageError("kiln exec needs a command, e.g. `kiln exec python -c 'import torch'`");
+  // The manifest first: its problems (exit 3) are the user's to fix whatever the engine's state.
+  const manifest = await opts.loadProject();
   const engine = await connectEngine();
   if (!engine)
     throw new DockerUnavailableError(
       "kiln exec runs the command in the model's image and needs a Docker engine",
     );
-  const manifest = await opts.loadProject();
   const ref = await buildProjectImage(ctx, manifest, {
     progress: opts.progress,
     baseImage: opts.baseImage,
