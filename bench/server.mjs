@@ -57,7 +57,7 @@ async function prepare() {
     target: "node20",
     logLevel: "warning",
   });
-  // The no-op predictor, compiled like compileTsPredictor does ("kiln" -> the SDK).
+  // The no-op predictor, compiled like compileTsPredictor does ("kiln-ml" -> the SDK).
   const predictorDir = join(work, "project");
   mkdirSync(predictorDir);
   await build({
@@ -67,7 +67,7 @@ async function prepare() {
     platform: "node",
     format: "esm",
     target: "node20",
-    alias: { kiln: join(root, "src/sdk/index.ts") },
+    alias: { "kiln-ml": join(root, "src/sdk/index.ts") },
     logLevel: "warning",
   });
   // The same no-op as a Cog-style Python predictor (async, so 8 slots are allowed) for the Python worker.

@@ -21,6 +21,7 @@ interface BuildFlags {
   cacheFrom?: string[];
   cacheTo?: string;
   openapiSchema?: string;
+  typecheck: boolean;
   json?: boolean;
 }
 
@@ -65,6 +66,7 @@ export function registerBuild(program: Command, context: () => CommandContext): 
     .option("--cache-from <ref...>", "registry image to reuse cached layers from")
     .option("--cache-to <ref>", "registry image to export the build cache to")
     .option("--openapi-schema <file>", "use this OpenAPI document instead of computing it")
+    .option("--no-typecheck", "skip the type check of TypeScript predictors")
     .option("--json", "print a machine-readable result (image id, digest, labels, timings)")
     .action(async (flags: BuildFlags, cmd: Command) => {
       const ctx = context();
@@ -100,6 +102,7 @@ export function registerBuild(program: Command, context: () => CommandContext): 
           // Relative to the command's working directory (not the process's: tests run kiln in-process).
           openapiSchemaFile:
             flags.openapiSchema === undefined ? undefined : resolve(ctx.cwd, flags.openapiSchema),
+          typecheck: flags.typecheck,
           onEvent: progress.onEvent,
           signal: ctx.signal,
         });
