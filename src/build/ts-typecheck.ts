@@ -84,17 +84,14 @@ function compilerOptions(ts: typeof TS, root: string): { options: TS.CompilerOpt
   };
 }
 
-/** The @types directory holding @types/node: the project's, else the one next to kiln's SDK. */
+/** The @types directory holding the project's @types/node, if it has one. */
 function findNodeTypes(root: string): string | null {
-  for (const dir of [root, dirname(sdkEntry())]) {
-    try {
-      const pkg = createRequire(join(dir, "package.json")).resolve("@types/node/package.json");
-      return dirname(dirname(pkg));
-    } catch {
-      // not there
-    }
+  try {
+    const pkg = createRequire(join(root, "package.json")).resolve("@types/node/package.json");
+    return dirname(dirname(pkg));
+  } catch {
+    return null;
   }
-  return null;
 }
 
 // Without @types/node, these only say "install type definitions for node": not the user's bug.

@@ -10,6 +10,7 @@
  * });
  * ```
  */
+/** zod (v4), the same instance kiln reads schemas with: declare inputs and outputs with it. */
 export { z } from "zod";
 export {
   definePredictor,
