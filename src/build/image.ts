@@ -159,8 +159,9 @@ export async function buildImage(
     if (options.typecheck !== false) {
       emit({ kind: "phase", name: "type-checking the predictor" });
       const { assertPredictorTypes } = await import("./ts-typecheck.js");
-      const note = await assertPredictorTypes(manifest);
-      if (note) emit({ kind: "note", text: note });
+      const check = await assertPredictorTypes(manifest);
+      if (check.skipped) emit({ kind: "note", text: check.skipped });
+      if (check.cached) emit({ kind: "phase", name: "type check: sources unchanged since the last pass" });
     }
     compiled = await compileAll(manifest);
     if (!schemaLabel) schemaLabel = await cachedNodeSchema(manifest, compiled, bundle);

@@ -26,15 +26,15 @@ const inside = (root: string, p: string): boolean =>
 const toPosix = (p: string): string => p.split(sep).join("/");
 
 /**
- * node_modules entries that belong to the host, never to the image: kiln's own package (its SDK is
- * bundled into the compiled predictor; `npm link` makes it a symlink outside the project) and .bin
- * links; all of node_modules when a lock file is sent, since `npm ci` then installs it in the image.
+ * node_modules entries that belong to the host, never to the image. With a package.json, all of it: the
+ * image gets its packages from `npm ci` of the lock file (and without one, package.json may only list
+ * devDependencies, which the image does not need). Otherwise at least kiln's own package (its SDK is
+ * bundled into the compiled predictor; `npm link` makes it a symlink out of the project) and .bin links.
  */
 export async function hostOnlyPaths(root: string, language: "python" | "node"): Promise<string[]> {
   const ignore = await readIgnore(root);
   const sent = (f: string): boolean => existsSync(join(root, f)) && !ignore.ignores(f);
-  const locked = sent("package.json") && ["package-lock.json", "npm-shrinkwrap.json"].some(sent);
-  if (language === "node" && locked) return ["node_modules"];
+  if (language === "node" && sent("package.json")) return ["node_modules"];
   return [`node_modules/${PACKAGE_NAME}`, "node_modules/.bin"];
 }
 

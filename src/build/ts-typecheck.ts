@@ -201,18 +201,21 @@ export async function typecheckTsPredictor(
 }
 
 /**
- * `kiln build`'s check: throws a BuildError naming `predict.ts:LINE:COL` and the compiler's message;
- * returns a note to show when the check was skipped or reused.
+ * `kiln build`'s check: throws a BuildError naming `predict.ts:LINE:COL` and the compiler's message.
+ * `skipped` says why no check ran; `cached` that an earlier pass of the same inputs was reused.
  */
-export async function assertPredictorTypes(manifest: ResolvedManifest): Promise<string | null> {
+export async function assertPredictorTypes(
+  manifest: ResolvedManifest,
+): Promise<{ skipped?: string; cached: boolean }> {
   const refs = [manifest.predict, manifest.train].filter(
     (r): r is PredictorRef => r?.language === "typescript",
   );
-  if (refs.length === 0) return null;
+  if (refs.length === 0) return { cached: false };
   const result = await typecheckTsPredictors(manifest.root, refs);
-  if (!result.checked) return `type check skipped: ${result.reason ?? "unknown reason"}`;
+  if (!result.checked)
+    return { skipped: `type check skipped: ${result.reason ?? "unknown reason"}`, cached: false };
   const [first, ...rest] = result.problems;
-  if (first === undefined) return result.cached ? "type check: unchanged since the last passing check" : null;
+  if (first === undefined) return { cached: Boolean(result.cached) };
   const count = result.problems.length;
   const oldName = result.problems.some((p) => p.includes("Cannot find module 'kiln'"));
   throw new BuildError(`type error${count > 1 ? `s (${count})` : ""}: ${first}`, {

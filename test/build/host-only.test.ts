@@ -1,7 +1,7 @@
 /**
- * node_modules that only the host needs stays out of the build context: kiln's own package (`npm link`
- * makes it a symlink outside the project) and .bin links always; all of it when a lock file makes the
- * image run `npm ci`.
+ * node_modules that only the host needs stays out of the build context: all of it in a TS project with a
+ * package.json (the image runs `npm ci`, or needs no packages), else kiln's own package (`npm link` makes
+ * it a symlink outside the project) and .bin links.
  */
 import { mkdir, mkdtemp, rm, symlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -41,29 +41,28 @@ async function contextPaths(predict: string): Promise<string[]> {
 }
 
 describe("host-only node_modules", () => {
-  it("builds an `npm link`ed project without a lock file: kiln's package and .bin stay out, the rest goes in", async () => {
+  it("builds an `npm link`ed project (no lock file, devDependencies only): node_modules stays out", async () => {
     await writeFile(join(dir, "package.json"), '{ "devDependencies": { "kiln-ml": "0.1.0" } }\n');
+    expect(await hostOnlyPaths(dir, "node")).toEqual(["node_modules"]);
     const paths = await contextPaths("predict.ts:predictor");
-    expect(paths).toContain("node_modules/vendored/index.js");
-    expect(
-      paths.filter((p) => p.startsWith("node_modules/kiln-ml") || p.startsWith("node_modules/.bin")),
-    ).toEqual([]);
+    expect(paths.filter((p) => p.startsWith("node_modules"))).toEqual([]);
+    expect(paths).toContain("package.json");
   });
 
   it("leaves all of node_modules to npm ci when the project has a lock file", async () => {
     await writeFile(join(dir, "package.json"), '{ "devDependencies": { "kiln-ml": "0.1.0" } }\n');
     await writeFile(join(dir, "package-lock.json"), '{ "lockfileVersion": 3, "packages": {} }\n');
-    expect(await hostOnlyPaths(dir, "node")).toEqual(["node_modules"]);
     const paths = await contextPaths("predict.ts:predictor");
     expect(paths.filter((p) => p.startsWith("node_modules"))).toEqual([]);
     expect(paths).toContain("package-lock.json");
   });
 
-  it("keeps a lock file that .dockerignore drops from deciding: no npm ci, so node_modules is sent", async () => {
-    await writeFile(join(dir, "package.json"), "{}\n");
-    await writeFile(join(dir, "package-lock.json"), "{}\n");
-    await writeFile(join(dir, ".dockerignore"), "package-lock.json\n");
-    expect(await hostOnlyPaths(dir, "node")).toEqual(["node_modules/kiln-ml", "node_modules/.bin"]);
+  it("sends a vendored node_modules of a project without package.json, minus kiln's own package and .bin", async () => {
+    const paths = await contextPaths("predict.ts:predictor");
+    expect(paths).toContain("node_modules/vendored/index.js");
+    expect(paths.some((p) => p.startsWith("node_modules/kiln-ml") || p.startsWith("node_modules/.bin"))).toBe(
+      false,
+    );
   });
 
   it("keeps kiln's own package out of Python images too", async () => {
