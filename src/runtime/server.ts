@@ -91,12 +91,16 @@ function firstExisting(candidates: (string | undefined)[]): string | undefined {
   return candidates.find((c) => c !== undefined && existsSync(c));
 }
 
+/** The server's own credentials: the model's code never sees them. */
+export const SERVER_ONLY_ENV = ["KILN_API_TOKEN", "KILN_WEBHOOK_SECRET", "WEBHOOK_AUTH_TOKEN"] as const;
+
 export function workerCommand(options: ServerOptions): WorkerCommand {
   const here = (rel: string): string => fileURLToPath(new URL(rel, import.meta.url));
   const target = (t: WorkerTarget): string => `${t.file}:${t.name}`;
   const extra = ["--predictor", target(options.predictor), "--root", options.root];
   if (options.train) extra.push("--train", target(options.train));
   const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
+  for (const name of SERVER_ONLY_ENV) delete env[name];
   if (options.predictor.language === "node") {
     const entry = firstExisting([
       options.nodeWorkerEntry,
@@ -187,6 +191,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     openapi,
     version: { kiln: RUNTIME_VERSION, cog: `kiln-${RUNTIME_VERSION}` },
     requestShutdown: () => void close(),
+    port: () => files.port,
   });
   const hosted = registerHostedApi(router, {
     runner,

@@ -12,7 +12,13 @@ import { attachWebhook, type WebhookSender } from "../webhooks.js";
 import { streamPrediction } from "../sse.js";
 import { readJsonBody } from "./body.js";
 import { failure, sendJson } from "./respond.js";
-import { ID_PATTERN, ID_RULE, parseEnvelope, validationError } from "./prediction-request.js";
+import {
+  ID_PATTERN,
+  ID_RULE,
+  parseEnvelope,
+  refuseSelfWebhook,
+  validationError,
+} from "./prediction-request.js";
 import type { Router } from "./router.js";
 
 export interface ContainerApiContext {
@@ -25,16 +31,24 @@ export interface ContainerApiContext {
   openapi: () => unknown;
   version: Record<string, string>;
   requestShutdown: () => void;
+  /** The port this server listens on (known once listening). */
+  port: () => number;
 }
 
 const PATHS = { predict: "/predictions", train: "/trainings" } as const;
 
 export function registerContainerApi(router: Router, ctx: ContainerApiContext): void {
   router.add("GET", "/", (_req, res) => sendJson(res, 200, discovery(ctx)));
-  router.add("GET", "/health-check", async (_req, res) => {
-    await ctx.health.runUserHealthcheck();
-    sendJson(res, 200, healthBody(ctx));
-  });
+  // Orchestrators probe health without credentials: the one container route the token does not guard.
+  router.add(
+    "GET",
+    "/health-check",
+    async (_req, res) => {
+      await ctx.health.runUserHealthcheck();
+      sendJson(res, 200, healthBody(ctx));
+    },
+    { public: true },
+  );
   router.add("GET", "/openapi.json", (_req, res) => {
     const doc = ctx.openapi();
     if (!doc) throw failure(503, "the predictor has not loaded yet, so its schema is not known");
@@ -113,6 +127,7 @@ async function create(
   urlId: string | undefined,
 ): Promise<void> {
   const envelope = parseEnvelope(await readJsonBody(req, ctx.bodyLimit));
+  refuseSelfWebhook(envelope.webhook, req, ctx.port());
   if (urlId !== undefined) {
     if (!ID_PATTERN.test(urlId)) {
       throw validationError([

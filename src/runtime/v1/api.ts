@@ -99,8 +99,9 @@ export function registerHostedApi(router: Router, deps: HostedDeps): HostedApi {
     versionCreatedAt: new Date().toISOString(),
     cogVersion: deps.cogVersion,
     pageSize: o.pageSize ?? DEFAULT_PAGE_SIZE,
-    auth: makeAuthCheck(o.apiToken),
   };
+  // One token for the whole server (container API and /shutdown included), not only /v1.
+  router.setGuard(makeAuthCheck(o.apiToken));
   registerPredictionRoutes(router, ctx);
   registerFileRoutes(router, ctx);
   registerModelRoutes(router, ctx);

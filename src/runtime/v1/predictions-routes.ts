@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Router } from "../http/router.js";
 import { readJsonBody } from "../http/body.js";
 import { sendJson } from "../http/respond.js";
-import { parseEnvelope } from "../http/prediction-request.js";
+import { parseEnvelope, refuseSelfWebhook } from "../http/prediction-request.js";
 import { attachWebhook } from "../webhooks.js";
 import { QueueFullError } from "../core/queue.js";
 import type { HostedRecord } from "./registry.js";
@@ -93,12 +93,10 @@ export function registerPredictionRoutes(router: Router, ctx: HostedContext): vo
   router.add(
     "GET",
     "/v1/predictions/:id/stream",
-    route(
-      ctx,
-      (req, res, p) =>
-        streamHosted(res, find(ctx, p.id!).prediction, parseLastEventId(req.headers["last-event-id"])),
-      true,
+    route(ctx, (req, res, p) =>
+      streamHosted(res, find(ctx, p.id!).prediction, parseLastEventId(req.headers["last-event-id"])),
     ),
+    { public: true },
   );
 }
 
@@ -143,6 +141,7 @@ async function create(
     webhook: body.webhook,
     webhook_events_filter: body.webhook_events_filter,
   });
+  refuseSelfWebhook(envelope.webhook, req, ctx.files.port);
   ensureCanRun(ctx);
   const created = ctx.runner.create({ kind: "predict", input: envelope.input });
   if (!created.ok) throw invalidInput(created.errors);
