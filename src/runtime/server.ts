@@ -56,6 +56,10 @@ export interface ServerOptions {
   /** Slowloris guards: time to receive the headers, and the whole request (not the response). */
   headersTimeoutMs?: number | undefined;
   requestTimeoutMs?: number | undefined;
+  /** Consecutive restarts of a worker that died after setup before giving up (0: never; default 10). */
+  maxWorkerRestarts?: number | undefined;
+  /** Backoff before restart 1, 2, ... (default 1, 2, 4, 8, 16, 30 s; the last repeats). */
+  restartBackoffMs?: readonly number[] | undefined;
   /** How long close() waits for in-flight predictions before canceling them. */
   drainTimeoutMs?: number | undefined;
   weights?: string | null | undefined;
@@ -140,6 +144,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     setupTimeoutMs: options.setupTimeoutMs,
     weights: options.weights ?? null,
     logger,
+    maxRestarts: options.maxWorkerRestarts,
+    restartBackoffMs: options.restartBackoffMs,
   });
   const schema = (): PredictorSchema | null => health.loaded?.schema ?? null;
   // options.env counts too: `kiln serve --no-docker` passes KILN_API_TOKEN there, as it does to a container.

@@ -1,8 +1,8 @@
 /**
  * Spawns the predictor worker (node or python3) and speaks the framed protocol with it (fd 3 out, fd 4
  * in). fd 1/fd 2 are the user's raw stdout/stderr, surfaced as `userOutput` events for the runner to
- * attribute. Crash policy: the worker is NOT restarted; in-flight work fails and health turns DEFUNCT,
- * like Cog (a restart would silently re-run setup() and hide the crash from orchestration).
+ * attribute. The supervisor can start the worker again after it exited (`start()` once more): whether
+ * and when is the restart policy's call (health.ts), which also reports every restart.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { EventEmitter } from "node:events";
@@ -22,6 +22,8 @@ export interface WorkerExit {
   signal: NodeJS.Signals | null;
   /** Why the server considers the worker gone (protocol error, kill, crash). */
   reason: string;
+  /** The server killed it on purpose and wants a fresh one at once (a cancel the model ignored). */
+  restartNow?: boolean;
 }
 
 export interface WorkerSupervisorEvents {
@@ -38,6 +40,7 @@ export class WorkerSupervisor extends EventEmitter<WorkerSupervisorEvents> {
   private toWorker: Writable | null = null;
   private exited: WorkerExit | null = null;
   private killReason: string | null = null;
+  private restartNow = false;
   private stderrTail = "";
 
   constructor(
@@ -64,8 +67,13 @@ export class WorkerSupervisor extends EventEmitter<WorkerSupervisorEvents> {
     return this.stderrTail;
   }
 
+  /** Starts the worker; after it exited, starts a fresh one (same command, setup runs again). */
   start(): void {
-    if (this.child) throw new Error("worker already started");
+    if (this.child && !this.exited) throw new Error("worker already started");
+    this.exited = null;
+    this.killReason = null;
+    this.restartNow = false;
+    this.stderrTail = "";
     this.logger.debug("starting worker", { command: this.spec.command, args: this.spec.args });
     const child = spawn(this.spec.command, this.spec.args, {
       cwd: this.spec.cwd,
@@ -79,13 +87,20 @@ export class WorkerSupervisor extends EventEmitter<WorkerSupervisorEvents> {
     toWorker.on("error", () => undefined);
     out.setEncoding("utf8");
     err.setEncoding("utf8");
-    out.on("data", (d: string) => this.emit("userOutput", "stdout", d));
+    // A previous worker's pipes may still drain after a restart: only the current one is heard.
+    const current = (): boolean => this.child === child;
+    out.on("data", (d: string) => {
+      if (current()) this.emit("userOutput", "stdout", d);
+    });
     err.on("data", (d: string) => {
+      if (!current()) return;
       this.stderrTail = (this.stderrTail + d).slice(-STDERR_TAIL_BYTES);
       this.emit("userOutput", "stderr", d);
     });
     const decoder = new FrameDecoder<WorkerMessage>(
-      (m) => this.emit("message", m),
+      (m) => {
+        if (current()) this.emit("message", m);
+      },
       (error, line) => {
         this.logger.error("worker sent an invalid frame; stopping it", { error, line: line.slice(0, 200) });
         this.kill("the worker broke the protocol (invalid frame on fd 4)");
@@ -95,7 +110,8 @@ export class WorkerSupervisor extends EventEmitter<WorkerSupervisorEvents> {
     fromWorker.on("error", () => undefined);
     child.on("error", (error) => {
       // spawn failure (e.g. python3 missing): no 'exit' follows, so report it here
-      this.finish({ code: null, signal: null, reason: `could not start the worker: ${error.message}` });
+      if (current())
+        this.finish({ code: null, signal: null, reason: `could not start the worker: ${error.message}` });
     });
     child.on("exit", (code, signal) => {
       const reason =
@@ -104,7 +120,9 @@ export class WorkerSupervisor extends EventEmitter<WorkerSupervisorEvents> {
       // 'exit' can precede the last frames and output still buffered in the pipes (e.g. a log line
       // written just before process.exit): wait for 'close' (all stdio drained), bounded in case a
       // grandchild keeps the pipes open.
-      const done = (): void => this.finish({ code, signal, reason });
+      const done = (): void => {
+        if (current()) this.finish({ code, signal, reason, restartNow: this.restartNow });
+      };
       const timer = setTimeout(done, 1000);
       child.once("close", () => {
         clearTimeout(timer);
@@ -120,9 +138,10 @@ export class WorkerSupervisor extends EventEmitter<WorkerSupervisorEvents> {
   }
 
   /** Hard stop (SIGKILL): used for setup timeout, protocol errors and a worker that ignores shutdown. */
-  kill(reason: string): void {
+  kill(reason: string, options: { restart?: boolean } = {}): void {
     if (!this.alive) return;
     this.killReason ??= reason;
+    if (options.restart) this.restartNow = true;
     this.child?.kill("SIGKILL");
   }
 

@@ -100,6 +100,10 @@ function healthBody(ctx: ContainerApiContext): Record<string, unknown> {
   };
   if (h.userHealthcheckError !== null) body.user_healthcheck_error = h.userHealthcheckError;
   if (h.defunctReason !== null) body.error = h.defunctReason;
+  if (h.restarts > 0 || h.phase === "restarting") {
+    body.restarts = h.restarts;
+    body.last_worker_exit = h.lastWorkerExit;
+  }
   return body;
 }
 
@@ -108,6 +112,11 @@ function ensureReady(ctx: ContainerApiContext): void {
   if (h.ready) return;
   if (h.phase === "setup_failed") throw failure(503, `setup failed: ${h.setupError ?? "unknown error"}`);
   if (h.phase === "defunct") throw failure(503, `the predictor worker is gone: ${h.defunctReason ?? ""}`);
+  if (h.phase === "restarting" || h.restarts > 0)
+    throw failure(
+      503,
+      `the predictor worker is restarting after: ${h.lastWorkerExit ?? "a crash"}; retry shortly`,
+    );
   throw failure(503, "the model is not ready yet: setup is still running");
 }
 
