@@ -98,5 +98,6 @@ export function configFromEnv(argv: readonly string[], env: NodeJS.ProcessEnv): 
     logFormat: format === "console" ? "console" : "json",
     python: env.KILN_PYTHON || undefined,
     maxWorkerRestarts: nonNegativeInt(env.KILN_WORKER_RESTARTS, "KILN_WORKER_RESTARTS"),
+    cancelGraceMs: seconds(env, "KILN_CANCEL_GRACE"),
   };
 }

@@ -60,6 +60,8 @@ export interface ServerOptions {
   maxWorkerRestarts?: number | undefined;
   /** Backoff before restart 1, 2, ... (default 1, 2, 4, 8, 16, 30 s; the last repeats). */
   restartBackoffMs?: readonly number[] | undefined;
+  /** Grace for a canceled prediction before its worker is killed and restarted (default 10 s). */
+  cancelGraceMs?: number | undefined;
   /** How long close() waits for in-flight predictions before canceling them. */
   drainTimeoutMs?: number | undefined;
   weights?: string | null | undefined;
@@ -159,6 +161,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     uploadUrl: options.uploadUrl,
     fileLimits: options.fileLimits,
     retainCompleted: options.retainCompleted ?? 0,
+    cancelGraceMs: options.cancelGraceMs,
     localFile: (url) => files.resolve(url),
     onStrayOutput: (source, data) => {
       if (!health.addSetupLog(data)) logger.info("worker output outside a prediction", { source, data });
