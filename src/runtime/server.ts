@@ -19,6 +19,7 @@ import { DEFAULT_BODY_LIMIT } from "./http/body.js";
 import { createLogger, type LogFormat, type Logger, type LogLevel } from "./logger.js";
 import type { FileLimits } from "./files.js";
 import { RUNTIME_VERSION } from "./version.js";
+import { DEFAULT_SSE_LIMITS, type SseLimits } from "./sse.js";
 import { createFileStore, registerHostedApi, type HostedApi } from "./v1/api.js";
 import { resolveHostedOptions, type HostedOptions } from "./v1/options.js";
 
@@ -62,6 +63,8 @@ export interface ServerOptions {
   restartBackoffMs?: readonly number[] | undefined;
   /** Grace for a canceled prediction before its worker is killed and restarted (default 10 s). */
   cancelGraceMs?: number | undefined;
+  /** Per-client SSE buffer cap and stall timeout (defaults: 1 MiB, 30 s). */
+  sseLimits?: Partial<SseLimits> | undefined;
   /** How long close() waits for in-flight predictions before canceling them. */
   drainTimeoutMs?: number | undefined;
   weights?: string | null | undefined;
@@ -188,6 +191,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     return openapiCache;
   };
   const router = new Router(logger);
+  const sse: SseLimits = { ...DEFAULT_SSE_LIMITS, ...options.sseLimits };
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> => (closing ??= shutdown());
   registerContainerApi(router, {
@@ -201,6 +205,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     version: { kiln: RUNTIME_VERSION, cog: `kiln-${RUNTIME_VERSION}` },
     requestShutdown: () => void close(),
     port: () => files.port,
+    sse,
   });
   const hosted = registerHostedApi(router, {
     runner,
@@ -215,6 +220,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     predictorFile: options.predictor.file,
     webhookRetryDelaysMs: options.webhookRetryDelaysMs,
     options: hostedOptions,
+    sse,
   });
 
   const server = createServer(

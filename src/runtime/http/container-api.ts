@@ -9,7 +9,7 @@ import type { Prediction } from "../core/prediction.js";
 import { CapacityError, DuplicateIdError, type PredictionRunner } from "../core/runner.js";
 import type { Health } from "../health.js";
 import { attachWebhook, type WebhookSender } from "../webhooks.js";
-import { streamPrediction } from "../sse.js";
+import { streamPrediction, type SseLimits } from "../sse.js";
 import { readJsonBody } from "./body.js";
 import { failure, sendJson } from "./respond.js";
 import {
@@ -31,6 +31,7 @@ export interface ContainerApiContext {
   openapi: () => unknown;
   version: Record<string, string>;
   requestShutdown: () => void;
+  sse: SseLimits;
   /** The port this server listens on (known once listening). */
   port: () => number;
 }
@@ -159,7 +160,7 @@ async function create(
     const running = ctx.runner.isRunning(urlId) ? ctx.runner.get(urlId) : undefined;
     if (running && running.kind === kind) {
       // Idempotent: the same id again returns (or re-attaches to) the one already running.
-      if (wantsSse(req)) await streamPrediction(res, running, 202);
+      if (wantsSse(req)) await streamPrediction(res, running, 202, undefined, ctx.sse);
       else sendJson(res, 202, running.snapshot());
       return;
     }
@@ -191,7 +192,7 @@ async function create(
     throw err;
   }
   if (wantsSse(req)) {
-    await streamPrediction(res, p);
+    await streamPrediction(res, p, 200, undefined, ctx.sse);
   } else if (wantsAsync(req)) {
     sendJson(res, 202, p.snapshot());
   } else {

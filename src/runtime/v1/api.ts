@@ -21,6 +21,7 @@ import { DEFAULT_PAGE_SIZE, DEFAULT_QUEUE_SIZE, DEFAULT_RETAIN, type HostedOptio
 import { registerPredictionRoutes } from "./predictions-routes.js";
 import { HostedRegistry } from "./registry.js";
 import { generateWebhookSecret, webhookSigner } from "./signing.js";
+import { DEFAULT_SSE_LIMITS, type SseLimits } from "../sse.js";
 
 export interface HostedDeps {
   runner: PredictionRunner;
@@ -36,6 +37,7 @@ export interface HostedDeps {
   predictorFile: string;
   webhookRetryDelaysMs?: readonly number[] | undefined;
   options: HostedOptions;
+  sse?: SseLimits | undefined;
 }
 
 export interface HostedApi {
@@ -99,6 +101,7 @@ export function registerHostedApi(router: Router, deps: HostedDeps): HostedApi {
     versionCreatedAt: new Date().toISOString(),
     cogVersion: deps.cogVersion,
     pageSize: o.pageSize ?? DEFAULT_PAGE_SIZE,
+    sse: deps.sse ?? DEFAULT_SSE_LIMITS,
   };
   // One token for the whole server (container API and /shutdown included), not only /v1.
   router.setGuard(makeAuthCheck(o.apiToken));

@@ -7,6 +7,7 @@ import type { WebhookSender } from "../webhooks.js";
 import type { Handler, Params } from "../http/router.js";
 import type { FileStore } from "./files-store.js";
 import type { HostedRegistry } from "./registry.js";
+import type { SseLimits } from "../sse.js";
 import { asHosted } from "./errors.js";
 
 export interface HostedContext {
@@ -26,6 +27,7 @@ export interface HostedContext {
   versionCreatedAt: string;
   cogVersion: string;
   pageSize: number;
+  sse: SseLimits;
 }
 
 /** The origin the client used to reach us, so the URLs we hand out work from where it is. */

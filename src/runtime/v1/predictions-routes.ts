@@ -94,7 +94,7 @@ export function registerPredictionRoutes(router: Router, ctx: HostedContext): vo
     "GET",
     "/v1/predictions/:id/stream",
     route(ctx, (req, res, p) =>
-      streamHosted(res, find(ctx, p.id!).prediction, parseLastEventId(req.headers["last-event-id"])),
+      streamHosted(res, find(ctx, p.id!).prediction, parseLastEventId(req.headers["last-event-id"]), ctx.sse),
     ),
     { public: true },
   );
