@@ -89,7 +89,7 @@ export function registerHostedApi(router: Router, deps: HostedDeps): HostedApi {
     runner: deps.runner,
     health: deps.health,
     queue,
-    registry: new HostedRegistry(o.retain ?? DEFAULT_RETAIN),
+    registry: new HostedRegistry(o.retain ?? DEFAULT_RETAIN, o.retainBytes),
     files: deps.files,
     sender,
     webhookSecret,

@@ -102,8 +102,17 @@ export function registerPredictionRoutes(router: Router, ctx: HostedContext): vo
 
 function find(ctx: HostedContext, id: string): HostedRecord {
   const r = ctx.registry.get(id);
-  if (!r) throw notFound(`prediction ${id}`);
-  return r;
+  if (r) return r;
+  if (ctx.registry.wasEvicted(id)) {
+    throw hostedError(
+      404,
+      "Not found",
+      `prediction ${id} finished and was evicted from this server's history, which keeps the most recent ` +
+        `finished predictions within ${ctx.registry.retainBytes} bytes (KILN_RETAIN_BYTES); fetch results ` +
+        "sooner or use a webhook",
+    );
+  }
+  throw notFound(`prediction ${id}`);
 }
 
 function ensureCanRun(ctx: HostedContext): void {
