@@ -99,5 +99,6 @@ export function configFromEnv(argv: readonly string[], env: NodeJS.ProcessEnv): 
     python: env.KILN_PYTHON || undefined,
     maxWorkerRestarts: nonNegativeInt(env.KILN_WORKER_RESTARTS, "KILN_WORKER_RESTARTS"),
     cancelGraceMs: seconds(env, "KILN_CANCEL_GRACE"),
+    drainTimeoutMs: seconds(env, "KILN_DRAIN_TIMEOUT"),
   };
 }

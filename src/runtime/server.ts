@@ -20,7 +20,12 @@ import { createLogger, type LogFormat, type Logger, type LogLevel } from "./logg
 import type { FileLimits } from "./files.js";
 import { RUNTIME_VERSION } from "./version.js";
 import { DEFAULT_SSE_LIMITS, type SseLimits } from "./sse.js";
-import { createFileStore, registerHostedApi, type HostedApi } from "./v1/api.js";
+import {
+  DEFAULT_WEBHOOK_DRAIN_MS,
+  createFileStore,
+  registerHostedApi,
+  type HostedApi,
+} from "./v1/api.js";
 import { resolveHostedOptions, type HostedOptions } from "./v1/options.js";
 
 export interface WorkerTarget {
@@ -65,7 +70,9 @@ export interface ServerOptions {
   cancelGraceMs?: number | undefined;
   /** Per-client SSE buffer cap and stall timeout (defaults: 1 MiB, 30 s). */
   sseLimits?: Partial<SseLimits> | undefined;
-  /** How long close() waits for in-flight predictions before canceling them. */
+  /** How long close() keeps delivering webhooks (retries included) before abandoning them (5 s). */
+  webhookDrainMs?: number | undefined;
+  /** How long close() waits for in-flight predictions before canceling them (30 s). */
   drainTimeoutMs?: number | undefined;
   weights?: string | null | undefined;
   fileLimits?: FileLimits | undefined;
@@ -77,6 +84,8 @@ export interface ServerOptions {
   /** The hosted /v1 API (api token, webhook secret, queue size, model/version); env KILN_* fills gaps. */
   hosted?: HostedOptions | undefined;
 }
+
+export const DEFAULT_DRAIN_MS = 30_000;
 
 export interface RunningServer {
   url: string;
@@ -248,9 +257,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const stopped = new Promise<void>((r) => server.close(() => r()));
     server.closeIdleConnections();
     hosted.queue.failAll("the server is shutting down");
-    await runner.drain(options.drainTimeoutMs ?? 30_000);
-    await hosted.dispose();
-    await sender.flush(5_000);
+    await runner.drain(options.drainTimeoutMs ?? DEFAULT_DRAIN_MS);
+    // Both senders drain together, bounded: a dead receiver cannot hold the exit for its retries.
+    const webhookDrain = options.webhookDrainMs ?? DEFAULT_WEBHOOK_DRAIN_MS;
+    await Promise.all([hosted.dispose(webhookDrain), sender.close(webhookDrain)]);
     health.markStopping();
     await worker.stop();
     health.dispose();

@@ -25,6 +25,8 @@ export class WebhookSender {
   private readonly retryDelays: readonly number[];
   private readonly timeoutMs: number;
   private readonly pending = new Set<Promise<void>>();
+  // Aborted by close(): stops retries (and their sleeps) so nothing outlives the drain.
+  private readonly stopped = new AbortController();
 
   constructor(private readonly options: WebhookSenderOptions) {
     this.retryDelays = options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
@@ -46,10 +48,24 @@ export class WebhookSender {
     await Promise.race([Promise.all(this.pending), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
   }
 
+  /** Flushes for at most `timeoutMs`, then abandons what is left (logged): the bounded drain. */
+  async close(timeoutMs: number): Promise<void> {
+    await this.flush(timeoutMs);
+    const left = this.pending.size;
+    this.stopped.abort();
+    if (left > 0) {
+      this.options.logger.warn("shutting down: abandoning webhook deliveries still retrying", { count: left });
+      await Promise.allSettled(this.pending);
+    }
+  }
+
   private async deliver(url: string, body: string, terminal: boolean): Promise<void> {
     const attempts = terminal ? this.retryDelays.length + 1 : 1;
+    const stopped = this.stopped.signal;
     for (let attempt = 0; attempt < attempts; attempt++) {
-      if (attempt > 0) await new Promise((r) => setTimeout(r, this.retryDelays[attempt - 1]));
+      if (stopped.aborted) throw new Error("the server is shutting down");
+      if (attempt > 0) await abortableSleep(this.retryDelays[attempt - 1] ?? 0, stopped);
+      if (stopped.aborted) throw new Error("the server is shutting down");
       let retryable: boolean;
       let why: string;
       try {
@@ -62,7 +78,7 @@ export class WebhookSender {
           method: "POST",
           headers,
           body,
-          signal: AbortSignal.timeout(this.timeoutMs),
+          signal: AbortSignal.any([AbortSignal.timeout(this.timeoutMs), stopped]),
         });
         await res.body?.cancel().catch(() => undefined);
         if (res.ok) return;
@@ -78,6 +94,18 @@ export class WebhookSender {
       else throw new Error(`gave up after ${attempts} attempt(s): ${why}`);
     }
   }
+}
+
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
 }
 
 function redactUrl(url: string): string {

@@ -75,10 +75,13 @@ export class WorkerSupervisor extends EventEmitter<WorkerSupervisorEvents> {
     this.restartNow = false;
     this.stderrTail = "";
     this.logger.debug("starting worker", { command: this.spec.command, args: this.spec.args });
+    // Its own process group: whatever the model starts (subprocesses, shells) is stopped with it, and a
+    // Ctrl-C in the terminal reaches only the server, which decides how to stop.
     const child = spawn(this.spec.command, this.spec.args, {
       cwd: this.spec.cwd,
       env: this.spec.env,
       stdio: ["ignore", "pipe", "pipe", "pipe", "pipe"],
+      detached: true,
     });
     this.child = child;
     const [, out, err, toWorker, fromWorker] = child.stdio as [null, Readable, Readable, Writable, Readable];
@@ -114,6 +117,8 @@ export class WorkerSupervisor extends EventEmitter<WorkerSupervisorEvents> {
         this.finish({ code: null, signal: null, reason: `could not start the worker: ${error.message}` });
     });
     child.on("exit", (code, signal) => {
+      // The worker is gone: what it started must not outlive it (nor hold its pipes open).
+      signalGroup(child, "SIGKILL");
       const reason =
         this.killReason ??
         (signal ? `the worker was killed by ${signal}` : `the worker exited with code ${code ?? "?"}`);
@@ -142,7 +147,7 @@ export class WorkerSupervisor extends EventEmitter<WorkerSupervisorEvents> {
     if (!this.alive) return;
     this.killReason ??= reason;
     if (options.restart) this.restartNow = true;
-    this.child?.kill("SIGKILL");
+    if (this.child) signalGroup(this.child, "SIGKILL");
   }
 
   /** Polite stop: `shutdown` frame, then SIGTERM, then SIGKILL, each after `graceMs`. */
@@ -152,8 +157,13 @@ export class WorkerSupervisor extends EventEmitter<WorkerSupervisorEvents> {
     this.killReason ??= "the server stopped the worker";
     this.send({ type: "shutdown" });
     this.toWorker?.end();
-    const term = setTimeout(() => this.child?.kill("SIGTERM"), graceMs);
-    const kill = setTimeout(() => this.child?.kill("SIGKILL"), graceMs * 2);
+    const child = this.child;
+    const term = setTimeout(() => {
+      if (child) signalGroup(child, "SIGTERM");
+    }, graceMs);
+    const kill = setTimeout(() => {
+      if (child) signalGroup(child, "SIGKILL");
+    }, graceMs * 2);
     await gone;
     clearTimeout(term);
     clearTimeout(kill);
@@ -164,5 +174,19 @@ export class WorkerSupervisor extends EventEmitter<WorkerSupervisorEvents> {
     this.exited = exit;
     this.logger.debug("worker exited", { ...exit });
     this.emit("exit", exit);
+  }
+}
+
+/** Signals the worker's whole process group (it leads one); falls back to the worker alone. */
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    try {
+      child.kill(signal);
+    } catch {
+      // already gone
+    }
   }
 }

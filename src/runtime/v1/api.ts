@@ -44,8 +44,12 @@ export interface HostedApi {
   webhookSecret: string;
   version: string;
   queue: PredictionQueue;
-  dispose(): Promise<void>;
+  /** Fails what is queued, delivers webhooks for at most `webhookDrainMs`, removes uploaded files. */
+  dispose(webhookDrainMs?: number): Promise<void>;
 }
+
+/** How long shutdown keeps delivering (and retrying) webhooks before abandoning them. */
+export const DEFAULT_WEBHOOK_DRAIN_MS = 5_000;
 
 export function createFileStore(options: HostedOptions): FileStore {
   return new FileStore({ ...DEFAULT_V1_FILE_LIMITS, ...options.fileLimits });
@@ -112,9 +116,9 @@ export function registerHostedApi(router: Router, deps: HostedDeps): HostedApi {
     webhookSecret,
     version,
     queue,
-    async dispose() {
+    async dispose(webhookDrainMs = DEFAULT_WEBHOOK_DRAIN_MS) {
       queue.failAll("the server is shutting down");
-      await sender.flush(5_000);
+      await sender.close(webhookDrainMs);
       await deps.files.dispose();
     },
   };
