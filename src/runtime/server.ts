@@ -20,12 +20,7 @@ import { createLogger, type LogFormat, type Logger, type LogLevel } from "./logg
 import type { FileLimits } from "./files.js";
 import { RUNTIME_VERSION } from "./version.js";
 import { DEFAULT_SSE_LIMITS, type SseLimits } from "./sse.js";
-import {
-  DEFAULT_WEBHOOK_DRAIN_MS,
-  createFileStore,
-  registerHostedApi,
-  type HostedApi,
-} from "./v1/api.js";
+import { DEFAULT_WEBHOOK_DRAIN_MS, createFileStore, registerHostedApi, type HostedApi } from "./v1/api.js";
 import { resolveHostedOptions, type HostedOptions } from "./v1/options.js";
 
 export interface WorkerTarget {

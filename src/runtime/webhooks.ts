@@ -54,12 +54,16 @@ export class WebhookSender {
     const left = this.pending.size;
     this.stopped.abort();
     if (left > 0) {
-      this.options.logger.warn("shutting down: abandoning webhook deliveries still retrying", { count: left });
+      this.options.logger.warn("shutting down: abandoning webhook deliveries still retrying", {
+        count: left,
+      });
       await Promise.allSettled(this.pending);
     }
   }
 
-  private async deliver(url: string, body: string, terminal: boolean): Promise<void> {
+  private async deliver(rawUrl: string, body: string, terminal: boolean): Promise<void> {
+    // fetch() refuses URLs with credentials: `user:pass@` becomes Basic auth on the bare URL.
+    const { url, basic } = splitCredentials(rawUrl);
     const attempts = terminal ? this.retryDelays.length + 1 : 1;
     const stopped = this.stopped.signal;
     for (let attempt = 0; attempt < attempts; attempt++) {
@@ -73,7 +77,8 @@ export class WebhookSender {
           "content-type": "application/json",
           ...this.options.headers?.(body),
         };
-        if (this.options.authToken) headers.authorization = `Bearer ${this.options.authToken}`;
+        if (basic) headers.authorization = basic;
+        else if (this.options.authToken) headers.authorization = `Bearer ${this.options.authToken}`;
         const res = await fetch(url, {
           method: "POST",
           headers,
@@ -94,6 +99,17 @@ export class WebhookSender {
       else throw new Error(`gave up after ${attempts} attempt(s): ${why}`);
     }
   }
+}
+
+/** The URL without `user:pass@`, and those credentials as a Basic Authorization value. */
+export function splitCredentials(raw: string): { url: string; basic: string | null } {
+  const u = new URL(raw);
+  if (!u.username && !u.password) return { url: raw, basic: null };
+  const user = decodeURIComponent(u.username);
+  const pass = decodeURIComponent(u.password);
+  u.username = "";
+  u.password = "";
+  return { url: u.toString(), basic: `Basic ${Buffer.from(`${user}:${pass}`).toString("base64")}` };
 }
 
 function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {

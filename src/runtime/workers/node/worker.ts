@@ -6,6 +6,7 @@ import type { PredictorRuntime, RuntimeResult } from "../../../sdk/contract.js";
 import type { PredictMessage, ServerMessage, WorkerMessage } from "../../protocol.js";
 import { logScope } from "./capture.js";
 import { describeError, errorMessage } from "./load.js";
+import { findNonJson } from "./json-check.js";
 
 interface Running {
   controller: AbortController;
@@ -22,6 +23,13 @@ export interface WorkerOptions {
   send: (message: WorkerMessage) => void;
   /** Called once the worker should exit (after shutdown drained, or when the server went away). */
   exit: (code: number) => void;
+}
+
+/** An output JSON cannot carry: the message names the value's path; no stack trace is worth showing. */
+class OutputError extends Error {
+  constructor(problem: string) {
+    super(`predict() returned a value JSON cannot carry: ${problem}`);
+  }
 }
 
 export class Worker {
@@ -108,15 +116,24 @@ export class Worker {
         recordMetric: (name, value, mode) => send({ type: "metric", id, name, value, mode }),
       });
       if (result.kind === "value") {
+        const problem = findNonJson(result.value);
+        if (problem) throw new OutputError(problem);
         const output = runtime.encodeOutput(result.value);
         send(entry.canceled ? { type: "canceled", id } : { type: "done", id, output });
         return;
       }
       const items = result.items;
+      let chunks = 0;
       for (;;) {
         if (entry.canceled) break;
         const step = await items.next();
         if (step.done || entry.canceled) break;
+        const problem = findNonJson(step.value, `output[${chunks}]`);
+        if (problem) {
+          await Promise.resolve(items.return?.()).catch(() => undefined);
+          throw new OutputError(problem);
+        }
+        chunks++;
         send({ type: "output", id, chunk: runtime.encodeOutput(step.value) });
       }
       if (entry.canceled) {
@@ -128,7 +145,8 @@ export class Worker {
       }
     } catch (err) {
       if (entry.canceled) return send({ type: "canceled", id });
-      if (err instanceof Error && err.stack) this.log(id, "stderr", `${err.stack}\n`);
+      if (err instanceof Error && err.stack && !(err instanceof OutputError))
+        this.log(id, "stderr", `${err.stack}\n`);
       send({ type: "failed", id, error: errorMessage(err) });
     }
   }
