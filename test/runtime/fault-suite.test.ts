@@ -130,7 +130,7 @@ describe("/v1 under load: 600 concurrent creates, a cancel storm, stalled SSE re
       return page.map((r) => r.body);
     }, 60_000);
     const counts = { succeeded: 0, failed: 0, canceled: 0 } as Record<string, number>;
-    for (const p of final) counts[p.status]++;
+    for (const p of final) counts[p.status] = (counts[p.status] ?? 0) + 1;
     expect(counts.failed).toBe(0);
     expect(counts.succeeded! + counts.canceled!).toBe(N);
     // Every canceled one was asked to cancel; the ones not asked all succeeded.
