@@ -1,0 +1,49 @@
+/**
+ * The generated TypeScript compiles under the strictest options a user may have, for every fixture,
+ * and its types are real: misuse (a wrong input type, a missing required input, stream() on a model
+ * that does not stream) fails the type check.
+ */
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { generateTs } from "../../src/client-gen/ts.js";
+import { fixtureModel, scratchProject, STRICT_TSCONFIG, tsc } from "./helpers.js";
+
+const OPTS = {
+  kilnVersion: "0.0.0-test",
+  command: "kiln client acme/everything:latest --lang ts -o client.ts",
+};
+let dir: string;
+let cleanup: () => Promise<void>;
+
+beforeAll(async () => {
+  ({ dir, cleanup } = await scratchProject("tsc"));
+  await writeFile(join(dir, "tsconfig.json"), JSON.stringify(STRICT_TSCONFIG));
+});
+afterAll(() => cleanup());
+
+describe("generated TypeScript", () => {
+  it("type-checks with the strictest options and typed usage compiles", async () => {
+    await writeFile(join(dir, "client.ts"), generateTs(await fixtureModel(), OPTS));
+    await writeFile(
+      join(dir, "usage.ts"),
+      [
+        'import { Client, MODEL_DEFAULTS, verifyWebhook, type Output, type Scheduler } from "./client.js";',
+        'const client = new Client({ baseUrl: "http://127.0.0.1:1/v1", defaults: { steps: 3 } });',
+        'const scheduler: Scheduler = "ddim";',
+        "export async function use(): Promise<void> {",
+        '  const out: Output = await client.run({ prompt: "hi", scheduler, seed: 2, files: ["https://x/y.png"], image: new Uint8Array([1]) });',
+        "  const text: string = out.text;",
+        "  const bytes: Uint8Array = await out.report.bytes();",
+        "  const urls: string[] = out.copies.map((f) => f.url);",
+        "  const p = await client.create({ prompt: 'x' }, { webhook: 'https://example.com/hook', webhookEventsFilter: ['completed'] });",
+        "  const again = await verifyWebhook({ headers: {}, body: '' }, 'whsec_x');",
+        "  console.log(text, bytes.length, urls, p.id, again.status, MODEL_DEFAULTS.steps);",
+        "}",
+      ].join("\n"),
+    );
+    const r = await tsc(dir, ["--noEmit"]);
+    expect(r.output).toBe("");
+    expect(r.code).toBe(0);
+  });
+});
