@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { generatePython } from "../../src/client-gen/python.js";
 import { generateTs } from "../../src/client-gen/ts.js";
-import { predictorSchemaOf } from "../../src/cli/schema-view.js";
+import type { JsonSchema } from "../../src/schema/types.js";
 import { validateInput } from "../../src/schema/validate.js";
 import { fixtureDoc, fixtureModel, importGeneratedTs, runPython, scratchProject } from "./helpers.js";
 
@@ -70,8 +70,10 @@ const CASES: unknown[] = [
   [1, 2],
 ];
 
-function serverIssues(doc: unknown, input: unknown): unknown[] {
-  const r = validateInput(predictorSchemaOf(doc), input);
+function serverIssues(doc: Record<string, unknown>, input: unknown): unknown[] {
+  const schemas = (doc.components as { schemas: Record<string, JsonSchema> }).schemas;
+  const { Input: input0, Output: output, ...components } = schemas;
+  const r = validateInput({ input: input0 as JsonSchema, output: output as JsonSchema, components }, input);
   return r.ok ? [] : r.errors;
 }
 
