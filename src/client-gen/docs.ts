@@ -5,13 +5,13 @@
 import type { FieldNode, Limits, TypeNode } from "./model.js";
 
 /** The doc comment lines of one input or output field (no comment markers). */
-export function fieldDocLines(f: FieldNode): string[] {
+export function fieldDocLines(f: FieldNode, literal: (v: unknown) => string = jsonText): string[] {
   const lines: string[] = [];
   if (f.description) lines.push(...f.description.trim().split(/\r?\n/));
-  const rules = ruleText(f.type, f.limits);
+  const rules = ruleText(f.type, f.limits, literal);
   const extra: string[] = [];
   if (rules) extra.push(rules);
-  if (f.default !== undefined) extra.push(`Default: ${JSON.stringify(f.default.value)}.`);
+  if (f.default !== undefined) extra.push(`Default: ${literal(f.default.value)}.`);
   else if (!f.required) extra.push(f.nullable ? "Optional (may be null)." : "Optional.");
   if (extra.length > 0) {
     if (lines.length > 0) lines.push("");
@@ -21,12 +21,12 @@ export function fieldDocLines(f: FieldNode): string[] {
 }
 
 /** "An integer from 1 to 50.", "One of \"a\", \"b\".", "A file: an http(s) URL or a data: URI." */
-export function ruleText(type: TypeNode, limits: Limits): string {
+export function ruleText(type: TypeNode, limits: Limits, literal: (v: unknown) => string = jsonText): string {
   const parts: string[] = [];
   const range = rangeText(limits);
   switch (type.kind) {
     case "enum":
-      parts.push(`One of ${type.values.map((v) => JSON.stringify(v)).join(", ")}`);
+      parts.push(`One of ${type.values.map(literal).join(", ")}`);
       break;
     case "integer":
       parts.push(range ? `An integer ${range}` : "");
@@ -41,7 +41,7 @@ export function ruleText(type: TypeNode, limits: Limits): string {
       break;
     }
     case "array": {
-      const items = ruleText(type.items, {});
+      const items = ruleText(type.items, {}, literal);
       const count = countText(limits);
       if (count || items)
         parts.push(`A list${count ? ` of ${count}` : ""}${items ? `; each item: ${lower(items)}` : ""}`);
@@ -52,6 +52,10 @@ export function ruleText(type: TypeNode, limits: Limits): string {
   }
   const text = parts.filter(Boolean).join(" ");
   return text ? `${text.replace(/\.$/, "")}.` : "";
+}
+
+function jsonText(v: unknown): string {
+  return JSON.stringify(v) ?? "undefined";
 }
 
 function lower(s: string): string {

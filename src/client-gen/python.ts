@@ -48,9 +48,14 @@ export function pyLiteral(value: unknown, indent = ""): string {
   return `{\n${entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${pyLiteral(v, inner)},`).join("\n")}\n${indent}}`;
 }
 
+const pyDoc = (v: unknown): string => pyLiteral(v).replace(/\s*\n\s*/g, " ");
+
 function docString(lines: string[], indent: string): string[] {
   if (lines.length === 0) return [];
-  const safe = lines.map((l) => l.replaceAll("\\", "\\\\").replaceAll('"', '\\"'));
+  // Only what could end the string early needs escaping: backslashes, """ and a closing quote.
+  const safe = lines.map((l) => l.replaceAll("\\", "\\\\").replaceAll('"""', '\\"\\"\\"'));
+  const last = safe.length - 1;
+  if (safe[last]?.endsWith('"')) safe[last] = `${safe[last]?.slice(0, -1)}\\"`;
   if (safe.length === 1) return [`${indent}"""${safe[0]}"""`];
   return [`${indent}"""${safe[0]}`, ...safe.slice(1).map((l) => (l ? `${indent}${l}` : "")), `${indent}"""`];
 }
@@ -115,8 +120,8 @@ function inputDeclaration(m: ClientModel, enums: Map<string, string>): string[] 
   const classy = m.inputs.every((f) => isIdent(f.name));
   const fieldLines = (fields: FieldNode[]): string[] =>
     fields.flatMap((f) => {
-      const doc = fieldDocLines(f);
-      if (f.deprecated) doc.push("Deprecated by the model.");
+      const doc = fieldDocLines(f, pyDoc);
+      if (f.deprecated) doc.push(...(doc.length > 0 ? [""] : []), "Deprecated by the model.");
       return [`    ${f.name}: ${annotation(f, "input", enums.get(f.name))}`, ...docString(doc, "    ")];
     });
   const functional = (name: string, fields: FieldNode[], total: boolean): string[] => {
@@ -172,7 +177,7 @@ function outputDeclaration(m: ClientModel): string[] {
     const ordered = [...fields.filter((f) => f.required), ...fields.filter((f) => !f.required)];
     const lines = ordered.flatMap((f) => [
       `    ${f.name}: ${annotation(f, "output")}${f.required ? "" : " = None"}`,
-      ...docString(fieldDocLines(f), "    "),
+      ...docString(fieldDocLines(f, pyDoc), "    "),
     ]);
     return ["@dataclass", "class Output:", ...docString(["The output of the model."], "    "), "", ...lines];
   }
