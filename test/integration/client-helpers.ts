@@ -27,10 +27,17 @@ export async function modelsCopy(): Promise<{ dir: string; cleanup: () => Promis
 }
 
 /** `kiln serve --no-docker -f MANIFEST -p 0`, resolved once it says "Model ready". */
-export async function serve(dir: string, manifest: string, extra: string[] = []): Promise<Served> {
-  const child: ChildProcess = await spawnKiln(["serve", "--no-docker", "-f", manifest, "-p", "0", ...extra], {
-    cwd: dir,
-  });
+export function serve(dir: string, manifest: string, extra: string[] = []): Promise<Served> {
+  return served(["serve", "--no-docker", "-f", manifest, "-p", "0", ...extra], dir);
+}
+
+/** `kiln serve IMAGE -p 0` (a labelled container, removed on stop). */
+export function serveImage(image: string): Promise<Served> {
+  return served(["serve", image, "-p", "0"], tmpdir());
+}
+
+async function served(args: string[], cwd: string): Promise<Served> {
+  const child: ChildProcess = await spawnKiln(args, { cwd });
   const done = collect(child);
   let stderr = "";
   const url = await new Promise<string>((resolve, reject) => {
