@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runKiln } from "../helpers/cli.js";
 import { runPython, scratchProject } from "../client-gen/helpers.js";
 import { faultyProxy, modelsCopy, serve, type Served } from "./client-helpers.js";
+import { kiln } from "./predict-cli.js";
 
 const NAMES = ["everything", "tokens", "pictures", "single"] as const;
 type Name = (typeof NAMES)[number];
@@ -225,5 +226,29 @@ describe("generated Python client against kiln serve", () => {
     } finally {
       await proxy.close();
     }
+  });
+
+  it("generates from the project itself with --no-docker (no image: no version pinned)", async () => {
+    const r = await kiln(
+      [
+        "client",
+        "--no-docker",
+        "-f",
+        "cog.tokens.yaml",
+        "--model",
+        "acme/tokens",
+        "-o",
+        join(scratch.dir, "proj_client.py"),
+      ],
+      { cwd: models.dir },
+    );
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain("--no-docker: no image, so no version pinned");
+    const got = await py([
+      "import proj_client as p",
+      `c = p.Client(base_url=${JSON.stringify(`${url("tokens")}/v1`)})`,
+      "print(json.dumps([p.VERSION, list(c.stream({'text': 'a b'}))]))",
+    ]);
+    expect(got).toEqual([null, ["a", " b"]]);
   });
 });
