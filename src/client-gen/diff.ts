@@ -154,34 +154,27 @@ function literalFits(v: unknown, t: TypeNode): boolean {
 
 /** Tighter limits refuse values that passed before: breaking. Looser ones: compatible. */
 function diffLimits(a: Limits, b: Limits, where: string, add: Add): void {
-  const lower = (
-    key: "minimum" | "minLength" | "minItems",
+  // `sign` 1 for lower bounds (raising one tightens), -1 for upper bounds (lowering one tightens).
+  const compare = (
+    key: "minimum" | "minLength" | "minItems" | "maximum" | "maxLength" | "maxItems",
     label: string,
-    exclusive?: "exclusiveMinimum",
+    sign: 1 | -1,
+    exclusive?: "exclusiveMinimum" | "exclusiveMaximum",
   ): void => {
     const x = a[key];
     const y = b[key];
     const ex0 = exclusive ? a[exclusive] === true : false;
     const ex1 = exclusive ? b[exclusive] === true : false;
     if (x === y && ex0 === ex1) return;
-    const text = `${label} ${bound(x, ex0, ">")} -> ${bound(y, ex1, ">")}`;
-    const tighter = y !== undefined && (x === undefined || y > x || (y === x && ex1 && !ex0));
+    const op = sign === 1 ? ">" : "<";
+    const text = `${label} ${bound(x, ex0, op)} -> ${bound(y, ex1, op)}`;
+    const tighter = y !== undefined && (x === undefined || sign * (y - x) > 0 || (y === x && ex1 && !ex0));
     add(tighter ? "breaking" : "compatible", where, text);
   };
-  const upper = (
-    key: "maximum" | "maxLength" | "maxItems",
-    label: string,
-    exclusive?: "exclusiveMaximum",
-  ): void => {
-    const x = a[key];
-    const y = b[key];
-    const ex0 = exclusive ? a[exclusive] === true : false;
-    const ex1 = exclusive ? b[exclusive] === true : false;
-    if (x === y && ex0 === ex1) return;
-    const text = `${label} ${bound(x, ex0, "<")} -> ${bound(y, ex1, "<")}`;
-    const tighter = y !== undefined && (x === undefined || y < x || (y === x && ex1 && !ex0));
-    add(tighter ? "breaking" : "compatible", where, text);
-  };
+  const lower = (key: "minimum" | "minLength" | "minItems", label: string, ex?: "exclusiveMinimum"): void =>
+    compare(key, label, 1, ex);
+  const upper = (key: "maximum" | "maxLength" | "maxItems", label: string, ex?: "exclusiveMaximum"): void =>
+    compare(key, label, -1, ex);
   lower("minimum", "minimum", "exclusiveMinimum");
   upper("maximum", "maximum", "exclusiveMaximum");
   lower("minLength", "min length");

@@ -93,3 +93,18 @@ export function pascalCase(name: string): string {
   if (joined === "") return "Value";
   return /^[0-9]/.test(joined) ? `T${joined}` : joined;
 }
+
+/** Type names for the choices inputs, unique and clear of the module's own (`reserved`) names. */
+export function enumTypeNames(inputs: FieldNode[], reserved: ReadonlySet<string>): Map<string, string> {
+  const names = new Map<string, string>();
+  const used = new Set(reserved);
+  for (const f of inputs) {
+    if (f.type.kind !== "enum") continue;
+    let name = pascalCase(f.enumName ?? f.name);
+    if (used.has(name)) name = `${name}Choice`;
+    for (let i = 2; used.has(name); i++) name = `${pascalCase(f.name)}Choice${i}`;
+    used.add(name);
+    names.set(f.name, name);
+  }
+  return names;
+}

@@ -3,7 +3,7 @@
  * TypedDict, an `Output` dataclass (or alias), the pinned version, defaults, Client.run/create/wait and
  * stream() for iterator models, verify_webhook(), retries and the server's own input checks. Pure.
  */
-import { fieldDocLines, pascalCase } from "./docs.js";
+import { enumTypeNames, fieldDocLines } from "./docs.js";
 import { schemaMarker } from "./marker.js";
 import type { ClientModel, FieldNode, TypeNode } from "./model.js";
 import { PY_RUNTIME, PY_SSE } from "./py-runtime.js";
@@ -58,20 +58,6 @@ function docString(lines: string[], indent: string): string[] {
   if (safe[last]?.endsWith('"')) safe[last] = `${safe[last]?.slice(0, -1)}\\"`;
   if (safe.length === 1) return [`${indent}"""${safe[0]}"""`];
   return [`${indent}"""${safe[0]}`, ...safe.slice(1).map((l) => (l ? `${indent}${l}` : "")), `${indent}"""`];
-}
-
-function enumNames(inputs: FieldNode[]): Map<string, string> {
-  const names = new Map<string, string>();
-  const used = new Set(RESERVED);
-  for (const f of inputs) {
-    if (f.type.kind !== "enum") continue;
-    let name = pascalCase(f.enumName ?? f.name);
-    if (used.has(name)) name = `${name}Choice`;
-    for (let i = 2; used.has(name); i++) name = `${pascalCase(f.name)}Choice${i}`;
-    used.add(name);
-    names.set(f.name, name);
-  }
-  return names;
 }
 
 function typeText(t: TypeNode, side: "input" | "output"): string {
@@ -389,7 +375,7 @@ const IMPORTS = [
 
 /** The whole module. */
 export function generatePython(m: ClientModel, opts: GenerateOptions): string {
-  const enums = enumNames(m.inputs);
+  const enums = enumTypeNames(m.inputs, RESERVED);
   const streams = m.output.stream !== "none";
   const defaults = m.inputs.filter((f) => f.default !== undefined);
   const doc = [

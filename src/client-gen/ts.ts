@@ -3,7 +3,7 @@
  * typed Input/Output, the pinned version, defaults, run(), stream() for iterator models, create() with
  * a webhook, verifyWebhook(), retries, and the server's own input checks. Pure and deterministic.
  */
-import { fieldDocLines, pascalCase } from "./docs.js";
+import { enumTypeNames, fieldDocLines } from "./docs.js";
 import { schemaMarker } from "./marker.js";
 import type { ClientModel, FieldNode, TypeNode } from "./model.js";
 import { TS_RUNTIME, TS_SSE } from "./ts-runtime.js";
@@ -47,21 +47,6 @@ function comment(lines: string[], indent: string): string[] {
   const safe = lines.map((l) => l.replaceAll("*/", "*\\/"));
   if (safe.length === 1) return [`${indent}/** ${safe[0]} */`];
   return [`${indent}/**`, ...safe.map((l) => (l ? `${indent} * ${l}` : `${indent} *`)), `${indent} */`];
-}
-
-/** Names for the choices types, unique and clear of the module's own names. */
-function enumNames(inputs: FieldNode[]): Map<string, string> {
-  const names = new Map<string, string>();
-  const used = new Set(RESERVED);
-  for (const f of inputs) {
-    if (f.type.kind !== "enum") continue;
-    let name = pascalCase(f.enumName ?? f.name);
-    if (used.has(name)) name = `${name}Choice`;
-    for (let i = 2; used.has(name); i++) name = `${pascalCase(f.name)}Choice${i}`;
-    used.add(name);
-    names.set(f.name, name);
-  }
-  return names;
 }
 
 function typeText(t: TypeNode, side: "input" | "output", indent: string): string {
@@ -338,7 +323,7 @@ const STREAM_METHOD = String.raw`
 
 /** The whole module. */
 export function generateTs(m: ClientModel, opts: GenerateOptions): string {
-  const enums = enumNames(m.inputs);
+  const enums = enumTypeNames(m.inputs, RESERVED);
   const streams = m.output.stream !== "none";
   const header = [
     "/**",
