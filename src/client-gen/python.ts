@@ -236,7 +236,8 @@ class Client:
     def run(self, input: Input, *, timeout: Optional[float] = None) -> Output:
         """Runs the model and returns its typed output; raises InputError or PredictionError. timeout:
         give up (and cancel the prediction) after this many seconds."""
-        prediction = self.create(input, wait=60 if timeout is None else max(1, min(60, int(timeout))))
+        # Not held open (Prefer: wait): Ctrl-C during a held create could not cancel what it started.
+        prediction = self.create(input)
         return self.output(self.wait(prediction, timeout=timeout))
 
     def create(
@@ -265,11 +266,14 @@ class Client:
         Ctrl-C the prediction is canceled on the server first."""
         deadline = None if timeout is None else time.monotonic() + timeout
         current = prediction
+        interval = min(0.05, self.poll_interval)
         try:
             while current.get("status") not in _TERMINAL:
                 if deadline is not None and time.monotonic() > deadline:
                     raise TimeoutError("prediction " + str(current.get("id")) + " did not finish in " + str(timeout) + " s")
-                time.sleep(self.poll_interval)
+                # Quick first polls for short predictions, then every poll_interval.
+                time.sleep(interval)
+                interval = min(interval * 2, self.poll_interval)
                 current = self.get(str(current["id"]))
         except BaseException:
             if current.get("status") not in _TERMINAL:

@@ -227,7 +227,9 @@ export class Client {
 
   /** Runs the model and resolves with its typed output; rejects with InputError or PredictionError. */
   async run(input: Input, options: RunOptions = {}): Promise<Output> {
-    const created = await this.create(input, { waitSeconds: 60, ...(options.signal ? { signal: options.signal } : {}) });
+    // A held create (Prefer: wait) answers fastest, but aborting it would leave the prediction running
+    // with no id to cancel: with a signal, create returns at once and the wait polls (and can cancel).
+    const created = await this.create(input, options.signal ? { signal: options.signal } : { waitSeconds: 60 });
     const done = await this.wait(created, options);
     return this.output(done);
   }
@@ -251,9 +253,12 @@ export class Client {
   async wait(prediction: Prediction, options: RunOptions = {}): Promise<Prediction> {
     let current = prediction;
     const signal = options.signal;
+    let interval = Math.min(50, this.pollIntervalMs);
     try {
       while (!TERMINAL.has(current.status)) {
-        await sleep(this.pollIntervalMs, signal);
+        // Quick first polls for short predictions, then every pollIntervalMs.
+        await sleep(interval, signal);
+        interval = Math.min(interval * 2, this.pollIntervalMs);
         current = await this.replicate.predictions.get(current.id, signal ? { signal } : {});
       }
     } catch (err) {

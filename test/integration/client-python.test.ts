@@ -149,7 +149,7 @@ describe("generated Python client against kiln serve", () => {
     });
   });
 
-  it("stream(): text chunks, a failure raises PredictionError, closing early cancels", async () => {
+  it("stream(): text chunks, a failure raises PredictionError, closing early (or a run timeout) cancels", async () => {
     const got = await py([
       "import time, tokens_client as t",
       "c = t.Client()",
@@ -171,7 +171,17 @@ describe("generated Python client against kiln serve", () => {
       "    status = c.get(created[0]['id'])['status']",
       "    if status == 'canceled': break",
       "    time.sleep(0.05)",
-      "print(json.dumps({'chunks': chunks, 'run': c.run({'text': 'x y'}), 'failed': failed, 'seen': seen, 'first': first, 'status': status}))",
+      "created.clear()",
+      "try:",
+      "    c.run({'text': ' '.join(['w'] * 200), 'delay_ms': 50}, timeout=0.5); timed = 'finished'",
+      "except TimeoutError as err:",
+      "    timed = str(err)",
+      "late = ''",
+      "for _ in range(100):",
+      "    late = c.get(created[0]['id'])['status']",
+      "    if late == 'canceled': break",
+      "    time.sleep(0.05)",
+      "print(json.dumps({'chunks': chunks, 'run': c.run({'text': 'x y'}), 'failed': failed, 'seen': seen, 'first': first, 'status': status, 'timed': timed, 'late': late}))",
     ]);
     expect(got).toEqual({
       chunks: ["the", " quick", " brown", " fox"],
@@ -180,6 +190,8 @@ describe("generated Python client against kiln serve", () => {
       seen: ["a", " b"],
       first: "w",
       status: "canceled",
+      timed: expect.stringMatching(/^prediction \S+ did not finish in 0.5 s$/),
+      late: "canceled",
     });
   });
 

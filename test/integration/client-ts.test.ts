@@ -271,4 +271,28 @@ describe("generated TypeScript client against kiln serve", () => {
       await proxy.close();
     }
   });
+
+  it("run() with an AbortSignal: aborting cancels the prediction on the server", async () => {
+    const { Client } = mod("tokens");
+    const client = new Client({ pollIntervalMs: 50 });
+    let id = "";
+    const original = client.create.bind(client);
+    client.create = async (input, opts) => {
+      const p = await original(input, opts);
+      id = p.id;
+      return p;
+    };
+    const ac = new AbortController();
+    const running = client.run({ text: "w ".repeat(100).trim(), delay_ms: 50 }, { signal: ac.signal });
+    for (let i = 0; i < 100 && (id === "" || (await client.get(id)).status !== "processing"); i++)
+      await new Promise((r) => setTimeout(r, 20));
+    ac.abort(new Error("stop it"));
+    expect(String(await running.catch((e: unknown) => e))).toContain("stop it");
+    let status = "";
+    for (let i = 0; i < 100 && status !== "canceled"; i++) {
+      status = (await client.get(id)).status;
+      if (status !== "canceled") await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(status).toBe("canceled");
+  });
 });

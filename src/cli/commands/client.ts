@@ -27,7 +27,7 @@ export function registerClient(program: Command, context: () => CommandContext):
     .description("generate a typed client module (TypeScript or Python) for a model")
     .argument(
       "[source]",
-      "an image (name:tag, name@sha256:...), a server URL (http://HOST:PORT), or owner/name on a /v1 API; default: the project here",
+      "an image (name:tag, name@sha256:...), a server URL (http://HOST:PORT), owner/name on a /v1 API, or a saved schema.json; default: the project here",
     )
     .option("-l, --lang <lang>", "ts or python (default: from the -o file's extension)")
     .option("-o, --output <file>", "where to write the module (default: stdout)")
