@@ -48,6 +48,49 @@ describe("generated TypeScript", () => {
   });
 });
 
+describe("unusual schemas", () => {
+  it("quoted names, keywords, unions, nullable anyOf, float choices and a stream of objects compile in both languages", async () => {
+    const model = await fixtureModel("odd");
+    await writeFile(join(dir, "odd.ts"), generateTs(model, OPTS));
+    await writeFile(
+      join(dir, "odd-usage.ts"),
+      [
+        'import { Client, type OutputChunk, type Ratio, type Input2 } from "./odd.js";',
+        'const r: Ratio = 1.5; const c: Input2 = "b";',
+        "export async function use(): Promise<number> {",
+        "  let total = 0;",
+        '  for await (const chunk of new Client().stream({ "my-input": "x", class: 1, either: 2, maybe: null, ratio: r, Input: c, flags: [0.5] })) {',
+        "    const k: OutputChunk = chunk;",
+        "    total += k.score + (k.mask ? (await k.mask.bytes()).length : 0) + (k['label-name']?.length ?? 0);",
+        "  }",
+        "  return total;",
+        "}",
+      ].join("\n"),
+    );
+    const r = await tsc(dir, ["--noEmit"]);
+    expect(r.output).toBe("");
+    const { generatePython } = await import("../../src/client-gen/python.js");
+    const { runPython } = await import("./helpers.js");
+    await writeFile(join(dir, "odd_client.py"), generatePython(model, OPTS));
+    const got = await runPython(
+      dir,
+      [
+        "import json, typing, odd_client as o",
+        "print(json.dumps({'required': sorted(o.Input.__required_keys__), 'optional': sorted(o.Input.__optional_keys__),",
+        "  'ratio': str(o.Ratio), 'issues': [i['type'] for i in o.check_input({'my-input': 1, 'ratio': 2, 'flags': [0.5, 3]})],",
+        "  'doc': o.__doc__.splitlines()[0]}))",
+      ].join("\n"),
+    );
+    expect(got).toEqual({
+      required: ["my-input"],
+      optional: ["Input", "class", "either", "flags", "maybe", "ratio"],
+      ratio: "typing.Any",
+      issues: ["string_type", "enum", "enum"],
+      doc: expect.stringContaining("Typed client for the model acme/everything"),
+    });
+  });
+});
+
 describe("deterministic output", () => {
   it("the same schema gives the same bytes, whatever the key order of the document", async () => {
     const { clientModel } = await import("../../src/client-gen/model.js");
