@@ -352,6 +352,11 @@ def verify_webhook(
         raise WebhookVerificationError("the webhook body is not JSON") from None
 
 
+def _origin(url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    return parts.scheme.lower() + "://" + parts.netloc.lower()
+
+
 class _Transport:
     """HTTP on urllib with retries: 429 and 5xx (and unreachable servers) with exponential backoff.
     Creating requests are retried only when they cannot have started a prediction (429, 502-504, a
@@ -374,7 +379,8 @@ class _Transport:
         all_headers = {"user-agent": "kiln-client/" + MODEL, "accept": "application/json"}
         if data is not None:
             all_headers["content-type"] = "application/json"
-        if self.auth:
+        # The token goes only to the API's own origin, never to a file host an output URL points at.
+        if self.auth and _origin(url) == _origin(self.base_url):
             all_headers["authorization"] = "Bearer " + self.auth
         all_headers.update(headers or {})
         creates = method == "POST" and not urllib.parse.urlsplit(url).path.rstrip("/").endswith("/cancel")
