@@ -36,14 +36,19 @@ export function serveImage(image: string): Promise<Served> {
   return served(["serve", image, "-p", "0"], tmpdir());
 }
 
-async function served(args: string[], cwd: string): Promise<Served> {
+/** Runs the kiln CLI until its stderr announces a URL (`ready` captures it); stop() sends Ctrl-C. */
+export async function served(
+  args: string[],
+  cwd: string,
+  ready = /Model ready: (http:\/\/127\.0\.0\.1:\d+)/,
+): Promise<Served> {
   const child: ChildProcess = await spawnKiln(args, { cwd });
   const done = collect(child);
   let stderr = "";
   const url = await new Promise<string>((resolve, reject) => {
     child.stderr?.on("data", (d: Buffer) => {
       stderr += d.toString();
-      const m = /Model ready: (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
+      const m = ready.exec(stderr);
       if (m?.[1]) resolve(m[1]);
     });
     child.once("close", () => reject(new Error(`kiln serve exited early:\n${stderr}`)));
