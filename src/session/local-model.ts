@@ -1,0 +1,92 @@
+/**
+ * --no-docker: the model's server and worker run directly on this machine (node, or python3 from
+ * --python), through the same runtime code the image runs. TypeScript/JavaScript predictors are
+ * compiled first (imports of "kiln" resolve to the SDK).
+ */
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { findRuntimeBundle } from "../build/bundle.js";
+import { compileTsPredictor } from "../build/ts-predictor.js";
+import { requirePredictor } from "../manifest/positions.js";
+import type { PredictorRef, ResolvedManifest } from "../manifest/types.js";
+import { createLogger } from "../runtime/logger.js";
+import { startServer, type WorkerTarget } from "../runtime/server.js";
+
+export interface LocalModelOptions {
+  python: string;
+  env: Record<string, string>;
+  setupTimeoutMs: number;
+  host?: string;
+  port?: number;
+  uploadUrl?: string | undefined;
+  /** Bearer token required on /v1 (serve --api-token). */
+  apiToken?: string | undefined;
+  /** serve shows the server's request log (info); predict only its warnings. */
+  logLevel?: "info" | "warn";
+}
+
+export interface LocalModel {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startLocalModel(
+  project: ResolvedManifest,
+  opts: LocalModelOptions,
+): Promise<LocalModel> {
+  requirePredictor(project);
+  const predictor = await target(project, project.predict as PredictorRef);
+  const train = project.train ? await target(project, project.train) : undefined;
+  // The server's warnings matter while the model runs; once we stop it, "worker is gone" is expected.
+  let closing = false;
+  const logger = createLogger({
+    level: opts.logLevel ?? "warn",
+    format: "console",
+    write: (line) => {
+      if (!closing) process.stderr.write(line.endsWith("\n") ? line : `${line}\n`);
+    },
+  });
+  const server = await startServer({
+    root: project.root,
+    predictor,
+    train,
+    host: opts.host ?? "127.0.0.1",
+    port: opts.port ?? 0,
+    uploadUrl: opts.uploadUrl,
+    maxConcurrency: project.concurrency.max,
+    setupTimeoutMs: opts.setupTimeoutMs,
+    env: { ...project.environment, ...opts.env },
+    python: opts.python,
+    logger,
+    ...(opts.apiToken ? { hosted: { apiToken: opts.apiToken } } : {}),
+    ...workerLocations(),
+  });
+  return {
+    url: server.url,
+    close: () => {
+      closing = true;
+      return server.close();
+    },
+  };
+}
+
+async function target(project: ResolvedManifest, ref: PredictorRef): Promise<WorkerTarget> {
+  if (ref.language === "python") return { language: "python", file: ref.file, name: ref.name };
+  const { outFile } = await compileTsPredictor(project.root, ref);
+  return { language: "node", file: outFile, name: ref.name };
+}
+
+/** The workers images run (dist/runtime-bundle), when present; else the runtime's own lookup (src/). */
+function workerLocations(): { nodeWorkerEntry?: string; pythonWorkerDir?: string } {
+  let bundle: string;
+  try {
+    bundle = findRuntimeBundle();
+  } catch {
+    return {};
+  }
+  const python = join(bundle, "python");
+  return {
+    nodeWorkerEntry: join(bundle, "node-worker.mjs"),
+    ...(existsSync(python) ? { pythonWorkerDir: python } : {}),
+  };
+}

@@ -1,0 +1,114 @@
+/**
+ * Getting a running model for predict/serve: an image (given, or built from the project) run as a
+ * container, or - with --no-docker or without an engine - the same server started in this process.
+ * Either way the caller gets a URL speaking the container API and one `close()` for cleanup.
+ */
+import type { ProgressMode, RunContext } from "../context.js";
+import { DockerUnavailableError, UsageError } from "../errors.js";
+import type { ResolvedManifest } from "../manifest/types.js";
+import { startModelContainer, type ModelContainer } from "../docker/container.js";
+import { inspectModelImage, type ModelImage } from "../docker/image.js";
+import { connectEngine, type Engine } from "../docker/engine.js";
+
+/** Where the model comes from, as predict and serve share it. */
+export interface ModelSourceOptions {
+  /** IMAGE argument, if any. */
+  image: string | undefined;
+  /** false with --no-docker. */
+  docker: boolean;
+  /** The project's manifest (loaded on demand: an IMAGE needs none). */
+  loadProject: () => Promise<ResolvedManifest>;
+  progress: ProgressMode;
+  /** --base-image / KILN_BASE_IMAGE: replaces the computed base image when building. */
+  baseImage?: string | undefined;
+  /** --node-image for the build. */
+  nodeImage?: string | undefined;
+}
+
+export type ModelSource =
+  | { kind: "docker"; engine: Engine; image: ModelImage; project: ResolvedManifest | undefined }
+  | { kind: "local"; project: ResolvedManifest };
+
+/** Decides where the model runs and prepares it (build, inspect) without starting anything. */
+export async function resolveModelSource(ctx: RunContext, opts: ModelSourceOptions): Promise<ModelSource> {
+  if (!opts.docker) {
+    if (opts.image)
+      throw new UsageError(
+        "--no-docker runs the project in this directory, not an image",
+        "Drop IMAGE, or drop --no-docker.",
+      );
+    return { kind: "local", project: await opts.loadProject() };
+  }
+  const engine = await connectEngine();
+  if (!engine) {
+    if (opts.image)
+      throw new DockerUnavailableError(`cannot run ${opts.image}: no Docker engine is reachable`);
+    ctx.out.info("No Docker engine reachable: running the model directly on this machine (--no-docker).");
+    return { kind: "local", project: await opts.loadProject() };
+  }
+  if (opts.image)
+    return { kind: "docker", engine, image: await inspectModelImage(engine, opts.image), project: undefined };
+  const manifest = await opts.loadProject();
+  const { buildProjectImage } = await import("./project-image.js");
+  const ref = await buildProjectImage(ctx, manifest, {
+    progress: opts.progress,
+    baseImage: opts.baseImage,
+    nodeImage: opts.nodeImage,
+  });
+  return { kind: "docker", engine, image: await inspectModelImage(engine, ref), project: manifest };
+}
+
+export interface ContainerSessionOptions {
+  role: "predict" | "serve";
+  env: Record<string, string>;
+  hostPort?: number;
+  host?: string;
+  serverArgs?: string[];
+  onLog?: (stream: "stdout" | "stderr", text: string) => void;
+  note: (line: string) => void;
+}
+
+export function startContainer(
+  source: Extract<ModelSource, { kind: "docker" }>,
+  opts: ContainerSessionOptions,
+): Promise<ModelContainer> {
+  const project = source.project;
+  // Python projects run from the mounted project (edits apply without a rebuild, as with Cog); TS/JS
+  // projects run the code compiled into the image, whose node_modules the mount would hide.
+  const mount = project?.predict?.language === "python" ? project.root : undefined;
+  return startModelContainer(source.engine, {
+    image: source.image.id,
+    role: opts.role,
+    env: opts.env,
+    gpu: source.image.gpu || (project?.build.gpu ?? false),
+    mountProject: mount,
+    imageCmd: source.image.cmd,
+    ...(opts.hostPort !== undefined ? { hostPort: opts.hostPort } : {}),
+    ...(opts.host !== undefined ? { host: opts.host } : {}),
+    ...(opts.serverArgs ? { serverArgs: opts.serverArgs } : {}),
+    ...(opts.onLog ? { onLog: opts.onLog } : {}),
+    onNote: opts.note,
+  });
+}
+
+/** An AbortSignal that fires on Ctrl-C (the context's) and on SIGTERM/SIGHUP, until `dispose()`. */
+export function interruptSignal(ctx: RunContext): { signal: AbortSignal; dispose: () => void } {
+  const ac = new AbortController();
+  const fire = (): void => ac.abort(new Error("interrupted"));
+  if (ctx.signal.aborted) fire();
+  ctx.signal.addEventListener("abort", fire, { once: true });
+  // main.ts listens to the first SIGINT only; later ones must not kill us before the container is removed.
+  const swallow = (): void => undefined;
+  process.on("SIGINT", swallow);
+  process.on("SIGTERM", fire);
+  process.on("SIGHUP", fire);
+  return {
+    signal: ac.signal,
+    dispose: () => {
+      ctx.signal.removeEventListener("abort", fire);
+      process.removeListener("SIGINT", swallow);
+      process.removeListener("SIGTERM", fire);
+      process.removeListener("SIGHUP", fire);
+    },
+  };
+}

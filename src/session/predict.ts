@@ -1,0 +1,148 @@
+/**
+ * `kiln predict`: parse inputs, get the model's schema (image label, or the local server), check the
+ * inputs before anything starts, start the model, wait for READY, run one prediction, write outputs,
+ * and always tear the model down (also on Ctrl-C, which cancels the prediction first).
+ */
+import type { RunContext } from "../context.js";
+import { InterruptedError, PredictionError } from "../errors.js";
+import { fetchOpenApi, predict, waitForReady, type PredictResult } from "../prediction/client.js";
+import { resolveInputs, type RawInputs } from "../prediction/inputs.js";
+import { OutputWriter } from "../prediction/outputs.js";
+import { schemaView } from "../schema/view.js";
+import {
+  interruptSignal,
+  resolveModelSource,
+  startContainer,
+  type ModelSourceOptions,
+} from "./model-source.js";
+
+export interface PredictOptions extends ModelSourceOptions {
+  /** -i / --json inputs, syntax-checked (prediction/inputs.ts parseInputArgs). */
+  inputs: RawInputs;
+  /** --json given: the whole prediction is printed as JSON. */
+  json: boolean;
+  /** -o PATH. */
+  output?: string | undefined;
+  env: Record<string, string>;
+  setupTimeoutMs: number;
+  /** Interpreter for --no-docker Python predictors. */
+  python: string;
+}
+
+/** Phases of one `kiln predict` in ms (printed with --debug; bench/predict-phases.mjs reads them). */
+export interface PredictTimings {
+  /** Process start to the command's first line: Node startup and module loading. */
+  boot?: number;
+  /** Inputs, engine, build or image inspection, input checks. */
+  prepare?: number;
+  /** Container create + start (or the in-process server). */
+  start?: number;
+  ready?: number;
+  predict?: number;
+  teardown?: number;
+  /** Process start to the end of the command. */
+  total?: number;
+}
+
+export async function runPredict(ctx: RunContext, opts: PredictOptions): Promise<void> {
+  const timings: PredictTimings = { boot: Math.round(performance.now()) };
+  let mark = performance.now();
+  const lap = (key: keyof PredictTimings): void => {
+    const now = performance.now();
+    timings[key] = Math.round(now - mark);
+    mark = now;
+  };
+  const note = (line: string): void => ctx.out.info(line);
+  const { inputs: raw, env, setupTimeoutMs } = opts;
+  const source = await resolveModelSource(ctx, opts);
+  const interrupt = interruptSignal(ctx);
+  try {
+    if (source.kind === "docker") {
+      const input = await resolveInputs(raw, schemaView(source.image.openapi), { cwd: ctx.cwd });
+      lap("prepare");
+      const container = await startContainer(source, {
+        role: "predict",
+        env,
+        note,
+        onLog: (_stream, text) => {
+          if (ctx.debug) ctx.out.stderr.write(text);
+        },
+      });
+      lap("start");
+      try {
+        await waitForReady(container.url, {
+          timeoutMs: setupTimeoutMs,
+          signal: interrupt.signal,
+          exited: container.exited,
+          tail: container.tail,
+        });
+        lap("ready");
+        await predictAndWrite(ctx, container.url, input, source.image.openapi, opts, interrupt.signal);
+        lap("predict");
+      } finally {
+        await container.remove();
+        lap("teardown");
+      }
+    } else {
+      lap("prepare");
+      const { startLocalModel } = await import("./local-model.js");
+      const model = await startLocalModel(source.project, { python: opts.python, env, setupTimeoutMs });
+      lap("start");
+      try {
+        // The schema comes from the worker; inputs are still checked before setup() matters.
+        const openapi = await fetchOpenApi(model.url, {
+          timeoutMs: setupTimeoutMs,
+          signal: interrupt.signal,
+        });
+        const input = await resolveInputs(raw, schemaView(openapi), { cwd: ctx.cwd });
+        await waitForReady(model.url, { timeoutMs: setupTimeoutMs, signal: interrupt.signal });
+        lap("ready");
+        await predictAndWrite(ctx, model.url, input, openapi, opts, interrupt.signal);
+        lap("predict");
+      } finally {
+        await model.close();
+        lap("teardown");
+      }
+    }
+  } finally {
+    interrupt.dispose();
+    timings.total = Math.round(performance.now());
+    ctx.out.debug(`timings (ms): ${JSON.stringify(timings)}`);
+  }
+}
+
+async function predictAndWrite(
+  ctx: RunContext,
+  url: string,
+  input: Record<string, unknown>,
+  openapi: unknown,
+  opts: PredictOptions,
+  signal: AbortSignal,
+): Promise<void> {
+  // As with Cog: inputs given as JSON (--json) get the whole prediction back as JSON on stdout.
+  const json = opts.json;
+  const writer = new OutputWriter(
+    { stdout: ctx.out.stdout, note: (l) => ctx.out.info(l) },
+    { cwd: ctx.cwd, outputPath: opts.output, json, outputSchema: schemaView(openapi).output },
+  );
+  let streamedLogs = false;
+  const result: PredictResult = await predict(url, {
+    input,
+    signal,
+    onOutput: (chunk, index) => writer.chunk(chunk, index),
+    onLog: (text) => {
+      streamedLogs = true;
+      ctx.out.stderr.write(text);
+    },
+  });
+  const p = result.prediction;
+  if (!streamedLogs && p.logs && !json) ctx.out.stderr.write(p.logs.endsWith("\n") ? p.logs : `${p.logs}\n`);
+  await writer.finish(p);
+  if (result.interrupted) throw new InterruptedError("Interrupted: the prediction was canceled.");
+  if (p.status === "failed") {
+    throw new PredictionError(
+      `the prediction failed: ${typeof p.error === "string" ? p.error : JSON.stringify(p.error)}`,
+    );
+  }
+  if (p.status === "canceled") throw new PredictionError("the prediction was canceled");
+}
