@@ -21,6 +21,8 @@ export interface ModelContainerOptions {
   gpu?: boolean;
   /** Host directory mounted at /src (the project, for fast iteration). */
   mountProject?: string | undefined;
+  /** Further host:container bind mounts (e.g. the output cache's directory). */
+  binds?: string[] | undefined;
   /** Port on the host (serve -p); 0 or undefined: a free one. */
   hostPort?: number;
   /** Address the model answers on, on the host. */
@@ -63,7 +65,8 @@ export async function startModelContainer(
   if (network === "host") env["PORT"] = String(port);
 
   const hostConfig: Record<string, unknown> = { NetworkMode: network, Init: false };
-  if (opts.mountProject) hostConfig.Binds = [`${opts.mountProject}:/src`];
+  const binds = [...(opts.mountProject ? [`${opts.mountProject}:/src`] : []), ...(opts.binds ?? [])];
+  if (binds.length > 0) hostConfig.Binds = binds;
   if (network === "bridge") {
     hostConfig.PortBindings = {
       [`${CONTAINER_PORT}/tcp`]: [{ HostIp: host, HostPort: opts.hostPort ? String(opts.hostPort) : "" }],

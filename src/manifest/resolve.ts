@@ -50,6 +50,7 @@ export function resolveManifest(
     weights,
     weightTargets,
     raw,
+    cacheable: input.kiln?.cache === true,
   };
 }
 

@@ -114,6 +114,19 @@ export const manifestSchema = z
       .optional()
       .describe("(kiln) Paths or globs of model weights, each stored in its own cacheable layer."),
     tests: list(z.unknown()).optional().describe("Cog's test cases; accepted and ignored by kiln."),
+    kiln: z
+      .strictObject({
+        cache: z
+          .boolean()
+          .optional()
+          .describe(
+            "The same input to the same version gives the same output, so a server given a store " +
+              "(kiln serve --cache) may answer from it. Default false.",
+          ),
+      })
+      .nullable()
+      .optional()
+      .describe("(kiln) Settings only kiln reads."),
   })
   .describe("cog.yaml: how kiln (and Cog) builds and runs a model.");
 

@@ -74,4 +74,6 @@ export interface ResolvedManifest {
   weightTargets?: Record<string, string>;
   /** The manifest as parsed (plain JSON), stored in the run.cog.config label. */
   raw: Record<string, unknown>;
+  /** `kiln: { cache: true }`: the model's outputs may be cached (opt-in; see docs/cache.md). */
+  cacheable: boolean;
 }

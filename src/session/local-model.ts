@@ -23,6 +23,8 @@ export interface LocalModelOptions {
   apiToken?: string | undefined;
   /** serve shows the server's request log (info); predict only its warnings. */
   logLevel?: "info" | "warn";
+  /** serve --cache: the output cache's directory and the version id that keys it. */
+  cache?: { dir: string; version: string } | undefined;
 }
 
 export interface LocalModel {
@@ -59,6 +61,7 @@ export async function startLocalModel(
     python: opts.python,
     logger,
     ...(opts.apiToken ? { hosted: { apiToken: opts.apiToken } } : {}),
+    ...(opts.cache ? { cache: opts.cache } : {}),
     ...workerLocations(),
   });
   return {

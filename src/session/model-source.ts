@@ -64,6 +64,8 @@ export interface ContainerSessionOptions {
   hostPort?: number;
   host?: string;
   serverArgs?: string[];
+  /** Extra host:container bind mounts. */
+  binds?: string[];
   onLog?: (stream: "stdout" | "stderr", text: string) => void;
   note: (line: string) => void;
 }
@@ -82,6 +84,7 @@ export function startContainer(
     env: opts.env,
     gpu: source.image.gpu || (project?.build.gpu ?? false),
     mountProject: mount,
+    binds: opts.binds,
     imageCmd: source.image.cmd,
     ...(opts.hostPort !== undefined ? { hostPort: opts.hostPort } : {}),
     ...(opts.host !== undefined ? { host: opts.host } : {}),

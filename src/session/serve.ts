@@ -12,6 +12,7 @@ import {
   startContainer,
   type ModelSourceOptions,
 } from "./model-source.js";
+import { containerCache, planOutputCache } from "./output-cache.js";
 
 export interface ServeOptions extends ModelSourceOptions {
   /** 0: any free port. */
@@ -22,6 +23,8 @@ export interface ServeOptions extends ModelSourceOptions {
   apiToken?: string | undefined;
   /** Interpreter for --no-docker Python predictors. */
   python: string;
+  /** --cache (true) or --cache DIR: the output cache, for a model that declares it may be cached. */
+  cache?: boolean | string | undefined;
 }
 
 /** Setup may download weights for a long time; serve waits as long as it takes (Ctrl-C to stop). */
@@ -35,6 +38,8 @@ export async function runServe(ctx: RunContext, opts: ServeOptions): Promise<voi
   const token = opts.apiToken;
   if (token) env["KILN_API_TOKEN"] = token;
   const source = await resolveModelSource(ctx, opts);
+  const cache = await planOutputCache(opts.cache, source, ctx.cwd);
+  if (cache) note(`Output cache: ${cache.dir} (version ${cache.version.slice(0, 19)}...)`);
   const interrupt = interruptSignal(ctx);
   try {
     if (source.kind === "local") {
@@ -48,6 +53,7 @@ export async function runServe(ctx: RunContext, opts: ServeOptions): Promise<voi
         uploadUrl: opts.uploadUrl,
         logLevel: "info",
         apiToken: token,
+        cache,
       });
       try {
         await announceWhenReady(ctx, model.url, interrupt.signal, undefined, undefined);
@@ -57,9 +63,11 @@ export async function runServe(ctx: RunContext, opts: ServeOptions): Promise<voi
       }
       return;
     }
+    const mounted = cache ? containerCache(cache) : undefined;
     const container = await startContainer(source, {
       role: "serve",
-      env,
+      env: { ...env, ...mounted?.env },
+      ...(mounted ? { binds: [mounted.bind] } : {}),
       hostPort: port,
       host: opts.host,
       serverArgs: opts.uploadUrl ? ["--upload-url", opts.uploadUrl] : [],

@@ -15,6 +15,7 @@ interface ServeFlags {
   progress: ProgressMode;
   baseImage?: string;
   nodeImage?: string;
+  cache?: boolean | string;
 }
 
 export function registerServe(program: Command, context: () => CommandContext): void {
@@ -27,6 +28,10 @@ export function registerServe(program: Command, context: () => CommandContext): 
     .option("--api-token <token>", "require this bearer token on /v1 (also KILN_API_TOKEN)")
     .option("--no-docker", "run the model directly on this machine instead of in Docker")
     .option("--python <path>", "python interpreter for --no-docker Python predictors", "python3")
+    .option(
+      "--cache [dir]",
+      "answer repeated inputs from an output cache (model must declare kiln: {cache: true}); default .kiln/output-cache",
+    )
     .addOption(progressOption("build progress output"))
     .action(async (image: string | undefined, flags: ServeFlags, cmd: Command) => {
       const ctx = context();
@@ -44,6 +49,7 @@ export function registerServe(program: Command, context: () => CommandContext): 
         uploadUrl: flags.uploadUrl,
         apiToken: flags.apiToken ?? process.env["KILN_API_TOKEN"],
         python: flags.python,
+        cache: flags.cache,
       });
     });
 }
