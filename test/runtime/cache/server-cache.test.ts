@@ -141,4 +141,30 @@ describe("the output cache", () => {
     expect(evicted.metrics.cache_hit).toBe(false);
     expect(evicted.output).not.toBe(first.output);
   });
+
+  it("replays a cached iterator output chunk by chunk", async () => {
+    const url = await serve("stream");
+    const first = await predict(url, { n: 3, delay: 1 });
+    const again = await predict(url, { n: 3, delay: 1 });
+    expect(again.metrics.cache_hit).toBe(true);
+    expect(again.output).toEqual(first.output);
+    expect(Array.isArray(again.output)).toBe(true);
+  });
+
+  it("answers /v1 predictions from the same cache, with Cache-Control honoured there too", async () => {
+    const url = await serve("cached");
+    const create = async (headers: Record<string, string> = {}) =>
+      (
+        await request(url, "/v1/predictions", {
+          body: { version: "any", input: { prompt: "hosted", seed: 9 } },
+          headers: { prefer: "wait", ...headers },
+        })
+      ).body as { id: string; output: string; metrics: Record<string, unknown> };
+    const first = await create();
+    const hit = await create();
+    expect(hit.id).not.toBe(first.id);
+    expect(hit.output).toBe(first.output);
+    expect(hit.metrics.cache_hit).toBe(true);
+    expect((await create({ "cache-control": "no-store" })).metrics.cache_hit).toBeUndefined();
+  });
 });
