@@ -4,6 +4,7 @@
  */
 import { extname } from "node:path";
 import { parseLogLevel } from "./logger.js";
+import { DEFAULT_FILE_LIMITS } from "./files.js";
 import type { ServerOptions, WorkerTarget } from "./server.js";
 
 export class ConfigError extends Error {}
@@ -100,5 +101,8 @@ export function configFromEnv(argv: readonly string[], env: NodeJS.ProcessEnv): 
     maxWorkerRestarts: nonNegativeInt(env.KILN_WORKER_RESTARTS, "KILN_WORKER_RESTARTS"),
     cancelGraceMs: seconds(env, "KILN_CANCEL_GRACE"),
     drainTimeoutMs: seconds(env, "KILN_DRAIN_TIMEOUT"),
+    ...(env.KILN_DENY_PRIVATE_URLS === "1" || env.KILN_DENY_PRIVATE_URLS === "true"
+      ? { fileLimits: { ...DEFAULT_FILE_LIMITS, denyPrivateAddresses: true } }
+      : {}),
   };
 }
