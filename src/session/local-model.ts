@@ -27,7 +27,16 @@ export interface LocalModelOptions {
 
 export interface LocalModel {
   url: string;
+  /** Resolves once the server stopped on its own (POST /shutdown) or after close(). */
+  closed: Promise<void>;
   close(): Promise<void>;
+}
+
+/** COG_SETUP_TIMEOUT (seconds) from the project's environment or ours wins over the caller's default. */
+function setupTimeoutMs(env: Record<string, string | undefined>, fallback: number): number {
+  const raw = env["COG_SETUP_TIMEOUT"];
+  const n = raw === undefined || raw === "" ? NaN : Number(raw);
+  return Number.isFinite(n) && n > 0 ? Math.round(n * 1000) : fallback;
 }
 
 export async function startLocalModel(
@@ -54,7 +63,10 @@ export async function startLocalModel(
     port: opts.port ?? 0,
     uploadUrl: opts.uploadUrl,
     maxConcurrency: project.concurrency.max,
-    setupTimeoutMs: opts.setupTimeoutMs,
+    setupTimeoutMs: setupTimeoutMs(
+      { ...process.env, ...project.environment, ...opts.env },
+      opts.setupTimeoutMs,
+    ),
     env: { ...project.environment, ...opts.env },
     python: opts.python,
     logger,
@@ -63,6 +75,7 @@ export async function startLocalModel(
   });
   return {
     url: server.url,
+    closed: server.closed,
     close: () => {
       closing = true;
       return server.close();

@@ -51,7 +51,12 @@ export async function runServe(ctx: RunContext, opts: ServeOptions): Promise<voi
       });
       try {
         await announceWhenReady(ctx, model.url, interrupt.signal, undefined, undefined);
-        await untilAborted(interrupt.signal);
+        // Ctrl-C / SIGTERM, or POST /shutdown stopping the server itself: either way a clean exit 0.
+        const how = await Promise.race([
+          untilAborted(interrupt.signal).then(() => "interrupted" as const),
+          model.closed.then(() => "shutdown" as const),
+        ]);
+        if (how === "shutdown") note("The model was shut down (POST /shutdown).");
       } finally {
         await model.close();
       }
@@ -67,17 +72,26 @@ export async function runServe(ctx: RunContext, opts: ServeOptions): Promise<voi
       onLog: (stream, text) => (stream === "stderr" ? ctx.out.stderr : ctx.out.stdout).write(text),
     });
     try {
-      await announceWhenReady(ctx, container.url, interrupt.signal, container.exited, container.tail);
+      try {
+        await announceWhenReady(ctx, container.url, interrupt.signal, container.exited, container.tail);
+      } catch (err) {
+        // A POST /shutdown right after start can stop the container before the CLI saw it READY.
+        if ((await settledStatus(container.exited)) !== 0) throw err;
+      }
       const status = await Promise.race([
         container.exited,
         untilAborted(interrupt.signal).then(() => undefined),
       ]);
-      if (status !== undefined) {
+      if (status === 0) {
+        // The server stopped itself cleanly (POST /shutdown): the container is removed below, exit 0.
+        note("The model was shut down (POST /shutdown).");
+      } else if (status !== undefined) {
         throw new RuntimeStartError(`the model's container stopped (exit status ${status})`, {
           details: container.tail().slice(-30),
         });
+      } else {
+        note("Stopping the model...");
       }
-      note("Stopping the model...");
     } finally {
       // A graceful stop lets in-flight predictions finish (bounded), as SIGTERM does in production.
       await container.remove(interrupt.signal.aborted ? 5 : 0);
@@ -102,6 +116,11 @@ async function announceWhenReady(
     throw err;
   }
   ctx.out.info(`Model ready: ${url} (container API; hosted API at ${url}/v1). Press Ctrl-C to stop.`);
+}
+
+/** The exit status if the container has already exited, else undefined. */
+async function settledStatus(exited: Promise<number>): Promise<number | undefined> {
+  return Promise.race([exited, new Promise<undefined>((r) => setImmediate(() => r(undefined)))]);
 }
 
 function untilAborted(signal: AbortSignal): Promise<void> {
