@@ -3,13 +3,12 @@
 // string input, refused by validation after parsing, so only the body handling is measured), for a few
 // body sizes, against the RSS before each request in the same run. Needs `npm run build`.
 // Usage: node bench/request-memory.mjs [--sizes 10,40,80] [--out bench/results/request-memory.md]
-import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
-import { cpus, loadavg, tmpdir } from "node:os";
-import { dirname, join, relative } from "node:path";
+import { cpus, loadavg } from "node:os";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { freePort, rssKb } from "./lib.mjs";
+import { rssKb, startBundledModel } from "./lib.mjs";
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), "..");
 const arg = (name, dflt) => {
@@ -19,34 +18,11 @@ const arg = (name, dflt) => {
 const SIZES = arg("sizes", "10,40,80").split(",").map(Number);
 const OUT = arg("out", join(REPO, "bench/results/request-memory.md"));
 
-const { compileTsPredictor } = await import(join(REPO, "dist/build/ts-predictor.js")).catch((err) => {
-  console.error(`needs \`npm run build\` first (${err.message})`);
-  process.exit(1);
-});
-const root = mkdtempSync(join(tmpdir(), "kiln-bench-reqmem-"));
-writeFileSync(
-  join(root, "predict.ts"),
-  'import { definePredictor, z } from "kiln";\nexport const predictor = definePredictor({ inputs: { n: z.int() }, output: z.string(), predict: () => "ok" });\n',
-);
-const { outFile } = await compileTsPredictor(root, {
-  raw: "predict.ts:predictor",
-  file: "predict.ts",
-  name: "predictor",
-  language: "typescript",
-});
-const port = await freePort();
-const server = spawn(
-  process.execPath,
-  [join(REPO, "dist/runtime-bundle/server.mjs"), "--host", "127.0.0.1", "--port", String(port)],
-  {
-    env: {
-      ...process.env,
-      KILN_ROOT: root,
-      KILN_PREDICTOR: `${relative(root, outFile)}:predictor`,
-      COG_LOG_LEVEL: "error",
-    },
-    stdio: ["ignore", "inherit", "inherit"],
-  },
+const { server, root, port } = await startBundledModel(
+  REPO,
+  "request-memory",
+  'import { definePredictor, z } from "kiln-ml";\nexport const predictor = definePredictor({ inputs: { n: z.int() }, output: z.string(), predict: () => "ok" });\n',
+  { COG_LOG_LEVEL: "error" },
 );
 
 function post(body) {

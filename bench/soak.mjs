@@ -8,13 +8,12 @@
 // Needs `npm run build`. Usage:
 //   node bench/soak.mjs [--n 50000] [--concurrency 4] [--output-kb 1024] [--log-kb 8] [--retain-mib 64]
 //                       [--margin-mib 320] [--out bench/results/soak.md]
-import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { Agent, request } from "node:http";
-import { cpus, loadavg, tmpdir } from "node:os";
-import { dirname, join, relative } from "node:path";
+import { cpus, loadavg } from "node:os";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { childrenOf, freePort, rssKb } from "./lib.mjs";
+import { childrenOf, rssKb, startBundledModel } from "./lib.mjs";
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), "..");
 const arg = (name, dflt) => {
@@ -30,18 +29,10 @@ const MARGIN_MIB = Number(arg("margin-mib", "320"));
 const OUT = arg("out", join(REPO, "bench/results/soak.md"));
 const WARMUP = Math.min(200, Math.max(10, Math.floor(N / 20)));
 
-let compileTsPredictor;
-try {
-  ({ compileTsPredictor } = await import(join(REPO, "dist/build/ts-predictor.js")));
-} catch (err) {
-  console.error(`bench/soak.mjs needs the compiled sources: run \`npm run build\` first (${err.message})`);
-  process.exit(1);
-}
-
-const root = mkdtempSync(join(tmpdir(), "kiln-bench-soak-"));
-writeFileSync(
-  join(root, "predict.ts"),
-  `import { definePredictor, z } from "kiln";
+const { server, root, port } = await startBundledModel(
+  REPO,
+  "soak",
+  `import { definePredictor, z } from "kiln-ml";
 const line = "l".repeat(1023) + "\\n";
 export const predictor = definePredictor({
   inputs: { seq: z.int() },
@@ -52,27 +43,7 @@ export const predictor = definePredictor({
   },
 });
 `,
-);
-const { outFile } = await compileTsPredictor(root, {
-  raw: "predict.ts:predictor",
-  file: "predict.ts",
-  name: "predictor",
-  language: "typescript",
-});
-const port = await freePort();
-const server = spawn(
-  process.execPath,
-  [join(REPO, "dist/runtime-bundle/server.mjs"), "--host", "127.0.0.1", "--port", String(port)],
-  {
-    env: {
-      ...process.env,
-      KILN_ROOT: root,
-      KILN_PREDICTOR: `${relative(root, outFile)}:predictor`,
-      KILN_RETAIN_BYTES: String(RETAIN_MIB * 1024 * 1024),
-      COG_LOG_LEVEL: "warn",
-    },
-    stdio: ["ignore", "inherit", "inherit"],
-  },
+  { KILN_RETAIN_BYTES: String(RETAIN_MIB * 1024 * 1024), COG_LOG_LEVEL: "warn" },
 );
 const base = `http://127.0.0.1:${port}`;
 const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });

@@ -31,7 +31,7 @@ const SCHEMA = {
     },
   },
 };
-const TS = `import { definePredictor, z } from "kiln";
+const TS = `import { definePredictor, z } from "kiln-ml";
 export const predictor = definePredictor({
   inputs: { n: z.int().default(1) },
   output: z.string(),
