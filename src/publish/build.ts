@@ -20,7 +20,7 @@ export interface BuildCommandOptions {
   cacheFrom?: string[] | undefined;
   cacheTo?: string | undefined;
   openapiSchema?: string | undefined;
-  /** False with --no-typecheck: skip the type check of TypeScript predictors. */
+  /** Type-check TypeScript predictors first (`--no-typecheck` turns it off). */
   typecheck?: boolean | undefined;
   json: boolean;
   progress: ProgressMode;
