@@ -3,24 +3,10 @@
  * references to the core's Prediction objects (no state of its own) plus what the hosted JSON needs:
  * the public base URL the client used, the model and the version. Bounded: the oldest finished ones go.
  */
-import type { Prediction } from "../core/prediction.js";
+import type { Page, PredictionRecord } from "../core/store.js";
 
-export interface HostedRecord {
-  prediction: Prediction;
-  /** Origin the client reached us at (from Host), so urls.* work from where it called. */
-  base: string;
-  model: string;
-  version: string;
-  seq: number;
-}
-
-export interface Page<T> {
-  items: T[];
-  /** Cursor for older items, or null. */
-  next: string | null;
-  /** Cursor for newer items, or null. */
-  previous: string | null;
-}
+export type HostedRecord = PredictionRecord;
+export type { Page };
 
 export class HostedRegistry {
   private readonly records = new Map<string, HostedRecord>();
