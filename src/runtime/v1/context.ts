@@ -2,13 +2,13 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { PredictionStore } from "../core/store.js";
 import type { Handler, Params } from "../http/router.js";
-import type { FileStore } from "./files-store.js";
+import type { HostedFiles } from "./files-store.js";
 import { asHosted } from "./errors.js";
 
 export interface HostedContext {
   /** Where predictions are prepared, queued and looked up: in memory (kiln serve) or Redis (the fleet). */
   store: PredictionStore;
-  files: FileStore;
+  files: HostedFiles;
   webhookSecret: string;
   bodyLimit: number;
   pageSize: number;
