@@ -92,6 +92,7 @@ export function configFromEnv(argv: readonly string[], env: NodeJS.ProcessEnv): 
     logFormat: format === "console" ? "console" : "json",
     python: env.KILN_PYTHON || undefined,
     readyFile: readyFile(env),
+    drainTimeoutMs: seconds(env, "KILN_DRAIN_TIMEOUT"),
   };
 }
 

@@ -1,0 +1,118 @@
+/**
+ * /v1/files for the fleet: uploads live in Redis (hash: meta JSON + content, expiring with the upload),
+ * so every gateway lists and serves them and the replica that runs a prediction reads them directly.
+ * The total size is bounded by Redis itself (maxmemory); the per-file limit is enforced here.
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { Readable } from "node:stream";
+import type { FileInfo, FileLimitsV1, HostedFiles } from "../runtime/v1/files-store.js";
+import type { Keys } from "./keys.js";
+import type { RedisConnection } from "./redis.js";
+
+interface Meta extends Omit<FileInfo, "createdAt" | "expiresAt"> {
+  createdAt: string;
+  expiresAt: string;
+}
+
+export class RedisFiles implements HostedFiles {
+  readonly hosts = new Set<string>();
+
+  constructor(
+    private readonly conn: RedisConnection,
+    private readonly keys: Keys,
+    readonly limits: FileLimitsV1,
+  ) {}
+
+  async create(
+    bytes: Buffer,
+    name: string,
+    contentType: string,
+    metadata: Record<string, unknown>,
+  ): Promise<FileInfo> {
+    if (bytes.length > this.limits.maxFileBytes)
+      throw new RangeError(
+        `the file is ${bytes.length} bytes, more than the ${this.limits.maxFileBytes} byte limit`,
+      );
+    const id = randomBytes(12).toString("hex");
+    const now = new Date();
+    const seq = Number(await this.conn.call("INCR", this.keys.filesSeq));
+    const meta: Meta = {
+      id,
+      name,
+      contentType,
+      size: bytes.length,
+      sha256: createHash("sha256").update(bytes).digest("hex"),
+      metadata,
+      createdAt: now.toISOString(),
+      expiresAt: new Date(now.getTime() + this.limits.ttlMs).toISOString(),
+      seq,
+    };
+    const key = this.keys.file(id);
+    await this.conn.pipeline([
+      ["HSET", key, "meta", JSON.stringify(meta), "content", bytes],
+      ["PEXPIRE", key, this.limits.ttlMs],
+      ["ZADD", this.keys.files, seq, id],
+    ]);
+    return toInfo(meta);
+  }
+
+  async get(id: string): Promise<FileInfo | undefined> {
+    const text = (await this.conn.call("HGET", this.keys.file(id), "meta")) as string | null;
+    return text ? toInfo(JSON.parse(text) as Meta) : undefined;
+  }
+
+  async page(before: number | null, size: number): Promise<{ items: FileInfo[]; next: number | null }> {
+    const ids = (await this.conn.call(
+      "ZREVRANGEBYSCORE",
+      this.keys.files,
+      before === null ? "+inf" : `(${before}`,
+      "-inf",
+      "LIMIT",
+      0,
+      size + 1,
+    )) as string[];
+    const items: FileInfo[] = [];
+    const gone: string[] = [];
+    for (const id of ids) {
+      const f = await this.get(id);
+      if (f) items.push(f);
+      else gone.push(id);
+    }
+    if (gone.length > 0) await this.conn.call("ZREM", this.keys.files, ...gone);
+    const more = items.length > size;
+    const page = items.slice(0, size);
+    return { items: page, next: more ? page[page.length - 1]!.seq : null };
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const [deleted] = (await this.conn.pipeline([
+      ["DEL", this.keys.file(id)],
+      ["ZREM", this.keys.files, id],
+    ])) as [number, number];
+    return deleted === 1;
+  }
+
+  async open(f: FileInfo): Promise<Readable> {
+    const content = (await this.conn.callBuffer("HGET", this.keys.file(f.id), "content")) as Buffer | null;
+    if (!content) throw new Error(`upload ${f.id} is gone`);
+    return Readable.from([content]);
+  }
+
+  /** The upload a /v1/files/{id}[/download] URL names, if it is one of ours. */
+  async idOf(url: string): Promise<string | null> {
+    let u: URL;
+    try {
+      u = new URL(url);
+    } catch {
+      return null;
+    }
+    const m = /^\/v1\/files\/([0-9a-f]{24})(?:\/download)?\/?$/.exec(u.pathname);
+    if (!m) return null;
+    const exists = Number(await this.conn.call("HEXISTS", this.keys.file(m[1]!), "meta"));
+    return exists === 1 ? m[1]! : null;
+  }
+}
+
+function toInfo(m: Meta): FileInfo {
+  return { ...m, createdAt: new Date(m.createdAt), expiresAt: new Date(m.expiresAt) };
+}
