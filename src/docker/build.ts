@@ -202,9 +202,34 @@ export async function localImageId(ref: string): Promise<string | null> {
   return r.exitCode === 0 ? r.stdout.trim() : null;
 }
 
-/** Tags of a repository, e.g. every kiln-deps/<name>:<fingerprint>. */
-export async function listTags(repository: string): Promise<string[]> {
+export interface LocalImage {
+  id: string;
+  repoTags: string[];
+  labels: Record<string, string>;
+  layers: string[];
+}
+
+/** Every local image carrying `label` (a key, or key=value), inspected in one call. */
+export async function imagesWithLabel(label: string): Promise<LocalImage[]> {
   const { file, env } = await dockerCli();
-  const r = await execa(file, ["image", "ls", repository, "--format", "{{.Tag}}"], { env, reject: false });
-  return r.exitCode === 0 ? r.stdout.split("\n").filter((t) => t && t !== "<none>") : [];
+  const ls = await execa(file, ["image", "ls", "-q", "--no-trunc", "--filter", `label=${label}`], {
+    env,
+    reject: false,
+  });
+  const ids = [...new Set(ls.exitCode === 0 ? ls.stdout.split("\n").filter(Boolean) : [])];
+  if (ids.length === 0) return [];
+  const r = await execa(file, ["image", "inspect", ...ids], { env, reject: false });
+  // An image removed between the two calls makes inspect exit 1 but still print the others.
+  const parsed = JSON.parse(r.stdout || "[]") as {
+    Id: string;
+    RepoTags: string[] | null;
+    Config: { Labels: Record<string, string> | null };
+    RootFS: { Layers?: string[] };
+  }[];
+  return parsed.map((img) => ({
+    id: img.Id,
+    repoTags: img.RepoTags ?? [],
+    labels: img.Config.Labels ?? {},
+    layers: img.RootFS.Layers ?? [],
+  }));
 }
