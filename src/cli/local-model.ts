@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { findRuntimeBundle } from "../build/bundle.js";
 import { compileTsPredictor } from "../build/ts-predictor.js";
-import { UsageError } from "../errors.js";
+import { RuntimeStartError, UsageError } from "../errors.js";
 import type { PredictorRef, ResolvedManifest } from "../manifest/types.js";
 import { createLogger } from "../runtime/logger.js";
 import { startServer, type WorkerTarget } from "../runtime/server.js";
@@ -61,6 +61,14 @@ export async function startLocalModel(
     ...(opts.apiToken ? { hosted: { apiToken: opts.apiToken } } : {}),
     ...workerLocations(),
   });
+  if (opts.env.KILN_QUEUE) {
+    // Queue mode (kiln serve --no-docker --queue): the same replica the image runs.
+    const { startReplicaFromEnv } = await import("../fleet/replica-env.js");
+    await startReplicaFromEnv(server, opts.env).catch(async (err: unknown) => {
+      await server.close();
+      throw new RuntimeStartError(`queue mode could not start: ${(err as Error).message}`, { cause: err });
+    });
+  }
   return {
     url: server.url,
     close: () => {

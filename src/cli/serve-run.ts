@@ -5,6 +5,7 @@
 import { createServer } from "node:net";
 import { RuntimeStartError, UsageError } from "../errors.js";
 import type { CommandContext } from "./context.js";
+import { modelNameFromImage, queueEnv, type QueueFlags } from "./queue-options.js";
 import { waitForReady } from "./model-client.js";
 import {
   interruptSignal,
@@ -13,7 +14,7 @@ import {
   type ModelSourceFlags,
 } from "./model-session.js";
 
-export interface ServeOptions extends ModelSourceFlags {
+export interface ServeOptions extends ModelSourceFlags, QueueFlags {
   port: string;
   host: string;
   uploadUrl?: string | undefined;
@@ -37,7 +38,10 @@ export async function runServe(
   const env: Record<string, string> = {};
   const token = opts.apiToken ?? process.env["KILN_API_TOKEN"];
   if (token) env["KILN_API_TOKEN"] = token;
+  Object.assign(env, queueEnv(opts, image ? modelNameFromImage(image) : undefined));
   const source = await resolveModelSource(ctx, { ...opts, image, note });
+  // In a fleet the version id of an image is its digest (a project without one: its content hash).
+  if (env.KILN_QUEUE && source.kind === "docker") env.KILN_MODEL_VERSION ??= source.image.id;
   const interrupt = interruptSignal(ctx);
   try {
     if (source.kind === "local") {
@@ -83,7 +87,9 @@ export async function runServe(
       note("Stopping the model...");
     } finally {
       // A graceful stop lets in-flight predictions finish (bounded), as SIGTERM does in production.
-      await container.remove(interrupt.signal.aborted ? 5 : 0);
+      // Queue mode drains first (finish or hand back running predictions): give it that time.
+      const grace = env.KILN_QUEUE ? Number(env.KILN_DRAIN_TIMEOUT ?? 30) + 5 : 5;
+      await container.remove(interrupt.signal.aborted ? grace : 0);
     }
   } finally {
     interrupt.dispose();

@@ -1,10 +1,11 @@
 import type { Command } from "commander";
 import type { CommandContext } from "../context.js";
 import { addImageOptions } from "../image-options.js";
+import { addQueueOptions } from "../queue-options.js";
 import type { ServeOptions } from "../serve-run.js";
 
 export function registerServe(program: Command, context: () => CommandContext): void {
-  addImageOptions(program.command("serve"), "when building: ")
+  addQueueOptions(addImageOptions(program.command("serve"), "when building: "))
     .description("run the model's HTTP server (container API and /v1) until Ctrl-C")
     .argument("[image]", "an existing image to serve instead of building the project")
     .option("-p, --port <port>", "port to listen on (0: any free port)", "5000")
