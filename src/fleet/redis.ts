@@ -61,6 +61,8 @@ export class RedisConnection {
       // Reconnect quickly after a restart, never give up.
       retryStrategy: (times) => Math.min(50 * times, 1000),
       lazyConnect: false,
+      // The INFO ready check cannot run on a connection that is (re)subscribing.
+      enableReadyCheck: false,
     });
     let down = false;
     this.client.on("error", (err: Error) => {

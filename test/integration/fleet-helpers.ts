@@ -161,7 +161,11 @@ const quiet = {
 };
 
 /** Polls `fn` until it returns a truthy value (events we cannot subscribe to from outside). */
-export async function until<T>(fn: () => Promise<T> | T, ms = 20_000, what = "condition"): Promise<T> {
+export async function until<T>(
+  fn: () => Promise<T | null | undefined | false> | T | null | undefined | false,
+  ms = 20_000,
+  what = "condition",
+): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const v = await fn();
