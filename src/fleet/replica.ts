@@ -59,6 +59,7 @@ interface Run {
   buffer: WireEvent[];
   chain: Promise<void>;
   flushQueued: boolean;
+  flushTimer: NodeJS.Timeout | null;
   /** No more writes: another replica owns it, or it was handed back. */
   detached: boolean;
   dir: string | null;
@@ -66,6 +67,8 @@ interface Run {
 }
 
 type Entry = [string, string[] | null];
+
+const START_DELAY_MS = 5;
 
 export async function startQueueReplica(server: RunningServer, o: ReplicaOptions): Promise<QueueReplica> {
   const replica = new Replica(server, o);
@@ -308,6 +311,7 @@ class Replica implements QueueReplica {
         buffer: [],
         chain: Promise.resolve(),
         flushQueued: false,
+        flushTimer: null,
         detached: false,
         dir: null,
         files: new Map(),
@@ -375,12 +379,23 @@ class Replica implements QueueReplica {
     this.pushRaw(run, e);
   }
 
-  /** Buffers events and writes them in one EMIT per turn of the event loop, in order. */
+  /**
+   * Buffers events and writes them in one EMIT per turn of the event loop, in order. A lone `start`
+   * waits a few ms for company: a short prediction's start and completion then cost one round trip.
+   */
   private pushRaw(run: Run, e: WireEvent): void {
     run.buffer.push(e);
-    if (run.flushQueued) return;
+    const urgent = e.t !== "start";
+    if (run.flushQueued && !(urgent && run.flushTimer)) return;
+    if (run.flushTimer) clearTimeout(run.flushTimer);
+    run.flushTimer = null;
     run.flushQueued = true;
-    run.chain = run.chain.then(() => new Promise<void>((r) => setImmediate(r))).then(() => this.flush(run));
+    const go = (): void => {
+      run.flushTimer = null;
+      run.chain = run.chain.then(() => this.flush(run));
+    };
+    if (urgent) setImmediate(go);
+    else run.flushTimer = setTimeout(go, START_DELAY_MS);
   }
 
   private async flush(run: Run): Promise<void> {
