@@ -3,8 +3,9 @@
 // gateway, as a ratio to one replica measured in the same run (target: >= 0.9 x N). (2) The gateway's
 // added latency: Prefer: wait predictions of a no-op model through the gateway vs the same replica's own
 // /v1 (what kiln serve answers), interleaved call by call (target: p50 difference < 2 ms).
-// Real redis-server (Debian's, on a port in 45000-45999), the gateway in its own process, replicas
-// in this process (each with its own worker process). Needs `npm run build` (uses dist/).
+// Real redis-server (Debian's, on a port in 45000-45999); the gateway and every replica in their own
+// processes (replicas run the image entry, dist/runtime-bundle/server.mjs, with KILN_QUEUE). Needs
+// `npm run build` (uses dist/).
 // Usage: node bench/fleet.mjs [--n 400] [--per-replica 25] [--out bench/results/fleet.md]
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -22,11 +23,9 @@ const N = Number(arg("n", "400"));
 const PER_REPLICA = Number(arg("per-replica", "25"));
 const OUT = arg("out", join(REPO, "bench/results/fleet.md"));
 
-let startServer, compileTsPredictor, startQueueReplica;
+let compileTsPredictor;
 try {
-  ({ startServer } = await import(join(REPO, "dist/runtime/server.js")));
   ({ compileTsPredictor } = await import(join(REPO, "dist/build/ts-predictor.js")));
-  ({ startQueueReplica } = await import(join(REPO, "dist/fleet/replica.js")));
 } catch (err) {
   console.error(`bench/fleet.mjs needs the compiled sources: run \`npm run build\` first (${err.message})`);
   process.exit(1);
@@ -127,18 +126,48 @@ const noopModel = await compile(
   'import { definePredictor, z } from "kiln";\nexport const predictor = definePredictor({ inputs: {}, output: z.string(), predict: () => "ok" });\n',
 );
 
-async function replica(model, version, leaseMs = 30_000) {
-  const server = await startServer({
-    root: model.root,
-    predictor: { language: "node", file: model.file, name: "predictor" },
-    host: "127.0.0.1",
-    port: 0,
-    logLevel: "silent",
-    hosted: { version, model: `bench/${version}` },
-  });
-  if ((await server.ready) !== "READY") throw new Error("bench model not ready");
-  await startQueueReplica(server, { redisUrl, leaseMs });
-  return server;
+// A replica is the image's entry (dist/runtime-bundle/server.mjs) in queue mode, in its own process.
+async function replica(model, version) {
+  const port = await freePortInRange();
+  const child = spawn(
+    process.execPath,
+    [join(REPO, "dist/runtime-bundle/server.mjs"), "--host", "127.0.0.1"],
+    {
+      stdio: "ignore",
+      env: {
+        ...process.env,
+        PORT: String(port),
+        KILN_ROOT: model.root,
+        KILN_PREDICTOR: `${model.file}:predictor`,
+        KILN_NODE_WORKER: join(REPO, "dist/runtime-bundle/node-worker.mjs"),
+        KILN_QUEUE: redisUrl,
+        KILN_MODEL_VERSION: version,
+        KILN_MODEL: `bench/${version}`,
+        KILN_READY_FILE: "",
+        COG_LOG_LEVEL: "warn",
+      },
+    },
+  );
+  children.push(child);
+  const url = `http://127.0.0.1:${port}`;
+  await until(
+    async () => (await (await fetch(`${url}/health-check`)).json()).status === "READY",
+    20_000,
+    "replica",
+  );
+  await until(
+    async () => (await fetch(`${gw}/v1/models/bench/${version}/versions`)).ok,
+    10_000,
+    "registration",
+  );
+  const exited = new Promise((r) => child.once("exit", r));
+  return {
+    url,
+    close: async () => {
+      child.kill("SIGTERM");
+      await exited;
+    },
+  };
 }
 
 async function predict(base, version) {
@@ -217,8 +246,9 @@ const latencyOk = added < 2;
 const md = `# Fleet: replicas behind the gateway (Redis Streams)
 
 Run: ${new Date().toISOString()} · node ${process.version} · ${cpus().length} CPU(s) (${cpus()[0]?.model ?? "?"}) ·
-redis-server on 127.0.0.1 · gateway in its own process (\`dist/fleet/gateway-main.js\`) · replicas in the
-benchmark process, one slot each, each with its own node worker process.
+redis-server on 127.0.0.1 · the gateway (\`dist/fleet/gateway-main.js\`) and each replica (the image entry
+\`dist/runtime-bundle/server.mjs\` with \`KILN_QUEUE\`, one slot, its own node worker) in their own processes;
+the clients in the benchmark process.
 
 ## Throughput: a 200 ms sleep model, 1, 2 and 4 replicas
 
