@@ -1,6 +1,16 @@
 import type { Command } from "commander";
+import { UsageError } from "../../errors.js";
 import type { CommandContext } from "../context.js";
-import type { GatewayFlags } from "../gateway-run.js";
+import { parsePort } from "../flags.js";
+
+interface GatewayFlags {
+  redis: string;
+  port: string;
+  host: string;
+  apiToken?: string;
+  webhookSecret?: string;
+  queueSize: string;
+}
 
 export function registerGateway(program: Command, context: () => CommandContext): void {
   program
@@ -16,7 +26,19 @@ export function registerGateway(program: Command, context: () => CommandContext)
     )
     .option("--queue-size <n>", "predictions that may wait per model version before 429", "64")
     .action(async (flags: GatewayFlags) => {
-      const { runGateway } = await import("../gateway-run.js");
-      await runGateway(context(), flags);
+      const queueSize = Number(flags.queueSize);
+      if (!Number.isInteger(queueSize) || queueSize < 1)
+        throw new UsageError(
+          `--queue-size must be a positive integer, got ${JSON.stringify(flags.queueSize)}`,
+        );
+      const { runGateway } = await import("../../session/gateway.js");
+      await runGateway(context(), {
+        redisUrl: flags.redis,
+        port: parsePort(flags.port),
+        host: flags.host,
+        apiToken: flags.apiToken ?? process.env["KILN_API_TOKEN"],
+        webhookSecret: flags.webhookSecret ?? process.env["KILN_WEBHOOK_SECRET"],
+        queueSize,
+      });
     });
 }
