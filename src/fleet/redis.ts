@@ -10,6 +10,10 @@ import type { Logger } from "../runtime/logger.js";
 
 export type RedisArg = string | number | Buffer;
 
+// Redis away (or still loading its data after a restart): the caller should retry, not fail.
+const UNAVAILABLE =
+  /enableOfflineQueue|Connection is closed|MaxRetriesPerRequest|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|^LOADING|^TRYAGAIN|^MASTERDOWN/;
+
 export class RedisUnavailableError extends Error {}
 export class RedisUrlError extends Error {}
 
@@ -167,7 +171,7 @@ export class RedisConnection {
       return await p;
     } catch (err) {
       const msg = (err as Error).message ?? "";
-      if (/enableOfflineQueue|Connection is closed|MaxRetriesPerRequest|ECONNREFUSED|ECONNRESET/.test(msg))
+      if (UNAVAILABLE.test(msg))
         throw new RedisUnavailableError(`Redis at ${redactUrl(this.url)} is unavailable: ${msg}`, {
           cause: err,
         });
