@@ -29,11 +29,16 @@ export function parseLostPolicy(raw: string | undefined, name: string): LostPoli
   throw new FleetConfigError(`${name} must be retry or fail, got ${JSON.stringify(raw)}`);
 }
 
+/** Queue mode's settings (a replica's options, also read from the environment). */
 export interface QueueEnv {
   redisUrl: string;
+  /** A prediction whose replica sent no heartbeat for this long is reclaimed (ms). */
   leaseMs?: number | undefined;
+  /** What a reclaimed prediction does: run once more, or fail with a clear error. */
   onLost?: LostPolicy | undefined;
+  /** How long finished predictions stay in Redis (ms). */
   retentionMs?: number | undefined;
+  /** SIGTERM: how long running predictions may take before they are handed back (ms). */
   drainTimeoutMs?: number | undefined;
   prefix?: string | undefined;
 }

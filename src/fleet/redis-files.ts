@@ -3,9 +3,13 @@
  * so every gateway lists and serves them and the replica that runs a prediction reads them directly.
  * The total size is bounded by Redis itself (maxmemory); the per-file limit is enforced here.
  */
-import { createHash, randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
-import type { FileInfo, FileLimitsV1, HostedFiles } from "../runtime/v1/files-store.js";
+import {
+  newFileInfo,
+  type FileInfo,
+  type FileLimitsV1,
+  type HostedFiles,
+} from "../runtime/v1/files-store.js";
 import type { Keys } from "./keys.js";
 import type { RedisConnection } from "./redis.js";
 
@@ -29,29 +33,19 @@ export class RedisFiles implements HostedFiles {
     contentType: string,
     metadata: Record<string, unknown>,
   ): Promise<FileInfo> {
-    if (bytes.length > this.limits.maxFileBytes)
-      throw new RangeError(
-        `the file is ${bytes.length} bytes, more than the ${this.limits.maxFileBytes} byte limit`,
-      );
-    const id = randomBytes(12).toString("hex");
-    const now = new Date();
-    const seq = Number(await this.conn.call("INCR", this.keys.filesSeq));
+    const info = newFileInfo(bytes, name, contentType, metadata, this.limits, 0); // checks the size first
+    info.seq = Number(await this.conn.call("INCR", this.keys.filesSeq));
     const meta: Meta = {
-      id,
-      name,
-      contentType,
-      size: bytes.length,
-      sha256: createHash("sha256").update(bytes).digest("hex"),
-      metadata,
-      createdAt: now.toISOString(),
-      expiresAt: new Date(now.getTime() + this.limits.ttlMs).toISOString(),
-      seq,
+      ...info,
+      createdAt: info.createdAt.toISOString(),
+      expiresAt: info.expiresAt.toISOString(),
     };
+    const id = info.id;
     const key = this.keys.file(id);
     await this.conn.pipeline([
       ["HSET", key, "meta", JSON.stringify(meta), "content", bytes],
       ["PEXPIRE", key, this.limits.ttlMs],
-      ["ZADD", this.keys.files, seq, id],
+      ["ZADD", this.keys.files, info.seq, id],
     ]);
     return toInfo(meta);
   }

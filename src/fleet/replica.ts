@@ -25,19 +25,9 @@ import { GROUP, makeKeys, type Keys } from "./keys.js";
 import { pairs, RedisConnection } from "./redis.js";
 import { CLAIM, EMIT, HANDBACK, HEARTBEAT } from "./scripts.js";
 import { ensureWebhookSecret, registerVersion } from "./catalog.js";
-import { FLEET_DEFAULTS, type LostPolicy } from "./options.js";
+import { FLEET_DEFAULTS, type LostPolicy, type QueueEnv } from "./options.js";
 
-export interface ReplicaOptions {
-  redisUrl: string;
-  /** A prediction whose replica sent no heartbeat for this long is reclaimed (ms). */
-  leaseMs?: number | undefined;
-  /** What a reclaimed prediction does: run once more, or fail with a clear error. */
-  onLost?: LostPolicy | undefined;
-  /** How long finished predictions stay in Redis (ms). */
-  retentionMs?: number | undefined;
-  /** SIGTERM: how long running predictions may take before they are handed back (ms). */
-  drainTimeoutMs?: number | undefined;
-  prefix?: string | undefined;
+export interface ReplicaOptions extends QueueEnv {
   /** Consumer name in the group (default host-pid-random). */
   consumer?: string | undefined;
   webhookRetryDelaysMs?: readonly number[] | undefined;

@@ -65,6 +65,34 @@ export interface HostedFiles {
 
 export class StoreFullError extends Error {}
 
+/** A new upload's description (fresh id, checksum, expiry); RangeError beyond the per-file limit. */
+export function newFileInfo(
+  bytes: Buffer,
+  name: string,
+  contentType: string,
+  metadata: Record<string, unknown>,
+  limits: FileLimitsV1,
+  seq: number,
+): FileInfo {
+  if (bytes.length > limits.maxFileBytes) {
+    throw new RangeError(
+      `the file is ${bytes.length} bytes, more than the ${limits.maxFileBytes} byte limit`,
+    );
+  }
+  const now = new Date();
+  return {
+    id: randomBytes(12).toString("hex"),
+    name,
+    contentType,
+    size: bytes.length,
+    sha256: createHash("sha256").update(bytes).digest("hex"),
+    metadata,
+    createdAt: now,
+    expiresAt: new Date(now.getTime() + limits.ttlMs),
+    seq,
+  };
+}
+
 export class FileStore implements HostedFiles {
   private readonly files = new Map<string, StoredFile>();
   private dir: Promise<string> | null = null;
@@ -84,34 +112,18 @@ export class FileStore implements HostedFiles {
     metadata: Record<string, unknown>,
   ): Promise<StoredFile> {
     this.prune();
-    if (bytes.length > this.limits.maxFileBytes) {
-      throw new RangeError(
-        `the file is ${bytes.length} bytes, more than the ${this.limits.maxFileBytes} byte limit`,
-      );
-    }
+    const info = newFileInfo(bytes, name, contentType, metadata, this.limits, this.seq + 1);
     if (this.total + bytes.length > this.limits.maxTotalBytes) {
       throw new StoreFullError(
         `the files store is full (${this.limits.maxTotalBytes} bytes): delete files first`,
       );
     }
     this.dir ??= mkdtemp(join(tmpdir(), "kiln-files-"));
-    const id = randomBytes(12).toString("hex");
-    const path = join(await this.dir, id);
+    const path = join(await this.dir, info.id);
     await writeFile(path, bytes);
-    const now = new Date();
-    const file: StoredFile = {
-      id,
-      name,
-      contentType,
-      size: bytes.length,
-      sha256: createHash("sha256").update(bytes).digest("hex"),
-      metadata,
-      createdAt: now,
-      expiresAt: new Date(now.getTime() + this.limits.ttlMs),
-      path,
-      seq: ++this.seq,
-    };
-    this.files.set(id, file);
+    const file: StoredFile = { ...info, path };
+    this.seq = info.seq;
+    this.files.set(info.id, file);
     this.total += file.size;
     return file;
   }
