@@ -16,6 +16,7 @@ import { makeAuthCheck } from "../runtime/v1/auth.js";
 import { DEFAULT_V1_FILE_LIMITS, type FileLimitsV1 } from "../runtime/v1/files-store.js";
 import { DEFAULT_PAGE_SIZE } from "../runtime/v1/options.js";
 import { RUNTIME_VERSION } from "../runtime/version.js";
+import { DEFAULT_SSE_LIMITS } from "../runtime/sse.js";
 import { ensureWebhookSecret } from "./catalog.js";
 import { GROUP, makeKeys, type Keys } from "./keys.js";
 import { Mirrors } from "./mirrors.js";
@@ -100,23 +101,27 @@ export async function startGateway(o: GatewayOptions): Promise<RunningGateway> {
   addQueueGauges(metrics, conn, keys);
 
   const router = new Router(logger);
-  const auth = makeAuthCheck(o.apiToken);
-  router.add("GET", "/health-check", (_req, res) =>
-    sendJson(res, 200, {
-      status: conn.ready ? "READY" : "UNAVAILABLE",
-      role: "gateway",
-      redis: { url: redactUrl(o.redisUrl), connected: conn.ready },
-      version: { kiln: RUNTIME_VERSION },
-    }),
+  router.setGuard(makeAuthCheck(o.apiToken));
+  router.add(
+    "GET",
+    "/health-check",
+    (_req, res) =>
+      sendJson(res, 200, {
+        status: conn.ready ? "READY" : "UNAVAILABLE",
+        role: "gateway",
+        redis: { url: redactUrl(o.redisUrl), connected: conn.ready },
+        version: { kiln: RUNTIME_VERSION },
+      }),
+    { public: true },
   );
-  registerMetricsRoute(router, metrics, auth);
+  registerMetricsRoute(router, metrics);
   registerHostedRoutes(router, {
     store,
     files,
     webhookSecret,
     bodyLimit: o.bodyLimit ?? DEFAULT_BODY_LIMIT,
     pageSize: o.pageSize ?? DEFAULT_PAGE_SIZE,
-    auth,
+    sse: DEFAULT_SSE_LIMITS,
   });
 
   const server = createServer(
@@ -131,6 +136,7 @@ export async function startGateway(o: GatewayOptions): Promise<RunningGateway> {
     });
   });
   const port = (server.address() as AddressInfo).port;
+  files.port = port;
   const host = o.host && o.host !== "0.0.0.0" ? o.host : "127.0.0.1";
   const url = `http://${host.includes(":") ? `[${host}]` : host}:${port}`;
   logger.info("gateway listening", { url, redis: redactUrl(o.redisUrl) });

@@ -5,6 +5,7 @@
  * a gap (missed message, Redis restart) is filled from the stream with XRANGE.
  */
 import { Prediction } from "../runtime/core/prediction.js";
+import { makeRedactor } from "../runtime/redact.js";
 import type { PredictionRecord } from "../runtime/core/store.js";
 import type { Logger } from "../runtime/logger.js";
 import { applyWire, decodeWire, type WireEvent } from "./events.js";
@@ -96,7 +97,7 @@ export class Mirrors {
       publicInput: job.publicInput,
       context: {},
       iterator: job.iterator,
-      redact: (s) => s,
+      redact: makeRedactor([]),
       createdAt: new Date(job.created_at),
     });
     const record: PredictionRecord = {

@@ -20,6 +20,7 @@ interface Meta extends Omit<FileInfo, "createdAt" | "expiresAt"> {
 
 export class RedisFiles implements HostedFiles {
   readonly hosts = new Set<string>();
+  port = 0;
 
   constructor(
     private readonly conn: RedisConnection,

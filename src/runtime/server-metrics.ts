@@ -6,7 +6,6 @@
 import type { PredictionQueue } from "./core/queue.js";
 import type { PredictionRunner } from "./core/runner.js";
 import type { Health } from "./health.js";
-import type { IncomingMessage } from "node:http";
 import type { Router } from "./http/router.js";
 import { METRICS_CONTENT_TYPE, MetricsRegistry } from "./metrics.js";
 import type { WorkerSupervisor } from "./worker-supervisor.js";
@@ -64,14 +63,9 @@ export function createServerMetrics(d: ServerMetricsDeps): MetricsRegistry {
   return m;
 }
 
-/** GET /metrics on a router; `auth` is the server's bearer check (a scraper sends the token). */
-export function registerMetricsRoute(
-  router: Router,
-  metrics: MetricsRegistry,
-  auth: (req: IncomingMessage) => void,
-): void {
+/** GET /metrics on a router; the router's guard asks for the API token when one is set. */
+export function registerMetricsRoute(router: Router, metrics: MetricsRegistry): void {
   router.add("GET", "/metrics", async (req, res) => {
-    auth(req);
     const body = await metrics.render();
     res.writeHead(200, { "content-type": METRICS_CONTENT_TYPE, "content-length": Buffer.byteLength(body) });
     res.end(req.method === "HEAD" ? undefined : body);

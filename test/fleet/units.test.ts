@@ -2,6 +2,7 @@
 // the gateway entry's configuration and `kiln serve --queue` flags.
 import { describe, expect, it } from "vitest";
 import { Prediction } from "../../src/runtime/core/prediction.js";
+import { makeRedactor } from "../../src/runtime/redact.js";
 import { applyWire, decodeWire, encodeWire, terminalWire, toWire } from "../../src/fleet/events.js";
 import { decodeJob, encodeJob, JobFormatError, type Job } from "../../src/fleet/job.js";
 import { makeKeys } from "../../src/fleet/keys.js";
@@ -18,7 +19,7 @@ const make = (iterator = false, createdAt?: Date): Prediction =>
     publicInput: {},
     context: {},
     iterator,
-    redact: (s) => s,
+    redact: makeRedactor([]),
     createdAt,
   });
 

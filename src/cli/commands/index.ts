@@ -10,6 +10,7 @@ import { registerPush } from "./push.js";
 import { registerLogin } from "./login.js";
 import { registerInspect } from "./inspect.js";
 import { registerGateway } from "./gateway.js";
+import { registerClient } from "./client.js";
 
 export type RegisterCommand = (program: Command, context: () => CommandContext) => void;
 
@@ -25,4 +26,5 @@ export const COMMANDS: RegisterCommand[] = [
   registerLogin,
   registerInspect,
   registerGateway,
+  registerClient,
 ];

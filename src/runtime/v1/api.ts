@@ -22,6 +22,7 @@ import { registerPredictionRoutes } from "./predictions-routes.js";
 import { HostedRegistry } from "./registry.js";
 import { MemoryStore } from "./memory-store.js";
 import { generateWebhookSecret, webhookSigner } from "./signing.js";
+import { DEFAULT_SSE_LIMITS, type SseLimits } from "../sse.js";
 
 export interface HostedDeps {
   runner: PredictionRunner;
@@ -37,6 +38,7 @@ export interface HostedDeps {
   predictorFile: string;
   webhookRetryDelaysMs?: readonly number[] | undefined;
   options: HostedOptions;
+  sse?: SseLimits | undefined;
 }
 
 export interface HostedApi {
@@ -45,8 +47,12 @@ export interface HostedApi {
   /** `owner/name` of the model served here (KILN_MODEL, or kiln/<project dir>). */
   model: string;
   queue: PredictionQueue;
-  dispose(): Promise<void>;
+  /** Fails what is queued, delivers webhooks for at most `webhookDrainMs`, removes uploaded files. */
+  dispose(webhookDrainMs?: number): Promise<void>;
 }
+
+/** How long shutdown keeps delivering (and retrying) webhooks before abandoning them. */
+export const DEFAULT_WEBHOOK_DRAIN_MS = 5_000;
 
 export function createFileStore(options: HostedOptions): FileStore {
   return new FileStore({ ...DEFAULT_V1_FILE_LIMITS, ...options.fileLimits });
@@ -98,7 +104,7 @@ export function registerHostedApi(router: Router, deps: HostedDeps): HostedApi {
     runner: deps.runner,
     health: deps.health,
     queue,
-    registry: new HostedRegistry(o.retain ?? DEFAULT_RETAIN),
+    registry: new HostedRegistry(o.retain ?? DEFAULT_RETAIN, o.retainBytes),
     sender,
     throttleMs: deps.throttleMs,
     openapi: deps.openapi,
@@ -113,16 +119,18 @@ export function registerHostedApi(router: Router, deps: HostedDeps): HostedApi {
     webhookSecret,
     bodyLimit: deps.bodyLimit,
     pageSize: o.pageSize ?? DEFAULT_PAGE_SIZE,
-    auth: makeAuthCheck(o.apiToken),
+    sse: deps.sse ?? DEFAULT_SSE_LIMITS,
   });
+  // One token for the whole server (container API and /shutdown included), not only /v1.
+  router.setGuard(makeAuthCheck(o.apiToken));
   return {
     webhookSecret,
     version,
     model,
     queue,
-    async dispose() {
+    async dispose(webhookDrainMs = DEFAULT_WEBHOOK_DRAIN_MS) {
       queue.failAll("the server is shutting down");
-      await sender.flush(5_000);
+      await sender.close(webhookDrainMs);
       await deps.files.dispose();
     },
   };

@@ -47,6 +47,8 @@ export interface HostedFiles {
   readonly limits: FileLimitsV1;
   /** Host names clients reached this server by (so uploads' URLs are recognised as inputs). */
   readonly hosts: Set<string>;
+  /** Port this server listens on (a webhook pointing here is refused). */
+  port: number;
   create(
     bytes: Buffer,
     name: string,

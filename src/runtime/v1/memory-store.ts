@@ -63,7 +63,17 @@ export class MemoryStore implements PredictionStore {
   }
 
   get(id: string): Promise<PredictionRecord | undefined> {
-    return Promise.resolve(this.o.registry.get(id));
+    const r = this.o.registry.get(id);
+    if (!r && this.o.registry.wasEvicted(id)) {
+      throw hostedError(
+        404,
+        "Not found",
+        `prediction ${id} finished and was evicted from this server's history, which keeps the most recent ` +
+          `finished predictions within ${this.o.registry.retainBytes} bytes (KILN_RETAIN_BYTES); fetch results ` +
+          "sooner or use a webhook",
+      );
+    }
+    return Promise.resolve(r);
   }
 
   page(cursor: string | null, size: number): Promise<Page<PredictionRecord>> {

@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Router } from "../http/router.js";
 import { readJsonBody } from "../http/body.js";
 import { sendJson } from "../http/respond.js";
-import { parseEnvelope } from "../http/prediction-request.js";
+import { parseEnvelope, refuseSelfWebhook } from "../http/prediction-request.js";
 import { QueueFullError, type PredictionRecord, type PredictionTarget } from "../core/store.js";
 import { predictionUrls, renderHeld, renderHosted } from "./render.js";
 import { parseLastEventId, streamHosted } from "./stream.js";
@@ -91,16 +91,15 @@ export function registerPredictionRoutes(router: Router, ctx: HostedContext): vo
   router.add(
     "GET",
     "/v1/predictions/:id/stream",
-    route(
-      ctx,
-      async (req, res, p) =>
-        streamHosted(
-          res,
-          (await find(ctx, p.id!)).prediction,
-          parseLastEventId(req.headers["last-event-id"]),
-        ),
-      true,
+    route(ctx, async (req, res, p) =>
+      streamHosted(
+        res,
+        (await find(ctx, p.id!)).prediction,
+        parseLastEventId(req.headers["last-event-id"]),
+        ctx.sse,
+      ),
     ),
+    { public: true },
   );
 }
 
@@ -133,6 +132,7 @@ async function create(
     webhook: body.webhook,
     webhook_events_filter: body.webhook_events_filter,
   });
+  refuseSelfWebhook(envelope.webhook, req, ctx.files.port);
   const target = named ?? { kind: "version", version: body.version as string };
   const created = await ctx.store.prepare(target, envelope.input);
   if (!created.ok) throw invalidInput(created.errors);
