@@ -119,11 +119,11 @@ async function compile(name, source) {
 }
 const sleepModel = await compile(
   "sleep",
-  'import { definePredictor, z } from "kiln";\nexport const predictor = definePredictor({ inputs: {}, output: z.string(), predict: async () => { await new Promise((r) => setTimeout(r, 200)); return "ok"; } });\n',
+  'import { definePredictor, z } from "kiln-ml";\nexport const predictor = definePredictor({ inputs: {}, output: z.string(), predict: async () => { await new Promise((r) => setTimeout(r, 200)); return "ok"; } });\n',
 );
 const noopModel = await compile(
   "noop",
-  'import { definePredictor, z } from "kiln";\nexport const predictor = definePredictor({ inputs: {}, output: z.string(), predict: () => "ok" });\n',
+  'import { definePredictor, z } from "kiln-ml";\nexport const predictor = definePredictor({ inputs: {}, output: z.string(), predict: () => "ok" });\n',
 );
 
 // A replica is the image's entry (dist/runtime-bundle/server.mjs) in queue mode, in its own process.
