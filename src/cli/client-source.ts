@@ -5,6 +5,7 @@
  */
 import { KilnError, EXIT_CODES, UsageError } from "../errors.js";
 import type { ModelFacts } from "../client-gen/model.js";
+import type { ProgressMode } from "../context.js";
 import type { CommandContext } from "./context.js";
 
 export interface SourceFlags {
@@ -16,7 +17,7 @@ export interface SourceFlags {
   docker: boolean;
   file?: string | undefined;
   python: string;
-  progress?: string | undefined;
+  progress?: ProgressMode | undefined;
 }
 
 export interface ModelSchema {
@@ -198,7 +199,7 @@ export function modelFromRepository(repository: string): string {
 async function fromImage(ctx: CommandContext, image: string, flags: SourceFlags): Promise<ModelSchema> {
   const { parseReference } = await import("../docker/reference.js");
   const { inspectLocal, inspectRemote } = await import("../docker/inspect.js");
-  const { readCa } = await import("./commands/login.js");
+  const { readCa } = await import("./flags.js");
   const ref = parseReference(image);
   let local;
   if (!flags.remote) {
@@ -232,14 +233,14 @@ async function fromImage(ctx: CommandContext, image: string, flags: SourceFlags)
 
 /** The project in this directory: built like `kiln predict` does, or run directly with --no-docker. */
 async function fromProject(ctx: CommandContext, flags: SourceFlags): Promise<ModelSchema> {
-  const { resolveModelSource } = await import("./model-session.js");
+  const { resolveModelSource } = await import("../session/model-source.js");
+  const { loadRunnableProject } = await import("./load-manifest.js");
   const notes: string[] = [];
   const source = await resolveModelSource(ctx, {
     image: undefined,
     docker: flags.docker,
-    file: flags.file,
+    loadProject: () => loadRunnableProject(ctx, flags.file),
     progress: flags.progress ?? "auto",
-    note: (line) => ctx.out.info(line),
   });
   const model = flags.model ?? `local/${source.project?.root.split("/").pop() ?? "model"}`;
   if (source.kind === "docker") {
@@ -257,8 +258,8 @@ async function fromProject(ctx: CommandContext, flags: SourceFlags): Promise<Mod
       notes,
     };
   }
-  const { startLocalModel } = await import("./local-model.js");
-  const { fetchOpenApi } = await import("./model-client.js");
+  const { startLocalModel } = await import("../session/local-model.js");
+  const { fetchOpenApi } = await import("../prediction/client.js");
   const server = await startLocalModel(source.project, {
     python: flags.python,
     env: {},

@@ -6,7 +6,7 @@ import { listContext } from "../../src/build/context.js";
 import { renderBuildStages, renderDockerfile } from "../../src/build/dockerfile.js";
 import { fingerprintContext } from "../../src/build/fingerprint.js";
 import { prepareBuild } from "../../src/build/prepare.js";
-import { checkSecretSpec } from "../../src/cli/commands/build.js";
+import { checkSecretSpec } from "../../src/cli/flags.js";
 import { loadFixtureManifest } from "./fixture-manifest.js";
 
 const BUNDLE = join(import.meta.dirname, "../fixtures/build/_runtime-bundle");

@@ -2,7 +2,9 @@ import { readFile, rename, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { Command } from "commander";
 import { EXIT_CODES, KilnError, UsageError } from "../../errors.js";
+import type { ProgressMode } from "../../context.js";
 import type { CommandContext } from "../context.js";
+import { progressOption } from "../flags.js";
 
 export interface ClientOptions {
   lang?: string;
@@ -18,7 +20,7 @@ export interface ClientOptions {
   docker: boolean;
   file?: string;
   python: string;
-  progress?: string;
+  progress?: ProgressMode;
 }
 
 export function registerClient(program: Command, context: () => CommandContext): void {
@@ -41,7 +43,7 @@ export function registerClient(program: Command, context: () => CommandContext):
     .option("--remote", "read an image's labels from its registry even if it exists locally")
     .option("--no-docker", "for the project: run it on this machine instead of building an image")
     .option("--python <path>", "python interpreter for --no-docker Python predictors", "python3")
-    .option("--progress <mode>", "build progress: auto, plain, quiet", "auto")
+    .addOption(progressOption())
     .action(async (source: string | undefined, _opts: unknown, command: Command) => {
       await runClient(context(), source, command.optsWithGlobals<ClientOptions>());
     });
