@@ -23,6 +23,10 @@ export interface DeployFacts {
   digest: string;
   /** Default object name, derived from the repository's last component. */
   defaultName: string;
+  /** `owner/name` the /v1 API reports (the repository's last two components). */
+  model: string;
+  /** The /v1 version id: the digest's hex (replicate-style 64 hex digits). */
+  version: string;
   /** build.gpu in the image's manifest. */
   gpu: boolean;
   /** concurrency.max in the image's manifest (predictions one replica runs at once). */
@@ -38,6 +42,12 @@ export interface DeployFacts {
 interface ManifestSubset {
   build?: { gpu?: unknown };
   concurrency?: { max?: unknown };
+}
+
+/** `owner/name` from a repository path: "team/hello" stays, "a/b/hello" -> "b/hello", "hello" -> "kiln/hello". */
+export function modelName(repository: string): string {
+  const parts = repository.split("/");
+  return parts.length >= 2 ? parts.slice(-2).join("/") : `kiln/${parts[0] ?? "model"}`;
 }
 
 /** The digest `ref` is pinned by; a UsageError for a tag (which can move under a running deployment). */
@@ -70,6 +80,8 @@ export function factsFromImage(ref: ImageReference, info: ImageLabels): DeployFa
     repository,
     digest,
     defaultName: nameFromRepository(ref.repository),
+    model: modelName(ref.repository),
+    version: digest.replace(/^sha256:/, ""),
     gpu: manifest.build?.gpu === true,
     concurrency: typeof max === "number" && Number.isInteger(max) && max > 0 ? max : 1,
     port: MODEL_PORT,

@@ -15,7 +15,7 @@ export interface RenderedDeployment {
   /** File name (inside -o DIR) and its text. */
   file: string;
   text: string;
-  /** What the file holds, for the summary: "Deployment/hello", "service hello", ... */
+  /** What the file holds, for the summary: "Deployment/hello", "service hello_model", ... */
   objects: string[];
 }
 
@@ -47,6 +47,6 @@ export function renderDeployment(
     target,
     file: `${o.name}.stack.yaml`,
     text: HEADER(facts, "Swarm stack (docker stack deploy -c)") + toYaml(stack as YamlValue),
-    objects: Object.keys(stack.services).map((s) => `service ${s}`),
+    objects: Object.keys(stack.services).map((s) => `service ${o.name}_${s}`),
   };
 }

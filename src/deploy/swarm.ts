@@ -16,6 +16,8 @@ import { memoryBytes, swarmCpus } from "./quantities.js";
 import type { YamlValue } from "./yaml.js";
 
 export const STACK_NETWORK = "kiln";
+/** Service names inside the stack (Swarm prefixes them with the stack name: NAME_model). */
+export const MODEL_SERVICE = "model";
 /** The resource kind nodes advertise with `--node-generic-resource NVIDIA-GPU=<uuid>`. */
 export const SWARM_GPU_KIND = "NVIDIA-GPU";
 
@@ -81,7 +83,7 @@ function modelService(facts: DeployFacts, o: DeployOptions): Record<string, Yaml
 export function renderSwarm(facts: DeployFacts, o: DeployOptions): Stack {
   return {
     version: "3.8",
-    services: { [o.name]: modelService(facts, o) },
+    services: { [MODEL_SERVICE]: modelService(facts, o) },
     networks: { [STACK_NETWORK]: { driver: "overlay", attachable: true } },
   };
 }
