@@ -139,6 +139,27 @@ export const KUBE_TYPES: Record<string, Fields> = {
   },
   ScaleTrigger: {
     metadata: MAP,
-    ...leaves("type", "name", "authenticationRef", "metricType", "useCachedMetrics"),
+    authenticationRef: "AuthenticationRef",
+    ...leaves("type", "name", "metricType", "useCachedMetrics"),
   },
+  AuthenticationRef: leaves("name", "kind"),
+  Secret: {
+    ...leaves("apiVersion", "kind", "type", "immutable"),
+    metadata: "ObjectMeta",
+    data: MAP,
+    stringData: MAP,
+  },
+  TriggerAuthentication: {
+    apiVersion: LEAF,
+    kind: LEAF,
+    metadata: "ObjectMeta",
+    spec: "TriggerAuthenticationSpec",
+    status: LEAF,
+  },
+  TriggerAuthenticationSpec: {
+    secretTargetRef: "SecretTargetRef",
+    ...leaves("env", "hashiCorpVault", "podIdentity", "azureKeyVault", "awsSecretManager"),
+    ...leaves("gcpSecretManager", "configMapTargetRef", "boundServiceAccountToken"),
+  },
+  SecretTargetRef: leaves("parameter", "name", "key"),
 };

@@ -7,10 +7,10 @@
  * The only module that uses kubernetes-models.
  */
 import { Deployment } from "kubernetes-models/apps/v1";
-import { Service } from "kubernetes-models/v1";
+import { Secret, Service } from "kubernetes-models/v1";
 import { PodDisruptionBudget } from "kubernetes-models/policy/v1";
 import { HorizontalPodAutoscaler } from "kubernetes-models/autoscaling/v2";
-import { ScaledObject } from "@kubernetes-models/keda/keda.sh/v1alpha1";
+import { ScaledObject, TriggerAuthentication } from "@kubernetes-models/keda/keda.sh/v1alpha1";
 import { KUBE_TYPES, LEAF, MAP } from "./kube-fields.js";
 import { DNS_LABEL, LABEL_VALUE } from "./names.js";
 
@@ -35,6 +35,11 @@ const MODELS: Record<string, { apiVersion: string; make: (o: Obj) => Model }> = 
     make: (o) => new HorizontalPodAutoscaler(o as never),
   },
   ScaledObject: { apiVersion: "keda.sh/v1alpha1", make: (o) => new ScaledObject(o as never) },
+  TriggerAuthentication: {
+    apiVersion: "keda.sh/v1alpha1",
+    make: (o) => new TriggerAuthentication(o as never),
+  },
+  Secret: { apiVersion: "v1", make: (o) => new Secret(o as never) },
 };
 
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
@@ -238,6 +243,20 @@ function checkReferences(objects: Obj[], c: Collector): void {
           "spec.scaleTargetRef",
           `scales ${String(kind)}/${String(name)}, which is not among these objects`,
         );
+      asArray(get(o, "spec", "triggers")).forEach((t, i) => {
+        const auth = get(t, "authenticationRef", "name");
+        const present = objects.some(
+          (x) =>
+            x.kind === "TriggerAuthentication" &&
+            get(x, "metadata", "name") === auth &&
+            namespaceOf(x) === namespaceOf(o),
+        );
+        if (auth !== undefined && !present)
+          c.add(
+            `spec.triggers[${i}].authenticationRef`,
+            `names TriggerAuthentication/${String(auth)}, which is not among these objects`,
+          );
+      });
     }
   }
 }

@@ -103,4 +103,33 @@ export const GOLDEN_CASES: GoldenCase[] = [
     facts: cpu,
     flags: { readiness: "http", name: "greeter", publish: "8080" },
   },
+  {
+    name: "queue-keda",
+    target: "kubernetes",
+    facts: gpu,
+    flags: { queue: "redis://redis.infra:6379/2", maxReplicas: "10" },
+  },
+  {
+    name: "queue-keda-password-tls",
+    target: "kubernetes",
+    facts: cpu,
+    flags: { queue: "rediss://kiln:s3cr%40t@redis.example.com:6380", namespace: "models" },
+  },
+  {
+    name: "queue-hpa",
+    target: "kubernetes",
+    facts: cpu,
+    flags: { queue: "redis://redis:6379", autoscaler: "hpa" },
+  },
+  { name: "queue-stack-redis", target: "swarm", facts: cpu, flags: { queue: "redis://redis:6379" } },
+  {
+    name: "queue-external-redis-dnsrr",
+    target: "swarm",
+    facts: gpu,
+    flags: {
+      queue: "redis://10.0.0.5:6379/1",
+      endpointMode: "dnsrr",
+      gatewayImage: "registry.example.com/kiln/gateway:1",
+    },
+  },
 ];

@@ -118,4 +118,30 @@ describe("validateKubernetes", () => {
       "HorizontalPodAutoscaler/hello spec.scaleTargetRef: scales Deployment/other, which is not among these objects",
     ]);
   });
+
+  it("checks the queue objects too: Secret, KEDA ScaledObject and its TriggerAuthentication", () => {
+    const f = facts(`registry.example.com/team/hello@${DIGEST}`, {});
+    const objects = structuredClone(
+      renderKubernetes(f, options("kubernetes", f, { queue: "redis://:pw@redis:6379" })),
+    ) as Json[];
+    expect(objects.map((o) => o.kind)).toEqual([
+      "Secret",
+      "Deployment",
+      "PodDisruptionBudget",
+      "Deployment",
+      "Service",
+      "PodDisruptionBudget",
+      "TriggerAuthentication",
+      "ScaledObject",
+    ]);
+    expect(validateKubernetes(objects)).toEqual([]);
+    objects.splice(6, 1);
+    objects[6]!.spec.triggers[0].metadat = {};
+    objects[0]!.stringdata = {};
+    expect(validateKubernetes(objects).map(formatKubeProblem)).toEqual([
+      'Secret/hello-queue stringdata: unknown field "stringdata" (the API server would drop it)',
+      'ScaledObject/hello spec.triggers[0].metadat: unknown field "metadat" (the API server would drop it)',
+      "ScaledObject/hello spec.triggers[0].authenticationRef: names TriggerAuthentication/hello-queue, which is not among these objects",
+    ]);
+  });
 });
