@@ -85,3 +85,49 @@ export function checkOptions(o: DeployOptions): DeployOptions {
     );
   return o;
 }
+
+/** The command line as commander hands it over (strings; checked by optionsFromFlags). */
+export interface DeployFlags {
+  replicas: string;
+  name?: string | undefined;
+  namespace?: string | undefined;
+  queue?: string | undefined;
+  redisImage: string;
+  gatewayImage?: string | undefined;
+  readiness: Readiness;
+  cpu: string;
+  memory: string;
+  autoscaler?: Autoscaler | undefined;
+  maxReplicas?: string | undefined;
+  endpointMode: EndpointMode;
+  publish: string;
+  constraint: string[];
+}
+
+/** Pure: flags -> checked options (the name falls back to the one derived from the image). */
+export function optionsFromFlags(
+  target: DeployTarget,
+  flags: DeployFlags,
+  defaultName: string,
+): DeployOptions {
+  const replicas = positiveInteger(flags.replicas, "--replicas");
+  const queue = flags.queue === undefined ? undefined : checkQueueUrl(flags.queue);
+  const autoscaler = flags.autoscaler ?? (queue && target === "kubernetes" ? "keda" : "none");
+  return checkOptions({
+    name: flags.name === undefined ? defaultName : checkName(flags.name, "--name"),
+    replicas,
+    namespace: flags.namespace === undefined ? undefined : checkName(flags.namespace, "--namespace"),
+    readiness: flags.readiness,
+    cpu: flags.cpu,
+    memory: flags.memory,
+    queue,
+    redisImage: flags.redisImage,
+    gatewayImage: flags.gatewayImage,
+    autoscaler,
+    maxReplicas:
+      flags.maxReplicas === undefined ? replicas * 4 : positiveInteger(flags.maxReplicas, "--max-replicas"),
+    endpointMode: flags.endpointMode,
+    publish: checkPort(flags.publish, "--publish"),
+    constraints: flags.constraint,
+  });
+}

@@ -5,9 +5,12 @@
 import type { ImageLabels } from "../../src/docker/inspect.js";
 import { parseReference } from "../../src/docker/reference.js";
 import { factsFromImage, type DeployFacts } from "../../src/deploy/facts.js";
-import { deployOptions } from "../../src/cli/deploy-run.js";
-import type { DeployFlags } from "../../src/cli/commands/deploy.js";
-import type { DeployOptions, DeployTarget } from "../../src/deploy/options.js";
+import {
+  optionsFromFlags,
+  type DeployFlags,
+  type DeployOptions,
+  type DeployTarget,
+} from "../../src/deploy/options.js";
 
 export const DIGEST = `sha256:${"ab12".repeat(16)}`;
 
@@ -44,7 +47,7 @@ export function options(
   f: DeployFacts,
   flags: Partial<DeployFlags> = {},
 ): DeployOptions {
-  return deployOptions(target, { ...DEFAULT_FLAGS, ...flags }, f.defaultName);
+  return optionsFromFlags(target, { ...DEFAULT_FLAGS, ...flags }, f.defaultName);
 }
 
 export interface GoldenCase {

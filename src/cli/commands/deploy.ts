@@ -1,22 +1,9 @@
 import { Argument, Option, type Command } from "commander";
-import { DEFAULT_REDIS_IMAGE } from "../../deploy/options.js";
+import { DEFAULT_REDIS_IMAGE, type DeployFlags, type DeployTarget } from "../../deploy/options.js";
 import type { CommandContext } from "../context.js";
+import { collect, readCa } from "../flags.js";
 
-export interface DeployFlags {
-  replicas: string;
-  name?: string;
-  namespace?: string;
-  queue?: string;
-  redisImage: string;
-  gatewayImage?: string;
-  readiness: "file" | "http";
-  cpu: string;
-  memory: string;
-  autoscaler?: "none" | "keda" | "hpa";
-  maxReplicas?: string;
-  endpointMode: "vip" | "dnsrr";
-  publish: string;
-  constraint: string[];
+interface DeployCommandFlags extends DeployFlags {
   output?: string;
   apply?: boolean;
   caCert?: string;
@@ -61,16 +48,26 @@ export function registerDeploy(program: Command, context: () => CommandContext):
     .option(
       "--constraint <expr>",
       "swarm: placement constraint, repeatable (node.labels.gpu==true)",
-      (v: string, all: string[]) => [...all, v],
+      collect,
       [] as string[],
     )
     .option("-o, --output <dir>", "write the file into DIR instead of printing it")
     .option("--apply", "then run docker stack deploy / kubectl apply on it")
     .option("--ca-cert <file>", "PEM CA certificate that signed the registry's TLS certificate")
     .option("--json", "print a machine-readable summary")
-    .action(async (target: "swarm" | "kubernetes", image: string, flags: DeployFlags) => {
+    .action(async (target: DeployTarget, image: string, flags: DeployCommandFlags) => {
+      const { output, apply, caCert, json, ...deployFlags } = flags;
+      const ca = caCert ? await readCa(caCert) : undefined;
       // Loaded on use: the renderers and kubernetes-models' schemas cost start-up time elsewhere.
-      const { runDeploy } = await import("../deploy-run.js");
-      await runDeploy(context(), target, image, flags);
+      const { runDeploy } = await import("../../deploy/run.js");
+      await runDeploy(context(), {
+        target,
+        image,
+        flags: deployFlags,
+        output,
+        apply: Boolean(apply),
+        json: Boolean(json),
+        ca,
+      });
     });
 }
