@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { EXIT_CODES } from "../../src/errors.js";
 import { runCli } from "../cli/run.js";
+import { redisTarget } from "../../src/deploy/queue.js";
 import { DIGEST, facts, options } from "./cases.js";
 
 const IMAGE = `registry.example.com/team/hello@${DIGEST}`;
@@ -71,7 +72,29 @@ describe("kiln deploy arguments", () => {
       port: 5000,
       digest: DIGEST,
     });
+    expect(f.model).toBe("team/my_model.v2");
+    expect(f.version).toBe(DIGEST.slice("sha256:".length));
+    expect(facts(`127.0.0.1:5001/solo@${DIGEST}`, {}).model).toBe("kiln/solo");
     expect(facts(IMAGE, { concurrency: { max: "x" } }).concurrency).toBe(1);
     expect(() => facts(IMAGE, "{not json")).toThrow("the run.cog.config label is not valid JSON");
+  });
+
+  it("reads what KEDA needs from the queue URL", () => {
+    expect(redisTarget("redis://redis:6379")).toEqual({
+      host: "redis",
+      port: 6379,
+      db: 0,
+      tls: false,
+      username: undefined,
+      password: undefined,
+    });
+    expect(redisTarget("rediss://u:p%40ss@r.example.com/3")).toEqual({
+      host: "r.example.com",
+      port: 6379,
+      db: 3,
+      tls: true,
+      username: "u",
+      password: "p@ss",
+    });
   });
 });
