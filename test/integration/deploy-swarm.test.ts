@@ -22,6 +22,8 @@ import {
   serviceContainers,
   startCluster,
   stopCluster,
+  ensureRedisImage,
+  removeStack,
   waitForTasks,
   waitForUpdate,
   type Cluster,
@@ -36,14 +38,19 @@ const STACK = "kdep";
 /** The model service: `model` on the stack's network, kdep_model to the engine. */
 const SERVICE = `${STACK}_model`;
 const REPO = "kiln-test/deploy-model";
+/** Debian's redis-server on the debootstrap base: the stack's Redis in queue mode (no Docker Hub). */
+const REDIS_TAG = "kiln-test/redis:7-bookworm";
+/** Until the fleet's server (which writes /var/run/cog/ready) is merged, the first tests probe over HTTP. */
+const READINESS = "http";
 
 let cluster: Cluster;
 let project: string;
 let outDir: string;
 let image1: string;
 let image2: string;
+let redisImage: string;
 
-async function deploy(image: string): Promise<void> {
+async function deploy(image: string, extra: string[] = []): Promise<void> {
   const r = await kilnOnA(cluster, [
     "deploy",
     "swarm",
@@ -55,7 +62,7 @@ async function deploy(image: string): Promise<void> {
     "--endpoint-mode",
     "dnsrr",
     "--readiness",
-    "http",
+    READINESS,
     "--cpu",
     "100m",
     "--memory",
@@ -63,12 +70,13 @@ async function deploy(image: string): Promise<void> {
     "-o",
     outDir,
     "--apply",
+    ...extra,
   ]);
   expect(r.code, r.stderr).toBe(0);
 }
 
 /** A client container on the stack's network, on node A (the model image has node). */
-function clientArgs(mode: string, arg: string, name?: string): string[] {
+function clientArgs(mode: string, arg: string, name?: string, target = "model"): string[] {
   return [
     "run",
     ...(name ? ["-d", "--name", name] : ["--rm"]),
@@ -81,7 +89,7 @@ function clientArgs(mode: string, arg: string, name?: string): string[] {
     image1,
     "/client.mjs",
     mode,
-    "model",
+    target,
     arg,
   ];
 }
@@ -137,6 +145,8 @@ beforeAll(async () => {
     `FROM ${cluster.registry}/${REPO}:1\nENV MODEL_REV=2\n`,
   );
   image2 = await pushFromA(cluster, tag2);
+  await ensureRedisImage(REDIS_TAG);
+  redisImage = await pushToCluster(cluster, REDIS_TAG, "kiln-test/redis", "7");
 });
 
 afterAll(async () => {
@@ -221,6 +231,89 @@ describe("kiln deploy swarm on a two-node Swarm", () => {
     }
   });
 });
+
+describe("kiln deploy swarm --queue on a two-node Swarm", () => {
+  it("serves /v1 through the gateway from both nodes and loses no accepted prediction when a replica is killed", async () => {
+    await removeStack(cluster, STACK);
+    await deploy(image2, [
+      "--queue",
+      "redis://redis:6379",
+      "--redis-image",
+      redisImage,
+      "--readiness",
+      "file",
+    ]);
+    await waitForTasks(cluster, SERVICE, oneHealthyPerNode(image2), "2 queue-mode replicas, one per node");
+    await waitForTasks(
+      cluster,
+      `${STACK}_gateway`,
+      (t) => t.filter((x) => x.health === "healthy").length === 2,
+      "2 gateways",
+    );
+    const version = image2.split("@sha256:")[1]!;
+
+    const first = await queueRound(version, 8);
+    expect(first.filter((r) => r.status !== "succeeded")).toEqual([]);
+    const tasks = await serviceContainers(cluster, SERVICE);
+    const nodesThatAnswered = new Set(
+      first.map((r) => tasks.find((t) => t.container === r.output!.host)?.node),
+    );
+    expect([...nodesThatAnswered].sort()).toEqual(["a", "b"]);
+
+    // 12 predictions of 3 s on 2 replicas of 4 slots: some run on node B when it is killed.
+    const name = `kdep-queue-${process.pid}`;
+    await docker(cluster, "a", clientArgs("queue", `${version}:12`, name, "gateway"));
+    try {
+      await waitForLog(name, "SUBMITTED");
+      const victim = tasks.find((t) => t.node === "b")!;
+      await waitForBusy(victim.container);
+      await docker(cluster, "b", ["kill", victim.container]);
+      await docker(cluster, "a", ["wait", name]);
+      const results = lastJson<{ results: QueueResult[] }>(
+        await docker(cluster, "a", ["logs", name]),
+      ).results;
+      console.info(`queue round with a killed replica: ${JSON.stringify(results.map((r) => r.status))}`);
+      expect(results).toHaveLength(12);
+      expect(results.filter((r) => r.status !== "succeeded")).toEqual([]);
+    } finally {
+      await docker(cluster, "a", ["rm", "-f", name]).catch(() => undefined);
+    }
+    await waitForTasks(
+      cluster,
+      SERVICE,
+      (t) => healthyOn(t, image2).length === 2,
+      "the killed replica to come back",
+    );
+  });
+});
+
+interface QueueResult {
+  status: string;
+  error: string | null;
+  output: { host: string; rev: string } | null;
+}
+
+async function queueRound(version: string, n: number): Promise<QueueResult[]> {
+  const out = await docker(cluster, "a", clientArgs("queue", `${version}:${n}`, undefined, "gateway"));
+  return lastJson<{ results: QueueResult[] }>(out).results;
+}
+
+function lastJson<T>(text: string): T {
+  return JSON.parse(text.trim().split("\n").pop()!) as T;
+}
+
+/** Waits until the replica reports predictions in flight on its /health-check (it is then BUSY or READY with current > 0). */
+async function waitForBusy(container: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  const script =
+    'fetch("http://127.0.0.1:5000/health-check").then(r=>r.json()).then(b=>console.log(b.concurrency.current))';
+  while (Date.now() < deadline) {
+    const current = await docker(cluster, "b", ["exec", container, "node", "-e", script]).catch(() => "0");
+    if (Number(current) > 0) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`replica ${container} never took a prediction`);
+}
 
 async function waitForLog(container: string, text: string): Promise<void> {
   const deadline = Date.now() + 60_000;

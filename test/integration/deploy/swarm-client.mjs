@@ -3,6 +3,8 @@
 // addresses, one connection per request. Prints one JSON line when done.
 //   node swarm-client.mjs spread SERVICE ROUNDS     one prediction per task address, ROUNDS times
 //   node swarm-client.mjs load SERVICE MAX_SECONDS  4 loops until SIGTERM or MAX_SECONDS
+//   node swarm-client.mjs queue GATEWAY VERSION:N   N predictions through the gateway's /v1, each
+//                                                   polled until it ends (prints SUBMITTED first)
 // "refused" counts connections refused before a request was sent (nothing accepted, retried on the
 // next address); "failed" counts requests that were sent and did not end in a succeeded prediction.
 import { lookup } from "node:dns/promises";
@@ -10,6 +12,30 @@ import { request } from "node:http";
 
 const [mode, service, arg] = process.argv.slice(2);
 const PORT = 5000;
+
+function v1(host, method, path, body) {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host,
+        port: PORT,
+        path,
+        method,
+        agent: false,
+        timeout: 30_000,
+        headers: { "content-type": "application/json", authorization: "Bearer test", connection: "close" },
+      },
+      (res) => {
+        let text = "";
+        res.on("data", (c) => (text += c));
+        res.on("end", () => resolve({ status: res.statusCode, body: text }));
+      },
+    );
+    req.on("timeout", () => req.destroy(new Error("timeout")));
+    req.on("error", reject);
+    req.end(body === undefined ? undefined : JSON.stringify(body));
+  });
+}
 
 function post(address, input) {
   return new Promise((resolve) => {
@@ -96,6 +122,40 @@ if (mode === "spread") {
   console.log("LOAD STARTED");
   await Promise.all([0, 1, 2, 3].map(loop));
   console.log(JSON.stringify(summary));
+} else if (mode === "queue") {
+  const [version, count] = arg.split(":");
+  const ids = [];
+  for (let i = 0; i < Number(count); i++) {
+    const r = await v1(service, "POST", "/v1/predictions", {
+      version,
+      input: { text: `q${i}`, sleep_ms: 3000 },
+    });
+    if (r.status !== 201 && r.status !== 200) throw new Error(`create answered ${r.status}: ${r.body}`);
+    ids.push(JSON.parse(r.body).id);
+  }
+  console.log("SUBMITTED");
+  const results = {};
+  const deadline = Date.now() + 180_000;
+  while (Object.keys(results).length < ids.length && Date.now() < deadline) {
+    for (const id of ids) {
+      if (results[id]) continue;
+      const r = await v1(service, "GET", `/v1/predictions/${id}`).catch((err) => ({
+        status: 0,
+        body: String(err),
+      }));
+      if (r.status !== 200) continue;
+      const p = JSON.parse(r.body);
+      if (["succeeded", "failed", "canceled"].includes(p.status))
+        results[id] = {
+          status: p.status,
+          error: p.error ?? null,
+          output: p.output ? JSON.parse(p.output) : null,
+        };
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const all = ids.map((id) => results[id] ?? { status: "unfinished" });
+  console.log(JSON.stringify({ results: all }));
 } else {
   console.error(`unknown mode ${mode}`);
   process.exit(2);

@@ -177,3 +177,60 @@ export async function waitForUpdate(c: Cluster, service: string, timeoutMs = 240
   }
   throw new Error(`timed out waiting for the update of ${service}: ${state}`);
 }
+
+/** Builds (once per machine) a Redis image from the debootstrap base and Debian's redis-server. */
+export async function ensureRedisImage(tag: string): Promise<void> {
+  const recipe = "bookworm+redis-server/v1";
+  const have = await execa(
+    DOCKER,
+    ["image", "inspect", "--format", '{{index .Config.Labels "kiln.test.recipe"}}', tag],
+    {
+      reject: false,
+    },
+  );
+  if (have.exitCode === 0 && have.stdout.trim() === recipe) return;
+  const dockerfile = [
+    "FROM kiln-test/bookworm",
+    "RUN apt-get update -qq && apt-get install -y -qq --no-install-recommends redis-server && rm -rf /var/lib/apt/lists/*",
+    "WORKDIR /data",
+    `LABEL kiln.test=1 kiln.test.recipe="${recipe}"`,
+    'CMD ["redis-server", "--protected-mode", "no"]',
+    "",
+  ].join("\n");
+  await execa(DOCKER, ["build", "--network", "host", "-q", "-t", tag, "-"], {
+    input: dockerfile,
+    env: { DOCKER_BUILDKIT: "0" },
+  });
+}
+
+/** Removes a stack and waits until its tasks and network are gone from both nodes. */
+export async function removeStack(c: Cluster, stack: string): Promise<void> {
+  await docker(c, "a", ["stack", "rm", stack]);
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    const left: string[] = [];
+    for (const node of ["a", "b"] as const) {
+      left.push(
+        ...(await docker(c, node, ["ps", "-aq", "--filter", `label=com.docker.stack.namespace=${stack}`]))
+          .split("\n")
+          .filter(Boolean),
+      );
+      left.push(
+        ...(
+          await docker(c, node, [
+            "network",
+            "ls",
+            "-q",
+            "--filter",
+            `label=com.docker.stack.namespace=${stack}`,
+          ])
+        )
+          .split("\n")
+          .filter(Boolean),
+      );
+    }
+    if (left.length === 0) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`stack ${stack} was not removed within 120 s`);
+}
