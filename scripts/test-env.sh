@@ -25,6 +25,8 @@ NODE_NPM_RECIPE="host-npm/v1"
 APT_PACKAGES=(docker.io docker-registry debootstrap apache2-utils ca-certificates curl redis-server)
 
 DOCKER=docker # chosen by pick_docker_cli once packages are installed
+# kiln deploy's two-node Swarm test (scripts/swarm-2node.sh): ip netns / veth pairs.
+APT_PACKAGES+=(iproute2)
 
 START_TIME=$SECONDS
 log() { printf '[test-env %3ds] %s\n' "$((SECONDS - START_TIME))" "$*"; }

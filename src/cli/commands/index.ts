@@ -11,6 +11,7 @@ import { registerLogin } from "./login.js";
 import { registerInspect } from "./inspect.js";
 import { registerGateway } from "./gateway.js";
 import { registerClient } from "./client.js";
+import { registerDeploy } from "./deploy.js";
 
 export type RegisterCommand = (program: Command, context: () => CommandContext) => void;
 
@@ -27,4 +28,5 @@ export const COMMANDS: RegisterCommand[] = [
   registerInspect,
   registerGateway,
   registerClient,
+  registerDeploy,
 ];
