@@ -39,6 +39,12 @@ export const predictor = definePredictor({
 });
 `;
 let docker: Engine;
+// Other test files (and other people's) share the engine and the kiln.test=1 label: count only ours.
+const RUN_LABEL = `kiln.harden-run=${process.pid}`;
+const LABELS = { KILN_CONTAINER_LABELS: `kiln.test=1,${RUN_LABEL}` };
+const ours = (): Promise<string[]> => kilnContainers(docker, RUN_LABEL);
+const run = (args: string[], opts: { cwd: string; env?: Record<string, string> }) =>
+  spawnKiln(args, { ...opts, env: { ...LABELS, ...opts.env } });
 const dirs: string[] = [];
 let tsProject: string;
 
@@ -69,7 +75,7 @@ async function until<T>(fn: () => T | undefined, what: string, ms = 60_000): Pro
 
 /** Spawns `kiln serve ...` and resolves with the URL it announces. */
 async function serve(args: string[], cwd: string, env: Record<string, string> = {}) {
-  const child = await spawnKiln(["serve", ...args, "-p", "0"], { cwd, env });
+  const child = await run(["serve", ...args, "-p", "0"], { cwd, env });
   const done = collect(child);
   let stderr = "";
   const url = await new Promise<string>((resolve, reject) => {
@@ -118,7 +124,7 @@ beforeAll(async () => {
 }, 600_000);
 
 afterAll(async () => {
-  expect(await kilnContainers(docker)).toEqual([]);
+  expect(await ours()).toEqual([]);
   await removeImage(docker, TAG);
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
@@ -126,12 +132,12 @@ afterAll(async () => {
 describe("POST /shutdown stops kiln serve (defect 10)", () => {
   it("kiln serve IMAGE: exit 0 and the container is removed", async () => {
     const s = await serve([TAG], tsProject);
-    expect(await kilnContainers(docker)).toHaveLength(1);
+    expect(await ours()).toHaveLength(1);
     expect((await fetch(`${s.url}/shutdown`, { method: "POST" })).status).toBe(200);
     const r = await s.done;
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toContain("The model was shut down (POST /shutdown).");
-    expect(await kilnContainers(docker)).toEqual([]);
+    expect(await ours()).toEqual([]);
   });
 
   it("kiln serve --no-docker: exit 0", async () => {
@@ -174,7 +180,7 @@ describe("--no-docker with a model that starts subprocesses (defects 11, 12)", (
   });
 
   it("kiln predict --no-docker prints its output and exits; the `sleep 300` from setup is gone", async () => {
-    const r = await collect(await spawnKiln(["predict", "--no-docker"], { cwd: py }));
+    const r = await collect(await run(["predict", "--no-docker"], { cwd: py }));
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe("done\n");
     const pid = Number(readFileSync(join(py, "sleeper.pid"), "utf8"));
@@ -193,7 +199,7 @@ describe("--no-docker with a model that starts subprocesses (defects 11, 12)", (
   });
 
   it("COG_SETUP_TIMEOUT applies to kiln serve --no-docker", async () => {
-    const child = await spawnKiln(["serve", "--no-docker", "-p", "0"], {
+    const child = await run(["serve", "--no-docker", "-p", "0"], {
       cwd: py,
       env: { COG_SETUP_TIMEOUT: "1", SLOW_SETUP: "1" },
     });
@@ -212,10 +218,10 @@ describe("pull uses the stored credentials (defect 13)", () => {
     const remote = `${AUTH_REGISTRY}/kiln-test/harden-pull-${process.pid}:v1`;
     await execDocker(["tag", TAG, remote]);
     const env = { DOCKER_CONFIG: config };
-    const pushed = await collect(await spawnKiln(["push", "--no-build", remote], { cwd: tsProject, env }));
+    const pushed = await collect(await run(["push", "--no-build", remote], { cwd: tsProject, env }));
     expect(pushed.code, pushed.stderr).toBe(0);
     await execDocker(["rmi", remote]); // only the registry has it now
-    const r = await collect(await spawnKiln(["predict", remote, "-i", "n=2"], { cwd: tsProject, env }));
+    const r = await collect(await run(["predict", remote, "-i", "n=2"], { cwd: tsProject, env }));
     expect(r.stderr).not.toMatch(/no basic auth credentials/);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe("xx\n");
@@ -225,7 +231,7 @@ describe("pull uses the stored credentials (defect 13)", () => {
 
 describe("kiln predict IMAGE | head -c 4 (defect 14)", () => {
   it("exits quietly with code 0 and removes the model's container", async () => {
-    const child = await spawnKiln(["predict", TAG, "-i", "n=2000000"], { cwd: tsProject });
+    const child = await run(["predict", TAG, "-i", "n=2000000"], { cwd: tsProject });
     let stderr = "";
     child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
     let got = Buffer.alloc(0);
@@ -242,7 +248,7 @@ describe("kiln predict IMAGE | head -c 4 (defect 14)", () => {
     expect(got.subarray(0, 4).toString()).toBe("xxxx");
     expect(stderr).not.toMatch(/EPIPE|Error:|at /);
     expect(code, stderr).toBe(0);
-    expect(await kilnContainers(docker)).toEqual([]);
+    expect(await ours()).toEqual([]);
   });
 });
 
@@ -253,18 +259,19 @@ describe("containers left by a killed kiln (defect 16)", () => {
     const id = await docker.createContainer({
       Image: TAG,
       Labels: {
+        "kiln.harden-run": String(process.pid),
         "kiln.container": "predict",
         "kiln.pid": String(deadPid),
         "kiln.host": hostname(),
         "kiln.test": "1",
       },
     });
-    expect(await kilnContainers(docker)).toContain(id);
-    const r = await collect(await spawnKiln(["predict", TAG, "-i", "n=3"], { cwd: tsProject }));
+    expect(await ours()).toContain(id);
+    const r = await collect(await run(["predict", TAG, "-i", "n=3"], { cwd: tsProject }));
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe("xxx\n");
-    expect(r.stderr).toContain("Removed 1 container(s) left by an earlier kiln that was killed.");
-    expect(await kilnContainers(docker)).toEqual([]);
+    expect(r.stderr).toMatch(/Removed \d+ container\(s\) left by an earlier kiln that was killed\./);
+    expect(await ours()).toEqual([]);
   });
 });
 
@@ -277,7 +284,7 @@ describe("an interrupted kiln build (defect 15)", () => {
     );
     writeFileSync(join(project, "predict.ts"), TS);
     const privateTmp = tempDir("tmp");
-    const child = await spawnKiln(
+    const child = await run(
       [
         "build",
         "-t",
