@@ -2,7 +2,7 @@
  * Finds the inputs that need special handling by the server: file inputs (URLs to download, then pass
  * as local paths) and secret inputs (redacted everywhere they could leak), plus the output's shape.
  */
-import { resolveProperty } from "./checks.js";
+import { resolveSchema } from "./refs.js";
 import type { JsonSchema, PredictorSchema } from "./types.js";
 
 export interface SpecialField {
@@ -36,12 +36,12 @@ function fieldsMatching(
   if (!part || !isPlainObject(part.input.properties)) return [];
   const found: SpecialField[] = [];
   for (const [name, raw] of Object.entries(part.input.properties as Record<string, JsonSchema>)) {
-    const prop = resolveProperty(raw, part.components);
+    const prop = resolveSchema(raw, part.components);
     if (test(prop)) found.push({ name, list: false });
     else if (
       prop.type === "array" &&
       isPlainObject(prop.items) &&
-      test(resolveProperty(prop.items, part.components))
+      test(resolveSchema(prop.items, part.components))
     ) {
       found.push({ name, list: true });
     }
