@@ -1,5 +1,6 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
+import { kilnRules } from "./scripts/eslint-kiln-rules.mjs";
 
 export default tseslint.config(
   {
@@ -41,5 +42,20 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
       "@typescript-eslint/consistent-type-imports": "error",
     },
+  },
+  {
+    // The layout of docs/architecture.md, checked (rules in scripts/eslint-kiln-rules.mjs).
+    files: ["src/**/*.ts"],
+    plugins: { kiln: kilnRules },
+    rules: {
+      "kiln/layers": "error",
+      "kiln/unused-exports": "error",
+    },
+  },
+  {
+    // Folders other engineers are changing this session: unused exports are reported, not yet failed.
+    files: ["src/runtime/**/*.ts", "src/sdk/**/*.ts", "src/build/**/*.ts"],
+    ignores: ["src/build/plan.ts", "src/build/prepare.ts"],
+    rules: { "kiln/unused-exports": "warn" },
   },
 );

@@ -10,7 +10,7 @@ import { LogDemuxer, LogTail } from "./logs.js";
 import { freePort } from "./ports.js";
 
 /** Every container kiln starts carries these labels (plus KILN_CONTAINER_LABELS, e.g. kiln.test=1). */
-export const KILN_CONTAINER_LABEL = "kiln.container";
+const KILN_CONTAINER_LABEL = "kiln.container";
 
 export interface ModelContainerOptions {
   image: string;

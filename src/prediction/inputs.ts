@@ -12,7 +12,7 @@ import { toDataUri } from "../schema/media-types.js";
 import { describeField, type FieldSpec, type SchemaView } from "../schema/view.js";
 
 /** The model server's request body limit (kiln's and Cog's default). */
-export const MAX_REQUEST_BYTES = 100 * 2 ** 20;
+const MAX_REQUEST_BYTES = 100 * 2 ** 20;
 
 export interface InputEntry {
   name: string;
@@ -253,7 +253,7 @@ function usageHint(view: SchemaView): string {
 }
 
 /** Turns the string(s) given with -i into the JSON value the schema expects. */
-export function coerceFlag(spec: FieldSpec, values: string[], problems: InputProblem[]): unknown {
+function coerceFlag(spec: FieldSpec, values: string[], problems: InputProblem[]): unknown {
   if (spec.kind === "array") {
     const only = values[0];
     if (values.length === 1 && only !== undefined && only.trimStart().startsWith("[")) {
@@ -364,7 +364,7 @@ async function readFileRefs(
 }
 
 /** The nearest known name within a small edit distance, for "did you mean". */
-export function closest(name: string, candidates: string[]): string | undefined {
+function closest(name: string, candidates: string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = Math.max(2, Math.floor(name.length / 3)) + 1;
   for (const c of candidates) {

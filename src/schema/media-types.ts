@@ -50,7 +50,7 @@ const PREFERRED_EXTENSION: Record<string, string> = {
   "application/octet-stream": ".bin",
 };
 
-export const OCTET_STREAM = "application/octet-stream";
+const OCTET_STREAM = "application/octet-stream";
 
 /** The media type of a file by its extension; application/octet-stream when unknown. */
 export function mediaTypeOf(file: string): string {

@@ -44,7 +44,7 @@ export interface SchemaView {
 type OpenApiLike = { components?: { schemas?: Record<string, JsonSchema> } };
 
 /** The PredictorSchema inside an OpenAPI document (for src/schema's validateInput). */
-export function predictorSchemaOf(doc: unknown): PredictorSchema {
+function predictorSchemaOf(doc: unknown): PredictorSchema {
   const schemas = (doc as OpenApiLike | null)?.components?.schemas;
   const input = schemas?.["Input"];
   if (!schemas || !isPlainObject(input)) {
