@@ -206,11 +206,31 @@ export async function localImageId(ref: string): Promise<string | null> {
   }
 }
 
-/** Tags of a repository, e.g. every kiln-deps/<name>:<fingerprint>. */
-export async function listTags(repository: string): Promise<string[]> {
-  const images = await engineClient().listImages({ reference: [repository] });
-  const prefix = `${repository}:`;
-  return images.flatMap((i) =>
-    (i.RepoTags ?? []).filter((t) => t.startsWith(prefix)).map((t) => t.slice(prefix.length)),
-  );
+export interface LocalImage {
+  id: string;
+  repoTags: string[];
+  labels: Record<string, string>;
+  layers: string[];
+}
+
+/** Every local image carrying `label` (a key, or key=value), with its tags, labels and layers. */
+export async function imagesWithLabel(label: string): Promise<LocalImage[]> {
+  const engine = engineClient();
+  const summaries = await engine.listImages({ label: [label] });
+  const found: LocalImage[] = [];
+  for (const s of summaries) {
+    // An image removed between the two calls is simply not there any more.
+    const img = await engine.inspectImage(s.Id).catch((err: unknown) => {
+      if (err instanceof EngineApiError && err.statusCode === 404) return null;
+      throw err;
+    });
+    if (!img) continue;
+    found.push({
+      id: img.Id,
+      repoTags: img.RepoTags ?? [],
+      labels: img.Config.Labels ?? {},
+      layers: img.RootFS?.Layers ?? [],
+    });
+  }
+  return found;
 }

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { EngineApiError } from "../../src/docker/api.js";
 import { engineClient, type Engine } from "../../src/docker/engine.js";
-import { depsSlug } from "../../src/build/image.js";
+import { depsTagOf } from "../../src/build/prune.js";
 import { requireDocker } from "../helpers/docker.js";
 
 const run = promisify(execFile);
@@ -52,12 +52,23 @@ export async function buildTestImage(
 }
 
 /**
- * Removes an image the test created, and the `kiln-deps/<slug>` dependency images kiln build made for
- * it. Throws if the image stays: a leaked image should fail the suite, not go unnoticed.
+ * Removes an image the test created, and the `kiln-deps:<fingerprint>` dependencies image it was built
+ * on when no other model image shares it. Throws if the image stays: a leaked image should fail the
+ * suite, not go unnoticed.
  */
 export async function removeImage(docker: Engine, tag: string): Promise<void> {
-  const deps = await docker.listImages({ reference: [`kiln-deps/${depsSlug(tag)}`] });
-  for (const ref of [tag, ...deps.flatMap((d) => d.RepoTags ?? [])]) {
+  const labels = await docker.inspectImage(tag).then(
+    (i): Record<string, string> => i.Config.Labels ?? {},
+    (): Record<string, string> => ({}),
+  );
+  const deps = depsTagOf(labels);
+  const fp = labels["kiln.deps.fingerprint"];
+  const sharers = fp
+    ? (await docker.listImages({ label: [`kiln.deps.fingerprint=${fp}`, "run.cog.version"] }))
+        .flatMap((i) => i.RepoTags ?? [])
+        .filter((t) => t !== tag && t !== "<none>:<none>")
+    : [];
+  for (const ref of [tag, ...(deps && sharers.length === 0 ? [deps] : [])]) {
     for (let attempt = 0; ; attempt++) {
       try {
         await docker.removeImage(ref);
