@@ -12,7 +12,7 @@ const sdk = join(root, "src/sdk/index.ts");
 
 describe("kiln init TypeScript template", () => {
   // A full TypeScript program check takes tens of seconds on a loaded 2-core machine.
-  it("typechecks against src/sdk", { timeout: 180_000 }, async () => {
+  it("typechecks against src/sdk", { timeout: 180_000, tags: ["slow"] }, async () => {
     const dir = mkdtempSync(join(tmpdir(), "kiln-init-ts-"));
     try {
       expect((await runCli(["init"], dir)).code).toBe(0);
