@@ -13,7 +13,7 @@ interface TestTiming {
   tags: string[];
 }
 
-// Vitest loads a reporter file through its default export (the one default export in the repository).
+// Vitest loads a reporter file through its default export (as it does vitest.config.ts).
 export default class DurationsReporter implements Reporter {
   onTestRunEnd(modules: ReadonlyArray<TestModule>): void {
     const files = modules.map((m) => {
