@@ -53,9 +53,19 @@ export default tseslint.config(
     },
   },
   {
-    // Folders other engineers are changing this session: unused exports are reported, not yet failed.
-    files: ["src/runtime/**/*.ts", "src/sdk/**/*.ts", "src/build/**/*.ts"],
-    ignores: ["src/build/plan.ts", "src/build/prepare.ts"],
+    // Folders other engineers are adding to this session: unused exports are reported, not yet failed.
+    files: ["src/**/*.ts"],
+    ignores: [
+      "src/docker/**",
+      "src/manifest/**",
+      "src/schema/**",
+      "src/prediction/**",
+      "src/session/**",
+      "src/publish/**",
+      "src/build/plan.ts",
+      "src/build/prepare.ts",
+      "src/*.ts",
+    ],
     rules: { "kiln/unused-exports": "warn" },
   },
 );

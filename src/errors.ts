@@ -21,6 +21,8 @@ export const EXIT_CODES = {
   registry: 6,
   /** The model's container or server did not start (setup failed, timed out). */
   runtime: 7,
+  /** kiln client: the generated client does not match the model (breaking change refused, --check). */
+  clientMismatch: 9,
   /** Interrupted by the user (Ctrl-C). 128 + SIGINT, as shells expect. */
   interrupted: 130,
   /** A bug in kiln. */

@@ -4,6 +4,9 @@
  */
 import type { JsonSchema } from "./types.js";
 import { isPlainObject, resolveSchema } from "./refs.js";
+
+// src/client-gen reads these from here (resolveProperty is the one resolver, src/schema/refs.ts).
+export { isPlainObject, resolveSchema as resolveProperty } from "./refs.js";
 import type { ValidationIssue } from "./validate.js";
 
 type Components = Record<string, JsonSchema>;

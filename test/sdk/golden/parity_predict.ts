@@ -1,5 +1,5 @@
 /** The TypeScript twin of parity_predict.py: the same signature, written with kiln's SDK. */
-import { definePredictor, file, secret, z } from "kiln";
+import { definePredictor, file, secret, z } from "kiln-ml";
 
 export const predictor = definePredictor({
   inputs: {
