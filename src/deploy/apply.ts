@@ -4,7 +4,7 @@
  */
 import { execa } from "execa";
 import { KilnError, EXIT_CODES, UsageError } from "../errors.js";
-import { execDocker } from "../docker/cli.js";
+import { dockerStackDeploy, StackDeployError } from "../docker/stack.js";
 
 export class ApplyError extends KilnError {
   constructor(message: string, stderr: string) {
@@ -17,11 +17,7 @@ export class ApplyError extends KilnError {
 /** `docker stack deploy`: against DOCKER_HOST's engine, which must be a Swarm manager. */
 export async function applySwarm(file: string, stack: string, signal?: AbortSignal): Promise<string> {
   try {
-    const r = await execDocker(["stack", "deploy", "--with-registry-auth", "--prune", "-c", file, stack], {
-      ...(signal ? { signal } : {}),
-      timeoutMs: 120_000,
-    });
-    return r.stdout;
+    return await dockerStackDeploy(file, stack, signal ? { signal } : {});
   } catch (err) {
     const stderr = (err as { stderr?: string }).stderr ?? "";
     if (/not a swarm manager|This node is not a swarm manager/i.test(stderr))
@@ -29,6 +25,7 @@ export async function applySwarm(file: string, stack: string, signal?: AbortSign
         "docker stack deploy needs a Swarm manager, and this engine is not one.",
         "Run it on a manager (or point DOCKER_HOST at one); `docker swarm init` makes this engine a one-node Swarm.",
       );
+    if (err instanceof StackDeployError) throw new ApplyError(err.message, err.stderr);
     throw err;
   }
 }

@@ -11,7 +11,7 @@ import { LogDemuxer, LogTail } from "./logs.js";
 import { freePort } from "./ports.js";
 
 /** Every container kiln starts carries these labels (plus KILN_CONTAINER_LABELS, e.g. kiln.test=1). */
-export const KILN_CONTAINER_LABEL = "kiln.container";
+const KILN_CONTAINER_LABEL = "kiln.container";
 
 export interface ModelContainerOptions {
   image: string;
@@ -192,10 +192,7 @@ function processAlive(pid: number): boolean {
  * remove them: labelled kiln.container, started from this machine (kiln.host) by a kiln process that
  * no longer exists (kiln.pid). Every predict/serve/exec removes them before starting its own.
  */
-export async function removeStaleContainers(
-  docker: EngineApi,
-  note?: (line: string) => void,
-): Promise<string[]> {
+async function removeStaleContainers(docker: EngineApi, note?: (line: string) => void): Promise<string[]> {
   const here = hostname();
   const list = await docker.listContainers({ label: [KILN_CONTAINER_LABEL, `kiln.host=${here}`] });
   const stale = list.filter((c) => {

@@ -41,11 +41,11 @@ export interface DockerConfigFile {
 
 type Env = Record<string, string | undefined>;
 
-export function configPath(env: Env = process.env): string {
+function configPath(env: Env = process.env): string {
   return join(dockerConfigDir(env), "config.json");
 }
 
-export async function readDockerConfig(env: Env = process.env): Promise<DockerConfigFile> {
+async function readDockerConfig(env: Env = process.env): Promise<DockerConfigFile> {
   const file = configPath(env);
   let text: string;
   try {

@@ -7,9 +7,10 @@ import { EngineApiError, type EngineApi, type ImageInspect } from "./api.js";
 import { RegistryError, UsageError } from "../errors.js";
 import { engineAuth, getCredentials } from "./credentials.js";
 import { parseReference } from "./reference.js";
+import { LABELS } from "./labels.js";
 
-export const SCHEMA_LABEL = "run.cog.openapi_schema";
-export const CONFIG_LABEL = "run.cog.config";
+const SCHEMA_LABEL = LABELS.openapiSchema;
+const CONFIG_LABEL = LABELS.config;
 
 export interface ModelImage {
   /** As the user wrote it. */

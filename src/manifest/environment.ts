@@ -30,7 +30,7 @@ const RESERVED_PREFIXES: Record<string, string> = {
 };
 
 /** Why `name` is reserved, or undefined when the manifest may set it. */
-export function reservedReason(name: string): string | undefined {
+function reservedReason(name: string): string | undefined {
   if (name in RESERVED_NAMES) return RESERVED_NAMES[name];
   for (const [prefix, why] of Object.entries(RESERVED_PREFIXES)) if (name.startsWith(prefix)) return why;
   return undefined;

@@ -36,7 +36,7 @@ export interface ParseResult {
 }
 
 /** Beyond this many problems the rest are summarised: a broken file gets a bounded answer. */
-export const MAX_PROBLEMS = 50;
+const MAX_PROBLEMS = 50;
 
 export function parseManifest(text: string, options: ParseOptions): ParseResult {
   const display = options.displayName ?? options.file;

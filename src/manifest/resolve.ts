@@ -4,7 +4,7 @@ import type { Checked } from "./rules.js";
 import type { ManifestInput } from "./schema.js";
 import type { ResolvedManifest, RunCommand } from "./types.js";
 
-export const DEFAULT_NODE_VERSION = 20;
+const DEFAULT_NODE_VERSION = 20;
 
 export function resolveManifest(
   input: ManifestInput,
@@ -73,7 +73,7 @@ function toRunCommand(
 }
 
 /** `kiln-<dirname>`, made a valid image name (lowercase, no spaces or odd characters). */
-export function defaultImageName(root: string): string {
+function defaultImageName(root: string): string {
   const dir = basename(root)
     .toLowerCase()
     .replace(/[^a-z0-9._-]+/g, "-")

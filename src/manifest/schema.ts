@@ -36,7 +36,7 @@ const weightSource = z.union([
   }),
 ]);
 
-export const buildSchema = z
+const buildSchema = z
   .strictObject({
     gpu: z.boolean().optional().describe("Use a CUDA base image and run with `--gpus all`. Default false."),
     python_version: version

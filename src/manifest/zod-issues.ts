@@ -68,13 +68,13 @@ const KEYS_BY_LEVEL: Record<string, readonly string[]> = {
   "weights[]": ["source", "target"],
 };
 
-export function shapeOf(path: KeyPath): string {
+function shapeOf(path: KeyPath): string {
   let out = "";
   for (const part of path) out += typeof part === "number" ? "[]" : out === "" ? part : `.${part}`;
   return out;
 }
 
-export function expectedAt(path: KeyPath): string | undefined {
+function expectedAt(path: KeyPath): string | undefined {
   return EXPECTED[shapeOf(path)];
 }
 

@@ -7,7 +7,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, extname, relative, resolve } from "node:path";
 import type { JsonSchema } from "../schema/types.js";
-import { decodeDataUri, extensionOf } from "../schema/media-types.js";
+import { decodeDataUri, extensionFor } from "../schema/media-types.js";
 
 export interface Prediction {
   id?: string;
@@ -133,7 +133,7 @@ export class OutputWriter {
     const decoded = decodeDataUri(dataUri);
     if (!decoded) throw new Error("not a data URI");
     const named = decoded.name ? extname(decoded.name) : "";
-    const file = this.pathFor(parts, named || extensionOf(decoded.mimeType));
+    const file = this.pathFor(parts, named || (extensionFor(decoded.mimeType) ?? ".bin"));
     await mkdir(dirname(file), { recursive: true });
     await writeFile(file, decoded.bytes);
     this.written.push(file);

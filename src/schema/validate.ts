@@ -2,10 +2,9 @@
  * Input validation against a predictor's schema, with pydantic-style messages so clients written for
  * Cog see familiar 422 bodies. Pure and allocation-light: it runs on every request.
  */
-import { checkValue, isPlainObject } from "./checks.js";
+import { checkValue } from "./checks.js";
+import { isPlainObject } from "./refs.js";
 import type { JsonSchema, PredictorSchema } from "./types.js";
-
-export { resolveProperty } from "./checks.js";
 
 export interface ValidationIssue {
   loc: (string | number)[];

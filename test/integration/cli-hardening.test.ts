@@ -12,7 +12,7 @@ import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compileTsPredictor } from "../../src/build/ts-predictor.js";
 import type { Engine } from "../../src/docker/engine.js";
-import { execDocker } from "../../src/docker/cli.js";
+import { execDocker } from "../helpers/docker-cli.js";
 import { AUTH_PASSWORD, AUTH_REGISTRY, AUTH_USER, requireRegistry } from "../helpers/docker.js";
 import { BASE_NODE, requireBuildEnv } from "./build-helpers.js";
 import { cliPath, collect, spawnKiln } from "./predict-cli.js";

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { REGISTRY, requireRegistry } from "../helpers/docker.js";
-import { buildTestImage, DOCKER_CLI, engine, kilnContainers, removeImage } from "./predict-helpers.js";
+import { buildFakeModelImage, DOCKER_CLI, engine, kilnContainers, removeImage } from "./predict-helpers.js";
 import { collect, kiln, spawnKiln } from "./predict-cli.js";
 
 const TAG = `kiln-test/fake-model-cli:${process.pid}`;
@@ -54,13 +54,7 @@ let dir: string;
 beforeAll(async () => {
   docker = await engine();
   dir = await mkdtemp(join(tmpdir(), "kiln-predict-image-"));
-  // Dockerfile LABEL values are subject to $variable substitution: escape the `$ref`s.
-  const label = JSON.stringify(JSON.stringify(SCHEMA)).replaceAll("$", "\\$");
-  await buildTestImage(
-    TAG,
-    `FROM kiln-test/node\nCOPY server.mjs /kiln/server.mjs\nLABEL run.cog.openapi_schema=${label}\nCMD ["node", "/kiln/server.mjs"]\n`,
-    { "server.mjs": new URL("../prediction/fixtures/fake-model.mjs", import.meta.url).href },
-  );
+  await buildFakeModelImage(TAG, SCHEMA);
 });
 
 afterAll(async () => {
