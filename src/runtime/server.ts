@@ -155,6 +155,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     },
   });
   worker.on("message", (m) => {
+    // @cog.concurrent(max=N) sets the slots unless COG_MAX_CONCURRENCY (or the caller) chose them.
+    if (m.type === "loaded" && m.concurrency !== undefined && options.maxConcurrency === undefined) {
+      runner.capacity = m.concurrency;
+    }
     if (m.type === "loaded" && !m.async && runner.capacity > 1) {
       logger.warn("the predictor is synchronous: running one prediction at a time", {
         requested: runner.capacity,

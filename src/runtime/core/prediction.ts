@@ -4,6 +4,7 @@
  */
 import type { PredictorKind } from "../protocol.js";
 import type { Redactor } from "../redact.js";
+import { applyMetric, type MetricMode } from "./metrics.js";
 
 export type PredictionStatus = "starting" | "processing" | "succeeded" | "failed" | "canceled";
 export type TerminalStatus = "succeeded" | "failed" | "canceled";
@@ -12,7 +13,7 @@ export type PredictionEvent =
   | { type: "start" }
   | { type: "output"; chunk: unknown; index: number }
   | { type: "log"; source: "stdout" | "stderr"; data: string }
-  | { type: "metric"; name: string; value: unknown }
+  | { type: "metric"; name: string; value: unknown; mode: MetricMode }
   | { type: "completed" };
 
 export type PredictionListener = (event: PredictionEvent, prediction: Prediction) => void;
@@ -79,6 +80,7 @@ export class Prediction {
   private readonly listeners = new Set<PredictionListener>();
   private readonly maxLogBytes: number;
   private logBytes = 0;
+  private startedMono: number | null = null;
   private droppedLogBytes = 0;
   private resolveFinished!: (p: Prediction) => void;
 
@@ -114,6 +116,7 @@ export class Prediction {
     if (this.status !== "starting") return;
     this.status = "processing";
     this.startedAt = new Date();
+    this.startedMono = performance.now();
     this.emit({ type: "start" });
   }
 
@@ -137,17 +140,11 @@ export class Prediction {
     this.emit({ type: "log", source, data });
   }
 
-  setMetric(name: string, value: unknown, mode: "replace" | "incr" | "append" = "replace"): void {
+  /** One user metric update; the event carries what the worker sent (coglet's `{name, value, mode}`). */
+  setMetric(name: string, value: unknown, mode: MetricMode = "replace"): void {
     if (this.terminal || name === "predict_time") return;
-    const prev = this.metrics[name];
-    if (mode === "incr" && typeof value === "number") {
-      this.metrics[name] = (typeof prev === "number" ? prev : 0) + value;
-    } else if (mode === "append") {
-      this.metrics[name] = [...(Array.isArray(prev) ? prev : []), value];
-    } else {
-      this.metrics[name] = value;
-    }
-    this.emit({ type: "metric", name, value: this.metrics[name] });
+    applyMetric(this.metrics, name, value, mode);
+    this.emit({ type: "metric", name, value, mode });
   }
 
   /** The one way to a terminal state; later calls are ignored (terminal is set once). */
@@ -165,7 +162,9 @@ export class Prediction {
       if (this.chunks.length === 0) for (const c of result.output) this.chunks.push(c);
     }
     if (result.error !== undefined) this.error = this.redact(result.error);
-    this.metrics.predict_time = (this.completedAt.getTime() - this.startedAt.getTime()) / 1000;
+    // Monotonic and sub-millisecond: a fast prediction still reports a non-zero predict_time.
+    this.metrics.predict_time =
+      this.startedMono === null ? 0 : Math.max(performance.now() - this.startedMono, 0.001) / 1000;
     this.emit({ type: "completed" });
     this.listeners.clear();
     this.resolveFinished(this);
