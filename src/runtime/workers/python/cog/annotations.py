@@ -207,8 +207,16 @@ def model_fields(model: type) -> List[tuple]:
         return [(n, f.annotation, bool(f.is_required()), NO_DEFAULT if f.is_required() else f.default)
                 for n, f in fields.items()]
     fields = getattr(model, "__fields__", {})  # pydantic v1
-    return [(n, f.outer_type_, bool(f.required), NO_DEFAULT if f.required else f.default)
+    return [(n, _v1_annotation(f), bool(f.required), NO_DEFAULT if f.required else f.default)
             for n, f in fields.items()]
+
+
+def _v1_annotation(field: Any) -> Any:
+    """pydantic 1.10 keeps the declared annotation; older 1.x only outer_type_, with Optional stripped."""
+    annotation = getattr(field, "annotation", None)
+    if annotation is not None:
+        return annotation
+    return Optional[field.outer_type_] if getattr(field, "allow_none", False) else field.outer_type_
 
 
 def _hints(obj: Any) -> dict:

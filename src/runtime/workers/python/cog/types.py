@@ -94,6 +94,17 @@ class Path(pathlib.PosixPath):
             return cls(value)
         raise TypeError(f"expected a path, got {type(value).__name__}")
 
+    # pydantic field support: v1 asks __get_validators__, v2 __get_pydantic_core_schema__.
+    @classmethod
+    def __get_validators__(cls) -> Any:
+        yield cls.validate
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, _source: Any, _handler: Any) -> Any:
+        from pydantic_core import core_schema  # only reached when pydantic 2 is installed
+
+        return core_schema.no_info_plain_validator_function(cls.validate)
+
 
 class File(io.IOBase):
     """Deprecated by Cog in favour of Path: inputs arrive as an open binary file, outputs may be any file-like."""
@@ -106,6 +117,17 @@ class File(io.IOBase):
             return open(value, "rb")  # noqa: SIM115 - handed to the predictor, which owns it
         raise TypeError(f"expected a file, got {type(value).__name__}")
 
+    # pydantic field support: v1 asks __get_validators__, v2 __get_pydantic_core_schema__.
+    @classmethod
+    def __get_validators__(cls) -> Any:
+        yield cls.validate
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, _source: Any, _handler: Any) -> Any:
+        from pydantic_core import core_schema  # only reached when pydantic 2 is installed
+
+        return core_schema.no_info_plain_validator_function(cls.validate)
+
 
 class Secret:
     """A sensitive string input: shown as ********** everywhere; read it with get_secret_value()."""
@@ -117,6 +139,25 @@ class Secret:
 
     def get_secret_value(self) -> Optional[str]:
         return self._secret_value
+
+    @classmethod
+    def validate(cls, value: Any) -> "Secret":
+        if isinstance(value, cls):
+            return value
+        if isinstance(value, str):
+            return cls(value)
+        raise TypeError(f"expected a string, got {type(value).__name__}")
+
+    # pydantic field support: v1 asks __get_validators__, v2 __get_pydantic_core_schema__.
+    @classmethod
+    def __get_validators__(cls) -> Any:
+        yield cls.validate
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, _source: Any, _handler: Any) -> Any:
+        from pydantic_core import core_schema  # only reached when pydantic 2 is installed
+
+        return core_schema.no_info_plain_validator_function(cls.validate)
 
     @property
     def secret_value(self) -> Optional[str]:
