@@ -9,6 +9,7 @@ import { findRuntimeBundle } from "../build/bundle.js";
 import { compileTsPredictor } from "../build/ts-predictor.js";
 import { UsageError } from "../errors.js";
 import type { PredictorRef, ResolvedManifest } from "../manifest/types.js";
+import { cogRuntimeSettings } from "../runtime/config.js";
 import { createLogger } from "../runtime/logger.js";
 import { startServer, type WorkerTarget } from "../runtime/server.js";
 
@@ -46,15 +47,19 @@ export async function startLocalModel(
       if (!closing) process.stderr.write(line.endsWith("\n") ? line : `${line}\n`);
     },
   });
+  // COG_* settings from cog.yaml `environment:` (or -e) act here as they do in the image.
+  const cog = cogRuntimeSettings({ ...project.environment, ...opts.env });
   const server = await startServer({
+    ...cog,
     root: project.root,
     predictor,
     train,
     host: opts.host ?? "127.0.0.1",
     port: opts.port ?? 0,
     uploadUrl: opts.uploadUrl,
-    maxConcurrency: project.concurrency.max,
-    setupTimeoutMs: opts.setupTimeoutMs,
+    // concurrency.max 1 (the default) leaves room for @cog.concurrent(max=N), as in the image.
+    maxConcurrency: cog.maxConcurrency ?? (project.concurrency.max > 1 ? project.concurrency.max : undefined),
+    setupTimeoutMs: cog.setupTimeoutMs ?? opts.setupTimeoutMs,
     env: { ...project.environment, ...opts.env },
     python: opts.python,
     logger,

@@ -59,6 +59,8 @@ export interface ServerOptions {
   /** How long close() waits for in-flight predictions before canceling them. */
   drainTimeoutMs?: number | undefined;
   weights?: string | null | undefined;
+  /** COG_STREAM_HISTORY_CAPACITY: events a late SSE subscriber can replay per prediction (default: all). */
+  streamHistoryCapacity?: number | undefined;
   fileLimits?: FileLimits | undefined;
   /** Overrides for where the worker programs live (defaults: beside this bundle, or in src/dist). */
   nodeWorkerEntry?: string | undefined;
@@ -149,6 +151,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     uploadUrl: options.uploadUrl,
     fileLimits: options.fileLimits,
     retainCompleted: options.retainCompleted ?? 0,
+    historyCapacity: options.streamHistoryCapacity,
     localFile: (url) => files.resolve(url),
     onStrayOutput: (source, data) => {
       if (!health.addSetupLog(data)) logger.info("worker output outside a prediction", { source, data });

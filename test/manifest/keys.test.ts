@@ -312,19 +312,38 @@ describe("top-level keys", () => {
     ]);
   });
 
+  // Cog's deny list, exactly (plus kiln's own KILN_*).
   it.each([
     "PATH",
     "LD_LIBRARY_PATH",
     "PYTHONPATH",
-    "HOME",
-    "HOSTNAME",
-    "PORT",
+    "VIRTUAL_ENV",
+    "PYTHONUNBUFFERED",
+    "R8_MODEL",
+    "REPLICATE_API_TOKEN",
+    "LIBRARY_PATH",
     "CUDA_HOME",
     "NVIDIA_VISIBLE_DEVICES",
-    "COG_WEIGHTS",
+    "NV_CUDA_LIB_VERSION",
+    "PGET_CONCURRENCY",
+    "HF_ENDPOINT",
+    "HF_HUB_ENABLE_HF_TRANSFER",
+    "KUBERNETES_SERVICE_HOST",
     "KILN_ROOT",
   ])("environment rejects reserved %s", (name) => {
     expect(errorPaths(`environment:\n  - ${name}=x\n`)).toEqual(["environment[0]"]);
+  });
+
+  it("environment may set what Cog allows: COG_* runtime settings, HOME, PORT, HF_HOME", () => {
+    const { manifest, warnings } = ok(
+      "environment:\n  - COG_SETUP_TIMEOUT=30\n  - COG_WEIGHTS=/src/w\n  - HOME=/root\n  - PORT=5001\n  - HF_HOME=/src/.hf\n",
+    );
+    expect(manifest.environment.COG_SETUP_TIMEOUT).toBe("30");
+    expect(warnings).toEqual([]);
+    expect(ok("environment:\n  - COG_SOMETHING=1\n").warnings.map((w) => w.message)).toEqual([
+      "COG_SOMETHING is passed to the model, but kiln's runtime does not act on it",
+    ]);
+    expect(errorPaths("environment:\n  - COG_SETUP_TIMEOUT=soon\n")).toEqual(["environment[0]"]);
   });
 
   it("weights: paths, globs and Cog {source, target}", () => {

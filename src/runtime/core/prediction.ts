@@ -49,6 +49,8 @@ export interface PredictionInit {
   redact: Redactor;
   /** Retained log bytes; beyond it logs are counted and dropped (a runaway print loop stays bounded). */
   maxLogBytes?: number;
+  /** Events kept for replay (COG_STREAM_HISTORY_CAPACITY); the oldest after `start` go first. */
+  historyCapacity?: number | undefined;
 }
 
 const DEFAULT_MAX_LOG_BYTES = 8 * 1024 * 1024;
@@ -79,6 +81,7 @@ export class Prediction {
   private readonly chunks: unknown[] = [];
   private readonly listeners = new Set<PredictionListener>();
   private readonly maxLogBytes: number;
+  private readonly historyCapacity: number;
   private logBytes = 0;
   private startedMono: number | null = null;
   private droppedLogBytes = 0;
@@ -93,6 +96,7 @@ export class Prediction {
     this.iterator = init.iterator;
     this.redact = init.redact;
     this.maxLogBytes = init.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES;
+    this.historyCapacity = Math.max(2, init.historyCapacity ?? Number.POSITIVE_INFINITY);
     if (this.iterator) this.output = this.chunks;
     this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
   }
@@ -189,6 +193,10 @@ export class Prediction {
   private emit(event: PredictionEvent): void {
     // History is bounded: log events by maxLogBytes, the rest by the prediction's own output.
     this.history.push(event);
+    if (this.history.length > this.historyCapacity) {
+      // A late subscriber still learns the prediction started; the middle of a long stream is what goes.
+      this.history.splice(this.history[0]?.type === "start" ? 1 : 0, 1);
+    }
     for (const l of this.listeners) {
       try {
         l(event, this);

@@ -50,6 +50,8 @@ export interface RunnerOptions {
   logger: Logger;
   uploadUrl?: string | undefined;
   fileLimits?: FileLimits | undefined;
+  /** COG_STREAM_HISTORY_CAPACITY: per-prediction events kept for SSE replay. */
+  historyCapacity?: number | undefined;
   /** Completed predictions kept for lookups (the /v1 facade); the container API needs none. */
   retainCompleted?: number;
   /** Resolves file inputs that point at this server (the /v1 files store) without HTTP. */
@@ -121,6 +123,7 @@ export class PredictionRunner extends EventEmitter<{ "slot-freed": []; completed
       context: req.context ?? {},
       iterator: outputKind(schema, kind) !== "single",
       redact: makeRedactor(secretValues(checked.value, secrets)),
+      historyCapacity: this.options.historyCapacity,
     });
     return { ok: true, prediction };
   }
