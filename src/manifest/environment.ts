@@ -38,7 +38,9 @@ export function reservedReason(name: string): string | undefined {
 
 type SettingCheck = (value: string) => string | undefined;
 const seconds: SettingCheck = (v) =>
-  v.trim() !== "" && Number.isFinite(Number(v)) && Number(v) >= 0 ? undefined : "a number of seconds (0 = none)";
+  v.trim() !== "" && Number.isFinite(Number(v)) && Number(v) >= 0
+    ? undefined
+    : "a number of seconds (0 = none)";
 const positive: SettingCheck = (v) => (/^[1-9][0-9]*$/.test(v.trim()) ? undefined : "a positive integer");
 const anyValue: SettingCheck = () => undefined;
 
@@ -96,7 +98,11 @@ export function checkEnvironment(
       const check = COG_RUNTIME_SETTINGS[name];
       const wrong = check?.(value);
       if (wrong) {
-        problems.error(path, `${clip(name)} must be ${wrong}, found ${quote(value)}`, "the kiln runtime reads it at start");
+        problems.error(
+          path,
+          `${clip(name)} must be ${wrong}, found ${quote(value)}`,
+          "the kiln runtime reads it at start",
+        );
         return;
       }
       if (!check) {

@@ -52,7 +52,10 @@ export function positiveInt(
  */
 export function cogRuntimeSettings(
   env: NodeJS.ProcessEnv,
-): Pick<ServerOptions, "maxConcurrency" | "setupTimeoutMs" | "throttleMs" | "streamHistoryCapacity" | "weights"> {
+): Pick<
+  ServerOptions,
+  "maxConcurrency" | "setupTimeoutMs" | "throttleMs" | "streamHistoryCapacity" | "weights"
+> {
   const settings: ReturnType<typeof cogRuntimeSettings> = {};
   const max = positiveInt(env.COG_MAX_CONCURRENCY, "COG_MAX_CONCURRENCY");
   if (max !== undefined) settings.maxConcurrency = max;
