@@ -193,11 +193,11 @@ class WorkerBase:
     def healthcheck_result(self, seq: Any, result: Any = None, err: Optional[BaseException] = None) -> None:
         if err is not None:
             message: Dict[str, Any] = {"type": "healthcheck_result", "seq": seq, "ok": False,
-                                       "error": f"healthcheck() raised {type(err).__name__}: {err}"}
+                                       "error": f"user-defined healthcheck failed: {type(err).__name__}: {err}"}
         elif result is None or bool(result):
             message = {"type": "healthcheck_result", "seq": seq, "ok": True}
         else:
-            message = {"type": "healthcheck_result", "seq": seq, "ok": False, "error": "healthcheck() returned False"}
+            message = {"type": "healthcheck_result", "seq": seq, "ok": False, "error": "user-defined healthcheck returned False"}
         self.channel.send(message)
 
     def healthcheck_not_ready(self, seq: Any) -> bool:
