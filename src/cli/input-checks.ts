@@ -41,6 +41,13 @@ export function checkValue(spec: FieldSpec, value: unknown): string | undefined 
       }
       return undefined;
     }
+    case "union": {
+      // Fits when one member takes it (the server checks the member's constraints again).
+      const members = spec.members ?? [];
+      return members.length === 0 || members.some((m) => checkValue(m, value) === undefined)
+        ? undefined
+        : expected;
+    }
     case "any":
       return undefined;
   }

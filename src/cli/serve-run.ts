@@ -5,7 +5,7 @@
 import { createServer } from "node:net";
 import { RuntimeStartError, UsageError } from "../errors.js";
 import type { CommandContext } from "./context.js";
-import { waitForReady } from "./model-client.js";
+import { health, waitForReady } from "./model-client.js";
 import {
   interruptSignal,
   resolveModelSource,
@@ -19,6 +19,8 @@ export interface ServeOptions extends ModelSourceFlags {
   uploadUrl?: string | undefined;
   apiToken?: string | undefined;
   python: string;
+  /** Exit (status 1) when setup() fails, instead of serving SETUP_FAILED as Cog does. */
+  exitOnSetupFailure?: boolean | undefined;
 }
 
 /** Setup may download weights for a long time; serve waits as long as it takes (Ctrl-C to stop). */
@@ -53,7 +55,7 @@ export async function runServe(
         apiToken: token,
       });
       try {
-        await announceWhenReady(ctx, model.url, interrupt.signal, undefined, undefined);
+        await announceWhenReady(ctx, model.url, interrupt.signal, undefined, undefined, opts);
         await untilAborted(interrupt.signal);
       } finally {
         await model.close();
@@ -70,7 +72,7 @@ export async function runServe(
       onLog: (stream, text) => (stream === "stderr" ? ctx.out.stderr : ctx.out.stdout).write(text),
     });
     try {
-      await announceWhenReady(ctx, container.url, interrupt.signal, container.exited, container.tail);
+      await announceWhenReady(ctx, container.url, interrupt.signal, container.exited, container.tail, opts);
       const status = await Promise.race([
         container.exited,
         untilAborted(interrupt.signal).then(() => undefined),
@@ -96,13 +98,26 @@ async function announceWhenReady(
   signal: AbortSignal,
   exited: Promise<number> | undefined,
   tail: (() => string[]) | undefined,
+  opts: Pick<ServeOptions, "exitOnSetupFailure">,
 ): Promise<void> {
   ctx.out.info(`Starting the model at ${url} ...`);
   try {
     await waitForReady(url, { timeoutMs: SERVE_SETUP_TIMEOUT_MS, signal, exited, tail, intervalMs: 200 });
   } catch (err) {
     if (signal.aborted) return; // Ctrl-C while starting: just stop
-    throw err;
+    // Cog's server stays up after a failed setup, answering SETUP_FAILED; orchestrators expect that.
+    const status = await health(url, signal).then(
+      (h) => h.status,
+      () => undefined,
+    );
+    if (status !== "SETUP_FAILED" || opts.exitOnSetupFailure) throw err;
+    const details = err instanceof RuntimeStartError ? err.details : [];
+    ctx.out.warn(`The model's setup() failed:${details.length > 0 ? `\n${details.join("\n")}` : ""}`);
+    ctx.out.warn(
+      `Still serving ${url}: /health-check reports SETUP_FAILED and predictions get 503, as Cog does. ` +
+        "Press Ctrl-C to stop (--exit-on-setup-failure exits instead).",
+    );
+    return;
   }
   ctx.out.info(`Model ready: ${url} (container API; hosted API at ${url}/v1). Press Ctrl-C to stop.`);
 }

@@ -6,8 +6,10 @@ import type { PredictOptions } from "../predict-run.js";
 const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
 export function registerPredict(program: Command, context: () => CommandContext): void {
-  addImageOptions(program.command("predict"), "when building: ")
-    .description("run one prediction (builds the image unless IMAGE is given)")
+  addImageOptions(program.command("predict").alias("run"), "when building: ")
+    .description(
+      "run one prediction (builds the image unless IMAGE is given); `kiln run` is the same, as in Cog 0.17+",
+    )
     .argument("[image]", "an existing kiln or Cog image (name, name:tag or name@sha256:...)")
     .option("-i, --input <name=value>", "an input; @path sends a file; repeat a name for a list", collect, [])
     .option(

@@ -14,6 +14,10 @@ export function registerServe(program: Command, context: () => CommandContext): 
     .option("--no-docker", "run the model directly on this machine instead of in Docker")
     .option("--python <path>", "python interpreter for --no-docker Python predictors", "python3")
     .option("--progress <mode>", "build progress: auto, plain, quiet", "auto")
+    .option(
+      "--exit-on-setup-failure",
+      "exit with status 1 when setup() fails (default: keep serving SETUP_FAILED)",
+    )
     .action(async (image: string | undefined, _opts: unknown, command: Command) => {
       const { runServe } = await import("../serve-run.js");
       await runServe(context(), image, command.optsWithGlobals<ServeOptions>());
