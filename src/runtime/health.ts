@@ -99,7 +99,9 @@ export class Health extends EventEmitter<{ ready: []; failed: [string]; defunct:
       });
       if (!this.worker.send({ type: "healthcheck", seq })) this.hcWaiters.get(seq)?.(true);
     });
-    this.userHealthcheckError = result.ok ? null : (result.error ?? "user-defined healthcheck returned False");
+    this.userHealthcheckError = result.ok
+      ? null
+      : (result.error ?? "user-defined healthcheck returned False");
   }
 
   private onMessage(m: WorkerMessage): void {
