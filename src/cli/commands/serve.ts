@@ -1,7 +1,22 @@
 import type { Command } from "commander";
+import type { ProgressMode } from "../../context.js";
 import type { CommandContext } from "../context.js";
+import { manifestFlag, parsePort, progressOption } from "../flags.js";
 import { addImageOptions } from "../image-options.js";
-import type { ServeOptions } from "../serve-run.js";
+import { loadRunnableProject } from "../load-manifest.js";
+
+interface ServeFlags {
+  port: string;
+  host: string;
+  uploadUrl?: string;
+  apiToken?: string;
+  docker: boolean;
+  python: string;
+  progress: ProgressMode;
+  baseImage?: string;
+  nodeImage?: string;
+  exitOnSetupFailure?: boolean;
+}
 
 export function registerServe(program: Command, context: () => CommandContext): void {
   addImageOptions(program.command("serve"), "when building: ")
@@ -13,13 +28,28 @@ export function registerServe(program: Command, context: () => CommandContext): 
     .option("--api-token <token>", "require this bearer token on /v1 (also KILN_API_TOKEN)")
     .option("--no-docker", "run the model directly on this machine instead of in Docker")
     .option("--python <path>", "python interpreter for --no-docker Python predictors", "python3")
-    .option("--progress <mode>", "build progress: auto, plain, quiet", "auto")
+    .addOption(progressOption("build progress output"))
     .option(
       "--exit-on-setup-failure",
-      "exit with status 1 when setup() fails (default: keep serving SETUP_FAILED)",
+      "exit with status 1 when setup() fails (default: keep serving SETUP_FAILED, as Cog does)",
     )
-    .action(async (image: string | undefined, _opts: unknown, command: Command) => {
-      const { runServe } = await import("../serve-run.js");
-      await runServe(context(), image, command.optsWithGlobals<ServeOptions>());
+    .action(async (image: string | undefined, flags: ServeFlags, cmd: Command) => {
+      const ctx = context();
+      const port = parsePort(flags.port);
+      const { runServe } = await import("../../session/serve.js");
+      await runServe(ctx, {
+        image,
+        docker: flags.docker,
+        loadProject: () => loadRunnableProject(ctx, manifestFlag(cmd)),
+        progress: flags.progress,
+        baseImage: flags.baseImage,
+        nodeImage: flags.nodeImage,
+        port,
+        host: flags.host,
+        uploadUrl: flags.uploadUrl,
+        apiToken: flags.apiToken ?? process.env["KILN_API_TOKEN"],
+        python: flags.python,
+        exitOnSetupFailure: flags.exitOnSetupFailure,
+      });
     });
 }
