@@ -6,8 +6,8 @@ import { cp, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
-import { kiln } from "../integration/predict-cli.js";
-import { loadCases, subsetProblems, type Json } from "./corpus.js";
+import { kiln, spawnKiln } from "../integration/predict-cli.js";
+import { CASES_DIR, loadCases, subsetProblems, type Json } from "./corpus.js";
 
 const NO_ENGINE = { DOCKER_HOST: "unix:///nonexistent/kiln-compat-docker.sock" };
 const dirs: string[] = [];
@@ -46,4 +46,33 @@ describe("Cog compatibility corpus (CLI)", () => {
       }
     });
   }
+});
+
+describe("kiln serve after a failed setup", () => {
+  test("keeps serving SETUP_FAILED (as Cog's server does) until Ctrl-C", { timeout: 120_000 }, async () => {
+    const child = await spawnKiln(["serve", "-p", "0", "--no-docker"], {
+      cwd: join(CASES_DIR, "wire-setup-fails"),
+      env: NO_ENGINE,
+    });
+    let stderr = "";
+    const url = await new Promise<string>((resolve, reject) => {
+      child.stderr?.on("data", (d: Buffer) => {
+        stderr += d.toString();
+        const m = /Still serving (http:\/\/\S+):/.exec(stderr);
+        if (m) resolve(m[1]!);
+      });
+      child.on("exit", (code) => reject(new Error(`kiln serve exited (${code}): ${stderr}`)));
+    });
+    try {
+      expect(stderr).toContain("weights are missing");
+      const health = (await (await fetch(`${url}/health-check`)).json()) as { status: string };
+      expect(health.status).toBe("SETUP_FAILED");
+      const r = await fetch(`${url}/predictions`, { method: "POST" });
+      expect(r.status).toBe(503);
+    } finally {
+      const exited = new Promise((resolve) => child.on("exit", resolve));
+      child.kill("SIGINT");
+      await exited;
+    }
+  });
 });
