@@ -2,7 +2,7 @@
 import type { IncomingMessage } from "node:http";
 import type { Router } from "../http/router.js";
 import { sendJson } from "../http/respond.js";
-import { hostedError, notFound } from "./errors.js";
+import { hostedError } from "./errors.js";
 import { baseUrl, route, type HostedContext } from "./context.js";
 
 function versionBody(ctx: HostedContext): Record<string, unknown> {
@@ -61,10 +61,9 @@ export function registerModelRoutes(router: Router, ctx: HostedContext): void {
   router.add(
     "GET",
     "/v1/models/:owner/:name/versions/:id",
-    route(ctx, (_req, res, p) => {
-      if (p.id !== ctx.version) throw notFound(`version ${p.id} (this server runs version ${ctx.version})`);
-      sendJson(res, 200, versionBody(ctx));
-    }),
+    // Whatever the id: the Python client's replicate.run("owner/name:VERSION") fetches the version after
+    // creating the prediction and raises on 404, and this server runs one model, whichever id it was built as.
+    route(ctx, (_req, res, p) => sendJson(res, 200, { ...versionBody(ctx), id: p.id })),
   );
   router.add(
     "GET",

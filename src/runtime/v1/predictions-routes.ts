@@ -12,6 +12,7 @@ import { QueueFullError } from "../core/queue.js";
 import type { HostedRecord } from "./registry.js";
 import { predictionUrls, renderHeld, renderHosted } from "./render.js";
 import { parseLastEventId, streamHosted } from "./stream.js";
+import { parseCancelAfter } from "./cancel-after.js";
 import { hostedError, invalidInput, notFound } from "./errors.js";
 import { baseUrl, route, type HostedContext } from "./context.js";
 
@@ -127,6 +128,7 @@ async function create(
   model: string | null,
 ): Promise<void> {
   const wait = parsePreferWait(req.headers.prefer);
+  const cancelAfterMs = parseCancelAfter(req.headers["cancel-after"]);
   const raw = await readJsonBody(req, ctx.bodyLimit);
   const body = (raw ?? {}) as Record<string, unknown>;
   if (typeof body !== "object" || Array.isArray(body)) {
@@ -171,6 +173,13 @@ async function create(
     throw err;
   }
   ctx.registry.add(record);
+  if (cancelAfterMs !== null) {
+    const deadline = setTimeout(() => {
+      if (!p.terminal && !ctx.queue.cancel(p)) ctx.runner.cancel(p.id);
+    }, cancelAfterMs);
+    deadline.unref();
+    void p.finished.then(() => clearTimeout(deadline));
+  }
   // Only the URL is needed here: no full render (snapshot copy) just for the Location header.
   const headers = { location: predictionUrls(record.base, p.id).get };
   if (wait !== null && !p.terminal) {
