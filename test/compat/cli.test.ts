@@ -6,8 +6,9 @@ import { cp, mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
-import { kiln, spawnKiln } from "../integration/predict-cli.js";
-import { CASES_DIR, loadCases, subsetProblems, type Json } from "./corpus.js";
+import { spawn } from "node:child_process";
+import { cliPath, kiln, spawnKiln } from "../integration/predict-cli.js";
+import { CASES_DIR, loadCases, REPO_ROOT, subsetProblems, WORKER_DIR, type Json } from "./corpus.js";
 
 const NO_ENGINE = { DOCKER_HOST: "unix:///nonexistent/kiln-compat-docker.sock" };
 const dirs: string[] = [];
@@ -74,5 +75,70 @@ describe("kiln serve after a failed setup", () => {
       child.kill("SIGINT");
       await exited;
     }
+  });
+});
+
+describe("python -m cog.server.http", () => {
+  // What RunPod's cog-worker and Cog's raw-Docker instructions run: here it must start kiln's server.
+  test("starts kiln's server with Cog's flags and $PORT", { timeout: 120_000 }, async () => {
+    await cliPath(); // builds dist/runtime-bundle/server.mjs, what images carry as /kiln/server.mjs
+    const port = 44000 + (process.pid % 900);
+    const child = spawn(
+      "python3",
+      ["-m", "cog.server.http", "--host", "127.0.0.1", "--threads", "4", "--await-explicit-shutdown", "true"],
+      {
+        cwd: join(CASES_DIR, "cli-predict"),
+        env: {
+          ...process.env,
+          PYTHONPATH: WORKER_DIR,
+          PORT: String(port),
+          KILN_SERVER: join(REPO_ROOT, "dist/runtime-bundle/server.mjs"),
+          KILN_PREDICTOR: "predict.py:Predictor",
+          KILN_ROOT: join(CASES_DIR, "cli-predict"),
+          PYTHONDONTWRITEBYTECODE: "1",
+        },
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let stderr = "";
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise((resolve) => child.on("exit", resolve));
+    try {
+      const url = `http://127.0.0.1:${port}`;
+      for (;;) {
+        const h = await fetch(`${url}/health-check`).then(
+          (r) => r.json() as Promise<{ status: string }>,
+          () => null,
+        );
+        if (h?.status === "READY") break;
+        if (child.exitCode !== null) throw new Error(`exited: ${stderr}`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(stderr).toContain("--threads is ignored");
+      const r = await fetch(`${url}/predictions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ input: { text: "served" } }),
+      });
+      expect(((await r.json()) as Json).output).toBe("SERVED int:0");
+      // --await-explicit-shutdown reached the server: POST /shutdown stops it.
+      expect((await fetch(`${url}/shutdown`, { method: "POST" })).status).toBe(200);
+      await exited;
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+    }
+  });
+
+  test("outside an image it says where kiln's server is expected", async () => {
+    const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const c = spawn("python3", ["-m", "cog.server.http"], {
+        env: { ...process.env, PYTHONPATH: WORKER_DIR, KILN_SERVER: "/nonexistent/server.mjs" },
+      });
+      let stderr = "";
+      c.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+      c.on("exit", (code) => resolve({ code, stderr }));
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("kiln's server is not at /nonexistent/server.mjs");
   });
 });
