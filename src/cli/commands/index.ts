@@ -9,6 +9,7 @@ import { registerExec } from "./exec.js";
 import { registerPush } from "./push.js";
 import { registerLogin } from "./login.js";
 import { registerInspect } from "./inspect.js";
+import { registerClient } from "./client.js";
 
 export type RegisterCommand = (program: Command, context: () => CommandContext) => void;
 
@@ -23,4 +24,5 @@ export const COMMANDS: RegisterCommand[] = [
   registerPush,
   registerLogin,
   registerInspect,
+  registerClient,
 ];
