@@ -4,18 +4,17 @@
  */
 import { existsSync } from "node:fs";
 import { afterAll, describe, expect, test } from "vitest";
-import { startServer, type RunningServer } from "../../src/runtime/server.js";
+import type { RunningServer } from "../../src/runtime/server.js";
 import {
   loadCases,
   parseSse,
   PYDANTIC_DIR,
   subsetProblems,
-  WORKER_DIR,
+  startCaseServer,
   type Case,
   type Json,
 } from "./corpus.js";
 
-const PYTHON = process.env.KILN_TEST_PYTHON ?? "python3";
 const servers: RunningServer[] = [];
 afterAll(async () => {
   await Promise.all(servers.splice(0).map((s) => s.close()));
@@ -32,19 +31,8 @@ async function serve(c: Case): Promise<RunningServer> {
     env.PYTHONPATH = PYDANTIC_DIR;
   }
   const concurrency = env.COG_MAX_CONCURRENCY ? Number(env.COG_MAX_CONCURRENCY) : undefined;
-  const server = await startServer({
-    root: c.dir,
-    predictor: { language: "python", ...c.predictor! },
-    host: "127.0.0.1",
-    port: 0,
-    logLevel: "silent",
-    python: PYTHON,
-    pythonWorkerDir: WORKER_DIR,
-    maxConcurrency: concurrency,
-    env,
-  });
+  const server = await startCaseServer(c.dir, c.predictor!.name, { maxConcurrency: concurrency, env });
   servers.push(server);
-  await server.ready;
   return server;
 }
 

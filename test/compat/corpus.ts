@@ -2,6 +2,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { startServer, type RunningServer, type ServerOptions } from "../../src/runtime/server.js";
 
 export const CASES_DIR = fileURLToPath(new URL("./cases/", import.meta.url));
 export const REPO_ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -129,4 +130,25 @@ export function parseSse(text: string): { event: string; data: Json }[] {
         .join("\n");
       return { event, data: data ? JSON.parse(data) : null };
     });
+}
+
+/** The real kiln server (port 0) running one Python class of a corpus case, with the real worker. */
+export async function startCaseServer(
+  dir: string,
+  name: string,
+  extra: Partial<ServerOptions> = {},
+): Promise<RunningServer> {
+  const server = await startServer({
+    root: dir,
+    predictor: { language: "python", file: "predict.py", name },
+    host: "127.0.0.1",
+    port: 0,
+    logLevel: "silent",
+    python: process.env.KILN_TEST_PYTHON ?? "python3",
+    pythonWorkerDir: WORKER_DIR,
+    ...extra,
+    env: { PYTHONDONTWRITEBYTECODE: "1", ...extra.env },
+  });
+  await server.ready;
+  return server;
 }

@@ -4,22 +4,12 @@
  */
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
-import { startServer, type RunningServer } from "../../src/runtime/server.js";
-import { CASES_DIR, WORKER_DIR, type Json } from "./corpus.js";
+import type { RunningServer } from "../../src/runtime/server.js";
+import { CASES_DIR, startCaseServer, type Json } from "./corpus.js";
 
 let s: RunningServer;
 beforeAll(async () => {
-  s = await startServer({
-    root: join(CASES_DIR, "wire-sleep"),
-    predictor: { language: "python", file: "predict.py", name: "Predictor" },
-    host: "127.0.0.1",
-    port: 0,
-    logLevel: "silent",
-    python: process.env.KILN_TEST_PYTHON ?? "python3",
-    pythonWorkerDir: WORKER_DIR,
-    env: { PYTHONDONTWRITEBYTECODE: "1" },
-  });
-  await s.ready;
+  s = await startCaseServer(join(CASES_DIR, "wire-sleep"), "Predictor");
 });
 afterAll(() => s.close());
 

@@ -4,8 +4,8 @@
  */
 import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
-import { startServer, type RunningServer } from "../../src/runtime/server.js";
-import { CASES_DIR, parseSse, WORKER_DIR } from "./corpus.js";
+import type { RunningServer } from "../../src/runtime/server.js";
+import { CASES_DIR, parseSse, startCaseServer } from "./corpus.js";
 
 const servers: RunningServer[] = [];
 afterAll(async () => {
@@ -13,18 +13,8 @@ afterAll(async () => {
 });
 
 async function serve(name: string): Promise<RunningServer> {
-  const s = await startServer({
-    root: join(CASES_DIR, "wire-sleep"),
-    predictor: { language: "python", file: "predict.py", name },
-    host: "127.0.0.1",
-    port: 0,
-    logLevel: "silent",
-    python: process.env.KILN_TEST_PYTHON ?? "python3",
-    pythonWorkerDir: WORKER_DIR,
-    env: { PYTHONDONTWRITEBYTECODE: "1" },
-  });
+  const s = await startCaseServer(join(CASES_DIR, "wire-sleep"), name);
   servers.push(s);
-  await s.ready;
   return s;
 }
 

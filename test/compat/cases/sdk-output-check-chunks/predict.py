@@ -1,20 +1,6 @@
-from typing import Iterator, List
+from typing import Iterator
 
-from cog import BasePredictor, Path
-
-
-class Predictor(BasePredictor):
-    def predict(self, case: str) -> int:
-        if case == "ok":
-            return 3
-        if case == "bool":
-            return True
-        return "foo"  # type: ignore[return-value]
-
-
-class Floats(BasePredictor):
-    def predict(self) -> List[float]:
-        return [1, 2.5]
+from cog import BasePredictor
 
 
 class Chunks(BasePredictor):

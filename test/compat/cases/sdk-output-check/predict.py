@@ -1,6 +1,4 @@
-from typing import Iterator, List
-
-from cog import BasePredictor, Path
+from cog import BasePredictor
 
 
 class Predictor(BasePredictor):
@@ -10,14 +8,3 @@ class Predictor(BasePredictor):
         if case == "bool":
             return True
         return "foo"  # type: ignore[return-value]
-
-
-class Floats(BasePredictor):
-    def predict(self) -> List[float]:
-        return [1, 2.5]
-
-
-class Chunks(BasePredictor):
-    def predict(self) -> Iterator[int]:
-        yield 1
-        yield "two"  # type: ignore[misc]

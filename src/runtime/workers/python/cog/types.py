@@ -82,8 +82,23 @@ def Input(  # noqa: N802 - Cog's public name
                      list(choices) if choices is not None else None, deprecated, accept)
 
 
+class _PydanticField:
+    """Lets a cog type be a pydantic model field: v1 asks __get_validators__, v2 __get_pydantic_core_schema__.
+    Subclasses define `validate(value)`."""
+
+    @classmethod
+    def __get_validators__(cls) -> Any:
+        yield cls.validate  # type: ignore[attr-defined]
+
+    @classmethod
+    def __get_pydantic_core_schema__(cls, _source: Any, _handler: Any) -> Any:
+        from pydantic_core import core_schema  # only reached when pydantic 2 is installed
+
+        return core_schema.no_info_plain_validator_function(cls.validate)  # type: ignore[attr-defined]
+
+
 # pathlib.Path cannot be subclassed directly before Python 3.12; its concrete POSIX class can.
-class Path(pathlib.PosixPath):
+class Path(pathlib.PosixPath, _PydanticField):
     """A file on local disk. Inputs of this type arrive as a local path; returning one produces a file output."""
 
     @classmethod
@@ -94,19 +109,8 @@ class Path(pathlib.PosixPath):
             return cls(value)
         raise TypeError(f"expected a path, got {type(value).__name__}")
 
-    # pydantic field support: v1 asks __get_validators__, v2 __get_pydantic_core_schema__.
-    @classmethod
-    def __get_validators__(cls) -> Any:
-        yield cls.validate
 
-    @classmethod
-    def __get_pydantic_core_schema__(cls, _source: Any, _handler: Any) -> Any:
-        from pydantic_core import core_schema  # only reached when pydantic 2 is installed
-
-        return core_schema.no_info_plain_validator_function(cls.validate)
-
-
-class File(io.IOBase):
+class File(io.IOBase, _PydanticField):
     """Deprecated by Cog in favour of Path: inputs arrive as an open binary file, outputs may be any file-like."""
 
     @classmethod
@@ -117,19 +121,8 @@ class File(io.IOBase):
             return open(value, "rb")  # noqa: SIM115 - handed to the predictor, which owns it
         raise TypeError(f"expected a file, got {type(value).__name__}")
 
-    # pydantic field support: v1 asks __get_validators__, v2 __get_pydantic_core_schema__.
-    @classmethod
-    def __get_validators__(cls) -> Any:
-        yield cls.validate
 
-    @classmethod
-    def __get_pydantic_core_schema__(cls, _source: Any, _handler: Any) -> Any:
-        from pydantic_core import core_schema  # only reached when pydantic 2 is installed
-
-        return core_schema.no_info_plain_validator_function(cls.validate)
-
-
-class Secret:
+class Secret(_PydanticField):
     """A sensitive string input: shown as ********** everywhere; read it with get_secret_value()."""
 
     __slots__ = ("_secret_value",)
@@ -147,17 +140,6 @@ class Secret:
         if isinstance(value, str):
             return cls(value)
         raise TypeError(f"expected a string, got {type(value).__name__}")
-
-    # pydantic field support: v1 asks __get_validators__, v2 __get_pydantic_core_schema__.
-    @classmethod
-    def __get_validators__(cls) -> Any:
-        yield cls.validate
-
-    @classmethod
-    def __get_pydantic_core_schema__(cls, _source: Any, _handler: Any) -> Any:
-        from pydantic_core import core_schema  # only reached when pydantic 2 is installed
-
-        return core_schema.no_info_plain_validator_function(cls.validate)
 
     @property
     def secret_value(self) -> Optional[str]:
