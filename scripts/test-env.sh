@@ -314,7 +314,27 @@ verify_images() {
   log "redis-server present (${out%% sha=*})"
 }
 
+# Debian's python3-pydantic, unpacked (not installed) for the compat corpus's pydantic cases, so the
+# machine's own python3 keeps running without it. The corpus points PYTHONPATH here.
+unpack_pydantic() {
+  local dir="$CACHE_DIR/pydantic"
+  if [[ -f "$dir/usr/lib/python3/dist-packages/pydantic/__init__.py" ]]; then
+    log "python3-pydantic unpacked in $dir"
+    return
+  fi
+  local work
+  work=$(mktemp -d)
+  (cd "$work" && apt-get download -qq python3-pydantic python3-typing-extensions >/dev/null 2>&1) || {
+    apt-get update -qq && (cd "$work" && apt-get download -qq python3-pydantic python3-typing-extensions >/dev/null)
+  } || die "cannot download python3-pydantic from apt"
+  mkdir -p "$dir"
+  for deb in "$work"/*.deb; do dpkg-deb -x "$deb" "$dir"; done
+  rm -rf "$work"
+  log "python3-pydantic unpacked in $dir"
+}
+
 install_packages
+unpack_pydantic
 pick_docker_cli
 ensure_dockerd
 start_registry 5001 none

@@ -8,6 +8,7 @@ import { KILN_VERSION } from "../version.js";
 import { Output } from "./output.js";
 import { createCommandContext, type CommandContext } from "./context.js";
 import { COMMANDS } from "./commands/index.js";
+import { cogPointer } from "./cog-pointers.js";
 
 export interface GlobalOptions {
   debug?: boolean;
@@ -77,6 +78,13 @@ export async function main(argv: string[], io: MainIO = {}): Promise<number> {
     cmd.configureOutput(program.configureOutput());
   }
 
+  // Cog users type Cog's commands and flags: point them at kiln's equivalent in one line.
+  const pointer = cogPointer(argv.slice(2));
+  if (pointer !== undefined) {
+    out.error(pointer);
+    process.removeListener("SIGINT", onSigint);
+    return EXIT_CODES.usage;
+  }
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === "number" && process.exitCode !== 0 ? process.exitCode : EXIT_CODES.ok;

@@ -18,6 +18,8 @@ export function resolveManifest(
   const weightTargets: Record<string, string> = {};
   for (const w of input.weights ?? []) {
     if (typeof w === "string") weights.push(w.trim());
+    else if (typeof w.source !== "string")
+      continue; // managed (remote) weights: rules.ts warned
     else {
       weights.push(w.source.trim());
       if (w.target) weightTargets[w.source.trim()] = w.target;

@@ -89,10 +89,11 @@ async function readJsonArg(
 ): Promise<Record<string, unknown> | undefined> {
   let text = arg;
   let source = "--json";
-  if (arg === "-") {
-    if (!opts.readStdin) throw new UsageError("--json - needs standard input");
+  // `-` and Cog's `@-` both read standard input.
+  if (arg === "-" || arg === "@-") {
+    if (!opts.readStdin) throw new UsageError(`--json ${arg} needs standard input`);
     text = await opts.readStdin();
-    source = "--json - (stdin)";
+    source = `--json ${arg} (stdin)`;
   } else if (arg.startsWith("@")) {
     const file = resolve(opts.cwd, arg.slice(1));
     source = `--json ${arg}`;
@@ -290,10 +291,44 @@ function coerceFlag(spec: FieldSpec, values: string[], problems: InputProblem[])
   return coerced.value;
 }
 
+/**
+ * A union input from text, resolved as `cog predict` resolves it: `1` is an int when the union has int
+ * (else a float), `1.5` a float, `true`/`false` a bool, `[...]`/`{...}` JSON lists/objects, the rest a str.
+ */
+function coerceUnion(spec: FieldSpec, text: string): { value?: unknown; error?: string } {
+  const members = spec.members ?? [];
+  const has = (kind: FieldSpec["kind"]): FieldSpec | undefined => members.find((m) => m.kind === kind);
+  const t = text.trim();
+  const tryKinds: FieldSpec["kind"][] = [];
+  if (/^[+-]?\d+$/.test(t)) tryKinds.push("integer", "number");
+  else if (t !== "" && Number.isFinite(Number(t))) tryKinds.push("number");
+  if (/^(true|false)$/i.test(t)) tryKinds.push("boolean");
+  if (t.startsWith("[")) tryKinds.push("array");
+  if (t.startsWith("{")) tryKinds.push("object");
+  tryKinds.push("string", "any");
+  for (const kind of tryKinds) {
+    const member = has(kind);
+    if (!member) continue;
+    const coerced = coerceScalar(member, text);
+    if (!coerced.error) return coerced;
+  }
+  return { error: `expected ${describeField(spec)}, got ${JSON.stringify(text)}` };
+}
+
 function coerceScalar(spec: FieldSpec, text: string): { value?: unknown; error?: string } {
   const got = `got ${JSON.stringify(text)}`;
   const expected = `expected ${describeField(spec)}, ${got}`;
   switch (spec.kind) {
+    case "union":
+      return coerceUnion(spec, text);
+    case "array":
+      try {
+        const v = JSON.parse(text) as unknown;
+        if (Array.isArray(v)) return { value: v };
+      } catch {
+        // reported below
+      }
+      return { error: `expected a JSON list like [1, 2], ${got}` };
     case "integer":
       return /^[+-]?\d+$/.test(text.trim()) ? { value: Number(text.trim()) } : { error: expected };
     case "number": {
@@ -334,14 +369,19 @@ function coerceScalar(spec: FieldSpec, text: string): { value?: unknown; error?:
   }
 }
 
-/** Replaces `@path` strings in file inputs by data URIs (read now, after the schema says it is a file). */
+/**
+ * Replaces `@path` strings by data URIs (read now, after the schema is known): in file inputs, and, as
+ * `cog predict` does, in string inputs too (the predictor receives the file as a data: URI string).
+ */
 async function readFileRefs(
   spec: FieldSpec,
   value: unknown,
   cwd: string,
   problems: InputProblem[],
 ): Promise<unknown> {
-  const isFile = spec.kind === "file" || (spec.kind === "array" && spec.items?.kind === "file");
+  const takesRef = (k: FieldSpec["kind"] | undefined): boolean =>
+    k === "file" || k === "string" || k === "union";
+  const isFile = takesRef(spec.kind) || (spec.kind === "array" && takesRef(spec.items?.kind));
   if (!isFile) return value;
   const read = async (v: unknown): Promise<unknown> => {
     if (typeof v !== "string" || !v.startsWith("@")) return v;

@@ -49,6 +49,29 @@ export function positiveInt(
   return n;
 }
 
+/**
+ * The COG_* runtime settings in `env` (the image's ENV, or cog.yaml `environment:` with --no-docker).
+ * COG_SETUP_TIMEOUT=0 means no timeout, as in Cog.
+ */
+export function cogRuntimeSettings(
+  env: NodeJS.ProcessEnv,
+): Pick<
+  ServerOptions,
+  "maxConcurrency" | "setupTimeoutMs" | "throttleMs" | "streamHistoryCapacity" | "weights"
+> {
+  const settings: ReturnType<typeof cogRuntimeSettings> = {};
+  const max = positiveInt(env.COG_MAX_CONCURRENCY, "COG_MAX_CONCURRENCY");
+  if (max !== undefined) settings.maxConcurrency = max;
+  const setup = seconds(env, "COG_SETUP_TIMEOUT");
+  if (setup !== undefined) settings.setupTimeoutMs = setup;
+  const throttle = seconds(env, "COG_THROTTLE_RESPONSE_INTERVAL");
+  if (throttle !== undefined) settings.throttleMs = throttle;
+  const history = positiveInt(env.COG_STREAM_HISTORY_CAPACITY, "COG_STREAM_HISTORY_CAPACITY");
+  if (history !== undefined) settings.streamHistoryCapacity = history;
+  if (env.COG_WEIGHTS) settings.weights = env.COG_WEIGHTS;
+  return settings;
+}
+
 function nonNegativeInt(raw: string | undefined, name: string): number | undefined {
   if (raw === undefined || raw === "") return undefined;
   const n = Number(raw);
@@ -92,11 +115,9 @@ export function configFromEnv(argv: readonly string[], env: NodeJS.ProcessEnv): 
     port: positiveInt(flags.get("port") ?? env.PORT, "PORT") ?? 5000,
     uploadUrl: flags.get("upload-url"),
     awaitExplicitShutdown: flags.get("await-explicit-shutdown") === "true",
-    maxConcurrency: positiveInt(env.COG_MAX_CONCURRENCY, "COG_MAX_CONCURRENCY"),
-    setupTimeoutMs: seconds(env, "COG_SETUP_TIMEOUT"),
-    throttleMs: seconds(env, "COG_THROTTLE_RESPONSE_INTERVAL"),
+    weights: null,
+    ...cogRuntimeSettings(env),
     webhookAuthToken: env.WEBHOOK_AUTH_TOKEN || undefined,
-    weights: env.COG_WEIGHTS || null,
     logLevel: parseLogLevel(env.COG_LOG_LEVEL, "info"),
     logFormat: format === "console" ? "console" : "json",
     python: env.KILN_PYTHON || undefined,

@@ -73,6 +73,8 @@ export interface ServerOptions {
   /** How long close() waits for in-flight predictions before canceling them (30 s). */
   drainTimeoutMs?: number | undefined;
   weights?: string | null | undefined;
+  /** COG_STREAM_HISTORY_CAPACITY: events a late SSE subscriber can replay per prediction (default: all). */
+  streamHistoryCapacity?: number | undefined;
   fileLimits?: FileLimits | undefined;
   /** Overrides for where the worker programs live (defaults: beside this bundle, or in src/dist). */
   nodeWorkerEntry?: string | undefined;
@@ -184,6 +186,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     uploadUrl: options.uploadUrl,
     fileLimits: options.fileLimits,
     retainCompleted: options.retainCompleted ?? 0,
+    historyCapacity: options.streamHistoryCapacity,
     cancelGraceMs: options.cancelGraceMs,
     localFile: (url) => {
       const own = files.resolve(url);
@@ -199,6 +202,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     },
   });
   worker.on("message", (m) => {
+    // @cog.concurrent(max=N) sets the slots unless COG_MAX_CONCURRENCY (or the caller) chose them.
+    if (m.type === "loaded" && m.concurrency !== undefined && options.maxConcurrency === undefined) {
+      runner.capacity = m.concurrency;
+    }
     if (m.type === "loaded" && !m.async && runner.capacity > 1) {
       logger.warn("the predictor is synchronous: running one prediction at a time", {
         requested: runner.capacity,

@@ -153,6 +153,7 @@ export function checkValue(
     }
     return;
   }
+  if (Array.isArray(s.anyOf)) return checkUnion(s.anyOf as JsonSchema[], value, loc, components, errors);
   switch (s.type) {
     case "string":
       if (typeof value !== "string") return void errors.push(typeError(s, loc));
@@ -201,6 +202,36 @@ export function checkValue(
     default:
       return; // no type: Any
   }
+}
+
+/** A union input (Python `str | float`): valid when one member accepts the value; else one issue per member. */
+function checkUnion(
+  members: JsonSchema[],
+  value: unknown,
+  loc: Loc,
+  components: Components,
+  errors: ValidationIssue[],
+): void {
+  const perMember: ValidationIssue[][] = [];
+  for (const member of members) {
+    const found: ValidationIssue[] = [];
+    checkValue(member, value, loc, components, found);
+    if (found.length === 0) return;
+    perMember.push(found);
+  }
+  // pydantic names each member in the loc (`str`, `float`); kiln keeps the field's loc and says which member.
+  members.forEach((member, i) => {
+    for (const issue of perMember[i] ?? []) {
+      errors.push({ ...issue, msg: `${issue.msg} (union member ${memberName(member)})` });
+    }
+  });
+}
+
+function memberName(s: JsonSchema): string {
+  if (s.type === "array") return "list";
+  if (s.type === "object") return "dict";
+  const names: Record<string, string> = { string: "str", integer: "int", number: "float", boolean: "bool" };
+  return typeof s.type === "string" ? (names[s.type] ?? s.type) : "Any";
 }
 
 function typeError(s: JsonSchema, loc: Loc): ValidationIssue {

@@ -95,6 +95,12 @@ export function validateInput(
   }
   if (errors.length > 0) return { ok: false, errors };
   const dropped: string[] = [];
-  for (const key in body) if (!names.has(key)) dropped.push(key);
+  // `additionalProperties: true` (a Python predict(**kwargs)): undeclared inputs are passed through.
+  const passThrough = part.input.additionalProperties === true;
+  for (const key in body) {
+    if (names.has(key)) continue;
+    if (passThrough) value[key] = body[key];
+    else dropped.push(key);
+  }
   return { ok: true, value, dropped };
 }

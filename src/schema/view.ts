@@ -8,13 +8,15 @@ import { isPlainObject, resolveSchema } from "./refs.js";
 import type { JsonSchema, PredictorSchema } from "./types.js";
 
 export type FieldKind =
-  "string" | "integer" | "number" | "boolean" | "file" | "secret" | "object" | "array" | "any";
+  "string" | "integer" | "number" | "boolean" | "file" | "secret" | "object" | "array" | "union" | "any";
 
 export interface FieldSpec {
   name: string;
   kind: FieldKind;
   /** For arrays: the kind of each item. */
   items?: FieldSpec | undefined;
+  /** For unions (`anyOf`, e.g. Python `str | float`): the members, in declaration order. */
+  members?: FieldSpec[] | undefined;
   choices?: unknown[] | undefined;
   minimum?: number | undefined;
   maximum?: number | undefined;
@@ -101,10 +103,14 @@ function fieldSpec(name: string, raw: JsonSchema, components: Record<string, Jso
   if (spec.kind === "array") {
     spec.items = fieldSpec(`${name}[]`, isPlainObject(p["items"]) ? p["items"] : {}, components);
   }
+  if (spec.kind === "union") {
+    spec.members = (p["anyOf"] as unknown[]).filter(isPlainObject).map((m) => fieldSpec(name, m, components));
+  }
   return spec;
 }
 
 function kindOf(p: JsonSchema): FieldKind {
+  if (Array.isArray(p["anyOf"])) return "union";
   switch (p["type"]) {
     case "integer":
     case "number":
@@ -130,6 +136,7 @@ export function describeField(f: FieldSpec): string {
   if (f.choices && f.choices.length > 0)
     return `one of: ${f.choices.map((c) => JSON.stringify(c)).join(", ")}`;
   const base = KIND_TEXT[f.kind];
+  if (f.kind === "union" && f.members) return f.members.map(describeField).join(" or ");
   if (f.kind === "array") {
     const each = f.items && f.items.kind !== "any" ? `, each ${describeField(f.items)}` : "";
     return `a list (repeat -i ${f.name}=...)${each}`;
@@ -147,6 +154,7 @@ const KIND_TEXT: Record<FieldKind, string> = {
   secret: "a secret string",
   object: "a JSON object",
   array: "a list",
+  union: "one of several kinds",
   any: "any JSON value",
 };
 

@@ -10,6 +10,7 @@ import { compileTsPredictor } from "../build/ts-predictor.js";
 import { RuntimeStartError } from "../errors.js";
 import { requirePredictor } from "../manifest/positions.js";
 import type { PredictorRef, ResolvedManifest } from "../manifest/types.js";
+import { cogRuntimeSettings } from "../runtime/config.js";
 import { createLogger } from "../runtime/logger.js";
 import { startServer, type WorkerTarget } from "../runtime/server.js";
 
@@ -34,12 +35,6 @@ export interface LocalModel {
 }
 
 /** COG_SETUP_TIMEOUT (seconds) from the project's environment or ours wins over the caller's default. */
-function setupTimeoutMs(env: Record<string, string | undefined>, fallback: number): number {
-  const raw = env["COG_SETUP_TIMEOUT"];
-  const n = raw === undefined || raw === "" ? NaN : Number(raw);
-  return Number.isFinite(n) && n > 0 ? Math.round(n * 1000) : fallback;
-}
-
 export async function startLocalModel(
   project: ResolvedManifest,
   opts: LocalModelOptions,
@@ -56,18 +51,20 @@ export async function startLocalModel(
       if (!closing) process.stderr.write(line.endsWith("\n") ? line : `${line}\n`);
     },
   });
+  // COG_* settings from cog.yaml `environment:` (or -e) act here as they do in the image.
+  // (and from kiln's own environment, as `docker run -e` would pass them)
+  const cog = cogRuntimeSettings({ ...process.env, ...project.environment, ...opts.env });
   const server = await startServer({
+    ...cog,
     root: project.root,
     predictor,
     train,
     host: opts.host ?? "127.0.0.1",
     port: opts.port ?? 0,
     uploadUrl: opts.uploadUrl,
-    maxConcurrency: project.concurrency.max,
-    setupTimeoutMs: setupTimeoutMs(
-      { ...process.env, ...project.environment, ...opts.env },
-      opts.setupTimeoutMs,
-    ),
+    // concurrency.max 1 (the default) leaves room for @cog.concurrent(max=N), as in the image.
+    maxConcurrency: cog.maxConcurrency ?? (project.concurrency.max > 1 ? project.concurrency.max : undefined),
+    setupTimeoutMs: cog.setupTimeoutMs ?? opts.setupTimeoutMs,
     env: { ...project.environment, ...opts.env },
     python: opts.python,
     logger,

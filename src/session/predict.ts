@@ -130,7 +130,13 @@ async function predictAndWrite(
   const json = opts.json;
   const writer = new OutputWriter(
     { stdout: ctx.out.stdout, note: (l) => ctx.out.info(l) },
-    { cwd: ctx.cwd, outputPath: opts.output, json, outputSchema: schemaView(openapi).output },
+    {
+      cwd: ctx.cwd,
+      outputPath: opts.output,
+      json,
+      outputSchema: schemaView(openapi).output,
+      streamChunks: Boolean((ctx.out.stdout as { isTTY?: boolean }).isTTY),
+    },
   );
   let streamedLogs = false;
   const result: PredictResult = await predict(url, {

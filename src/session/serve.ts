@@ -5,7 +5,7 @@
 import { createServer } from "node:net";
 import type { RunContext } from "../context.js";
 import { RuntimeStartError, UsageError } from "../errors.js";
-import { waitForReady } from "../prediction/client.js";
+import { health, waitForReady } from "../prediction/client.js";
 import {
   interruptSignal,
   resolveModelSource,
@@ -24,6 +24,8 @@ export interface ServeOptions extends ModelSourceOptions {
   python: string;
   /** Queue mode (serve --queue): the KILN_QUEUE* / KILN_MODEL environment for the model server. */
   queueEnv?: Record<string, string> | undefined;
+  /** Exit (status 1) when setup() fails, instead of serving SETUP_FAILED as Cog does. */
+  exitOnSetupFailure?: boolean | undefined;
 }
 
 /** Setup may download weights for a long time; serve waits as long as it takes (Ctrl-C to stop). */
@@ -55,7 +57,7 @@ export async function runServe(ctx: RunContext, opts: ServeOptions): Promise<voi
         apiToken: token,
       });
       try {
-        await announceWhenReady(ctx, model.url, interrupt.signal, undefined, undefined);
+        await announceWhenReady(ctx, model.url, interrupt.signal, undefined, undefined, opts);
         // Ctrl-C / SIGTERM, or POST /shutdown stopping the server itself: either way a clean exit 0.
         const how = await Promise.race([
           untilAborted(interrupt.signal).then(() => "interrupted" as const),
@@ -78,7 +80,7 @@ export async function runServe(ctx: RunContext, opts: ServeOptions): Promise<voi
     });
     try {
       try {
-        await announceWhenReady(ctx, container.url, interrupt.signal, container.exited, container.tail);
+        await announceWhenReady(ctx, container.url, interrupt.signal, container.exited, container.tail, opts);
       } catch (err) {
         // A POST /shutdown right after start can stop the container before the CLI saw it READY.
         if ((await settledStatus(container.exited)) !== 0) throw err;
@@ -114,13 +116,26 @@ async function announceWhenReady(
   signal: AbortSignal,
   exited: Promise<number> | undefined,
   tail: (() => string[]) | undefined,
+  opts: Pick<ServeOptions, "exitOnSetupFailure">,
 ): Promise<void> {
   ctx.out.info(`Starting the model at ${url} ...`);
   try {
     await waitForReady(url, { timeoutMs: SERVE_SETUP_TIMEOUT_MS, signal, exited, tail, intervalMs: 200 });
   } catch (err) {
     if (signal.aborted) return; // Ctrl-C while starting: just stop
-    throw err;
+    // Cog's server stays up after a failed setup, answering SETUP_FAILED; orchestrators expect that.
+    const status = await health(url, signal).then(
+      (h) => h.status,
+      () => undefined,
+    );
+    if (status !== "SETUP_FAILED" || opts.exitOnSetupFailure) throw err;
+    const details = err instanceof RuntimeStartError ? err.details : [];
+    ctx.out.warn(`The model's setup() failed:${details.length > 0 ? `\n${details.join("\n")}` : ""}`);
+    ctx.out.warn(
+      `Still serving ${url}: /health-check reports SETUP_FAILED and predictions get 503, as Cog does. ` +
+        "Press Ctrl-C to stop (--exit-on-setup-failure exits instead).",
+    );
+    return;
   }
   ctx.out.info(`Model ready: ${url} (container API; hosted API at ${url}/v1). Press Ctrl-C to stop.`);
 }

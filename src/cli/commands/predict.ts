@@ -17,8 +17,10 @@ interface PredictFlags extends ModelSourceFlags {
 }
 
 export function registerPredict(program: Command, context: () => CommandContext): void {
-  addModelSourceOptions(addImageOptions(program.command("predict"), "when building: "))
-    .description("run one prediction (builds the image unless IMAGE is given)")
+  addModelSourceOptions(addImageOptions(program.command("predict").alias("run"), "when building: "))
+    .description(
+      "run one prediction (builds the image unless IMAGE is given); `kiln run` is the same, as in Cog 0.17+",
+    )
     .argument("[image]", "an existing kiln or Cog image (name, name:tag or name@sha256:...)")
     .option("-i, --input <name=value>", "an input; @path sends a file; repeat a name for a list", collect, [])
     .option(

@@ -14,6 +14,7 @@ interface ServeFlags extends ModelSourceFlags, QueueFlags {
   host: string;
   uploadUrl?: string;
   apiToken?: string;
+  exitOnSetupFailure?: boolean;
 }
 
 export function registerServe(program: Command, context: () => CommandContext): void {
@@ -24,6 +25,10 @@ export function registerServe(program: Command, context: () => CommandContext): 
     .option("--host <host>", "address to bind", "127.0.0.1")
     .option("--upload-url <url>", "PUT file outputs here instead of returning data URIs")
     .option("--api-token <token>", "require this bearer token on /v1 (also KILN_API_TOKEN)")
+    .option(
+      "--exit-on-setup-failure",
+      "exit with status 1 when setup() fails (default: keep serving SETUP_FAILED, as Cog does)",
+    )
     .action(async (image: string | undefined, flags: ServeFlags, cmd: Command) => {
       const ctx = context();
       const port = parsePort(flags.port);
@@ -35,6 +40,7 @@ export function registerServe(program: Command, context: () => CommandContext): 
         uploadUrl: flags.uploadUrl,
         apiToken: flags.apiToken ?? process.env["KILN_API_TOKEN"],
         queueEnv: queueEnv(flags, image ? modelNameFromImage(image) : undefined),
+        exitOnSetupFailure: flags.exitOnSetupFailure,
       });
     });
 }

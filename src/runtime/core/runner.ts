@@ -52,6 +52,8 @@ export interface RunnerOptions {
   logger: Logger;
   uploadUrl?: string | undefined;
   fileLimits?: FileLimits | undefined;
+  /** COG_STREAM_HISTORY_CAPACITY: per-prediction events kept for SSE replay. */
+  historyCapacity?: number | undefined;
   /** Completed predictions kept for lookups (the /v1 facade); the container API needs none. */
   retainCompleted?: number;
   /** Resolves file inputs that point at this server (the /v1 files store) without HTTP. */
@@ -78,7 +80,12 @@ export const DEFAULT_CANCEL_GRACE_MS = 10_000;
  * Validates a request against a schema into a not-yet-started prediction (secrets masked in its public
  * input and redacted from its logs). Pure apart from the warning; the fleet gateway calls it too.
  */
-export function preparePrediction(schema: PredictorSchema, req: CreateRequest, logger: Logger): CreateResult {
+export function preparePrediction(
+  schema: PredictorSchema,
+  req: CreateRequest,
+  logger: Logger,
+  historyCapacity?: number,
+): CreateResult {
   const kind = req.kind;
   const checked = validateInput(schema, req.input ?? {}, kind);
   if (!checked.ok) return { ok: false, errors: checked.errors };
@@ -93,6 +100,7 @@ export function preparePrediction(schema: PredictorSchema, req: CreateRequest, l
     iterator: outputKind(schema, kind) !== "single",
     redact: makeRedactor(secretValues(checked.value, secrets)),
     createdAt: req.createdAt,
+    historyCapacity,
   });
   return { ok: true, prediction };
 }
@@ -139,7 +147,7 @@ export class PredictionRunner extends EventEmitter<{ "slot-freed": []; completed
   create(req: CreateRequest): CreateResult {
     const schema = this.options.schema();
     if (!schema) throw new Error("the predictor schema is not loaded yet");
-    return preparePrediction(schema, req, this.options.logger);
+    return preparePrediction(schema, req, this.options.logger, this.options.historyCapacity);
   }
 
   /** Takes a slot and runs the prediction in the background; throws CapacityError / DuplicateIdError. */

@@ -55,12 +55,11 @@ export function registerModelRoutes(router: Router, ctx: HostedContext): void {
     route(ctx, async (_req, res, p) => {
       const versions = await versionsOf(ctx, p.owner!, p.name!);
       const found = versions.find((v) => v.id === p.id);
-      if (!found)
-        throw notFound(
-          versions.length === 1
-            ? `version ${p.id} (this server runs version ${versions[0]!.id})`
-            : `version ${p.id} (deployed: ${versions.map((v) => v.id).join(", ")})`,
-        );
+      // A server with one version answers whatever the id: the Python client's
+      // replicate.run("owner/name:VERSION") fetches the version after creating the prediction and raises
+      // on 404, and `kiln serve` runs one model, whichever id it was built as.
+      if (!found && versions.length === 1) return sendJson(res, 200, { ...versions[0]!, id: p.id });
+      if (!found) throw notFound(`version ${p.id} (deployed: ${versions.map((v) => v.id).join(", ")})`);
       sendJson(res, 200, found);
     }),
   );

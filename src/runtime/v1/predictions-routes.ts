@@ -10,6 +10,7 @@ import { parseEnvelope, refuseSelfWebhook } from "../http/prediction-request.js"
 import { QueueFullError, type PredictionRecord, type PredictionTarget } from "../core/store.js";
 import { predictionUrls, renderHeld, renderHosted } from "./render.js";
 import { parseLastEventId, streamHosted } from "./stream.js";
+import { parseCancelAfter } from "./cancel-after.js";
 import { hostedError, invalidInput, notFound } from "./errors.js";
 import { baseUrl, route, type HostedContext } from "./context.js";
 
@@ -116,6 +117,7 @@ async function create(
   named: PredictionTarget | null,
 ): Promise<void> {
   const wait = parsePreferWait(req.headers.prefer);
+  const cancelAfterMs = parseCancelAfter(req.headers["cancel-after"]);
   const raw = await readJsonBody(req, ctx.bodyLimit);
   const body = (raw ?? {}) as Record<string, unknown>;
   if (typeof body !== "object" || Array.isArray(body)) {
@@ -151,6 +153,14 @@ async function create(
     if (err instanceof QueueFullError)
       throw hostedError(429, "Too many requests", err.message, { "retry-after": "1" });
     throw err;
+  }
+  if (cancelAfterMs !== null) {
+    // Cancel-After: canceled (not Replicate's `aborted`, which the clients would poll forever) at the deadline.
+    const deadline = setTimeout(() => {
+      if (!p.terminal) void ctx.store.cancel(record).catch(() => undefined);
+    }, cancelAfterMs);
+    deadline.unref();
+    void p.finished.then(() => clearTimeout(deadline));
   }
   // Only the URL is needed here: no full render (snapshot copy) just for the Location header.
   const headers = { location: predictionUrls(record.base, p.id).get };

@@ -297,7 +297,7 @@ describe("setup, weights, healthcheck, metrics", () => {
     w.send({ type: "healthcheck", seq: 2 });
     expect(await w.waitFor((m) => m.type === "healthcheck_result" && m.seq === 2)).toMatchObject({
       ok: false,
-      error: "healthcheck() returned False",
+      error: "user-defined healthcheck returned False",
     });
     await w.predict("raise", { state: "raise" });
     w.send({ type: "healthcheck", seq: 3 });
