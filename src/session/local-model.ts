@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { findRuntimeBundle } from "../build/bundle.js";
 import { compileTsPredictor } from "../build/ts-predictor.js";
+import { RuntimeStartError } from "../errors.js";
 import { requirePredictor } from "../manifest/positions.js";
 import type { PredictorRef, ResolvedManifest } from "../manifest/types.js";
 import { createLogger } from "../runtime/logger.js";
@@ -73,6 +74,14 @@ export async function startLocalModel(
     ...(opts.apiToken ? { hosted: { apiToken: opts.apiToken } } : {}),
     ...workerLocations(),
   });
+  if (opts.env.KILN_QUEUE) {
+    // Queue mode (kiln serve --no-docker --queue): the same replica the image runs.
+    const { startReplicaFromEnv } = await import("../fleet/replica-env.js");
+    await startReplicaFromEnv(server, opts.env).catch(async (err: unknown) => {
+      await server.close();
+      throw new RuntimeStartError(`queue mode could not start: ${(err as Error).message}`, { cause: err });
+    });
+  }
   return {
     url: server.url,
     closed: server.closed,

@@ -22,6 +22,8 @@ export interface ServeOptions extends ModelSourceOptions {
   apiToken?: string | undefined;
   /** Interpreter for --no-docker Python predictors. */
   python: string;
+  /** Queue mode (serve --queue): the KILN_QUEUE* / KILN_MODEL environment for the model server. */
+  queueEnv?: Record<string, string> | undefined;
 }
 
 /** Setup may download weights for a long time; serve waits as long as it takes (Ctrl-C to stop). */
@@ -34,7 +36,10 @@ export async function runServe(ctx: RunContext, opts: ServeOptions): Promise<voi
   const env: Record<string, string> = {};
   const token = opts.apiToken;
   if (token) env["KILN_API_TOKEN"] = token;
+  Object.assign(env, opts.queueEnv);
   const source = await resolveModelSource(ctx, opts);
+  // In a fleet the version id of an image is its digest (a project without one: its content hash).
+  if (env.KILN_QUEUE && source.kind === "docker") env.KILN_MODEL_VERSION ??= source.image.id;
   const interrupt = interruptSignal(ctx);
   try {
     if (source.kind === "local") {
@@ -94,7 +99,9 @@ export async function runServe(ctx: RunContext, opts: ServeOptions): Promise<voi
       }
     } finally {
       // A graceful stop lets in-flight predictions finish (bounded), as SIGTERM does in production.
-      await container.remove(interrupt.signal.aborted ? 5 : 0);
+      // Queue mode drains first (finish or hand back running predictions): give it that time.
+      const grace = env.KILN_QUEUE ? Number(env.KILN_DRAIN_TIMEOUT ?? 30) + 5 : 5;
+      await container.remove(interrupt.signal.aborted ? grace : 0);
     }
   } finally {
     interrupt.dispose();

@@ -9,7 +9,9 @@ import { registerExec } from "./exec.js";
 import { registerPush } from "./push.js";
 import { registerLogin } from "./login.js";
 import { registerInspect } from "./inspect.js";
+import { registerGateway } from "./gateway.js";
 import { registerClient } from "./client.js";
+import { registerDeploy } from "./deploy.js";
 
 export type RegisterCommand = (program: Command, context: () => CommandContext) => void;
 
@@ -24,5 +26,7 @@ export const COMMANDS: RegisterCommand[] = [
   registerPush,
   registerLogin,
   registerInspect,
+  registerGateway,
   registerClient,
+  registerDeploy,
 ];
