@@ -1,5 +1,6 @@
 // Bundles the runtime half into self-contained files under dist/runtime-bundle/ (what images copy to
-// /kiln/): server.mjs (src/runtime/main.ts), node-worker.mjs (src/runtime/workers/node/main.ts) and
+// /kiln/): server.mjs (src/runtime/main.ts), node-worker.mjs (src/runtime/workers/node/main.ts),
+// gateway.mjs (src/fleet/gateway-main.ts) and
 // python/ (a copy of src/runtime/workers/python/). No npm install is needed in the image.
 import { build } from "esbuild";
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
@@ -29,6 +30,8 @@ const common = {
 const entries = [
   ["src/runtime/main.ts", "server.mjs"],
   ["src/runtime/workers/node/main.ts", "node-worker.mjs"],
+  // The fleet gateway (`node /kiln/gateway.mjs --redis URL`), so orchestrators can run it from the image.
+  ["src/fleet/gateway-main.ts", "gateway.mjs"],
 ];
 const missing = [];
 for (const [entry, file] of entries) {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Provision everything kiln's integration tests need on a Debian machine, as root:
-#   - apt packages (docker.io, docker-registry, debootstrap, apache2-utils, ca-certificates, curl)
+#   - apt packages (docker.io, docker-registry, debootstrap, apache2-utils, ca-certificates, curl,
+#     redis-server: tests start their own instances on their own ports, never the system service)
 #   - a Docker engine (started as `dockerd --iptables=false --bridge=none` if none answers)
 #   - two local registries: 127.0.0.1:5001 (open) and 127.0.0.1:5002 (htpasswd auth)
 #   - offline base images: kiln-test/bookworm, kiln-test/node, kiln-test/node-npm, kiln-test/python
@@ -21,7 +22,7 @@ BOOKWORM_RECIPE="bookworm-minbase+ca-certificates,tini,libstdc++6/v1"
 PYTHON_RECIPE="python3-apt/v1"
 NODE_RECIPE="host-node/v1"
 NODE_NPM_RECIPE="host-npm/v1"
-APT_PACKAGES=(docker.io docker-registry debootstrap apache2-utils ca-certificates curl)
+APT_PACKAGES=(docker.io docker-registry debootstrap apache2-utils ca-certificates curl redis-server)
 
 DOCKER=docker # chosen by pick_docker_cli once packages are installed
 # kiln deploy's two-node Swarm test (scripts/swarm-2node.sh): ip netns / veth pairs.
@@ -308,6 +309,9 @@ verify_images() {
   log "kiln-test/python runs python $out"
   "$DOCKER" run --rm --network host --label kiln.test=1 kiln-test/bookworm tini --version >/dev/null ||
     die "kiln-test/bookworm has no tini"
+  # Fleet tests start their own redis-server per test file (own port and dir); only the binary is needed.
+  out=$(redis-server --version) || die "redis-server does not run"
+  log "redis-server present (${out%% sha=*})"
 }
 
 install_packages

@@ -39,6 +39,8 @@ export function buildProgram(getContext: () => CommandContext): Command {
   return program;
 }
 
+const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+
 export async function main(argv: string[], io: MainIO = {}): Promise<number> {
   const stdout = io.stdout ?? process.stdout;
   const stderr = io.stderr ?? process.stderr;
@@ -48,7 +50,13 @@ export async function main(argv: string[], io: MainIO = {}): Promise<number> {
 
   const abort = new AbortController();
   const onSigint = (): void => abort.abort(new Error("interrupted"));
-  process.once("SIGINT", onSigint);
+  // SIGINT, SIGTERM and SIGHUP (Ctrl-C, CI cancel, `timeout`, `kill PID`) all stop a run the same way:
+  // children such as `docker build` are stopped and temp dirs removed before exit 130. The listeners
+  // stay registered (not `once`): libraries using signal-exit re-raise a signal that has no other
+  // listener, which would kill kiln mid-cleanup. Repeats are ignored: the cleanups are bounded, and
+  // a container or temp dir must not be left behind by an impatient second Ctrl-C.
+  const onSignal = (): void => onSigint();
+  for (const sig of STOP_SIGNALS) process.on(sig, onSignal);
   if (io.signal?.aborted) onSigint();
   io.signal?.addEventListener("abort", onSigint, { once: true });
 
@@ -82,7 +90,7 @@ export async function main(argv: string[], io: MainIO = {}): Promise<number> {
     if (err instanceof CommanderError) return error.exitCode;
     return report(error, err, out, debugFlag);
   } finally {
-    process.removeListener("SIGINT", onSigint);
+    for (const sig of STOP_SIGNALS) process.removeListener(sig, onSignal);
     io.signal?.removeEventListener("abort", onSigint);
   }
 }

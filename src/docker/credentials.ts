@@ -15,6 +15,16 @@ export interface Credentials {
   password: string;
 }
 
+/** The engine's X-Registry-Auth body for these credentials: one mapping for push and pull. */
+export function engineAuth(
+  registry: string,
+  credentials: Credentials | undefined,
+): { username?: string; password?: string; serveraddress?: string } {
+  return credentials
+    ? { username: credentials.username, password: credentials.password, serveraddress: registry }
+    : {};
+}
+
 interface AuthEntry {
   auth?: string;
   username?: string;

@@ -3,7 +3,10 @@
  * Pure, so it is unit-tested; main.ts only wires process signals around it.
  */
 import { extname } from "node:path";
+import { existsSync } from "node:fs";
 import { parseLogLevel } from "./logger.js";
+import { DEFAULT_FILE_LIMITS } from "./files.js";
+import { DEFAULT_READY_FILE } from "./ready-file.js";
 import type { ServerOptions, WorkerTarget } from "./server.js";
 
 export class ConfigError extends Error {}
@@ -97,8 +100,21 @@ export function configFromEnv(argv: readonly string[], env: NodeJS.ProcessEnv): 
     logLevel: parseLogLevel(env.COG_LOG_LEVEL, "info"),
     logFormat: format === "console" ? "console" : "json",
     python: env.KILN_PYTHON || undefined,
+    readyFile: readyFile(env),
     maxWorkerRestarts: nonNegativeInt(env.KILN_WORKER_RESTARTS, "KILN_WORKER_RESTARTS"),
     cancelGraceMs: seconds(env, "KILN_CANCEL_GRACE"),
     drainTimeoutMs: seconds(env, "KILN_DRAIN_TIMEOUT"),
+    ...(env.KILN_DENY_PRIVATE_URLS === "1" || env.KILN_DENY_PRIVATE_URLS === "true"
+      ? { fileLimits: { ...DEFAULT_FILE_LIMITS, denyPrivateAddresses: true } }
+      : {}),
   };
+}
+
+/**
+ * KILN_READY_FILE (empty: none); by default /var/run/cog/ready inside a container (Docker's /.dockerenv,
+ * or a Kubernetes pod), never on a developer's machine where several servers may run.
+ */
+export function readyFile(env: NodeJS.ProcessEnv, inContainer = existsSync("/.dockerenv")): string | null {
+  if (env.KILN_READY_FILE !== undefined) return env.KILN_READY_FILE || null;
+  return inContainer || env.KUBERNETES_SERVICE_HOST ? DEFAULT_READY_FILE : null;
 }

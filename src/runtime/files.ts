@@ -9,13 +9,18 @@ import { basename, extname, join } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
+import { assertPublicUrl } from "./url-policy.js";
 
 export interface FileLimits {
   /** Largest single downloaded input (bytes). */
   maxDownloadBytes: number;
   /** Whole-download timeout per file (ms). */
   downloadTimeoutMs: number;
+  /** Refuse URLs that resolve to private, loopback or link-local addresses (see url-policy.ts). */
+  denyPrivateAddresses?: boolean | undefined;
 }
+
+const MAX_REDIRECTS = 5;
 
 export const DEFAULT_FILE_LIMITS: FileLimits = { maxDownloadBytes: 1024 ** 3, downloadTimeoutMs: 300_000 };
 
@@ -135,7 +140,9 @@ async function fetchInputFile(
   const both = AbortSignal.any([signal, timeout]);
   let res: Response;
   try {
-    res = await fetch(url, { signal: both, redirect: "follow" });
+    res = limits.denyPrivateAddresses
+      ? await fetchPublic(url, both)
+      : await fetch(url, { signal: both, redirect: "follow" });
   } catch (err) {
     throw new FileInputError(
       `input ${field}: download of ${url.origin}${url.pathname} failed: ${describe(err, timeout)}`,
@@ -179,6 +186,22 @@ async function fetchInputFile(
     );
   }
   return path;
+}
+
+/** fetch() following redirects by hand, checking every hop against the private-address policy. */
+async function fetchPublic(start: URL, signal: AbortSignal): Promise<Response> {
+  let url = start;
+  for (let hop = 0; ; hop++) {
+    await assertPublicUrl(url);
+    const res = await fetch(url, { signal, redirect: "manual" });
+    const next = res.headers.get("location");
+    if (res.status < 300 || res.status >= 400 || !next) return res;
+    await res.body?.cancel().catch(() => undefined);
+    if (hop >= MAX_REDIRECTS) throw new Error(`more than ${MAX_REDIRECTS} redirects`);
+    url = new URL(next, url);
+    if (url.protocol !== "http:" && url.protocol !== "https:")
+      throw new Error(`redirected to a ${url.protocol} URL`);
+  }
 }
 
 function describe(err: unknown, timeout: AbortSignal): string {

@@ -17,7 +17,10 @@ import { Router } from "./http/router.js";
 import { registerContainerApi } from "./http/container-api.js";
 import { DEFAULT_BODY_LIMIT } from "./http/body.js";
 import { createLogger, type LogFormat, type Logger, type LogLevel } from "./logger.js";
-import type { FileLimits } from "./files.js";
+import type { FileLimits, LocalFileResolver } from "./files.js";
+import type { MetricsRegistry } from "./metrics.js";
+import { createServerMetrics, registerMetricsRoute } from "./server-metrics.js";
+import { ReadyFile } from "./ready-file.js";
 import { RUNTIME_VERSION } from "./version.js";
 import { DEFAULT_SSE_LIMITS, type SseLimits } from "./sse.js";
 import { DEFAULT_WEBHOOK_DRAIN_MS, createFileStore, registerHostedApi, type HostedApi } from "./v1/api.js";
@@ -78,6 +81,8 @@ export interface ServerOptions {
   retainCompleted?: number | undefined;
   /** The hosted /v1 API (api token, webhook secret, queue size, model/version); env KILN_* fills gaps. */
   hosted?: HostedOptions | undefined;
+  /** Written while READY, removed otherwise (e.g. /var/run/cog/ready in images); null: none. */
+  readyFile?: string | null | undefined;
 }
 
 export const DEFAULT_DRAIN_MS = 30_000;
@@ -98,6 +103,16 @@ export interface RunningServer {
   /** Resolves after close() completed (e.g. after POST /shutdown). */
   closed: Promise<void>;
   close(): Promise<void>;
+  /** Served at /metrics; queue mode adds its own families. */
+  metrics: MetricsRegistry;
+  /** The model's OpenAPI document once the schema is known. */
+  openapi: () => unknown;
+  /** Extra resolvers for file inputs that need no HTTP (queue mode: uploads fetched from Redis). */
+  fileResolvers: LocalFileResolver[];
+  /** Runs first when the server stops (queue mode: stop taking work, finish or hand back what runs). */
+  onShutdown(hook: () => Promise<void>): void;
+  /** Marks the server not ready (readiness file removed) without stopping it. */
+  setReady(ready: boolean): void;
 }
 
 function firstExisting(candidates: (string | undefined)[]): string | undefined {
@@ -160,6 +175,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // options.env counts too: `kiln serve --no-docker` passes KILN_API_TOKEN there, as it does to a container.
   const hostedOptions = resolveHostedOptions(options.hosted, { ...process.env, ...options.env });
   const files = createFileStore(hostedOptions);
+  const fileResolvers: LocalFileResolver[] = [];
   const runner = new PredictionRunner({
     worker,
     schema,
@@ -169,7 +185,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     fileLimits: options.fileLimits,
     retainCompleted: options.retainCompleted ?? 0,
     cancelGraceMs: options.cancelGraceMs,
-    localFile: (url) => files.resolve(url),
+    localFile: (url) => {
+      const own = files.resolve(url);
+      if (own) return own;
+      for (const r of fileResolvers) {
+        const found = r(url);
+        if (found) return found;
+      }
+      return null;
+    },
     onStrayOutput: (source, data) => {
       if (!health.addSetupLog(data)) logger.info("worker output outside a prediction", { source, data });
     },
@@ -227,6 +251,27 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     sse,
   });
 
+  let stopping = false;
+  const metrics = createServerMetrics({
+    runner,
+    health,
+    worker,
+    queue: hosted.queue,
+    stopping: () => stopping,
+  });
+  registerMetricsRoute(router, metrics);
+  const readyFile = new ReadyFile(options.readyFile ?? null, logger);
+  readyFile.set(false); // a file left by an earlier run must not claim readiness during setup
+  let acceptingWork = true;
+  const setReady = (ready: boolean): void => {
+    if (!ready) acceptingWork = false;
+    readyFile.set(ready && acceptingWork && health.ready);
+  };
+  health.on("ready", () => setReady(true));
+  health.on("failed", () => setReady(false));
+  health.on("defunct", () => setReady(false));
+  const shutdownHooks: (() => Promise<void>)[] = [];
+
   const server = createServer(
     {
       headersTimeout: options.headersTimeoutMs ?? 15_000,
@@ -248,6 +293,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const closed = new Promise<void>((r) => (resolveClosed = r));
 
   async function shutdown(): Promise<void> {
+    stopping = true;
+    setReady(false);
+    for (const hook of shutdownHooks) {
+      await hook().catch((err: unknown) => logger.error("shutdown hook failed", { err }));
+    }
     logger.info("shutting down: no new connections, waiting for in-flight predictions");
     const stopped = new Promise<void>((r) => server.close(() => r()));
     server.closeIdleConnections();
@@ -282,5 +332,23 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       : options.host;
   const url = `http://${host}:${port}`;
   logger.info("server listening", { url, predictor: `${options.predictor.file}:${options.predictor.name}` });
-  return { url, port, server, router, runner, health, worker, logger, hosted, ready, closed, close };
+  return {
+    url,
+    port,
+    server,
+    router,
+    runner,
+    health,
+    worker,
+    logger,
+    hosted,
+    ready,
+    closed,
+    close,
+    metrics,
+    openapi,
+    fileResolvers,
+    onShutdown: (hook) => void shutdownHooks.push(hook),
+    setReady,
+  };
 }

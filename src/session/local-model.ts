@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { findRuntimeBundle } from "../build/bundle.js";
 import { compileTsPredictor } from "../build/ts-predictor.js";
+import { RuntimeStartError } from "../errors.js";
 import { requirePredictor } from "../manifest/positions.js";
 import type { PredictorRef, ResolvedManifest } from "../manifest/types.js";
 import { createLogger } from "../runtime/logger.js";
@@ -27,7 +28,16 @@ export interface LocalModelOptions {
 
 export interface LocalModel {
   url: string;
+  /** Resolves once the server stopped on its own (POST /shutdown) or after close(). */
+  closed: Promise<void>;
   close(): Promise<void>;
+}
+
+/** COG_SETUP_TIMEOUT (seconds) from the project's environment or ours wins over the caller's default. */
+function setupTimeoutMs(env: Record<string, string | undefined>, fallback: number): number {
+  const raw = env["COG_SETUP_TIMEOUT"];
+  const n = raw === undefined || raw === "" ? NaN : Number(raw);
+  return Number.isFinite(n) && n > 0 ? Math.round(n * 1000) : fallback;
 }
 
 export async function startLocalModel(
@@ -54,15 +64,27 @@ export async function startLocalModel(
     port: opts.port ?? 0,
     uploadUrl: opts.uploadUrl,
     maxConcurrency: project.concurrency.max,
-    setupTimeoutMs: opts.setupTimeoutMs,
+    setupTimeoutMs: setupTimeoutMs(
+      { ...process.env, ...project.environment, ...opts.env },
+      opts.setupTimeoutMs,
+    ),
     env: { ...project.environment, ...opts.env },
     python: opts.python,
     logger,
     ...(opts.apiToken ? { hosted: { apiToken: opts.apiToken } } : {}),
     ...workerLocations(),
   });
+  if (opts.env.KILN_QUEUE) {
+    // Queue mode (kiln serve --no-docker --queue): the same replica the image runs.
+    const { startReplicaFromEnv } = await import("../fleet/replica-env.js");
+    await startReplicaFromEnv(server, opts.env).catch(async (err: unknown) => {
+      await server.close();
+      throw new RuntimeStartError(`queue mode could not start: ${(err as Error).message}`, { cause: err });
+    });
+  }
   return {
     url: server.url,
+    closed: server.closed,
     close: () => {
       closing = true;
       return server.close();

@@ -22,6 +22,8 @@ export interface ServeOptions extends ModelSourceOptions {
   apiToken?: string | undefined;
   /** Interpreter for --no-docker Python predictors. */
   python: string;
+  /** Queue mode (serve --queue): the KILN_QUEUE* / KILN_MODEL environment for the model server. */
+  queueEnv?: Record<string, string> | undefined;
 }
 
 /** Setup may download weights for a long time; serve waits as long as it takes (Ctrl-C to stop). */
@@ -34,7 +36,10 @@ export async function runServe(ctx: RunContext, opts: ServeOptions): Promise<voi
   const env: Record<string, string> = {};
   const token = opts.apiToken;
   if (token) env["KILN_API_TOKEN"] = token;
+  Object.assign(env, opts.queueEnv);
   const source = await resolveModelSource(ctx, opts);
+  // In a fleet the version id of an image is its digest (a project without one: its content hash).
+  if (env.KILN_QUEUE && source.kind === "docker") env.KILN_MODEL_VERSION ??= source.image.id;
   const interrupt = interruptSignal(ctx);
   try {
     if (source.kind === "local") {
@@ -51,7 +56,12 @@ export async function runServe(ctx: RunContext, opts: ServeOptions): Promise<voi
       });
       try {
         await announceWhenReady(ctx, model.url, interrupt.signal, undefined, undefined);
-        await untilAborted(interrupt.signal);
+        // Ctrl-C / SIGTERM, or POST /shutdown stopping the server itself: either way a clean exit 0.
+        const how = await Promise.race([
+          untilAborted(interrupt.signal).then(() => "interrupted" as const),
+          model.closed.then(() => "shutdown" as const),
+        ]);
+        if (how === "shutdown") note("The model was shut down (POST /shutdown).");
       } finally {
         await model.close();
       }
@@ -67,20 +77,31 @@ export async function runServe(ctx: RunContext, opts: ServeOptions): Promise<voi
       onLog: (stream, text) => (stream === "stderr" ? ctx.out.stderr : ctx.out.stdout).write(text),
     });
     try {
-      await announceWhenReady(ctx, container.url, interrupt.signal, container.exited, container.tail);
+      try {
+        await announceWhenReady(ctx, container.url, interrupt.signal, container.exited, container.tail);
+      } catch (err) {
+        // A POST /shutdown right after start can stop the container before the CLI saw it READY.
+        if ((await settledStatus(container.exited)) !== 0) throw err;
+      }
       const status = await Promise.race([
         container.exited,
         untilAborted(interrupt.signal).then(() => undefined),
       ]);
-      if (status !== undefined) {
+      if (status === 0) {
+        // The server stopped itself cleanly (POST /shutdown): the container is removed below, exit 0.
+        note("The model was shut down (POST /shutdown).");
+      } else if (status !== undefined) {
         throw new RuntimeStartError(`the model's container stopped (exit status ${status})`, {
           details: container.tail().slice(-30),
         });
+      } else {
+        note("Stopping the model...");
       }
-      note("Stopping the model...");
     } finally {
       // A graceful stop lets in-flight predictions finish (bounded), as SIGTERM does in production.
-      await container.remove(interrupt.signal.aborted ? 5 : 0);
+      // Queue mode drains first (finish or hand back running predictions): give it that time.
+      const grace = env.KILN_QUEUE ? Number(env.KILN_DRAIN_TIMEOUT ?? 30) + 5 : 5;
+      await container.remove(interrupt.signal.aborted ? grace : 0);
     }
   } finally {
     interrupt.dispose();
@@ -102,6 +123,11 @@ async function announceWhenReady(
     throw err;
   }
   ctx.out.info(`Model ready: ${url} (container API; hosted API at ${url}/v1). Press Ctrl-C to stop.`);
+}
+
+/** The exit status if the container has already exited, else undefined. */
+async function settledStatus(exited: Promise<number>): Promise<number | undefined> {
+  return Promise.race([exited, new Promise<undefined>((r) => setImmediate(() => r(undefined)))]);
 }
 
 function untilAborted(signal: AbortSignal): Promise<void> {

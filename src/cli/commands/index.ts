@@ -9,6 +9,7 @@ import { registerExec } from "./exec.js";
 import { registerPush } from "./push.js";
 import { registerLogin } from "./login.js";
 import { registerInspect } from "./inspect.js";
+import { registerGateway } from "./gateway.js";
 import { registerClient } from "./client.js";
 import { registerDeploy } from "./deploy.js";
 
@@ -25,6 +26,7 @@ export const COMMANDS: RegisterCommand[] = [
   registerPush,
   registerLogin,
   registerInspect,
+  registerGateway,
   registerClient,
   registerDeploy,
 ];

@@ -4,8 +4,9 @@ import type { CommandContext } from "../context.js";
 import { manifestFlag, parsePort, progressOption } from "../flags.js";
 import { addImageOptions } from "../image-options.js";
 import { loadRunnableProject } from "../load-manifest.js";
+import { addQueueOptions, modelNameFromImage, queueEnv, type QueueFlags } from "../queue-options.js";
 
-interface ServeFlags {
+interface ServeFlags extends QueueFlags {
   port: string;
   host: string;
   uploadUrl?: string;
@@ -18,7 +19,7 @@ interface ServeFlags {
 }
 
 export function registerServe(program: Command, context: () => CommandContext): void {
-  addImageOptions(program.command("serve"), "when building: ")
+  addQueueOptions(addImageOptions(program.command("serve"), "when building: "))
     .description("run the model's HTTP server (container API and /v1) until Ctrl-C")
     .argument("[image]", "an existing image to serve instead of building the project")
     .option("-p, --port <port>", "port to listen on (0: any free port)", "5000")
@@ -44,6 +45,7 @@ export function registerServe(program: Command, context: () => CommandContext): 
         uploadUrl: flags.uploadUrl,
         apiToken: flags.apiToken ?? process.env["KILN_API_TOKEN"],
         python: flags.python,
+        queueEnv: queueEnv(flags, image ? modelNameFromImage(image) : undefined),
       });
     });
 }

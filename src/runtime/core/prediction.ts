@@ -48,6 +48,8 @@ export interface PredictionInit {
   redact: Redactor;
   /** Retained log bytes; beyond it logs are counted and dropped (a runaway print loop stays bounded). */
   maxLogBytes?: number;
+  /** When it was created, if not now (a fleet replica or gateway mirror adopts the original time). */
+  createdAt?: Date | undefined;
 }
 
 const DEFAULT_MAX_LOG_BYTES = 8 * 1024 * 1024;
@@ -60,7 +62,7 @@ export class Prediction {
   readonly context: Record<string, string>;
   readonly iterator: boolean;
   readonly redact: Redactor;
-  readonly createdAt = new Date();
+  readonly createdAt: Date;
   startedAt: Date | null = null;
   completedAt: Date | null = null;
   status: PredictionStatus = "starting";
@@ -93,6 +95,7 @@ export class Prediction {
     this.iterator = init.iterator;
     this.redact = init.redact;
     this.maxLogBytes = init.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES;
+    this.createdAt = init.createdAt ?? new Date();
     if (this.iterator) this.output = this.chunks;
     this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
   }
@@ -112,10 +115,11 @@ export class Prediction {
     return () => this.listeners.delete(listener);
   }
 
-  markProcessing(): void {
+  /** `at`: when it started, if not now (a mirror replays the time the replica recorded). */
+  markProcessing(at: Date = new Date()): void {
     if (this.status !== "starting") return;
     this.status = "processing";
-    this.startedAt = new Date();
+    this.startedAt = at;
     this.emit({ type: "start" });
   }
 
@@ -159,14 +163,18 @@ export class Prediction {
   }
 
   /** The one way to a terminal state; later calls are ignored (terminal is set once). */
-  finish(status: TerminalStatus, result: { output?: unknown; error?: string } = {}): boolean {
+  finish(
+    status: TerminalStatus,
+    result: { output?: unknown; error?: string } = {},
+    at: Date = new Date(),
+  ): boolean {
     if (this.terminal) return false;
     for (const [source, redactor] of this.logRedactors) this.appendLog(source, redactor.flush());
     if (this.droppedLogBytes > 0) {
       this.logs += `\n[kiln: ${this.droppedLogBytes} further bytes of logs were dropped]\n`;
     }
     this.status = status;
-    this.completedAt = new Date();
+    this.completedAt = at;
     if (!this.startedAt) this.startedAt = this.completedAt;
     if (status === "succeeded" && "output" in result && !this.iterator) this.output = result.output;
     if (status === "succeeded" && "output" in result && this.iterator && Array.isArray(result.output)) {

@@ -28,6 +28,8 @@ export interface CreateRequest {
   kind: PredictorKind;
   input: unknown;
   context?: Record<string, string> | undefined;
+  /** The original creation time (a fleet replica running a queued prediction). */
+  createdAt?: Date | undefined;
 }
 
 export type CreateResult = { ok: true; prediction: Prediction } | { ok: false; errors: ValidationIssue[] };
@@ -72,6 +74,29 @@ interface Running {
 
 export const DEFAULT_CANCEL_GRACE_MS = 10_000;
 
+/**
+ * Validates a request against a schema into a not-yet-started prediction (secrets masked in its public
+ * input and redacted from its logs). Pure apart from the warning; the fleet gateway calls it too.
+ */
+export function preparePrediction(schema: PredictorSchema, req: CreateRequest, logger: Logger): CreateResult {
+  const kind = req.kind;
+  const checked = validateInput(schema, req.input ?? {}, kind);
+  if (!checked.ok) return { ok: false, errors: checked.errors };
+  if (checked.dropped.length > 0) logger.warn("dropped unknown input keys", { keys: checked.dropped });
+  const secrets = secretFields(schema, kind).map((f) => f.name);
+  const prediction = new Prediction({
+    id: req.id ?? newPredictionId(),
+    kind,
+    input: checked.value,
+    publicInput: redactInput(checked.value, secrets),
+    context: req.context ?? {},
+    iterator: outputKind(schema, kind) !== "single",
+    redact: makeRedactor(secretValues(checked.value, secrets)),
+    createdAt: req.createdAt,
+  });
+  return { ok: true, prediction };
+}
+
 export class PredictionRunner extends EventEmitter<{ "slot-freed": []; completed: [Prediction] }> {
   private readonly running = new Map<string, Running>();
   private readonly recent = new Map<string, Prediction>();
@@ -114,22 +139,7 @@ export class PredictionRunner extends EventEmitter<{ "slot-freed": []; completed
   create(req: CreateRequest): CreateResult {
     const schema = this.options.schema();
     if (!schema) throw new Error("the predictor schema is not loaded yet");
-    const kind = req.kind;
-    const checked = validateInput(schema, req.input ?? {}, kind);
-    if (!checked.ok) return { ok: false, errors: checked.errors };
-    if (checked.dropped.length > 0)
-      this.options.logger.warn("dropped unknown input keys", { keys: checked.dropped });
-    const secrets = secretFields(schema, kind).map((f) => f.name);
-    const prediction = new Prediction({
-      id: req.id ?? newPredictionId(),
-      kind,
-      input: checked.value,
-      publicInput: redactInput(checked.value, secrets),
-      context: req.context ?? {},
-      iterator: outputKind(schema, kind) !== "single",
-      redact: makeRedactor(secretValues(checked.value, secrets)),
-    });
-    return { ok: true, prediction };
+    return preparePrediction(schema, req, this.options.logger);
   }
 
   /** Takes a slot and runs the prediction in the background; throws CapacityError / DuplicateIdError. */
