@@ -40,8 +40,8 @@ const SERVICE = `${STACK}_model`;
 const REPO = "kiln-test/deploy-model";
 /** Debian's redis-server on the debootstrap base: the stack's Redis in queue mode (no Docker Hub). */
 const REDIS_TAG = "kiln-test/redis:7-bookworm";
-/** Until the fleet's server (which writes /var/run/cog/ready) is merged, the first tests probe over HTTP. */
-const READINESS = "http";
+/** The default: the server writes /var/run/cog/ready when READY and removes it when draining. */
+const READINESS = "file";
 
 let cluster: Cluster;
 let project: string;
