@@ -24,10 +24,16 @@ export interface ServeOptions extends ModelSourceFlags {
 /** Setup may download weights for a long time; serve waits as long as it takes (Ctrl-C to stop). */
 const SERVE_SETUP_TIMEOUT_MS = 24 * 3600 * 1000;
 
+/** For commands built on serve (`kiln playground`): called once the model answers. */
+export interface ServeHooks {
+  onReady?: (url: string) => void | Promise<void>;
+}
+
 export async function runServe(
   ctx: CommandContext,
   image: string | undefined,
   opts: ServeOptions,
+  hooks: ServeHooks = {},
 ): Promise<void> {
   const port = Number(opts.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535)
@@ -54,6 +60,7 @@ export async function runServe(
       });
       try {
         await announceWhenReady(ctx, model.url, interrupt.signal, undefined, undefined);
+        if (!interrupt.signal.aborted) await hooks.onReady?.(model.url);
         await untilAborted(interrupt.signal);
       } finally {
         await model.close();
@@ -71,6 +78,7 @@ export async function runServe(
     });
     try {
       await announceWhenReady(ctx, container.url, interrupt.signal, container.exited, container.tail);
+      if (!interrupt.signal.aborted) await hooks.onReady?.(container.url);
       const status = await Promise.race([
         container.exited,
         untilAborted(interrupt.signal).then(() => undefined),

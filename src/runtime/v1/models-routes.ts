@@ -1,4 +1,4 @@
-/** /v1/models/{owner}/{name}[/versions[/{id}]]: the one model this server runs, with its OpenAPI schema. */
+/** /v1/models[/{owner}/{name}[/versions[/{id}]]]: the one model this server runs, with its OpenAPI schema. */
 import type { IncomingMessage } from "node:http";
 import type { Router } from "../http/router.js";
 import { sendJson } from "../http/respond.js";
@@ -45,6 +45,15 @@ function modelBody(
 }
 
 export function registerModelRoutes(router: Router, ctx: HostedContext): void {
+  // The hosted API's model list; here the one model, under the name its predictions report.
+  router.add(
+    "GET",
+    "/v1/models",
+    route(ctx, (req, res) => {
+      const [owner = "kiln", name = "model"] = ctx.model.split("/");
+      sendJson(res, 200, { results: [modelBody(ctx, req, owner, name)], next: null, previous: null });
+    }),
+  );
   // Any owner/name reaches the one model served here, so code written for a hosted model runs unchanged.
   router.add(
     "GET",
