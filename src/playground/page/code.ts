@@ -71,7 +71,8 @@ export function curlSnippet(c: CallSpec): string {
     return lines.join("\n");
   }
   // An unquoted here-document expands $NAME: escape what the shell would otherwise read in the JSON.
-  const marker = (name: string): string => `\u0000${name}\u0000`;
+  // Input names are identifiers, so the marker holds nothing the escaping below would touch.
+  const marker = (name: string): string => `__kiln_secret_${name}__`;
   const input: Record<string, Json> = {};
   for (const [k, v] of Object.entries(c.input)) input[k] = secrets.has(k) ? marker(k) : v;
   let body = JSON.stringify({ version: c.version, input }, null, 2).replace(/[\\$`]/g, (ch) => `\\${ch}`);

@@ -39,16 +39,20 @@ interface Asset {
   etag: string;
 }
 
-/** Where the built page is: beside the bundle (images), or dist/runtime-bundle (from src/ or dist/). */
+/**
+ * Where the built page is: the given directory (only that one), else KILN_PLAYGROUND_DIR, beside the
+ * bundle (images), or dist/runtime-bundle (running from src/ or dist/).
+ */
 export function findPlaygroundDir(override?: string): string | null {
   const here = (rel: string): string => fileURLToPath(new URL(rel, import.meta.url));
-  const candidates = [
-    override,
-    process.env.KILN_PLAYGROUND_DIR,
-    here("./playground/"), // bundled: server.mjs and playground/ side by side
-    here("../../runtime-bundle/playground/"), // dist/runtime/http/playground.js
-    here("../../../dist/runtime-bundle/playground/"), // src/runtime/http/playground.ts
-  ];
+  const candidates = override
+    ? [override]
+    : [
+        process.env.KILN_PLAYGROUND_DIR,
+        here("./playground/"), // bundled: server.mjs and playground/ side by side
+        here("../../runtime-bundle/playground/"), // dist/runtime/http/playground.js
+        here("../../../dist/runtime-bundle/playground/"), // src/runtime/http/playground.ts
+      ];
   return candidates.find((c) => c !== undefined && existsSync(`${c}/index.html`)) ?? null;
 }
 
