@@ -106,7 +106,7 @@ function createFieldView(f: Field): FieldView {
     f.title,
     f.required ? h("span", { class: "required", "aria-hidden": "true" }, " *") : null,
     f.required ? h("span", { class: "sr-only" }, " (required)") : null,
-    h("span", { class: "kind" }, kindLabel(f)),
+    h("span", { class: "kind", "aria-hidden": "true" }, kindLabel(f)),
   );
   const root = h("div", {
     class: `field field-${f.kind}${f.list ? " field-list" : ""}`,
