@@ -269,7 +269,7 @@ describe.skipIf(!hasChromium)("playground in headless Chromium", () => {
     await page.getByRole("button", { name: "Use token" }).click();
     await ready(page);
     await page.getByRole("combobox", { name: "Color", exact: true }).selectOption("red");
-    await page.getByRole("spinbutton", { name: "Size", exact: true }).fill("96");
+    await page.getByRole("spinbutton", { name: "Size", exact: true }).fill("192");
     await page.getByRole("button", { name: "Run", exact: true }).click();
     const img = page.locator(".run-view .output img");
     await img.waitFor({ timeout: 30_000 });
@@ -281,9 +281,9 @@ describe.skipIf(!hasChromium)("playground in headless Chromium", () => {
         (i as HTMLImageElement).naturalWidth,
         (i as HTMLImageElement).naturalHeight,
       ]),
-    ).toEqual([96, 96]);
+    ).toEqual([192, 192]);
     expect(await img.getAttribute("src")).toMatch(/^data:image\/png;base64,/);
-    expect(await page.locator(".run-view .metrics").textContent()).toContain("pixels9216");
+    expect(await page.locator(".run-view .metrics").textContent()).toContain("pixels36864");
     await shot(page, "image");
 
     // A long prediction, canceled from the page.

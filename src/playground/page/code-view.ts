@@ -45,7 +45,14 @@ export function createCodeView(): CodeView {
       note.textContent =
         text ??
         (spec
-          ? `Pinned to version ${spec.version.slice(0, 12)}…${spec.secrets.length ? ` Secrets are read from environment variables (${spec.secrets.map(envName).join(", ")}).` : ""}${spec.token ? " The token is read from $KILN_API_TOKEN." : ""}`
+          ? `Pinned to version ${spec.version.slice(0, 12)}…${
+              spec.secrets.some((x) => x in spec.input)
+                ? ` Secrets are read from environment variables (${spec.secrets
+                    .filter((x) => x in spec.input)
+                    .map(envName)
+                    .join(", ")}).`
+                : ""
+            }${spec.token ? " The token is read from $KILN_API_TOKEN." : ""}`
           : "");
       for (const [lang, pre] of blocks) pre.textContent = current ? snippet(lang, current) : "";
     },

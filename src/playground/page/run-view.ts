@@ -71,6 +71,15 @@ export class RunView {
     this.timer = window.setInterval(() => this.tick(), 100);
   }
 
+  /** The server refused to create the prediction (validation, auth, capacity): nothing ran. */
+  notStarted(): void {
+    window.clearInterval(this.timer);
+    this.output.removeAttribute("aria-busy");
+    this.setStatus("not started");
+    clear(this.output, h("p", { class: "muted" }, "Nothing ran."));
+    this.timings.replaceChildren();
+  }
+
   private tick(): void {
     this.setTimings([["Elapsed", seconds(performance.now() - this.startedAt)]]);
   }
@@ -78,7 +87,7 @@ export class RunView {
   setStatus(status: string): void {
     this.status.textContent = status;
     this.status.dataset.status = status;
-    this.status.className = `status status-${status}`;
+    this.status.className = `status status-${status.replace(/\s+/g, "-")}`;
   }
 
   setId(id: string): void {

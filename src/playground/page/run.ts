@@ -39,22 +39,7 @@ export async function startRun(
   try {
     created = await api.create(target, input, extra);
   } catch (err) {
-    view.setStatus("failed");
-    view.show(
-      {
-        id: "",
-        status: "failed",
-        input,
-        output: null,
-        logs: null,
-        error: null,
-        created_at: null,
-        started_at: null,
-        completed_at: null,
-      },
-      shape.concatenate,
-      true,
-    );
+    view.notStarted();
     throw err;
   }
   view.show(created, shape.concatenate, false);
