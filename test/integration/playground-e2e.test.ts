@@ -75,6 +75,7 @@ let browser: Browser;
 let writer: Started; // kiln playground (with the webhook receiver)
 let shouter: Started; // a second version of the writer, under kiln serve
 let painter: Started; // kiln serve --api-token
+let gallery: Started; // several outputs of several kinds
 const dirs: string[] = [];
 const requested = new Set<string>();
 
@@ -106,11 +107,13 @@ describe.skipIf(!hasChromium)("playground in headless Chromium", () => {
     const w = project("writer");
     const s = project("writer", (src) => src.replace('STYLE = "plain"', 'STYLE = "shout"'));
     const p = project("painter");
-    dirs.push(w, s, p);
-    [writer, shouter, painter] = await Promise.all([
+    const g = project("gallery");
+    dirs.push(w, s, p, g);
+    [writer, shouter, painter, gallery] = await Promise.all([
       start(["playground", "--no-docker", "--no-open", "-p", "0"], w, /Playground: (\S+)/),
       start(["serve", "--no-docker", "-p", "0"], s, /Model ready: (http:\/\/\S+)/),
       start(["serve", "--no-docker", "-p", "0", "--api-token", TOKEN], p, /Model ready: (http:\/\/\S+)/),
+      start(["serve", "--no-docker", "-p", "0"], g, /Model ready: (http:\/\/\S+)/),
     ]);
     browser = await launchChromium();
     await browser.context.grantPermissions(["clipboard-read", "clipboard-write"]);
@@ -119,7 +122,7 @@ describe.skipIf(!hasChromium)("playground in headless Chromium", () => {
 
   afterAll(async () => {
     await browser?.close();
-    await Promise.all([stop(writer), stop(shouter), stop(painter)]);
+    await Promise.all([stop(writer), stop(shouter), stop(painter), stop(gallery)]);
     for (const d of dirs) rmSync(d, { recursive: true, force: true });
   });
 
@@ -293,6 +296,35 @@ describe.skipIf(!hasChromium)("playground in headless Chromium", () => {
     await page.getByRole("button", { name: "Cancel", exact: true }).click();
     await page.locator(".run-view .status", { hasText: "canceled" }).waitFor({ timeout: 15_000 });
     await shot(page, "cancel");
+    await page.close();
+  });
+
+  it("shows several outputs, each previewed by kind: image, audio, text file, download", async () => {
+    const page = await openPage(`${gallery.url}/playground`);
+    await ready(page);
+    await page.getByRole("textbox", { name: "Note" }).fill("written by the model");
+    await page.getByRole("button", { name: "Run", exact: true }).click();
+    await page.locator(".run-view .status", { hasText: "succeeded" }).waitFor({ timeout: 30_000 });
+    const items = page.locator(".run-view .output .output-list > li");
+    expect(await items.count()).toBe(4);
+    await page.waitForFunction(
+      () => (document.querySelector(".run-view .output img") as HTMLImageElement | null)?.complete,
+    );
+    expect(
+      await items
+        .nth(0)
+        .locator("img")
+        .evaluate((i) => (i as HTMLImageElement).naturalWidth),
+    ).toBe(48);
+    const audio = items.nth(1).locator("audio");
+    expect(await audio.getAttribute("src")).toMatch(/^data:audio\/wav;base64,/);
+    await page.waitForFunction(
+      () => (document.querySelector(".run-view .output audio") as HTMLAudioElement | null)?.readyState! >= 1,
+    );
+    expect(await audio.evaluate((a) => Math.round((a as HTMLAudioElement).duration * 10) / 10)).toBe(0.5);
+    expect(await items.nth(2).locator("pre").textContent()).toBe("written by the model\n");
+    expect(await items.nth(3).getByRole("link").textContent()).toBe("Download output-4.bin");
+    await shot(page, "outputs");
     await page.close();
   });
 

@@ -17,6 +17,7 @@ describe("output previews", () => {
     expect(fileName("http://h/files/a%20b.png", 0)).toBe("a b.png");
     expect(fileName("data:image/png;base64,AA", 2)).toBe("output-3.png");
     expect(fileName("data:application/x-thing;base64,AA", 0)).toBe("output-1.thing");
+    expect(fileName("data:application/octet-stream;base64,AA", 3)).toBe("output-4.bin");
   });
 
   it("classifies outputs: text, JSON, files, several outputs, concatenated text", () => {
