@@ -156,13 +156,12 @@ try {
   process.stdout.write(lines.join("\n"));
 } finally {
   rmSync(dir, { recursive: true, force: true });
-  execFileSync(DOCKER, ["image", "rm", "-f", tag], { stdio: "ignore" });
-  // ...and the dependencies image kiln build kept for it.
-  const deps = execFileSync(
+  // ...and the dependencies image it was built on (kiln-deps:<fingerprint>, named by its label).
+  const fp = execFileSync(
     DOCKER,
-    ["image", "ls", "kiln-deps/kiln-bench-build", "--format", "{{.Repository}}:{{.Tag}}"],
+    ["image", "inspect", "-f", '{{index .Config.Labels "kiln.deps.fingerprint"}}', tag],
     { encoding: "utf8" },
-  );
-  for (const ref of deps.split("\n").filter(Boolean))
-    execFileSync(DOCKER, ["image", "rm", "-f", ref], { stdio: "ignore" });
+  ).trim();
+  execFileSync(DOCKER, ["image", "rm", "-f", tag], { stdio: "ignore" });
+  if (fp) execFileSync(DOCKER, ["image", "rm", "-f", `kiln-deps:${fp.slice(0, 24)}`], { stdio: "ignore" });
 }

@@ -126,10 +126,16 @@ try {
   for (const [mode, r] of Object.entries(results)) console.log(mode, JSON.stringify(r.medianMs));
 } finally {
   await rm(project, { recursive: true, force: true });
-  await run(DOCKER, ["image", "rm", "-f", IMAGE]).catch(() => undefined);
-  // The dependency-layer images kiln build keeps per image name (kiln-deps/<slug>:<fingerprint>).
-  const deps = (
-    await run(DOCKER, ["images", "-q", "--filter", "reference=kiln-deps/kiln-bench-predict-phases"])
+  // The dependencies image it was built on (kiln-deps:<fingerprint>, named by the label it passed down).
+  const fp = (
+    await run(DOCKER, [
+      "image",
+      "inspect",
+      "-f",
+      '{{index .Config.Labels "kiln.deps.fingerprint"}}',
+      IMAGE,
+    ]).catch(() => ({ stdout: "" }))
   ).stdout.trim();
-  if (deps) await run(DOCKER, ["image", "rm", "-f", ...new Set(deps.split("\n"))]).catch(() => undefined);
+  await run(DOCKER, ["image", "rm", "-f", IMAGE]).catch(() => undefined);
+  if (fp) await run(DOCKER, ["image", "rm", "-f", `kiln-deps:${fp.slice(0, 24)}`]).catch(() => undefined);
 }

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 const dir = fileURLToPath(new URL("./", import.meta.url));
 const only = process.argv.slice(2);
 const scripts = readdirSync(dir)
-  .filter((f) => f.endsWith(".mjs") && f !== "run.mjs")
+  .filter((f) => f.endsWith(".mjs") && f !== "run.mjs" && !f.endsWith("lib.mjs"))
   .filter((f) => only.length === 0 || only.some((o) => f.startsWith(o)));
 let failed = 0;
 for (const script of scripts) {

@@ -9,7 +9,8 @@
  *   kiln/weights/N/   weights group N, rooted at / (src/<path>)     -> /
  *   kiln/ca.crt       --ca-cert
  */
-import { formatBytes, type BuildPlan } from "./plan.js";
+import { formatBytes } from "../format.js";
+import type { BuildPlan } from "./plan.js";
 import { UV_IMAGE } from "./plan.js";
 import type { RunCommand } from "../manifest/types.js";
 

@@ -7,23 +7,24 @@ import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { execa } from "execa";
-import { BuildError } from "../errors.js";
+import { BuildError, UsageError } from "../errors.js";
 import type { ResolvedManifest } from "../manifest/types.js";
 import { KILN_VERSION } from "../version.js";
-import {
-  dockerBuild,
-  ensureEngine,
-  inspectImage,
-  listTags,
-  localImageId,
-  removeImage,
-} from "../docker/build.js";
+import { dockerBuild, ensureEngine, inspectImage, localImageId, removeImage } from "../docker/build.js";
 import { findRuntimeBundle } from "./bundle.js";
 import { listContext, streamContext } from "./context.js";
 import { renderBuildStages } from "./dockerfile.js";
 import { fingerprintContext } from "./fingerprint.js";
 import { depsCacheSources } from "./registry-cache.js";
 import { prepareBuild, type PreparedBuild } from "./prepare.js";
+import {
+  DEPS_LABEL,
+  DEPS_PROJECT_LABEL,
+  DEPS_FINGERPRINT_LABEL,
+  depsTagFor,
+  projectKey,
+  pruneAfterBuild,
+} from "./prune.js";
 import { ProgressParser, type BuildEvent } from "./progress.js";
 import { compileTsPredictor } from "./ts-predictor.js";
 import {
@@ -54,7 +55,7 @@ export interface BuildImageOptions {
 
 export interface BuildImageResult {
   image: string;
-  /** The dependencies image (kiln-deps/<slug>:<fingerprint>) the code stage was built on. */
+  /** The dependencies image (kiln-deps:<fingerprint>) the code stage was built on. */
   depsImage: string;
   imageId: string;
   tags: string[];
@@ -85,25 +86,30 @@ export async function baseLabels(manifest: ResolvedManifest): Promise<Record<str
   const labels: Record<string, string> = {
     "run.cog.version": KILN_VERSION,
     "run.cog.config": JSON.stringify(manifest.raw),
-    "org.opencontainers.image.created": new Date().toISOString(),
   };
   const source = await git(manifest.root, ["config", "--get", "remote.origin.url"]);
   const revision = await git(manifest.root, ["rev-parse", "HEAD"]);
+  const created = await createdLabel(manifest.root);
+  if (created) labels["org.opencontainers.image.created"] = created;
   if (source) labels["org.opencontainers.image.source"] = source;
   if (revision) labels["org.opencontainers.image.revision"] = revision;
   return labels;
 }
 
-/** kiln-deps/<slug>: the image name without tag or digest, keeping registry host and port apart. */
-export function depsSlug(ref: string): string {
-  let name = ref.replace(/@.*$/, "");
-  const colon = name.lastIndexOf(":");
-  if (colon > name.lastIndexOf("/")) name = name.slice(0, colon);
-  const slug = name
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, "-")
-    .replace(/^-+|-+$/g, "");
-  return slug.slice(0, 100) || "image";
+/**
+ * A build time would give every rebuild of unchanged inputs a new image ID (and a dangling old one), so
+ * the created label names the sources' time instead: SOURCE_DATE_EPOCH when set (the reproducible-builds
+ * convention), else the last commit's time, else no label.
+ */
+async function createdLabel(root: string): Promise<string | null> {
+  const epoch = process.env.SOURCE_DATE_EPOCH;
+  if (epoch !== undefined && epoch !== "") {
+    if (!/^\d+$/.test(epoch))
+      throw new UsageError(`SOURCE_DATE_EPOCH must be whole seconds since 1970, got "${epoch}"`);
+    return new Date(Number(epoch) * 1000).toISOString();
+  }
+  const committed = await git(root, ["log", "-1", "--format=%ct"]);
+  return committed ? new Date(Number(committed) * 1000).toISOString() : null;
 }
 
 /**
@@ -171,8 +177,6 @@ export async function buildImage(
 
   // Stage 1, the dependencies image (base, packages, weights, runtime): reused while its inputs are unchanged,
   // so a code change never re-sends the weights. Its tag carries the fingerprint of those inputs.
-  const slug = depsSlug(finalTag);
-  const depsRepo = `kiln-deps/${slug}`;
   const ctxBase = { root: manifest.root, plan, runtimeBundle: bundle, caCertFile: options.caCertFile };
   const stagesFor = (depsTag: string): ReturnType<typeof renderBuildStages> =>
     renderBuildStages(plan, depsTag);
@@ -184,7 +188,7 @@ export async function buildImage(
     platform: options.platform ?? "",
     secrets: (options.secrets ?? []).map((s) => s.replace(/,(src|env|source)=.*$/, "")).join(","),
   });
-  const depsTag = `${depsRepo}:${fingerprint.slice(0, 24)}`;
+  const depsTag = depsTagFor(fingerprint);
   const stages = stagesFor(depsTag);
   const prepareMs = Date.now() - t0;
 
@@ -234,6 +238,8 @@ export async function buildImage(
     return result.imageId;
   };
 
+  const project = projectKey(manifest.root);
+  const previousId = await localImageId(finalTag);
   const reuse = !options.noCache && (await localImageId(depsTag)) !== null;
   if (reuse) emit({ kind: "phase", name: "dependencies and weights unchanged: reusing " + depsTag });
   else {
@@ -245,13 +251,10 @@ export async function buildImage(
           : e,
       ),
       [depsTag],
-      { "kiln.deps": "1", "kiln.deps.fingerprint": fingerprint },
+      { [DEPS_LABEL]: "1", [DEPS_FINGERPRINT_LABEL]: fingerprint, [DEPS_PROJECT_LABEL]: project },
       // Always inline cache here: pushing later tags this image as <repo>:kiln-deps for cold machines.
       { cacheFrom: depsCacheSources(options.cacheFrom), inlineCache: true },
     );
-    // Older dependency images of this project only hold layers the new one replaced.
-    for (const t of await listTags(depsRepo))
-      if (`${depsRepo}:${t}` !== depsTag) await removeImage(`${depsRepo}:${t}`);
   }
   emit({ kind: "phase", name: "building code" });
   const codeEntries = await listContext({ ...ctxBase, dockerfile: stages.code, part: "code" });
@@ -280,6 +283,7 @@ export async function buildImage(
     }
   }
 
+  await pruneAfterBuild({ previousId, imageId, depsId: await localImageId(depsTag), project });
   const info = await inspectImage(imageId);
   return {
     image: finalTag,

@@ -2,8 +2,10 @@
  * ResolvedManifest + scanned project -> BuildPlan: every decision about the image (base, Python, Node,
  * dependencies, weights layers, runtime env) made once, as data. Pure: the caller does all file I/O.
  */
-import { BuildError, ManifestError, UsageError, type ManifestProblem } from "../errors.js";
-import type { ResolvedManifest, RunCommand } from "../manifest/types.js";
+import { BuildError, ManifestError, type ManifestProblem } from "../errors.js";
+import { formatBytes } from "../format.js";
+import { requireEntryPoint } from "../manifest/positions.js";
+import type { PredictorRef, ResolvedManifest, RunCommand } from "../manifest/types.js";
 import { resolveGpu, type GpuPinSource } from "./cuda.js";
 import { findFrameworkPins, type FrameworkPins } from "./pins.js";
 import {
@@ -80,12 +82,8 @@ export function createBuildPlan(inputs: PlanInputs): BuildPlan {
   const { manifest } = inputs;
   const options = inputs.options ?? {};
   const b = manifest.build;
-  const main = manifest.predict ?? manifest.train;
-  if (!main)
-    throw new UsageError(
-      `${manifest.file} has neither predict nor train`,
-      'Add `predict: "predict.py:Predictor"` to cog.yaml.',
-    );
+  requireEntryPoint(manifest);
+  const main = (manifest.predict ?? manifest.train) as PredictorRef;
   const language = main.language === "python" ? "python" : "node";
   if (language === "python" && !b.pythonVersion) {
     throw manifestError(
@@ -205,17 +203,6 @@ function hasDependencies(packageJson: string): boolean {
   } catch {
     return false;
   }
-}
-
-export function formatBytes(n: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let v = n;
-  let u = 0;
-  while (v >= 1024 && u < units.length - 1) {
-    v /= 1024;
-    u++;
-  }
-  return `${u === 0 ? v : v.toFixed(1)} ${units[u]}`;
 }
 
 /** Finds `key:` in the manifest text so the error points at a line (1,1 when not found). */

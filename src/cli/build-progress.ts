@@ -3,16 +3,8 @@
  * CI / non-TTY / --progress plain, NDJSON with --progress json, nothing with quiet.
  */
 import ora, { type Ora } from "ora";
-import type { BuildEvent } from "../build/progress.js";
+import type { BuildProgress, ProgressMode } from "../context.js";
 import type { Output } from "./output.js";
-
-export type ProgressMode = "auto" | "plain" | "quiet" | "json";
-
-export interface BuildProgress {
-  onEvent: (e: BuildEvent) => void;
-  /** Stops the spinner; `ok` false leaves the failing step on screen. */
-  stop: (ok: boolean) => void;
-}
 
 const elapsed = (since: number): string => `${((Date.now() - since) / 1000).toFixed(1)}s`;
 

@@ -3,10 +3,10 @@
  * prints them and chooses the exit code.
  */
 import { Command, CommanderError, Option } from "commander";
-import { EXIT_CODES, InternalError, KilnError } from "../errors.js";
+import { EXIT_CODES, InternalError, InterruptedError, KilnError, UsageError } from "../errors.js";
 import { KILN_VERSION } from "../version.js";
 import { Output } from "./output.js";
-import type { CommandContext } from "./context.js";
+import { createCommandContext, type CommandContext } from "./context.js";
 import { COMMANDS } from "./commands/index.js";
 
 export interface GlobalOptions {
@@ -19,6 +19,8 @@ export interface MainIO {
   stdout?: NodeJS.WritableStream;
   stderr?: NodeJS.WritableStream;
   cwd?: string;
+  /** Stands in for Ctrl-C (tests); SIGINT aborts the run as well. */
+  signal?: AbortSignal;
 }
 
 export function buildProgram(getContext: () => CommandContext): Command {
@@ -47,13 +49,14 @@ export async function main(argv: string[], io: MainIO = {}): Promise<number> {
   const abort = new AbortController();
   const onSigint = (): void => abort.abort(new Error("interrupted"));
   process.once("SIGINT", onSigint);
+  if (io.signal?.aborted) onSigint();
+  io.signal?.addEventListener("abort", onSigint, { once: true });
 
-  const context: CommandContext = {
-    out,
+  const context = createCommandContext(out, {
     cwd: io.cwd ?? process.cwd(),
     signal: abort.signal,
     debug: debugFlag,
-  };
+  });
   const program = buildProgram(() => context);
   program.exitOverride();
   program.configureOutput({
@@ -70,19 +73,49 @@ export async function main(argv: string[], io: MainIO = {}): Promise<number> {
     await program.parseAsync(argv);
     return typeof process.exitCode === "number" && process.exitCode !== 0 ? process.exitCode : EXIT_CODES.ok;
   } catch (err) {
-    return report(err, out, debugFlag);
+    // --help and --version arrive here as "errors" with exit code 0.
+    if (err instanceof CommanderError && err.exitCode === 0) return EXIT_CODES.ok;
+    const error = classify(err, abort.signal.aborted);
+    // --json runs get the error as their one stdout document too, so scripts can read its code.
+    if (jsonRequested(argv)) out.json({ error: errorDocument(error) });
+    // commander has already printed its own usage message.
+    if (err instanceof CommanderError) return error.exitCode;
+    return report(error, err, out, debugFlag);
   } finally {
     process.removeListener("SIGINT", onSigint);
+    io.signal?.removeEventListener("abort", onSigint);
   }
 }
 
-function report(err: unknown, out: Output, debug: boolean): number {
-  if (err instanceof CommanderError) {
-    // --help and --version arrive here as "errors" with exit code 0.
-    if (err.exitCode === 0) return EXIT_CODES.ok;
-    return EXIT_CODES.usage;
-  }
-  const error = err instanceof KilnError ? err : new InternalError(describe(err), { cause: err });
+/**
+ * The one mapping from a failure to a KilnError (and so to an exit code): after Ctrl-C every failure
+ * is "interrupted" (130), whatever the aborted step threw; commander's parse errors are usage errors;
+ * anything that is not a KilnError is a bug in kiln.
+ */
+export function classify(err: unknown, interrupted: boolean): KilnError {
+  if (interrupted) return err instanceof InterruptedError ? err : new InterruptedError();
+  if (err instanceof KilnError) return err;
+  if (err instanceof CommanderError) return new UsageError(err.message.replace(/^error: /, ""));
+  return new InternalError(describe(err), { cause: err });
+}
+
+function jsonRequested(argv: string[]): boolean {
+  const end = argv.indexOf("--");
+  return (end < 0 ? argv : argv.slice(0, end)).some((a) => a === "--json" || a.startsWith("--json="));
+}
+
+function errorDocument(error: KilnError): Record<string, unknown> {
+  return {
+    code: error.code,
+    exitCode: error.exitCode,
+    message: error.message,
+    ...(error.hint ? { hint: error.hint } : {}),
+    ...(error.details.length > 0 ? { details: error.details } : {}),
+  };
+}
+
+function report(error: KilnError, original: unknown, out: Output, debug: boolean): number {
+  const err = original;
   out.error(error.message);
   for (const line of error.details) out.stderr.write(`  ${line}\n`);
   if (error.hint) out.stderr.write(`${out.style("cyan", "hint:")} ${error.hint}\n`);

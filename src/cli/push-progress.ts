@@ -4,26 +4,16 @@
  */
 import ora, { type Ora } from "ora";
 import type { LayerProgress } from "../docker/push.js";
+import type { PushProgress as PushProgressSink } from "../context.js";
+import { formatBytes } from "../format.js";
 import type { Output } from "./output.js";
-
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  const units = ["KiB", "MiB", "GiB", "TiB"];
-  let value = n / 1024;
-  let i = 0;
-  while (value >= 1024 && i < units.length - 1) {
-    value /= 1024;
-    i++;
-  }
-  return `${value.toFixed(value < 10 ? 1 : 0)} ${units[i]}`;
-}
 
 interface Tracked extends LayerProgress {
   startedAt: number | undefined;
   reported: boolean;
 }
 
-export class PushProgress {
+export class PushProgress implements PushProgressSink {
   private readonly layers = new Map<string, Tracked>();
   private readonly spinner: Ora | undefined;
   private readonly columns: number;

@@ -1,25 +1,73 @@
 /**
- * A small Docker Engine API client for running models (predict/serve/exec): the dozen calls they need,
- * over node:http(s) to the endpoint engine.ts/endpoint.ts resolve. It exists for start-up time:
+ * kiln's one Docker Engine API client: the calls kiln makes (ping, images, containers, push), over
+ * node:http(s) to the endpoint endpoint.ts resolves. Hand-written rather than dockerode because
  * dockerode loads gRPC/protobuf/ssh modules that cost several hundred ms before the first request,
- * which `kiln predict` pays on every run. Builds and pushes keep using dockerode.
+ * which `kiln predict` pays on every run. Builds go through the docker CLI (BuildKit), see build.ts.
+ * Failures are KilnErrors: no connection is DockerUnavailableError, a refusal is EngineApiError.
  */
-import { request as httpRequest, type IncomingMessage, type RequestOptions } from "node:http";
+import {
+  request as httpRequest,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+  type RequestOptions,
+} from "node:http";
 import { request as httpsRequest } from "node:https";
-import { connectionOptions, resolveDockerEndpoint, type DockerEndpoint } from "./endpoint.js";
+import { EXIT_CODES, KilnError } from "../errors.js";
+import {
+  connectionOptions,
+  engineUnavailable,
+  resolveDockerEndpoint,
+  type DockerEndpoint,
+} from "./endpoint.js";
 
-export class EngineApiError extends Error {
+/** The engine answered, but with an error status (no such image, bad request, conflict...): exit 4. */
+export class EngineApiError extends KilnError {
   constructor(
     readonly statusCode: number,
-    message: string,
+    /** The engine's own message, for callers that wrap it in theirs. */
+    readonly engineMessage: string,
+    endpoint?: DockerEndpoint,
   ) {
-    super(message);
+    super(
+      "docker_engine_error",
+      EXIT_CODES.dockerUnavailable,
+      endpoint
+        ? `The Docker engine at ${endpoint.host} refused the request: ${engineMessage}`
+        : engineMessage,
+    );
   }
 }
 
 export interface ImageInspect {
   Id: string;
+  Created?: string;
+  Size?: number;
+  RepoTags?: string[] | null;
+  RepoDigests?: string[] | null;
   Config: { Labels?: Record<string, string> | null; Cmd?: string[] | null };
+  RootFS?: { Layers?: string[] };
+}
+
+export interface ContainerSummary {
+  Id: string;
+  Names: string[];
+  Image: string;
+  State: string;
+  Created: number;
+  Labels?: Record<string, string> | null;
+}
+
+export interface ImageSummary {
+  Id: string;
+  RepoTags?: string[] | null;
+  Created: number;
+}
+
+/** What `POST /images/{name}/push` needs to log in to the registry (sent as X-Registry-Auth). */
+export interface RegistryAuth {
+  username?: string;
+  password?: string;
+  serveraddress?: string;
 }
 
 export interface ContainerInspect {
@@ -30,6 +78,8 @@ export interface ContainerInspect {
 }
 
 type Query = Record<string, string | number | boolean | undefined>;
+/** Engine list filters: name -> accepted values. */
+export type Filters = Record<string, string[]>;
 
 export class EngineApi {
   readonly endpoint: DockerEndpoint;
@@ -55,6 +105,10 @@ export class EngineApi {
     await this.json("GET", "/_ping", undefined, undefined, timeoutMs);
   }
 
+  version(timeoutMs = 60_000): Promise<{ Version: string; ApiVersion: string }> {
+    return this.json("GET", "/version", undefined, undefined, timeoutMs);
+  }
+
   info(): Promise<{ Runtimes?: Record<string, unknown> }> {
     return this.json("GET", "/info");
   }
@@ -67,6 +121,42 @@ export class EngineApi {
     return this.json("GET", `/images/${encodeURIComponent(ref)}/json`);
   }
 
+  /** Images matching the engine's filters, e.g. `{ label: ["kiln.test=1"] }`. */
+  listImages(filters: Filters): Promise<ImageSummary[]> {
+    return this.json("GET", "/images/json", { filters: JSON.stringify(filters) });
+  }
+
+  /** Removes the image (`untagOnly`: just this name, keeping its parent layers). */
+  async removeImage(ref: string, untagOnly = false): Promise<void> {
+    await this.json(
+      "DELETE",
+      `/images/${encodeURIComponent(ref)}`,
+      untagOnly ? { noprune: 1 } : { force: 1 },
+    );
+  }
+
+  /** Gives the image `source` the name `target` (repo:tag). */
+  async tagImage(source: string, target: string): Promise<void> {
+    const colon = target.lastIndexOf(":");
+    const hasTag = colon > target.lastIndexOf("/");
+    await this.json("POST", `/images/${encodeURIComponent(source)}/tag`, {
+      repo: hasTag ? target.slice(0, colon) : target,
+      tag: hasTag ? target.slice(colon + 1) : "latest",
+    });
+  }
+
+  /** The JSON-lines progress stream of a push (errors arrive inside it); no timeout. */
+  pushImage(name: string, tag: string, auth: RegistryAuth): Promise<IncomingMessage> {
+    // The engine decodes padded URL-safe base64 (Go's base64.URLEncoding), which Node's "base64url" is not.
+    const header = Buffer.from(JSON.stringify(auth))
+      .toString("base64")
+      .replace(/\+/g, "-")
+      .replace(/\//g, "_");
+    return this.raw("POST", `/images/${encodeURIComponent(name)}/push`, { tag }, undefined, 0, {
+      "x-registry-auth": header,
+    });
+  }
+
   /** Pulls `ref` and resolves when the engine reports it done (errors arrive inside the stream). */
   async pullImage(ref: string): Promise<void> {
     const res = await this.raw("POST", "/images/create", { fromImage: ref });
@@ -76,7 +166,7 @@ export class EngineApi {
       .split("\n")
       .map((l) => (l.trim() ? (JSON.parse(l) as { error?: string }) : {}))
       .find((m) => m.error);
-    if (failed?.error) throw new EngineApiError(500, failed.error);
+    if (failed?.error) throw new EngineApiError(500, failed.error, this.endpoint);
   }
 
   async createContainer(body: Record<string, unknown>): Promise<string> {
@@ -107,6 +197,16 @@ export class EngineApi {
     return this.raw("GET", `/containers/${id}/logs`, { follow: 1, stdout: 1, stderr: 1 }, undefined, 0);
   }
 
+  /** All containers (running or not) matching the engine's filters. */
+  listContainers(filters: Filters): Promise<ContainerSummary[]> {
+    return this.json("GET", "/containers/json", { all: 1, filters: JSON.stringify(filters) });
+  }
+
+  /** The engine's event log between two instants (epoch seconds), as a JSON-lines stream. */
+  events(since: number, until: number, filters: Filters): Promise<IncomingMessage> {
+    return this.raw("GET", "/events", { since, until, filters: JSON.stringify(filters) }, undefined, 0);
+  }
+
   inspectContainer(id: string): Promise<ContainerInspect> {
     return this.json("GET", `/containers/${id}/json`);
   }
@@ -132,13 +232,14 @@ export class EngineApi {
     return (text && res.headers["content-type"]?.includes("json") ? JSON.parse(text) : text) as T;
   }
 
-  /** One request; non-2xx answers become EngineApiError with the engine's message. */
+  /** One request; non-2xx answers become EngineApiError, transport failures DockerUnavailableError. */
   private raw(
     method: string,
     path: string,
     query?: Query,
     body?: unknown,
     timeoutMs = 60_000,
+    extraHeaders: OutgoingHttpHeaders = {},
   ): Promise<IncomingMessage> {
     const qs = new URLSearchParams();
     for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined) qs.set(k, String(v));
@@ -147,9 +248,12 @@ export class EngineApi {
       ...this.base,
       method,
       path: qs.size > 0 ? `${path}?${qs}` : path,
-      headers: payload
-        ? { "content-type": "application/json", "content-length": Buffer.byteLength(payload) }
-        : {},
+      headers: {
+        ...extraHeaders,
+        ...(payload
+          ? { "content-type": "application/json", "content-length": Buffer.byteLength(payload) }
+          : {}),
+      },
     };
     return new Promise((resolve, reject) => {
       const req = (this.https ? httpsRequest : httpRequest)(options, (res) => {
@@ -163,14 +267,16 @@ export class EngineApi {
           } catch {
             // plain-text error body
           }
-          reject(new EngineApiError(res.statusCode ?? 500, message || `HTTP ${res.statusCode}`));
+          reject(
+            new EngineApiError(res.statusCode ?? 500, message || `HTTP ${res.statusCode}`, this.endpoint),
+          );
         });
       });
       if (timeoutMs > 0)
         req.setTimeout(timeoutMs, () =>
           req.destroy(new Error(`no answer from the Docker engine within ${timeoutMs} ms`)),
         );
-      req.on("error", reject);
+      req.on("error", (err) => reject(engineUnavailable(err, this.endpoint)));
       req.end(payload);
     });
   }

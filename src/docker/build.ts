@@ -11,7 +11,9 @@ import type { Readable } from "node:stream";
 import { execa } from "execa";
 import { DockerUnavailableError, UsageError } from "../errors.js";
 import { locateDockerCli, type BuildMode } from "./cli.js";
-import { pingDocker } from "./engine.js";
+import { EngineApiError } from "./api.js";
+import { engineClient, pingEngine } from "./engine.js";
+import { engineUnavailable, resolveDockerEndpoint } from "./endpoint.js";
 
 /** The BuildKit-capable docker CLI (src/docker/cli.ts finds it: buildx, or a pre-23 client with DOCKER_BUILDKIT=1). */
 async function dockerCli(): Promise<{
@@ -27,18 +29,23 @@ async function dockerCli(): Promise<{
 const UNREACHABLE =
   /Cannot connect to the Docker daemon|error during connect|connect: no such file|connection refused|Is the docker daemon running/i;
 
-function unavailable(stderr: string, cause?: unknown): DockerUnavailableError {
-  const where = process.env.DOCKER_HOST ? ` at DOCKER_HOST=${process.env.DOCKER_HOST}` : "";
-  return new DockerUnavailableError(`Cannot reach a Docker engine${where}.`, {
-    cause,
+/** The docker CLI lost the engine mid-build: the same error (and wording) as api.ts's, with its stderr. */
+function unavailable(stderr: string): DockerUnavailableError {
+  const failure = engineUnavailable(
+    new Error(stderr.trim().split("\n").at(-1) ?? "no answer"),
+    resolveDockerEndpoint(),
+  );
+  return new DockerUnavailableError(failure.message, {
+    hint: failure.hint,
     details: stderr.trim().split("\n").slice(-3),
   });
 }
 
 /** Fails fast with DockerUnavailableError when no engine answers (or no BuildKit-capable client exists). */
 export async function ensureEngine(): Promise<string> {
-  const info = await pingDocker(10_000);
+  // The client first: a bad KILN_DOCKER_CLI is a usage error whatever the engine's state.
   await locateDockerCli();
+  const info = await pingEngine(10_000);
   return info.version;
 }
 
@@ -142,21 +149,12 @@ export interface ImageInfo {
 }
 
 export async function inspectImage(ref: string): Promise<ImageInfo> {
-  const { file, env } = await dockerCli();
-  const r = await execa(file, ["image", "inspect", ref], { env });
-  const [img] = JSON.parse(r.stdout) as {
-    Id: string;
-    Size: number;
-    RepoTags: string[] | null;
-    Config: { Labels: Record<string, string> | null };
-    RootFS: { Layers?: string[] };
-  }[];
-  if (!img) throw new Error(`docker image inspect ${ref} returned nothing`);
+  const img = await engineClient().inspectImage(ref);
   return {
     id: img.Id,
     labels: img.Config.Labels ?? {},
-    layers: img.RootFS.Layers ?? [],
-    size: img.Size,
+    layers: img.RootFS?.Layers ?? [],
+    size: img.Size ?? 0,
     repoTags: img.RepoTags ?? [],
   };
 }
@@ -186,25 +184,53 @@ export async function runOnce(
 }
 
 export async function tagImage(source: string, target: string): Promise<void> {
-  const { file, env } = await dockerCli();
-  await execa(file, ["tag", source, target], { env });
+  await engineClient().tagImage(source, target);
 }
 
+/** Removes the name `ref` (not the layers other names share); a missing name is not an error. */
 export async function removeImage(ref: string): Promise<void> {
-  const { file, env } = await dockerCli();
-  await execa(file, ["image", "rm", "--no-prune", ref], { env, reject: false });
+  await engineClient()
+    .removeImage(ref, true)
+    .catch((err: unknown) => {
+      if (!(err instanceof EngineApiError)) throw err;
+    });
 }
 
 /** The local image id of `ref`, or null when the engine does not have it. */
 export async function localImageId(ref: string): Promise<string | null> {
-  const { file, env } = await dockerCli();
-  const r = await execa(file, ["image", "inspect", "--format", "{{.Id}}", ref], { env, reject: false });
-  return r.exitCode === 0 ? r.stdout.trim() : null;
+  try {
+    return (await engineClient().inspectImage(ref)).Id;
+  } catch (err) {
+    if (err instanceof EngineApiError && err.statusCode === 404) return null;
+    throw err;
+  }
 }
 
-/** Tags of a repository, e.g. every kiln-deps/<name>:<fingerprint>. */
-export async function listTags(repository: string): Promise<string[]> {
-  const { file, env } = await dockerCli();
-  const r = await execa(file, ["image", "ls", repository, "--format", "{{.Tag}}"], { env, reject: false });
-  return r.exitCode === 0 ? r.stdout.split("\n").filter((t) => t && t !== "<none>") : [];
+export interface LocalImage {
+  id: string;
+  repoTags: string[];
+  labels: Record<string, string>;
+  layers: string[];
+}
+
+/** Every local image carrying `label` (a key, or key=value), with its tags, labels and layers. */
+export async function imagesWithLabel(label: string): Promise<LocalImage[]> {
+  const engine = engineClient();
+  const summaries = await engine.listImages({ label: [label] });
+  const found: LocalImage[] = [];
+  for (const s of summaries) {
+    // An image removed between the two calls is simply not there any more.
+    const img = await engine.inspectImage(s.Id).catch((err: unknown) => {
+      if (err instanceof EngineApiError && err.statusCode === 404) return null;
+      throw err;
+    });
+    if (!img) continue;
+    found.push({
+      id: img.Id,
+      repoTags: img.RepoTags ?? [],
+      labels: img.Config.Labels ?? {},
+      layers: img.RootFS?.Layers ?? [],
+    });
+  }
+  return found;
 }

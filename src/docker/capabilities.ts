@@ -1,4 +1,5 @@
 /** What this Docker engine can do for running models: a usable bridge network, an NVIDIA runtime. */
+import { UsageError } from "../errors.js";
 import type { EngineApi } from "./api.js";
 
 export interface EngineCapabilities {
@@ -22,6 +23,11 @@ export function engineCapabilities(docker: EngineApi): Promise<EngineCapabilitie
 async function probe(docker: EngineApi): Promise<EngineCapabilities> {
   const [networks, info] = await Promise.all([docker.networks("bridge"), docker.info()]);
   const override = process.env["KILN_NETWORK"];
+  if (override !== undefined && override !== "" && override !== "host" && override !== "bridge")
+    throw new UsageError(
+      `KILN_NETWORK=${override} is not a network mode kiln knows.`,
+      "Set KILN_NETWORK to host or bridge, or unset it (kiln then uses bridge when the engine has one).",
+    );
   const bridge =
     override === "host"
       ? false

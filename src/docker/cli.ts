@@ -1,5 +1,6 @@
 /**
- * The docker command-line client, used for BuildKit builds (and anything dockerode does not cover).
+ * The docker command-line client, used only where BuildKit needs it: builds, and tag/rmi of build output.
+ * Everything else talks to the engine through the one API client (api.ts).
  * We need a client that can run BuildKit: one with the buildx plugin, or a client older than 23 where
  * DOCKER_BUILDKIT=1 selects the built-in BuildKit (clients >= 23 without buildx refuse BuildKit).
  * KILN_DOCKER_CLI overrides the search.
@@ -7,7 +8,13 @@
 import { existsSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { execa } from "execa";
-import { DockerUnavailableError, KilnError, EXIT_CODES, type KilnErrorOptions } from "../errors.js";
+import {
+  DockerUnavailableError,
+  KilnError,
+  EXIT_CODES,
+  UsageError,
+  type KilnErrorOptions,
+} from "../errors.js";
 
 export type BuildMode = "buildx" | "buildkit-env";
 
@@ -103,9 +110,11 @@ async function locate(env: Record<string, string | undefined>): Promise<DockerCl
   const override = env.KILN_DOCKER_CLI;
   if (override) {
     if (!existsSync(override)) {
-      throw new DockerUnavailableError(`KILN_DOCKER_CLI points at ${override}, which does not exist.`, {
-        hint: "Set KILN_DOCKER_CLI to the full path of a docker client, or unset it.",
-      });
+      // A bad setting is the user's to fix (exit 2), not a missing engine.
+      throw new UsageError(
+        `KILN_DOCKER_CLI points at ${override}, which does not exist.`,
+        "Set KILN_DOCKER_CLI to the full path of a docker client, or unset it.",
+      );
     }
     const found = await probe(override);
     // The user chose this client: trust it, with buildx if it has it, else DOCKER_BUILDKIT=1.

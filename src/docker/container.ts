@@ -4,7 +4,7 @@
  * that always cleans up (callers run it in `finally`, also on Ctrl-C).
  */
 import { EngineApiError, type EngineApi } from "./api.js";
-import { RuntimeStartError } from "../errors.js";
+import { RuntimeStartError, UsageError } from "../errors.js";
 import { engineCapabilities } from "./capabilities.js";
 import { LogDemuxer, LogTail } from "./logs.js";
 import { freePort } from "./ports.js";
@@ -127,8 +127,14 @@ export async function startModelContainer(
 export function containerLabels(role: string): Record<string, string> {
   const labels: Record<string, string> = { [KILN_CONTAINER_LABEL]: role, "kiln.pid": String(process.pid) };
   for (const pair of (process.env["KILN_CONTAINER_LABELS"] ?? "").split(",")) {
+    if (pair.trim() === "") continue;
     const eq = pair.indexOf("=");
-    if (eq > 0) labels[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
+    if (eq <= 0)
+      throw new UsageError(
+        `KILN_CONTAINER_LABELS holds ${JSON.stringify(pair)}, which is not NAME=value.`,
+        "Write it as NAME=value[,NAME=value...], e.g. KILN_CONTAINER_LABELS=team=ml,env=dev",
+      );
+    labels[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
   }
   return labels;
 }

@@ -20,7 +20,7 @@ export interface DockerEndpoint {
   tls?: { ca?: Buffer; cert?: Buffer; key?: Buffer; verify: boolean } | undefined;
 }
 
-/** Connection options in the shape docker-modem understands (kept free of dockerode types). */
+/** Socket or TCP(+TLS) options for api.ts's node:http(s) requests. */
 export interface ConnectionOptions {
   socketPath?: string;
   host?: string;
@@ -123,5 +123,30 @@ export function connectionOptions(endpoint: DockerEndpoint): ConnectionOptions {
   }
   throw new DockerUnavailableError(`Unsupported Docker endpoint ${host} (from ${endpoint.source}).`, {
     hint: "kiln talks to unix://, tcp:// and npipe:// endpoints. For ssh://, forward the socket (ssh -L) and set DOCKER_HOST=unix://...",
+  });
+}
+
+/**
+ * The one mapping of a failed connection to the engine (refused, no socket, no permission, timeout,
+ * reset) to DockerUnavailableError (exit 4), naming where we looked and what to do.
+ */
+export function engineUnavailable(err: unknown, endpoint: DockerEndpoint): DockerUnavailableError {
+  if (err instanceof DockerUnavailableError) return err;
+  const code = (err as { code?: unknown } | undefined)?.code;
+  const detail = err instanceof Error ? err.message : String(err);
+  const where = `${endpoint.host} (${endpoint.source})`;
+  let hint: string | undefined;
+  if (code === "ENOENT" || code === "ECONNREFUSED") {
+    hint =
+      endpoint.source === "default"
+        ? "Start the Docker engine (`dockerd`, or `systemctl start docker`); on Debian: apt-get install docker.io. Or set DOCKER_HOST."
+        : `Start the engine at ${endpoint.host}, or change ${endpoint.source === "DOCKER_HOST" ? "DOCKER_HOST" : "the docker context"}.`;
+  } else if (code === "EACCES" || code === "EPERM") {
+    hint =
+      "You may not use the Docker socket: run as root or add your user to the `docker` group (then log in again).";
+  }
+  return new DockerUnavailableError(`Cannot reach the Docker engine at ${where}: ${detail}`, {
+    hint,
+    cause: err,
   });
 }

@@ -4,7 +4,7 @@
  * `run.cog.config` (for build.gpu), and the default command.
  */
 import { EngineApiError, type EngineApi, type ImageInspect } from "./api.js";
-import { RuntimeStartError, UsageError } from "../errors.js";
+import { RegistryError, UsageError } from "../errors.js";
 
 export const SCHEMA_LABEL = "run.cog.openapi_schema";
 export const CONFIG_LABEL = "run.cog.config";
@@ -56,8 +56,10 @@ async function pull(docker: EngineApi, ref: string): Promise<void> {
   try {
     await docker.pullImage(ref);
   } catch (err) {
-    throw new RuntimeStartError(
-      `image ${ref} is not on this machine and could not be pulled: ${(err as Error).message}`,
+    // No engine is exit 4; everything else is the registry's answer (exit 6).
+    if (!(err instanceof EngineApiError)) throw err;
+    throw new RegistryError(
+      `image ${ref} is not on this machine and could not be pulled: ${err.engineMessage}`,
       {
         hint: "Check the name (`docker images`), build it with `kiln build -t NAME`, or log in with `kiln login`.",
         cause: err,

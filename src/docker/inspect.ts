@@ -5,7 +5,8 @@
  */
 import { RegistryError } from "../errors.js";
 import { getCredentials } from "./credentials.js";
-import { dockerClient, unavailable } from "./engine.js";
+import { EngineApiError, type ImageInspect } from "./api.js";
+import { engineClient } from "./engine.js";
 import { RegistryClient } from "./registry.js";
 import { repositoryName, type ImageReference } from "./reference.js";
 
@@ -54,22 +55,14 @@ export function describeLabels(labels: Record<string, string>): Pick<ImageLabels
 
 /** Labels of a local image, or undefined when the engine does not have it. */
 export async function inspectLocal(ref: ImageReference): Promise<ImageLabels | undefined> {
-  const { client, endpoint } = dockerClient();
   const name = ref.digest
     ? `${repositoryName(ref)}@${ref.digest}`
     : `${repositoryName(ref)}:${ref.tag ?? "latest"}`;
-  let info: {
-    Id: string;
-    Created?: string;
-    RepoDigests?: string[];
-    Config?: { Labels?: Record<string, string> | null };
-  };
+  let info: ImageInspect;
   try {
-    info = await client.getImage(name).inspect();
+    info = await engineClient().inspectImage(name);
   } catch (err) {
-    const status = (err as { statusCode?: number }).statusCode;
-    if (status === 404) return undefined;
-    if (status === undefined) throw unavailable(err, endpoint);
+    if (err instanceof EngineApiError && err.statusCode === 404) return undefined;
     throw err;
   }
   const labels = info.Config?.Labels ?? {};

@@ -4,7 +4,8 @@
  */
 import { AuthError, RegistryError } from "../errors.js";
 import type { Credentials } from "./credentials.js";
-import { dockerClient, unavailable } from "./engine.js";
+import { EngineApiError } from "./api.js";
+import { engineClient } from "./engine.js";
 import { pinnedName, repositoryName, type ImageReference } from "./reference.js";
 
 export type LayerState = "preparing" | "waiting" | "pushing" | "pushed" | "exists" | "mounted";
@@ -56,7 +57,7 @@ export function layerState(status: string): LayerState | undefined {
 
 export async function pushImage(ref: ImageReference, options: PushOptions = {}): Promise<PushResult> {
   const started = Date.now();
-  const { client, endpoint } = dockerClient();
+  const engine = engineClient();
   const name = repositoryName(ref);
   const tag = ref.tag ?? "latest";
   const authconfig = options.credentials
@@ -67,28 +68,26 @@ export async function pushImage(ref: ImageReference, options: PushOptions = {}):
       }
     : {};
   try {
-    await client.getImage(`${name}:${tag}`).inspect();
+    await engine.inspectImage(`${name}:${tag}`);
   } catch (err) {
-    const status = (err as { statusCode?: number }).statusCode;
-    if (status === undefined) throw unavailable(err, endpoint);
-    if (status === 404) throw pushFailure(ref, "tag does not exist");
-    throw new RegistryError(`The engine cannot inspect ${name}:${tag}: ${(err as Error).message}`, {
+    if (!(err instanceof EngineApiError)) throw err; // the engine is away: DockerUnavailableError
+    if (err.statusCode === 404) throw pushFailure(ref, "tag does not exist");
+    throw new RegistryError(`The engine cannot inspect ${name}:${tag}: ${err.engineMessage}`, {
       cause: err,
     });
   }
   let stream: NodeJS.ReadableStream;
   try {
-    stream = (await client.getImage(name).push({ tag, authconfig })) as NodeJS.ReadableStream;
+    stream = await engine.pushImage(name, tag, authconfig);
   } catch (err) {
-    const status = (err as { statusCode?: number }).statusCode;
-    if (status === 404) {
+    if (!(err instanceof EngineApiError)) throw err;
+    if (err.statusCode === 404) {
       throw new RegistryError(`There is no local image ${name}:${tag} to push.`, {
         hint: `Build it first: kiln build -t ${name}:${tag}`,
         cause: err,
       });
     }
-    if (status === undefined) throw unavailable(err, endpoint);
-    throw new RegistryError(`The engine refused to push ${name}:${tag}: ${(err as Error).message}`, {
+    throw new RegistryError(`The engine refused to push ${name}:${tag}: ${err.engineMessage}`, {
       cause: err,
     });
   }

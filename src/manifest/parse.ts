@@ -5,6 +5,7 @@
 import { isAbsolute, resolve } from "node:path";
 import type { ManifestProblem } from "../errors.js";
 import { diskProbe, type FileProbe } from "./files.js";
+import { rememberSource } from "./positions.js";
 import { ProblemList, describeValue } from "./problems.js";
 import { resolveManifest } from "./resolve.js";
 import { checkRules } from "./rules.js";
@@ -86,6 +87,7 @@ export function parseManifest(text: string, options: ParseOptions): ParseResult 
     absFile,
     options.root,
   );
+  rememberSource(manifest, { displayName: display, yaml });
   return { manifest, problems: list, errorCount: 0 };
 }
 

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { pipeline } from "node:stream/promises";
 import { extract } from "tar-stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { BuildError } from "../../src/build/../errors.js";
+import { BuildError } from "../../src/errors.js";
 import { FIXED_MTIME, listContext, streamContext } from "../../src/build/context.js";
 import { prepareBuild } from "../../src/build/prepare.js";
 import { scanProject } from "../../src/build/scan.js";

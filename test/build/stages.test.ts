@@ -6,7 +6,7 @@ import { listContext } from "../../src/build/context.js";
 import { renderBuildStages, renderDockerfile } from "../../src/build/dockerfile.js";
 import { fingerprintContext } from "../../src/build/fingerprint.js";
 import { prepareBuild } from "../../src/build/prepare.js";
-import { checkSecretSpec } from "../../src/cli/commands/build.js";
+import { checkSecretSpec } from "../../src/cli/flags.js";
 import { loadFixtureManifest } from "./fixture-manifest.js";
 
 const BUNDLE = join(import.meta.dirname, "../fixtures/build/_runtime-bundle");
@@ -83,10 +83,11 @@ describe("--secret specs", () => {
 });
 
 describe("dependencies image names", () => {
-  it("keep the registry host and port, drop the tag and digest", async () => {
-    const { depsSlug } = await import("../../src/build/image.js");
-    expect(depsSlug("127.0.0.1:5001/team/model:v1")).toBe("127-0-0-1-5001-team-model");
-    expect(depsSlug("kiln-hello")).toBe("kiln-hello");
-    expect(depsSlug("Registry.io/a/b@sha256:abc")).toBe("registry-io-a-b");
+  it("name the inputs' fingerprint, not the model, and can be found again from a model's labels", async () => {
+    const { depsTagFor, depsTagOf } = await import("../../src/build/prune.js");
+    const fp = "ab".repeat(32);
+    expect(depsTagFor(fp)).toBe(`kiln-deps:${"ab".repeat(12)}`);
+    expect(depsTagOf({ "kiln.deps.fingerprint": fp })).toBe(depsTagFor(fp));
+    expect(depsTagOf({})).toBeNull();
   });
 });

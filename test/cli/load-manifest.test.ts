@@ -1,7 +1,7 @@
 /** Commands load cog.yaml through loadManifestForCommand: warnings are printed, errors thrown. */
 import { Writable } from "node:stream";
 import { afterEach, describe, expect, it } from "vitest";
-import type { CommandContext } from "../../src/cli/context.js";
+import { createCommandContext, type CommandContext } from "../../src/cli/context.js";
 import { loadManifestForCommand } from "../../src/cli/load-manifest.js";
 import { Output } from "../../src/cli/output.js";
 import { ManifestError } from "../../src/errors.js";
@@ -22,7 +22,11 @@ function context(cwd: string): { ctx: CommandContext; stdout: Capture; stderr: C
   const stdout = new Capture();
   const stderr = new Capture();
   const out = new Output({ color: false }, stdout, stderr);
-  return { ctx: { out, cwd, signal: new AbortController().signal, debug: false }, stdout, stderr };
+  return {
+    ctx: createCommandContext(out, { cwd, signal: new AbortController().signal, debug: false }),
+    stdout,
+    stderr,
+  };
 }
 
 describe("loadManifestForCommand", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { formatInspect } from "../../src/cli/commands/inspect.js";
-import { formatBytes } from "../../src/cli/push-progress.js";
+import { formatBytes } from "../../src/format.js";
 import { describeLabels } from "../../src/docker/inspect.js";
 
 describe("describeLabels + formatInspect", () => {
@@ -57,6 +57,6 @@ describe("formatBytes", () => {
     [512, "512 B"],
     [1536, "1.5 KiB"],
     [5 * 1024 * 1024, "5.0 MiB"],
-    [300 * 1024 * 1024, "300 MiB"],
+    [300 * 1024 * 1024, "300.0 MiB"],
   ])("%d -> %s", (n, s) => expect(formatBytes(n)).toBe(s));
 });

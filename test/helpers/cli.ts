@@ -2,7 +2,7 @@
 import { PassThrough } from "node:stream";
 import { main } from "../../src/cli/main.js";
 import { Output } from "../../src/cli/output.js";
-import type { CommandContext } from "../../src/cli/context.js";
+import { createCommandContext, type CommandContext } from "../../src/cli/context.js";
 
 export interface CliRun {
   code: number;
@@ -32,11 +32,10 @@ export function testContext(cwd = process.cwd()): {
 } {
   const out = capture();
   const err = capture();
-  const ctx: CommandContext = {
-    out: new Output({ color: false }, out.stream, err.stream),
+  const ctx: CommandContext = createCommandContext(new Output({ color: false }, out.stream, err.stream), {
     cwd,
     signal: new AbortController().signal,
     debug: false,
-  };
+  });
   return { ctx, stdout: out.text, stderr: err.text };
 }

@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execDocker, locateDockerCli } from "../../src/docker/cli.js";
-import { dockerClient, pingDocker } from "../../src/docker/engine.js";
+import { engineClient, pingEngine } from "../../src/docker/engine.js";
 
 /** Offline base images built by scripts/test-env.sh (no image can be pulled in tests). */
 export const BASE_IMAGES = {
@@ -47,7 +47,7 @@ const PROVISION_HINT = "Provision with `bash scripts/test-env.sh` (as root), see
  */
 export async function requireDocker(images: string[] = Object.values(BASE_IMAGES)): Promise<void> {
   try {
-    await pingDocker(5000);
+    await pingEngine(5000);
   } catch (err) {
     const ci = process.env.CI === "true" ? " (CI=true: integration tests must not be skipped)" : "";
     throw new Error(
@@ -57,11 +57,11 @@ export async function requireDocker(images: string[] = Object.values(BASE_IMAGES
       },
     );
   }
-  const { client } = dockerClient();
+  const client = engineClient();
   const missing: string[] = [];
   for (const image of images) {
     try {
-      await client.getImage(image).inspect();
+      await client.inspectImage(image);
     } catch {
       missing.push(image);
     }
@@ -100,8 +100,7 @@ export interface LabelledContainer {
 
 /** Containers carrying kiln.test=1, optionally only those created at/after `since` (epoch seconds). */
 export async function labelledContainers(since = 0): Promise<LabelledContainer[]> {
-  const { client } = dockerClient();
-  const list = await client.listContainers({ all: true, filters: { label: [TEST_LABEL] } });
+  const list = await engineClient().listContainers({ label: [TEST_LABEL] });
   return list
     .filter((c) => c.Created >= since)
     .map((c) => ({ id: c.Id, names: c.Names, image: c.Image, state: c.State, created: c.Created }));
@@ -109,24 +108,16 @@ export async function labelledContainers(since = 0): Promise<LabelledContainer[]
 
 /** Force-removes the labelled containers created at/after `since`; returns their ids. */
 export async function removeTestContainers(since = 0): Promise<string[]> {
-  const { client } = dockerClient();
+  const client = engineClient();
   const found = await labelledContainers(since);
-  for (const c of found)
-    await client
-      .getContainer(c.id)
-      .remove({ force: true, v: true })
-      .catch(() => undefined);
+  for (const c of found) await client.removeContainer(c.id).catch(() => undefined);
   return found.map((c) => c.id);
 }
 
 /** Removes the given image references (tags); missing ones are ignored. */
 export async function removeImages(refs: string[]): Promise<void> {
-  const { client } = dockerClient();
-  for (const ref of refs)
-    await client
-      .getImage(ref)
-      .remove({ force: true })
-      .catch(() => undefined);
+  const client = engineClient();
+  for (const ref of refs) await client.removeImage(ref).catch(() => undefined);
 }
 
 /**
@@ -134,8 +125,8 @@ export async function removeImages(refs: string[]): Promise<void> {
  * that label, so they survive; pass `since` to leave other concurrent runs' images alone.
  */
 export async function removeTestImages(since = 0): Promise<string[]> {
-  const { client } = dockerClient();
-  const images = await client.listImages({ filters: { label: [TEST_LABEL] } });
+  const client = engineClient();
+  const images = await client.listImages({ label: [TEST_LABEL] });
   const removed: string[] = [];
   for (const image of images.filter((i) => i.Created >= since)) {
     const refs = image.RepoTags?.filter((t) => t !== "<none>:<none>") ?? [];
@@ -146,10 +137,7 @@ export async function removeTestImages(since = 0): Promise<string[]> {
     )
       continue;
     for (const ref of refs.length > 0 ? refs : [image.Id]) {
-      await client
-        .getImage(ref)
-        .remove({ force: true })
-        .catch(() => undefined);
+      await client.removeImage(ref).catch(() => undefined);
     }
     removed.push(image.Id);
   }

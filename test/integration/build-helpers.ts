@@ -35,21 +35,29 @@ export async function cleanup(dirs: string[]): Promise<void> {
   for (const d of dirs) await rm(d, { recursive: true, force: true });
   for (const t of created.splice(0))
     await execa("/usr/bin/docker", ["image", "rm", "-f", t], { reject: false });
-  // The dependencies images kiln build made for those tags (kiln-deps/<slug of the tag>:<fingerprint>).
+  // Dependencies images (kiln-deps:<fingerprint>) that no tagged model image is built on any more.
   const deps = await execa(
     "/usr/bin/docker",
-    [
-      "image",
-      "ls",
-      "--filter",
-      "reference=kiln-deps/kiln-test-build-*",
-      "--format",
-      "{{.Repository}}:{{.Tag}}",
-    ],
+    ["image", "ls", "--filter", "label=kiln.deps", "--format", "{{.Repository}}:{{.Tag}}"],
     { reject: false },
   );
-  for (const ref of deps.stdout.split("\n").filter(Boolean))
-    await execa("/usr/bin/docker", ["image", "rm", "-f", ref], { reject: false });
+  const models = await execa(
+    "/usr/bin/docker",
+    ["image", "ls", "--filter", "label=run.cog.version", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}"],
+    { reject: false },
+  );
+  const used = new Set<string>();
+  for (const line of models.stdout.split("\n").filter((l) => l && !l.startsWith("<none>"))) {
+    const id = line.split(" ")[1] ?? "";
+    const r = await execa(
+      "/usr/bin/docker",
+      ["image", "inspect", "-f", '{{index .Config.Labels "kiln.deps.fingerprint"}}', id],
+      { reject: false },
+    );
+    if (r.stdout.trim()) used.add(`kiln-deps:${r.stdout.trim().slice(0, 24)}`);
+  }
+  for (const ref of deps.stdout.split("\n").filter((r) => r.startsWith("kiln-deps:") && !used.has(r)))
+    await execa("/usr/bin/docker", ["image", "rm", ref], { reject: false });
 }
 
 /** Runs the kiln CLI in-process and captures its output. */

@@ -84,7 +84,7 @@ describe("reproducible weights layers", () => {
       onEvent: (e) => (e.kind === "phase" ? phases.push(e.name) : undefined),
     });
     // The dependencies+weights image is reused (no weights sent); only the code layer is new.
-    expect(phases.some((p) => p.startsWith("dependencies and weights unchanged: reusing kiln-deps/"))).toBe(
+    expect(phases.some((p) => p.startsWith("dependencies and weights unchanged: reusing kiln-deps:"))).toBe(
       true,
     );
     expect(rc.contextBytes).toBeLessThan(100_000);

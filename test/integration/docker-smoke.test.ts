@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execDocker, locateDockerCli } from "../../src/docker/cli.js";
-import { pingDocker } from "../../src/docker/engine.js";
+import { pingEngine } from "../../src/docker/engine.js";
 import {
   AUTH_REGISTRY,
   BASE_IMAGES,
@@ -32,7 +32,7 @@ describe("docker test environment", () => {
   });
 
   it("pings the engine", async () => {
-    const info = await pingDocker();
+    const info = await pingEngine();
     expect(info.version).toMatch(/^\d+\.\d+/);
   });
 

@@ -6,14 +6,14 @@
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type Docker from "dockerode";
+import type { Engine } from "../../src/docker/engine.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { engine, kilnContainers, removeImage } from "./predict-helpers.js";
 import { kiln } from "./predict-cli.js";
 
 const IMAGE = `kiln-test/exec-e2e:${process.pid}`;
 const FLAGS = ["--node-image", "kiln-test/node", "--progress", "quiet"];
-let docker: Docker;
+let docker: Engine;
 let dir: string;
 
 beforeAll(async () => {

@@ -319,7 +319,9 @@ describe.skipIf(!hasChromium)("playground in headless Chromium", () => {
     const audio = items.nth(1).locator("audio");
     expect(await audio.getAttribute("src")).toMatch(/^data:audio\/wav;base64,/);
     await page.waitForFunction(
-      () => (document.querySelector(".run-view .output audio") as HTMLAudioElement | null)?.readyState! >= 1,
+      () =>
+        ((document.querySelector(".run-view .output audio") as HTMLAudioElement | null)?.readyState ?? 0) >=
+        1,
     );
     expect(await audio.evaluate((a) => Math.round((a as HTMLAudioElement).duration * 10) / 10)).toBe(0.5);
     expect(await items.nth(2).locator("pre").textContent()).toBe("written by the model\n");

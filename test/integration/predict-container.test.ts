@@ -3,14 +3,14 @@
  * (the fake model, installed where kiln's server lives) only mimics the health-check states: start, READY, SETUP_FAILED, early exit, removal.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type Docker from "dockerode";
+import type { Engine } from "../../src/docker/engine.js";
 import { EngineApi } from "../../src/docker/api.js";
 import { startModelContainer } from "../../src/docker/container.js";
-import { predict, waitForReady } from "../../src/cli/model-client.js";
+import { predict, waitForReady } from "../../src/prediction/client.js";
 import { buildTestImage, engine, kilnContainers, removeImage } from "./predict-helpers.js";
 
 const TAG = `kiln-test/fake-model:${process.pid}`;
-let docker: Docker;
+let docker: Engine;
 const never = new AbortController().signal;
 
 beforeAll(async () => {
@@ -20,7 +20,7 @@ beforeAll(async () => {
     TAG,
     'FROM kiln-test/node\nCOPY server.mjs /kiln/server.mjs\nCMD ["node", "/kiln/server.mjs"]\n',
     {
-      "server.mjs": new URL("../cli/fixtures/fake-model.mjs", import.meta.url).href,
+      "server.mjs": new URL("../prediction/fixtures/fake-model.mjs", import.meta.url).href,
     },
   );
 });
@@ -47,7 +47,7 @@ describe("container runner", () => {
     try {
       expect(c.network).toBe("host"); // this engine runs with --bridge=none
       expect(c.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-      const labels = (await docker.getContainer(c.id).inspect()).Config.Labels;
+      const labels = (await docker.inspectContainer(c.id)).Config.Labels;
       expect(labels).toMatchObject({ "kiln.container": "predict", "kiln.test": "1" });
       await waitForReady(c.url, { timeoutMs: 20_000, signal: never, exited: c.exited, tail: c.tail });
       const r = await predict(c.url, { input: { text: "hi there" }, signal: never });
@@ -57,7 +57,7 @@ describe("container runner", () => {
     } finally {
       await c.remove();
     }
-    await expect(docker.getContainer(c.id).inspect()).rejects.toMatchObject({ statusCode: 404 });
+    await expect(docker.inspectContainer(c.id)).rejects.toMatchObject({ statusCode: 404 });
     await c.remove(); // a second call is harmless
   });
 

@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type Docker from "dockerode";
+import type { Engine } from "../../src/docker/engine.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { engine, kilnContainers, removeImage } from "./predict-helpers.js";
 import { collect, kiln, spawnKiln } from "./predict-cli.js";
@@ -20,7 +20,7 @@ const images = {
   ppm: `kiln-test/predict-e2e-ppm:${process.pid}`,
   echo: `kiln-test/predict-e2e-echo:${process.pid}`,
 };
-let docker: Docker;
+let docker: Engine;
 const dirs: string[] = [];
 
 async function project(

@@ -8,9 +8,9 @@ import { cp, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import type Docker from "dockerode";
-import { dockerClient } from "../../src/docker/engine.js";
-import { depsSlug } from "../../src/build/image.js";
+import { EngineApiError } from "../../src/docker/api.js";
+import { engineClient, type Engine } from "../../src/docker/engine.js";
+import { depsTagOf } from "../../src/build/prune.js";
 import { requireDocker } from "../helpers/docker.js";
 
 const run = promisify(execFile);
@@ -20,9 +20,9 @@ export const DOCKER_CLI =
   process.env["KILN_DOCKER_CLI"] ?? (existsSync("/usr/bin/docker") ? "/usr/bin/docker" : "docker");
 
 /** The engine; throws (never skips) when it or the offline base images are missing. */
-export async function engine(): Promise<Docker> {
+export async function engine(): Promise<Engine> {
   await requireDocker();
-  return dockerClient().client;
+  return engineClient();
 }
 
 /** Builds an image from `files` (name -> content) with the classic builder; labelled kiln.test=1. */
@@ -52,18 +52,29 @@ export async function buildTestImage(
 }
 
 /**
- * Removes an image the test created, and the `kiln-deps/<slug>` dependency images kiln build made for
- * it. Throws if the image stays: a leaked image should fail the suite, not go unnoticed.
+ * Removes an image the test created, and the `kiln-deps:<fingerprint>` dependencies image it was built
+ * on when no other model image shares it. Throws if the image stays: a leaked image should fail the
+ * suite, not go unnoticed.
  */
-export async function removeImage(docker: Docker, tag: string): Promise<void> {
-  const deps = await docker.listImages({ filters: { reference: [`kiln-deps/${depsSlug(tag)}`] } });
-  for (const ref of [tag, ...deps.flatMap((d) => d.RepoTags ?? [])]) {
+export async function removeImage(docker: Engine, tag: string): Promise<void> {
+  const labels = await docker.inspectImage(tag).then(
+    (i): Record<string, string> => i.Config.Labels ?? {},
+    (): Record<string, string> => ({}),
+  );
+  const deps = depsTagOf(labels);
+  const fp = labels["kiln.deps.fingerprint"];
+  const sharers = fp
+    ? (await docker.listImages({ label: [`kiln.deps.fingerprint=${fp}`, "run.cog.version"] }))
+        .flatMap((i) => i.RepoTags ?? [])
+        .filter((t) => t !== tag && t !== "<none>:<none>")
+    : [];
+  for (const ref of [tag, ...(deps && sharers.length === 0 ? [deps] : [])]) {
     for (let attempt = 0; ; attempt++) {
       try {
-        await docker.getImage(ref).remove({ force: true });
+        await docker.removeImage(ref);
         break;
       } catch (err) {
-        if ((err as { statusCode?: number }).statusCode === 404) break;
+        if (err instanceof EngineApiError && err.statusCode === 404) break;
         if (attempt >= 2) throw new Error(`could not remove test image ${ref}: ${(err as Error).message}`);
         await new Promise((r) => setTimeout(r, 500));
       }
@@ -72,7 +83,7 @@ export async function removeImage(docker: Docker, tag: string): Promise<void> {
 }
 
 /** kiln containers (label kiln.container) from this test run, running or not. */
-export async function kilnContainers(docker: Docker, label = `${TEST_LABEL}=1`): Promise<string[]> {
-  const list = await docker.listContainers({ all: true, filters: { label: ["kiln.container", label] } });
+export async function kilnContainers(docker: Engine, label = `${TEST_LABEL}=1`): Promise<string[]> {
+  const list = await docker.listContainers({ label: ["kiln.container", label] });
   return list.map((c) => c.Id);
 }

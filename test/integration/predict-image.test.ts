@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type Docker from "dockerode";
+import type { Engine } from "../../src/docker/engine.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
@@ -48,7 +48,7 @@ const SCHEMA = {
   },
 };
 
-let docker: Docker;
+let docker: Engine;
 let dir: string;
 
 beforeAll(async () => {
@@ -59,7 +59,7 @@ beforeAll(async () => {
   await buildTestImage(
     TAG,
     `FROM kiln-test/node\nCOPY server.mjs /kiln/server.mjs\nLABEL run.cog.openapi_schema=${label}\nCMD ["node", "/kiln/server.mjs"]\n`,
-    { "server.mjs": new URL("../cli/fixtures/fake-model.mjs", import.meta.url).href },
+    { "server.mjs": new URL("../prediction/fixtures/fake-model.mjs", import.meta.url).href },
   );
 });
 
@@ -71,10 +71,10 @@ afterAll(async () => {
 
 /** Containers created with the test label between two instants (from the engine's event log). */
 async function createdBetween(since: number, until: number): Promise<number> {
-  const stream = await docker.getEvents({
-    since: Math.floor(since / 1000),
-    until: Math.ceil(until / 1000) + 1,
-    filters: { type: ["container"], event: ["create"], label: ["kiln.test=1"] },
+  const stream = await docker.events(Math.floor(since / 1000), Math.ceil(until / 1000) + 1, {
+    type: ["container"],
+    event: ["create"],
+    label: ["kiln.test=1"],
   });
   let text = "";
   for await (const chunk of stream as AsyncIterable<Buffer>) text += chunk.toString();
@@ -173,7 +173,7 @@ describe("kiln predict IMAGE", () => {
     try {
       await docker_(DOCKER_CLI, ["tag", TAG, pushed]);
       await docker_(DOCKER_CLI, ["push", pushed]);
-      const digests = (await docker.getImage(pushed).inspect()).RepoDigests ?? [];
+      const digests = (await docker.inspectImage(pushed)).RepoDigests ?? [];
       const pinned = digests.find((d) => d.startsWith(`${REGISTRY}/kiln-test/fake-model-pin@sha256:`));
       expect(pinned).toBeDefined();
       const r = await kiln(["predict", pinned ?? "", "-i", "text=pinned ok"], { cwd: dir });

@@ -5,6 +5,7 @@ import { appendFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { localImageId } from "../../src/docker/build.js";
 import { RegistryClient } from "../../src/docker/registry.js";
 import { runKiln } from "../helpers/cli.js";
 import {
@@ -113,5 +114,22 @@ describe("kiln push builds, then re-pushes only what changed", () => {
     expect(r2.layers.filter((l) => l.status === "exists").length).toBeGreaterThanOrEqual(
       m1.layers.length - changed.length,
     );
+    // The first image lost its tag to the second: the build removed it instead of leaving it dangling.
+    expect(await localImageId(r1.build!.imageId)).toBeNull();
+  });
+
+  it("rebuilds an unchanged project to the same image id, and re-pushes the same digest uploading nothing", async () => {
+    const before = await runKiln(["push", ...flags], dir);
+    expect(before.code).toBe(0);
+    const r1 = JSON.parse(before.stdout) as PushJson;
+    builtIds.push(r1.build!.imageId);
+    const logSize = (await stat(registryPaths(REGISTRY).log)).size;
+    const again = await runKiln(["push", ...flags], dir);
+    expect(again.code).toBe(0);
+    const r2 = JSON.parse(again.stdout) as PushJson;
+    expect(r2.build?.imageId).toBe(r1.build?.imageId);
+    expect(r2.digest).toBe(r1.digest);
+    expect(await uploadsSince(logSize)).toEqual([]);
+    expect(r2.layers.every((l) => l.status === "exists")).toBe(true);
   });
 });

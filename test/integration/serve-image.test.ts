@@ -3,7 +3,7 @@
  * attached, and Ctrl-C stops and removes the container.
  */
 import { createServer } from "node:net";
-import type Docker from "dockerode";
+import type { Engine } from "../../src/docker/engine.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildTestImage, engine, kilnContainers, removeImage } from "./predict-helpers.js";
 import { collect, kiln, spawnKiln } from "./predict-cli.js";
@@ -20,7 +20,7 @@ const SCHEMA = {
     },
   },
 };
-let docker: Docker;
+let docker: Engine;
 
 beforeAll(async () => {
   docker = await engine();
@@ -29,7 +29,7 @@ beforeAll(async () => {
     TAG,
     `FROM kiln-test/node\nCOPY server.mjs /kiln/server.mjs\nLABEL run.cog.openapi_schema=${label}\nCMD ["node", "/kiln/server.mjs"]\n`,
     {
-      "server.mjs": new URL("../cli/fixtures/fake-model.mjs", import.meta.url).href,
+      "server.mjs": new URL("../prediction/fixtures/fake-model.mjs", import.meta.url).href,
     },
   );
 });

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { inputFields, outputShape, rangeText } from "../../src/playground/page/fields.js";
 
 const doc = JSON.parse(
-  readFileSync(new URL("../cli/fixtures/openapi-inputs.json", import.meta.url), "utf8"),
+  readFileSync(new URL("../prediction/fixtures/openapi-inputs.json", import.meta.url), "utf8"),
 ) as unknown;
 
 describe("playground fields from the OpenAPI Input schema", () => {

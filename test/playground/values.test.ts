@@ -4,7 +4,7 @@ import { inputFields } from "../../src/playground/page/fields.js";
 import { collectInput, displayValue, fieldErrors } from "../../src/playground/page/values.js";
 
 const doc = JSON.parse(
-  readFileSync(new URL("../cli/fixtures/openapi-inputs.json", import.meta.url), "utf8"),
+  readFileSync(new URL("../prediction/fixtures/openapi-inputs.json", import.meta.url), "utf8"),
 ) as unknown;
 const fields = inputFields(doc);
 const by = (name: string) => fields.find((f) => f.name === name)!;

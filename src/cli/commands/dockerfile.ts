@@ -3,11 +3,13 @@ import { join } from "node:path";
 import type { Command } from "commander";
 import { findRuntimeBundle } from "../../build/bundle.js";
 import { listContext } from "../../build/context.js";
-import { defaultCompiledPath, formatBytes } from "../../build/plan.js";
+import { defaultCompiledPath } from "../../build/plan.js";
+import { formatBytes } from "../../format.js";
 import { prepareBuild } from "../../build/prepare.js";
 import type { CommandContext } from "../context.js";
 import { addImageOptions } from "../image-options.js";
-import { loadProjectManifest } from "./build.js";
+import { manifestFlag } from "../flags.js";
+import { loadManifestForCommand } from "../load-manifest.js";
 
 interface DockerfileFlags {
   context?: boolean;
@@ -23,7 +25,7 @@ export function registerDockerfile(program: Command, context: () => CommandConte
     .option("--ca-cert <file>", "extra CA certificate trusted by apt/pip/npm during the build")
     .action(async (flags: DockerfileFlags, cmd: Command) => {
       const ctx = context();
-      const manifest = await loadProjectManifest(ctx, (cmd.optsWithGlobals() as { file?: string }).file);
+      const { manifest } = await loadManifestForCommand(ctx, manifestFlag(cmd));
       // TS predictors compile to a fixed path; list it when a previous build or run produced it.
       const compiledOf = (ref: typeof manifest.predict): string | undefined => {
         if (!ref || ref.language === "python") return undefined;

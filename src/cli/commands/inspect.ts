@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import type { ImageLabels } from "../../docker/inspect.js";
 import { parseReference } from "../../docker/reference.js";
 import type { CommandContext } from "../context.js";
-import { readCa } from "./login.js";
+import { readCa } from "../flags.js";
 
 export interface InspectOptions {
   json?: boolean;

@@ -1,8 +1,8 @@
-import { readFile } from "node:fs/promises";
 import type { Command } from "commander";
 import { UsageError } from "../../errors.js";
 import { normalizeRegistry } from "../../docker/reference.js";
 import type { CommandContext } from "../context.js";
+import { readCa } from "../flags.js";
 
 export interface LoginOptions {
   username?: string;
@@ -68,15 +68,4 @@ export async function runLogin(
   const where = await storeCredentials(registry, credentials);
   ctx.out.print(`Login succeeded: ${opts.username} @ ${registry} (stored in ${where})`);
   return where;
-}
-
-export async function readCa(file: string): Promise<Buffer> {
-  try {
-    return await readFile(file);
-  } catch (err) {
-    throw new UsageError(
-      `Cannot read the CA certificate ${file}: ${(err as Error).message}`,
-      "--ca-cert takes a PEM file.",
-    );
-  }
 }

@@ -5,11 +5,10 @@
 import { spawn } from "node:child_process";
 import type { Command } from "commander";
 import type { CommandContext } from "../context.js";
-import { addImageOptions } from "../image-options.js";
-import type { ServeOptions } from "../serve-run.js";
-import { UsageError } from "../../errors.js";
+import { parsePort } from "../flags.js";
+import { addServeFlags, serveOptions, type ServeFlags } from "./serve.js";
 
-interface PlaygroundOptions extends ServeOptions {
+interface PlaygroundFlags extends ServeFlags {
   open: boolean;
   webhookPort: string;
 }
@@ -27,40 +26,28 @@ function openBrowser(url: string, ctx: CommandContext): void {
 }
 
 export function registerPlayground(program: Command, context: () => CommandContext): void {
-  addImageOptions(program.command("playground"), "when building: ")
+  addServeFlags(program.command("playground"))
     .description("run the model and open its browser playground: form, live output, compare, history, code")
-    .argument("[image]", "an existing image to serve instead of building the project")
-    .option("-p, --port <port>", "port of the model's server (0: any free port)", "5000")
-    .option("--host <host>", "address to bind", "127.0.0.1")
-    .option("--upload-url <url>", "PUT file outputs here instead of returning data URIs")
-    .option("--api-token <token>", "require this bearer token (the page asks for it; also KILN_API_TOKEN)")
-    .option("--no-docker", "run the model directly on this machine instead of in Docker")
-    .option("--python <path>", "python interpreter for --no-docker Python predictors", "python3")
-    .option("--progress <mode>", "build progress: auto, plain, quiet", "auto")
     .option("--webhook-port <port>", "port of the webhook inspector's receiver (0: any free port)", "0")
     .option("--no-open", "print the playground's URL instead of opening a browser")
-    .action(async (image: string | undefined, _opts: unknown, command: Command) => {
+    .action(async (image: string | undefined, flags: PlaygroundFlags, cmd: Command) => {
       const ctx = context();
-      const opts = command.optsWithGlobals<PlaygroundOptions>();
-      const webhookPort = Number(opts.webhookPort);
-      if (!Number.isInteger(webhookPort) || webhookPort < 0 || webhookPort > 65535)
-        throw new UsageError(
-          `--webhook-port must be a port number (0-65535), got ${JSON.stringify(opts.webhookPort)}`,
-        );
+      const options = serveOptions(ctx, image, flags, cmd);
+      const webhookPort = parsePort(flags.webhookPort, "--webhook-port");
       const [{ runServe }, { startWebhookReceiver }] = await Promise.all([
-        import("../serve-run.js"),
+        import("../../session/serve.js"),
         import("../../playground/receiver.js"),
       ]);
       const receiver = await startWebhookReceiver({ host: "127.0.0.1", port: webhookPort });
       try {
-        await runServe(ctx, image, opts, {
+        await runServe(ctx, options, {
           onReady: (url) => {
             const page = `${url}/playground?webhooks=${encodeURIComponent(receiver.url)}`;
             ctx.out.print(`Playground: ${page}`);
             ctx.out.info(
               `Webhook inspector receiving at ${receiver.url}/hooks/<bin> (the page picks a bin).`,
             );
-            if (opts.open && ctx.out.interactive) openBrowser(page, ctx);
+            if (flags.open && ctx.out.interactive) openBrowser(page, ctx);
           },
         });
       } finally {

@@ -1,9 +1,29 @@
 import type { Command } from "commander";
+import type { ProgressMode } from "../../context.js";
 import type { CommandContext } from "../context.js";
+import {
+  checkImageArgument,
+  collect,
+  manifestFlag,
+  parseEnvFlags,
+  parseSeconds,
+  progressOption,
+} from "../flags.js";
 import { addImageOptions } from "../image-options.js";
-import type { PredictOptions } from "../predict-run.js";
+import { loadRunnableProject } from "../load-manifest.js";
 
-const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+interface PredictFlags {
+  input: string[];
+  json?: string;
+  output?: string;
+  env: string[];
+  setupTimeout: string;
+  docker: boolean;
+  python: string;
+  progress: ProgressMode;
+  baseImage?: string;
+  nodeImage?: string;
+}
 
 export function registerPredict(program: Command, context: () => CommandContext): void {
   addImageOptions(program.command("predict"), "when building: ")
@@ -19,10 +39,36 @@ export function registerPredict(program: Command, context: () => CommandContext)
     .option("--setup-timeout <seconds>", "how long to wait for setup() to finish", "300")
     .option("--no-docker", "run the model directly on this machine instead of in Docker")
     .option("--python <path>", "python interpreter for --no-docker Python predictors", "python3")
-    .option("--progress <mode>", "build progress: auto, plain, quiet", "auto")
-    .action(async (image: string | undefined, _opts: unknown, command: Command) => {
+    .addOption(progressOption("build progress output"))
+    .action(async (imageArg: string | undefined, flags: PredictFlags, cmd: Command) => {
+      const ctx = context();
+      const image = checkImageArgument(imageArg);
+      const env = parseEnvFlags(flags.env);
+      const setupTimeoutMs = parseSeconds(flags.setupTimeout, "--setup-timeout");
       // Loaded on use: other commands (and --help) should not pay for Docker and runtime modules.
-      const { runPredict } = await import("../predict-run.js");
-      await runPredict(context(), image, command.optsWithGlobals<PredictOptions>());
+      const { parseInputArgs } = await import("../../prediction/inputs.js");
+      // Everything that needs no schema is checked before any build or container start.
+      const inputs = await parseInputArgs(flags.input, flags.json, { cwd: ctx.cwd, readStdin });
+      const { runPredict } = await import("../../session/predict.js");
+      await runPredict(ctx, {
+        image,
+        docker: flags.docker,
+        loadProject: () => loadRunnableProject(ctx, manifestFlag(cmd)),
+        progress: flags.progress,
+        baseImage: flags.baseImage,
+        nodeImage: flags.nodeImage,
+        inputs,
+        json: flags.json !== undefined,
+        output: flags.output,
+        env,
+        setupTimeoutMs,
+        python: flags.python,
+      });
     });
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
 }

@@ -1,7 +1,18 @@
-import { Option, type Command } from "commander";
+import type { Command } from "commander";
+import type { ProgressMode } from "../../context.js";
 import type { CommandContext } from "../context.js";
+import { manifestFlag, progressOption } from "../flags.js";
 import { addImageOptions } from "../image-options.js";
-import type { PushOptions } from "../push-run.js";
+import { loadOptionalManifest } from "../load-manifest.js";
+
+interface PushFlags {
+  json?: boolean;
+  build: boolean;
+  progress: ProgressMode;
+  openapiSchema?: string;
+  baseImage?: string;
+  nodeImage?: string;
+}
 
 export function registerPush(program: Command, context: () => CommandContext): void {
   addImageOptions(program.command("push"), "build: ")
@@ -9,16 +20,24 @@ export function registerPush(program: Command, context: () => CommandContext): v
     .argument("[image]", "destination (default: `image` in cog.yaml)")
     .option("--json", "print a machine-readable result")
     .option("--no-build", "push the existing local image instead of building it first")
-    .addOption(
-      new Option("--progress <mode>", "build progress output")
-        .choices(["auto", "plain", "quiet", "json"])
-        .default("auto"),
-    )
+    .addOption(progressOption("build progress output"))
     .option("--openapi-schema <file>", "build: use this OpenAPI document instead of computing it")
-    .action(async (image: string | undefined, opts: PushOptions, cmd: Command) => {
-      const file = (cmd.optsWithGlobals() as { file?: string }).file;
+    .action(async (image: string | undefined, flags: PushFlags, cmd: Command) => {
+      const ctx = context();
+      // --no-build IMAGE needs no cog.yaml; otherwise one is used when there is one.
+      const manifest =
+        !flags.build && image !== undefined ? undefined : await loadOptionalManifest(ctx, manifestFlag(cmd));
       // Loaded on use: building and pushing pull in the Docker client, which other commands should not pay for.
-      const { runPush } = await import("../push-run.js");
-      await runPush(context(), image, { ...opts, file });
+      const { runPush } = await import("../../publish/push.js");
+      await runPush(ctx, {
+        image,
+        manifest,
+        json: Boolean(flags.json),
+        build: flags.build,
+        progress: flags.progress,
+        openapiSchema: flags.openapiSchema,
+        baseImage: flags.baseImage,
+        nodeImage: flags.nodeImage,
+      });
     });
 }

@@ -58,7 +58,9 @@ export function fileName(url: string, index: number): string {
   const mime = mimeOf(url) ?? "application/octet-stream";
   const ext =
     Object.entries(EXT).find(([, m]) => m === mime)?.[0] ??
-    (mime === "application/octet-stream" ? "bin" : undefined) ?? mime.split("/")[1]?.replace(/^x-/, "") ?? "bin";
+    (mime === "application/octet-stream" ? "bin" : undefined) ??
+    mime.split("/")[1]?.replace(/^x-/, "") ??
+    "bin";
   return `output-${index + 1}.${ext}`;
 }
 

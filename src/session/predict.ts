@@ -3,29 +3,30 @@
  * inputs before anything starts, start the model, wait for READY, run one prediction, write outputs,
  * and always tear the model down (also on Ctrl-C, which cancels the prediction first).
  */
+import type { RunContext } from "../context.js";
 import { InterruptedError, PredictionError } from "../errors.js";
-import type { CommandContext } from "./context.js";
-import { fetchOpenApi, predict, waitForReady, type PredictResult } from "./model-client.js";
+import { fetchOpenApi, predict, waitForReady, type PredictResult } from "../prediction/client.js";
+import { resolveInputs, type RawInputs } from "../prediction/inputs.js";
+import { OutputWriter } from "../prediction/outputs.js";
+import { schemaView } from "../schema/view.js";
 import {
   interruptSignal,
-  parseEnvFlags,
-  parseSeconds,
   resolveModelSource,
   startContainer,
-  type ModelSourceFlags,
-} from "./model-session.js";
-import { parseInputArgs, resolveInputs } from "./inputs.js";
-import { OutputWriter } from "./outputs.js";
-import { schemaView } from "./schema-view.js";
+  type ModelSourceOptions,
+} from "./model-source.js";
 
-export interface PredictOptions extends ModelSourceFlags {
-  input: string[];
-  json?: string | undefined;
+export interface PredictOptions extends ModelSourceOptions {
+  /** -i / --json inputs, syntax-checked (prediction/inputs.ts parseInputArgs). */
+  inputs: RawInputs;
+  /** --json given: the whole prediction is printed as JSON. */
+  json: boolean;
+  /** -o PATH. */
   output?: string | undefined;
-  env: string[];
-  setupTimeout: string;
+  env: Record<string, string>;
+  setupTimeoutMs: number;
+  /** Interpreter for --no-docker Python predictors. */
   python: string;
-  progress: string;
 }
 
 /** Phases of one `kiln predict` in ms (printed with --debug; bench/predict-phases.mjs reads them). */
@@ -43,11 +44,7 @@ export interface PredictTimings {
   total?: number;
 }
 
-export async function runPredict(
-  ctx: CommandContext,
-  image: string | undefined,
-  opts: PredictOptions,
-): Promise<void> {
+export async function runPredict(ctx: RunContext, opts: PredictOptions): Promise<void> {
   const timings: PredictTimings = { boot: Math.round(performance.now()) };
   let mark = performance.now();
   const lap = (key: keyof PredictTimings): void => {
@@ -56,11 +53,8 @@ export async function runPredict(
     mark = now;
   };
   const note = (line: string): void => ctx.out.info(line);
-  // Everything that needs no schema is checked before any build or container start.
-  const raw = await parseInputArgs(opts.input, opts.json, { cwd: ctx.cwd, readStdin });
-  const env = parseEnvFlags(opts.env);
-  const setupTimeoutMs = parseSeconds(opts.setupTimeout, "--setup-timeout");
-  const source = await resolveModelSource(ctx, { ...opts, image, note });
+  const { inputs: raw, env, setupTimeoutMs } = opts;
+  const source = await resolveModelSource(ctx, opts);
   const interrupt = interruptSignal(ctx);
   try {
     if (source.kind === "docker") {
@@ -118,7 +112,7 @@ export async function runPredict(
 }
 
 async function predictAndWrite(
-  ctx: CommandContext,
+  ctx: RunContext,
   url: string,
   input: Record<string, unknown>,
   openapi: unknown,
@@ -126,7 +120,7 @@ async function predictAndWrite(
   signal: AbortSignal,
 ): Promise<void> {
   // As with Cog: inputs given as JSON (--json) get the whole prediction back as JSON on stdout.
-  const json = opts.json !== undefined;
+  const json = opts.json;
   const writer = new OutputWriter(
     { stdout: ctx.out.stdout, note: (l) => ctx.out.info(l) },
     { cwd: ctx.cwd, outputPath: opts.output, json, outputSchema: schemaView(openapi).output },
@@ -151,10 +145,4 @@ async function predictAndWrite(
     );
   }
   if (p.status === "canceled") throw new PredictionError("the prediction was canceled");
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
 }

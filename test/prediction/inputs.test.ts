@@ -2,8 +2,8 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { InputError, parseInputArgs, resolveInputs } from "../../src/cli/inputs.js";
-import { schemaView, type SchemaView } from "../../src/cli/schema-view.js";
+import { InputError, parseInputArgs, resolveInputs } from "../../src/prediction/inputs.js";
+import { schemaView, type SchemaView } from "../../src/schema/view.js";
 
 let dir: string;
 let view: SchemaView;

@@ -7,7 +7,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, extname, relative, resolve } from "node:path";
 import type { JsonSchema } from "../schema/types.js";
-import { decodeDataUri, extensionOf } from "./mime.js";
+import { decodeDataUri, extensionOf } from "../schema/media-types.js";
 
 export interface Prediction {
   id?: string;

@@ -3,31 +3,26 @@
  * container, or - with --no-docker or without an engine - the same server started in this process.
  * Either way the caller gets a URL speaking the container API and one `close()` for cleanup.
  */
+import type { ProgressMode, RunContext } from "../context.js";
 import { DockerUnavailableError, UsageError } from "../errors.js";
 import type { ResolvedManifest } from "../manifest/types.js";
 import { startModelContainer, type ModelContainer } from "../docker/container.js";
 import { inspectModelImage, type ModelImage } from "../docker/image.js";
-import { connectEngine, type Engine } from "../docker/session.js";
-import type { CommandContext } from "./context.js";
+import { connectEngine, type Engine } from "../docker/engine.js";
 
-/** The flags `predict` and `serve` share for finding the model (their option objects pass as-is). */
-export interface ModelSourceFlags {
-  /** -f FILE. */
-  file?: string | undefined;
+/** Where the model comes from, as predict and serve share it. */
+export interface ModelSourceOptions {
+  /** IMAGE argument, if any. */
+  image: string | undefined;
   /** false with --no-docker. */
   docker: boolean;
-  progress?: string | undefined;
+  /** The project's manifest (loaded on demand: an IMAGE needs none). */
+  loadProject: () => Promise<ResolvedManifest>;
+  progress: ProgressMode;
   /** --base-image / KILN_BASE_IMAGE: replaces the computed base image when building. */
   baseImage?: string | undefined;
   /** --node-image for the build. */
   nodeImage?: string | undefined;
-}
-
-export interface SessionOptions extends ModelSourceFlags {
-  /** IMAGE argument, if any. */
-  image: string | undefined;
-  /** Notes such as the --no-docker fallback; nothing in --json mode. */
-  note: (line: string) => void;
 }
 
 export type ModelSource =
@@ -35,44 +30,32 @@ export type ModelSource =
   | { kind: "local"; project: ResolvedManifest };
 
 /** Decides where the model runs and prepares it (build, inspect) without starting anything. */
-export async function resolveModelSource(ctx: CommandContext, opts: SessionOptions): Promise<ModelSource> {
+export async function resolveModelSource(ctx: RunContext, opts: ModelSourceOptions): Promise<ModelSource> {
   if (!opts.docker) {
     if (opts.image)
       throw new UsageError(
         "--no-docker runs the project in this directory, not an image",
         "Drop IMAGE, or drop --no-docker.",
       );
-    return { kind: "local", project: await project(ctx, opts) };
+    return { kind: "local", project: await opts.loadProject() };
   }
   const engine = await connectEngine();
   if (!engine) {
     if (opts.image)
       throw new DockerUnavailableError(`cannot run ${opts.image}: no Docker engine is reachable`);
-    opts.note("No Docker engine reachable: running the model directly on this machine (--no-docker).");
-    return { kind: "local", project: await project(ctx, opts) };
+    ctx.out.info("No Docker engine reachable: running the model directly on this machine (--no-docker).");
+    return { kind: "local", project: await opts.loadProject() };
   }
   if (opts.image)
     return { kind: "docker", engine, image: await inspectModelImage(engine, opts.image), project: undefined };
-  const manifest = await project(ctx, opts);
+  const manifest = await opts.loadProject();
   const { buildProjectImage } = await import("./project-image.js");
   const ref = await buildProjectImage(ctx, manifest, {
-    progress: opts.progress ?? "auto",
+    progress: opts.progress,
     baseImage: opts.baseImage,
     nodeImage: opts.nodeImage,
   });
   return { kind: "docker", engine, image: await inspectModelImage(engine, ref), project: manifest };
-}
-
-async function project(ctx: CommandContext, opts: SessionOptions): Promise<ResolvedManifest> {
-  const { loadManifest } = await import("../manifest/load.js");
-  const { manifest, warnings } = await loadManifest({ cwd: ctx.cwd, file: opts.file });
-  for (const w of warnings) opts.note(`warning: ${w.file}:${w.line}: ${w.message}`);
-  if (!manifest.predict)
-    throw new UsageError(
-      `${manifest.file} has no \`predict:\` entry`,
-      'Add e.g. predict: "predict.py:Predictor".',
-    );
-  return manifest;
 }
 
 export interface ContainerSessionOptions {
@@ -108,26 +91,8 @@ export function startContainer(
   });
 }
 
-/** -e NAME=value flags. */
-export function parseEnvFlags(flags: string[] | undefined): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const flag of flags ?? []) {
-    const eq = flag.indexOf("=");
-    if (eq <= 0) throw new UsageError(`-e ${JSON.stringify(flag)} is not NAME=value`);
-    env[flag.slice(0, eq)] = flag.slice(eq + 1);
-  }
-  return env;
-}
-
-export function parseSeconds(text: string, flag: string): number {
-  const n = Number(text);
-  if (!Number.isFinite(n) || n <= 0)
-    throw new UsageError(`${flag} must be a positive number of seconds, got ${JSON.stringify(text)}`);
-  return n * 1000;
-}
-
 /** An AbortSignal that fires on Ctrl-C (the context's) and on SIGTERM/SIGHUP, until `dispose()`. */
-export function interruptSignal(ctx: CommandContext): { signal: AbortSignal; dispose: () => void } {
+export function interruptSignal(ctx: RunContext): { signal: AbortSignal; dispose: () => void } {
   const ac = new AbortController();
   const fire = (): void => ac.abort(new Error("interrupted"));
   if (ctx.signal.aborted) fire();

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { InterruptedError, RuntimeStartError } from "../../src/errors.js";
-import { predict, waitForReady } from "../../src/cli/model-client.js";
+import { predict, waitForReady } from "../../src/prediction/client.js";
 // @ts-expect-error: a plain .mjs test fixture without types
 import { startFakeModel } from "./fixtures/fake-model.mjs";
 

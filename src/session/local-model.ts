@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { findRuntimeBundle } from "../build/bundle.js";
 import { compileTsPredictor } from "../build/ts-predictor.js";
-import { UsageError } from "../errors.js";
+import { requirePredictor } from "../manifest/positions.js";
 import type { PredictorRef, ResolvedManifest } from "../manifest/types.js";
 import { createLogger } from "../runtime/logger.js";
 import { startServer, type WorkerTarget } from "../runtime/server.js";
@@ -34,8 +34,8 @@ export async function startLocalModel(
   project: ResolvedManifest,
   opts: LocalModelOptions,
 ): Promise<LocalModel> {
-  if (!project.predict) throw new UsageError(`${project.file} has no \`predict:\` entry`);
-  const predictor = await target(project, project.predict);
+  requirePredictor(project);
+  const predictor = await target(project, project.predict as PredictorRef);
   const train = project.train ? await target(project, project.train) : undefined;
   // The server's warnings matter while the model runs; once we stop it, "worker is gone" is expected.
   let closing = false;

@@ -3,21 +3,24 @@
  * stops and removes the container. The container's output is shown as it comes.
  */
 import { createServer } from "node:net";
+import type { RunContext } from "../context.js";
 import { RuntimeStartError, UsageError } from "../errors.js";
-import type { CommandContext } from "./context.js";
-import { waitForReady } from "./model-client.js";
+import { waitForReady } from "../prediction/client.js";
 import {
   interruptSignal,
   resolveModelSource,
   startContainer,
-  type ModelSourceFlags,
-} from "./model-session.js";
+  type ModelSourceOptions,
+} from "./model-source.js";
 
-export interface ServeOptions extends ModelSourceFlags {
-  port: string;
+export interface ServeOptions extends ModelSourceOptions {
+  /** 0: any free port. */
+  port: number;
   host: string;
   uploadUrl?: string | undefined;
+  /** Bearer token required on /v1 (--api-token or KILN_API_TOKEN). */
   apiToken?: string | undefined;
+  /** Interpreter for --no-docker Python predictors. */
   python: string;
 }
 
@@ -29,21 +32,14 @@ export interface ServeHooks {
   onReady?: (url: string) => void | Promise<void>;
 }
 
-export async function runServe(
-  ctx: CommandContext,
-  image: string | undefined,
-  opts: ServeOptions,
-  hooks: ServeHooks = {},
-): Promise<void> {
-  const port = Number(opts.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new UsageError(`-p must be a port number (0-65535), got ${JSON.stringify(opts.port)}`);
+export async function runServe(ctx: RunContext, opts: ServeOptions, hooks: ServeHooks = {}): Promise<void> {
+  const { port } = opts;
   if (port !== 0) await assertPortFree(opts.host, port);
   const note = (line: string): void => ctx.out.info(line);
   const env: Record<string, string> = {};
-  const token = opts.apiToken ?? process.env["KILN_API_TOKEN"];
+  const token = opts.apiToken;
   if (token) env["KILN_API_TOKEN"] = token;
-  const source = await resolveModelSource(ctx, { ...opts, image, note });
+  const source = await resolveModelSource(ctx, opts);
   const interrupt = interruptSignal(ctx);
   try {
     if (source.kind === "local") {
@@ -99,7 +95,7 @@ export async function runServe(
 }
 
 async function announceWhenReady(
-  ctx: CommandContext,
+  ctx: RunContext,
   url: string,
   signal: AbortSignal,
   exited: Promise<number> | undefined,

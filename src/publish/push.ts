@@ -1,43 +1,28 @@
 /** What `kiln push` (and `kiln build --push`) do once the command line is parsed; loaded on use. */
 import { resolve } from "node:path";
 import { buildImage } from "../build/image.js";
-import { ManifestNotFoundError, UsageError, formatProblem } from "../errors.js";
 import { depsCacheRef } from "../build/registry-cache.js";
+import type { ProgressMode, RunContext } from "../context.js";
+import { UsageError } from "../errors.js";
+import { formatBytes } from "../format.js";
 import { removeImage, tagImage } from "../docker/build.js";
 import { getCredentials, type Credentials } from "../docker/credentials.js";
 import { pushImage, type PushResult } from "../docker/push.js";
 import { DOCKER_HUB, parseReference, taggedName, type ImageReference } from "../docker/reference.js";
-import { loadManifest } from "../manifest/load.js";
 import type { ResolvedManifest } from "../manifest/types.js";
-import { createBuildProgress, type ProgressMode } from "./build-progress.js";
-import type { CommandContext } from "./context.js";
-import { Output } from "./output.js";
-import { PushProgress, formatBytes } from "./push-progress.js";
 
 export interface PushOptions {
-  json?: boolean;
+  /** Destination argument, if any (else `image:` from cog.yaml). */
+  image: string | undefined;
+  /** The project's manifest, or undefined when there is none (or --no-build with an IMAGE). */
+  manifest: ResolvedManifest | undefined;
+  json: boolean;
   /** false with --no-build: push the existing local image. */
-  build?: boolean;
-  progress?: ProgressMode;
-  baseImage?: string;
-  nodeImage?: string;
-  openapiSchema?: string;
-  file?: string | undefined;
-}
-
-/** cog.yaml (from -f or found upward), or undefined when there is none. */
-async function findManifest(
-  ctx: CommandContext,
-  file: string | undefined,
-): Promise<ResolvedManifest | undefined> {
-  try {
-    const { manifest, warnings } = await loadManifest({ cwd: ctx.cwd, ...(file ? { file } : {}) });
-    for (const w of warnings) ctx.out.warn(formatProblem(w));
-    return manifest;
-  } catch (err) {
-    if (err instanceof ManifestNotFoundError && file === undefined) return undefined;
-    throw err;
-  }
+  build: boolean;
+  progress: ProgressMode;
+  baseImage?: string | undefined;
+  nodeImage?: string | undefined;
+  openapiSchema?: string | undefined;
 }
 
 /** The destination: the argument, else `image:` from cog.yaml; it must name a registry. */
@@ -73,20 +58,16 @@ export function resolvePushTarget(
  * Builds the project (when there is a cog.yaml and --no-build is not given) under the destination
  * name, then pushes it. Without a cog.yaml it pushes the existing local image.
  */
-export async function runPush(
-  ctx: CommandContext,
-  image: string | undefined,
-  opts: PushOptions,
-): Promise<PushResult> {
-  const manifest =
-    opts.build === false && image !== undefined ? undefined : await findManifest(ctx, opts.file);
-  const ref = resolvePushTarget(image, manifest);
+export async function runPush(ctx: RunContext, opts: PushOptions): Promise<PushResult> {
+  const { manifest, json } = opts;
+  const ref = resolvePushTarget(opts.image, manifest);
   const credentials = await getCredentials(ref.registry);
-  const json = Boolean(opts.json);
-  const out = json ? quiet(ctx) : ctx.out;
+  const info = (line: string): void => {
+    if (!json) ctx.out.info(line);
+  };
   let built: { imageId: string; buildMs: number; depsImage: string } | undefined;
-  if (manifest && opts.build !== false) {
-    const progress = createBuildProgress(out, opts.progress ?? "auto");
+  if (manifest && opts.build) {
+    const progress = ctx.progress.build(json ? "quiet" : opts.progress);
     let ok = false;
     try {
       const result = await buildImage(manifest, {
@@ -101,12 +82,12 @@ export async function runPush(
       });
       ok = true;
       built = { imageId: result.imageId, buildMs: result.timings.totalMs, depsImage: result.depsImage };
-      out.info(`Built ${result.image} in ${(result.timings.totalMs / 1000).toFixed(1)} s`);
+      info(`Built ${result.image} in ${(result.timings.totalMs / 1000).toFixed(1)} s`);
     } finally {
       progress.stop(ok);
     }
-  } else if (!manifest && opts.build !== false) {
-    out.info("No cog.yaml here: pushing the existing local image.");
+  } else if (!manifest && opts.build) {
+    info("No cog.yaml here: pushing the existing local image.");
   }
   return pushAndReport(ctx, ref, {
     credentials,
@@ -127,13 +108,15 @@ export interface PushAndReportOptions {
 
 /** Pushes the local image `ref` with progress, then prints the pinned name (or the --json document). */
 export async function pushAndReport(
-  ctx: CommandContext,
+  ctx: RunContext,
   ref: ImageReference,
   opts: PushAndReportOptions,
 ): Promise<PushResult> {
   const { credentials, json } = opts;
-  const out = json ? quiet(ctx) : ctx.out;
-  const progress = new PushProgress(out, `${ref.original}${ref.tag ? "" : ":latest"}`);
+  const info = (line: string): void => {
+    if (!json) ctx.out.info(line);
+  };
+  const progress = ctx.progress.push(`${ref.original}${ref.tag ? "" : ":latest"}`, json);
   let result: PushResult;
   try {
     result = await pushImage(ref, { credentials, signal: ctx.signal, onLayer: (l) => progress.update(l) });
@@ -142,9 +125,7 @@ export async function pushAndReport(
     throw err;
   }
   progress.stop(true);
-  const cache = opts.depsImage
-    ? await pushDepsCache(out, ref, opts.depsImage, credentials, ctx.signal)
-    : undefined;
+  const cache = opts.depsImage ? await pushDepsCache(ctx, info, ref, opts.depsImage, credentials) : undefined;
   if (json) {
     ctx.out.json({
       image: result.image,
@@ -172,27 +153,22 @@ export async function pushAndReport(
  * sends little). A failure only warns: the image itself is pushed; the next cold build is just slower.
  */
 async function pushDepsCache(
-  out: Output,
+  ctx: RunContext,
+  info: (line: string) => void,
   ref: ImageReference,
   depsImage: string,
   credentials: Credentials | undefined,
-  signal: AbortSignal | undefined,
 ): Promise<string | undefined> {
   const cacheName = depsCacheRef(taggedName(ref));
   try {
     await tagImage(depsImage, cacheName);
-    const pushed = await pushImage(parseReference(cacheName), { credentials, signal });
-    out.info(`Pushed build cache ${pushed.pinned}`);
+    const pushed = await pushImage(parseReference(cacheName), { credentials, signal: ctx.signal });
+    info(`Pushed build cache ${pushed.pinned}`);
     return pushed.pinned;
   } catch (err) {
-    out.warn(`Could not push the build cache ${cacheName}: ${(err as Error).message}`);
+    ctx.out.warn(`Could not push the build cache ${cacheName}: ${(err as Error).message}`);
     return undefined;
   } finally {
     await removeImage(cacheName);
   }
-}
-
-/** With --json only the final document goes to stdout; progress stays off. */
-function quiet(ctx: CommandContext): Output {
-  return new Output({ ...ctx.out.options, json: true }, ctx.out.stdout, ctx.out.stderr);
 }

@@ -8,9 +8,9 @@ import { readFile, stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { UsageError } from "../errors.js";
 import { validateInput } from "../schema/validate.js";
-import { checkValue, requiredMissing } from "./input-checks.js";
-import { toDataUri } from "./mime.js";
-import { describeField, type FieldSpec, type SchemaView } from "./schema-view.js";
+import { checkValue, requiredMissing } from "../schema/value-checks.js";
+import { toDataUri } from "../schema/media-types.js";
+import { describeField, type FieldSpec, type SchemaView } from "../schema/view.js";
 
 /** The model server's request body limit (kiln's and Cog's default). */
 export const MAX_REQUEST_BYTES = 100 * 2 ** 20;

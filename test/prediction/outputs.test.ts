@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { OutputWriter, type OutputOptions } from "../../src/cli/outputs.js";
-import { decodeDataUri } from "../../src/cli/mime.js";
+import { OutputWriter, type OutputOptions } from "../../src/prediction/outputs.js";
+import { decodeDataUri } from "../../src/schema/media-types.js";
 
 let dir: string;
 beforeEach(async () => {

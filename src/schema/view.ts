@@ -4,7 +4,7 @@
  * coerced and mistakes explained. Works for kiln and Cog images alike (both store the document in the
  * `run.cog.openapi_schema` label and serve it at /openapi.json).
  */
-import type { JsonSchema, PredictorSchema } from "../schema/types.js";
+import type { JsonSchema, PredictorSchema } from "./types.js";
 
 export type FieldKind =
   "string" | "integer" | "number" | "boolean" | "file" | "secret" | "object" | "array" | "any";

@@ -3,7 +3,7 @@
  * choices, phrased for a person at a terminal (the field's expectation and what was given). The
  * server validates again; this only exists so mistakes surface before a container starts.
  */
-import { describeField, type FieldSpec, type SchemaView } from "./schema-view.js";
+import { describeField, type FieldSpec, type SchemaView } from "./view.js";
 
 /** A message when `value` does not fit `spec`, else undefined. */
 export function checkValue(spec: FieldSpec, value: unknown): string | undefined {

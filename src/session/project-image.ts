@@ -1,28 +1,24 @@
 /** Builds the project's image for predict/serve/exec through `kiln build`'s own code path. */
 import { buildImage } from "../build/image.js";
+import type { ProgressMode, RunContext } from "../context.js";
 import type { ResolvedManifest } from "../manifest/types.js";
-import { createBuildProgress, type ProgressMode } from "./build-progress.js";
-import type { CommandContext } from "./context.js";
 
 export interface ProjectImageOptions {
-  progress: string;
-  /** --node-image: where the node binary for kiln's server comes from (offline/custom setups). */
+  progress: ProgressMode;
   /** --base-image / KILN_BASE_IMAGE: replaces the computed base image when building. */
   baseImage?: string | undefined;
+  /** --node-image: where the node binary for kiln's server comes from (offline/custom setups). */
   nodeImage?: string | undefined;
   signal?: AbortSignal | undefined;
 }
 
 /** Returns the built image's id (layers are cached, so an unchanged project rebuilds in a moment). */
 export async function buildProjectImage(
-  ctx: CommandContext,
+  ctx: RunContext,
   manifest: ResolvedManifest,
   opts: ProjectImageOptions,
 ): Promise<string> {
-  const mode = (
-    ["auto", "plain", "quiet", "json"].includes(opts.progress) ? opts.progress : "auto"
-  ) as ProgressMode;
-  const progress = createBuildProgress(ctx.out, mode);
+  const progress = ctx.progress.build(opts.progress);
   let ok = false;
   try {
     const result = await buildImage(manifest, {

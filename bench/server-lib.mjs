@@ -1,0 +1,154 @@
+// What the server benchmarks share: the runtime bundled from source (so a run measures this checkout
+// without `npm run build`), fixture predictors compiled the way `kiln build` compiles them, a kiln server
+// started on a free port and awaited until READY, the bare node:http ceiling, and /proc readers.
+import { build } from "esbuild";
+import { execFileSync, spawn } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { setTimeout as sleep } from "node:timers/promises";
+import { childrenOf, freePort, rssKb } from "./lib.mjs";
+
+export const root = fileURLToPath(new URL("../", import.meta.url));
+
+// Every child started here, so a failing run never leaves servers behind.
+const children = new Set();
+export function track(child) {
+  children.add(child);
+  child.once("exit", () => children.delete(child));
+  return child;
+}
+process.on("exit", () => {
+  for (const c of children) c.kill("SIGKILL");
+});
+
+const esm = { bundle: true, platform: "node", format: "esm", target: "node20", logLevel: "warning" };
+
+/** The server and node worker entry points, bundled into `work` as the image's runtime bundle is. */
+export async function bundleRuntime(work) {
+  const serverEntry = join(work, "server.mjs");
+  const version = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version;
+  await build({
+    ...esm,
+    entryPoints: [join(root, "src/runtime/main.ts")],
+    outfile: serverEntry,
+    define: { __KILN_VERSION__: JSON.stringify(version) },
+  });
+  const workerEntry = join(work, "node-worker.mjs");
+  await build({
+    ...esm,
+    entryPoints: [join(root, "src/runtime/workers/node/main.ts")],
+    outfile: workerEntry,
+  });
+  return { serverEntry, workerEntry };
+}
+
+/** A bench/fixtures/*.ts predictor compiled like compileTsPredictor does ("kiln" -> the SDK). */
+export async function compileFixture(work, fixture) {
+  const dir = join(work, `project-${fixture.replace(/\W+/g, "-")}`);
+  mkdirSync(dir, { recursive: true });
+  const out = fixture.replace(/\.ts$/, ".mjs");
+  await build({
+    ...esm,
+    entryPoints: [join(root, "bench/fixtures", fixture)],
+    outfile: join(dir, out),
+    alias: { kiln: join(root, "src/sdk/index.ts") },
+  });
+  return { dir, file: out };
+}
+
+/** A Python project holding `source` as predict.py, run by the real interpreter (not a pyenv shim). */
+export function pythonProject(work, name, source) {
+  const dir = join(work, `python-${name}`);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, "predict.py"), source);
+  return {
+    dir,
+    env: {
+      KILN_PYTHON: execFileSync("python3", ["-c", "import sys; print(sys.executable)"]).toString().trim(),
+      KILN_PYTHON_WORKER_DIR: join(root, "src/runtime/workers/python"),
+    },
+  };
+}
+
+/** CPU time (user+sys) of a process and its direct children, in ms: insensitive to a busy machine. */
+export function treeCpuMs(pid) {
+  const one = (p) => {
+    try {
+      const f = readFileSync(`/proc/${p}/stat`, "utf8").split(") ")[1].split(" ");
+      return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime+stime in clock ticks (100 Hz)
+    } catch {
+      return 0;
+    }
+  };
+  return one(pid) + childrenOf(pid).reduce((a, c) => a + one(c), 0);
+}
+
+/** RSS of a process and its direct children (server + worker), in MB. */
+export const treeRssMb = (pid) => (rssKb(pid) + childrenOf(pid).reduce((a, c) => a + rssKb(c), 0)) / 1024;
+
+/**
+ * Starts the bundled server for `predictor` ("file:name") in `dir` and waits for READY.
+ * Returns its URL, pid, the time and CPU it took to get READY, and stop().
+ */
+export async function startKiln({ serverEntry, workerEntry, dir, predictor, env = {}, nodeFlags = [] }) {
+  const port = await freePort();
+  const t0 = performance.now();
+  const child = spawn(
+    process.execPath,
+    [...nodeFlags, serverEntry, "--host", "127.0.0.1", "--port", String(port)],
+    {
+      env: {
+        ...process.env,
+        KILN_ROOT: dir,
+        KILN_PREDICTOR: predictor,
+        KILN_NODE_WORKER: workerEntry,
+        COG_LOG_LEVEL: "error",
+        ...env,
+      },
+      stdio: ["ignore", "ignore", "ignore"],
+    },
+  );
+  track(child);
+  const url = `http://127.0.0.1:${port}`;
+  for (;;) {
+    try {
+      const body = await (await fetch(`${url}/health-check`)).json();
+      if (body.status === "READY") break;
+      if (body.status === "SETUP_FAILED") throw new Error(`setup failed: ${body.setup.logs}`);
+    } catch (err) {
+      if (String(err).includes("setup failed")) throw err;
+    }
+    if (performance.now() - t0 > 20_000) throw new Error("server did not become READY in 20 s");
+    await sleep(2);
+  }
+  const readyMs = performance.now() - t0;
+  const readyCpuMs = treeCpuMs(child.pid);
+  const stop = async () => {
+    child.kill("SIGTERM");
+    await new Promise((r) => child.once("exit", r));
+  };
+  return { url, pid: child.pid, readyMs, readyCpuMs, stop };
+}
+
+/**
+ * The ceiling: a bare node:http server that does the least a prediction server must — read the body,
+ * parse it as JSON, answer JSON — in a process of its own, like the kiln server.
+ */
+export async function startBare() {
+  const port = await freePort();
+  const child = track(
+    spawn(process.execPath, [join(root, "bench/fixtures/bare-server.mjs"), String(port)], {
+      stdio: ["ignore", "pipe", "ignore"],
+    }),
+  );
+  await new Promise((r) => child.stdout.once("data", r));
+  return {
+    url: `http://127.0.0.1:${port}`,
+    pid: child.pid,
+    stop: async () => {
+      child.kill();
+      await new Promise((r) => child.once("exit", r));
+    },
+  };
+}
