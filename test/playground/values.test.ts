@@ -65,6 +65,9 @@ describe("form values -> prediction input", () => {
     expect(displayValue(by("upscale"), null)).toBe(false);
     expect(displayValue(by("steps"), 20)).toBe("20");
     expect(displayValue(by("words"), undefined)).toEqual([]);
+    // A secret comes back from the server redacted: it is not put back into the form.
+    expect(displayValue(by("token"), "**********")).toBe("");
+    expect(displayValue(by("token"), "typed")).toBe("typed");
   });
 });
 

@@ -78,6 +78,12 @@ export function collectInput(fields: Field[], raw: Record<string, RawValue>): Co
 /** The text a form control shows for a value (a default, or an input from history). */
 export function displayValue(f: Field, value: Json | undefined): RawValue {
   if (value === undefined || value === null) return f.list ? [] : f.kind === "boolean" ? false : "";
+  // The server never returns a secret: a redacted one from history must be typed in again, not resent.
+  if (f.kind === "secret") {
+    const redacted = (v: Json): boolean => typeof v === "string" && /^\*+$/.test(v);
+    if (f.list && Array.isArray(value)) return value.filter((v) => !redacted(v)).map(String);
+    if (redacted(value)) return "";
+  }
   if (f.list && Array.isArray(value)) return value.map((v) => itemText(f, v));
   if (f.kind === "boolean") return value === true;
   return itemText(f, value);
