@@ -33,7 +33,7 @@ function makeProject() {
   );
   writeFileSync(
     join(dir, "predict.ts"),
-    'import { definePredictor, z } from "kiln";\nexport const predictor = definePredictor({\n  inputs: { text: z.string() },\n  output: z.string(),\n  predict: async ({ text }) => `hello ${text}`,\n});\n',
+    'import { definePredictor, z } from "kiln-ml";\nexport const predictor = definePredictor({\n  inputs: { text: z.string() },\n  output: z.string(),\n  predict: async ({ text }) => `hello ${text}`,\n});\n',
   );
   writeRandomWeights(dir, WEIGHT_FILES, WEIGHT_MIB);
   return dir;

@@ -43,7 +43,7 @@ export async function bundleRuntime(work) {
   return { serverEntry, workerEntry };
 }
 
-/** A bench/fixtures/*.ts predictor compiled like compileTsPredictor does ("kiln" -> the SDK). */
+/** A bench/fixtures/*.ts predictor compiled like compileTsPredictor does ("kiln-ml" -> the SDK). */
 export async function compileFixture(work, fixture) {
   const dir = join(work, `project-${fixture.replace(/\W+/g, "-")}`);
   mkdirSync(dir, { recursive: true });
@@ -52,7 +52,7 @@ export async function compileFixture(work, fixture) {
     ...esm,
     entryPoints: [join(root, "bench/fixtures", fixture)],
     outfile: join(dir, out),
-    alias: { kiln: join(root, "src/sdk/index.ts") },
+    alias: { "kiln-ml": join(root, "src/sdk/index.ts") },
   });
   return { dir, file: out };
 }

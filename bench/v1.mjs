@@ -30,7 +30,7 @@ try {
 const root = mkdtempSync(join(tmpdir(), "kiln-bench-v1-"));
 writeFileSync(
   join(root, "predict.ts"),
-  'import { definePredictor, z } from "kiln";\nexport const predictor = definePredictor({ inputs: {}, output: z.string(), predict: () => "ok" });\n',
+  'import { definePredictor, z } from "kiln-ml";\nexport const predictor = definePredictor({ inputs: {}, output: z.string(), predict: () => "ok" });\n',
 );
 const { outFile } = await compileTsPredictor(root, {
   raw: "predict.ts:predictor",

@@ -4,7 +4,7 @@
 #     chromium + fonts-dejavu-core for the playground's browser tests)
 #   - a Docker engine (started as `dockerd --iptables=false --bridge=none` if none answers)
 #   - two local registries: 127.0.0.1:5001 (open) and 127.0.0.1:5002 (htpasswd auth)
-#   - offline base images: kiln-test/bookworm, kiln-test/node, kiln-test/python
+#   - offline base images: kiln-test/bookworm, kiln-test/node, kiln-test/node-npm, kiln-test/python
 # Idempotent: a second run checks labels and processes and changes nothing. Safe to run concurrently
 # (a lock serialises runs). See docs/testing.md.
 set -euo pipefail
@@ -21,6 +21,7 @@ REG_PASSWORD="kiln-test-password"
 BOOKWORM_RECIPE="bookworm-minbase+ca-certificates,tini,libstdc++6/v1"
 PYTHON_RECIPE="python3-apt/v1"
 NODE_RECIPE="host-node/v1"
+NODE_NPM_RECIPE="host-npm/v1"
 APT_PACKAGES=(docker.io docker-registry debootstrap apache2-utils ca-certificates curl chromium fonts-dejavu-core)
 
 DOCKER=docker # chosen by pick_docker_cli once packages are installed
@@ -256,6 +257,29 @@ COPY node /usr/local/bin/node
 EOF
 }
 
+# kiln-test/node plus the host's npm: the node image for TS projects with a lock file (`npm ci` in the
+# image). A separate image, so kiln-test/node stays the minimal "no npm" case.
+build_node_npm() {
+  local npm_dir npm_version base want ctx
+  npm_dir=$(dirname "$(dirname "$(readlink -f "$(command -v npm)")")") || die "no npm on PATH to copy into kiln-test/node-npm"
+  [[ -f $npm_dir/bin/npm-cli.js ]] || die "$npm_dir is not an npm installation (no bin/npm-cli.js)"
+  npm_version=$(node -p "require('$npm_dir/package.json').version")
+  base=$(image_id kiln-test/node)
+  want="$NODE_NPM_RECIPE npm=$npm_version base=${base#sha256:}"
+  ctx="$CACHE_DIR/node-npm-context"
+  if [[ $(node -p "try { require('$ctx/npm/package.json').version } catch { '' }") != "$npm_version" ]]; then
+    rm -rf "$ctx"
+    mkdir -p "$ctx"
+    cp -a "$npm_dir" "$ctx/npm"
+  fi
+  build_derived node-npm "$ctx" "$want" <<'EOF'
+FROM kiln-test/node
+COPY npm /usr/local/lib/node_modules/npm
+RUN ln -s ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm \
+ && ln -s ../lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx
+EOF
+}
+
 build_python() {
   local base want ctx
   base=$(image_id kiln-test/bookworm)
@@ -275,6 +299,9 @@ verify_images() {
   out=$("$DOCKER" run --rm --network host --label kiln.test=1 kiln-test/node node -e 'console.log(process.version)') ||
     die "kiln-test/node does not run node"
   log "kiln-test/node runs node $out"
+  out=$("$DOCKER" run --rm --network host --label kiln.test=1 kiln-test/node-npm npm --version) ||
+    die "kiln-test/node-npm does not run npm"
+  log "kiln-test/node-npm runs npm $out"
   out=$("$DOCKER" run --rm --network host --label kiln.test=1 kiln-test/python python3 -c 'import sys; print(sys.version.split()[0])') ||
     die "kiln-test/python does not run python3"
   log "kiln-test/python runs python $out"
@@ -289,6 +316,7 @@ start_registry 5001 none
 start_registry 5002 htpasswd
 build_bookworm
 build_node
+build_node_npm
 build_python
 verify_images
-log "ready: images kiln-test/{bookworm,node,python}; registries 127.0.0.1:5001 (open), 127.0.0.1:5002 (user $REG_USER); docker CLI $DOCKER"
+log "ready: images kiln-test/{bookworm,node,node-npm,python}; registries 127.0.0.1:5001 (open), 127.0.0.1:5002 (user $REG_USER); docker CLI $DOCKER"

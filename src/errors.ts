@@ -23,6 +23,8 @@ export const EXIT_CODES = {
   runtime: 7,
   /** The capability exists in the CLI but is not built yet. */
   notAvailable: 8,
+  /** kiln client: the generated client does not match the model (breaking change refused, --check). */
+  clientMismatch: 9,
   /** Interrupted by the user (Ctrl-C). 128 + SIGINT, as shells expect. */
   interrupted: 130,
   /** A bug in kiln. */

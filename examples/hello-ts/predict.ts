@@ -7,7 +7,7 @@
 import { readFile, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { concatenateIterator, definePredictor, file, fileOutput, z } from "kiln";
+import { concatenateIterator, definePredictor, file, fileOutput, z } from "kiln-ml";
 
 const inputs = {
   name: z.string().max(40).default("world").describe("Who to greet"),

@@ -75,6 +75,8 @@ function npmStage(plan: BuildPlan): string[] {
     ...ca,
     "WORKDIR /src",
     `COPY src/package.json src/${plan.npm.lockFile} ./`,
+    // A node image without npm (a minimal or offline base) fails with the fix, not "npm: not found".
+    `RUN command -v npm >/dev/null || { echo "kiln: ${plan.nodeImage} has no npm to install ${plan.npm.lockFile}: pass --node-image with an image that has npm (the default node:<major>-bookworm-slim has it)" >&2; exit 1; }`,
     "RUN --mount=type=cache,target=/root/.npm \\\n    --mount=type=secret,id=npmrc,target=/root/.npmrc \\\n    npm ci --omit=dev --no-audit --no-fund && mkdir -p node_modules",
     "",
   ];

@@ -49,6 +49,8 @@ export interface BuildImageOptions {
   /** Store inline BuildKit cache metadata in the final image (images that will be pushed). */
   inlineCache?: boolean | undefined;
   openapiSchemaFile?: string | undefined;
+  /** Type-check TypeScript predictors first (default true; `--no-typecheck` turns it off). */
+  typecheck?: boolean | undefined;
   onEvent?: ((e: BuildEvent) => void) | undefined;
   signal?: AbortSignal | undefined;
 }
@@ -160,6 +162,13 @@ export async function buildImage(
     const files = [manifest.predict?.file, manifest.train?.file].filter((f): f is string => Boolean(f));
     await checkPythonSyntax(manifest.root, files, manifest.build.pythonVersion);
   } else if (main) {
+    if (options.typecheck !== false) {
+      emit({ kind: "phase", name: "type-checking the predictor" });
+      const { assertPredictorTypes } = await import("./ts-typecheck.js");
+      const check = await assertPredictorTypes(manifest);
+      if (check.skipped) emit({ kind: "note", text: check.skipped });
+      if (check.cached) emit({ kind: "phase", name: "type check: sources unchanged since the last pass" });
+    }
     compiled = await compileAll(manifest);
     if (!schemaLabel) schemaLabel = await cachedNodeSchema(manifest, compiled, bundle);
   }

@@ -9,7 +9,7 @@ import { ManifestError } from "../errors.js";
 import type { ResolvedManifest } from "../manifest/types.js";
 import { renderDockerfile } from "./dockerfile.js";
 import { createBuildPlan, type BuildPlan, type PlanOptions } from "./plan.js";
-import { scanProject } from "./scan.js";
+import { hostOnlyPaths, scanProject } from "./scan.js";
 import type { ProjectFile } from "./weights.js";
 
 export interface PrepareOptions extends Omit<PlanOptions, "caCert" | "compiled"> {
@@ -72,7 +72,9 @@ export async function prepareBuild(
     ...compiledFiles,
     ...compiledFiles.map((p) => `${p}.map`).filter((p) => existsSync(join(root, p))),
   ];
-  const files = await scanProject(root, { forceInclude, extraIgnore: options.extraIgnore });
+  const language = (manifest.predict ?? manifest.train)?.language === "python" ? "python" : "node";
+  const extraIgnore = [...(options.extraIgnore ?? []), ...(await hostOnlyPaths(root, language))];
+  const files = await scanProject(root, { forceInclude, extraIgnore });
   const plan = createBuildPlan({
     manifest,
     manifestText,

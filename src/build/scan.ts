@@ -3,9 +3,11 @@
  * kiln's own .kiln cache left out, symlinks kept as links but refused when they escape the project or
  * loop. Only metadata is read here; contents are streamed later by context.ts.
  */
+import { existsSync } from "node:fs";
 import { lstat, readdir, readFile, readlink, realpath, stat } from "node:fs/promises";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import { BuildError } from "../errors.js";
+import { PACKAGE_NAME } from "../version.js";
 import { IgnoreMatcher } from "./dockerignore.js";
 import type { ProjectFile } from "./weights.js";
 
@@ -22,6 +24,19 @@ export interface ScanOptions {
 const inside = (root: string, p: string): boolean =>
   p === root || p.startsWith(root.endsWith(sep) ? root : root + sep);
 const toPosix = (p: string): string => p.split(sep).join("/");
+
+/**
+ * node_modules entries that belong to the host, never to the image. With a package.json, all of it: the
+ * image gets its packages from `npm ci` of the lock file (and without one, package.json may only list
+ * devDependencies, which the image does not need). Otherwise at least kiln's own package (its SDK is
+ * bundled into the compiled predictor; `npm link` makes it a symlink out of the project) and .bin links.
+ */
+export async function hostOnlyPaths(root: string, language: "python" | "node"): Promise<string[]> {
+  const ignore = await readIgnore(root);
+  const sent = (f: string): boolean => existsSync(join(root, f)) && !ignore.ignores(f);
+  if (language === "node" && sent("package.json")) return ["node_modules"];
+  return [`node_modules/${PACKAGE_NAME}`, "node_modules/.bin"];
+}
 
 export async function readIgnore(root: string): Promise<IgnoreMatcher> {
   try {

@@ -1,17 +1,20 @@
 /**
  * Compiles a TypeScript (or JavaScript) predictor into one ESM file the node worker can import:
  * <root>/.kiln/<name>.mjs plus a source map, so stack traces point at predict.ts lines.
- * `import ... from "kiln"` resolves to this kiln's SDK and "zod" to the SDK's own zod (one instance, so
+ * `import ... from "kiln-ml"` resolves to this kiln's SDK and "zod" to the SDK's own zod (one instance, so
  * schemas built by the user and read by the SDK agree); every other package stays external and
- * resolves from the project's node_modules at run time.
+ * resolves from the project's node_modules at run time. esbuild (a runtime dependency) is loaded only
+ * here, on the first compile: Python builds and other commands never pay for it.
  */
 import { existsSync } from "node:fs";
 import { mkdir, readFile, realpath } from "node:fs/promises";
 import { basename, dirname, extname, isAbsolute, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { build, type Message, type Plugin } from "esbuild";
+import type * as Esbuild from "esbuild";
+import type { Message, Plugin } from "esbuild";
 import { BuildError } from "../errors.js";
 import type { PredictorRef } from "../manifest/types.js";
+import { PACKAGE_NAME } from "../version.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -26,11 +29,31 @@ export function sdkEntry(): string {
   });
 }
 
+async function loadEsbuild(): Promise<typeof Esbuild> {
+  try {
+    return await import("esbuild");
+  } catch (err) {
+    throw new BuildError(
+      `esbuild, which compiles TypeScript predictors, cannot be loaded: ${(err as Error).message}`,
+      {
+        hint: `Reinstall ${PACKAGE_NAME} without --omit=optional or --no-optional (esbuild's binary for this platform comes from an optional dependency).`,
+        cause: err,
+      },
+    );
+  }
+}
+
 function kilnResolver(entry: string): Plugin {
   return {
     name: "kiln-resolver",
     setup(b) {
-      b.onResolve({ filter: /^kiln$/ }, () => ({ path: entry }));
+      b.onResolve({ filter: new RegExp(`^${PACKAGE_NAME}$`) }, () => ({ path: entry }));
+      // The npm package "kiln" is someone else's: say what to import instead of bundling a stranger.
+      b.onResolve({ filter: /^kiln$/ }, () => ({
+        errors: [
+          { text: `import "${PACKAGE_NAME}", not "kiln" (kiln's SDK is the npm package ${PACKAGE_NAME})` },
+        ],
+      }));
       // One zod for the user and the SDK: resolved from the SDK's location, never the project's.
       b.onResolve({ filter: /^zod(\/.*)?$/ }, async (args) => {
         if (args.pluginData === "kiln-zod") return undefined;
@@ -110,6 +133,7 @@ export async function compileTsPredictor(root: string, ref: PredictorRef): Promi
   }
   const outFile = compiledPath(root, ref.file);
   await mkdir(dirname(outFile), { recursive: true });
+  const { build } = await loadEsbuild();
   try {
     await build({
       entryPoints: [entryFile],

@@ -20,6 +20,8 @@ export interface BuildCommandOptions {
   cacheFrom?: string[] | undefined;
   cacheTo?: string | undefined;
   openapiSchema?: string | undefined;
+  /** Type-check TypeScript predictors first (`--no-typecheck` turns it off). */
+  typecheck?: boolean | undefined;
   json: boolean;
   progress: ProgressMode;
 }
@@ -51,6 +53,7 @@ export async function runBuild(ctx: RunContext, opts: BuildCommandOptions): Prom
       inlineCache: target !== undefined,
       // Relative to the command's working directory (not the process's: tests run kiln in-process).
       openapiSchemaFile: opts.openapiSchema === undefined ? undefined : resolve(ctx.cwd, opts.openapiSchema),
+      typecheck: opts.typecheck,
       onEvent: progress.onEvent,
       signal: ctx.signal,
     });

@@ -46,6 +46,14 @@ export function positiveInt(
   return n;
 }
 
+function nonNegativeInt(raw: string | undefined, name: string): number | undefined {
+  if (raw === undefined || raw === "") return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0)
+    throw new ConfigError(`${name} must be a whole number (0 or more), got ${JSON.stringify(raw)}`);
+  return n;
+}
+
 /** Flags: --host H, --port P, --upload-url U, --await-explicit-shutdown [true|false]. */
 export function configFromEnv(argv: readonly string[], env: NodeJS.ProcessEnv): ServerOptions {
   const flags = new Map<string, string>();
@@ -89,5 +97,8 @@ export function configFromEnv(argv: readonly string[], env: NodeJS.ProcessEnv): 
     logLevel: parseLogLevel(env.COG_LOG_LEVEL, "info"),
     logFormat: format === "console" ? "console" : "json",
     python: env.KILN_PYTHON || undefined,
+    maxWorkerRestarts: nonNegativeInt(env.KILN_WORKER_RESTARTS, "KILN_WORKER_RESTARTS"),
+    cancelGraceMs: seconds(env, "KILN_CANCEL_GRACE"),
+    drainTimeoutMs: seconds(env, "KILN_DRAIN_TIMEOUT"),
   };
 }

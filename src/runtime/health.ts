@@ -1,6 +1,12 @@
 /**
  * Model lifecycle and health: drives the worker through loaded -> setup -> ready (with COG_SETUP_TIMEOUT),
  * keeps setup logs, runs the user's healthcheck() (5 s timeout) and computes the /health-check status.
+ *
+ * Restart policy: a worker that dies after setup succeeded is started again (setup runs again) after a
+ * backoff of 1, 2, 4, 8, 16, then 30 s; the backoff resets once a worker has stayed up for 60 s. After
+ * `maxRestarts` consecutive restarts without such a stable minute the server gives up and is DEFUNCT.
+ * While restarting, /health-check says STARTING with `restarts` and `last_worker_exit`, and every restart
+ * is logged. Setup that fails (or times out) is never retried: that is SETUP_FAILED, as before.
  */
 import { EventEmitter } from "node:events";
 import type { LoadedMessage, WorkerMessage } from "./protocol.js";
@@ -8,7 +14,7 @@ import type { WorkerExit, WorkerSupervisor } from "./worker-supervisor.js";
 import type { Logger } from "./logger.js";
 
 export type HealthStatus = "STARTING" | "READY" | "BUSY" | "SETUP_FAILED" | "DEFUNCT" | "UNHEALTHY";
-type Phase = "loading" | "setup" | "ready" | "setup_failed" | "defunct";
+type Phase = "loading" | "setup" | "ready" | "setup_failed" | "restarting" | "defunct";
 
 export interface SetupRecord {
   started_at: string | null;
@@ -22,11 +28,25 @@ export interface HealthOptions {
   healthcheckTimeoutMs?: number;
   weights: string | null;
   logger: Logger;
+  /** Consecutive restarts of a dead worker before giving up (0: never restart). */
+  maxRestarts?: number | undefined;
+  /** Delays before restart 1, 2, ... (the last one repeats). */
+  restartBackoffMs?: readonly number[] | undefined;
+  /** A worker up this long resets the backoff. */
+  stableMs?: number | undefined;
 }
 
 const MAX_SETUP_LOG_BYTES = 1024 * 1024;
+export const DEFAULT_MAX_RESTARTS = 10;
+export const DEFAULT_RESTART_BACKOFF_MS: readonly number[] = [1000, 2000, 4000, 8000, 16000, 30000];
+const DEFAULT_STABLE_MS = 60_000;
 
-export class Health extends EventEmitter<{ ready: []; failed: [string]; defunct: [string] }> {
+export class Health extends EventEmitter<{
+  ready: [];
+  failed: [string];
+  defunct: [string];
+  restarting: [string];
+}> {
   phase: Phase = "loading";
   loaded: LoadedMessage | null = null;
   readonly setup: SetupRecord = { started_at: null, completed_at: null, status: null, logs: "" };
@@ -39,6 +59,12 @@ export class Health extends EventEmitter<{ ready: []; failed: [string]; defunct:
   private readonly hcWaiters = new Map<number, (ok: boolean, error?: string) => void>();
   private readonly healthcheckTimeoutMs: number;
   private stopping = false;
+  /** Workers started again after dying; `consecutive` resets after a stable minute. */
+  restarts = 0;
+  lastWorkerExit: string | null = null;
+  private consecutive = 0;
+  private readyAt = 0;
+  private restartTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly worker: WorkerSupervisor,
@@ -59,6 +85,7 @@ export class Health extends EventEmitter<{ ready: []; failed: [string]; defunct:
     switch (this.phase) {
       case "loading":
       case "setup":
+      case "restarting":
         return "STARTING";
       case "setup_failed":
         return "SETUP_FAILED";
@@ -117,6 +144,7 @@ export class Health extends EventEmitter<{ ready: []; failed: [string]; defunct:
         if (this.phase !== "setup") return;
         this.clearSetupTimer();
         this.phase = "ready";
+        this.readyAt = Date.now();
         this.setup.completed_at = new Date().toISOString();
         this.setup.status = "succeeded";
         this.options.logger.info("setup completed", { seconds: this.setupSeconds() });
@@ -163,12 +191,49 @@ export class Health extends EventEmitter<{ ready: []; failed: [string]; defunct:
       return;
     }
     if (this.phase === "ready") {
+      this.lastWorkerExit = exit.reason;
+      if (!this.stopping && this.scheduleRestart(exit.reason, exit.restartNow === true)) return;
       this.phase = "defunct";
       this.defunctReason = exit.reason;
       if (!this.stopping)
-        this.options.logger.error("worker is gone; the server is DEFUNCT", { reason: exit.reason });
+        this.options.logger.error("worker is gone; the server is DEFUNCT", {
+          reason: exit.reason,
+          restarts: this.restarts,
+        });
       this.emit("defunct", exit.reason);
     }
+  }
+
+  /** Plans the next start of a dead worker; false when the policy says give up. */
+  private scheduleRestart(reason: string, now: boolean): boolean {
+    const max = this.options.maxRestarts ?? DEFAULT_MAX_RESTARTS;
+    if (max <= 0) return false;
+    if (Date.now() - this.readyAt >= (this.options.stableMs ?? DEFAULT_STABLE_MS)) this.consecutive = 0;
+    if (this.consecutive >= max) return false;
+    const backoff = this.options.restartBackoffMs ?? DEFAULT_RESTART_BACKOFF_MS;
+    // A worker the server killed on purpose (cancel ignored) comes back at once, without backoff.
+    const delay = now ? 0 : (backoff[Math.min(this.consecutive, backoff.length - 1)] ?? 1000);
+    if (!now) this.consecutive++;
+    this.phase = "restarting";
+    this.options.logger.error("worker is gone; restarting it (setup runs again)", {
+      reason,
+      restart: this.restarts + 1,
+      in_ms: delay,
+    });
+    this.emit("restarting", reason);
+    this.restartTimer = setTimeout(() => this.restartNow(), delay);
+    return true;
+  }
+
+  private restartNow(): void {
+    this.restartTimer = null;
+    if (this.stopping || this.phase !== "restarting") return;
+    this.restarts++;
+    this.phase = "loading";
+    // `loaded` (the schema) is kept: the same program is started again, and /v1 can queue meanwhile.
+    this.userHealthcheckError = null;
+    Object.assign(this.setup, { started_at: null, completed_at: null, status: null, logs: "" });
+    this.worker.start();
   }
 
   private clearSetupTimer(): void {
@@ -188,5 +253,7 @@ export class Health extends EventEmitter<{ ready: []; failed: [string]; defunct:
 
   dispose(): void {
     this.clearSetupTimer();
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = null;
   }
 }

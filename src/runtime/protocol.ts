@@ -128,32 +128,60 @@ export function encodeFrame(message: ServerMessage | WorkerMessage): string {
 /**
  * Splits a byte stream into frames. Feed it chunks; it calls `onFrame` for each complete line.
  * A line that is not valid JSON calls `onError` (the worker is then considered broken).
+ *
+ * Linear in the bytes received: each byte is scanned for "\n" once (only the new chunk is searched,
+ * never the buffered part of an unfinished line), and a line is decoded as UTF-8 only once it is whole,
+ * so a multi-byte character split across two pipe reads is never mangled ("\n" cannot occur inside a
+ * UTF-8 sequence, so splitting on the byte is safe).
  */
 export class FrameDecoder<T> {
-  private buffer = "";
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  /** Bytes searched for a newline so far: equals the bytes received (tests assert linearity with it). */
+  bytesScanned = 0;
   constructor(
     private readonly onFrame: (message: T) => void,
     private readonly onError: (error: Error, line: string) => void,
   ) {}
 
   push(chunk: Buffer | string): void {
-    this.buffer += typeof chunk === "string" ? chunk : chunk.toString("utf8");
-    let nl = this.buffer.indexOf("\n");
-    while (nl !== -1) {
-      const line = this.buffer.slice(0, nl);
-      this.buffer = this.buffer.slice(nl + 1);
-      if (line.length > 0) {
-        let parsed: T;
-        try {
-          parsed = JSON.parse(line) as T;
-        } catch (err) {
-          this.onError(err as Error, line);
-          nl = this.buffer.indexOf("\n");
-          continue;
-        }
-        this.onFrame(parsed);
+    const bytes = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk;
+    let start = 0;
+    for (;;) {
+      const nl = bytes.indexOf(10, start);
+      this.bytesScanned += (nl === -1 ? bytes.length : nl + 1) - start;
+      if (nl === -1) break;
+      let line: Buffer = bytes.subarray(start, nl);
+      if (this.pendingBytes > 0) {
+        this.pending.push(line);
+        line = Buffer.concat(this.pending, this.pendingBytes + line.length);
+        this.pending = [];
+        this.pendingBytes = 0;
       }
-      nl = this.buffer.indexOf("\n");
+      start = nl + 1;
+      if (line.length > 0) this.deliver(line.toString("utf8"));
     }
+    if (start < bytes.length) {
+      // Copy: the caller may reuse its buffer, and a subarray would pin the whole chunk.
+      const rest = start === 0 ? bytes : Buffer.from(bytes.subarray(start));
+      this.pending.push(rest);
+      this.pendingBytes += rest.length;
+    }
+  }
+
+  /** Bytes of an unfinished line held so far. */
+  get buffered(): number {
+    return this.pendingBytes;
+  }
+
+  private deliver(line: string): void {
+    let parsed: T;
+    try {
+      parsed = JSON.parse(line) as T;
+    } catch (err) {
+      this.onError(err as Error, line);
+      return;
+    }
+    this.onFrame(parsed);
   }
 }

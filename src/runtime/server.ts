@@ -21,7 +21,8 @@ import { DEFAULT_BODY_LIMIT } from "./http/body.js";
 import { createLogger, type LogFormat, type Logger, type LogLevel } from "./logger.js";
 import type { FileLimits } from "./files.js";
 import { RUNTIME_VERSION } from "./version.js";
-import { createFileStore, registerHostedApi, type HostedApi } from "./v1/api.js";
+import { DEFAULT_SSE_LIMITS, type SseLimits } from "./sse.js";
+import { DEFAULT_WEBHOOK_DRAIN_MS, createFileStore, registerHostedApi, type HostedApi } from "./v1/api.js";
 import { resolveHostedOptions, type HostedOptions } from "./v1/options.js";
 
 export interface WorkerTarget {
@@ -58,7 +59,17 @@ export interface ServerOptions {
   /** Slowloris guards: time to receive the headers, and the whole request (not the response). */
   headersTimeoutMs?: number | undefined;
   requestTimeoutMs?: number | undefined;
-  /** How long close() waits for in-flight predictions before canceling them. */
+  /** Consecutive restarts of a worker that died after setup before giving up (0: never; default 10). */
+  maxWorkerRestarts?: number | undefined;
+  /** Backoff before restart 1, 2, ... (default 1, 2, 4, 8, 16, 30 s; the last repeats). */
+  restartBackoffMs?: readonly number[] | undefined;
+  /** Grace for a canceled prediction before its worker is killed and restarted (default 10 s). */
+  cancelGraceMs?: number | undefined;
+  /** Per-client SSE buffer cap and stall timeout (defaults: 1 MiB, 30 s). */
+  sseLimits?: Partial<SseLimits> | undefined;
+  /** How long close() keeps delivering webhooks (retries included) before abandoning them (5 s). */
+  webhookDrainMs?: number | undefined;
+  /** How long close() waits for in-flight predictions before canceling them (30 s). */
   drainTimeoutMs?: number | undefined;
   weights?: string | null | undefined;
   fileLimits?: FileLimits | undefined;
@@ -74,6 +85,8 @@ export interface ServerOptions {
   /** Where the built playground page is (default: beside the bundle, or dist/runtime-bundle/). */
   playgroundDir?: string | undefined;
 }
+
+export const DEFAULT_DRAIN_MS = 30_000;
 
 export interface RunningServer {
   url: string;
@@ -97,12 +110,16 @@ function firstExisting(candidates: (string | undefined)[]): string | undefined {
   return candidates.find((c) => c !== undefined && existsSync(c));
 }
 
+/** The server's own credentials: the model's code never sees them. */
+export const SERVER_ONLY_ENV = ["KILN_API_TOKEN", "KILN_WEBHOOK_SECRET", "WEBHOOK_AUTH_TOKEN"] as const;
+
 export function workerCommand(options: ServerOptions): WorkerCommand {
   const here = (rel: string): string => fileURLToPath(new URL(rel, import.meta.url));
   const target = (t: WorkerTarget): string => `${t.file}:${t.name}`;
   const extra = ["--predictor", target(options.predictor), "--root", options.root];
   if (options.train) extra.push("--train", target(options.train));
   const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
+  for (const name of SERVER_ONLY_ENV) delete env[name];
   if (options.predictor.language === "node") {
     const entry = firstExisting([
       options.nodeWorkerEntry,
@@ -142,6 +159,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     setupTimeoutMs: options.setupTimeoutMs,
     weights: options.weights ?? null,
     logger,
+    maxRestarts: options.maxWorkerRestarts,
+    restartBackoffMs: options.restartBackoffMs,
   });
   const schema = (): PredictorSchema | null => health.loaded?.schema ?? null;
   // options.env counts too: `kiln serve --no-docker` passes KILN_API_TOKEN there, as it does to a container.
@@ -155,6 +174,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     uploadUrl: options.uploadUrl,
     fileLimits: options.fileLimits,
     retainCompleted: options.retainCompleted ?? 0,
+    cancelGraceMs: options.cancelGraceMs,
     localFile: (url) => files.resolve(url),
     onStrayOutput: (source, data) => {
       if (!health.addSetupLog(data)) logger.info("worker output outside a prediction", { source, data });
@@ -181,6 +201,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     return openapiCache;
   };
   const router = new Router(logger);
+  const sse: SseLimits = { ...DEFAULT_SSE_LIMITS, ...options.sseLimits };
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> => (closing ??= shutdown());
   registerContainerApi(router, {
@@ -193,6 +214,8 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     openapi,
     version: { kiln: RUNTIME_VERSION, cog: `kiln-${RUNTIME_VERSION}` },
     requestShutdown: () => void close(),
+    port: () => files.port,
+    sse,
   });
   const hosted = registerHostedApi(router, {
     runner,
@@ -207,6 +230,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     predictorFile: options.predictor.file,
     webhookRetryDelaysMs: options.webhookRetryDelaysMs,
     options: hostedOptions,
+    sse,
   });
   registerPlayground(router, { dir: options.playgroundDir });
   const cors = corsPolicy(
@@ -240,9 +264,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const stopped = new Promise<void>((r) => server.close(() => r()));
     server.closeIdleConnections();
     hosted.queue.failAll("the server is shutting down");
-    await runner.drain(options.drainTimeoutMs ?? 30_000);
-    await hosted.dispose();
-    await sender.flush(5_000);
+    await runner.drain(options.drainTimeoutMs ?? DEFAULT_DRAIN_MS);
+    // Both senders drain together, bounded: a dead receiver cannot hold the exit for its retries.
+    const webhookDrain = options.webhookDrainMs ?? DEFAULT_WEBHOOK_DRAIN_MS;
+    await Promise.all([hosted.dispose(webhookDrain), sender.close(webhookDrain)]);
     health.markStopping();
     await worker.stop();
     health.dispose();

@@ -27,11 +27,35 @@ export function renderContainerEvent(e: PredictionEvent, p: Prediction): string 
   }
 }
 
+export interface SseLimits {
+  /** Bytes a client may have waiting in its response buffer; beyond it the stream pauses for it. */
+  maxBufferedBytes: number;
+  /** A client that reads nothing for this long while events wait is disconnected (it may resume). */
+  stallTimeoutMs: number;
+}
+
+export const DEFAULT_SSE_LIMITS: SseLimits = { maxBufferedBytes: 1024 * 1024, stallTimeoutMs: 30_000 };
+
+const open = new Set<ServerResponse>();
+
+/** Bytes buffered for each open SSE client (for tests and metrics). */
+export function sseBufferedBytes(): number[] {
+  return [...open].map((r) => r.writableLength);
+}
+
+/**
+ * Streams a prediction's events, oldest first, from its history. Backpressure per client: events are
+ * rendered only while the client's buffer is under `maxBufferedBytes`, so a client that stops reading
+ * costs at most that much (the history is the prediction's own, shared by every reader); one that reads
+ * nothing for `stallTimeoutMs` is disconnected. `render` gets the event's index in the history (the
+ * /v1 stream's event ids, for Last-Event-ID).
+ */
 export function streamPrediction(
   res: ServerResponse,
   p: Prediction,
   status = 200,
-  render: (e: PredictionEvent, p: Prediction) => string = renderContainerEvent,
+  render: (e: PredictionEvent, p: Prediction, index: number) => string = renderContainerEvent,
+  limits: SseLimits = DEFAULT_SSE_LIMITS,
 ): Promise<void> {
   res.writeHead(status, {
     "content-type": "text/event-stream",
@@ -40,24 +64,53 @@ export function streamPrediction(
     "x-accel-buffering": "no",
   });
   res.flushHeaders();
+  open.add(res);
   return new Promise((resolve) => {
-    const keepalive = setInterval(() => res.write(": keepalive\n\n"), KEEPALIVE_MS);
+    let cursor = 0;
+    let finished = false;
+    let stall: NodeJS.Timeout | null = null;
+    const keepalive = setInterval(() => {
+      if (res.writableLength < limits.maxBufferedBytes) res.write(": keepalive\n\n");
+    }, KEEPALIVE_MS);
     let unsubscribe = (): void => undefined;
     const end = (): void => {
+      if (finished) return;
+      finished = true;
       clearInterval(keepalive);
+      if (stall) clearTimeout(stall);
+      res.off("drain", onDrain);
       unsubscribe();
-      if (!res.writableEnded) res.end();
+      open.delete(res);
+      if (!res.writableEnded && !res.destroyed) res.end();
       resolve();
     };
+    const onDrain = (): void => {
+      if (stall) clearTimeout(stall);
+      stall = null;
+      pump();
+    };
+    const pump = (): void => {
+      if (finished || res.destroyed) return;
+      while (cursor < p.history.length) {
+        if (res.writableLength >= limits.maxBufferedBytes) {
+          // Wait for the client to read; if it never does, drop it (a /v1 client resumes by id).
+          stall ??= setTimeout(() => {
+            res.destroy();
+            end();
+          }, limits.stallTimeoutMs);
+          return;
+        }
+        const index = cursor++;
+        const event = p.history[index]!;
+        const text = render(event, p, index);
+        if (text) res.write(text);
+        if (event.type === "completed") return end();
+      }
+    };
     res.on("close", end);
-    unsubscribe = p.subscribe(
-      (e, pred) => {
-        if (res.destroyed) return;
-        res.write(render(e, pred));
-        if (e.type === "completed") end();
-      },
-      { replay: true },
-    );
-    if (p.terminal && !res.writableEnded) end();
+    res.on("drain", onDrain);
+    unsubscribe = p.subscribe(() => pump());
+    pump();
+    if (p.terminal && cursor >= p.history.length) end();
   });
 }

@@ -1,5 +1,8 @@
 import { readFileSync } from "node:fs";
 
+/** kiln's npm package: what users install and import in predict.ts (the command stays `kiln`). */
+export const PACKAGE_NAME = "kiln-ml";
+
 // Injected by scripts/bundle-runtime.mjs (esbuild `define`); absent when running from src/ or dist/.
 declare const __KILN_VERSION__: string | undefined;
 
@@ -13,7 +16,7 @@ function readVersion(): string {
         name?: string;
         version?: string;
       };
-      if (pkg.name === "kiln" && pkg.version) return pkg.version;
+      if (pkg.name === PACKAGE_NAME && pkg.version) return pkg.version;
     } catch {
       // try the next candidate
     }

@@ -25,6 +25,8 @@ export class WebhookSender {
   private readonly retryDelays: readonly number[];
   private readonly timeoutMs: number;
   private readonly pending = new Set<Promise<void>>();
+  // Aborted by close(): stops retries (and their sleeps) so nothing outlives the drain.
+  private readonly stopped = new AbortController();
 
   constructor(private readonly options: WebhookSenderOptions) {
     this.retryDelays = options.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
@@ -46,10 +48,28 @@ export class WebhookSender {
     await Promise.race([Promise.all(this.pending), new Promise((r) => setTimeout(r, timeoutMs).unref())]);
   }
 
-  private async deliver(url: string, body: string, terminal: boolean): Promise<void> {
+  /** Flushes for at most `timeoutMs`, then abandons what is left (logged): the bounded drain. */
+  async close(timeoutMs: number): Promise<void> {
+    await this.flush(timeoutMs);
+    const left = this.pending.size;
+    this.stopped.abort();
+    if (left > 0) {
+      this.options.logger.warn("shutting down: abandoning webhook deliveries still retrying", {
+        count: left,
+      });
+      await Promise.allSettled(this.pending);
+    }
+  }
+
+  private async deliver(rawUrl: string, body: string, terminal: boolean): Promise<void> {
+    // fetch() refuses URLs with credentials: `user:pass@` becomes Basic auth on the bare URL.
+    const { url, basic } = splitCredentials(rawUrl);
     const attempts = terminal ? this.retryDelays.length + 1 : 1;
+    const stopped = this.stopped.signal;
     for (let attempt = 0; attempt < attempts; attempt++) {
-      if (attempt > 0) await new Promise((r) => setTimeout(r, this.retryDelays[attempt - 1]));
+      if (stopped.aborted) throw new Error("the server is shutting down");
+      if (attempt > 0) await abortableSleep(this.retryDelays[attempt - 1] ?? 0, stopped);
+      if (stopped.aborted) throw new Error("the server is shutting down");
       let retryable: boolean;
       let why: string;
       try {
@@ -57,12 +77,13 @@ export class WebhookSender {
           "content-type": "application/json",
           ...this.options.headers?.(body),
         };
-        if (this.options.authToken) headers.authorization = `Bearer ${this.options.authToken}`;
+        if (basic) headers.authorization = basic;
+        else if (this.options.authToken) headers.authorization = `Bearer ${this.options.authToken}`;
         const res = await fetch(url, {
           method: "POST",
           headers,
           body,
-          signal: AbortSignal.timeout(this.timeoutMs),
+          signal: AbortSignal.any([AbortSignal.timeout(this.timeoutMs), stopped]),
         });
         await res.body?.cancel().catch(() => undefined);
         if (res.ok) return;
@@ -78,6 +99,29 @@ export class WebhookSender {
       else throw new Error(`gave up after ${attempts} attempt(s): ${why}`);
     }
   }
+}
+
+/** The URL without `user:pass@`, and those credentials as a Basic Authorization value. */
+export function splitCredentials(raw: string): { url: string; basic: string | null } {
+  const u = new URL(raw);
+  if (!u.username && !u.password) return { url: raw, basic: null };
+  const user = decodeURIComponent(u.username);
+  const pass = decodeURIComponent(u.password);
+  u.username = "";
+  u.password = "";
+  return { url: u.toString(), basic: `Basic ${Buffer.from(`${user}:${pass}`).toString("base64")}` };
+}
+
+function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
 }
 
 function redactUrl(url: string): string {
@@ -99,52 +143,61 @@ export interface AttachOptions {
 }
 
 /**
- * Subscribes a webhook to a prediction. Sends are queued so the receiver sees them in order; the body is
- * rendered at send time (so the queue holds markers, not snapshots). `logs` is throttled to one per
- * interval (with a trailing send); `start`/`output` are never dropped; `completed` is retried.
+ * Subscribes a webhook to a prediction. Non-terminal events (`start`, `output`, `logs`, as filtered)
+ * are coalesced: at most one send per throttle interval, and never more than one in flight, each
+ * carrying the state at send time (so a burst of 500 output chunks costs a few sends, not 500 ever
+ * larger ones). The first event goes out at once. `completed` is always sent (and retried), after any
+ * progress send still in flight, so the receiver sees it last.
  */
 export function attachWebhook(p: Prediction, o: AttachOptions): void {
-  let queue: Promise<void> = Promise.resolve();
-  let lastLogsSend = 0;
-  let logsTimer: NodeJS.Timeout | null = null;
-  let completedAt = 0;
-  const enqueue = (terminal: boolean, snapshot?: unknown): void => {
-    queue = queue.then(() => {
-      // Progress sends still queued 5 s after the end are stale (the final body has everything): skip
-      // them so a slow receiver does not hold the completed webhook back indefinitely.
-      if (!terminal && completedAt > 0 && Date.now() - completedAt > 5000) return;
-      return o.sender.send(o.url, terminal ? snapshot : o.render(p), terminal);
+  let dirty = false;
+  let timer: NodeJS.Timeout | null = null;
+  let inFlight: Promise<void> | null = null;
+  let lastSend = 0;
+  const sendProgress = (): void => {
+    timer = null;
+    if (!dirty || p.terminal) return;
+    dirty = false;
+    lastSend = Date.now();
+    inFlight = o.sender.send(o.url, o.render(p), false).finally(() => {
+      inFlight = null;
+      if (dirty) schedule();
     });
   };
-  const sendLogs = (): void => {
-    logsTimer = null;
-    lastLogsSend = Date.now();
-    enqueue(false);
+  const schedule = (): void => {
+    if (timer || inFlight || p.terminal) return;
+    const wait = lastSend + o.throttleMs - Date.now();
+    if (wait <= 0) sendProgress();
+    else timer = setTimeout(sendProgress, wait);
   };
   p.subscribe((event: PredictionEvent) => {
     switch (event.type) {
       case "start":
-        if (o.filter.has("start")) enqueue(false);
-        return;
       case "output":
-        if (o.filter.has("output")) enqueue(false);
+      case "log":
+        if (!o.filter.has(event.type === "log" ? "logs" : event.type)) return;
+        dirty = true;
+        schedule();
         return;
-      case "log": {
-        if (!o.filter.has("logs") || logsTimer) return;
-        const wait = lastLogsSend + o.throttleMs - Date.now();
-        if (wait <= 0) sendLogs();
-        else logsTimer = setTimeout(sendLogs, wait);
+      case "completed": {
+        if (timer) clearTimeout(timer);
+        timer = null;
+        dirty = false;
+        if (!o.filter.has("completed")) return;
+        // Render now: the terminal body is the final state, whatever happens to earlier sends.
+        const body = o.render(p);
+        const send = (): void => void o.sender.send(o.url, body, true);
+        // A progress send still going (slow receiver) goes first, but it cannot hold the end back long.
+        if (inFlight)
+          void Promise.race([inFlight, new Promise((r) => setTimeout(r, PROGRESS_WAIT_MS))]).then(send);
+        else send();
         return;
       }
-      case "completed":
-        if (logsTimer) clearTimeout(logsTimer);
-        logsTimer = null;
-        completedAt = Date.now();
-        // Render now: the terminal body must be the final state even if earlier sends are slow.
-        if (o.filter.has("completed")) enqueue(true, o.render(p));
-        return;
       default:
         return;
     }
   });
 }
+
+// How long the terminal webhook waits for a progress send still in flight.
+const PROGRESS_WAIT_MS = 5000;

@@ -1,8 +1,8 @@
 /**
  * Spawns the predictor worker (node or python3) and speaks the framed protocol with it (fd 3 out, fd 4
  * in). fd 1/fd 2 are the user's raw stdout/stderr, surfaced as `userOutput` events for the runner to
- * attribute. Crash policy: the worker is NOT restarted; in-flight work fails and health turns DEFUNCT,
- * like Cog (a restart would silently re-run setup() and hide the crash from orchestration).
+ * attribute. The supervisor can start the worker again after it exited (`start()` once more): whether
+ * and when is the restart policy's call (health.ts), which also reports every restart.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { EventEmitter } from "node:events";
@@ -22,6 +22,8 @@ export interface WorkerExit {
   signal: NodeJS.Signals | null;
   /** Why the server considers the worker gone (protocol error, kill, crash). */
   reason: string;
+  /** The server killed it on purpose and wants a fresh one at once (a cancel the model ignored). */
+  restartNow?: boolean;
 }
 
 export interface WorkerSupervisorEvents {
@@ -38,6 +40,7 @@ export class WorkerSupervisor extends EventEmitter<WorkerSupervisorEvents> {
   private toWorker: Writable | null = null;
   private exited: WorkerExit | null = null;
   private killReason: string | null = null;
+  private restartNow = false;
   private stderrTail = "";
 
   constructor(
@@ -64,13 +67,21 @@ export class WorkerSupervisor extends EventEmitter<WorkerSupervisorEvents> {
     return this.stderrTail;
   }
 
+  /** Starts the worker; after it exited, starts a fresh one (same command, setup runs again). */
   start(): void {
-    if (this.child) throw new Error("worker already started");
+    if (this.child && !this.exited) throw new Error("worker already started");
+    this.exited = null;
+    this.killReason = null;
+    this.restartNow = false;
+    this.stderrTail = "";
     this.logger.debug("starting worker", { command: this.spec.command, args: this.spec.args });
+    // Its own process group: whatever the model starts (subprocesses, shells) is stopped with it, and a
+    // Ctrl-C in the terminal reaches only the server, which decides how to stop.
     const child = spawn(this.spec.command, this.spec.args, {
       cwd: this.spec.cwd,
       env: this.spec.env,
       stdio: ["ignore", "pipe", "pipe", "pipe", "pipe"],
+      detached: true,
     });
     this.child = child;
     const [, out, err, toWorker, fromWorker] = child.stdio as [null, Readable, Readable, Writable, Readable];
@@ -79,13 +90,20 @@ export class WorkerSupervisor extends EventEmitter<WorkerSupervisorEvents> {
     toWorker.on("error", () => undefined);
     out.setEncoding("utf8");
     err.setEncoding("utf8");
-    out.on("data", (d: string) => this.emit("userOutput", "stdout", d));
+    // A previous worker's pipes may still drain after a restart: only the current one is heard.
+    const current = (): boolean => this.child === child;
+    out.on("data", (d: string) => {
+      if (current()) this.emit("userOutput", "stdout", d);
+    });
     err.on("data", (d: string) => {
+      if (!current()) return;
       this.stderrTail = (this.stderrTail + d).slice(-STDERR_TAIL_BYTES);
       this.emit("userOutput", "stderr", d);
     });
     const decoder = new FrameDecoder<WorkerMessage>(
-      (m) => this.emit("message", m),
+      (m) => {
+        if (current()) this.emit("message", m);
+      },
       (error, line) => {
         this.logger.error("worker sent an invalid frame; stopping it", { error, line: line.slice(0, 200) });
         this.kill("the worker broke the protocol (invalid frame on fd 4)");
@@ -95,16 +113,21 @@ export class WorkerSupervisor extends EventEmitter<WorkerSupervisorEvents> {
     fromWorker.on("error", () => undefined);
     child.on("error", (error) => {
       // spawn failure (e.g. python3 missing): no 'exit' follows, so report it here
-      this.finish({ code: null, signal: null, reason: `could not start the worker: ${error.message}` });
+      if (current())
+        this.finish({ code: null, signal: null, reason: `could not start the worker: ${error.message}` });
     });
     child.on("exit", (code, signal) => {
+      // The worker is gone: what it started must not outlive it (nor hold its pipes open).
+      signalGroup(child, "SIGKILL");
       const reason =
         this.killReason ??
         (signal ? `the worker was killed by ${signal}` : `the worker exited with code ${code ?? "?"}`);
       // 'exit' can precede the last frames and output still buffered in the pipes (e.g. a log line
       // written just before process.exit): wait for 'close' (all stdio drained), bounded in case a
       // grandchild keeps the pipes open.
-      const done = (): void => this.finish({ code, signal, reason });
+      const done = (): void => {
+        if (current()) this.finish({ code, signal, reason, restartNow: this.restartNow });
+      };
       const timer = setTimeout(done, 1000);
       child.once("close", () => {
         clearTimeout(timer);
@@ -120,10 +143,11 @@ export class WorkerSupervisor extends EventEmitter<WorkerSupervisorEvents> {
   }
 
   /** Hard stop (SIGKILL): used for setup timeout, protocol errors and a worker that ignores shutdown. */
-  kill(reason: string): void {
+  kill(reason: string, options: { restart?: boolean } = {}): void {
     if (!this.alive) return;
     this.killReason ??= reason;
-    this.child?.kill("SIGKILL");
+    if (options.restart) this.restartNow = true;
+    if (this.child) signalGroup(this.child, "SIGKILL");
   }
 
   /** Polite stop: `shutdown` frame, then SIGTERM, then SIGKILL, each after `graceMs`. */
@@ -133,8 +157,13 @@ export class WorkerSupervisor extends EventEmitter<WorkerSupervisorEvents> {
     this.killReason ??= "the server stopped the worker";
     this.send({ type: "shutdown" });
     this.toWorker?.end();
-    const term = setTimeout(() => this.child?.kill("SIGTERM"), graceMs);
-    const kill = setTimeout(() => this.child?.kill("SIGKILL"), graceMs * 2);
+    const child = this.child;
+    const term = setTimeout(() => {
+      if (child) signalGroup(child, "SIGTERM");
+    }, graceMs);
+    const kill = setTimeout(() => {
+      if (child) signalGroup(child, "SIGKILL");
+    }, graceMs * 2);
     await gone;
     clearTimeout(term);
     clearTimeout(kill);
@@ -145,5 +174,19 @@ export class WorkerSupervisor extends EventEmitter<WorkerSupervisorEvents> {
     this.exited = exit;
     this.logger.debug("worker exited", { ...exit });
     this.emit("exit", exit);
+  }
+}
+
+/** Signals the worker's whole process group (it leads one); falls back to the worker alone. */
+function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    try {
+      child.kill(signal);
+    } catch {
+      // already gone
+    }
   }
 }

@@ -1,8 +1,8 @@
 /**
- * kiln's TypeScript predictor SDK: what `import ... from "kiln"` gives a predict.ts.
+ * kiln's TypeScript predictor SDK: what `import ... from "kiln-ml"` gives a predict.ts.
  *
  * ```ts
- * import { definePredictor, z, file, fileOutput, concatenateIterator } from "kiln";
+ * import { definePredictor, z, file, fileOutput, concatenateIterator } from "kiln-ml";
  * export const predictor = definePredictor({
  *   inputs: { prompt: z.string().describe("What to say").max(100) },
  *   output: z.string(),
@@ -10,6 +10,7 @@
  * });
  * ```
  */
+/** zod (v4), the same instance kiln reads schemas with: declare inputs and outputs with it. */
 export { z } from "zod";
 export {
   definePredictor,

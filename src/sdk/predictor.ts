@@ -46,6 +46,7 @@ export type PredictResult<O extends OutputSpec> =
       ? Returned<z.input<O>> | Promise<Returned<z.input<O>>>
       : never;
 
+/** How recordMetric() combines a value with the metric's previous one: replace it, add to it, append to a list. */
 export type MetricMode = "replace" | "incr" | "append";
 
 /** The context of one prediction. */
@@ -66,6 +67,7 @@ export interface PredictContext {
 export interface SetupContext {
   /** COG_WEIGHTS (a URL or path of weights to load) or null. */
   readonly weights: string | null;
+  /** Writes a line to the setup logs (console.log inside setup does the same). */
   log(...args: unknown[]): void;
 }
 
@@ -161,8 +163,22 @@ function toAsync(it: Iterator<unknown>): AsyncIterator<unknown> {
 }
 
 /**
- * Declares a predictor. Export the result from your module:
- * `export const predictor = definePredictor({ inputs: {...}, output: z.string(), predict(input) {...} })`.
+ * Declares a predictor: its inputs and output (zod schemas, from which kiln derives the HTTP API and its
+ * OpenAPI schema) and the functions the server calls. Export the result and name it in cog.yaml
+ * (`predict: "predict.ts:predictor"`); `predict` receives the inputs fully typed.
+ *
+ * @example
+ * ```ts
+ * import { definePredictor, z } from "kiln-ml";
+ * export const predictor = definePredictor({
+ *   inputs: { name: z.string().describe("Who to greet").default("world") },
+ *   output: z.string(),
+ *   predict: ({ name }, ctx) => {
+ *     ctx.log(`greeting ${name}`);
+ *     return `Hello, ${name}!`;
+ *   },
+ * });
+ * ```
  */
 export function definePredictor<I extends InputsSpec, O extends OutputSpec>(
   definition: PredictorDefinition<I, O>,

@@ -19,9 +19,11 @@ export class Secret {
   getSecretValue(): string {
     return this.#value;
   }
+  /** Always `**********`: a secret never ends up in logs or output by accident. */
   toString(): string {
     return REDACTED;
   }
+  /** Always `**********`. */
   toJSON(): string {
     return REDACTED;
   }
@@ -37,6 +39,7 @@ export class KilnFile {
   constructor(path: string) {
     this.path = isAbsolute(path) ? path : resolve(path);
   }
+  /** How the worker hands the file to the server (which never sends a local path to clients). */
   toJSON(): { $file: string } {
     return { $file: this.path };
   }

@@ -1,6 +1,6 @@
 // The model's prediction interface: inputs and output are declared with zod, and kiln derives the
 // HTTP API and its OpenAPI schema from them. Try it: kiln predict -i prompt="hello" -i repeat=3
-import { z, definePredictor } from "kiln";
+import { z, definePredictor } from "kiln-ml";
 
 export const predictor = definePredictor({
   inputs: {

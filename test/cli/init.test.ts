@@ -49,20 +49,25 @@ describe("kiln init", () => {
     expect(listFiles(tmp)).toEqual([
       ".dockerignore",
       ".github/workflows/kiln.yml",
+      ".gitignore",
       "cog.yaml",
       "package.json",
       "predict.ts",
+      "tsconfig.json",
     ]);
     expect(stdout).toBe(
       [
         "created cog.yaml",
         "created predict.ts",
         "created package.json",
+        "created tsconfig.json",
         "created .dockerignore",
         "created .github/workflows/kiln.yml",
+        "created .gitignore",
         "",
         "Next steps:",
         "  npm install",
+        "  npm run typecheck",
         '  kiln predict -i prompt="hello"',
         "",
       ].join("\n"),
@@ -80,7 +85,7 @@ describe("kiln init", () => {
     expect(manifest?.build.nodeVersion).toBe(20);
 
     const predictTs = readFileSync(join(tmp, "predict.ts"), "utf8");
-    expect(predictTs).toContain('import { z, definePredictor } from "kiln";');
+    expect(predictTs).toContain('import { z, definePredictor } from "kiln-ml";');
     expect(predictTs).toMatch(/\.describe\(/);
     expect(predictTs).toMatch(/\.default\(/);
     expect(predictTs).toMatch(/\.min\(1\)\.max\(10\)/);
@@ -89,11 +94,22 @@ describe("kiln init", () => {
     const pkg = JSON.parse(readFileSync(join(tmp, "package.json"), "utf8")) as {
       name: string;
       type: string;
+      scripts: Record<string, string>;
       devDependencies: Record<string, string>;
     };
     expect(pkg.name).toMatch(/^kiln-init-/);
     expect(pkg.type).toBe("module");
-    expect(pkg.devDependencies.kiln).toBe(`^${KILN_VERSION}`);
+    // kiln by its own package name (the npm name "kiln" is someone else's), pinned to this version.
+    expect(pkg.devDependencies).toEqual({
+      "kiln-ml": KILN_VERSION,
+      typescript: expect.stringMatching(/^\^5\./),
+      "@types/node": expect.stringMatching(/^\^20\./),
+    });
+    expect(pkg.scripts.typecheck).toBe("tsc --noEmit");
+    expect(readFileSync(join(tmp, "cog.yaml"), "utf8")).toContain(
+      "$schema=node_modules/kiln-ml/schema/cog.schema.json",
+    );
+    expect(readFileSync(join(tmp, ".gitignore"), "utf8")).toMatch(/^\.kiln\/$/m);
   });
 
   it("writes a Cog-style Python project with --lang python into a new directory", async () => {
@@ -103,6 +119,7 @@ describe("kiln init", () => {
     expect(listFiles(dir)).toEqual([
       ".dockerignore",
       ".github/workflows/kiln.yml",
+      ".gitignore",
       "cog.yaml",
       "predict.py",
       "requirements.txt",
@@ -138,17 +155,50 @@ describe("kiln init", () => {
     ]);
   });
 
-  it("writes a CI workflow that pushes on tags with npx kiln push", async () => {
+  interface Workflow {
+    on: { push: { tags: string[] } };
+    jobs: { push: { "runs-on": string; steps: { uses?: string; run?: string; name?: string }[] } };
+  }
+  function readWorkflow(dir: string): { workflow: Workflow; runs: string[] } {
+    const workflow = parseYamlText(readFileSync(join(dir, ".github/workflows/kiln.yml"), "utf8")) as Workflow;
+    const steps = workflow.jobs.push.steps;
+    // Every step either uses an action or runs a shell script that parses.
+    for (const step of steps) {
+      expect(Boolean(step.uses) !== Boolean(step.run), JSON.stringify(step)).toBe(true);
+      if (step.run) execFileSync("bash", ["-n", "-c", step.run]);
+    }
+    return { workflow, runs: steps.flatMap((s) => (s.run ? [s.run] : [])) };
+  }
+
+  it("writes a TS CI workflow that installs with or without a lock file and runs the project's own kiln", async () => {
     await runCli(["init"], tmp);
-    const workflow = parseYamlText(readFileSync(join(tmp, ".github/workflows/kiln.yml"), "utf8")) as {
-      on: { push: { tags: string[] } };
-      jobs: { push: { steps: { run?: string }[] } };
-    };
+    const { workflow, runs } = readWorkflow(tmp);
     expect(workflow.on.push.tags).toEqual(["v*"]);
-    const runs = workflow.jobs.push.steps.map((s) => s.run ?? "").join("\n");
-    expect(runs).toContain("npm ci");
-    expect(runs).toContain('npx kiln push "${{ vars.IMAGE }}:${{ github.ref_name }}"');
+    expect(workflow.jobs.push["runs-on"]).toBe("ubuntu-latest");
+    expect(runs[0]).toBe(
+      "if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi",
+    );
+    expect(runs).toContain("npm run typecheck");
+    expect(runs).toContain('./node_modules/.bin/kiln push "${{ vars.IMAGE }}:${{ github.ref_name }}"');
+    // Nothing is fetched by the bare name "kiln" (someone else's package).
+    expect(runs.join("\n")).not.toMatch(/npx|kiln@/);
     expect(readFileSync(join(tmp, ".dockerignore"), "utf8")).toMatch(/^\.git$/m);
+  });
+
+  it("writes a Python CI workflow that installs kiln by its real name, pinned to this version", async () => {
+    await runCli(["init", "--lang", "python"], tmp);
+    const { runs } = readWorkflow(tmp);
+    expect(runs[0]).toBe(`npm install --global --no-audit --no-fund kiln-ml@${KILN_VERSION}`);
+    expect(runs).toContain('kiln push "${{ vars.IMAGE }}:${{ github.ref_name }}"');
+    expect(runs.join("\n")).not.toMatch(/npx/);
+  });
+
+  it("keeps an existing .gitignore and says to add .kiln/ to it", async () => {
+    writeFileSync(join(tmp, ".gitignore"), "dist/\n");
+    const { code, stdout } = await runCli(["init"], tmp);
+    expect(code).toBe(0);
+    expect(readFileSync(join(tmp, ".gitignore"), "utf8")).toBe("dist/\n");
+    expect(stdout).toContain("kept .gitignore: add .kiln/ to it\n");
   });
 
   it("never overwrites: with any target present it writes nothing and exits 2 listing them", async () => {

@@ -15,6 +15,8 @@ export const BASE_IMAGES = {
   bookworm: "kiln-test/bookworm",
   /** bookworm + the host's node binary at /usr/local/bin/node. */
   node: "kiln-test/node",
+  /** kiln-test/node + the host's npm (/usr/local/bin/npm): for projects with a lock file (`npm ci`). */
+  nodeNpm: "kiln-test/node-npm",
   /** bookworm + Debian's python3 (3.11). */
   python: "kiln-test/python",
 } as const;

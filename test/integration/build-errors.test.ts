@@ -18,7 +18,7 @@ async function project(files: Record<string, string>): Promise<string> {
 }
 
 const TS =
-  'import { definePredictor, z } from "kiln";\nexport const predictor = definePredictor({ inputs: { t: z.string() }, output: z.string(), predict: async ({ t }) => t });\n';
+  'import { definePredictor, z } from "kiln-ml";\nexport const predictor = definePredictor({ inputs: { t: z.string() }, output: z.string(), predict: async ({ t }) => t });\n';
 const PY_YAML = 'build:\n  python_version: "3.11"\npredict: "predict.py:Predictor"\n';
 
 describe("kiln build bad input", () => {

@@ -8,7 +8,7 @@ import { parseManifest, type ParseResult } from "../../src/manifest/parse.js";
 export const PREDICT_PY =
   "from cog import BasePredictor\n\nclass Predictor(BasePredictor):\n    def predict(self, x: str) -> str:\n        return x\n";
 export const PREDICT_TS =
-  'import { z, definePredictor } from "kiln";\n\nexport const predictor = definePredictor({});\n';
+  'import { z, definePredictor } from "kiln-ml";\n\nexport const predictor = definePredictor({});\n';
 
 export interface Project {
   root: string;

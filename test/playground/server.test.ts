@@ -120,7 +120,8 @@ describe("CORS", () => {
       headers: { origin, "access-control-request-method": "POST" },
     });
     expect(pre.headers.get("access-control-allow-origin")).toBeNull();
-    expect(pre.status).toBe(405);
+    // Not a preflight answer: the router's own (the token guard first, as for any unknown request).
+    expect(pre.status).toBe(401);
   });
 
   it("policy: loopback always, listed origins and * by KILN_CORS_ORIGINS", () => {

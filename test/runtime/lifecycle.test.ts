@@ -90,8 +90,8 @@ describe("user code misbehaving", () => {
     expect((await request(s.url, "/health-check")).body.status).toBe("READY");
   });
 
-  it("process.exit in predict: the prediction fails clearly, health DEFUNCT, server still answers", async () => {
-    const s = await start("exits");
+  it("process.exit in predict with restarts disabled: the prediction fails clearly, health DEFUNCT, server still answers", async () => {
+    const s = await start("exits", { maxWorkerRestarts: 0 });
     const r = await request(s.url, "/predictions", { body: {} });
     expect(r.status).toBe(200);
     expect(r.body.status).toBe("failed");

@@ -15,6 +15,7 @@ import {
 import { HostedRegistry, type HostedRecord } from "../../src/runtime/v1/registry.js";
 import { Prediction } from "../../src/runtime/core/prediction.js";
 import { defaultVersion } from "../../src/runtime/v1/api.js";
+import { makeRedactor } from "../../src/runtime/redact.js";
 
 const prediction = (id: string, iterator = false): Prediction =>
   new Prediction({
@@ -24,7 +25,7 @@ const prediction = (id: string, iterator = false): Prediction =>
     publicInput: {},
     context: {},
     iterator,
-    redact: (s) => s,
+    redact: makeRedactor([]),
   });
 
 describe("Prefer: wait", () => {

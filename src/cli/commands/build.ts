@@ -19,6 +19,7 @@ interface BuildFlags {
   cacheFrom?: string[];
   cacheTo?: string;
   openapiSchema?: string;
+  typecheck: boolean;
   json?: boolean;
 }
 
@@ -35,6 +36,7 @@ export function registerBuild(program: Command, context: () => CommandContext): 
     .option("--cache-from <ref...>", "registry image to reuse cached layers from")
     .option("--cache-to <ref>", "registry image to export the build cache to")
     .option("--openapi-schema <file>", "use this OpenAPI document instead of computing it")
+    .option("--no-typecheck", "skip the type check of TypeScript predictors")
     .option("--json", "print a machine-readable result (image id, digest, labels, timings)")
     .action(async (flags: BuildFlags, cmd: Command) => {
       const ctx = context();
@@ -57,6 +59,7 @@ export function registerBuild(program: Command, context: () => CommandContext): 
         cacheFrom: flags.cacheFrom,
         cacheTo: flags.cacheTo,
         openapiSchema: flags.openapiSchema,
+        typecheck: flags.typecheck,
         json,
         progress: flags.progress,
       });

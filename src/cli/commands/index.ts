@@ -10,6 +10,7 @@ import { registerExec } from "./exec.js";
 import { registerPush } from "./push.js";
 import { registerLogin } from "./login.js";
 import { registerInspect } from "./inspect.js";
+import { registerClient } from "./client.js";
 
 export type RegisterCommand = (program: Command, context: () => CommandContext) => void;
 
@@ -25,4 +26,5 @@ export const COMMANDS: RegisterCommand[] = [
   registerPush,
   registerLogin,
   registerInspect,
+  registerClient,
 ];

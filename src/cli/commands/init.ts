@@ -3,7 +3,7 @@ import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Option, type Command } from "commander";
 import { UsageError } from "../../errors.js";
-import { KILN_VERSION } from "../../version.js";
+import { KILN_VERSION, PACKAGE_NAME } from "../../version.js";
 import type { CommandContext } from "../context.js";
 
 export type InitLanguage = "ts" | "python";
@@ -17,6 +17,7 @@ const FILES: Record<InitLanguage, [target: string, template: string][]> = {
     ["cog.yaml", "ts/cog.yaml"],
     ["predict.ts", "ts/predict.ts"],
     ["package.json", "ts/package.json"],
+    ["tsconfig.json", "ts/tsconfig.json"],
     [".dockerignore", "common/dockerignore"],
     [".github/workflows/kiln.yml", "common/workflow-ts.yml"],
   ],
@@ -28,6 +29,9 @@ const FILES: Record<InitLanguage, [target: string, template: string][]> = {
     [".github/workflows/kiln.yml", "common/workflow-python.yml"],
   ],
 };
+
+/** Written only when absent: a repository's own .gitignore is kept as it is, and does not block init. */
+const OPTIONAL: [target: string, template: string][] = [[".gitignore", "common/gitignore"]];
 
 export function registerInit(program: Command, context: () => CommandContext): void {
   program
@@ -61,12 +65,18 @@ export async function runInit(ctx: CommandContext, dirArg: string, lang: InitLan
     );
   }
 
-  const vars = { __NAME__: projectName(dir), __KILN_VERSION__: KILN_VERSION };
+  const vars = { __NAME__: projectName(dir), __KILN_VERSION__: KILN_VERSION, __PACKAGE__: PACKAGE_NAME };
+  const kept: string[] = [];
+  const optional: typeof files = [];
+  for (const entry of OPTIONAL) {
+    if (await lstat(join(dir, entry[0])).catch(() => undefined)) kept.push(entry[0]);
+    else optional.push(entry);
+  }
   const written: string[] = [];
   try {
-    for (const [target, template] of files) {
+    for (const [target, template] of [...files, ...optional]) {
       const text = (await readFile(join(TEMPLATES, template), "utf8")).replace(
-        /__NAME__|__KILN_VERSION__/g,
+        /__NAME__|__KILN_VERSION__|__PACKAGE__/g,
         (m) => vars[m as keyof typeof vars],
       );
       const path = join(dir, target);
@@ -85,12 +95,17 @@ export async function runInit(ctx: CommandContext, dirArg: string, lang: InitLan
 
   const { out } = ctx;
   for (const path of written) out.print(`created ${shown(ctx.cwd, path)}`);
+  for (const target of kept) {
+    const text = await readFile(join(dir, target), "utf8").catch(() => "");
+    if (!/^\/?\.kiln\/?$/m.test(text))
+      out.print(`kept ${shown(ctx.cwd, join(dir, target))}: add .kiln/ to it`);
+  }
   out.print("");
   out.print("Next steps:");
   const cd = relative(ctx.cwd, dir) === "" ? [] : [`cd ${shown(ctx.cwd, dir)}`];
   const steps =
     lang === "ts"
-      ? [...cd, "npm install", 'kiln predict -i prompt="hello"']
+      ? [...cd, "npm install", "npm run typecheck", 'kiln predict -i prompt="hello"']
       : [...cd, 'kiln predict -i prompt="hello"'];
   for (const step of steps) out.print(`  ${step}`);
   return written;

@@ -3,7 +3,7 @@
  * API, SSE, webhooks and the hosted /v1 facade all render the same object their own way.
  */
 import type { PredictorKind } from "../protocol.js";
-import type { Redactor } from "../redact.js";
+import { StreamRedactor, type Redactor } from "../redact.js";
 
 export type PredictionStatus = "starting" | "processing" | "succeeded" | "failed" | "canceled";
 export type TerminalStatus = "succeeded" | "failed" | "canceled";
@@ -79,6 +79,8 @@ export class Prediction {
   private readonly listeners = new Set<PredictionListener>();
   private readonly maxLogBytes: number;
   private logBytes = 0;
+  /** One per source: a secret split across two reads of the same pipe is still one secret. */
+  private readonly logRedactors = new Map<"stdout" | "stderr", StreamRedactor>();
   private droppedLogBytes = 0;
   private resolveFinished!: (p: Prediction) => void;
 
@@ -132,7 +134,13 @@ export class Prediction {
       return;
     }
     this.logBytes += size;
-    const data = this.redact(raw);
+    let redactor = this.logRedactors.get(source);
+    if (!redactor) this.logRedactors.set(source, (redactor = new StreamRedactor(this.redact)));
+    this.appendLog(source, redactor.push(raw));
+  }
+
+  private appendLog(source: "stdout" | "stderr", data: string): void {
+    if (data.length === 0) return;
     this.logs += data;
     this.emit({ type: "log", source, data });
   }
@@ -153,6 +161,7 @@ export class Prediction {
   /** The one way to a terminal state; later calls are ignored (terminal is set once). */
   finish(status: TerminalStatus, result: { output?: unknown; error?: string } = {}): boolean {
     if (this.terminal) return false;
+    for (const [source, redactor] of this.logRedactors) this.appendLog(source, redactor.flush());
     if (this.droppedLogBytes > 0) {
       this.logs += `\n[kiln: ${this.droppedLogBytes} further bytes of logs were dropped]\n`;
     }

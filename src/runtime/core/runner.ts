@@ -54,6 +54,11 @@ export interface RunnerOptions {
   retainCompleted?: number;
   /** Resolves file inputs that point at this server (the /v1 files store) without HTTP. */
   localFile?: LocalFileResolver | undefined;
+  /**
+   * How long a canceled prediction may keep running before the worker is killed and restarted (the
+   * prediction then ends `canceled` and its slot frees). Default DEFAULT_CANCEL_GRACE_MS.
+   */
+  cancelGraceMs?: number | undefined;
   /** Called with worker output that belongs to no prediction (setup, or ambiguous with concurrency). */
   onStrayOutput?: (source: "stdout" | "stderr", data: string) => void;
 }
@@ -64,6 +69,8 @@ interface Running {
   chain: Promise<void>;
   dispatched: boolean;
 }
+
+export const DEFAULT_CANCEL_GRACE_MS = 10_000;
 
 export class PredictionRunner extends EventEmitter<{ "slot-freed": []; completed: [Prediction] }> {
   private readonly running = new Map<string, Running>();
@@ -146,9 +153,30 @@ export class PredictionRunner extends EventEmitter<{ "slot-freed": []; completed
     const p = entry.prediction;
     if (!p.cancelRequested) {
       p.cancelController.abort();
-      if (entry.dispatched) this.options.worker.send({ type: "cancel", id });
+      if (entry.dispatched) {
+        this.options.worker.send({ type: "cancel", id });
+        this.enforceCancel(entry);
+      }
     }
     return true;
+  }
+
+  /** A model that ignores the cancel gets `cancelGraceMs`, then its worker is killed and restarted. */
+  private enforceCancel(entry: Running): void {
+    const p = entry.prediction;
+    const grace = this.options.cancelGraceMs ?? DEFAULT_CANCEL_GRACE_MS;
+    const timer = setTimeout(() => {
+      if (p.terminal || this.running.get(p.id) !== entry) return;
+      this.options.logger.warn("the model ignored a cancel: killing and restarting its worker", {
+        id: p.id,
+        grace_ms: grace,
+      });
+      this.options.worker.kill(`prediction ${p.id} ignored its cancel for ${grace / 1000} s`, {
+        restart: true,
+      });
+    }, grace);
+    timer.unref();
+    void p.finished.then(() => clearTimeout(timer));
   }
 
   /** Resolves when nothing is in flight, or after `timeoutMs` (then the rest is canceled). */
@@ -274,7 +302,7 @@ export class PredictionRunner extends EventEmitter<{ "slot-freed": []; completed
     let only: Prediction | null = null;
     let count = 0;
     for (const e of this.running.values()) {
-      if (!e.dispatched) continue;
+      if (!e.dispatched || e.prediction.terminal) continue;
       count++;
       only = e.prediction;
     }

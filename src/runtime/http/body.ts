@@ -9,6 +9,8 @@ import { detail } from "./respond.js";
 export const DEFAULT_BODY_LIMIT = 100 * 1024 * 1024;
 // Deeper documents are refused before anything recursive (validation, JSON.stringify) sees them.
 export const MAX_JSON_DEPTH = 256;
+// Fatal: invalid UTF-8 is refused (400), never silently replaced with U+FFFD.
+const UTF8 = new TextDecoder("utf-8", { fatal: true });
 
 function isJsonType(contentType: string | undefined): boolean {
   if (contentType === undefined || contentType.trim() === "") return true; // lenient: bare curl/fetch clients
@@ -42,7 +44,12 @@ export async function readJsonBody(req: IncomingMessage, limit = DEFAULT_BODY_LI
     chunks.push(chunk);
   }
   if (size === 0) return undefined;
-  const text = Buffer.concat(chunks, size).toString("utf8");
+  let text: string;
+  try {
+    text = UTF8.decode(Buffer.concat(chunks, size));
+  } catch {
+    throw detail(400, "invalid JSON body: it is not valid UTF-8");
+  }
   const depth = jsonDepth(text);
   if (depth > MAX_JSON_DEPTH)
     throw detail(400, `invalid JSON body: nested deeper than ${MAX_JSON_DEPTH} levels`);

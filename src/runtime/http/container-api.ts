@@ -9,10 +9,16 @@ import type { Prediction } from "../core/prediction.js";
 import { CapacityError, DuplicateIdError, type PredictionRunner } from "../core/runner.js";
 import type { Health } from "../health.js";
 import { attachWebhook, type WebhookSender } from "../webhooks.js";
-import { streamPrediction } from "../sse.js";
+import { streamPrediction, type SseLimits } from "../sse.js";
 import { readJsonBody } from "./body.js";
 import { failure, sendJson } from "./respond.js";
-import { ID_PATTERN, ID_RULE, parseEnvelope, validationError } from "./prediction-request.js";
+import {
+  ID_PATTERN,
+  ID_RULE,
+  parseEnvelope,
+  refuseSelfWebhook,
+  validationError,
+} from "./prediction-request.js";
 import type { Router } from "./router.js";
 
 export interface ContainerApiContext {
@@ -25,16 +31,25 @@ export interface ContainerApiContext {
   openapi: () => unknown;
   version: Record<string, string>;
   requestShutdown: () => void;
+  sse: SseLimits;
+  /** The port this server listens on (known once listening). */
+  port: () => number;
 }
 
 const PATHS = { predict: "/predictions", train: "/trainings" } as const;
 
 export function registerContainerApi(router: Router, ctx: ContainerApiContext): void {
   router.add("GET", "/", (_req, res) => sendJson(res, 200, discovery(ctx)));
-  router.add("GET", "/health-check", async (_req, res) => {
-    await ctx.health.runUserHealthcheck();
-    sendJson(res, 200, healthBody(ctx));
-  });
+  // Orchestrators probe health without credentials: the one container route the token does not guard.
+  router.add(
+    "GET",
+    "/health-check",
+    async (_req, res) => {
+      await ctx.health.runUserHealthcheck();
+      sendJson(res, 200, healthBody(ctx));
+    },
+    { public: true },
+  );
   router.add("GET", "/openapi.json", (_req, res) => {
     const doc = ctx.openapi();
     if (!doc) throw failure(503, "the predictor has not loaded yet, so its schema is not known");
@@ -86,6 +101,10 @@ function healthBody(ctx: ContainerApiContext): Record<string, unknown> {
   };
   if (h.userHealthcheckError !== null) body.user_healthcheck_error = h.userHealthcheckError;
   if (h.defunctReason !== null) body.error = h.defunctReason;
+  if (h.restarts > 0 || h.phase === "restarting") {
+    body.restarts = h.restarts;
+    body.last_worker_exit = h.lastWorkerExit;
+  }
   return body;
 }
 
@@ -94,6 +113,11 @@ function ensureReady(ctx: ContainerApiContext): void {
   if (h.ready) return;
   if (h.phase === "setup_failed") throw failure(503, `setup failed: ${h.setupError ?? "unknown error"}`);
   if (h.phase === "defunct") throw failure(503, `the predictor worker is gone: ${h.defunctReason ?? ""}`);
+  if (h.phase === "restarting" || h.restarts > 0)
+    throw failure(
+      503,
+      `the predictor worker is restarting after: ${h.lastWorkerExit ?? "a crash"}; retry shortly`,
+    );
   throw failure(503, "the model is not ready yet: setup is still running");
 }
 
@@ -113,6 +137,7 @@ async function create(
   urlId: string | undefined,
 ): Promise<void> {
   const envelope = parseEnvelope(await readJsonBody(req, ctx.bodyLimit));
+  refuseSelfWebhook(envelope.webhook, req, ctx.port());
   if (urlId !== undefined) {
     if (!ID_PATTERN.test(urlId)) {
       throw validationError([
@@ -135,7 +160,7 @@ async function create(
     const running = ctx.runner.isRunning(urlId) ? ctx.runner.get(urlId) : undefined;
     if (running && running.kind === kind) {
       // Idempotent: the same id again returns (or re-attaches to) the one already running.
-      if (wantsSse(req)) await streamPrediction(res, running, 202);
+      if (wantsSse(req)) await streamPrediction(res, running, 202, undefined, ctx.sse);
       else sendJson(res, 202, running.snapshot());
       return;
     }
@@ -167,7 +192,7 @@ async function create(
     throw err;
   }
   if (wantsSse(req)) {
-    await streamPrediction(res, p);
+    await streamPrediction(res, p, 200, undefined, ctx.sse);
   } else if (wantsAsync(req)) {
     sendJson(res, 202, p.snapshot());
   } else {

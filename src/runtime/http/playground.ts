@@ -102,10 +102,16 @@ export function registerPlayground(router: Router, opts: { dir?: string | undefi
     res.writeHead(200, headers);
     res.end(body);
   };
-  router.add("GET", "/playground", (req, res) => serve(req, res, "index.html"));
-  router.add("GET", "/playground/:file", (req, res, params) => {
-    const name = params.file!;
-    if (!(name in FILES)) throw failure(404, `no playground file ${name}`);
-    serve(req, res, name);
-  });
+  // Public: a browser navigation cannot send the token; the page holds no data and asks for it.
+  router.add("GET", "/playground", (req, res) => serve(req, res, "index.html"), { public: true });
+  router.add(
+    "GET",
+    "/playground/:file",
+    (req, res, params) => {
+      const name = params.file!;
+      if (!(name in FILES)) throw failure(404, `no playground file ${name}`);
+      serve(req, res, name);
+    },
+    { public: true },
+  );
 }

@@ -2,7 +2,9 @@
  * Parses the container API request envelope `{id?, input?, webhook?, webhook_events_filter?, context?}`
  * into typed fields, with 422 detail entries for each malformed field.
  */
+import type { IncomingMessage } from "node:http";
 import { HttpError } from "./respond.js";
+import { pointsAtSelf } from "./self-target.js";
 import { WEBHOOK_EVENTS, type WebhookEvent } from "../webhooks.js";
 import type { ValidationIssue } from "../../schema/validate.js";
 
@@ -85,4 +87,16 @@ export function parseEnvelope(body: unknown): PredictionEnvelope {
   }
   if (issues.length > 0) throw validationError(issues);
   return { id, input, webhook, filter, context };
+}
+
+/** 422 for a webhook URL that points back at this server (it could stop or loop it). */
+export function refuseSelfWebhook(webhook: string | undefined, req: IncomingMessage, port: number): void {
+  if (webhook === undefined || !pointsAtSelf(new URL(webhook), req, port)) return;
+  throw validationError([
+    {
+      loc: ["body", "webhook"],
+      msg: "webhook must not point at this server itself",
+      type: "value_error",
+    },
+  ]);
 }

@@ -2,6 +2,8 @@
  * A tiny method+path router over node:http. Patterns use `:param` segments. A known path with the wrong
  * method gets 405 with `Allow`; an unknown path 404. Handlers may throw HttpError; anything else is a
  * plain 500 (logged, internals never leak). The /v1 facade adds its routes to the same router.
+ * A guard (the API token check) runs before every route except those added as `public`, and before
+ * 404/405 answers too, so an unauthenticated client learns nothing about the routes.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { HttpError, sendJson } from "./respond.js";
@@ -9,21 +11,41 @@ import type { Logger } from "../logger.js";
 
 export type Params = Record<string, string>;
 export type Handler = (req: IncomingMessage, res: ServerResponse, params: Params, url: URL) => unknown;
+/** Throws an HttpError (401) when the request may not proceed. */
+export type Guard = (req: IncomingMessage) => void;
+
+export interface RouteOptions {
+  /** Reachable without the API token (health for orchestrators, unguessable stream URLs). */
+  public?: boolean;
+}
 
 interface Route {
   method: string;
+  pattern: string;
   segments: string[];
   handler: Handler;
+  public: boolean;
 }
 
 export class Router {
   private readonly routes: Route[] = [];
+  private guard: Guard = () => undefined;
 
   constructor(private readonly logger: Logger) {}
 
-  add(method: string, pattern: string, handler: Handler): this {
-    this.routes.push({ method, segments: split(pattern), handler });
+  add(method: string, pattern: string, handler: Handler, options: RouteOptions = {}): this {
+    this.routes.push({ method, pattern, segments: split(pattern), handler, public: options.public === true });
     return this;
+  }
+
+  /** Sets the check every non-public route passes first. */
+  setGuard(guard: Guard): void {
+    this.guard = guard;
+  }
+
+  /** "METHOD pattern" of the routes reachable without the token (documented in docs/server.md). */
+  publicRoutes(): string[] {
+    return this.routes.filter((r) => r.public).map((r) => `${r.method} ${r.pattern}`);
   }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -43,12 +65,14 @@ export class Router {
         if (!params) continue;
         const method = req.method === "HEAD" && route.method === "GET" ? "GET" : req.method;
         if (route.method === method) {
+          if (!route.public) this.guard(req);
           await route.handler(req, res, params, url);
           return;
         }
         allowed.add(route.method);
         if (route.method === "GET") allowed.add("HEAD");
       }
+      this.guard(req);
       if (allowed.size > 0) {
         throw new HttpError(405, { detail: "Method Not Allowed" }, { allow: [...allowed].join(", ") });
       }

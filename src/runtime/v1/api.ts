@@ -21,6 +21,7 @@ import { DEFAULT_PAGE_SIZE, DEFAULT_QUEUE_SIZE, DEFAULT_RETAIN, type HostedOptio
 import { registerPredictionRoutes } from "./predictions-routes.js";
 import { HostedRegistry } from "./registry.js";
 import { generateWebhookSecret, webhookSigner } from "./signing.js";
+import { DEFAULT_SSE_LIMITS, type SseLimits } from "../sse.js";
 
 export interface HostedDeps {
   runner: PredictionRunner;
@@ -36,14 +37,19 @@ export interface HostedDeps {
   predictorFile: string;
   webhookRetryDelaysMs?: readonly number[] | undefined;
   options: HostedOptions;
+  sse?: SseLimits | undefined;
 }
 
 export interface HostedApi {
   webhookSecret: string;
   version: string;
   queue: PredictionQueue;
-  dispose(): Promise<void>;
+  /** Fails what is queued, delivers webhooks for at most `webhookDrainMs`, removes uploaded files. */
+  dispose(webhookDrainMs?: number): Promise<void>;
 }
+
+/** How long shutdown keeps delivering (and retrying) webhooks before abandoning them. */
+export const DEFAULT_WEBHOOK_DRAIN_MS = 5_000;
 
 export function createFileStore(options: HostedOptions): FileStore {
   return new FileStore({ ...DEFAULT_V1_FILE_LIMITS, ...options.fileLimits });
@@ -87,7 +93,7 @@ export function registerHostedApi(router: Router, deps: HostedDeps): HostedApi {
     runner: deps.runner,
     health: deps.health,
     queue,
-    registry: new HostedRegistry(o.retain ?? DEFAULT_RETAIN),
+    registry: new HostedRegistry(o.retain ?? DEFAULT_RETAIN, o.retainBytes),
     files: deps.files,
     sender,
     webhookSecret,
@@ -99,8 +105,10 @@ export function registerHostedApi(router: Router, deps: HostedDeps): HostedApi {
     versionCreatedAt: new Date().toISOString(),
     cogVersion: deps.cogVersion,
     pageSize: o.pageSize ?? DEFAULT_PAGE_SIZE,
-    auth: makeAuthCheck(o.apiToken),
+    sse: deps.sse ?? DEFAULT_SSE_LIMITS,
   };
+  // One token for the whole server (container API and /shutdown included), not only /v1.
+  router.setGuard(makeAuthCheck(o.apiToken));
   registerPredictionRoutes(router, ctx);
   registerFileRoutes(router, ctx);
   registerModelRoutes(router, ctx);
@@ -108,9 +116,9 @@ export function registerHostedApi(router: Router, deps: HostedDeps): HostedApi {
     webhookSecret,
     version,
     queue,
-    async dispose() {
+    async dispose(webhookDrainMs = DEFAULT_WEBHOOK_DRAIN_MS) {
       queue.failAll("the server is shutting down");
-      await sender.flush(5_000);
+      await sender.close(webhookDrainMs);
       await deps.files.dispose();
     },
   };

@@ -1,6 +1,7 @@
 /**
- * Optional bearer-token auth for /v1. Without a configured token any (or no) token is accepted, like a
- * local dev server should; with one, a missing or wrong token is a 401 before anything else happens.
+ * Optional bearer-token auth for the whole server (the router's guard). Without a configured token any
+ * (or no) token is accepted, like a local dev server should; with one, a missing or wrong token is a 401
+ * before anything else happens, on every route not registered as public.
  */
 import { createHash, timingSafeEqual } from "node:crypto";
 import type { IncomingMessage } from "node:http";

@@ -7,6 +7,7 @@ import type { WebhookSender } from "../webhooks.js";
 import type { Handler, Params } from "../http/router.js";
 import type { FileStore } from "./files-store.js";
 import type { HostedRegistry } from "./registry.js";
+import type { SseLimits } from "../sse.js";
 import { asHosted } from "./errors.js";
 
 export interface HostedContext {
@@ -26,7 +27,7 @@ export interface HostedContext {
   versionCreatedAt: string;
   cogVersion: string;
   pageSize: number;
-  auth: (req: IncomingMessage) => void;
+  sse: SseLimits;
 }
 
 /** The origin the client used to reach us, so the URLs we hand out work from where it is. */
@@ -42,11 +43,10 @@ export function baseUrl(req: IncomingMessage): string {
 
 type V1Handler = (req: IncomingMessage, res: ServerResponse, params: Params, url: URL) => unknown;
 
-/** Wraps a /v1 handler: auth first (unless `open`), and errors rendered the hosted way. */
-export function route(ctx: HostedContext, handler: V1Handler, open = false): Handler {
+/** Wraps a /v1 handler so its errors render the hosted way (the token is checked by the router). */
+export function route(_ctx: HostedContext, handler: V1Handler): Handler {
   return async (req, res, params, url) => {
     try {
-      if (!open) ctx.auth(req);
       await handler(req, res, params, url);
     } catch (err) {
       throw asHosted(err);

@@ -5,11 +5,27 @@ import type { Router } from "../http/router.js";
 import { sendJson } from "../http/respond.js";
 import { StoreFullError, type StoredFile } from "./files-store.js";
 import { readMultipart } from "./multipart.js";
+import { MAX_JSON_DEPTH, jsonDepth } from "../http/body.js";
 import { hostedError, invalidInput, notFound } from "./errors.js";
 import { baseUrl, route, type HostedContext } from "./context.js";
 
 // Room for the multipart framing and the metadata part on top of the file itself.
 const FORM_OVERHEAD = 1024 * 1024;
+// Metadata is rendered into every listing: keep it small and shallow.
+const MAX_METADATA_BYTES = 64 * 1024;
+
+/**
+ * RFC 6266 Content-Disposition with an ASCII fallback `filename` and the exact UTF-8 name in
+ * `filename*` (RFC 5987), so any stored name downloads (a raw non-Latin-1 header would throw).
+ */
+export function contentDisposition(name: string): string {
+  const fallback = name.replace(/[^\x20-\x7e]|["\\%]/g, "_") || "file";
+  const encoded = encodeURIComponent(name).replace(
+    /['()*]/g,
+    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
+  );
+  return `attachment; filename="${fallback}"; filename*=UTF-8''${encoded}`;
+}
 
 export function renderFile(f: StoredFile, base: string): Record<string, unknown> {
   const get = `${base}/v1/files/${f.id}`;
@@ -30,6 +46,11 @@ async function parseMetadata(part: ReturnType<FormData["get"]>): Promise<Record<
   if (part === null) return {};
   const text = typeof part === "string" ? part : await part.text();
   if (text.trim() === "") return {};
+  // Refused like an oversized or too-deep JSON body (400), before anything is stored.
+  if (Buffer.byteLength(text) > MAX_METADATA_BYTES)
+    throw hostedError(400, "Bad request", `metadata must be at most ${MAX_METADATA_BYTES} bytes of JSON`);
+  if (jsonDepth(text) > MAX_JSON_DEPTH)
+    throw hostedError(400, "Bad request", `metadata is nested deeper than ${MAX_JSON_DEPTH} levels`);
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -44,9 +65,15 @@ async function parseMetadata(part: ReturnType<FormData["get"]>): Promise<Record<
   return value as Record<string, unknown>;
 }
 
-function rememberHost(ctx: HostedContext, req: IncomingMessage): void {
+/** The host name the client used (to recognise our own file URLs later); 400 when Host is malformed. */
+function requestHost(req: IncomingMessage): string | null {
   const host = req.headers.host;
-  if (host) ctx.files.hosts.add(new URL(`http://${host}`).hostname);
+  if (!host) return null;
+  try {
+    return new URL(`http://${host}`).hostname;
+  } catch {
+    throw hostedError(400, "Bad request", `malformed Host header ${JSON.stringify(host.slice(0, 100))}`);
+  }
 }
 
 export function registerFileRoutes(router: Router, ctx: HostedContext): void {
@@ -54,6 +81,8 @@ export function registerFileRoutes(router: Router, ctx: HostedContext): void {
     "POST",
     "/v1/files",
     route(ctx, async (req, res) => {
+      // Everything that can refuse the request does so before anything is stored.
+      const host = requestHost(req);
       const form = await readMultipart(req, ctx.files.limits.maxFileBytes + FORM_OVERHEAD);
       const content = form.get("content");
       if (content === null || typeof content === "string") {
@@ -75,7 +104,7 @@ export function registerFileRoutes(router: Router, ctx: HostedContext): void {
           throw hostedError(413, "Payload too large", err.message);
         throw err;
       }
-      rememberHost(ctx, req);
+      if (host) ctx.files.hosts.add(host);
       sendJson(res, 201, renderFile(file, baseUrl(req)));
     }),
   );
@@ -108,7 +137,7 @@ export function registerFileRoutes(router: Router, ctx: HostedContext): void {
       res.writeHead(200, {
         "content-type": f.contentType,
         "content-length": f.size,
-        "content-disposition": `attachment; filename="${f.name.replace(/["\\\r\n]/g, "_")}"`,
+        "content-disposition": contentDisposition(f.name),
       });
       if (req.method === "HEAD") return void res.end();
       createReadStream(f.path)

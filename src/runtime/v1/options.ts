@@ -17,6 +17,8 @@ export interface HostedOptions {
   pageSize?: number | undefined;
   /** Finished /v1 predictions kept for get/list/stream. */
   retain?: number | undefined;
+  /** Byte budget of the finished /v1 predictions kept (inputs, outputs, logs); oldest evicted first. */
+  retainBytes?: number | undefined;
   fileLimits?: Partial<FileLimitsV1> | undefined;
 }
 
@@ -26,7 +28,7 @@ export const DEFAULT_RETAIN = 1000;
 
 export class HostedConfigError extends Error {}
 
-/** Explicit options win; KILN_API_TOKEN, KILN_WEBHOOK_SECRET, KILN_QUEUE_SIZE, KILN_MODEL, KILN_MODEL_VERSION fill gaps. */
+/** Explicit options win; KILN_API_TOKEN, KILN_WEBHOOK_SECRET, KILN_QUEUE_SIZE, KILN_MODEL, KILN_MODEL_VERSION, KILN_RETAIN_BYTES fill gaps. */
 export function resolveHostedOptions(
   explicit: HostedOptions | undefined,
   env: NodeJS.ProcessEnv,
@@ -39,5 +41,6 @@ export function resolveHostedOptions(
     queueSize: o.queueSize ?? positiveInt(env.KILN_QUEUE_SIZE, "KILN_QUEUE_SIZE", HostedConfigError),
     model: o.model ?? (env.KILN_MODEL || undefined),
     version: o.version ?? (env.KILN_MODEL_VERSION || undefined),
+    retainBytes: o.retainBytes ?? positiveInt(env.KILN_RETAIN_BYTES, "KILN_RETAIN_BYTES", HostedConfigError),
   };
 }

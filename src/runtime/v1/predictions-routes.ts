@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Router } from "../http/router.js";
 import { readJsonBody } from "../http/body.js";
 import { sendJson } from "../http/respond.js";
-import { parseEnvelope } from "../http/prediction-request.js";
+import { parseEnvelope, refuseSelfWebhook } from "../http/prediction-request.js";
 import { attachWebhook } from "../webhooks.js";
 import { QueueFullError } from "../core/queue.js";
 import type { HostedRecord } from "./registry.js";
@@ -93,19 +93,26 @@ export function registerPredictionRoutes(router: Router, ctx: HostedContext): vo
   router.add(
     "GET",
     "/v1/predictions/:id/stream",
-    route(
-      ctx,
-      (req, res, p) =>
-        streamHosted(res, find(ctx, p.id!).prediction, parseLastEventId(req.headers["last-event-id"])),
-      true,
+    route(ctx, (req, res, p) =>
+      streamHosted(res, find(ctx, p.id!).prediction, parseLastEventId(req.headers["last-event-id"]), ctx.sse),
     ),
+    { public: true },
   );
 }
 
 function find(ctx: HostedContext, id: string): HostedRecord {
   const r = ctx.registry.get(id);
-  if (!r) throw notFound(`prediction ${id}`);
-  return r;
+  if (r) return r;
+  if (ctx.registry.wasEvicted(id)) {
+    throw hostedError(
+      404,
+      "Not found",
+      `prediction ${id} finished and was evicted from this server's history, which keeps the most recent ` +
+        `finished predictions within ${ctx.registry.retainBytes} bytes (KILN_RETAIN_BYTES); fetch results ` +
+        "sooner or use a webhook",
+    );
+  }
+  throw notFound(`prediction ${id}`);
 }
 
 function ensureCanRun(ctx: HostedContext): void {
@@ -143,6 +150,7 @@ async function create(
     webhook: body.webhook,
     webhook_events_filter: body.webhook_events_filter,
   });
+  refuseSelfWebhook(envelope.webhook, req, ctx.files.port);
   ensureCanRun(ctx);
   const created = ctx.runner.create({ kind: "predict", input: envelope.input });
   if (!created.ok) throw invalidInput(created.errors);

@@ -1,7 +1,10 @@
 /**
  * The predictions created through /v1, newest last, for get/list/cancel and stream lookups. It holds
  * references to the core's Prediction objects (no state of its own) plus what the hosted JSON needs:
- * the public base URL the client used, the model and the version. Bounded: the oldest finished ones go.
+ * the public base URL the client used, the model and the version. Bounded by count and by bytes: once
+ * finished predictions (inputs, outputs, logs and their event history) add up to more than the byte
+ * budget, or more than `retain` of them are kept, the oldest finished ones go. An evicted id is
+ * remembered (bounded), so a lookup says "evicted" instead of a bare "not found".
  */
 import type { Prediction } from "../core/prediction.js";
 
@@ -12,6 +15,30 @@ export interface HostedRecord {
   model: string;
   version: string;
   seq: number;
+  /** Estimated retained size once finished (0 while running). */
+  bytes?: number;
+}
+
+export const DEFAULT_RETAIN_BYTES = 256 * 1024 * 1024;
+// Remembered evicted ids, for a clear 404 (about 40 bytes each).
+const MAX_TOMBSTONES = 100_000;
+
+/** Rough size of a JSON value without building one huge string (strings and numbers dominate). */
+function jsonSize(value: unknown, depth = 0): number {
+  if (typeof value === "string") return value.length + 2;
+  if (value === null || typeof value !== "object" || depth > 64) return 8;
+  let n = 2;
+  if (Array.isArray(value)) for (const v of value) n += jsonSize(v, depth + 1) + 1;
+  else for (const [k, v] of Object.entries(value)) n += k.length + 3 + jsonSize(v, depth + 1) + 1;
+  return n;
+}
+
+/** What a finished prediction keeps alive: input (clear and public), output, logs, and the event history. */
+export function retainedBytes(p: Prediction): number {
+  const input = jsonSize(p.input) + jsonSize(p.publicInput);
+  // Iterator chunks live in the output and in the history; logs in `logs` and in the history.
+  const output = jsonSize(p.output) * (p.iterator ? 2 : 1);
+  return input + output + p.logs.length * 2 + p.history.length * 48 + 1024;
 }
 
 export interface Page<T> {
@@ -24,14 +51,27 @@ export interface Page<T> {
 
 export class HostedRegistry {
   private readonly records = new Map<string, HostedRecord>();
+  private readonly evicted = new Set<string>();
   private seq = 0;
+  private totalBytes = 0;
 
-  constructor(private readonly retain: number) {}
+  constructor(
+    private readonly retain: number,
+    readonly retainBytes: number = DEFAULT_RETAIN_BYTES,
+  ) {}
 
   /** Stores the record (assigning its seq): the same object the webhook renderer holds. */
   add(record: HostedRecord): HostedRecord {
     record.seq = ++this.seq;
     this.records.set(record.prediction.id, record);
+    const account = (): void => {
+      if (this.records.get(record.prediction.id) !== record || record.bytes !== undefined) return;
+      record.bytes = retainedBytes(record.prediction);
+      this.totalBytes += record.bytes;
+      this.evict();
+    };
+    if (record.prediction.terminal) account();
+    else void record.prediction.finished.then(account);
     this.evict();
     return record;
   }
@@ -40,8 +80,18 @@ export class HostedRegistry {
     return this.records.get(id);
   }
 
+  /** True when `id` was a prediction here that the retention limits removed. */
+  wasEvicted(id: string): boolean {
+    return this.evicted.has(id);
+  }
+
   get size(): number {
     return this.records.size;
+  }
+
+  /** Estimated bytes held by the finished predictions kept. */
+  get bytes(): number {
+    return this.totalBytes;
   }
 
   /** Newest first. Cursors are `b<seq>` (items older than seq) or `a<seq>` (newer than seq). */
@@ -73,10 +123,15 @@ export class HostedRegistry {
   }
 
   private evict(): void {
-    if (this.records.size <= this.retain) return;
+    const over = (): boolean => this.records.size > this.retain || this.totalBytes > this.retainBytes;
+    if (!over()) return;
     for (const [id, r] of this.records) {
-      if (this.records.size <= this.retain) break;
-      if (r.prediction.terminal) this.records.delete(id);
+      if (!over()) break;
+      if (!r.prediction.terminal || r.bytes === undefined) continue;
+      this.records.delete(id);
+      this.totalBytes -= r.bytes;
+      this.evicted.add(id);
+      if (this.evicted.size > MAX_TOMBSTONES) this.evicted.delete(this.evicted.values().next().value!);
     }
   }
 }

@@ -6,7 +6,7 @@
  */
 import type { ServerResponse } from "node:http";
 import type { Prediction, PredictionEvent } from "../core/prediction.js";
-import { streamPrediction } from "../sse.js";
+import { streamPrediction, type SseLimits } from "../sse.js";
 
 interface EventId {
   index: number;
@@ -52,10 +52,13 @@ export function hostedEvents(e: PredictionEvent, p: Prediction): [string, string
   }
 }
 
-export function streamHosted(res: ServerResponse, p: Prediction, lastEventId: EventId | null): Promise<void> {
-  let index = -1;
-  const render = (e: PredictionEvent, pred: Prediction): string => {
-    index++;
+export function streamHosted(
+  res: ServerResponse,
+  p: Prediction,
+  lastEventId: EventId | null,
+  limits?: SseLimits,
+): Promise<void> {
+  const render = (e: PredictionEvent, pred: Prediction, index: number): string => {
     let out = "";
     hostedEvents(e, pred).forEach(([name, data], sub) => {
       const after =
@@ -64,5 +67,5 @@ export function streamHosted(res: ServerResponse, p: Prediction, lastEventId: Ev
     });
     return out;
   };
-  return streamPrediction(res, p, 200, render);
+  return streamPrediction(res, p, 200, render, limits);
 }

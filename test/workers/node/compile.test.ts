@@ -104,11 +104,21 @@ describe("compileTsPredictor", () => {
 
   it("reports a syntax error with file:line:col", async () => {
     const root = project({
-      "predict.ts": 'import { z } from "kiln";\nconst x: number = ;\nexport const p = z;\n',
+      "predict.ts": 'import { z } from "kiln-ml";\nconst x: number = ;\nexport const p = z;\n',
     });
     const err = await compileTsPredictor(root, ref("predict.ts:p")).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(BuildError);
     expect((err as BuildError).message).toBe('cannot compile predict.ts: predict.ts:2:19: Unexpected ";"');
+  });
+
+  it("refuses the npm name \"kiln\" (someone else's package) and names the SDK's package", async () => {
+    const root = project({
+      "predict.ts": 'import { z } from "kiln";\nexport const p = z;\n',
+    });
+    const err = (await compileTsPredictor(root, ref("predict.ts:p")).catch((e: unknown) => e)) as BuildError;
+    expect(err.message).toBe(
+      'cannot compile predict.ts: predict.ts:1:19: import "kiln-ml", not "kiln" (kiln\'s SDK is the npm package kiln-ml)',
+    );
   });
 
   it("names the file of an error in an imported module", async () => {
@@ -128,7 +138,7 @@ describe("compileTsPredictor", () => {
   it("keeps packages external and bundles the project's own files", async () => {
     const root = project({
       "predict.mjs":
-        'import pad from "left-pad";\nimport { helper } from "./helper.mjs";\nimport { definePredictor, z } from "kiln";\nexport const p = definePredictor({ inputs: {}, output: z.string(), predict: () => helper(pad) });\n',
+        'import pad from "left-pad";\nimport { helper } from "./helper.mjs";\nimport { definePredictor, z } from "kiln-ml";\nexport const p = definePredictor({ inputs: {}, output: z.string(), predict: () => helper(pad) });\n',
       "helper.mjs": "export const helper = (x) => String(typeof x);\n",
     });
     const { outFile } = await compileTsPredictor(root, ref("predict.mjs:p"));
@@ -141,7 +151,7 @@ describe("compileTsPredictor", () => {
   it("gives the user's own `zod` import the SDK's zod instance", async () => {
     const root = project({
       "predict.ts":
-        'import { z } from "zod";\nimport { definePredictor } from "kiln";\nexport const p = definePredictor({ inputs: z.object({ a: z.string().describe("from zod") }), output: z.string(), predict: ({ a }) => a });\n',
+        'import { z } from "zod";\nimport { definePredictor } from "kiln-ml";\nexport const p = definePredictor({ inputs: z.object({ a: z.string().describe("from zod") }), output: z.string(), predict: ({ a }) => a });\n',
     });
     const { outFile } = await compileTsPredictor(root, ref("predict.ts:p"));
     const w = await startWorker([
@@ -161,7 +171,7 @@ describe("compileTsPredictor", () => {
   it("keeps import.meta pointing at each source file, not at the bundle", async () => {
     const root = project({
       "predict.ts":
-        'import { definePredictor, z } from "kiln";\nimport { readData } from "./lib/data";\nexport const p = definePredictor({ inputs: {}, output: z.string(), predict: () => readData() + import.meta.filename });\n',
+        'import { definePredictor, z } from "kiln-ml";\nimport { readData } from "./lib/data";\nexport const p = definePredictor({ inputs: {}, output: z.string(), predict: () => readData() + import.meta.filename });\n',
       "lib/data.ts":
         'import { readFileSync } from "node:fs";\nexport const readData = () => readFileSync(new URL("./data.txt", import.meta.url), "utf8") + import.meta.dirname;\n',
       "lib/data.txt": "DATA:",
@@ -182,7 +192,7 @@ describe("compileTsPredictor", () => {
   it("load errors name the input at fault and the line, or the missing package", async () => {
     const root = project({
       "predict.ts":
-        'import { definePredictor, z } from "kiln";\n\nexport const p = definePredictor({\n  inputs: { when: z.date() },\n  output: z.string(),\n  predict: () => "",\n});\n',
+        'import { definePredictor, z } from "kiln-ml";\n\nexport const p = definePredictor({\n  inputs: { when: z.date() },\n  output: z.string(),\n  predict: () => "",\n});\n',
       "deps.mjs": 'import pad from "left-pad";\nexport const p = pad;\n',
     });
     const { outFile } = await compileTsPredictor(root, ref("predict.ts:p"));
@@ -228,11 +238,14 @@ describe("compileTsPredictor", () => {
         writeFileSync(join(dist, dir, name.replace(/\.ts$/, ".js")), code);
       }
     }
-    const { code: errors } = await transform(readFileSync(join(REPO, "src/errors.ts"), "utf8"), {
-      loader: "ts",
-      format: "esm",
-    });
-    writeFileSync(join(dist, "errors.js"), errors);
+    for (const file of ["errors.ts", "version.ts", "runtime/version.ts"]) {
+      const { code } = await transform(readFileSync(join(REPO, "src", file), "utf8"), {
+        loader: "ts",
+        format: "esm",
+      });
+      mkdirSync(dirname(join(dist, file)), { recursive: true });
+      writeFileSync(join(dist, file.replace(/\.ts$/, ".js")), code);
+    }
     writeFileSync(join(dist, "package.json"), '{ "type": "module" }\n');
     const root = mkdtempSync(join(tmpdir(), "kiln-hello-dist-"));
     cleanup.push(root);

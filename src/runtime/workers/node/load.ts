@@ -44,7 +44,7 @@ export async function loadPredictor(root: string, spec: string): Promise<Predict
       : undefined;
   if (!runtime) {
     throw new LoadError(
-      `export "${name}" of ${file} is not a kiln predictor: create it with definePredictor() from "kiln"`,
+      `export "${name}" of ${file} is not a kiln predictor: create it with definePredictor() from "kiln-ml"`,
     );
   }
   if (runtime.contract !== CONTRACT_VERSION) {

@@ -69,6 +69,11 @@ async function main(): Promise<void> {
   const channel = openChannel({ onMessage: (m) => worker.handle(m), onClose: () => exit(0) });
   const worker = new Worker({ root, predictor, trainer, send: (m) => channel.send(m), exit });
   captureOutput((m) => channel.send(m));
+  // User code that rejects a promise nobody awaits (or throws from a timer) must not kill the worker and
+  // every prediction in it: the one prediction it came from fails (Node runs these handlers in the
+  // async context of the failing code, so the log scope names it); anything else is logged.
+  process.on("unhandledRejection", (reason) => worker.strayError(reason, "unhandled promise rejection"));
+  process.on("uncaughtException", (error) => worker.strayError(error, "uncaught exception"));
   // Ctrl-C reaches the whole process group: the server decides how to stop, and when it is gone the
   // closed fd 3 ends this process.
   process.on("SIGINT", () => undefined);

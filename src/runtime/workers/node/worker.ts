@@ -6,10 +6,13 @@ import type { PredictorRuntime, RuntimeResult } from "../../../sdk/contract.js";
 import type { PredictMessage, ServerMessage, WorkerMessage } from "../../protocol.js";
 import { logScope } from "./capture.js";
 import { describeError, errorMessage } from "./load.js";
+import { findNonJson } from "./json-check.js";
 
 interface Running {
   controller: AbortController;
   canceled: boolean;
+  /** A terminal frame was sent (e.g. by strayError): later results of this run are dropped. */
+  settled: boolean;
   done: Promise<void>;
 }
 
@@ -20,6 +23,13 @@ export interface WorkerOptions {
   send: (message: WorkerMessage) => void;
   /** Called once the worker should exit (after shutdown drained, or when the server went away). */
   exit: (code: number) => void;
+}
+
+/** An output JSON cannot carry: the message names the value's path; no stack trace is worth showing. */
+class OutputError extends Error {
+  constructor(problem: string) {
+    super(`predict() returned a value JSON cannot carry: ${problem}`);
+  }
 }
 
 export class Worker {
@@ -73,7 +83,12 @@ export class Worker {
       return;
     }
     const runtime = message.kind === "train" ? this.opts.trainer : this.opts.predictor;
-    const entry: Running = { controller: new AbortController(), canceled: false, done: Promise.resolve() };
+    const entry: Running = {
+      controller: new AbortController(),
+      canceled: false,
+      settled: false,
+      done: Promise.resolve(),
+    };
     this.running.set(message.id, entry);
     entry.done = logScope
       .run({ id: message.id }, () => this.runPrediction(message, runtime, entry))
@@ -86,7 +101,11 @@ export class Worker {
     entry: Running,
   ): Promise<void> {
     const { id } = message;
-    const send = this.opts.send;
+    const send = (m: WorkerMessage): void => {
+      if (entry.settled) return;
+      if (m.type === "done" || m.type === "failed" || m.type === "canceled") entry.settled = true;
+      this.opts.send(m);
+    };
     try {
       if (!runtime) throw new Error("this model has no trainer");
       const result: RuntimeResult = await runtime.run(message.input, {
@@ -97,15 +116,24 @@ export class Worker {
         recordMetric: (name, value, mode) => send({ type: "metric", id, name, value, mode }),
       });
       if (result.kind === "value") {
+        const problem = findNonJson(result.value);
+        if (problem) throw new OutputError(problem);
         const output = runtime.encodeOutput(result.value);
         send(entry.canceled ? { type: "canceled", id } : { type: "done", id, output });
         return;
       }
       const items = result.items;
+      let chunks = 0;
       for (;;) {
         if (entry.canceled) break;
         const step = await items.next();
         if (step.done || entry.canceled) break;
+        const problem = findNonJson(step.value, `output[${chunks}]`);
+        if (problem) {
+          await Promise.resolve(items.return?.()).catch(() => undefined);
+          throw new OutputError(problem);
+        }
+        chunks++;
         send({ type: "output", id, chunk: runtime.encodeOutput(step.value) });
       }
       if (entry.canceled) {
@@ -117,9 +145,35 @@ export class Worker {
       }
     } catch (err) {
       if (entry.canceled) return send({ type: "canceled", id });
-      if (err instanceof Error && err.stack) this.log(id, "stderr", `${err.stack}\n`);
+      if (err instanceof Error && err.stack && !(err instanceof OutputError))
+        this.log(id, "stderr", `${err.stack}\n`);
       send({ type: "failed", id, error: errorMessage(err) });
     }
+  }
+
+  /**
+   * An error no code awaited: fails the prediction whose async context raised it (its log scope), or is
+   * logged when it belongs to none (setup, or a prediction already finished). The worker lives on.
+   */
+  strayError(error: unknown, what: string): void {
+    const id = logScope.getStore()?.id ?? null;
+    const entry = id === null ? undefined : this.running.get(id);
+    const text = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    if (!entry || entry.settled || id === null) {
+      const where = id === null ? "outside any prediction" : `after prediction ${id} finished`;
+      this.log(null, "stderr", `kiln worker: ${what} ${where} (ignored): ${text}\n`);
+      return;
+    }
+    entry.settled = true;
+    this.log(id, "stderr", `${text}\n`);
+    this.opts.send(
+      entry.canceled
+        ? { type: "canceled", id }
+        : { type: "failed", id, error: `${what}: ${errorMessage(error)}` },
+    );
+    // Its promise may never settle now: do not let shutdown wait for it.
+    this.running.delete(id);
+    entry.controller.abort(new Error(`prediction failed: ${what}`));
   }
 
   private cancel(id: string): void {

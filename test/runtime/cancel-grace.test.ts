@@ -1,0 +1,63 @@
+/**
+ * Defect 5: a cancel the model ignores no longer holds its slot forever. After the grace period the
+ * worker is killed and restarted; the prediction ends `canceled`; the slot frees; setup runs again.
+ */
+import { fileURLToPath } from "node:url";
+import { afterEach, describe, expect, it } from "vitest";
+import { startServer, type RunningServer } from "../../src/runtime/server.js";
+import { PYTHON, WORKER_DIR } from "../workers/python/harness.js";
+import { eventually, request, startFixture } from "./helpers.js";
+
+const PY_FIXTURES = fileURLToPath(new URL("./fixtures/python/", import.meta.url));
+const servers: RunningServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+describe.each([
+  ["typescript", () => startFixture("stubborn", { cancelGraceMs: 300 })],
+  [
+    "python",
+    async () => {
+      const s = await startServer({
+        root: PY_FIXTURES,
+        predictor: { language: "python", file: "predict.py", name: "Stubborn" },
+        host: "127.0.0.1",
+        port: 0,
+        logLevel: "silent",
+        python: PYTHON,
+        pythonWorkerDir: WORKER_DIR,
+        env: { PYTHONDONTWRITEBYTECODE: "1" },
+        cancelGraceMs: 300,
+      });
+      await s.ready;
+      return s;
+    },
+  ],
+] as const)("%s model that ignores cancel", (_lang, start) => {
+  it("is killed after the grace period: the prediction ends canceled, the slot frees, the worker comes back", async () => {
+    const s = await start();
+    servers.push(s);
+    const pid = s.worker.pid;
+    const created = await request(s.url, "/predictions", {
+      body: { id: "stubborn-1", input: {} },
+      headers: { prefer: "respond-async" },
+    });
+    expect(created.status).toBe(202);
+    await eventually(() => expect(s.runner.get("stubborn-1")?.status).toBe("processing"));
+    expect((await request(s.url, "/health-check")).body.status).toBe("BUSY");
+    const p = s.runner.get("stubborn-1")!;
+    expect((await request(s.url, "/predictions/stubborn-1/cancel", { method: "POST" })).status).toBe(200);
+    const finished = await p.finished;
+    expect(finished.status).toBe("canceled");
+    expect(s.runner.inFlight).toBe(0);
+    await eventually(async () => {
+      expect((await request(s.url, "/health-check")).body.status).toBe("READY");
+    }, 15_000);
+    expect(s.worker.pid).not.toBe(pid);
+    const next = await request(s.url, "/predictions", {
+      body: { input: { [_lang === "python" ? "seconds" : "ms"]: 0 } },
+    });
+    expect(next.body.status).toBe("succeeded");
+  });
+});

@@ -1,0 +1,77 @@
+/**
+ * Defect 11: the worker runs in its own process group and is stopped as a group, so what the model
+ * started (a `sleep 300` from setup) does not outlive the server; and the shutdown drain is bounded, so
+ * a webhook retrying to a dead receiver cannot hold the exit for its minute of retries.
+ */
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { startServer } from "../../src/runtime/server.js";
+import { PYTHON, WORKER_DIR } from "../workers/python/harness.js";
+import { eventually, request, startFixture } from "./helpers.js";
+
+const PY_FIXTURES = fileURLToPath(new URL("./fixtures/python/", import.meta.url));
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+describe.each([
+  ["typescript", () => startFixture("spawner")],
+  [
+    "python",
+    async () => {
+      const s = await startServer({
+        root: PY_FIXTURES,
+        predictor: { language: "python", file: "predict.py", name: "Spawner" },
+        host: "127.0.0.1",
+        port: 0,
+        logLevel: "silent",
+        python: PYTHON,
+        pythonWorkerDir: WORKER_DIR,
+        env: { PYTHONDONTWRITEBYTECODE: "1" },
+      });
+      await s.ready;
+      return s;
+    },
+  ],
+] as const)("%s worker that starts a subprocess in setup", (_lang, start) => {
+  it("runs in its own process group, and stopping the server stops the subprocess too", async () => {
+    const s = await start();
+    const r = await request(s.url, "/predictions", { body: {} });
+    const sleeper = r.body.output as number;
+    expect(sleeper).toBeGreaterThan(0);
+    expect(alive(sleeper)).toBe(true);
+    // The worker leads its own group (pgid = its pid), so the group can be signalled as one.
+    expect(() => process.kill(-s.worker.pid!, 0)).not.toThrow();
+    await s.close();
+    await eventually(() => expect(alive(sleeper)).toBe(false));
+  });
+});
+
+describe("bounded drain", () => {
+  it("close() abandons a webhook still retrying to a dead receiver after the drain bound", async () => {
+    const s = await startFixture("noop", {
+      // Production retry delays (about a minute in all), longer than this test's timeout.
+      webhookRetryDelaysMs: [100, 200, 500, 1000, 2000, 4000, 8000, 12000, 16000, 16000],
+      webhookDrainMs: 300,
+    });
+    const r = await request(s.url, "/predictions", {
+      body: { webhook: "http://127.0.0.1:9/dead-receiver" },
+      headers: { prefer: "respond-async" },
+    });
+    expect(r.status).toBe(202);
+    await eventually(() => expect(s.runner.inFlight).toBe(0));
+    await s.close();
+    const v1 = await startFixture("noop", { webhookRetryDelaysMs: [30_000, 30_000], webhookDrainMs: 200 });
+    await request(v1.url, "/v1/predictions", {
+      body: { version: "x", webhook: "http://127.0.0.1:9/dead" },
+      headers: { prefer: "wait" },
+    });
+    await v1.close();
+  });
+});
