@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Provision everything kiln's integration tests need on a Debian machine, as root:
 #   - apt packages (docker.io, docker-registry, debootstrap, apache2-utils, ca-certificates, curl,
-#     redis-server: tests start their own instances on their own ports, never the system service)
+#     redis-server: tests start their own instances on their own ports, never the system service;
+#     chromium + fonts-dejavu-core for the playground's browser tests)
 #   - a Docker engine (started as `dockerd --iptables=false --bridge=none` if none answers)
 #   - two local registries: 127.0.0.1:5001 (open) and 127.0.0.1:5002 (htpasswd auth)
 #   - offline base images: kiln-test/bookworm, kiln-test/node, kiln-test/node-npm, kiln-test/python
@@ -22,7 +23,7 @@ BOOKWORM_RECIPE="bookworm-minbase+ca-certificates,tini,libstdc++6/v1"
 PYTHON_RECIPE="python3-apt/v1"
 NODE_RECIPE="host-node/v1"
 NODE_NPM_RECIPE="host-npm/v1"
-APT_PACKAGES=(docker.io docker-registry debootstrap apache2-utils ca-certificates curl redis-server)
+APT_PACKAGES=(docker.io docker-registry debootstrap apache2-utils ca-certificates curl redis-server chromium fonts-dejavu-core)
 
 DOCKER=docker # chosen by pick_docker_cli once packages are installed
 # kiln deploy's two-node Swarm test (scripts/swarm-2node.sh): ip netns / veth pairs.

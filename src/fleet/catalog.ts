@@ -99,6 +99,11 @@ export class Catalog {
     return value;
   }
 
+  /** Every model a replica has registered. */
+  async models(): Promise<string[]> {
+    return ((await this.conn.call("SMEMBERS", this.keys.models)) as string[]).sort();
+  }
+
   /** Version ids of a model, newest registration first. */
   async versionIds(model: string): Promise<string[]> {
     return (await this.conn.call("ZREVRANGE", this.keys.modelVersions(model), 0, -1)) as string[];

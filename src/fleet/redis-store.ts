@@ -168,6 +168,10 @@ export class RedisStore implements PredictionStore {
     return unavailableAs503(async () => Number(await this.o.conn.call("ZCARD", this.o.keys.index)));
   }
 
+  models(): Promise<string[]> {
+    return unavailableAs503(() => this.catalog.models());
+  }
+
   versions(model: string): Promise<VersionInfo[] | null> {
     return unavailableAs503(() => this.catalog.versions(model));
   }

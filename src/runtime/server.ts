@@ -15,6 +15,8 @@ import { PredictionRunner } from "./core/runner.js";
 import { WebhookSender } from "./webhooks.js";
 import { Router } from "./http/router.js";
 import { registerContainerApi } from "./http/container-api.js";
+import { registerPlayground } from "./http/playground.js";
+import { applyCors, corsPolicy } from "./http/cors.js";
 import { DEFAULT_BODY_LIMIT } from "./http/body.js";
 import { createLogger, type LogFormat, type Logger, type LogLevel } from "./logger.js";
 import type { FileLimits, LocalFileResolver } from "./files.js";
@@ -85,6 +87,10 @@ export interface ServerOptions {
   hosted?: HostedOptions | undefined;
   /** Written while READY, removed otherwise (e.g. /var/run/cog/ready in images); null: none. */
   readyFile?: string | null | undefined;
+  /** Extra CORS origins (comma separated, or `*`) besides loopback pages; env KILN_CORS_ORIGINS. */
+  corsOrigins?: string | undefined;
+  /** Where the built playground page is (default: beside the bundle, or dist/runtime-bundle/). */
+  playgroundDir?: string | undefined;
 }
 
 export const DEFAULT_DRAIN_MS = 30_000;
@@ -257,6 +263,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     options: hostedOptions,
     sse,
   });
+  registerPlayground(router, { dir: options.playgroundDir });
+  const cors = corsPolicy(
+    options.corsOrigins ?? options.env?.KILN_CORS_ORIGINS ?? process.env.KILN_CORS_ORIGINS,
+  );
 
   let stopping = false;
   const metrics = createServerMetrics({
@@ -287,7 +297,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       connectionsCheckingInterval: Math.min(1_000, options.headersTimeoutMs ?? 1_000),
       noDelay: true,
     },
-    (req, res) => void router.handle(req, res),
+    (req, res) => {
+      if (!applyCors(req, res, cors)) void router.handle(req, res);
+    },
   );
   // Malformed requests and header/request timeouts: Node's default clientError answers 400/408/431.
 

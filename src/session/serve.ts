@@ -31,7 +31,12 @@ export interface ServeOptions extends ModelSourceOptions {
 /** Setup may download weights for a long time; serve waits as long as it takes (Ctrl-C to stop). */
 const SERVE_SETUP_TIMEOUT_MS = 24 * 3600 * 1000;
 
-export async function runServe(ctx: RunContext, opts: ServeOptions): Promise<void> {
+/** For commands built on serve (`kiln playground`): called once the model answers. */
+export interface ServeHooks {
+  onReady?: (url: string) => void | Promise<void>;
+}
+
+export async function runServe(ctx: RunContext, opts: ServeOptions, hooks: ServeHooks = {}): Promise<void> {
   const { port } = opts;
   if (port !== 0) await assertPortFree(opts.host, port);
   const note = (line: string): void => ctx.out.info(line);
@@ -58,6 +63,7 @@ export async function runServe(ctx: RunContext, opts: ServeOptions): Promise<voi
       });
       try {
         await announceWhenReady(ctx, model.url, interrupt.signal, undefined, undefined, opts);
+        if (!interrupt.signal.aborted) await hooks.onReady?.(model.url);
         // Ctrl-C / SIGTERM, or POST /shutdown stopping the server itself: either way a clean exit 0.
         const how = await Promise.race([
           untilAborted(interrupt.signal).then(() => "interrupted" as const),
@@ -85,6 +91,7 @@ export async function runServe(ctx: RunContext, opts: ServeOptions): Promise<voi
         // A POST /shutdown right after start can stop the container before the CLI saw it READY.
         if ((await settledStatus(container.exited)) !== 0) throw err;
       }
+      if (!interrupt.signal.aborted) await hooks.onReady?.(container.url);
       const status = await Promise.race([
         container.exited,
         untilAborted(interrupt.signal).then(() => undefined),

@@ -5,6 +5,7 @@ import { registerBuild } from "./build.js";
 import { registerDockerfile } from "./dockerfile.js";
 import { registerPredict } from "./predict.js";
 import { registerServe } from "./serve.js";
+import { registerPlayground } from "./playground.js";
 import { registerExec } from "./exec.js";
 import { registerPush } from "./push.js";
 import { registerLogin } from "./login.js";
@@ -22,6 +23,7 @@ export const COMMANDS: RegisterCommand[] = [
   registerDockerfile,
   registerPredict,
   registerServe,
+  registerPlayground,
   registerExec,
   registerPush,
   registerLogin,

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import type { ServeOptions } from "../../session/serve.js";
 import type { CommandContext } from "../context.js";
 import { parsePort } from "../flags.js";
 import {
@@ -9,7 +10,7 @@ import {
 } from "../image-options.js";
 import { addQueueOptions, modelNameFromImage, queueEnv, type QueueFlags } from "../queue-options.js";
 
-interface ServeFlags extends ModelSourceFlags, QueueFlags {
+export interface ServeFlags extends ModelSourceFlags, QueueFlags {
   port: string;
   host: string;
   uploadUrl?: string;
@@ -17,9 +18,9 @@ interface ServeFlags extends ModelSourceFlags, QueueFlags {
   exitOnSetupFailure?: boolean;
 }
 
-export function registerServe(program: Command, context: () => CommandContext): void {
-  addQueueOptions(addModelSourceOptions(addImageOptions(program.command("serve"), "when building: ")))
-    .description("run the model's HTTP server (container API and /v1) until Ctrl-C")
+/** The flags of `serve`; `kiln playground` starts the model the same way and shares them. */
+export function addServeFlags(command: Command): Command {
+  return addQueueOptions(addModelSourceOptions(addImageOptions(command, "when building: ")))
     .argument("[image]", "an existing image to serve instead of building the project")
     .option("-p, --port <port>", "port to listen on (0: any free port)", "5000")
     .option("--host <host>", "address to bind", "127.0.0.1")
@@ -28,19 +29,33 @@ export function registerServe(program: Command, context: () => CommandContext): 
     .option(
       "--exit-on-setup-failure",
       "exit with status 1 when setup() fails (default: keep serving SETUP_FAILED, as Cog does)",
-    )
+    );
+}
+
+export function serveOptions(
+  ctx: CommandContext,
+  image: string | undefined,
+  flags: ServeFlags,
+  cmd: Command,
+): ServeOptions {
+  return {
+    ...modelSourceOptions(ctx, image, flags, cmd),
+    port: parsePort(flags.port),
+    host: flags.host,
+    uploadUrl: flags.uploadUrl,
+    apiToken: flags.apiToken ?? process.env["KILN_API_TOKEN"],
+    queueEnv: queueEnv(flags, image ? modelNameFromImage(image) : undefined),
+    exitOnSetupFailure: flags.exitOnSetupFailure,
+  };
+}
+
+export function registerServe(program: Command, context: () => CommandContext): void {
+  addServeFlags(program.command("serve"))
+    .description("run the model's HTTP server (container API and /v1) until Ctrl-C")
     .action(async (image: string | undefined, flags: ServeFlags, cmd: Command) => {
       const ctx = context();
-      const port = parsePort(flags.port);
+      const options = serveOptions(ctx, image, flags, cmd);
       const { runServe } = await import("../../session/serve.js");
-      await runServe(ctx, {
-        ...modelSourceOptions(ctx, image, flags, cmd),
-        port,
-        host: flags.host,
-        uploadUrl: flags.uploadUrl,
-        apiToken: flags.apiToken ?? process.env["KILN_API_TOKEN"],
-        queueEnv: queueEnv(flags, image ? modelNameFromImage(image) : undefined),
-        exitOnSetupFailure: flags.exitOnSetupFailure,
-      });
+      await runServe(ctx, options);
     });
 }

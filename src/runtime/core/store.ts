@@ -77,5 +77,7 @@ export interface PredictionStore {
    * The versions of model `owner/name`, newest first; null when no such model is deployed. Throws an
    * HttpError (503) while the schema is not known yet.
    */
+  /** Names (owner/name) of the models deployed, sorted: GET /v1/models. */
+  models(): Promise<string[]>;
   versions(model: string): Promise<VersionInfo[] | null>;
 }

@@ -90,6 +90,10 @@ export class MemoryStore implements PredictionStore {
     return Promise.resolve(this.o.registry.size);
   }
 
+  models(): Promise<string[]> {
+    return Promise.resolve([this.o.model]);
+  }
+
   versions(): Promise<VersionInfo[]> {
     const schema = this.o.openapi();
     if (!schema)

@@ -1,4 +1,4 @@
-/** /v1/models/{owner}/{name}[/versions[/{id}]]: what the store has deployed, with OpenAPI schemas. */
+/** /v1/models[/{owner}/{name}[/versions[/{id}]]]: what the store has deployed, with OpenAPI schemas. */
 import type { IncomingMessage } from "node:http";
 import type { Router } from "../http/router.js";
 import { sendJson } from "../http/respond.js";
@@ -36,6 +36,19 @@ async function modelBody(
 }
 
 export function registerModelRoutes(router: Router, ctx: HostedContext): void {
+  // The hosted API's model list (replicate.models.list(), the playground's model picker).
+  router.add(
+    "GET",
+    "/v1/models",
+    route(ctx, async (req, res) => {
+      const results = [];
+      for (const full of await ctx.store.models()) {
+        const [owner = "kiln", name = "model"] = full.split("/");
+        results.push(await modelBody(ctx, req, owner, name));
+      }
+      sendJson(res, 200, { results, next: null, previous: null });
+    }),
+  );
   // kiln serve: any owner/name reaches its one model, so code written for a hosted model runs unchanged.
   router.add(
     "GET",
