@@ -1,5 +1,6 @@
 import js from "@eslint/js";
 import tseslint from "typescript-eslint";
+import { kilnRules } from "./scripts/eslint-kiln-rules.mjs";
 
 export default tseslint.config(
   {
@@ -41,5 +42,30 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
       "@typescript-eslint/consistent-type-imports": "error",
     },
+  },
+  {
+    // The layout of docs/architecture.md, checked (rules in scripts/eslint-kiln-rules.mjs).
+    files: ["src/**/*.ts"],
+    plugins: { kiln: kilnRules },
+    rules: {
+      "kiln/layers": "error",
+      "kiln/unused-exports": "error",
+    },
+  },
+  {
+    // Folders other engineers are adding to this session: unused exports are reported, not yet failed.
+    files: ["src/**/*.ts"],
+    ignores: [
+      "src/docker/**",
+      "src/manifest/**",
+      "src/schema/**",
+      "src/prediction/**",
+      "src/session/**",
+      "src/publish/**",
+      "src/build/plan.ts",
+      "src/build/prepare.ts",
+      "src/*.ts",
+    ],
+    rules: { "kiln/unused-exports": "warn" },
   },
 );

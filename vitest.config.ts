@@ -4,6 +4,14 @@ import { defineConfig } from "vitest/config";
 // registry and the offline base images that scripts/test-env.sh provides.
 export const config = defineConfig({
   test: {
+    // Durations of every file and test, and which are slow: test-results/durations.json.
+    reporters: ["default", "./test/helpers/durations-reporter.ts"],
+    tags: [
+      {
+        name: "slow",
+        description: "a unit test over 5 s (spawns compilers or workers): --tags-filter='!slow' skips them",
+      },
+    ],
     projects: [
       {
         test: {

@@ -1,9 +1,11 @@
 // Helpers benchmarks share: Linux /proc readers and a free local port (server.mjs, python-worker.mjs),
 // random weight files (build.mjs, push.mjs).
+import { spawn } from "node:child_process";
 import { randomFillSync } from "node:crypto";
-import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from "node:fs";
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import { createServer } from "node:net";
-import { join } from "node:path";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
 
 /** A port free on 127.0.0.1 right now. */
 export async function freePort() {
@@ -43,4 +45,44 @@ export function writeRandomWeights(dir, files, mib) {
     for (let n = 0; n < mib / 16; n++) writeSync(fd, randomFillSync(chunk));
     closeSync(fd);
   }
+}
+
+/**
+ * Compiles `source` (a predict.ts exporting `predictor`) and runs it behind the bundled server
+ * (dist/runtime-bundle/server.mjs, as images do) on a free port: { server, root, port }. Needs
+ * `npm run build`; exits with a hint otherwise.
+ */
+export async function startBundledModel(repo, name, source, env = {}) {
+  let compileTsPredictor;
+  try {
+    ({ compileTsPredictor } = await import(join(repo, "dist/build/ts-predictor.js")));
+  } catch (err) {
+    console.error(
+      `bench/${name}.mjs needs the compiled sources: run \`npm run build\` first (${err.message})`,
+    );
+    process.exit(1);
+  }
+  const root = mkdtempSync(join(tmpdir(), `kiln-bench-${name}-`));
+  writeFileSync(join(root, "predict.ts"), source);
+  const { outFile } = await compileTsPredictor(root, {
+    raw: "predict.ts:predictor",
+    file: "predict.ts",
+    name: "predictor",
+    language: "typescript",
+  });
+  const port = await freePort();
+  const server = spawn(
+    process.execPath,
+    [join(repo, "dist/runtime-bundle/server.mjs"), "--host", "127.0.0.1", "--port", String(port)],
+    {
+      env: {
+        ...process.env,
+        KILN_ROOT: root,
+        KILN_PREDICTOR: `${relative(root, outFile)}:predictor`,
+        ...env,
+      },
+      stdio: ["ignore", "inherit", "inherit"],
+    },
+  );
+  return { server, root, port };
 }

@@ -1,6 +1,7 @@
 // Bundles the runtime half into self-contained files under dist/runtime-bundle/ (what images copy to
-// /kiln/): server.mjs (src/runtime/main.ts), node-worker.mjs (src/runtime/workers/node/main.ts) and
-// python/ (a copy of src/runtime/workers/python/). No npm install is needed in the image.
+// /kiln/): server.mjs (src/runtime/main.ts), node-worker.mjs (src/runtime/workers/node/main.ts),
+// gateway.mjs (src/fleet/gateway-main.ts), python/ (a copy of src/runtime/workers/python/) and
+// playground/ (scripts/build-playground.mjs). No npm install is needed in the image.
 import { build } from "esbuild";
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import { fileURLToPath } from "node:url";
@@ -29,6 +30,8 @@ const common = {
 const entries = [
   ["src/runtime/main.ts", "server.mjs"],
   ["src/runtime/workers/node/main.ts", "node-worker.mjs"],
+  // The fleet gateway (`node /kiln/gateway.mjs --redis URL`), so orchestrators can run it from the image.
+  ["src/fleet/gateway-main.ts", "gateway.mjs"],
 ];
 const missing = [];
 for (const [entry, file] of entries) {
@@ -45,6 +48,9 @@ if (existsSync(python)) {
     filter: (src) => !src.includes("__pycache__") && !src.endsWith(".pyc"),
   });
 } else missing.push("src/runtime/workers/python/");
+
+// The browser playground (GET /playground) ships in the bundle too: images serve it from /kiln/playground/.
+await import("./build-playground.mjs");
 
 if (missing.length > 0) {
   console.error(`bundle-runtime: missing ${missing.join(", ")}`);

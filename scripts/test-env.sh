@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Provision everything kiln's integration tests need on a Debian machine, as root:
-#   - apt packages (docker.io, docker-registry, debootstrap, apache2-utils, ca-certificates, curl)
+#   - apt packages (docker.io, docker-registry, debootstrap, apache2-utils, ca-certificates, curl,
+#     redis-server: tests start their own instances on their own ports, never the system service;
+#     chromium + fonts-dejavu-core for the playground's browser tests)
 #   - a Docker engine (started as `dockerd --iptables=false --bridge=none` if none answers)
 #   - two local registries: 127.0.0.1:5001 (open) and 127.0.0.1:5002 (htpasswd auth)
 #   - offline base images: kiln-test/bookworm, kiln-test/node, kiln-test/node-npm, kiln-test/python
@@ -21,9 +23,11 @@ BOOKWORM_RECIPE="bookworm-minbase+ca-certificates,tini,libstdc++6/v1"
 PYTHON_RECIPE="python3-apt/v1"
 NODE_RECIPE="host-node/v1"
 NODE_NPM_RECIPE="host-npm/v1"
-APT_PACKAGES=(docker.io docker-registry debootstrap apache2-utils ca-certificates curl)
+APT_PACKAGES=(docker.io docker-registry debootstrap apache2-utils ca-certificates curl redis-server chromium fonts-dejavu-core)
 
 DOCKER=docker # chosen by pick_docker_cli once packages are installed
+# kiln deploy's two-node Swarm test (scripts/swarm-2node.sh): ip netns / veth pairs.
+APT_PACKAGES+=(iproute2)
 
 START_TIME=$SECONDS
 log() { printf '[test-env %3ds] %s\n' "$((SECONDS - START_TIME))" "$*"; }
@@ -306,9 +310,32 @@ verify_images() {
   log "kiln-test/python runs python $out"
   "$DOCKER" run --rm --network host --label kiln.test=1 kiln-test/bookworm tini --version >/dev/null ||
     die "kiln-test/bookworm has no tini"
+  # Fleet tests start their own redis-server per test file (own port and dir); only the binary is needed.
+  out=$(redis-server --version) || die "redis-server does not run"
+  log "redis-server present (${out%% sha=*})"
+}
+
+# Debian's python3-pydantic, unpacked (not installed) for the compat corpus's pydantic cases, so the
+# machine's own python3 keeps running without it. The corpus points PYTHONPATH here.
+unpack_pydantic() {
+  local dir="$CACHE_DIR/pydantic"
+  if [[ -f "$dir/usr/lib/python3/dist-packages/pydantic/__init__.py" ]]; then
+    log "python3-pydantic unpacked in $dir"
+    return
+  fi
+  local work
+  work=$(mktemp -d)
+  (cd "$work" && apt-get download -qq python3-pydantic python3-typing-extensions >/dev/null 2>&1) || {
+    apt-get update -qq && (cd "$work" && apt-get download -qq python3-pydantic python3-typing-extensions >/dev/null)
+  } || die "cannot download python3-pydantic from apt"
+  mkdir -p "$dir"
+  for deb in "$work"/*.deb; do dpkg-deb -x "$deb" "$dir"; done
+  rm -rf "$work"
+  log "python3-pydantic unpacked in $dir"
 }
 
 install_packages
+unpack_pydantic
 pick_docker_cli
 ensure_dockerd
 start_registry 5001 none

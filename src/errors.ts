@@ -21,8 +21,6 @@ export const EXIT_CODES = {
   registry: 6,
   /** The model's container or server did not start (setup failed, timed out). */
   runtime: 7,
-  /** The capability exists in the CLI but is not built yet. */
-  notAvailable: 8,
   /** kiln client: the generated client does not match the model (breaking change refused, --check). */
   clientMismatch: 9,
   /** Interrupted by the user (Ctrl-C). 128 + SIGINT, as shells expect. */
@@ -143,14 +141,6 @@ export class RuntimeStartError extends KilnError {
 export class PredictionError extends KilnError {
   constructor(message: string, options: KilnErrorOptions = {}) {
     super("prediction_failed", EXIT_CODES.predictionFailed, message, options);
-  }
-}
-
-export class NotAvailableError extends KilnError {
-  constructor(what: string, issue?: string) {
-    super("not_available", EXIT_CODES.notAvailable, `${what} is not available yet in this version of kiln.`, {
-      hint: issue ? `Follow progress in ${issue}.` : undefined,
-    });
   }
 }
 

@@ -160,7 +160,8 @@ export function renderDockerfileParts(plan: BuildPlan): { deps: string[]; code: 
   lines.push(...weightsSteps(plan));
   lines.push("COPY kiln/runtime/ /");
   const code = [
-    env({ KILN_ROOT: "/src", ...plan.runtimeEnv }),
+    // PYTHONPATH: `import cog` (and `python -m cog.server.http`) find kiln's cog package in the image.
+    env({ KILN_ROOT: "/src", ...(plan.python ? { PYTHONPATH: "/kiln/python" } : {}), ...plan.runtimeEnv }),
     "WORKDIR /src",
     "COPY src/ /src/",
     "EXPOSE 5000",

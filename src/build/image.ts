@@ -11,6 +11,7 @@ import { BuildError, UsageError } from "../errors.js";
 import type { ResolvedManifest } from "../manifest/types.js";
 import { KILN_VERSION } from "../version.js";
 import { dockerBuild, ensureEngine, inspectImage, localImageId, removeImage } from "../docker/build.js";
+import { LABELS } from "../docker/labels.js";
 import { findRuntimeBundle } from "./bundle.js";
 import { listContext, streamContext } from "./context.js";
 import { renderBuildStages } from "./dockerfile.js";
@@ -86,15 +87,15 @@ async function git(root: string, args: string[]): Promise<string | null> {
 /** Labels that do not depend on the built image: version, config and OCI provenance. */
 export async function baseLabels(manifest: ResolvedManifest): Promise<Record<string, string>> {
   const labels: Record<string, string> = {
-    "run.cog.version": KILN_VERSION,
-    "run.cog.config": JSON.stringify(manifest.raw),
+    [LABELS.version]: KILN_VERSION,
+    [LABELS.config]: JSON.stringify(manifest.raw),
   };
   const source = await git(manifest.root, ["config", "--get", "remote.origin.url"]);
   const revision = await git(manifest.root, ["rev-parse", "HEAD"]);
   const created = await createdLabel(manifest.root);
-  if (created) labels["org.opencontainers.image.created"] = created;
-  if (source) labels["org.opencontainers.image.source"] = source;
-  if (revision) labels["org.opencontainers.image.revision"] = revision;
+  if (created) labels[LABELS.created] = created;
+  if (source) labels[LABELS.source] = source;
+  if (revision) labels[LABELS.revision] = revision;
   return labels;
 }
 
@@ -202,7 +203,7 @@ export async function buildImage(
   const prepareMs = Date.now() - t0;
 
   const labels = await baseLabels(manifest);
-  if (schemaLabel) labels["run.cog.openapi_schema"] = schemaLabel;
+  if (schemaLabel) labels[LABELS.openapiSchema] = schemaLabel;
   // Python schemas come from the built image: build under a temporary tag, then add the label.
   const needsSchema = !schemaLabel;
   const buildTag = needsSchema ? `kiln-build-tmp/${randomBytes(6).toString("hex")}:latest` : finalTag;
@@ -275,11 +276,12 @@ export async function buildImage(
       emit({ kind: "phase", name: "reading the predictor schema in the image" });
       const tS = Date.now();
       const loaded = await pythonSchemaInImage(manifest, buildTag, options.signal);
-      labels["run.cog.openapi_schema"] = await openApiLabel(loaded.schema);
+      const schemaLabel = await openApiLabel(loaded.schema);
+      labels[LABELS.openapiSchema] = schemaLabel;
       const labelled = await dockerBuild({
         context: Readable.from([`FROM ${buildTag}\n`]),
         tags: [finalTag],
-        labels: { "run.cog.openapi_schema": labels["run.cog.openapi_schema"] },
+        labels: { [LABELS.openapiSchema]: schemaLabel },
         inlineCache: options.inlineCache,
         signal: options.signal,
       });

@@ -4,7 +4,7 @@
  */
 import { BuildError, ManifestError, type ManifestProblem } from "../errors.js";
 import { formatBytes } from "../format.js";
-import { requireEntryPoint } from "../manifest/positions.js";
+import { failAt, problemAt, requireEntryPoint } from "../manifest/positions.js";
 import type { PredictorRef, ResolvedManifest, RunCommand } from "../manifest/types.js";
 import { resolveGpu, type GpuPinSource } from "./cuda.js";
 import { findFrameworkPins, type FrameworkPins } from "./pins.js";
@@ -64,8 +64,6 @@ export interface PlanOptions {
 
 export interface PlanInputs {
   manifest: ResolvedManifest;
-  /** cog.yaml text, only used to point errors at the right line. */
-  manifestText?: string | undefined;
   /** Contents of build.python_requirements (null when none). */
   requirementsText: string | null;
   /** package.json text when present (TS/JS projects). */
@@ -85,14 +83,15 @@ export function createBuildPlan(inputs: PlanInputs): BuildPlan {
   requireEntryPoint(manifest);
   const main = (manifest.predict ?? manifest.train) as PredictorRef;
   const language = main.language === "python" ? "python" : "node";
-  if (language === "python" && !b.pythonVersion) {
-    throw manifestError(
-      inputs,
-      "build.python_version",
+  // The parser enforces this for cog.yaml files; a manifest built in memory gets the same answer.
+  if (language === "python" && !b.pythonVersion)
+    failAt(
+      manifest,
+      ["build", "python_version"],
       "python_version is required for a Python predictor",
-      'Add build.python_version: "3.11" (quoted).',
+      'add python_version: "3.12" under build:',
+      "key",
     );
-  }
 
   const notes: string[] = [];
   if (b.pythonRequirements && !listsPackages(inputs.requirementsText)) {
@@ -205,31 +204,6 @@ function hasDependencies(packageJson: string): boolean {
   }
 }
 
-/** Finds `key:` in the manifest text so the error points at a line (1,1 when not found). */
-function lineOf(text: string | undefined, key: string): { line: number; column: number } {
-  const lines = (text ?? "").split(/\r?\n/);
-  const re = new RegExp(`^(\\s*)${key}\\s*:`);
-  for (let i = 0; i < lines.length; i++) {
-    const m = re.exec(lines[i] ?? "");
-    if (m) return { line: i + 1, column: (m[1]?.length ?? 0) + 1 };
-  }
-  return { line: 1, column: 1 };
-}
-
-function manifestError(inputs: PlanInputs, path: string, message: string, hint?: string): ManifestError {
-  const key = path.split(".").pop() ?? path;
-  return new ManifestError([
-    {
-      file: inputs.manifest.file,
-      ...lineOf(inputs.manifestText, key),
-      path,
-      message,
-      hint,
-      severity: "error",
-    },
-  ]);
-}
-
 function gpuProblem(
   inputs: PlanInputs,
   pins: FrameworkPins,
@@ -251,15 +225,8 @@ function gpuProblem(
       severity: "error",
     };
   }
-  const path = source === "cuda" || source === "cudnn" ? `build.${source}` : "build.python_packages";
-  return {
-    file: manifest.file,
-    ...lineOf(inputs.manifestText, path.split(".")[1] ?? ""),
-    path,
-    message,
-    hint,
-    severity: "error",
-  };
+  const key = source === "cuda" || source === "cudnn" ? source : "python_packages";
+  return problemAt(manifest, ["build", key], message, { hint, at: "key" });
 }
 
 /** True when a requirements file has at least one line that is neither blank nor a comment. */

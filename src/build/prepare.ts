@@ -5,7 +5,7 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
-import { ManifestError } from "../errors.js";
+import { failAt } from "../manifest/positions.js";
 import type { ResolvedManifest } from "../manifest/types.js";
 import { renderDockerfile } from "./dockerfile.js";
 import { createBuildPlan, type BuildPlan, type PlanOptions } from "./plan.js";
@@ -43,27 +43,18 @@ export async function prepareBuild(
   const rel = (p: string | undefined): string | undefined =>
     p ? relative(root, p).split(sep).join("/") : undefined;
   const compiled = { predict: rel(options.compiled?.predict), train: rel(options.compiled?.train) };
-  const manifestText = (await readOptional(manifest.file)) ?? undefined;
 
   let requirementsText: string | null = null;
   if (manifest.build.pythonRequirements) {
     requirementsText = await readOptional(join(root, manifest.build.pythonRequirements));
-    if (requirementsText === null) {
-      const line = (manifestText ?? "")
-        .split(/\r?\n/)
-        .findIndex((l) => /^\s*python_requirements\s*:/.test(l));
-      throw new ManifestError([
-        {
-          file: manifest.file,
-          line: line + 1 || 1,
-          column: 1,
-          path: "build.python_requirements",
-          message: `${manifest.build.pythonRequirements} does not exist`,
-          hint: "Create the file (pip freeze > requirements.txt) or remove python_requirements.",
-          severity: "error",
-        },
-      ]);
-    }
+    // The parser checked it exists; this is for a file removed since cog.yaml was read.
+    if (requirementsText === null)
+      failAt(
+        manifest,
+        ["build", "python_requirements"],
+        `${manifest.build.pythonRequirements} does not exist`,
+        "Create the file (pip freeze > requirements.txt) or remove python_requirements.",
+      );
   }
 
   // The compiled predictor lives under .kiln/ (never sent otherwise); its source map keeps traces readable.
@@ -77,7 +68,6 @@ export async function prepareBuild(
   const files = await scanProject(root, { forceInclude, extraIgnore });
   const plan = createBuildPlan({
     manifest,
-    manifestText,
     requirementsText,
     packageJsonText: await readOptional(join(root, "package.json")),
     files,

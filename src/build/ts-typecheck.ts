@@ -7,7 +7,7 @@
  */
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
-import { mkdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join, relative, resolve, sep } from "node:path";
 import type * as TS from "typescript";
@@ -99,14 +99,33 @@ const MISSING_NODE_TYPES = new Set([2580, 2591, 2592]);
 
 interface CacheEntry {
   key: string;
-  /** Every file the passing check read (sources, declarations, tsconfigs) -> sha256 of its content. */
-  inputs: Record<string, string>;
+  /**
+   * Every file the passing check read (sources, declarations, tsconfigs) -> its size, mtime and sha256.
+   * A file whose size and mtime still match is taken as unchanged (as git's index does); any other is
+   * hashed again, so touching a file without changing it still hits.
+   */
+  inputs: Record<string, [size: number, mtimeMs: number, sha256: string]>;
 }
 
 const sha256 = (data: string | Buffer): string => createHash("sha256").update(data).digest("hex");
 
-async function hashFile(path: string): Promise<string | null> {
-  return readFile(path).then(sha256, () => null);
+async function fingerprint(path: string): Promise<CacheEntry["inputs"][string] | null> {
+  try {
+    const [st, data] = await Promise.all([stat(path), readFile(path)]);
+    return [st.size, st.mtimeMs, sha256(data)];
+  } catch {
+    return null;
+  }
+}
+
+async function unchanged(
+  path: string,
+  [size, mtimeMs, hash]: CacheEntry["inputs"][string],
+): Promise<boolean> {
+  const st = await stat(path).catch(() => null);
+  if (!st) return false;
+  if (st.size === size && st.mtimeMs === mtimeMs) return true;
+  return st.size === size && (await readFile(path).then(sha256, () => null)) === hash;
 }
 
 async function cacheHit(file: string, key: string): Promise<boolean> {
@@ -114,9 +133,9 @@ async function cacheHit(file: string, key: string): Promise<boolean> {
     (t) => JSON.parse(t) as CacheEntry,
     () => null,
   );
-  if (!entry || entry.key !== key) return false;
-  for (const [path, hash] of Object.entries(entry.inputs)) if ((await hashFile(path)) !== hash) return false;
-  return true;
+  if (!entry || entry.key !== key || typeof entry.inputs !== "object") return false;
+  const checks = await Promise.all(Object.entries(entry.inputs).map(([path, fp]) => unchanged(path, fp)));
+  return checks.every(Boolean);
 }
 
 /** Checks the given predictor/trainer files together, as one program. */
@@ -180,11 +199,12 @@ export async function typecheckTsPredictors(
       ...configs,
       ...program.getSourceFiles().map((f) => resolve(f.fileName)),
     ].filter((f) => !f.startsWith(tsDir));
-    const inputs: Record<string, string> = {};
-    for (const f of files) {
-      const h = await hashFile(f);
-      if (h) inputs[f] = h;
-    }
+    const inputs: CacheEntry["inputs"] = {};
+    const prints = await Promise.all(files.map(fingerprint));
+    files.forEach((f, i) => {
+      const fp = prints[i];
+      if (fp) inputs[f] = fp;
+    });
     await mkdir(dirname(cacheFile), { recursive: true });
     await writeFile(cacheFile, JSON.stringify({ key, inputs } satisfies CacheEntry)).catch(() => undefined);
   }

@@ -8,6 +8,7 @@ import { KILN_VERSION } from "../version.js";
 import { Output } from "./output.js";
 import { createCommandContext, type CommandContext } from "./context.js";
 import { COMMANDS } from "./commands/index.js";
+import { cogPointer } from "./cog-pointers.js";
 
 export interface GlobalOptions {
   debug?: boolean;
@@ -39,6 +40,8 @@ export function buildProgram(getContext: () => CommandContext): Command {
   return program;
 }
 
+const STOP_SIGNALS = ["SIGINT", "SIGTERM", "SIGHUP"] as const;
+
 export async function main(argv: string[], io: MainIO = {}): Promise<number> {
   const stdout = io.stdout ?? process.stdout;
   const stderr = io.stderr ?? process.stderr;
@@ -48,7 +51,13 @@ export async function main(argv: string[], io: MainIO = {}): Promise<number> {
 
   const abort = new AbortController();
   const onSigint = (): void => abort.abort(new Error("interrupted"));
-  process.once("SIGINT", onSigint);
+  // SIGINT, SIGTERM and SIGHUP (Ctrl-C, CI cancel, `timeout`, `kill PID`) all stop a run the same way:
+  // children such as `docker build` are stopped and temp dirs removed before exit 130. The listeners
+  // stay registered (not `once`): libraries using signal-exit re-raise a signal that has no other
+  // listener, which would kill kiln mid-cleanup. Repeats are ignored: the cleanups are bounded, and
+  // a container or temp dir must not be left behind by an impatient second Ctrl-C.
+  const onSignal = (): void => onSigint();
+  for (const sig of STOP_SIGNALS) process.on(sig, onSignal);
   if (io.signal?.aborted) onSigint();
   io.signal?.addEventListener("abort", onSigint, { once: true });
 
@@ -69,6 +78,13 @@ export async function main(argv: string[], io: MainIO = {}): Promise<number> {
     cmd.configureOutput(program.configureOutput());
   }
 
+  // Cog users type Cog's commands and flags: point them at kiln's equivalent in one line.
+  const pointer = cogPointer(argv.slice(2));
+  if (pointer !== undefined) {
+    out.error(pointer);
+    process.removeListener("SIGINT", onSigint);
+    return EXIT_CODES.usage;
+  }
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === "number" && process.exitCode !== 0 ? process.exitCode : EXIT_CODES.ok;
@@ -82,7 +98,7 @@ export async function main(argv: string[], io: MainIO = {}): Promise<number> {
     if (err instanceof CommanderError) return error.exitCode;
     return report(error, err, out, debugFlag);
   } finally {
-    process.removeListener("SIGINT", onSigint);
+    for (const sig of STOP_SIGNALS) process.removeListener(sig, onSignal);
     io.signal?.removeEventListener("abort", onSigint);
   }
 }

@@ -2,7 +2,7 @@
  * Everything kiln writes to the terminal goes through here: plain lines, warnings, --json results,
  * and (for long work) spinners. Colours follow --no-color / NO_COLOR / a non-TTY stream.
  */
-import { stripVTControlCharacters, styleText } from "node:util";
+import { styleText } from "node:util";
 
 export interface OutputOptions {
   color: boolean;
@@ -63,8 +63,4 @@ export class Output {
   get interactive(): boolean {
     return Boolean((this.stderr as { isTTY?: boolean }).isTTY) && !process.env.CI && !this.options.json;
   }
-}
-
-export function plain(text: string): string {
-  return stripVTControlCharacters(text);
 }

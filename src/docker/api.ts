@@ -78,6 +78,12 @@ export interface ContainerInspect {
 }
 
 type Query = Record<string, string | number | boolean | undefined>;
+
+/** X-Registry-Auth for push and pull alike. */
+function registryAuthHeader(auth: RegistryAuth): string {
+  // The engine decodes padded URL-safe base64 (Go's base64.URLEncoding), which Node's "base64url" is not.
+  return Buffer.from(JSON.stringify(auth)).toString("base64").replace(/\+/g, "-").replace(/\//g, "_");
+}
 /** Engine list filters: name -> accepted values. */
 export type Filters = Record<string, string[]>;
 
@@ -147,19 +153,19 @@ export class EngineApi {
 
   /** The JSON-lines progress stream of a push (errors arrive inside it); no timeout. */
   pushImage(name: string, tag: string, auth: RegistryAuth): Promise<IncomingMessage> {
-    // The engine decodes padded URL-safe base64 (Go's base64.URLEncoding), which Node's "base64url" is not.
-    const header = Buffer.from(JSON.stringify(auth))
-      .toString("base64")
-      .replace(/\+/g, "-")
-      .replace(/\//g, "_");
     return this.raw("POST", `/images/${encodeURIComponent(name)}/push`, { tag }, undefined, 0, {
-      "x-registry-auth": header,
+      "x-registry-auth": registryAuthHeader(auth),
     });
   }
 
-  /** Pulls `ref` and resolves when the engine reports it done (errors arrive inside the stream). */
-  async pullImage(ref: string): Promise<void> {
-    const res = await this.raw("POST", "/images/create", { fromImage: ref });
+  /**
+   * Pulls `ref` and resolves when the engine reports it done (errors arrive inside the stream). With
+   * `auth` (the same stored credentials push uses) the engine logs in to the registry first.
+   */
+  async pullImage(ref: string, auth: RegistryAuth = {}): Promise<void> {
+    const res = await this.raw("POST", "/images/create", { fromImage: ref }, undefined, undefined, {
+      "x-registry-auth": registryAuthHeader(auth),
+    });
     let text = "";
     for await (const chunk of res) text += String(chunk);
     const failed = text

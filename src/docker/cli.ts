@@ -8,13 +8,7 @@
 import { existsSync } from "node:fs";
 import { delimiter, join } from "node:path";
 import { execa } from "execa";
-import {
-  DockerUnavailableError,
-  KilnError,
-  EXIT_CODES,
-  UsageError,
-  type KilnErrorOptions,
-} from "../errors.js";
+import { DockerUnavailableError, UsageError } from "../errors.js";
 
 export type BuildMode = "buildx" | "buildkit-env";
 
@@ -27,25 +21,6 @@ export interface DockerCli {
   env: Record<string, string>;
   /** Arguments that start a build: ["buildx", "build", "--load"] or ["build"]. */
   buildArgs: string[];
-}
-
-/** A docker command that ran and failed. Carries the tail of its stderr as details. */
-export class DockerCommandError extends KilnError {
-  readonly exitStatus: number | undefined;
-  readonly stderr: string;
-  constructor(
-    message: string,
-    exitStatus: number | undefined,
-    stderr: string,
-    options: KilnErrorOptions = {},
-  ) {
-    super("docker_command_failed", EXIT_CODES.dockerUnavailable, message, {
-      details: stderr.trim().split("\n").filter(Boolean).slice(-15),
-      ...options,
-    });
-    this.exitStatus = exitStatus;
-    this.stderr = stderr;
-  }
 }
 
 /** What probing one candidate binary found. */
@@ -78,7 +53,7 @@ function makeCli(path: string, mode: BuildMode, version: string): DockerCli {
 }
 
 /** Every `docker` on PATH, then the usual install locations, without duplicates. */
-export function candidatePaths(env: Record<string, string | undefined> = process.env): string[] {
+function candidatePaths(env: Record<string, string | undefined> = process.env): string[] {
   const dirs = (env.PATH ?? "").split(delimiter).filter(Boolean);
   const paths = [...dirs.map((d) => join(d, "docker")), "/usr/bin/docker", "/usr/local/bin/docker"];
   return [...new Set(paths)].filter((p) => existsSync(p));
@@ -135,78 +110,5 @@ async function locate(env: Record<string, string | undefined>): Promise<DockerCl
     {
       hint: "Install the buildx plugin (apt-get install docker-buildx or docker-buildx-plugin), or point KILN_DOCKER_CLI at a client older than 23 (e.g. Debian's /usr/bin/docker).",
     },
-  );
-}
-
-export interface ExecDockerOptions {
-  cli?: DockerCli;
-  cwd?: string;
-  /** Written to the command's stdin. */
-  input?: string | Buffer;
-  env?: Record<string, string>;
-  signal?: AbortSignal;
-  timeoutMs?: number;
-  /** Called for each output line as it arrives (builds stream progress here). */
-  onLine?: (line: string, stream: "stdout" | "stderr") => void;
-}
-
-export interface ExecDockerResult {
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `docker ARGS` with the located client; throws DockerCommandError / DockerUnavailableError. */
-export async function execDocker(args: string[], options: ExecDockerOptions = {}): Promise<ExecDockerResult> {
-  const cli = options.cli ?? (await locateDockerCli());
-  const subprocess = execa(cli.path, args, {
-    cwd: options.cwd,
-    env: { ...cli.env, ...options.env },
-    input: options.input,
-    cancelSignal: options.signal,
-    timeout: options.timeoutMs,
-    reject: false,
-    stripFinalNewline: true,
-  });
-  if (options.onLine) {
-    const onLine = options.onLine;
-    for (const stream of ["stdout", "stderr"] as const) {
-      let pending = "";
-      subprocess[stream]?.on("data", (chunk: Buffer) => {
-        const lines = (pending + chunk.toString("utf8")).split(/\r?\n/);
-        pending = lines.pop() ?? "";
-        for (const line of lines) onLine(line, stream);
-      });
-      subprocess[stream]?.on("end", () => {
-        if (pending !== "") onLine(pending, stream);
-      });
-    }
-  }
-  const result = await subprocess;
-  const stdout = String(result.stdout ?? "");
-  const stderr = String(result.stderr ?? "");
-  if (!result.failed) return { stdout, stderr };
-  const command = `docker ${args.join(" ")}`.slice(0, 200);
-  if (result.isCanceled) throw new DockerCommandError(`${command} was canceled.`, result.exitCode, stderr);
-  if (result.timedOut) {
-    throw new DockerCommandError(
-      `${command} did not finish within ${options.timeoutMs} ms.`,
-      result.exitCode,
-      stderr,
-    );
-  }
-  if (result.exitCode === undefined) {
-    throw new DockerUnavailableError(`Cannot run ${cli.path}: ${result.shortMessage}`, {
-      cause: result.cause,
-    });
-  }
-  if (/Cannot connect to the Docker daemon|permission denied while trying to connect/i.test(stderr)) {
-    throw new DockerUnavailableError(
-      `${command} cannot reach the Docker engine: ${stderr.trim().split("\n")[0]}`,
-    );
-  }
-  throw new DockerCommandError(
-    `${command} failed with exit code ${result.exitCode}.`,
-    result.exitCode,
-    stderr,
   );
 }

@@ -3,6 +3,7 @@
  * asked and available, env, an optional project mount, logs streamed to the caller, and one `remove()`
  * that always cleans up (callers run it in `finally`, also on Ctrl-C).
  */
+import { hostname } from "node:os";
 import { EngineApiError, type EngineApi } from "./api.js";
 import { RuntimeStartError, UsageError } from "../errors.js";
 import { engineCapabilities } from "./capabilities.js";
@@ -10,7 +11,7 @@ import { LogDemuxer, LogTail } from "./logs.js";
 import { freePort } from "./ports.js";
 
 /** Every container kiln starts carries these labels (plus KILN_CONTAINER_LABELS, e.g. kiln.test=1). */
-export const KILN_CONTAINER_LABEL = "kiln.container";
+const KILN_CONTAINER_LABEL = "kiln.container";
 
 export interface ModelContainerOptions {
   image: string;
@@ -57,6 +58,7 @@ export async function startModelContainer(
   docker: EngineApi,
   opts: ModelContainerOptions,
 ): Promise<ModelContainer> {
+  await removeStaleContainers(docker, opts.onNote);
   const caps = await engineCapabilities(docker);
   const host = opts.host ?? "127.0.0.1";
   const network = caps.bridge ? "bridge" : "host";
@@ -128,7 +130,11 @@ export async function startModelContainer(
 }
 
 export function containerLabels(role: string): Record<string, string> {
-  const labels: Record<string, string> = { [KILN_CONTAINER_LABEL]: role, "kiln.pid": String(process.pid) };
+  const labels: Record<string, string> = {
+    [KILN_CONTAINER_LABEL]: role,
+    "kiln.pid": String(process.pid),
+    "kiln.host": hostname(),
+  };
   for (const pair of (process.env["KILN_CONTAINER_LABELS"] ?? "").split(",")) {
     if (pair.trim() === "") continue;
     const eq = pair.indexOf("=");
@@ -173,4 +179,31 @@ async function removeContainer(docker: EngineApi, id: string, graceSeconds: numb
     // 404: already gone; 409: removal already in progress (AutoRemove or a concurrent call).
     if (status !== 404 && status !== 409) throw err;
   }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM"; // alive, someone else's
+  }
+}
+
+/**
+ * Containers left behind by a kiln that was killed (SIGKILL, OOM, a closed terminal) before it could
+ * remove them: labelled kiln.container, started from this machine (kiln.host) by a kiln process that
+ * no longer exists (kiln.pid). Every predict/serve/exec removes them before starting its own.
+ */
+async function removeStaleContainers(docker: EngineApi, note?: (line: string) => void): Promise<string[]> {
+  const here = hostname();
+  const list = await docker.listContainers({ label: [KILN_CONTAINER_LABEL, `kiln.host=${here}`] });
+  const stale = list.filter((c) => {
+    const pid = Number(c.Labels?.["kiln.pid"]);
+    return Number.isInteger(pid) && pid > 0 && pid !== process.pid && !processAlive(pid);
+  });
+  for (const c of stale) await removeContainer(docker, c.Id, 0);
+  if (stale.length > 0)
+    note?.(`Removed ${stale.length} container(s) left by an earlier kiln that was killed.`);
+  return stale.map((c) => c.Id);
 }

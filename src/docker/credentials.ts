@@ -15,6 +15,16 @@ export interface Credentials {
   password: string;
 }
 
+/** The engine's X-Registry-Auth body for these credentials: one mapping for push and pull. */
+export function engineAuth(
+  registry: string,
+  credentials: Credentials | undefined,
+): { username?: string; password?: string; serveraddress?: string } {
+  return credentials
+    ? { username: credentials.username, password: credentials.password, serveraddress: registry }
+    : {};
+}
+
 interface AuthEntry {
   auth?: string;
   username?: string;
@@ -31,11 +41,11 @@ export interface DockerConfigFile {
 
 type Env = Record<string, string | undefined>;
 
-export function configPath(env: Env = process.env): string {
+function configPath(env: Env = process.env): string {
   return join(dockerConfigDir(env), "config.json");
 }
 
-export async function readDockerConfig(env: Env = process.env): Promise<DockerConfigFile> {
+async function readDockerConfig(env: Env = process.env): Promise<DockerConfigFile> {
   const file = configPath(env);
   let text: string;
   try {

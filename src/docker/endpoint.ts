@@ -9,7 +9,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { DockerUnavailableError } from "../errors.js";
 
-export const DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock";
+const DEFAULT_DOCKER_HOST = "unix:///var/run/docker.sock";
 
 export interface DockerEndpoint {
   /** e.g. unix:///var/run/docker.sock or tcp://10.0.0.2:2376 */

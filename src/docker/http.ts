@@ -42,7 +42,7 @@ export function isTlsMismatch(err: unknown): boolean {
   return typeof code === "string" && TLS_MISMATCH.has(code);
 }
 
-export function isCertificateError(err: unknown): boolean {
+function isCertificateError(err: unknown): boolean {
   const code = (err as { code?: unknown }).code;
   return typeof code === "string" && CERT_CODES.has(code);
 }

@@ -5,9 +5,12 @@
  */
 import { EngineApiError, type EngineApi, type ImageInspect } from "./api.js";
 import { RegistryError, UsageError } from "../errors.js";
+import { engineAuth, getCredentials } from "./credentials.js";
+import { parseReference } from "./reference.js";
+import { LABELS } from "./labels.js";
 
-export const SCHEMA_LABEL = "run.cog.openapi_schema";
-export const CONFIG_LABEL = "run.cog.config";
+const SCHEMA_LABEL = LABELS.openapiSchema;
+const CONFIG_LABEL = LABELS.config;
 
 export interface ModelImage {
   /** As the user wrote it. */
@@ -52,9 +55,21 @@ export async function inspectModelImage(docker: EngineApi, ref: string): Promise
   return { ref, id: info.Id, openapi, config, gpu, cmd: info.Config.Cmd ?? undefined, labels };
 }
 
-async function pull(docker: EngineApi, ref: string): Promise<void> {
+/** The stored credentials (config.json, credential helpers) for `ref`'s registry, as push uses them. */
+async function pullAuth(ref: string): Promise<ReturnType<typeof engineAuth>> {
+  let registry: string;
   try {
-    await docker.pullImage(ref);
+    registry = parseReference(ref).registry;
+  } catch {
+    return {}; // not a registry reference (e.g. an image id): nothing to log in to
+  }
+  return engineAuth(registry, await getCredentials(registry));
+}
+
+async function pull(docker: EngineApi, ref: string): Promise<void> {
+  const auth = await pullAuth(ref);
+  try {
+    await docker.pullImage(ref, auth);
   } catch (err) {
     // No engine is exit 4; everything else is the registry's answer (exit 6).
     if (!(err instanceof EngineApiError)) throw err;

@@ -7,6 +7,7 @@ import { RegistryError } from "../errors.js";
 import { getCredentials } from "./credentials.js";
 import { EngineApiError, type ImageInspect } from "./api.js";
 import { engineClient } from "./engine.js";
+import { LABELS, OCI_LABEL_PREFIX } from "./labels.js";
 import { RegistryClient } from "./registry.js";
 import { repositoryName, type ImageReference } from "./reference.js";
 
@@ -41,13 +42,13 @@ function parseJsonLabel(value: string | undefined): unknown {
 export function describeLabels(labels: Record<string, string>): Pick<ImageLabels, "cog" | "oci"> {
   const oci: Record<string, string> = {};
   for (const [k, v] of Object.entries(labels)) {
-    if (k.startsWith("org.opencontainers.image.")) oci[k.slice("org.opencontainers.image.".length)] = v;
+    if (k.startsWith(OCI_LABEL_PREFIX)) oci[k.slice(OCI_LABEL_PREFIX.length)] = v;
   }
   return {
     cog: {
-      version: labels["run.cog.version"],
-      config: parseJsonLabel(labels["run.cog.config"]),
-      openapiSchema: parseJsonLabel(labels["run.cog.openapi_schema"]),
+      version: labels[LABELS.version],
+      config: parseJsonLabel(labels[LABELS.config]),
+      openapiSchema: parseJsonLabel(labels[LABELS.openapiSchema]),
     },
     oci,
   };

@@ -3,7 +3,7 @@
  * and turns its JSON progress stream into per-layer events and a typed result with the final digest.
  */
 import { AuthError, RegistryError } from "../errors.js";
-import type { Credentials } from "./credentials.js";
+import { engineAuth, type Credentials } from "./credentials.js";
 import { EngineApiError } from "./api.js";
 import { engineClient } from "./engine.js";
 import { pinnedName, repositoryName, type ImageReference } from "./reference.js";
@@ -60,13 +60,7 @@ export async function pushImage(ref: ImageReference, options: PushOptions = {}):
   const engine = engineClient();
   const name = repositoryName(ref);
   const tag = ref.tag ?? "latest";
-  const authconfig = options.credentials
-    ? {
-        username: options.credentials.username,
-        password: options.credentials.password,
-        serveraddress: ref.registry,
-      }
-    : {};
+  const authconfig = engineAuth(ref.registry, options.credentials);
   try {
     await engine.inspectImage(`${name}:${tag}`);
   } catch (err) {

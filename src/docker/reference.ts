@@ -6,7 +6,7 @@ import { UsageError } from "../errors.js";
 
 export const DOCKER_HUB = "docker.io";
 /** The key Docker uses for Docker Hub in config.json `auths` and credential helpers. */
-export const DOCKER_HUB_AUTH_KEY = "https://index.docker.io/v1/";
+const DOCKER_HUB_AUTH_KEY = "https://index.docker.io/v1/";
 
 export interface ImageReference {
   /** Registry host[:port], e.g. "127.0.0.1:5001" or "docker.io". */

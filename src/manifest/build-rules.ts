@@ -113,10 +113,12 @@ function checkRunCommands(ctx: RuleContext, run: unknown[]): void {
           );
         ids.add(mount.id);
       }
-      if (typeof mount.target === "string" && !mount.target.startsWith("/")) {
+      // A relative target passes through to BuildKit as Cog passes it (relative to the command's
+      // working directory), so manifests written for Cog keep building.
+      if (typeof mount.target === "string" && mount.target.trim() === "") {
         ctx.problems.error(
           ["build", "run", i, "mounts", j, "target"],
-          `expected an absolute path, found ${quote(mount.target)}`,
+          "expected a path, found an empty string",
           `e.g. /run/secrets/${String(mount.id ?? "token")}`,
         );
       }
@@ -156,6 +158,14 @@ function checkPythonVersion(ctx: RuleContext, value: unknown): string | null {
       path,
       `expected a Python version such as "3.12", found ${describeValue(value)}`,
       `supported versions: ${SUPPORTED_PYTHON.join(", ")}`,
+    );
+    return null;
+  }
+  if (m[1] === "3" && Number(m[2]) < 10) {
+    ctx.problems.error(
+      path,
+      `Python ${clip(text)} is no longer supported: Cog 0.16 was the last Cog version that accepted it; Cog 0.17+ and kiln need ${SUPPORTED_PYTHON[0]} or newer`,
+      `set python_version: "${SUPPORTED_PYTHON[0]}" (or newer) and make sure your pinned packages have wheels for it (torch>=1.11, tensorflow>=2.8, numpy>=1.21.3)`,
     );
     return null;
   }

@@ -2,7 +2,10 @@
 import { clip, quote, type ProblemList } from "./problems.js";
 import type { KeyPath } from "./yaml-source.js";
 
-/** Exact names kiln, Python, CUDA or the container runtime set; a manifest must not change them. */
+/**
+ * Cog's deny list (pkg/config): names the base image, Python or the platform own. A manifest that
+ * sets one is refused, as Cog refuses it. Everything else passes, COG_* included (the runtime reads them).
+ */
 const RESERVED_NAMES: Record<string, string> = {
   PATH: "install tools into /usr/local/bin with build.run instead of changing PATH",
   LD_LIBRARY_PATH: "the CUDA/cuDNN base image sets it; install libraries with system_packages",
@@ -10,9 +13,6 @@ const RESERVED_NAMES: Record<string, string> = {
   PYTHONPATH: "kiln puts the project (/src) and its runtime on the path itself",
   PYTHONUNBUFFERED: "kiln sets it so logs stream in order",
   VIRTUAL_ENV: "kiln manages the Python environment",
-  HOSTNAME: "the container runtime sets it",
-  HOME: "the container runtime sets it",
-  PORT: "the server's port is chosen with `kiln serve -p PORT` (or PORT at `docker run`)",
   HF_ENDPOINT: "reserved for weight downloads (as in Cog)",
   HF_HUB_ENABLE_HF_TRANSFER: "reserved for weight downloads (as in Cog)",
 };
@@ -21,20 +21,42 @@ const RESERVED_PREFIXES: Record<string, string> = {
   CUDA_: "set build.gpu / build.cuda instead",
   NVIDIA_: "the GPU runtime sets these",
   NV_: "the GPU runtime sets these",
-  COG_: "COG_* variables are the runtime's own settings (set them at `docker run -e` if you must)",
-  KILN_: "KILN_* variables are the runtime's own settings",
   R8_: "reserved by Replicate",
   REPLICATE_: "reserved by Replicate",
   PGET_: "reserved for weight downloads (as in Cog)",
   KUBERNETES_: "the orchestrator sets these",
+  // kiln's addition: its image entry point reads KILN_PREDICTOR, KILN_ROOT... (no Cog project sets these)
+  KILN_: "KILN_* variables are the kiln runtime's own settings",
 };
 
 /** Why `name` is reserved, or undefined when the manifest may set it. */
-export function reservedReason(name: string): string | undefined {
+function reservedReason(name: string): string | undefined {
   if (name in RESERVED_NAMES) return RESERVED_NAMES[name];
   for (const [prefix, why] of Object.entries(RESERVED_PREFIXES)) if (name.startsWith(prefix)) return why;
   return undefined;
 }
+
+type SettingCheck = (value: string) => string | undefined;
+const seconds: SettingCheck = (v) =>
+  v.trim() !== "" && Number.isFinite(Number(v)) && Number(v) >= 0
+    ? undefined
+    : "a number of seconds (0 = none)";
+const positive: SettingCheck = (v) => (/^[1-9][0-9]*$/.test(v.trim()) ? undefined : "a positive integer");
+const anyValue: SettingCheck = () => undefined;
+
+/** The COG_* settings the kiln runtime honours (in images and with --no-docker), and their value rules. */
+const COG_RUNTIME_SETTINGS: Record<string, SettingCheck> = {
+  COG_SETUP_TIMEOUT: seconds,
+  COG_MAX_CONCURRENCY: positive,
+  COG_THROTTLE_RESPONSE_INTERVAL: seconds,
+  COG_STREAM_HISTORY_CAPACITY: positive,
+  COG_LOG_LEVEL: (v) =>
+    ["debug", "info", "warn", "warning", "error"].includes(v.trim().toLowerCase())
+      ? undefined
+      : "one of debug, info, warning, error",
+  COG_WEIGHTS: anyValue,
+  COG_NO_UPDATE_CHECK: anyValue,
+};
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -71,6 +93,25 @@ export function checkEnvironment(
     if (reserved) {
       problems.error(path, `${clip(name)} is reserved and cannot be set in cog.yaml`, reserved);
       return;
+    }
+    if (name.startsWith("COG_")) {
+      const check = COG_RUNTIME_SETTINGS[name];
+      const wrong = check?.(value);
+      if (wrong) {
+        problems.error(
+          path,
+          `${clip(name)} must be ${wrong}, found ${quote(value)}`,
+          "the kiln runtime reads it at start",
+        );
+        return;
+      }
+      if (!check) {
+        problems.warn(
+          path,
+          `${clip(name)} is passed to the model, but kiln's runtime does not act on it`,
+          `settings kiln honours: ${Object.keys(COG_RUNTIME_SETTINGS).join(", ")}`,
+        );
+      }
     }
     const first = seen.get(name);
     if (first !== undefined) {

@@ -8,9 +8,9 @@ import { ManifestError, ManifestNotFoundError, type ManifestProblem } from "../e
 import { parseManifest } from "./parse.js";
 import type { ResolvedManifest } from "./types.js";
 
-export const MANIFEST_NAME = "cog.yaml";
+const MANIFEST_NAME = "cog.yaml";
 /** cog.yaml holds settings, never data: anything bigger is the wrong file, refused before parsing. */
-export const MAX_MANIFEST_BYTES = 1024 * 1024;
+const MAX_MANIFEST_BYTES = 1024 * 1024;
 
 export interface LoadOptions {
   cwd: string;
@@ -35,7 +35,7 @@ export async function loadManifest(opts: LoadOptions): Promise<LoadedManifest> {
 }
 
 /** The nearest cog.yaml in `cwd` or a parent directory. */
-export async function findManifest(cwd: string): Promise<string> {
+async function findManifest(cwd: string): Promise<string> {
   let dir = resolve(cwd);
   for (;;) {
     const candidate = join(dir, MANIFEST_NAME);
@@ -108,7 +108,7 @@ async function readManifestText(file: string, display: string): Promise<string> 
 }
 
 /** UTF-8 text, or a clear refusal for binary and UTF-16 files. */
-export function decodeText(bytes: Buffer, fail: (message: string, hint: string) => never): string {
+function decodeText(bytes: Buffer, fail: (message: string, hint: string) => never): string {
   if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
     fail("the file is UTF-16 encoded", "save it as UTF-8");
   }

@@ -36,7 +36,7 @@ export interface ParseResult {
 }
 
 /** Beyond this many problems the rest are summarised: a broken file gets a bounded answer. */
-export const MAX_PROBLEMS = 50;
+const MAX_PROBLEMS = 50;
 
 export function parseManifest(text: string, options: ParseOptions): ParseResult {
   const display = options.displayName ?? options.file;
@@ -79,9 +79,14 @@ export function parseManifest(text: string, options: ParseOptions): ParseResult 
   });
 
   const list = finish(problems);
-  if (!parsed.success || problems.errorCount > 0) return { problems: list, errorCount: problems.errorCount };
+  // Unknown keys that are no typo were only warned about: resolve the manifest without them.
+  const usable =
+    parsed.success || problems.errorCount > 0
+      ? parsed
+      : manifestSchema.safeParse(withoutUnknownKeys(data, parsed.error.issues));
+  if (!usable.success || problems.errorCount > 0) return { problems: list, errorCount: problems.errorCount };
   const manifest = resolveManifest(
-    parsed.data,
+    usable.data,
     checked,
     data as Record<string, unknown>,
     absFile,
@@ -89,6 +94,23 @@ export function parseManifest(text: string, options: ParseOptions): ParseResult 
   );
   rememberSource(manifest, { displayName: display, yaml });
   return { manifest, problems: list, errorCount: 0 };
+}
+
+/** A copy of `data` without the keys zod reported as unrecognized. */
+function withoutUnknownKeys(
+  data: unknown,
+  issues: readonly { code: string; path: PropertyKey[]; keys?: string[] }[],
+): unknown {
+  const copy = structuredClone(data) as Record<string, unknown>;
+  for (const issue of issues) {
+    if (issue.code !== "unrecognized_keys" || !issue.keys) continue;
+    let node: unknown = copy;
+    for (const step of issue.path)
+      node = (node as Record<PropertyKey, unknown> | undefined)?.[step as string];
+    if (node && typeof node === "object")
+      for (const key of issue.keys) delete (node as Record<string, unknown>)[key];
+  }
+  return copy;
 }
 
 /** Sorts by position and caps the list so a pathological file still gets a short answer. */
@@ -102,7 +124,8 @@ function finish(problems: ProblemList): ManifestProblem[] {
     path: "",
     message: `... and ${sorted.length - MAX_PROBLEMS} more problems not shown`,
     hint: "fix these first",
-    severity: "error",
+    // Only warnings (unknown keys of a newer Cog, say) must not turn into a failure by being many.
+    severity: sorted.some((p) => p.severity === "error") ? "error" : "warning",
   });
   return shown;
 }

@@ -5,7 +5,7 @@
 import { quote } from "./problems.js";
 import type { PredictorLanguage } from "./types.js";
 
-export const LANGUAGE_BY_EXTENSION: Record<string, PredictorLanguage> = {
+const LANGUAGE_BY_EXTENSION: Record<string, PredictorLanguage> = {
   ".py": "python",
   ".ts": "typescript",
   ".mts": "typescript",

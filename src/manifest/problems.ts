@@ -84,7 +84,7 @@ export function clip(s: string): string {
   return truncate(s, 80);
 }
 
-export function truncate(s: string, max: number): string {
+function truncate(s: string, max: number): string {
   return s.length > max ? `${s.slice(0, max - 1)}…` : s;
 }
 

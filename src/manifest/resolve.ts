@@ -4,7 +4,7 @@ import type { Checked } from "./rules.js";
 import type { ManifestInput } from "./schema.js";
 import type { ResolvedManifest, RunCommand } from "./types.js";
 
-export const DEFAULT_NODE_VERSION = 20;
+const DEFAULT_NODE_VERSION = 20;
 
 export function resolveManifest(
   input: ManifestInput,
@@ -18,6 +18,8 @@ export function resolveManifest(
   const weightTargets: Record<string, string> = {};
   for (const w of input.weights ?? []) {
     if (typeof w === "string") weights.push(w.trim());
+    else if (typeof w.source !== "string")
+      continue; // managed (remote) weights: rules.ts warned
     else {
       weights.push(w.source.trim());
       if (w.target) weightTargets[w.source.trim()] = w.target;
@@ -74,7 +76,7 @@ function toRunCommand(
 }
 
 /** `kiln-<dirname>`, made a valid image name (lowercase, no spaces or odd characters). */
-export function defaultImageName(root: string): string {
+function defaultImageName(root: string): string {
   const dir = basename(root)
     .toLowerCase()
     .replace(/[^a-z0-9._-]+/g, "-")

@@ -73,6 +73,18 @@ export function checkRules(ctx: RuleContext): Checked {
   checkWeights(ctx);
   if (ctx.data.tests !== undefined)
     ctx.problems.warn(["tests"], "tests is a Cog setting that kiln ignores", "remove it, or keep it for Cog");
+  for (const [key, hint] of IGNORED_TOP_LEVEL) {
+    if (ctx.data[key] !== undefined)
+      ctx.problems.warn([key], `${key} is a Cog setting that kiln does not act on`, hint);
+  }
+  const sdk = asRecord(ctx.data.build)?.sdk_version;
+  if (sdk !== undefined && sdk !== null) {
+    ctx.problems.warn(
+      ["build", "sdk_version"],
+      "build.sdk_version is a Cog setting that kiln does not act on",
+      "kiln ships its own cog package (see docs/cog-compatibility.md); remove it, or keep it for Cog",
+    );
+  }
   return checked;
 }
 
@@ -107,9 +119,24 @@ function checkRef(ctx: RuleContext, path: KeyPath, value: unknown, example: stri
   return { raw: value, file: parsed.file, name: parsed.name, language: parsed.language };
 }
 
+/** Top-level keys some Cog version accepts that change nothing in kiln, with what to do instead. */
+const IGNORED_TOP_LEVEL: [string, string][] = [
+  ["model", "kiln pushes to image: (or -t); remove it, or keep it for cog push"],
+  ["observability", "kiln sends no telemetry; remove it, or keep it for Cog"],
+];
+
 function checkWeights(ctx: RuleContext): void {
   if (!Array.isArray(ctx.data.weights)) return;
   ctx.data.weights.forEach((item, i) => {
+    const remote = asRecord(asRecord(item)?.source);
+    if (remote) {
+      ctx.problems.warn(
+        ["weights", i, "source"],
+        `kiln does not fetch managed weights${typeof remote.uri === "string" ? ` (${clip(remote.uri)})` : ""}`,
+        "download them into the project and list the path under weights:, or fetch them in setup()",
+      );
+      return;
+    }
     const source = typeof item === "string" ? item : asRecord(item)?.source;
     const at: KeyPath = typeof item === "string" ? ["weights", i] : ["weights", i, "source"];
     if (typeof source !== "string") return;

@@ -28,15 +28,30 @@ const runCommand = z.union([
   }),
 ]);
 
+/** Cog's managed weights (0.2x): fetched from a URI by Cog's tooling; kiln accepts and warns. */
+const managedWeights = z.strictObject({
+  name: z.string().optional().describe("The weights' name (Cog managed weights)."),
+  target: z.string().optional().describe("Where the weights appear in the image."),
+  source: z
+    .strictObject({
+      uri: z.string().describe("Where Cog fetches the weights from (e.g. hf://, s3://, https://)."),
+      include: list(z.string()).optional().describe("Globs of files to take from the source."),
+      exclude: list(z.string()).optional().describe("Globs of files to leave out."),
+    })
+    .describe("A remote source; kiln does not fetch it."),
+});
+
 const weightSource = z.union([
   z.string(),
   z.strictObject({
+    name: z.string().optional().describe("The weights' name (Cog)."),
     source: z.string().describe("Path or glob (relative to cog.yaml) of the weights."),
     target: z.string().optional().describe("Where the weights appear in the image."),
   }),
+  managedWeights,
 ]);
 
-export const buildSchema = z
+const buildSchema = z
   .strictObject({
     gpu: z.boolean().optional().describe("Use a CUDA base image and run with `--gpus all`. Default false."),
     python_version: version
@@ -79,6 +94,11 @@ export const buildSchema = z
       .boolean()
       .optional()
       .describe("Cog's alternative runtime flag; accepted and ignored by kiln."),
+    sdk_version: version
+      .optional()
+      .describe(
+        "The Cog SDK version Cog installs in the image; kiln ships its own cog package and ignores it.",
+      ),
   })
   .nullable();
 
@@ -114,6 +134,14 @@ export const manifestSchema = z
       .optional()
       .describe("(kiln) Paths or globs of model weights, each stored in its own cacheable layer."),
     tests: list(z.unknown()).optional().describe("Cog's test cases; accepted and ignored by kiln."),
+    model: z
+      .string()
+      .optional()
+      .describe("Where `cog push` sends the model (e.g. r8.im/owner/name); kiln pushes to image: instead."),
+    observability: z
+      .unknown()
+      .optional()
+      .describe("Cog 0.23's telemetry settings; accepted and ignored by kiln."),
     kiln: z
       .strictObject({
         cache: z

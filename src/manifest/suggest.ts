@@ -1,7 +1,7 @@
 /** "Did you mean ...?" for unknown keys: the closest known name by edit distance. */
 
 /** Optimal string alignment distance (Levenshtein plus adjacent transpositions), three rolling rows. */
-export function editDistance(a: string, b: string): number {
+function editDistance(a: string, b: string): number {
   const n = b.length;
   let prev2 = new Int32Array(n + 1);
   let prev = Int32Array.from({ length: n + 1 }, (_, j) => j);

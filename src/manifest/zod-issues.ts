@@ -68,13 +68,13 @@ const KEYS_BY_LEVEL: Record<string, readonly string[]> = {
   "weights[]": ["source", "target"],
 };
 
-export function shapeOf(path: KeyPath): string {
+function shapeOf(path: KeyPath): string {
   let out = "";
   for (const part of path) out += typeof part === "number" ? "[]" : out === "" ? part : `.${part}`;
   return out;
 }
 
-export function expectedAt(path: KeyPath): string | undefined {
+function expectedAt(path: KeyPath): string | undefined {
   return EXPECTED[shapeOf(path)];
 }
 
@@ -188,6 +188,10 @@ function reportUnknownKey(path: KeyPath, problems: ProblemList): void {
     return;
   }
   const suggestion = closest(key, known);
-  const hint = suggestion ? `did you mean "${suggestion}"?` : `known keys ${where}: ${known.join(", ")}`;
-  problems.error(path, message, hint, "key");
+  if (suggestion) {
+    problems.error(path, message, `did you mean "${suggestion}"?`, "key");
+    return;
+  }
+  // Not a typo of anything kiln knows: perhaps a setting of a newer Cog. Say it is ignored, do not refuse.
+  problems.warn(path, `${message}; kiln ignores it`, `known keys ${where}: ${known.join(", ")}`, "key");
 }

@@ -66,6 +66,7 @@ export async function waitForReady(url: string, opts: WaitOptions): Promise<Heal
   }
 }
 
+/** One /health-check answer. */
 export async function health(url: string, signal?: AbortSignal): Promise<Health> {
   const res = await fetch(`${url}/health-check`, { signal: signal ?? null });
   return (await res.json()) as Health;

@@ -7,13 +7,12 @@
 import { readFile, stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { UsageError } from "../errors.js";
-import { validateInput } from "../schema/validate.js";
-import { checkValue, requiredMissing } from "../schema/value-checks.js";
+import { validateInput, type ValidationIssue } from "../schema/validate.js";
 import { toDataUri } from "../schema/media-types.js";
 import { describeField, type FieldSpec, type SchemaView } from "../schema/view.js";
 
 /** The model server's request body limit (kiln's and Cog's default). */
-export const MAX_REQUEST_BYTES = 100 * 2 ** 20;
+const MAX_REQUEST_BYTES = 100 * 2 ** 20;
 
 export interface InputEntry {
   name: string;
@@ -90,10 +89,11 @@ async function readJsonArg(
 ): Promise<Record<string, unknown> | undefined> {
   let text = arg;
   let source = "--json";
-  if (arg === "-") {
-    if (!opts.readStdin) throw new UsageError("--json - needs standard input");
+  // `-` and Cog's `@-` both read standard input.
+  if (arg === "-" || arg === "@-") {
+    if (!opts.readStdin) throw new UsageError(`--json ${arg} needs standard input`);
     text = await opts.readStdin();
-    source = "--json - (stdin)";
+    source = `--json ${arg} (stdin)`;
   } else if (arg.startsWith("@")) {
     const file = resolve(opts.cwd, arg.slice(1));
     source = `--json ${arg}`;
@@ -151,27 +151,30 @@ export async function resolveInputs(
   const fromFlags = new Map<string, string[]>();
   for (const e of raw.entries) fromFlags.set(e.name, [...(fromFlags.get(e.name) ?? []), e.value]);
 
+  // Inputs that already have a problem (unknown, not coercible, unreadable file): not validated again.
+  const failed = new Set<string>();
   const names = new Set([...Object.keys(raw.json ?? {}), ...fromFlags.keys()]);
   for (const name of names) {
     const spec = view.byName.get(name);
     if (!spec) {
       problems.push({ field: name, message: unknownMessage(name, view) });
+      failed.add(name);
       continue;
     }
     const flagValues = fromFlags.get(name);
     const value = flagValues ? coerceFlag(spec, flagValues, problems) : raw.json?.[name];
-    if (value === undefined) continue;
-    const fileRead = await readFileRefs(spec, value, opts.cwd, problems);
-    if (fileRead === undefined) continue;
-    const problem = checkValue(spec, fileRead);
-    if (problem) problems.push({ field: name, message: problem });
+    const fileRead = value === undefined ? undefined : await readFileRefs(spec, value, opts.cwd, problems);
+    if (fileRead === undefined) failed.add(name);
     else input[name] = fileRead;
   }
-  for (const spec of requiredMissing(view, names)) {
-    problems.push({
-      field: spec.name,
-      message: `required input is missing: expected ${describeField(spec)}`,
-    });
+  // One validator for the CLI and the server (src/schema): its issues, rendered for a terminal, in the
+  // same list as the problems above, so every problem is reported at once.
+  const result = validateInput(view.schema, input);
+  if (!result.ok) {
+    for (const issue of result.errors) {
+      const field = String(issue.loc[2] ?? "");
+      if (!failed.has(field)) problems.push({ field, message: renderIssue(issue, view, input) });
+    }
   }
   const size = Object.values(input).reduce<number>((n, v) => n + (JSON.stringify(v)?.length ?? 0), 0);
   if (size > MAX_REQUEST_BYTES) {
@@ -180,19 +183,60 @@ export async function resolveInputs(
       message: `the inputs take ${Math.round(size / 2 ** 20)} MiB as JSON (files travel base64-encoded), over the server's ${MAX_REQUEST_BYTES / 2 ** 20} MiB request limit: pass large files as http(s) URLs`,
     });
   }
-  // The server's own validator has the last word (anything the friendlier checks above do not cover).
-  if (problems.length === 0) {
-    const result = validateInput(view.schema, input);
-    if (!result.ok) {
-      for (const issue of result.errors) {
-        const field = String(issue.loc[2] ?? "");
-        const spec = view.byName.get(field);
-        problems.push({ field, message: spec ? `${issue.msg}: expected ${describeField(spec)}` : issue.msg });
-      }
-    }
-  }
   if (problems.length > 0) throw new InputError(problems, usageHint(view));
   return input;
+}
+
+/** A validation issue as a person at a terminal reads it: what the input expects and what was given. */
+function renderIssue(issue: ValidationIssue, view: SchemaView, input: Record<string, unknown>): string {
+  const field = String(issue.loc[2] ?? "");
+  let spec = view.byName.get(field);
+  if (!spec) return issue.msg;
+  let value: unknown = input[field];
+  let prefix = "";
+  for (const part of issue.loc.slice(3)) {
+    if (typeof part !== "number" || !spec.items) break;
+    prefix += `item ${part}: `;
+    spec = spec.items;
+    value = Array.isArray(value) ? (value as unknown[])[part] : undefined;
+  }
+  const expected = `expected ${describeField(spec)}`;
+  const got = `got ${short(value)}`;
+  const length = typeof value === "string" ? [...value].length : 0;
+  switch (issue.type) {
+    case "missing":
+      return `required input is missing: ${expected}`;
+    case "enum":
+    case "string_pattern_mismatch":
+      return `${prefix}${got}, ${expected}`;
+    case "greater_than":
+    case "greater_than_equal":
+      return `${prefix}${String(value)} is too small: ${expected}`;
+    case "less_than":
+    case "less_than_equal":
+      return `${prefix}${String(value)} is too large: ${expected}`;
+    case "string_too_short":
+      return `${prefix}too short (${length} characters): ${expected}`;
+    case "string_too_long":
+      return `${prefix}too long (${length} characters): ${expected}`;
+    case "string_type":
+    case "int_type":
+    case "int_from_float":
+    case "float_type":
+    case "bool_type":
+    case "list_type":
+    case "dict_type":
+    case "url_type":
+    case "none_forbidden":
+      return `${prefix}${expected}, ${got}`;
+    default:
+      return `${prefix}${issue.msg}: ${expected}`;
+  }
+}
+
+function short(value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
 function unknownMessage(name: string, view: SchemaView): string {
@@ -210,7 +254,7 @@ function usageHint(view: SchemaView): string {
 }
 
 /** Turns the string(s) given with -i into the JSON value the schema expects. */
-export function coerceFlag(spec: FieldSpec, values: string[], problems: InputProblem[]): unknown {
+function coerceFlag(spec: FieldSpec, values: string[], problems: InputProblem[]): unknown {
   if (spec.kind === "array") {
     const only = values[0];
     if (values.length === 1 && only !== undefined && only.trimStart().startsWith("[")) {
@@ -247,10 +291,44 @@ export function coerceFlag(spec: FieldSpec, values: string[], problems: InputPro
   return coerced.value;
 }
 
+/**
+ * A union input from text, resolved as `cog predict` resolves it: `1` is an int when the union has int
+ * (else a float), `1.5` a float, `true`/`false` a bool, `[...]`/`{...}` JSON lists/objects, the rest a str.
+ */
+function coerceUnion(spec: FieldSpec, text: string): { value?: unknown; error?: string } {
+  const members = spec.members ?? [];
+  const has = (kind: FieldSpec["kind"]): FieldSpec | undefined => members.find((m) => m.kind === kind);
+  const t = text.trim();
+  const tryKinds: FieldSpec["kind"][] = [];
+  if (/^[+-]?\d+$/.test(t)) tryKinds.push("integer", "number");
+  else if (t !== "" && Number.isFinite(Number(t))) tryKinds.push("number");
+  if (/^(true|false)$/i.test(t)) tryKinds.push("boolean");
+  if (t.startsWith("[")) tryKinds.push("array");
+  if (t.startsWith("{")) tryKinds.push("object");
+  tryKinds.push("string", "any");
+  for (const kind of tryKinds) {
+    const member = has(kind);
+    if (!member) continue;
+    const coerced = coerceScalar(member, text);
+    if (!coerced.error) return coerced;
+  }
+  return { error: `expected ${describeField(spec)}, got ${JSON.stringify(text)}` };
+}
+
 function coerceScalar(spec: FieldSpec, text: string): { value?: unknown; error?: string } {
   const got = `got ${JSON.stringify(text)}`;
   const expected = `expected ${describeField(spec)}, ${got}`;
   switch (spec.kind) {
+    case "union":
+      return coerceUnion(spec, text);
+    case "array":
+      try {
+        const v = JSON.parse(text) as unknown;
+        if (Array.isArray(v)) return { value: v };
+      } catch {
+        // reported below
+      }
+      return { error: `expected a JSON list like [1, 2], ${got}` };
     case "integer":
       return /^[+-]?\d+$/.test(text.trim()) ? { value: Number(text.trim()) } : { error: expected };
     case "number": {
@@ -291,14 +369,19 @@ function coerceScalar(spec: FieldSpec, text: string): { value?: unknown; error?:
   }
 }
 
-/** Replaces `@path` strings in file inputs by data URIs (read now, after the schema says it is a file). */
+/**
+ * Replaces `@path` strings by data URIs (read now, after the schema is known): in file inputs, and, as
+ * `cog predict` does, in string inputs too (the predictor receives the file as a data: URI string).
+ */
 async function readFileRefs(
   spec: FieldSpec,
   value: unknown,
   cwd: string,
   problems: InputProblem[],
 ): Promise<unknown> {
-  const isFile = spec.kind === "file" || (spec.kind === "array" && spec.items?.kind === "file");
+  const takesRef = (k: FieldSpec["kind"] | undefined): boolean =>
+    k === "file" || k === "string" || k === "union";
+  const isFile = takesRef(spec.kind) || (spec.kind === "array" && takesRef(spec.items?.kind));
   if (!isFile) return value;
   const read = async (v: unknown): Promise<unknown> => {
     if (typeof v !== "string" || !v.startsWith("@")) return v;
@@ -321,7 +404,7 @@ async function readFileRefs(
 }
 
 /** The nearest known name within a small edit distance, for "did you mean". */
-export function closest(name: string, candidates: string[]): string | undefined {
+function closest(name: string, candidates: string[]): string | undefined {
   let best: string | undefined;
   let bestDistance = Math.max(2, Math.floor(name.length / 3)) + 1;
   for (const c of candidates) {

@@ -1,13 +1,16 @@
 /**
  * What `kiln predict` does with a prediction's output: file outputs (data URIs) are written to
  * `output.<ext>` (or `-o PATH`), lists of files to `output.0.<ext>`, `output.1.<ext>` ...; strings are
- * printed raw; other values as JSON with written files replaced by their paths. Iterator outputs are
- * printed/written chunk by chunk as they arrive. `--json` prints the whole prediction instead.
+ * printed raw; other values as JSON with written files replaced by their paths. `-o PATH` also takes a
+ * non-file output (the text or JSON goes to PATH instead of stdout). Iterator outputs are printed chunk
+ * by chunk as they arrive on a terminal; when stdout is not one, the collected output is printed once at
+ * the end as JSON (concatenate iterators: the joined text), as `cog predict` does, so scripts can parse
+ * it. `--json` prints the whole prediction instead (to PATH with -o).
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, extname, relative, resolve } from "node:path";
 import type { JsonSchema } from "../schema/types.js";
-import { decodeDataUri, extensionOf } from "../schema/media-types.js";
+import { decodeDataUri, extensionFor } from "../schema/media-types.js";
 
 export interface Prediction {
   id?: string;
@@ -35,6 +38,8 @@ export interface OutputOptions {
   json: boolean;
   /** The model's Output schema component (iterator/concatenate display). */
   outputSchema: JsonSchema;
+  /** Print iterator chunks as they arrive (stdout is a terminal); else print the collected output at the end. */
+  streamChunks?: boolean | undefined;
 }
 
 export class OutputWriter {
@@ -44,7 +49,7 @@ export class OutputWriter {
 
   constructor(
     private readonly sink: OutputSink,
-    private readonly opts: OutputOptions,
+    private opts: OutputOptions,
   ) {}
 
   get isIterator(): boolean {
@@ -65,8 +70,8 @@ export class OutputWriter {
   /** One streamed output item (SSE `output` event), handled as soon as it arrives. */
   async chunk(chunk: unknown, index: number): Promise<void> {
     if (index < this.streamed) return; // a re-sent chunk (e.g. after re-attaching)
+    if (this.opts.json || this.opts.streamChunks === false) return; // handled whole in finish()
     this.streamed = index + 1;
-    if (this.opts.json) return;
     await this.emitItem(chunk, [String(index)], true);
   }
 
@@ -74,8 +79,16 @@ export class OutputWriter {
   async finish(prediction: Prediction): Promise<number> {
     const output = prediction.output;
     if (this.opts.json) {
-      const replaced = await this.replaceFiles(output, this.isIterator || isFileList(output) ? null : []);
-      this.write(`${JSON.stringify({ ...prediction, output: replaced }, null, 2)}\n`);
+      // With -o, the prediction JSON goes to that file; file outputs keep their output.<ext> names.
+      const target = this.opts.outputPath;
+      const replaced = await this.filesByDefaultName(() =>
+        this.replaceFiles(output, this.isIterator || isFileList(output) ? null : []),
+      );
+      const text = `${JSON.stringify({ ...prediction, output: replaced }, null, 2)}\n`;
+      if (target !== undefined) await this.writeText(target, text);
+      else this.write(text);
+    } else if (this.isIterator && this.opts.streamChunks === false && Array.isArray(output)) {
+      if (prediction.status === "succeeded" || output.length > 0) await this.emitCollected(output);
     } else if (Array.isArray(output) && (this.isIterator || this.streamed > 0)) {
       for (const [i, item] of output.entries())
         if (i >= this.streamed) await this.emitItem(item, [String(i)], true);
@@ -89,14 +102,51 @@ export class OutputWriter {
   private async emitWhole(output: unknown): Promise<void> {
     if (typeof output === "string") {
       if (decodeDataUri(output)) await this.writeFile(output, []);
-      else this.write(output.endsWith("\n") ? output : `${output}\n`);
+      else await this.emitText(output.endsWith("\n") ? output : `${output}\n`);
       return;
     }
     if (isFileList(output)) {
       for (const [i, item] of output.entries()) await this.writeFile(item, [String(i)]);
       return;
     }
-    this.write(`${JSON.stringify(await this.replaceFiles(output, []), null, 2)}\n`);
+    const replaced = await this.filesByDefaultName(() => this.replaceFiles(output, []));
+    await this.emitText(`${JSON.stringify(replaced, null, 2)}\n`);
+  }
+
+  /** Files inside a JSON output keep their output.<ext> names: -o PATH names the JSON itself. */
+  private async filesByDefaultName<T>(fn: () => Promise<T>): Promise<T> {
+    const saved = this.opts;
+    this.opts = { ...saved, outputPath: undefined };
+    try {
+      return await fn();
+    } finally {
+      this.opts = saved;
+    }
+  }
+
+  /** An iterator's whole output, printed once (stdout is not a terminal). */
+  private async emitCollected(output: unknown[]): Promise<void> {
+    if (this.concatenate && output.every((c) => typeof c === "string")) {
+      const text = output.join("");
+      await this.emitText(text.endsWith("\n") ? text : `${text}\n`);
+      return;
+    }
+    const replaced = await this.filesByDefaultName(() => this.replaceFiles(output, null));
+    await this.emitText(`${JSON.stringify(replaced, null, 2)}\n`);
+  }
+
+  /** Text output goes to stdout, or to -o PATH when given. */
+  private async emitText(text: string): Promise<void> {
+    if (this.opts.outputPath === undefined) return this.write(text);
+    await this.writeText(this.opts.outputPath, text);
+  }
+
+  private async writeText(path: string, text: string): Promise<void> {
+    const file = resolve(this.opts.cwd, path);
+    await mkdir(dirname(file), { recursive: true });
+    await writeFile(file, text);
+    this.written.push(file);
+    this.sink.note(`Written output to ${this.display(file)}`);
   }
 
   private async emitItem(item: unknown, parts: string[], stream: boolean): Promise<void> {
@@ -133,7 +183,7 @@ export class OutputWriter {
     const decoded = decodeDataUri(dataUri);
     if (!decoded) throw new Error("not a data URI");
     const named = decoded.name ? extname(decoded.name) : "";
-    const file = this.pathFor(parts, named || extensionOf(decoded.mimeType));
+    const file = this.pathFor(parts, named || (extensionFor(decoded.mimeType) ?? ".bin"));
     await mkdir(dirname(file), { recursive: true });
     await writeFile(file, decoded.bytes);
     this.written.push(file);

@@ -3,7 +3,10 @@
  * Pure, so it is unit-tested; main.ts only wires process signals around it.
  */
 import { extname } from "node:path";
+import { existsSync } from "node:fs";
 import { parseLogLevel } from "./logger.js";
+import { DEFAULT_FILE_LIMITS } from "./files.js";
+import { DEFAULT_READY_FILE } from "./ready-file.js";
 import type { ServerOptions, WorkerTarget } from "./server.js";
 
 export class ConfigError extends Error {}
@@ -44,6 +47,29 @@ export function positiveInt(
   if (!Number.isInteger(n) || n < 1)
     throw new Err(`${name} must be a positive integer, got ${JSON.stringify(raw)}`);
   return n;
+}
+
+/**
+ * The COG_* runtime settings in `env` (the image's ENV, or cog.yaml `environment:` with --no-docker).
+ * COG_SETUP_TIMEOUT=0 means no timeout, as in Cog.
+ */
+export function cogRuntimeSettings(
+  env: NodeJS.ProcessEnv,
+): Pick<
+  ServerOptions,
+  "maxConcurrency" | "setupTimeoutMs" | "throttleMs" | "streamHistoryCapacity" | "weights"
+> {
+  const settings: ReturnType<typeof cogRuntimeSettings> = {};
+  const max = positiveInt(env.COG_MAX_CONCURRENCY, "COG_MAX_CONCURRENCY");
+  if (max !== undefined) settings.maxConcurrency = max;
+  const setup = seconds(env, "COG_SETUP_TIMEOUT");
+  if (setup !== undefined) settings.setupTimeoutMs = setup;
+  const throttle = seconds(env, "COG_THROTTLE_RESPONSE_INTERVAL");
+  if (throttle !== undefined) settings.throttleMs = throttle;
+  const history = positiveInt(env.COG_STREAM_HISTORY_CAPACITY, "COG_STREAM_HISTORY_CAPACITY");
+  if (history !== undefined) settings.streamHistoryCapacity = history;
+  if (env.COG_WEIGHTS) settings.weights = env.COG_WEIGHTS;
+  return settings;
 }
 
 function nonNegativeInt(raw: string | undefined, name: string): number | undefined {
@@ -89,17 +115,19 @@ export function configFromEnv(argv: readonly string[], env: NodeJS.ProcessEnv): 
     port: positiveInt(flags.get("port") ?? env.PORT, "PORT") ?? 5000,
     uploadUrl: flags.get("upload-url"),
     awaitExplicitShutdown: flags.get("await-explicit-shutdown") === "true",
-    maxConcurrency: positiveInt(env.COG_MAX_CONCURRENCY, "COG_MAX_CONCURRENCY"),
-    setupTimeoutMs: seconds(env, "COG_SETUP_TIMEOUT"),
-    throttleMs: seconds(env, "COG_THROTTLE_RESPONSE_INTERVAL"),
+    weights: null,
+    ...cogRuntimeSettings(env),
     webhookAuthToken: env.WEBHOOK_AUTH_TOKEN || undefined,
-    weights: env.COG_WEIGHTS || null,
     logLevel: parseLogLevel(env.COG_LOG_LEVEL, "info"),
     logFormat: format === "console" ? "console" : "json",
     python: env.KILN_PYTHON || undefined,
+    readyFile: readyFile(env),
     maxWorkerRestarts: nonNegativeInt(env.KILN_WORKER_RESTARTS, "KILN_WORKER_RESTARTS"),
     cancelGraceMs: seconds(env, "KILN_CANCEL_GRACE"),
     drainTimeoutMs: seconds(env, "KILN_DRAIN_TIMEOUT"),
+    ...(env.KILN_DENY_PRIVATE_URLS === "1" || env.KILN_DENY_PRIVATE_URLS === "true"
+      ? { fileLimits: { ...DEFAULT_FILE_LIMITS, denyPrivateAddresses: true } }
+      : {}),
     cache: cacheFromEnv(env),
   };
 }
@@ -121,4 +149,13 @@ function cacheFromEnv(env: NodeJS.ProcessEnv): ServerOptions["cache"] {
     ...(maxBytes !== undefined ? { maxBytes } : {}),
     ...(ttlMs !== undefined ? { ttlMs } : {}),
   };
+}
+
+/**
+ * KILN_READY_FILE (empty: none); by default /var/run/cog/ready inside a container (Docker's /.dockerenv,
+ * or a Kubernetes pod), never on a developer's machine where several servers may run.
+ */
+export function readyFile(env: NodeJS.ProcessEnv, inContainer = existsSync("/.dockerenv")): string | null {
+  if (env.KILN_READY_FILE !== undefined) return env.KILN_READY_FILE || null;
+  return inContainer || env.KUBERNETES_SERVICE_HOST ? DEFAULT_READY_FILE : null;
 }

@@ -9,13 +9,19 @@ import { basename, extname, join } from "node:path";
 import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
+import { assertPublicUrl } from "./url-policy.js";
+import { decodeDataUri, extensionFor, mediaTypeOf, toDataUri } from "../schema/media-types.js";
 
 export interface FileLimits {
   /** Largest single downloaded input (bytes). */
   maxDownloadBytes: number;
   /** Whole-download timeout per file (ms). */
   downloadTimeoutMs: number;
+  /** Refuse URLs that resolve to private, loopback or link-local addresses (see url-policy.ts). */
+  denyPrivateAddresses?: boolean | undefined;
 }
+
+const MAX_REDIRECTS = 5;
 
 export const DEFAULT_FILE_LIMITS: FileLimits = { maxDownloadBytes: 1024 ** 3, downloadTimeoutMs: 300_000 };
 
@@ -23,34 +29,6 @@ export class FileInputError extends Error {}
 
 /** Maps a URL served by this very server (e.g. a /v1/files upload) to a local file, or null. */
 export type LocalFileResolver = (url: string) => { path: string; name: string } | null;
-
-const MIME: Record<string, string> = {
-  ".txt": "text/plain",
-  ".json": "application/json",
-  ".csv": "text/csv",
-  ".html": "text/html",
-  ".md": "text/markdown",
-  ".png": "image/png",
-  ".jpg": "image/jpeg",
-  ".jpeg": "image/jpeg",
-  ".gif": "image/gif",
-  ".webp": "image/webp",
-  ".svg": "image/svg+xml",
-  ".wav": "audio/wav",
-  ".mp3": "audio/mpeg",
-  ".ogg": "audio/ogg",
-  ".mp4": "video/mp4",
-  ".webm": "video/webm",
-  ".pdf": "application/pdf",
-  ".zip": "application/zip",
-  ".tar": "application/x-tar",
-  ".gz": "application/gzip",
-};
-const EXT = Object.fromEntries(Object.entries(MIME).map(([e, m]) => [m, e]));
-
-export function mimeFor(path: string): string {
-  return MIME[extname(path).toLowerCase()] ?? "application/octet-stream";
-}
 
 /** A per-prediction directory under the OS temp dir; removed by `removeTempDir`. */
 export function makeTempDir(): Promise<string> {
@@ -135,7 +113,9 @@ async function fetchInputFile(
   const both = AbortSignal.any([signal, timeout]);
   let res: Response;
   try {
-    res = await fetch(url, { signal: both, redirect: "follow" });
+    res = limits.denyPrivateAddresses
+      ? await fetchPublic(url, both)
+      : await fetch(url, { signal: both, redirect: "follow" });
   } catch (err) {
     throw new FileInputError(
       `input ${field}: download of ${url.origin}${url.pathname} failed: ${describe(err, timeout)}`,
@@ -156,7 +136,7 @@ async function fetchInputFile(
   }
   const name = safeName(
     decodeURIComponent(basename(url.pathname)),
-    "file" + (EXT[res.headers.get("content-type") ?? ""] ?? ""),
+    "file" + (extensionFor(res.headers.get("content-type") ?? "") ?? ""),
   );
   const path = join(dir, name);
   let size = 0;
@@ -181,6 +161,22 @@ async function fetchInputFile(
   return path;
 }
 
+/** fetch() following redirects by hand, checking every hop against the private-address policy. */
+async function fetchPublic(start: URL, signal: AbortSignal): Promise<Response> {
+  let url = start;
+  for (let hop = 0; ; hop++) {
+    await assertPublicUrl(url);
+    const res = await fetch(url, { signal, redirect: "manual" });
+    const next = res.headers.get("location");
+    if (res.status < 300 || res.status >= 400 || !next) return res;
+    await res.body?.cancel().catch(() => undefined);
+    if (hop >= MAX_REDIRECTS) throw new Error(`more than ${MAX_REDIRECTS} redirects`);
+    url = new URL(next, url);
+    if (url.protocol !== "http:" && url.protocol !== "https:")
+      throw new Error(`redirected to a ${url.protocol} URL`);
+  }
+}
+
 function describe(err: unknown, timeout: AbortSignal): string {
   if (timeout.aborted) return "timed out";
   const e = err as { name?: string; message?: string; cause?: { message?: string } };
@@ -189,16 +185,14 @@ function describe(err: unknown, timeout: AbortSignal): string {
 }
 
 async function writeDataUri(field: string, uri: string, dir: string, limits: FileLimits): Promise<string> {
-  const comma = uri.indexOf(",");
-  if (comma < 0) throw new FileInputError(`input ${field}: malformed data URI (no comma)`);
-  const meta = uri.slice(5, comma);
-  const isBase64 = /;base64$/i.test(meta);
-  const mime = (meta.replace(/;base64$/i, "").split(";")[0] ?? "").toLowerCase();
-  const payload = uri.slice(comma + 1);
-  const bytes = isBase64 ? Buffer.from(payload, "base64") : Buffer.from(decodeURIComponent(payload), "utf8");
-  if (bytes.length > limits.maxDownloadBytes)
+  const decoded = decodeDataUri(uri);
+  if (!decoded) throw new FileInputError(`input ${field}: malformed data URI (no comma)`);
+  if (decoded.bytes.length > limits.maxDownloadBytes)
     throw new FileInputError(`input ${field}: data URI exceeds the byte limit`);
-  const path = join(dir, `input${EXT[mime] ?? ""}`);
+  const bytes = decoded.bytes;
+  // Named like Cog names it: input.<extension Python's mimetypes gives> (input.jpg for image/jpeg).
+  const fromName = decoded.name ? extname(decoded.name) : "";
+  const path = join(dir, `input${fromName || (extensionFor(decoded.mimeType) ?? "")}`);
   await writeFile(path, bytes);
   return path;
 }
@@ -233,11 +227,8 @@ export async function encodeOutputFiles(value: unknown, options: OutputFileOptio
 }
 
 async function encodeFile(path: string, options: OutputFileOptions): Promise<string> {
-  const mime = mimeFor(path);
-  if (!options.uploadUrl) {
-    const bytes = await readFile(path);
-    return `data:${mime};base64,${bytes.toString("base64")}`;
-  }
+  const mime = mediaTypeOf(path);
+  if (!options.uploadUrl) return toDataUri(await readFile(path), path);
   const target = `${options.uploadUrl.replace(/\/+$/, "")}/${encodeURIComponent(basename(path))}`;
   const { size } = await stat(path);
   const res = await fetch(target, {

@@ -116,7 +116,9 @@ export class Health extends EventEmitter<{
     const result = await new Promise<{ ok: boolean; error?: string | undefined }>((resolve) => {
       const timer = setTimeout(() => {
         this.hcWaiters.delete(seq);
-        resolve({ ok: false, error: `healthcheck() took longer than ${this.healthcheckTimeoutMs / 1000} s` });
+        // Cog's wording, which monitoring built for Cog containers may match on.
+        const seconds = (this.healthcheckTimeoutMs / 1000).toFixed(1);
+        resolve({ ok: false, error: `user-defined healthcheck timed out after ${seconds} seconds` });
       }, this.healthcheckTimeoutMs);
       this.hcWaiters.set(seq, (ok, error) => {
         clearTimeout(timer);
@@ -124,7 +126,9 @@ export class Health extends EventEmitter<{
       });
       if (!this.worker.send({ type: "healthcheck", seq })) this.hcWaiters.get(seq)?.(true);
     });
-    this.userHealthcheckError = result.ok ? null : (result.error ?? "healthcheck() returned false");
+    this.userHealthcheckError = result.ok
+      ? null
+      : (result.error ?? "user-defined healthcheck returned False");
   }
 
   private onMessage(m: WorkerMessage): void {

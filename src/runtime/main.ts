@@ -1,7 +1,8 @@
 /**
  * Container entry (bundled to /kiln/server.mjs): `node /kiln/server.mjs [--host H] [--port P]
  * [--upload-url U] [--await-explicit-shutdown]` with KILN_PREDICTOR etc. in the environment.
- * SIGTERM/SIGINT: stop accepting, let in-flight predictions finish (bounded), exit 0.
+ * SIGTERM/SIGINT: stop accepting, let in-flight predictions finish (bounded), exit 0. With KILN_QUEUE
+ * (redis://...) it also consumes its version's Redis stream (queue mode, src/fleet/replica.ts).
  */
 import { ConfigError, configFromEnv } from "./config.js";
 import { startServer } from "./server.js";
@@ -18,6 +19,12 @@ async function main(): Promise<void> {
     throw err;
   }
   const server = await startServer(options);
+  const queue = process.env.KILN_QUEUE;
+  if (queue) {
+    // Queue mode (kiln serve --queue): bundled in, loaded only when asked for.
+    const { startReplicaFromEnv } = await import("../fleet/replica-env.js");
+    await startReplicaFromEnv(server, process.env);
+  }
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (signal === "SIGTERM" && options.awaitExplicitShutdown) {

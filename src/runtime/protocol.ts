@@ -58,6 +58,10 @@ export interface LoadedMessage {
   /** True when predict is async (Python `async def`, or any TS predictor): concurrency > 1 allowed. */
   async: boolean;
   hasHealthcheck: boolean;
+  /** Python `@cog.concurrent(max=N)`: the slots the predictor asks for (COG_MAX_CONCURRENCY overrides it). */
+  concurrency?: number;
+  /** Python `@cog.streaming` on predict(). */
+  streaming?: boolean;
 }
 export interface ReadyMessage {
   type: "ready";

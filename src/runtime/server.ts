@@ -15,9 +15,14 @@ import { PredictionRunner } from "./core/runner.js";
 import { WebhookSender } from "./webhooks.js";
 import { Router } from "./http/router.js";
 import { registerContainerApi } from "./http/container-api.js";
+import { registerPlayground } from "./http/playground.js";
+import { applyCors, corsPolicy } from "./http/cors.js";
 import { DEFAULT_BODY_LIMIT } from "./http/body.js";
 import { createLogger, type LogFormat, type Logger, type LogLevel } from "./logger.js";
-import type { FileLimits } from "./files.js";
+import type { FileLimits, LocalFileResolver } from "./files.js";
+import type { MetricsRegistry } from "./metrics.js";
+import { createServerMetrics, registerMetricsRoute } from "./server-metrics.js";
+import { ReadyFile } from "./ready-file.js";
 import { RUNTIME_VERSION } from "./version.js";
 import { DEFAULT_SSE_LIMITS, type SseLimits } from "./sse.js";
 import { DEFAULT_WEBHOOK_DRAIN_MS, createFileStore, registerHostedApi, type HostedApi } from "./v1/api.js";
@@ -73,6 +78,8 @@ export interface ServerOptions {
   /** How long close() waits for in-flight predictions before canceling them (30 s). */
   drainTimeoutMs?: number | undefined;
   weights?: string | null | undefined;
+  /** COG_STREAM_HISTORY_CAPACITY: events a late SSE subscriber can replay per prediction (default: all). */
+  streamHistoryCapacity?: number | undefined;
   fileLimits?: FileLimits | undefined;
   /** Overrides for where the worker programs live (defaults: beside this bundle, or in src/dist). */
   nodeWorkerEntry?: string | undefined;
@@ -83,6 +90,12 @@ export interface ServerOptions {
   hosted?: HostedOptions | undefined;
   /** The output cache (opt-in: the model declares it can be cached, and the server is given a store). */
   cache?: CacheOptions | undefined;
+  /** Written while READY, removed otherwise (e.g. /var/run/cog/ready in images); null: none. */
+  readyFile?: string | null | undefined;
+  /** Extra CORS origins (comma separated, or `*`) besides loopback pages; env KILN_CORS_ORIGINS. */
+  corsOrigins?: string | undefined;
+  /** Where the built playground page is (default: beside the bundle, or dist/runtime-bundle/). */
+  playgroundDir?: string | undefined;
 }
 
 export interface CacheOptions extends Partial<CacheLimits> {
@@ -110,6 +123,16 @@ export interface RunningServer {
   /** Resolves after close() completed (e.g. after POST /shutdown). */
   closed: Promise<void>;
   close(): Promise<void>;
+  /** Served at /metrics; queue mode adds its own families. */
+  metrics: MetricsRegistry;
+  /** The model's OpenAPI document once the schema is known. */
+  openapi: () => unknown;
+  /** Extra resolvers for file inputs that need no HTTP (queue mode: uploads fetched from Redis). */
+  fileResolvers: LocalFileResolver[];
+  /** Runs first when the server stops (queue mode: stop taking work, finish or hand back what runs). */
+  onShutdown(hook: () => Promise<void>): void;
+  /** Marks the server not ready (readiness file removed) without stopping it. */
+  setReady(ready: boolean): void;
 }
 
 function firstExisting(candidates: (string | undefined)[]): string | undefined {
@@ -172,6 +195,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   // options.env counts too: `kiln serve --no-docker` passes KILN_API_TOKEN there, as it does to a container.
   const hostedOptions = resolveHostedOptions(options.hosted, { ...process.env, ...options.env });
   const files = createFileStore(hostedOptions);
+  const fileResolvers: LocalFileResolver[] = [];
   const runner = new PredictionRunner({
     worker,
     schema,
@@ -180,8 +204,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     uploadUrl: options.uploadUrl,
     fileLimits: options.fileLimits,
     retainCompleted: options.retainCompleted ?? 0,
+    historyCapacity: options.streamHistoryCapacity,
     cancelGraceMs: options.cancelGraceMs,
-    localFile: (url) => files.resolve(url),
+    localFile: (url) => {
+      const own = files.resolve(url);
+      if (own) return own;
+      for (const r of fileResolvers) {
+        const found = r(url);
+        if (found) return found;
+      }
+      return null;
+    },
     cache: options.cache
       ? new OutputCache(
           await DirCacheStore.open(options.cache.dir, {
@@ -196,6 +229,10 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     },
   });
   worker.on("message", (m) => {
+    // @cog.concurrent(max=N) sets the slots unless COG_MAX_CONCURRENCY (or the caller) chose them.
+    if (m.type === "loaded" && m.concurrency !== undefined && options.maxConcurrency === undefined) {
+      runner.capacity = m.concurrency;
+    }
     if (m.type === "loaded" && !m.async && runner.capacity > 1) {
       logger.warn("the predictor is synchronous: running one prediction at a time", {
         requested: runner.capacity,
@@ -247,6 +284,31 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     options: hostedOptions,
     sse,
   });
+  registerPlayground(router, { dir: options.playgroundDir });
+  const cors = corsPolicy(
+    options.corsOrigins ?? options.env?.KILN_CORS_ORIGINS ?? process.env.KILN_CORS_ORIGINS,
+  );
+
+  let stopping = false;
+  const metrics = createServerMetrics({
+    runner,
+    health,
+    worker,
+    queue: hosted.queue,
+    stopping: () => stopping,
+  });
+  registerMetricsRoute(router, metrics);
+  const readyFile = new ReadyFile(options.readyFile ?? null, logger);
+  readyFile.set(false); // a file left by an earlier run must not claim readiness during setup
+  let acceptingWork = true;
+  const setReady = (ready: boolean): void => {
+    if (!ready) acceptingWork = false;
+    readyFile.set(ready && acceptingWork && health.ready);
+  };
+  health.on("ready", () => setReady(true));
+  health.on("failed", () => setReady(false));
+  health.on("defunct", () => setReady(false));
+  const shutdownHooks: (() => Promise<void>)[] = [];
 
   const server = createServer(
     {
@@ -256,7 +318,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       connectionsCheckingInterval: Math.min(1_000, options.headersTimeoutMs ?? 1_000),
       noDelay: true,
     },
-    (req, res) => void router.handle(req, res),
+    (req, res) => {
+      if (!applyCors(req, res, cors)) void router.handle(req, res);
+    },
   );
   // Malformed requests and header/request timeouts: Node's default clientError answers 400/408/431.
 
@@ -269,6 +333,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const closed = new Promise<void>((r) => (resolveClosed = r));
 
   async function shutdown(): Promise<void> {
+    stopping = true;
+    setReady(false);
+    for (const hook of shutdownHooks) {
+      await hook().catch((err: unknown) => logger.error("shutdown hook failed", { err }));
+    }
     logger.info("shutting down: no new connections, waiting for in-flight predictions");
     const stopped = new Promise<void>((r) => server.close(() => r()));
     server.closeIdleConnections();
@@ -303,5 +372,23 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       : options.host;
   const url = `http://${host}:${port}`;
   logger.info("server listening", { url, predictor: `${options.predictor.file}:${options.predictor.name}` });
-  return { url, port, server, router, runner, health, worker, logger, hosted, ready, closed, close };
+  return {
+    url,
+    port,
+    server,
+    router,
+    runner,
+    health,
+    worker,
+    logger,
+    hosted,
+    ready,
+    closed,
+    close,
+    metrics,
+    openapi,
+    fileResolvers,
+    onShutdown: (hook) => void shutdownHooks.push(hook),
+    setReady,
+  };
 }

@@ -1,6 +1,7 @@
 /**
- * Server-sent events for the container API: `start`, `output {chunk,index}`, `log {source,data}`,
- * `metric {name,value}`, `completed {prediction}`. Replays history first, so a re-attach (PUT with the
+ * Server-sent events for the container API, shaped as Cog's coglet sends them: `start {id,status}`,
+ * `output {chunk,index}`, `log {source,data}`, `metric {name,value,mode}`, and `completed` carrying the
+ * prediction object itself. Replays history first, so a re-attach (PUT with the
  * id of a running prediction) sees the whole stream. A client that goes away only unsubscribes.
  */
 import type { ServerResponse } from "node:http";
@@ -15,15 +16,15 @@ export function frame(event: string, data: unknown): string {
 export function renderContainerEvent(e: PredictionEvent, p: Prediction): string {
   switch (e.type) {
     case "start":
-      return frame("start", { prediction: p.snapshot() });
+      return frame("start", { id: p.id, status: "processing" });
     case "output":
       return frame("output", { chunk: e.chunk, index: e.index });
     case "log":
       return frame("log", { source: e.source, data: e.data });
     case "metric":
-      return frame("metric", { name: e.name, value: e.value });
+      return frame("metric", { name: e.name, value: e.value, mode: e.mode });
     case "completed":
-      return frame("completed", { prediction: p.snapshot() });
+      return frame("completed", p.snapshot());
   }
 }
 

@@ -200,4 +200,4 @@ export function attachWebhook(p: Prediction, o: AttachOptions): void {
 }
 
 // How long the terminal webhook waits for a progress send still in flight.
-const PROGRESS_WAIT_MS = 5000;
+const PROGRESS_WAIT_MS = 1000;

@@ -3,41 +3,14 @@
  * error types so 422 bodies look like Cog's.
  */
 import type { JsonSchema } from "./types.js";
+import { isPlainObject, resolveSchema } from "./refs.js";
+
+// src/client-gen reads these from here (resolveProperty is the one resolver, src/schema/refs.ts).
+export { isPlainObject, resolveSchema as resolveProperty } from "./refs.js";
 import type { ValidationIssue } from "./validate.js";
 
 type Components = Record<string, JsonSchema>;
 type Loc = (string | number)[];
-
-const REF_PREFIX = "#/components/schemas/";
-
-export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-/** Merges `allOf: [{$ref}]` (Cog's enum form) with the component it points to. */
-const resolved = new WeakMap<JsonSchema, JsonSchema>();
-
-export function resolveProperty(prop: JsonSchema, components: Components): JsonSchema {
-  if (prop.allOf === undefined && prop.$ref === undefined) return prop;
-  let hit = resolved.get(prop);
-  if (!hit) {
-    hit = resolveUncached(prop, components);
-    resolved.set(prop, hit);
-  }
-  return hit;
-}
-
-function resolveUncached(prop: JsonSchema, components: Components): JsonSchema {
-  const allOf = prop.allOf;
-  const direct = typeof prop.$ref === "string" ? prop.$ref : undefined;
-  const first =
-    Array.isArray(allOf) && allOf.length === 1 && isPlainObject(allOf[0]) ? allOf[0].$ref : direct;
-  if (typeof first !== "string" || !first.startsWith(REF_PREFIX)) return prop;
-  const component = components[first.slice(REF_PREFIX.length)];
-  if (!component) return prop;
-  const { allOf: _a, $ref: _r, ...rest } = prop;
-  return { ...component, ...rest };
-}
 
 function repr(value: unknown): string {
   return typeof value === "string" ? `'${value}'` : JSON.stringify(value);
@@ -169,7 +142,7 @@ export function checkValue(
   components: Components,
   errors: ValidationIssue[],
 ): void {
-  const s = resolveProperty(raw, components);
+  const s = resolveSchema(raw, components);
   if (value === null) {
     if (s.nullable !== true) errors.push(typeError(s, loc));
     return;
@@ -180,6 +153,7 @@ export function checkValue(
     }
     return;
   }
+  if (Array.isArray(s.anyOf)) return checkUnion(s.anyOf as JsonSchema[], value, loc, components, errors);
   switch (s.type) {
     case "string":
       if (typeof value !== "string") return void errors.push(typeError(s, loc));
@@ -228,6 +202,36 @@ export function checkValue(
     default:
       return; // no type: Any
   }
+}
+
+/** A union input (Python `str | float`): valid when one member accepts the value; else one issue per member. */
+function checkUnion(
+  members: JsonSchema[],
+  value: unknown,
+  loc: Loc,
+  components: Components,
+  errors: ValidationIssue[],
+): void {
+  const perMember: ValidationIssue[][] = [];
+  for (const member of members) {
+    const found: ValidationIssue[] = [];
+    checkValue(member, value, loc, components, found);
+    if (found.length === 0) return;
+    perMember.push(found);
+  }
+  // pydantic names each member in the loc (`str`, `float`); kiln keeps the field's loc and says which member.
+  members.forEach((member, i) => {
+    for (const issue of perMember[i] ?? []) {
+      errors.push({ ...issue, msg: `${issue.msg} (union member ${memberName(member)})` });
+    }
+  });
+}
+
+function memberName(s: JsonSchema): string {
+  if (s.type === "array") return "list";
+  if (s.type === "object") return "dict";
+  const names: Record<string, string> = { string: "str", integer: "int", number: "float", boolean: "bool" };
+  return typeof s.type === "string" ? (names[s.type] ?? s.type) : "Any";
 }
 
 function typeError(s: JsonSchema, loc: Loc): ValidationIssue {

@@ -2,7 +2,7 @@
  * Finds the inputs that need special handling by the server: file inputs (URLs to download, then pass
  * as local paths) and secret inputs (redacted everywhere they could leak), plus the output's shape.
  */
-import { resolveProperty } from "./checks.js";
+import { resolveSchema } from "./refs.js";
 import type { JsonSchema, PredictorSchema } from "./types.js";
 
 export interface SpecialField {
@@ -16,9 +16,8 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-export const isFileSchema = (s: JsonSchema): boolean => s.type === "string" && s.format === "uri";
-export const isSecretSchema = (s: JsonSchema): boolean =>
-  s["x-cog-secret"] === true || s.format === "password";
+const isFileSchema = (s: JsonSchema): boolean => s.type === "string" && s.format === "uri";
+const isSecretSchema = (s: JsonSchema): boolean => s["x-cog-secret"] === true || s.format === "password";
 
 function partOf(
   schema: PredictorSchema,
@@ -36,12 +35,12 @@ function fieldsMatching(
   if (!part || !isPlainObject(part.input.properties)) return [];
   const found: SpecialField[] = [];
   for (const [name, raw] of Object.entries(part.input.properties as Record<string, JsonSchema>)) {
-    const prop = resolveProperty(raw, part.components);
+    const prop = resolveSchema(raw, part.components);
     if (test(prop)) found.push({ name, list: false });
     else if (
       prop.type === "array" &&
       isPlainObject(prop.items) &&
-      test(resolveProperty(prop.items, part.components))
+      test(resolveSchema(prop.items, part.components))
     ) {
       found.push({ name, list: true });
     }
@@ -66,24 +65,4 @@ export function outputKind(schema: PredictorSchema, kind: "predict" | "train" = 
   const output = partOf(schema, kind)?.output ?? {};
   if (output.type !== "array" || output["x-cog-array-type"] !== "iterator") return "single";
   return output["x-cog-array-display"] === "concatenate" ? "concatenate" : "iterator";
-}
-
-/** Applies `fn` to every file value of a validated input (each item of a list), in place order. */
-export function mapFileInputs<T>(
-  input: Record<string, unknown>,
-  fields: SpecialField[],
-  fn: (value: string, name: string, index: number | null) => T,
-): T[] {
-  const results: T[] = [];
-  for (const field of fields) {
-    const value = input[field.name];
-    if (field.list && Array.isArray(value)) {
-      value.forEach((v, i) => {
-        if (typeof v === "string") results.push(fn(v, field.name, i));
-      });
-    } else if (typeof value === "string") {
-      results.push(fn(value, field.name, null));
-    }
-  }
-  return results;
 }

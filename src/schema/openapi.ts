@@ -187,7 +187,7 @@ const ENVELOPE_SCHEMAS: Record<string, JsonSchema> = {
 export function buildOpenApi(schema: PredictorSchema, opts: { kilnVersion: string }): OpenApiDocument {
   const predictions = entryPoint("prediction");
   const paths: Record<string, Record<string, JsonSchema>> = {
-    "/": { get: simpleGet("Root", "root", "/_", "Response Root  Get") },
+    "/": { get: simpleGet("Root", "root", "/", "Response Root  Get") },
     "/health-check": {
       get: simpleGet("Healthcheck", "healthcheck", "/health-check", "Response Healthcheck Health Check Get"),
     },

@@ -2,10 +2,9 @@
  * Input validation against a predictor's schema, with pydantic-style messages so clients written for
  * Cog see familiar 422 bodies. Pure and allocation-light: it runs on every request.
  */
-import { checkValue, isPlainObject } from "./checks.js";
+import { checkValue } from "./checks.js";
+import { isPlainObject } from "./refs.js";
 import type { JsonSchema, PredictorSchema } from "./types.js";
-
-export { resolveProperty } from "./checks.js";
 
 export interface ValidationIssue {
   loc: (string | number)[];
@@ -96,6 +95,12 @@ export function validateInput(
   }
   if (errors.length > 0) return { ok: false, errors };
   const dropped: string[] = [];
-  for (const key in body) if (!names.has(key)) dropped.push(key);
+  // `additionalProperties: true` (a Python predict(**kwargs)): undeclared inputs are passed through.
+  const passThrough = part.input.additionalProperties === true;
+  for (const key in body) {
+    if (names.has(key)) continue;
+    if (passThrough) value[key] = body[key];
+    else dropped.push(key);
+  }
   return { ok: true, value, dropped };
 }

@@ -4,16 +4,19 @@
  * coerced and mistakes explained. Works for kiln and Cog images alike (both store the document in the
  * `run.cog.openapi_schema` label and serve it at /openapi.json).
  */
+import { isPlainObject, resolveSchema } from "./refs.js";
 import type { JsonSchema, PredictorSchema } from "./types.js";
 
 export type FieldKind =
-  "string" | "integer" | "number" | "boolean" | "file" | "secret" | "object" | "array" | "any";
+  "string" | "integer" | "number" | "boolean" | "file" | "secret" | "object" | "array" | "union" | "any";
 
 export interface FieldSpec {
   name: string;
   kind: FieldKind;
   /** For arrays: the kind of each item. */
   items?: FieldSpec | undefined;
+  /** For unions (`anyOf`, e.g. Python `str | float`): the members, in declaration order. */
+  members?: FieldSpec[] | undefined;
   choices?: unknown[] | undefined;
   minimum?: number | undefined;
   maximum?: number | undefined;
@@ -36,8 +39,6 @@ export interface SchemaView {
   required: Set<string>;
   /** The Output component (for file detection and iterator display). */
   output: JsonSchema;
-  /** Components by name, for $ref resolution by callers. */
-  components: Record<string, JsonSchema>;
   /** The schema as src/schema's validator takes it. */
   schema: PredictorSchema;
 }
@@ -45,22 +46,22 @@ export interface SchemaView {
 type OpenApiLike = { components?: { schemas?: Record<string, JsonSchema> } };
 
 /** The PredictorSchema inside an OpenAPI document (for src/schema's validateInput). */
-export function predictorSchemaOf(doc: unknown): PredictorSchema {
+function predictorSchemaOf(doc: unknown): PredictorSchema {
   const schemas = (doc as OpenApiLike | null)?.components?.schemas;
   const input = schemas?.["Input"];
-  if (!schemas || !isObject(input)) {
+  if (!schemas || !isPlainObject(input)) {
     throw new Error("the OpenAPI document has no components.schemas.Input");
   }
   const components: Record<string, JsonSchema> = {};
   for (const [name, value] of Object.entries(schemas)) {
-    if (name !== "Input" && name !== "Output" && isObject(value)) components[name] = value;
+    if (name !== "Input" && name !== "Output" && isPlainObject(value)) components[name] = value;
   }
-  return { input, output: isObject(schemas["Output"]) ? schemas["Output"] : {}, components };
+  return { input, output: isPlainObject(schemas["Output"]) ? schemas["Output"] : {}, components };
 }
 
 export function schemaView(doc: unknown): SchemaView {
   const schema = predictorSchemaOf(doc);
-  const props = isObject(schema.input["properties"])
+  const props = isPlainObject(schema.input["properties"])
     ? (schema.input["properties"] as Record<string, JsonSchema>)
     : {};
   const required = new Set(
@@ -73,7 +74,6 @@ export function schemaView(doc: unknown): SchemaView {
     byName: new Map(fields.map((f) => [f.name, f])),
     required,
     output: schema.output,
-    components: schema.components,
     schema,
   };
 }
@@ -82,40 +82,8 @@ function order(p: JsonSchema): number {
   return typeof p["x-order"] === "number" ? p["x-order"] : Number.MAX_SAFE_INTEGER;
 }
 
-/** Follows `$ref` and `allOf:[single]`, merging the referencing object's own keys over the target. */
-export function resolveRef(prop: JsonSchema, components: Record<string, JsonSchema>): JsonSchema {
-  let current = prop;
-  for (let depth = 0; depth < 8; depth++) {
-    const ref = current["$ref"];
-    if (typeof ref === "string") {
-      const target = components[ref.replace(/^#\/components\/schemas\//, "")] ?? {};
-      const { $ref: _ref, ...own } = current;
-      current = { ...target, ...own };
-      continue;
-    }
-    const allOf = current["allOf"];
-    if (Array.isArray(allOf) && allOf.length === 1 && isObject(allOf[0])) {
-      const { allOf: _allOf, ...own } = current;
-      current = { ...resolveRef(allOf[0], components), ...own };
-      continue;
-    }
-    // Optional[T] written as anyOf: [T, {type: null}] by newer Cog versions.
-    const anyOf = current["anyOf"];
-    if (Array.isArray(anyOf)) {
-      const nonNull = anyOf.filter((s) => isObject(s) && s["type"] !== "null");
-      if (nonNull.length === 1 && isObject(nonNull[0])) {
-        const { anyOf: _anyOf, ...own } = current;
-        current = { ...resolveRef(nonNull[0], components), ...own, nullable: true };
-        continue;
-      }
-    }
-    return current;
-  }
-  return current;
-}
-
 function fieldSpec(name: string, raw: JsonSchema, components: Record<string, JsonSchema>): FieldSpec {
-  const p = resolveRef(raw, components);
+  const p = resolveSchema(raw, components);
   const spec: FieldSpec = {
     name,
     kind: kindOf(p),
@@ -133,12 +101,16 @@ function fieldSpec(name: string, raw: JsonSchema, components: Record<string, Jso
     pattern: typeof p["pattern"] === "string" ? p["pattern"] : undefined,
   };
   if (spec.kind === "array") {
-    spec.items = fieldSpec(`${name}[]`, isObject(p["items"]) ? p["items"] : {}, components);
+    spec.items = fieldSpec(`${name}[]`, isPlainObject(p["items"]) ? p["items"] : {}, components);
+  }
+  if (spec.kind === "union") {
+    spec.members = (p["anyOf"] as unknown[]).filter(isPlainObject).map((m) => fieldSpec(name, m, components));
   }
   return spec;
 }
 
 function kindOf(p: JsonSchema): FieldKind {
+  if (Array.isArray(p["anyOf"])) return "union";
   switch (p["type"]) {
     case "integer":
     case "number":
@@ -159,15 +131,12 @@ function num(v: unknown): number | undefined {
   return typeof v === "number" && Number.isFinite(v) ? v : undefined;
 }
 
-export function isObject(v: unknown): v is JsonSchema {
-  return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
 /** "an integer from 1 to 50", "one of: a, b", "a file (@path, URL or data URI)", ... */
 export function describeField(f: FieldSpec): string {
   if (f.choices && f.choices.length > 0)
     return `one of: ${f.choices.map((c) => JSON.stringify(c)).join(", ")}`;
   const base = KIND_TEXT[f.kind];
+  if (f.kind === "union" && f.members) return f.members.map(describeField).join(" or ");
   if (f.kind === "array") {
     const each = f.items && f.items.kind !== "any" ? `, each ${describeField(f.items)}` : "";
     return `a list (repeat -i ${f.name}=...)${each}`;
@@ -185,6 +154,7 @@ const KIND_TEXT: Record<FieldKind, string> = {
   secret: "a secret string",
   object: "a JSON object",
   array: "a list",
+  union: "one of several kinds",
   any: "any JSON value",
 };
 

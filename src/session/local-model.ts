@@ -7,8 +7,10 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { findRuntimeBundle } from "../build/bundle.js";
 import { compileTsPredictor } from "../build/ts-predictor.js";
+import { RuntimeStartError } from "../errors.js";
 import { requirePredictor } from "../manifest/positions.js";
 import type { PredictorRef, ResolvedManifest } from "../manifest/types.js";
+import { cogRuntimeSettings } from "../runtime/config.js";
 import { createLogger } from "../runtime/logger.js";
 import { startServer, type WorkerTarget } from "../runtime/server.js";
 
@@ -29,9 +31,12 @@ export interface LocalModelOptions {
 
 export interface LocalModel {
   url: string;
+  /** Resolves once the server stopped on its own (POST /shutdown) or after close(). */
+  closed: Promise<void>;
   close(): Promise<void>;
 }
 
+/** COG_SETUP_TIMEOUT (seconds) from the project's environment or ours wins over the caller's default. */
 export async function startLocalModel(
   project: ResolvedManifest,
   opts: LocalModelOptions,
@@ -48,15 +53,20 @@ export async function startLocalModel(
       if (!closing) process.stderr.write(line.endsWith("\n") ? line : `${line}\n`);
     },
   });
+  // COG_* settings from cog.yaml `environment:` (or -e) act here as they do in the image.
+  // (and from kiln's own environment, as `docker run -e` would pass them)
+  const cog = cogRuntimeSettings({ ...process.env, ...project.environment, ...opts.env });
   const server = await startServer({
+    ...cog,
     root: project.root,
     predictor,
     train,
     host: opts.host ?? "127.0.0.1",
     port: opts.port ?? 0,
     uploadUrl: opts.uploadUrl,
-    maxConcurrency: project.concurrency.max,
-    setupTimeoutMs: opts.setupTimeoutMs,
+    // concurrency.max 1 (the default) leaves room for @cog.concurrent(max=N), as in the image.
+    maxConcurrency: cog.maxConcurrency ?? (project.concurrency.max > 1 ? project.concurrency.max : undefined),
+    setupTimeoutMs: cog.setupTimeoutMs ?? opts.setupTimeoutMs,
     env: { ...project.environment, ...opts.env },
     python: opts.python,
     logger,
@@ -64,8 +74,17 @@ export async function startLocalModel(
     ...(opts.cache ? { cache: opts.cache } : {}),
     ...workerLocations(),
   });
+  if (opts.env.KILN_QUEUE) {
+    // Queue mode (kiln serve --no-docker --queue): the same replica the image runs.
+    const { startReplicaFromEnv } = await import("../fleet/replica-env.js");
+    await startReplicaFromEnv(server, opts.env).catch(async (err: unknown) => {
+      await server.close();
+      throw new RuntimeStartError(`queue mode could not start: ${(err as Error).message}`, { cause: err });
+    });
+  }
   return {
     url: server.url,
+    closed: server.closed,
     close: () => {
       closing = true;
       return server.close();

@@ -94,10 +94,26 @@ export function startContainer(
   });
 }
 
-/** An AbortSignal that fires on Ctrl-C (the context's) and on SIGTERM/SIGHUP, until `dispose()`. */
-export function interruptSignal(ctx: RunContext): { signal: AbortSignal; dispose: () => void } {
+/**
+ * An AbortSignal that fires on Ctrl-C (the context's), on SIGTERM/SIGHUP, and when stdout's reader went
+ * away (EPIPE, e.g. `| head -c 4`), until `dispose()`. `brokenPipe()` tells the last case apart: the
+ * command then cleans up (the container is removed) and exits quietly.
+ */
+export function interruptSignal(ctx: RunContext): {
+  signal: AbortSignal;
+  brokenPipe: () => boolean;
+  dispose: () => void;
+} {
   const ac = new AbortController();
+  let broken = false;
   const fire = (): void => ac.abort(new Error("interrupted"));
+  const onStdoutError = (err: NodeJS.ErrnoException): void => {
+    if (err.code !== "EPIPE") return;
+    broken = true;
+    fire();
+  };
+  const stdout = ctx.out.stdout as NodeJS.WritableStream & NodeJS.EventEmitter;
+  stdout.on("error", onStdoutError);
   if (ctx.signal.aborted) fire();
   ctx.signal.addEventListener("abort", fire, { once: true });
   // main.ts listens to the first SIGINT only; later ones must not kill us before the container is removed.
@@ -107,7 +123,10 @@ export function interruptSignal(ctx: RunContext): { signal: AbortSignal; dispose
   process.on("SIGHUP", fire);
   return {
     signal: ac.signal,
+    brokenPipe: () => broken,
     dispose: () => {
+      // Later writes to a closed pipe error too: keep them quiet for the rest of the process.
+      if (!broken) stdout.removeListener("error", onStdoutError);
       ctx.signal.removeEventListener("abort", fire);
       process.removeListener("SIGINT", swallow);
       process.removeListener("SIGTERM", fire);

@@ -11,7 +11,7 @@ import type { ResolvedManifest } from "../manifest/types.js";
 import type { ModelSource } from "./model-source.js";
 
 /** Where the cache directory is mounted inside the model's container. */
-export const CONTAINER_CACHE_DIR = "/var/cache/kiln-output";
+const CONTAINER_CACHE_DIR = "/var/cache/kiln-output";
 
 export interface CachePlan {
   /** Host directory of the store. */

@@ -57,6 +57,17 @@ export async function runPredict(ctx: RunContext, opts: PredictOptions): Promise
   const source = await resolveModelSource(ctx, opts);
   const interrupt = interruptSignal(ctx);
   try {
+    await runWithModel();
+  } catch (err) {
+    // stdout's reader left (`| head -c 4`): the model was torn down above; nothing to report.
+    if (!interrupt.brokenPipe()) throw err;
+  } finally {
+    interrupt.dispose();
+    timings.total = Math.round(performance.now());
+    ctx.out.debug(`timings (ms): ${JSON.stringify(timings)}`);
+  }
+
+  async function runWithModel(): Promise<void> {
     if (source.kind === "docker") {
       const input = await resolveInputs(raw, schemaView(source.image.openapi), { cwd: ctx.cwd });
       lap("prepare");
@@ -104,10 +115,6 @@ export async function runPredict(ctx: RunContext, opts: PredictOptions): Promise
         lap("teardown");
       }
     }
-  } finally {
-    interrupt.dispose();
-    timings.total = Math.round(performance.now());
-    ctx.out.debug(`timings (ms): ${JSON.stringify(timings)}`);
   }
 }
 
@@ -123,7 +130,13 @@ async function predictAndWrite(
   const json = opts.json;
   const writer = new OutputWriter(
     { stdout: ctx.out.stdout, note: (l) => ctx.out.info(l) },
-    { cwd: ctx.cwd, outputPath: opts.output, json, outputSchema: schemaView(openapi).output },
+    {
+      cwd: ctx.cwd,
+      outputPath: opts.output,
+      json,
+      outputSchema: schemaView(openapi).output,
+      streamChunks: Boolean((ctx.out.stdout as { isTTY?: boolean }).isTTY),
+    },
   );
   let streamedLogs = false;
   const result: PredictResult = await predict(url, {

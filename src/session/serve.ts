@@ -5,7 +5,7 @@
 import { createServer } from "node:net";
 import type { RunContext } from "../context.js";
 import { RuntimeStartError, UsageError } from "../errors.js";
-import { waitForReady } from "../prediction/client.js";
+import { health, waitForReady } from "../prediction/client.js";
 import {
   interruptSignal,
   resolveModelSource,
@@ -23,6 +23,10 @@ export interface ServeOptions extends ModelSourceOptions {
   apiToken?: string | undefined;
   /** Interpreter for --no-docker Python predictors. */
   python: string;
+  /** Queue mode (serve --queue): the KILN_QUEUE* / KILN_MODEL environment for the model server. */
+  queueEnv?: Record<string, string> | undefined;
+  /** Exit (status 1) when setup() fails, instead of serving SETUP_FAILED as Cog does. */
+  exitOnSetupFailure?: boolean | undefined;
   /** --cache (true) or --cache DIR: the output cache, for a model that declares it may be cached. */
   cache?: boolean | string | undefined;
 }
@@ -30,16 +34,24 @@ export interface ServeOptions extends ModelSourceOptions {
 /** Setup may download weights for a long time; serve waits as long as it takes (Ctrl-C to stop). */
 const SERVE_SETUP_TIMEOUT_MS = 24 * 3600 * 1000;
 
-export async function runServe(ctx: RunContext, opts: ServeOptions): Promise<void> {
+/** For commands built on serve (`kiln playground`): called once the model answers. */
+export interface ServeHooks {
+  onReady?: (url: string) => void | Promise<void>;
+}
+
+export async function runServe(ctx: RunContext, opts: ServeOptions, hooks: ServeHooks = {}): Promise<void> {
   const { port } = opts;
   if (port !== 0) await assertPortFree(opts.host, port);
   const note = (line: string): void => ctx.out.info(line);
   const env: Record<string, string> = {};
   const token = opts.apiToken;
   if (token) env["KILN_API_TOKEN"] = token;
+  Object.assign(env, opts.queueEnv);
   const source = await resolveModelSource(ctx, opts);
   const cache = await planOutputCache(opts.cache, source, ctx.cwd);
   if (cache) note(`Output cache: ${cache.dir} (version ${cache.version.slice(0, 19)}...)`);
+  // In a fleet the version id of an image is its digest (a project without one: its content hash).
+  if (env.KILN_QUEUE && source.kind === "docker") env.KILN_MODEL_VERSION ??= source.image.id;
   const interrupt = interruptSignal(ctx);
   try {
     if (source.kind === "local") {
@@ -56,8 +68,14 @@ export async function runServe(ctx: RunContext, opts: ServeOptions): Promise<voi
         cache,
       });
       try {
-        await announceWhenReady(ctx, model.url, interrupt.signal, undefined, undefined);
-        await untilAborted(interrupt.signal);
+        await announceWhenReady(ctx, model.url, interrupt.signal, undefined, undefined, opts);
+        if (!interrupt.signal.aborted) await hooks.onReady?.(model.url);
+        // Ctrl-C / SIGTERM, or POST /shutdown stopping the server itself: either way a clean exit 0.
+        const how = await Promise.race([
+          untilAborted(interrupt.signal).then(() => "interrupted" as const),
+          model.closed.then(() => "shutdown" as const),
+        ]);
+        if (how === "shutdown") note("The model was shut down (POST /shutdown).");
       } finally {
         await model.close();
       }
@@ -75,20 +93,32 @@ export async function runServe(ctx: RunContext, opts: ServeOptions): Promise<voi
       onLog: (stream, text) => (stream === "stderr" ? ctx.out.stderr : ctx.out.stdout).write(text),
     });
     try {
-      await announceWhenReady(ctx, container.url, interrupt.signal, container.exited, container.tail);
+      try {
+        await announceWhenReady(ctx, container.url, interrupt.signal, container.exited, container.tail, opts);
+      } catch (err) {
+        // A POST /shutdown right after start can stop the container before the CLI saw it READY.
+        if ((await settledStatus(container.exited)) !== 0) throw err;
+      }
+      if (!interrupt.signal.aborted) await hooks.onReady?.(container.url);
       const status = await Promise.race([
         container.exited,
         untilAborted(interrupt.signal).then(() => undefined),
       ]);
-      if (status !== undefined) {
+      if (status === 0) {
+        // The server stopped itself cleanly (POST /shutdown): the container is removed below, exit 0.
+        note("The model was shut down (POST /shutdown).");
+      } else if (status !== undefined) {
         throw new RuntimeStartError(`the model's container stopped (exit status ${status})`, {
           details: container.tail().slice(-30),
         });
+      } else {
+        note("Stopping the model...");
       }
-      note("Stopping the model...");
     } finally {
       // A graceful stop lets in-flight predictions finish (bounded), as SIGTERM does in production.
-      await container.remove(interrupt.signal.aborted ? 5 : 0);
+      // Queue mode drains first (finish or hand back running predictions): give it that time.
+      const grace = env.KILN_QUEUE ? Number(env.KILN_DRAIN_TIMEOUT ?? 30) + 5 : 5;
+      await container.remove(interrupt.signal.aborted ? grace : 0);
     }
   } finally {
     interrupt.dispose();
@@ -101,15 +131,33 @@ async function announceWhenReady(
   signal: AbortSignal,
   exited: Promise<number> | undefined,
   tail: (() => string[]) | undefined,
+  opts: Pick<ServeOptions, "exitOnSetupFailure">,
 ): Promise<void> {
   ctx.out.info(`Starting the model at ${url} ...`);
   try {
     await waitForReady(url, { timeoutMs: SERVE_SETUP_TIMEOUT_MS, signal, exited, tail, intervalMs: 200 });
   } catch (err) {
     if (signal.aborted) return; // Ctrl-C while starting: just stop
-    throw err;
+    // Cog's server stays up after a failed setup, answering SETUP_FAILED; orchestrators expect that.
+    const status = await health(url, signal).then(
+      (h) => h.status,
+      () => undefined,
+    );
+    if (status !== "SETUP_FAILED" || opts.exitOnSetupFailure) throw err;
+    const details = err instanceof RuntimeStartError ? err.details : [];
+    ctx.out.warn(`The model's setup() failed:${details.length > 0 ? `\n${details.join("\n")}` : ""}`);
+    ctx.out.warn(
+      `Still serving ${url}: /health-check reports SETUP_FAILED and predictions get 503, as Cog does. ` +
+        "Press Ctrl-C to stop (--exit-on-setup-failure exits instead).",
+    );
+    return;
   }
   ctx.out.info(`Model ready: ${url} (container API; hosted API at ${url}/v1). Press Ctrl-C to stop.`);
+}
+
+/** The exit status if the container has already exited, else undefined. */
+async function settledStatus(exited: Promise<number>): Promise<number | undefined> {
+  return Promise.race([exited, new Promise<undefined>((r) => setImmediate(() => r(undefined)))]);
 }
 
 function untilAborted(signal: AbortSignal): Promise<void> {

@@ -53,7 +53,8 @@ describe("build plan errors", () => {
     const late = (await prepareBuild(manifest).catch((e: unknown) => e)) as ManifestError;
     expect(late).toBeInstanceOf(ManifestError);
     expect(late.details[0]).toBe(
-      `${join(dir, "cog.yaml")}:3:1 build.python_requirements: requirements.txt does not exist\n    hint: Create the file (pip freeze > requirements.txt) or remove python_requirements.`,
+      // Positioned by the manifest's own lookup (src/manifest/positions.ts): the value, not the line start.
+      `cog.yaml:3:24 build.python_requirements: requirements.txt does not exist\n    hint: Create the file (pip freeze > requirements.txt) or remove python_requirements.`,
     );
   });
 

@@ -161,7 +161,14 @@ const ROWS: Row[] = [
   ],
   // the model did not start (7) / the prediction failed (1): run directly on this machine
   ["predict", "runtime", ["predict", "--no-docker"], "setupfails", /setup\(\) failed/],
-  ["serve", "runtime", ["serve", "-p", "0", "--no-docker"], "setupfails", /setup\(\) failed/],
+  // serve keeps answering SETUP_FAILED, as Cog does, unless asked to exit
+  [
+    "serve",
+    "runtime",
+    ["serve", "-p", "0", "--no-docker", "--exit-on-setup-failure"],
+    "setupfails",
+    /setup\(\) failed/,
+  ],
   ["predict", "predictionFailed", ["predict", "--no-docker"], "fails", /the prediction failed: .*bad input/],
 ];
 

@@ -14,7 +14,7 @@ const root = fileURLToPath(new URL("../../", import.meta.url));
 
 describe("kiln init TypeScript template", () => {
   // A full TypeScript program check takes tens of seconds on a loaded 2-core machine.
-  it("typechecks with its own tsconfig.json", { timeout: 180_000 }, async () => {
+  it("typechecks with its own tsconfig.json", { timeout: 180_000, tags: ["slow"] }, async () => {
     const dir = mkdtempSync(join(tmpdir(), "kiln-init-ts-"));
     try {
       expect((await runCli(["init"], dir)).code).toBe(0);

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { chooseCli, execDocker, majorVersion, type DockerCli } from "../../src/docker/cli.js";
+import { chooseCli, majorVersion, type DockerCli } from "../../src/docker/cli.js";
+import { execDocker } from "../helpers/docker-cli.js";
 
 describe("majorVersion", () => {
   it.each([

@@ -6,7 +6,8 @@
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { execDocker, locateDockerCli } from "../../src/docker/cli.js";
+import { locateDockerCli } from "../../src/docker/cli.js";
+import { execDocker } from "./docker-cli.js";
 import { engineClient, pingEngine } from "../../src/docker/engine.js";
 
 /** Offline base images built by scripts/test-env.sh (no image can be pulled in tests). */

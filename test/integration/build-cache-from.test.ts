@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { execDocker } from "../../src/docker/cli.js";
+import { execDocker } from "../helpers/docker-cli.js";
 import { inspectImage } from "../../src/docker/build.js";
 import { RegistryClient } from "../../src/docker/registry.js";
 import { runKiln } from "../helpers/cli.js";

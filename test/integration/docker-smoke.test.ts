@@ -4,7 +4,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { execDocker, locateDockerCli } from "../../src/docker/cli.js";
+import { locateDockerCli } from "../../src/docker/cli.js";
+import { execDocker } from "../helpers/docker-cli.js";
 import { pingEngine } from "../../src/docker/engine.js";
 import {
   AUTH_REGISTRY,

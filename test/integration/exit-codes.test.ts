@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
 import type { Engine } from "../../src/docker/engine.js";
 import { EXIT_CODES } from "../../src/errors.js";
-import { buildTestImage, engine, kilnContainers, removeImage } from "./predict-helpers.js";
+import { buildFakeModelImage, engine, kilnContainers, removeImage } from "./predict-helpers.js";
 
 const TAG = `kiln-test/exit-codes:${process.pid}`;
 /** Nothing listens on port 1 of the loopback: the engine's connection is refused at once. */
@@ -24,12 +24,7 @@ const savedEnv = { ...process.env };
 
 beforeAll(async () => {
   docker = await engine();
-  const label = JSON.stringify(JSON.stringify(SCHEMA)).replaceAll("$", "\\$");
-  await buildTestImage(
-    TAG,
-    `FROM kiln-test/node\nCOPY server.mjs /kiln/server.mjs\nLABEL run.cog.openapi_schema=${label}\nCMD ["node", "/kiln/server.mjs"]\n`,
-    { "server.mjs": new URL("../prediction/fixtures/fake-model.mjs", import.meta.url).href },
-  );
+  await buildFakeModelImage(TAG, SCHEMA);
   await docker.tagImage(TAG, `${DEAD}:1`);
 });
 afterEach(() => {

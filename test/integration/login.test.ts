@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runLogin } from "../../src/cli/commands/login.js";
-import { execDocker } from "../../src/docker/cli.js";
+import { execDocker } from "../helpers/docker-cli.js";
 import { runKiln, testContext } from "../helpers/cli.js";
 import {
   AUTH_PASSWORD,

@@ -37,6 +37,19 @@ async function run(cmd: string, args: string[], cwd: string, extraEnv: Record<st
   return { code: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr), all: String(r.all) };
 }
 const kiln = (args: string[], cwd: string) => run(kilnBin, args, cwd);
+/** `kiln build` on the offline base images (no image can be pulled here), progress as plain lines. */
+const buildArgs = (tag: string, base: string, nodeImage: string, ...extra: string[]): string[] => [
+  "build",
+  "-t",
+  tag,
+  "--base-image",
+  base,
+  "--node-image",
+  nodeImage,
+  "--progress",
+  "plain",
+  ...extra,
+];
 
 /** What an editor shows for the project: the hover doc of definePredictor and the type of an input. */
 function editorView(project: string): { doc: string; promptType: string } {
@@ -145,15 +158,17 @@ describe("the new user's path, from the packed tarball", () => {
     writeFileSync(file, good.replace("${repeat} time(s)", "${repeat.toUpperCase()} time(s)"));
     const column = (lines[at] ?? "").indexOf("${repeat}") + 2 + "repeat.".length + 1;
 
-    const build = ["build", "-t", tag, "--base-image", BASE_IMAGES.node, "--node-image", BASE_IMAGES.nodeNpm];
-    const failed = await kiln([...build, "--progress", "plain"], app);
+    const failed = await kiln(buildArgs(tag, BASE_IMAGES.node, BASE_IMAGES.nodeNpm), app);
     expect(failed.code, failed.all).toBe(5);
     expect(failed.stderr).toContain(
       `error: type error: predict.ts:${at + 1}:${column}: Property 'toUpperCase' does not exist on type 'number'.`,
     );
     expect(failed.stderr).toContain("--no-typecheck");
 
-    const unchecked = await kiln([...build, "--no-typecheck", "--progress", "plain"], app);
+    const unchecked = await kiln(
+      buildArgs(tag, BASE_IMAGES.node, BASE_IMAGES.nodeNpm, "--no-typecheck"),
+      app,
+    );
     expect(unchecked.code, unchecked.all).toBe(0);
     expect(unchecked.all).not.toContain("type-checking");
     // The lock file's packages are installed in the image by the node image's npm, offline.
@@ -162,14 +177,13 @@ describe("the new user's path, from the packed tarball", () => {
   });
 
   it("fixed, kiln build checks and builds on the offline base images, and kiln predict answers", async () => {
-    const build = ["build", "-t", tag, "--base-image", BASE_IMAGES.node, "--node-image", BASE_IMAGES.nodeNpm];
-    const built = await kiln([...build, "--progress", "plain"], app);
+    const built = await kiln(buildArgs(tag, BASE_IMAGES.node, BASE_IMAGES.nodeNpm), app);
     expect(built.code, built.all).toBe(0);
     expect(built.all).toContain("type-checking the predictor");
     expect(built.stdout).toMatch(new RegExp(`^Built ${tag} `, "m"));
 
     // Unchanged: the type check is reused, not run again.
-    const again = await kiln([...build, "--progress", "plain"], app);
+    const again = await kiln(buildArgs(tag, BASE_IMAGES.node, BASE_IMAGES.nodeNpm), app);
     expect(again.code, again.all).toBe(0);
     expect(again.all).toContain("type check: sources unchanged since the last pass");
 
@@ -182,20 +196,7 @@ describe("the new user's path, from the packed tarball", () => {
   });
 
   it("a node image without npm fails the lock-file install with the fix", async () => {
-    const r = await kiln(
-      [
-        "build",
-        "-t",
-        tag,
-        "--base-image",
-        BASE_IMAGES.node,
-        "--node-image",
-        BASE_IMAGES.node,
-        "--progress",
-        "plain",
-      ],
-      app,
-    );
+    const r = await kiln(buildArgs(tag, BASE_IMAGES.node, BASE_IMAGES.node), app);
     expect(r.code, r.all).toBe(5);
     expect(r.stderr).toContain(
       `kiln: ${BASE_IMAGES.node} has no npm to install package-lock.json: pass --node-image with an image that has npm`,
@@ -206,20 +207,7 @@ describe("the new user's path, from the packed tarball", () => {
     const py = join(work, "py");
     const pyTag = uniqueTag("new-user-py");
     expect((await kiln(["init", "py", "--lang", "python"], work)).code).toBe(0);
-    const built = await kiln(
-      [
-        "build",
-        "-t",
-        pyTag,
-        "--base-image",
-        BASE_IMAGES.python,
-        "--node-image",
-        BASE_IMAGES.node,
-        "--progress",
-        "plain",
-      ],
-      py,
-    );
+    const built = await kiln(buildArgs(pyTag, BASE_IMAGES.python, BASE_IMAGES.node), py);
     expect(built.code, built.all).toBe(0);
     const predict = await kiln(["predict", pyTag, "-i", "prompt=hello", "-i", "repeat=2"], py);
     expect(predict.code, predict.all).toBe(0);
@@ -237,20 +225,7 @@ describe("the new user's path, from the packed tarball", () => {
     expect(tsc, tsc.all).toMatchObject({ code: 0 });
     // The link points out of the project: kiln sends none of node_modules (there is no lock file and
     // package.json lists only devDependencies), so the build neither refuses it nor needs npm.
-    const built = await kiln(
-      [
-        "build",
-        "-t",
-        linkedTag,
-        "--base-image",
-        BASE_IMAGES.node,
-        "--node-image",
-        BASE_IMAGES.node,
-        "--progress",
-        "plain",
-      ],
-      linked,
-    );
+    const built = await kiln(buildArgs(linkedTag, BASE_IMAGES.node, BASE_IMAGES.node), linked);
     expect(built.code, built.all).toBe(0);
     const predict = await kiln(["predict", linkedTag, "-i", "prompt=linked"], linked);
     expect(predict.code, predict.all).toBe(0);

@@ -7,7 +7,7 @@ import type { Engine } from "../../src/docker/engine.js";
 import { EngineApi } from "../../src/docker/api.js";
 import { startModelContainer } from "../../src/docker/container.js";
 import { predict, waitForReady } from "../../src/prediction/client.js";
-import { buildTestImage, engine, kilnContainers, removeImage } from "./predict-helpers.js";
+import { buildFakeModelImage, engine, kilnContainers, removeImage } from "./predict-helpers.js";
 
 const TAG = `kiln-test/fake-model:${process.pid}`;
 let docker: Engine;
@@ -16,13 +16,7 @@ const never = new AbortController().signal;
 beforeAll(async () => {
   process.env["KILN_CONTAINER_LABELS"] = "kiln.test=1";
   docker = await engine();
-  await buildTestImage(
-    TAG,
-    'FROM kiln-test/node\nCOPY server.mjs /kiln/server.mjs\nCMD ["node", "/kiln/server.mjs"]\n',
-    {
-      "server.mjs": new URL("../prediction/fixtures/fake-model.mjs", import.meta.url).href,
-    },
-  );
+  await buildFakeModelImage(TAG);
 });
 
 afterAll(async () => {

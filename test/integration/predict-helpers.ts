@@ -52,6 +52,24 @@ export async function buildTestImage(
 }
 
 /**
+ * The fake model image (test/prediction/fixtures/fake-model.mjs on kiln-test/node) that the predict,
+ * serve and exit-code tests run, optionally carrying `schema` as its run.cog.openapi_schema label.
+ * One Dockerfile for all of them, so the engine's layer cache builds its layers once.
+ */
+export function buildFakeModelImage(tag: string, schema?: unknown): Promise<string> {
+  // Dockerfile LABEL values are subject to $variable substitution: escape the `$ref`s.
+  const label =
+    schema === undefined
+      ? ""
+      : `LABEL run.cog.openapi_schema=${JSON.stringify(JSON.stringify(schema)).replaceAll("$", "\\$")}\n`;
+  return buildTestImage(
+    tag,
+    `FROM kiln-test/node\nCOPY server.mjs /kiln/server.mjs\n${label}CMD ["node", "/kiln/server.mjs"]\n`,
+    { "server.mjs": new URL("../prediction/fixtures/fake-model.mjs", import.meta.url).href },
+  );
+}
+
+/**
  * Removes an image the test created, and the `kiln-deps:<fingerprint>` dependencies image it was built
  * on when no other model image shares it. Throws if the image stays: a leaked image should fail the
  * suite, not go unnoticed.

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { REGISTRY, requireRegistry } from "../helpers/docker.js";
-import { buildTestImage, DOCKER_CLI, engine, kilnContainers, removeImage } from "./predict-helpers.js";
+import { buildFakeModelImage, DOCKER_CLI, engine, kilnContainers, removeImage } from "./predict-helpers.js";
 import { collect, kiln, spawnKiln } from "./predict-cli.js";
 
 const TAG = `kiln-test/fake-model-cli:${process.pid}`;
@@ -54,13 +54,7 @@ let dir: string;
 beforeAll(async () => {
   docker = await engine();
   dir = await mkdtemp(join(tmpdir(), "kiln-predict-image-"));
-  // Dockerfile LABEL values are subject to $variable substitution: escape the `$ref`s.
-  const label = JSON.stringify(JSON.stringify(SCHEMA)).replaceAll("$", "\\$");
-  await buildTestImage(
-    TAG,
-    `FROM kiln-test/node\nCOPY server.mjs /kiln/server.mjs\nLABEL run.cog.openapi_schema=${label}\nCMD ["node", "/kiln/server.mjs"]\n`,
-    { "server.mjs": new URL("../prediction/fixtures/fake-model.mjs", import.meta.url).href },
-  );
+  await buildFakeModelImage(TAG, SCHEMA);
 });
 
 afterAll(async () => {
@@ -82,18 +76,19 @@ async function createdBetween(since: number, until: number): Promise<number> {
 }
 
 describe("kiln predict IMAGE", () => {
-  it("runs one prediction, prints streamed output and leaves no container", async () => {
+  // stdout is a pipe here, so the iterator's collected output is printed as JSON, as `cog predict` does.
+  it("runs one prediction, prints the iterator output as JSON when stdout is not a terminal, and leaves no container", async () => {
     const r = await kiln(["predict", TAG, "-i", "text=hello world"], { cwd: dir });
     expect(r.stderr).not.toContain("error");
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe("hello\nworld\n");
+    expect(JSON.parse(r.stdout)).toEqual(["hello", "world"]);
     expect(r.stderr).toContain("predicting");
     expect(await kilnContainers(docker)).toEqual([]);
   });
 
   it("builds lists from repeated -i and round-trips a file byte for byte", async () => {
     const list = await kiln(["predict", TAG, "-i", "text=a", "-i", "tags=x", "-i", "tags=y"], { cwd: dir });
-    expect(list.stdout).toBe("a\nx\ny\n");
+    expect(JSON.parse(list.stdout)).toEqual(["a", "x", "y"]);
     const bytes = randomBytes(200_000);
     await writeFile(join(dir, "in.bin"), bytes);
     const r = await kiln(["predict", TAG, "-i", "text=", "-i", "file=@in.bin", "-o", "out/result.bin"], {
@@ -178,7 +173,7 @@ describe("kiln predict IMAGE", () => {
       expect(pinned).toBeDefined();
       const r = await kiln(["predict", pinned ?? "", "-i", "text=pinned ok"], { cwd: dir });
       expect(r.code, r.stderr).toBe(0);
-      expect(r.stdout).toBe("pinned\nok\n");
+      expect(JSON.parse(r.stdout)).toEqual(["pinned", "ok"]);
     } finally {
       await removeImage(docker, pushed);
     }

@@ -97,13 +97,16 @@ describe("kiln serve --no-docker", () => {
       });
       child.once("close", () => reject(new Error(`serve exited early:\n${stderr}`)));
     });
+    // --api-token guards every route but /health-check, the container API included.
+    const body = '{"input":{"name":"Sam"}}';
+    const json = { "content-type": "application/json" };
+    expect((await fetch(`${url}/predictions`, { method: "POST", headers: json, body })).status).toBe(401);
     const res = await fetch(`${url}/predictions`, {
       method: "POST",
-      headers: { "content-type": "application/json" },
-      body: '{"input":{"name":"Sam"}}',
+      headers: { ...json, authorization: "Bearer s3cret" },
+      body,
     });
     expect(((await res.json()) as { output: unknown }).output).toBe("Hello, Sam!");
-    // --api-token guards the hosted API.
     expect((await fetch(`${url}/v1/predictions`)).status).toBe(401);
     expect(
       (await fetch(`${url}/v1/predictions`, { headers: { authorization: "Bearer s3cret" } })).status,

@@ -2,7 +2,7 @@
 // re-push after a code change uploads only the changed layer (asserted from the registry's own log).
 import { readFile, stat } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { execDocker } from "../../src/docker/cli.js";
+import { execDocker } from "../helpers/docker-cli.js";
 import { RegistryClient } from "../../src/docker/registry.js";
 import { runKiln } from "../helpers/cli.js";
 import {

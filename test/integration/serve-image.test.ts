@@ -5,7 +5,7 @@
 import { createServer } from "node:net";
 import type { Engine } from "../../src/docker/engine.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildTestImage, engine, kilnContainers, removeImage } from "./predict-helpers.js";
+import { buildFakeModelImage, engine, kilnContainers, removeImage } from "./predict-helpers.js";
 import { collect, kiln, spawnKiln } from "./predict-cli.js";
 
 const TAG = `kiln-test/fake-model-serve:${process.pid}`;
@@ -24,14 +24,7 @@ let docker: Engine;
 
 beforeAll(async () => {
   docker = await engine();
-  const label = JSON.stringify(JSON.stringify(SCHEMA)).replaceAll("$", "\\$");
-  await buildTestImage(
-    TAG,
-    `FROM kiln-test/node\nCOPY server.mjs /kiln/server.mjs\nLABEL run.cog.openapi_schema=${label}\nCMD ["node", "/kiln/server.mjs"]\n`,
-    {
-      "server.mjs": new URL("../prediction/fixtures/fake-model.mjs", import.meta.url).href,
-    },
-  );
+  await buildFakeModelImage(TAG, SCHEMA);
 });
 
 afterAll(async () => {

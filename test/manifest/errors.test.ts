@@ -14,10 +14,18 @@ describe("manifest error messages", () => {
   });
 
   it("unsupported python version", () => {
+    expect(problemsText('build:\n  python_version: "3.14"\npredict: predict.py:Predictor\n'))
+      .toMatchInlineSnapshot(`
+      "cog.yaml:2:19 build.python_version: Python 3.14 is not supported; expected 3.10 to 3.13
+          hint: use python_version: "3.12""
+    `);
+  });
+
+  it("python below 3.10 names the last Cog version that accepted it and what to change", () => {
     expect(problemsText('build:\n  python_version: "3.8"\npredict: predict.py:Predictor\n'))
       .toMatchInlineSnapshot(`
-      "cog.yaml:2:19 build.python_version: Python 3.8 is not supported; expected 3.10 to 3.13
-          hint: use python_version: "3.12""
+      "cog.yaml:2:19 build.python_version: Python 3.8 is no longer supported: Cog 0.16 was the last Cog version that accepted it; Cog 0.17+ and kiln need 3.10 or newer
+          hint: set python_version: "3.10" (or newer) and make sure your pinned packages have wheels for it (torch>=1.11, tensorflow>=2.8, numpy>=1.21.3)"
     `);
   });
 
@@ -77,9 +85,9 @@ describe("manifest error messages", () => {
     `);
   });
 
-  it("unknown key with no close match lists the known keys", () => {
+  it("unknown key with no close match warns (a newer Cog's setting, perhaps) and lists the known keys", () => {
     expect(problemsText("concurrency:\n  workers: 3\n")).toMatchInlineSnapshot(`
-      "cog.yaml:2:3 concurrency.workers: unknown key "workers" under concurrency
+      "warning: cog.yaml:2:3 concurrency.workers: unknown key "workers" under concurrency; kiln ignores it
           hint: known keys under concurrency: max, default_target"
     `);
   });

@@ -147,17 +147,21 @@ describe("build keys", () => {
         ],
       },
     ]);
+    // A relative target passes through to BuildKit, as Cog passes it.
     expect(
-      errorPaths(
-        "build:\n  run:\n    - command: x\n      mounts:\n        - type: secret\n          id: a\n          target: relative\n",
-      ),
-    ).toEqual(["build.run[0].mounts[0].target"]);
+      ok(
+        "build:\n  run:\n    - command: x\n      mounts:\n        - type: secret\n          id: a\n          target: relative/token\n",
+      ).manifest.build.run[0]?.mounts[0]?.target,
+    ).toBe("relative/token");
     expect(
       errorPaths(
         "build:\n  run:\n    - command: x\n      mounts:\n        - {type: secret, id: a}\n        - {type: secret, id: a}\n",
       ),
     ).toEqual(["build.run[0].mounts[1].id"]);
-    expect(errorPaths("build:\n  run:\n    - command: x\n      extra: 1\n")).toEqual(["build.run[0].extra"]);
+    expect(errorPaths("build:\n  run:\n    - command: x\n      mount: []\n")).toEqual(["build.run[0].mount"]);
+    expect(ok("build:\n  run:\n    - command: x\n      extra: 1\n").warnings.map((w) => w.path)).toEqual([
+      "build.run[0].extra",
+    ]);
     expect(errorPaths('build:\n  run:\n    - ""\n')).toEqual(["build.run[0]"]);
   });
 
@@ -312,19 +316,38 @@ describe("top-level keys", () => {
     ]);
   });
 
+  // Cog's deny list, exactly (plus kiln's own KILN_*).
   it.each([
     "PATH",
     "LD_LIBRARY_PATH",
     "PYTHONPATH",
-    "HOME",
-    "HOSTNAME",
-    "PORT",
+    "VIRTUAL_ENV",
+    "PYTHONUNBUFFERED",
+    "R8_MODEL",
+    "REPLICATE_API_TOKEN",
+    "LIBRARY_PATH",
     "CUDA_HOME",
     "NVIDIA_VISIBLE_DEVICES",
-    "COG_WEIGHTS",
+    "NV_CUDA_LIB_VERSION",
+    "PGET_CONCURRENCY",
+    "HF_ENDPOINT",
+    "HF_HUB_ENABLE_HF_TRANSFER",
+    "KUBERNETES_SERVICE_HOST",
     "KILN_ROOT",
   ])("environment rejects reserved %s", (name) => {
     expect(errorPaths(`environment:\n  - ${name}=x\n`)).toEqual(["environment[0]"]);
+  });
+
+  it("environment may set what Cog allows: COG_* runtime settings, HOME, PORT, HF_HOME", () => {
+    const { manifest, warnings } = ok(
+      "environment:\n  - COG_SETUP_TIMEOUT=30\n  - COG_WEIGHTS=/src/w\n  - HOME=/root\n  - PORT=5001\n  - HF_HOME=/src/.hf\n",
+    );
+    expect(manifest.environment.COG_SETUP_TIMEOUT).toBe("30");
+    expect(warnings).toEqual([]);
+    expect(ok("environment:\n  - COG_SOMETHING=1\n").warnings.map((w) => w.message)).toEqual([
+      "COG_SOMETHING is passed to the model, but kiln's runtime does not act on it",
+    ]);
+    expect(errorPaths("environment:\n  - COG_SETUP_TIMEOUT=soon\n")).toEqual(["environment[0]"]);
   });
 
   it("weights: paths, globs and Cog {source, target}", () => {

@@ -136,9 +136,17 @@ describe("input errors name the field, the expectation and what was given", () =
     expect(await problems(["prompt=x", "seed=7"])).toEqual(["seed: got 7, expected one of: 1, 2, 3"]);
   });
 
-  it("leaves the last word to src/schema's validator (exclusive bounds)", async () => {
-    expect(await problems(["prompt=x", "ratio=0"])).toEqual([
-      "ratio: Input should be greater than 0: expected a number > 0",
+  it("checks values with src/schema's validator, the server's own (exclusive bounds)", async () => {
+    expect(await problems(["prompt=x", "ratio=0"])).toEqual(["ratio: 0 is too small: expected a number > 0"]);
+  });
+
+  it("reports syntax, unknown-name and validator problems in one pass", async () => {
+    // Before one validator, the exclusive bound only showed once the other two were fixed.
+    expect(await problems(["stpes=3", "steps=many", "ratio=0"])).toEqual([
+      'stpes: unknown input (did you mean "steps"?); this model\'s inputs are: prompt, steps, guidance, upscale, scheduler, image, words, sizes, extra, token, tag, seed, files, ratio',
+      'steps: expected an integer from 1 to 50, got "many"',
+      "prompt: required input is missing: expected a string",
+      "ratio: 0 is too small: expected a number > 0",
     ]);
   });
 

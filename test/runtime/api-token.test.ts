@@ -50,6 +50,8 @@ describe("--api-token guards every route but health and stream URLs", () => {
   it("answers /health-check and /v1 stream URLs without it, and everything with it", async () => {
     expect(server.router.publicRoutes().sort()).toEqual([
       "GET /health-check",
+      "GET /playground",
+      "GET /playground/:file",
       "GET /v1/predictions/:id/stream",
     ]);
     const sync = await request(server.url, "/predictions", {

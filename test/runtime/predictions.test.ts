@@ -140,7 +140,7 @@ describe("SSE", () => {
     const events = parseSse(r.text);
     expect(events[0]!.event).toBe("start");
     expect(events.at(-1)!.event).toBe("completed");
-    expect(events.at(-1)!.data.prediction.status).toBe("succeeded");
+    expect(events.at(-1)!.data.status).toBe("succeeded");
     expect(events.filter((e) => e.event === "output").map((e) => e.data)).toEqual([
       { chunk: "c0", index: 0 },
       { chunk: "c1", index: 1 },
@@ -160,8 +160,8 @@ describe("SSE", () => {
         })
       ).text,
     );
-    expect(e2.find((e) => e.event === "metric")!.data).toEqual({ name: "chars", value: 3 });
-    expect(e2.at(-1)!.data.prediction.output).toBe("abc");
+    expect(e2.find((e) => e.event === "metric")!.data).toEqual({ name: "chars", value: 3, mode: "replace" });
+    expect(e2.at(-1)!.data.output).toBe("abc");
   });
 
   it("PUT with the id of a running prediction re-attaches (SSE) or returns 202 with its state", async () => {
@@ -188,7 +188,7 @@ describe("SSE", () => {
     const events = parseSse(sse.text);
     expect(events[0]!.event).toBe("start");
     expect(events.filter((e) => e.event === "output").length).toBe(4);
-    expect(events.at(-1)!.data.prediction.status).toBe("succeeded");
+    expect(events.at(-1)!.data.status).toBe("succeeded");
   });
 });
 
@@ -240,7 +240,7 @@ describe("cancel", () => {
     );
     await request(s.url, "/predictions/st1/cancel", { method: "POST" });
     const events = parseSse((await pending).text);
-    expect(events.at(-1)!.data.prediction.status).toBe("canceled");
+    expect(events.at(-1)!.data.status).toBe("canceled");
     expect(events.filter((e) => e.event === "output").length).toBeLessThan(100);
   });
 

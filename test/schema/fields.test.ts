@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { fileFields, mapFileInputs, outputKind, secretFields } from "../../src/schema/fields.js";
+import { fileFields, outputKind, secretFields } from "../../src/schema/fields.js";
 import { sampleSchema } from "./sample.js";
 
 describe("fields", () => {
@@ -19,13 +19,5 @@ describe("fields", () => {
     ).toBe("iterator");
     expect(outputKind({ ...sampleSchema, output: { type: "array", items: {} } })).toBe("single");
     expect(outputKind(sampleSchema, "train")).toBe("single");
-  });
-  it("maps every file value", () => {
-    const seen = mapFileInputs(
-      { image: "a", images: ["b", "c"] },
-      fileFields(sampleSchema),
-      (v, n, i) => `${n}:${i}:${v}`,
-    );
-    expect(seen).toEqual(["image:null:a", "images:0:b", "images:1:c"]);
   });
 });

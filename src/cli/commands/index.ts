@@ -5,11 +5,14 @@ import { registerBuild } from "./build.js";
 import { registerDockerfile } from "./dockerfile.js";
 import { registerPredict } from "./predict.js";
 import { registerServe } from "./serve.js";
+import { registerPlayground } from "./playground.js";
 import { registerExec } from "./exec.js";
 import { registerPush } from "./push.js";
 import { registerLogin } from "./login.js";
 import { registerInspect } from "./inspect.js";
+import { registerGateway } from "./gateway.js";
 import { registerClient } from "./client.js";
+import { registerDeploy } from "./deploy.js";
 
 export type RegisterCommand = (program: Command, context: () => CommandContext) => void;
 
@@ -20,9 +23,12 @@ export const COMMANDS: RegisterCommand[] = [
   registerDockerfile,
   registerPredict,
   registerServe,
+  registerPlayground,
   registerExec,
   registerPush,
   registerLogin,
   registerInspect,
+  registerGateway,
   registerClient,
+  registerDeploy,
 ];

@@ -44,7 +44,7 @@ export function registerInit(program: Command, context: () => CommandContext): v
     });
 }
 
-export async function runInit(ctx: CommandContext, dirArg: string, lang: InitLanguage): Promise<string[]> {
+async function runInit(ctx: CommandContext, dirArg: string, lang: InitLanguage): Promise<string[]> {
   const dir = resolve(ctx.cwd, dirArg);
   const dirStat = await stat(dir).catch(() => undefined);
   if (dirStat && !dirStat.isDirectory())

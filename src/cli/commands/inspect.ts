@@ -24,11 +24,7 @@ export function registerInspect(program: Command, context: () => CommandContext)
 }
 
 /** Local image first (unless --remote); otherwise the registry, reading only manifest and config. */
-export async function runInspect(
-  ctx: CommandContext,
-  image: string,
-  opts: InspectOptions,
-): Promise<ImageLabels> {
+async function runInspect(ctx: CommandContext, image: string, opts: InspectOptions): Promise<ImageLabels> {
   const ref = parseReference(image);
   // Loaded on use, so that other commands do not pay for the Docker client at start-up.
   const { inspectLocal, inspectRemote } = await import("../../docker/inspect.js");

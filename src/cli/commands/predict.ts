@@ -1,33 +1,26 @@
 import type { Command } from "commander";
-import type { ProgressMode } from "../../context.js";
 import type { CommandContext } from "../context.js";
+import { checkImageArgument, collect, parseEnvFlags, parseSeconds } from "../flags.js";
 import {
-  checkImageArgument,
-  collect,
-  manifestFlag,
-  parseEnvFlags,
-  parseSeconds,
-  progressOption,
-} from "../flags.js";
-import { addImageOptions } from "../image-options.js";
-import { loadRunnableProject } from "../load-manifest.js";
+  addImageOptions,
+  addModelSourceOptions,
+  modelSourceOptions,
+  type ModelSourceFlags,
+} from "../image-options.js";
 
-interface PredictFlags {
+interface PredictFlags extends ModelSourceFlags {
   input: string[];
   json?: string;
   output?: string;
   env: string[];
   setupTimeout: string;
-  docker: boolean;
-  python: string;
-  progress: ProgressMode;
-  baseImage?: string;
-  nodeImage?: string;
 }
 
 export function registerPredict(program: Command, context: () => CommandContext): void {
-  addImageOptions(program.command("predict"), "when building: ")
-    .description("run one prediction (builds the image unless IMAGE is given)")
+  addModelSourceOptions(addImageOptions(program.command("predict").alias("run"), "when building: "))
+    .description(
+      "run one prediction (builds the image unless IMAGE is given); `kiln run` is the same, as in Cog 0.17+",
+    )
     .argument("[image]", "an existing kiln or Cog image (name, name:tag or name@sha256:...)")
     .option("-i, --input <name=value>", "an input; @path sends a file; repeat a name for a list", collect, [])
     .option(
@@ -37,9 +30,6 @@ export function registerPredict(program: Command, context: () => CommandContext)
     .option("-o, --output <path>", "where to write a file output")
     .option("-e, --env <NAME=value>", "environment variable for the model (repeatable)", collect, [])
     .option("--setup-timeout <seconds>", "how long to wait for setup() to finish", "300")
-    .option("--no-docker", "run the model directly on this machine instead of in Docker")
-    .option("--python <path>", "python interpreter for --no-docker Python predictors", "python3")
-    .addOption(progressOption("build progress output"))
     .action(async (imageArg: string | undefined, flags: PredictFlags, cmd: Command) => {
       const ctx = context();
       const image = checkImageArgument(imageArg);
@@ -51,18 +41,12 @@ export function registerPredict(program: Command, context: () => CommandContext)
       const inputs = await parseInputArgs(flags.input, flags.json, { cwd: ctx.cwd, readStdin });
       const { runPredict } = await import("../../session/predict.js");
       await runPredict(ctx, {
-        image,
-        docker: flags.docker,
-        loadProject: () => loadRunnableProject(ctx, manifestFlag(cmd)),
-        progress: flags.progress,
-        baseImage: flags.baseImage,
-        nodeImage: flags.nodeImage,
+        ...modelSourceOptions(ctx, image, flags, cmd),
         inputs,
         json: flags.json !== undefined,
         output: flags.output,
         env,
         setupTimeoutMs,
-        python: flags.python,
       });
     });
 }

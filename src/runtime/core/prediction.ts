@@ -5,6 +5,7 @@
 import type { PredictorKind } from "../protocol.js";
 import type { CacheDirective } from "../cache/policy.js";
 import { StreamRedactor, type Redactor } from "../redact.js";
+import { applyMetric, type MetricMode } from "./metrics.js";
 
 export type PredictionStatus = "starting" | "processing" | "succeeded" | "failed" | "canceled";
 export type TerminalStatus = "succeeded" | "failed" | "canceled";
@@ -13,7 +14,7 @@ export type PredictionEvent =
   | { type: "start" }
   | { type: "output"; chunk: unknown; index: number }
   | { type: "log"; source: "stdout" | "stderr"; data: string }
-  | { type: "metric"; name: string; value: unknown }
+  | { type: "metric"; name: string; value: unknown; mode: MetricMode }
   | { type: "completed" };
 
 export type PredictionListener = (event: PredictionEvent, prediction: Prediction) => void;
@@ -51,6 +52,10 @@ export interface PredictionInit {
   maxLogBytes?: number;
   /** What the request's Cache-Control asked of the output cache (when the server has one). */
   cacheDirective?: CacheDirective;
+  /** When it was created, if not now (a fleet replica or gateway mirror adopts the original time). */
+  createdAt?: Date | undefined;
+  /** Events kept for replay (COG_STREAM_HISTORY_CAPACITY); the oldest after `start` go first. */
+  historyCapacity?: number | undefined;
 }
 
 const DEFAULT_MAX_LOG_BYTES = 8 * 1024 * 1024;
@@ -64,7 +69,7 @@ export class Prediction {
   readonly iterator: boolean;
   readonly redact: Redactor;
   readonly cacheDirective: CacheDirective;
-  readonly createdAt = new Date();
+  readonly createdAt: Date;
   startedAt: Date | null = null;
   completedAt: Date | null = null;
   status: PredictionStatus = "starting";
@@ -82,7 +87,9 @@ export class Prediction {
   private readonly chunks: unknown[] = [];
   private readonly listeners = new Set<PredictionListener>();
   private readonly maxLogBytes: number;
+  private readonly historyCapacity: number;
   private logBytes = 0;
+  private startedMono: number | null = null;
   /** One per source: a secret split across two reads of the same pipe is still one secret. */
   private readonly logRedactors = new Map<"stdout" | "stderr", StreamRedactor>();
   private droppedLogBytes = 0;
@@ -98,6 +105,8 @@ export class Prediction {
     this.redact = init.redact;
     this.cacheDirective = init.cacheDirective ?? "use";
     this.maxLogBytes = init.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES;
+    this.createdAt = init.createdAt ?? new Date();
+    this.historyCapacity = Math.max(2, init.historyCapacity ?? Number.POSITIVE_INFINITY);
     if (this.iterator) this.output = this.chunks;
     this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
   }
@@ -117,10 +126,12 @@ export class Prediction {
     return () => this.listeners.delete(listener);
   }
 
-  markProcessing(): void {
+  /** `at`: when it started, if not now (a mirror replays the time the replica recorded). */
+  markProcessing(at: Date = new Date()): void {
     if (this.status !== "starting") return;
     this.status = "processing";
-    this.startedAt = new Date();
+    this.startedAt = at;
+    this.startedMono = performance.now();
     this.emit({ type: "start" });
   }
 
@@ -150,28 +161,26 @@ export class Prediction {
     this.emit({ type: "log", source, data });
   }
 
-  setMetric(name: string, value: unknown, mode: "replace" | "incr" | "append" = "replace"): void {
+  /** One user metric update; the event carries what the worker sent (coglet's `{name, value, mode}`). */
+  setMetric(name: string, value: unknown, mode: MetricMode = "replace"): void {
     if (this.terminal || name === "predict_time") return;
-    const prev = this.metrics[name];
-    if (mode === "incr" && typeof value === "number") {
-      this.metrics[name] = (typeof prev === "number" ? prev : 0) + value;
-    } else if (mode === "append") {
-      this.metrics[name] = [...(Array.isArray(prev) ? prev : []), value];
-    } else {
-      this.metrics[name] = value;
-    }
-    this.emit({ type: "metric", name, value: this.metrics[name] });
+    applyMetric(this.metrics, name, value, mode);
+    this.emit({ type: "metric", name, value, mode });
   }
 
   /** The one way to a terminal state; later calls are ignored (terminal is set once). */
-  finish(status: TerminalStatus, result: { output?: unknown; error?: string } = {}): boolean {
+  finish(
+    status: TerminalStatus,
+    result: { output?: unknown; error?: string } = {},
+    at: Date = new Date(),
+  ): boolean {
     if (this.terminal) return false;
     for (const [source, redactor] of this.logRedactors) this.appendLog(source, redactor.flush());
     if (this.droppedLogBytes > 0) {
       this.logs += `\n[kiln: ${this.droppedLogBytes} further bytes of logs were dropped]\n`;
     }
     this.status = status;
-    this.completedAt = new Date();
+    this.completedAt = at;
     if (!this.startedAt) this.startedAt = this.completedAt;
     if (status === "succeeded" && "output" in result && !this.iterator) this.output = result.output;
     if (status === "succeeded" && "output" in result && this.iterator && Array.isArray(result.output)) {
@@ -179,7 +188,9 @@ export class Prediction {
       if (this.chunks.length === 0) for (const c of result.output) this.chunks.push(c);
     }
     if (result.error !== undefined) this.error = this.redact(result.error);
-    this.metrics.predict_time = (this.completedAt.getTime() - this.startedAt.getTime()) / 1000;
+    // Monotonic and sub-millisecond: a fast prediction still reports a non-zero predict_time.
+    this.metrics.predict_time =
+      this.startedMono === null ? 0 : Math.max(performance.now() - this.startedMono, 0.001) / 1000;
     this.emit({ type: "completed" });
     this.listeners.clear();
     this.resolveFinished(this);
@@ -204,6 +215,10 @@ export class Prediction {
   private emit(event: PredictionEvent): void {
     // History is bounded: log events by maxLogBytes, the rest by the prediction's own output.
     this.history.push(event);
+    if (this.history.length > this.historyCapacity) {
+      // A late subscriber still learns the prediction started; the middle of a long stream is what goes.
+      this.history.splice(this.history[0]?.type === "start" ? 1 : 0, 1);
+    }
     for (const l of this.listeners) {
       try {
         l(event, this);

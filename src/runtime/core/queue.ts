@@ -5,12 +5,9 @@
  */
 import type { Prediction } from "./prediction.js";
 import type { PredictionRunner } from "./runner.js";
+import { QueueFullError } from "./store.js";
 
-export class QueueFullError extends Error {
-  constructor(readonly size: number) {
-    super(`the model is busy: all prediction slots are in use and the queue of ${size} is full; retry later`);
-  }
-}
+export { QueueFullError };
 
 export interface QueueOptions {
   runner: PredictionRunner;

@@ -32,6 +32,8 @@ export interface CreateRequest {
   context?: Record<string, string> | undefined;
   /** The request's Cache-Control, as the output cache reads it. */
   cache?: CacheDirective | undefined;
+  /** The original creation time (a fleet replica running a queued prediction). */
+  createdAt?: Date | undefined;
 }
 
 export type CreateResult = { ok: true; prediction: Prediction } | { ok: false; errors: ValidationIssue[] };
@@ -54,6 +56,8 @@ export interface RunnerOptions {
   logger: Logger;
   uploadUrl?: string | undefined;
   fileLimits?: FileLimits | undefined;
+  /** COG_STREAM_HISTORY_CAPACITY: per-prediction events kept for SSE replay. */
+  historyCapacity?: number | undefined;
   /** Completed predictions kept for lookups (the /v1 facade); the container API needs none. */
   retainCompleted?: number;
   /** Resolves file inputs that point at this server (the /v1 files store) without HTTP. */
@@ -81,6 +85,36 @@ interface Running {
 }
 
 export const DEFAULT_CANCEL_GRACE_MS = 10_000;
+
+/**
+ * Validates a request against a schema into a not-yet-started prediction (secrets masked in its public
+ * input and redacted from its logs). Pure apart from the warning; the fleet gateway calls it too.
+ */
+export function preparePrediction(
+  schema: PredictorSchema,
+  req: CreateRequest,
+  logger: Logger,
+  historyCapacity?: number,
+): CreateResult {
+  const kind = req.kind;
+  const checked = validateInput(schema, req.input ?? {}, kind);
+  if (!checked.ok) return { ok: false, errors: checked.errors };
+  if (checked.dropped.length > 0) logger.warn("dropped unknown input keys", { keys: checked.dropped });
+  const secrets = secretFields(schema, kind).map((f) => f.name);
+  const prediction = new Prediction({
+    id: req.id ?? newPredictionId(),
+    kind,
+    input: checked.value,
+    publicInput: redactInput(checked.value, secrets),
+    context: req.context ?? {},
+    iterator: outputKind(schema, kind) !== "single",
+    redact: makeRedactor(secretValues(checked.value, secrets)),
+    createdAt: req.createdAt,
+    historyCapacity,
+    cacheDirective: req.cache,
+  });
+  return { ok: true, prediction };
+}
 
 export class PredictionRunner extends EventEmitter<{ "slot-freed": []; completed: [Prediction] }> {
   private readonly running = new Map<string, Running>();
@@ -124,23 +158,7 @@ export class PredictionRunner extends EventEmitter<{ "slot-freed": []; completed
   create(req: CreateRequest): CreateResult {
     const schema = this.options.schema();
     if (!schema) throw new Error("the predictor schema is not loaded yet");
-    const kind = req.kind;
-    const checked = validateInput(schema, req.input ?? {}, kind);
-    if (!checked.ok) return { ok: false, errors: checked.errors };
-    if (checked.dropped.length > 0)
-      this.options.logger.warn("dropped unknown input keys", { keys: checked.dropped });
-    const secrets = secretFields(schema, kind).map((f) => f.name);
-    const prediction = new Prediction({
-      id: req.id ?? newPredictionId(),
-      kind,
-      input: checked.value,
-      publicInput: redactInput(checked.value, secrets),
-      context: req.context ?? {},
-      iterator: outputKind(schema, kind) !== "single",
-      redact: makeRedactor(secretValues(checked.value, secrets)),
-      cacheDirective: req.cache,
-    });
-    return { ok: true, prediction };
+    return preparePrediction(schema, req, this.options.logger, this.options.historyCapacity);
   }
 
   /** Takes a slot and runs the prediction in the background; throws CapacityError / DuplicateIdError. */

@@ -20,6 +20,7 @@ import { registerModelRoutes } from "./models-routes.js";
 import { DEFAULT_PAGE_SIZE, DEFAULT_QUEUE_SIZE, DEFAULT_RETAIN, type HostedOptions } from "./options.js";
 import { registerPredictionRoutes } from "./predictions-routes.js";
 import { HostedRegistry } from "./registry.js";
+import { MemoryStore } from "./memory-store.js";
 import { generateWebhookSecret, webhookSigner } from "./signing.js";
 import { DEFAULT_SSE_LIMITS, type SseLimits } from "../sse.js";
 
@@ -43,6 +44,8 @@ export interface HostedDeps {
 export interface HostedApi {
   webhookSecret: string;
   version: string;
+  /** `owner/name` of the model served here (KILN_MODEL, or kiln/<project dir>). */
+  model: string;
   queue: PredictionQueue;
   /** Fails what is queued, delivers webhooks for at most `webhookDrainMs`, removes uploaded files. */
   dispose(webhookDrainMs?: number): Promise<void>;
@@ -72,6 +75,13 @@ export function defaultVersion(root: string, predictorFile: string): string {
   return h.digest("hex");
 }
 
+/** The /v1 routes over any PredictionStore: `kiln serve` (memory) and `kiln gateway` (Redis) both call this. */
+export function registerHostedRoutes(router: Router, ctx: HostedContext): void {
+  registerPredictionRoutes(router, ctx);
+  registerFileRoutes(router, ctx);
+  registerModelRoutes(router, ctx);
+}
+
 export function registerHostedApi(router: Router, deps: HostedDeps): HostedApi {
   const o = deps.options;
   const webhookSecret = o.webhookSecret ?? generateWebhookSecret();
@@ -89,32 +99,34 @@ export function registerHostedApi(router: Router, deps: HostedDeps): HostedApi {
   deps.health.on("failed", (error) => queue.failAll(`setup failed: ${error}`));
   deps.health.on("defunct", (why) => queue.failAll(`the predictor worker is gone: ${why}`));
   const version = o.version ?? defaultVersion(deps.root, deps.predictorFile);
-  const ctx: HostedContext = {
+  const model = o.model ?? `kiln/${basename(resolve(deps.root)) || "model"}`;
+  const store = new MemoryStore({
     runner: deps.runner,
     health: deps.health,
     queue,
     registry: new HostedRegistry(o.retain ?? DEFAULT_RETAIN, o.retainBytes),
-    files: deps.files,
     sender,
-    webhookSecret,
     throttleMs: deps.throttleMs,
-    bodyLimit: deps.bodyLimit,
     openapi: deps.openapi,
-    model: o.model ?? `kiln/${basename(resolve(deps.root)) || "model"}`,
+    model,
     version,
     versionCreatedAt: new Date().toISOString(),
     cogVersion: deps.cogVersion,
+  });
+  registerHostedRoutes(router, {
+    store,
+    files: deps.files,
+    webhookSecret,
+    bodyLimit: deps.bodyLimit,
     pageSize: o.pageSize ?? DEFAULT_PAGE_SIZE,
     sse: deps.sse ?? DEFAULT_SSE_LIMITS,
-  };
+  });
   // One token for the whole server (container API and /shutdown included), not only /v1.
   router.setGuard(makeAuthCheck(o.apiToken));
-  registerPredictionRoutes(router, ctx);
-  registerFileRoutes(router, ctx);
-  registerModelRoutes(router, ctx);
   return {
     webhookSecret,
     version,
+    model,
     queue,
     async dispose(webhookDrainMs = DEFAULT_WEBHOOK_DRAIN_MS) {
       queue.failAll("the server is shutting down");

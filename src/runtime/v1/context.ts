@@ -1,31 +1,17 @@
 /** What every /v1 route needs, plus the small request helpers they share. */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { PredictionRunner } from "../core/runner.js";
-import type { PredictionQueue } from "../core/queue.js";
-import type { Health } from "../health.js";
-import type { WebhookSender } from "../webhooks.js";
+import type { PredictionStore } from "../core/store.js";
 import type { Handler, Params } from "../http/router.js";
-import type { FileStore } from "./files-store.js";
-import type { HostedRegistry } from "./registry.js";
+import type { HostedFiles } from "./files-store.js";
 import type { SseLimits } from "../sse.js";
 import { asHosted } from "./errors.js";
 
 export interface HostedContext {
-  runner: PredictionRunner;
-  health: Health;
-  queue: PredictionQueue;
-  registry: HostedRegistry;
-  files: FileStore;
-  /** Signs with the webhook secret (Standard Webhooks). */
-  sender: WebhookSender;
+  /** Where predictions are prepared, queued and looked up: in memory (kiln serve) or Redis (the fleet). */
+  store: PredictionStore;
+  files: HostedFiles;
   webhookSecret: string;
-  throttleMs: number;
   bodyLimit: number;
-  openapi: () => unknown;
-  model: string;
-  version: string;
-  versionCreatedAt: string;
-  cogVersion: string;
   pageSize: number;
   sse: SseLimits;
 }

@@ -1,9 +1,8 @@
 /** /v1/files: multipart upload, get, list, download and delete (204), in the hosted API's shapes. */
-import { createReadStream } from "node:fs";
 import type { IncomingMessage } from "node:http";
 import type { Router } from "../http/router.js";
 import { sendJson } from "../http/respond.js";
-import { StoreFullError, type StoredFile } from "./files-store.js";
+import { StoreFullError, type FileInfo } from "./files-store.js";
 import { readMultipart } from "./multipart.js";
 import { MAX_JSON_DEPTH, jsonDepth } from "../http/body.js";
 import { hostedError, invalidInput, notFound } from "./errors.js";
@@ -27,7 +26,7 @@ export function contentDisposition(name: string): string {
   return `attachment; filename="${fallback}"; filename*=UTF-8''${encoded}`;
 }
 
-export function renderFile(f: StoredFile, base: string): Record<string, unknown> {
+export function renderFile(f: FileInfo, base: string): Record<string, unknown> {
   const get = `${base}/v1/files/${f.id}`;
   return {
     id: f.id,
@@ -96,7 +95,7 @@ export function registerFileRoutes(router: Router, ctx: HostedContext): void {
       const name = typeof filename === "string" && filename ? filename : content.name || "file";
       const contentType =
         typeof type === "string" && type ? type : content.type || "application/octet-stream";
-      let file: StoredFile;
+      let file: FileInfo;
       try {
         file = await ctx.files.create(Buffer.from(await content.arrayBuffer()), name, contentType, metadata);
       } catch (err) {
@@ -111,11 +110,11 @@ export function registerFileRoutes(router: Router, ctx: HostedContext): void {
   router.add(
     "GET",
     "/v1/files",
-    route(ctx, (req, res, _p, url) => {
+    route(ctx, async (req, res, _p, url) => {
       const cursor = url.searchParams.get("cursor");
       if (cursor !== null && !/^\d+$/.test(cursor))
         throw hostedError(400, "Bad request", `invalid cursor ${JSON.stringify(cursor)}`);
-      const page = ctx.files.page(cursor === null ? null : Number(cursor), ctx.pageSize);
+      const page = await ctx.files.page(cursor === null ? null : Number(cursor), ctx.pageSize);
       const base = baseUrl(req);
       sendJson(res, 200, {
         results: page.items.map((f) => renderFile(f, base)),
@@ -127,22 +126,21 @@ export function registerFileRoutes(router: Router, ctx: HostedContext): void {
   router.add(
     "GET",
     "/v1/files/:id",
-    route(ctx, (req, res, p) => sendJson(res, 200, renderFile(find(ctx, p.id!), baseUrl(req)))),
+    route(ctx, async (req, res, p) => sendJson(res, 200, renderFile(await find(ctx, p.id!), baseUrl(req)))),
   );
   router.add(
     "GET",
     "/v1/files/:id/download",
-    route(ctx, (req, res, p) => {
-      const f = find(ctx, p.id!);
+    route(ctx, async (req, res, p) => {
+      const f = await find(ctx, p.id!);
+      const content = req.method === "HEAD" ? null : await ctx.files.open(f);
       res.writeHead(200, {
         "content-type": f.contentType,
         "content-length": f.size,
         "content-disposition": contentDisposition(f.name),
       });
-      if (req.method === "HEAD") return void res.end();
-      createReadStream(f.path)
-        .on("error", () => res.destroy())
-        .pipe(res);
+      if (!content) return void res.end();
+      content.on("error", () => res.destroy()).pipe(res);
     }),
   );
   router.add(
@@ -155,8 +153,8 @@ export function registerFileRoutes(router: Router, ctx: HostedContext): void {
   );
 }
 
-function find(ctx: HostedContext, id: string): StoredFile {
-  const f = ctx.files.get(id);
+async function find(ctx: HostedContext, id: string): Promise<FileInfo> {
+  const f = await ctx.files.get(id);
   if (!f) throw notFound(`file ${id}`);
   return f;
 }

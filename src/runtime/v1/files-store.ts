@@ -4,6 +4,8 @@
  * the core resolves them through `resolve()` straight from disk.
  */
 import { createHash, randomBytes } from "node:crypto";
+import { createReadStream } from "node:fs";
+import type { Readable } from "node:stream";
 import { mkdtemp, rm, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -23,7 +25,8 @@ export const DEFAULT_V1_FILE_LIMITS: FileLimitsV1 = {
   ttlMs: 24 * 3600 * 1000,
 };
 
-export interface StoredFile {
+/** An upload as /v1/files shows it. */
+export interface FileInfo {
   id: string;
   name: string;
   contentType: string;
@@ -32,13 +35,67 @@ export interface StoredFile {
   metadata: Record<string, unknown>;
   createdAt: Date;
   expiresAt: Date;
-  path: string;
   seq: number;
+}
+
+export interface StoredFile extends FileInfo {
+  path: string;
+}
+
+/** What the /v1/files routes need: kiln serve keeps uploads on disk (FileStore), the fleet in Redis. */
+export interface HostedFiles {
+  readonly limits: FileLimitsV1;
+  /** Host names clients reached this server by (so uploads' URLs are recognised as inputs). */
+  readonly hosts: Set<string>;
+  /** Port this server listens on (a webhook pointing here is refused). */
+  port: number;
+  create(
+    bytes: Buffer,
+    name: string,
+    contentType: string,
+    metadata: Record<string, unknown>,
+  ): Promise<FileInfo>;
+  get(id: string): FileInfo | undefined | Promise<FileInfo | undefined>;
+  page(
+    before: number | null,
+    size: number,
+  ): { items: FileInfo[]; next: number | null } | Promise<{ items: FileInfo[]; next: number | null }>;
+  delete(id: string): Promise<boolean>;
+  /** The upload's bytes. */
+  open(f: FileInfo): Readable | Promise<Readable>;
 }
 
 export class StoreFullError extends Error {}
 
-export class FileStore {
+/** A new upload's description (fresh id, checksum, expiry); RangeError beyond the per-file limit. */
+export function newFileInfo(
+  bytes: Buffer,
+  name: string,
+  contentType: string,
+  metadata: Record<string, unknown>,
+  limits: FileLimitsV1,
+  seq: number,
+): FileInfo {
+  if (bytes.length > limits.maxFileBytes) {
+    throw new RangeError(
+      `the file is ${bytes.length} bytes, more than the ${limits.maxFileBytes} byte limit`,
+    );
+  }
+  const now = new Date();
+  return {
+    id: randomBytes(12).toString("hex"),
+    name,
+    contentType,
+    size: bytes.length,
+    sha256: createHash("sha256").update(bytes).digest("hex"),
+    metadata,
+    createdAt: now,
+    expiresAt: new Date(now.getTime() + limits.ttlMs),
+    seq,
+  };
+}
+
+export class FileStore implements HostedFiles {
   private readonly files = new Map<string, StoredFile>();
   private dir: Promise<string> | null = null;
   private total = 0;
@@ -57,34 +114,18 @@ export class FileStore {
     metadata: Record<string, unknown>,
   ): Promise<StoredFile> {
     this.prune();
-    if (bytes.length > this.limits.maxFileBytes) {
-      throw new RangeError(
-        `the file is ${bytes.length} bytes, more than the ${this.limits.maxFileBytes} byte limit`,
-      );
-    }
+    const info = newFileInfo(bytes, name, contentType, metadata, this.limits, this.seq + 1);
     if (this.total + bytes.length > this.limits.maxTotalBytes) {
       throw new StoreFullError(
         `the files store is full (${this.limits.maxTotalBytes} bytes): delete files first`,
       );
     }
     this.dir ??= mkdtemp(join(tmpdir(), "kiln-files-"));
-    const id = randomBytes(12).toString("hex");
-    const path = join(await this.dir, id);
+    const path = join(await this.dir, info.id);
     await writeFile(path, bytes);
-    const now = new Date();
-    const file: StoredFile = {
-      id,
-      name,
-      contentType,
-      size: bytes.length,
-      sha256: createHash("sha256").update(bytes).digest("hex"),
-      metadata,
-      createdAt: now,
-      expiresAt: new Date(now.getTime() + this.limits.ttlMs),
-      path,
-      seq: ++this.seq,
-    };
-    this.files.set(id, file);
+    const file: StoredFile = { ...info, path };
+    this.seq = info.seq;
+    this.files.set(info.id, file);
     this.total += file.size;
     return file;
   }
@@ -101,6 +142,10 @@ export class FileStore {
     const items = all.slice(-size).reverse();
     const oldest = items[items.length - 1];
     return { items, next: oldest && all.length > items.length ? oldest.seq : null };
+  }
+
+  open(f: FileInfo): Readable {
+    return createReadStream((f as StoredFile).path);
   }
 
   async delete(id: string): Promise<boolean> {

@@ -1,33 +1,24 @@
-/** /v1/models/{owner}/{name}[/versions[/{id}]]: the one model this server runs, with its OpenAPI schema. */
+/** /v1/models[/{owner}/{name}[/versions[/{id}]]]: what the store has deployed, with OpenAPI schemas. */
 import type { IncomingMessage } from "node:http";
 import type { Router } from "../http/router.js";
 import { sendJson } from "../http/respond.js";
-import { hostedError, notFound } from "./errors.js";
+import type { VersionInfo } from "../core/store.js";
+import { notFound } from "./errors.js";
 import { baseUrl, route, type HostedContext } from "./context.js";
 
-function versionBody(ctx: HostedContext): Record<string, unknown> {
-  const schema = ctx.openapi();
-  if (!schema)
-    throw hostedError(
-      503,
-      "Service unavailable",
-      "the model is still loading, so its schema is not known yet",
-      { "retry-after": "1" },
-    );
-  return {
-    id: ctx.version,
-    created_at: ctx.versionCreatedAt,
-    cog_version: ctx.cogVersion,
-    openapi_schema: schema,
-  };
+async function versionsOf(ctx: HostedContext, owner: string, name: string): Promise<VersionInfo[]> {
+  const versions = await ctx.store.versions(`${owner}/${name}`);
+  if (!versions || versions.length === 0) throw notFound(`model ${owner}/${name}`);
+  return versions;
 }
 
-function modelBody(
+async function modelBody(
   ctx: HostedContext,
   req: IncomingMessage,
   owner: string,
   name: string,
-): Record<string, unknown> {
+): Promise<Record<string, unknown>> {
+  const versions = await versionsOf(ctx, owner, name);
   return {
     url: `${baseUrl(req)}/v1/models/${owner}/${name}`,
     owner,
@@ -37,33 +28,52 @@ function modelBody(
     github_url: null,
     paper_url: null,
     license_url: null,
-    run_count: ctx.registry.size,
+    run_count: await ctx.store.count(),
     cover_image_url: null,
     default_example: null,
-    latest_version: versionBody(ctx),
+    latest_version: versions[0],
   };
 }
 
 export function registerModelRoutes(router: Router, ctx: HostedContext): void {
-  // Any owner/name reaches the one model served here, so code written for a hosted model runs unchanged.
+  // The hosted API's model list (replicate.models.list(), the playground's model picker).
+  router.add(
+    "GET",
+    "/v1/models",
+    route(ctx, async (req, res) => {
+      const results = [];
+      for (const full of await ctx.store.models()) {
+        const [owner = "kiln", name = "model"] = full.split("/");
+        results.push(await modelBody(ctx, req, owner, name));
+      }
+      sendJson(res, 200, { results, next: null, previous: null });
+    }),
+  );
+  // kiln serve: any owner/name reaches its one model, so code written for a hosted model runs unchanged.
   router.add(
     "GET",
     "/v1/models/:owner/:name",
-    route(ctx, (req, res, p) => sendJson(res, 200, modelBody(ctx, req, p.owner!, p.name!))),
+    route(ctx, async (req, res, p) => sendJson(res, 200, await modelBody(ctx, req, p.owner!, p.name!))),
   );
   router.add(
     "GET",
     "/v1/models/:owner/:name/versions",
-    route(ctx, (_req, res) =>
-      sendJson(res, 200, { results: [versionBody(ctx)], next: null, previous: null }),
+    route(ctx, async (_req, res, p) =>
+      sendJson(res, 200, { results: await versionsOf(ctx, p.owner!, p.name!), next: null, previous: null }),
     ),
   );
   router.add(
     "GET",
     "/v1/models/:owner/:name/versions/:id",
-    route(ctx, (_req, res, p) => {
-      if (p.id !== ctx.version) throw notFound(`version ${p.id} (this server runs version ${ctx.version})`);
-      sendJson(res, 200, versionBody(ctx));
+    route(ctx, async (_req, res, p) => {
+      const versions = await versionsOf(ctx, p.owner!, p.name!);
+      const found = versions.find((v) => v.id === p.id);
+      // A server with one version answers whatever the id: the Python client's
+      // replicate.run("owner/name:VERSION") fetches the version after creating the prediction and raises
+      // on 404, and `kiln serve` runs one model, whichever id it was built as.
+      if (!found && versions.length === 1) return sendJson(res, 200, { ...versions[0]!, id: p.id });
+      if (!found) throw notFound(`version ${p.id} (deployed: ${versions.map((v) => v.id).join(", ")})`);
+      sendJson(res, 200, found);
     }),
   );
   router.add(

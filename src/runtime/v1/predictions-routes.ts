@@ -1,6 +1,6 @@
 /**
  * /v1 predictions: create (by version, or through /v1/models/{owner}/{name}/predictions), `Prefer: wait`,
- * get, list, cancel and the SSE stream. All of it drives the shared core (runner + queue).
+ * get, list, cancel and the SSE stream. All of it goes through the PredictionStore (memory or Redis).
  */
 import { cacheDirective } from "../cache/policy.js";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -8,11 +8,10 @@ import type { Router } from "../http/router.js";
 import { readJsonBody } from "../http/body.js";
 import { sendJson } from "../http/respond.js";
 import { parseEnvelope, refuseSelfWebhook } from "../http/prediction-request.js";
-import { attachWebhook } from "../webhooks.js";
-import { QueueFullError } from "../core/queue.js";
-import type { HostedRecord } from "./registry.js";
+import { QueueFullError, type PredictionRecord, type PredictionTarget } from "../core/store.js";
 import { predictionUrls, renderHeld, renderHosted } from "./render.js";
 import { parseLastEventId, streamHosted } from "./stream.js";
+import { parseCancelAfter } from "./cancel-after.js";
 import { hostedError, invalidInput, notFound } from "./errors.js";
 import { baseUrl, route, type HostedContext } from "./context.js";
 
@@ -45,21 +44,21 @@ export function registerPredictionRoutes(router: Router, ctx: HostedContext): vo
   router.add(
     "POST",
     "/v1/models/:owner/:name/predictions",
-    route(ctx, (req, res, p) => create(ctx, req, res, `${p.owner}/${p.name}`)),
+    route(ctx, (req, res, p) => create(ctx, req, res, { kind: "model", name: `${p.owner}/${p.name}` })),
   );
-  // Deployments are a hosted-only concept; here every deployment runs the one local model.
+  // Deployments map to a version in the store (kiln serve: every deployment runs the one local model).
   router.add(
     "POST",
     "/v1/deployments/:owner/:name/predictions",
-    route(ctx, (req, res, p) => create(ctx, req, res, `${p.owner}/${p.name}`)),
+    route(ctx, (req, res, p) => create(ctx, req, res, { kind: "deployment", name: `${p.owner}/${p.name}` })),
   );
   router.add(
     "GET",
     "/v1/predictions",
-    route(ctx, (req, res, _p, url) => {
+    route(ctx, async (req, res, _p, url) => {
       let page;
       try {
-        page = ctx.registry.page(url.searchParams.get("cursor"), ctx.pageSize);
+        page = await ctx.store.page(url.searchParams.get("cursor"), ctx.pageSize);
       } catch (err) {
         throw hostedError(400, "Bad request", (err as Error).message);
       }
@@ -75,15 +74,15 @@ export function registerPredictionRoutes(router: Router, ctx: HostedContext): vo
   router.add(
     "GET",
     "/v1/predictions/:id",
-    route(ctx, (_req, res, p) => sendJson(res, 200, renderHosted(find(ctx, p.id!)))),
+    route(ctx, async (_req, res, p) => sendJson(res, 200, renderHosted(await find(ctx, p.id!)))),
   );
   router.add(
     "POST",
     "/v1/predictions/:id/cancel",
     route(ctx, async (_req, res, p) => {
-      const record = find(ctx, p.id!);
+      const record = await find(ctx, p.id!);
       const pred = record.prediction;
-      if (!ctx.queue.cancel(pred)) ctx.runner.cancel(pred.id);
+      await ctx.store.cancel(record);
       // Let the worker acknowledge so the answer usually already says `canceled`.
       if (!pred.terminal)
         await Promise.race([pred.finished, new Promise((r) => setTimeout(r, CANCEL_SETTLE_MS))]);
@@ -94,53 +93,38 @@ export function registerPredictionRoutes(router: Router, ctx: HostedContext): vo
   router.add(
     "GET",
     "/v1/predictions/:id/stream",
-    route(ctx, (req, res, p) =>
-      streamHosted(res, find(ctx, p.id!).prediction, parseLastEventId(req.headers["last-event-id"]), ctx.sse),
+    route(ctx, async (req, res, p) =>
+      streamHosted(
+        res,
+        (await find(ctx, p.id!)).prediction,
+        parseLastEventId(req.headers["last-event-id"]),
+        ctx.sse,
+      ),
     ),
     { public: true },
   );
 }
 
-function find(ctx: HostedContext, id: string): HostedRecord {
-  const r = ctx.registry.get(id);
-  if (r) return r;
-  if (ctx.registry.wasEvicted(id)) {
-    throw hostedError(
-      404,
-      "Not found",
-      `prediction ${id} finished and was evicted from this server's history, which keeps the most recent ` +
-        `finished predictions within ${ctx.registry.retainBytes} bytes (KILN_RETAIN_BYTES); fetch results ` +
-        "sooner or use a webhook",
-    );
-  }
-  throw notFound(`prediction ${id}`);
-}
-
-function ensureCanRun(ctx: HostedContext): void {
-  const h = ctx.health;
-  if (h.phase === "setup_failed")
-    throw hostedError(503, "Service unavailable", `setup failed: ${h.setupError ?? "unknown error"}`);
-  if (h.phase === "defunct")
-    throw hostedError(503, "Service unavailable", `the predictor worker is gone: ${h.defunctReason ?? ""}`);
-  if (!h.loaded)
-    throw hostedError(503, "Service unavailable", "the model is still loading; retry in a moment", {
-      "retry-after": "1",
-    });
+async function find(ctx: HostedContext, id: string): Promise<PredictionRecord> {
+  const r = await ctx.store.get(id);
+  if (!r) throw notFound(`prediction ${id}`);
+  return r;
 }
 
 async function create(
   ctx: HostedContext,
   req: IncomingMessage,
   res: ServerResponse,
-  model: string | null,
+  named: PredictionTarget | null,
 ): Promise<void> {
   const wait = parsePreferWait(req.headers.prefer);
+  const cancelAfterMs = parseCancelAfter(req.headers["cancel-after"]);
   const raw = await readJsonBody(req, ctx.bodyLimit);
   const body = (raw ?? {}) as Record<string, unknown>;
   if (typeof body !== "object" || Array.isArray(body)) {
     throw invalidInput([{ loc: ["body"], msg: "the request body must be a JSON object", type: "dict_type" }]);
   }
-  if (model === null && (typeof body.version !== "string" || body.version.length === 0)) {
+  if (named === null && (typeof body.version !== "string" || body.version.length === 0)) {
     throw invalidInput([
       { loc: ["body", "version"], msg: "Field required (a version id string)", type: "missing" },
     ]);
@@ -152,38 +136,35 @@ async function create(
     webhook_events_filter: body.webhook_events_filter,
   });
   refuseSelfWebhook(envelope.webhook, req, ctx.files.port);
-  ensureCanRun(ctx);
-  const created = ctx.runner.create({
-    kind: "predict",
-    input: envelope.input,
+  const target = named ?? { kind: "version", version: body.version as string };
+  const created = await ctx.store.prepare(target, envelope.input, {
     cache: cacheDirective(req.headers["cache-control"]),
   });
   if (!created.ok) throw invalidInput(created.errors);
   const p = created.prediction;
-  const record: HostedRecord = {
+  const record: PredictionRecord = {
     prediction: p,
     base: baseUrl(req),
-    model: model ?? ctx.model,
-    version: ctx.version,
+    model: created.model,
+    version: created.version,
     seq: 0,
   };
-  if (envelope.webhook) {
-    attachWebhook(p, {
-      url: envelope.webhook,
-      filter: envelope.filter,
-      throttleMs: ctx.throttleMs,
-      sender: ctx.sender,
-      render: () => renderHosted(record),
-    });
-  }
+  const webhook = envelope.webhook ? { url: envelope.webhook, filter: envelope.filter } : null;
   try {
-    ctx.queue.submit(p);
+    await ctx.store.submit(record, webhook);
   } catch (err) {
     if (err instanceof QueueFullError)
       throw hostedError(429, "Too many requests", err.message, { "retry-after": "1" });
     throw err;
   }
-  ctx.registry.add(record);
+  if (cancelAfterMs !== null) {
+    // Cancel-After: canceled (not Replicate's `aborted`, which the clients would poll forever) at the deadline.
+    const deadline = setTimeout(() => {
+      if (!p.terminal) void ctx.store.cancel(record).catch(() => undefined);
+    }, cancelAfterMs);
+    deadline.unref();
+    void p.finished.then(() => clearTimeout(deadline));
+  }
   // Only the URL is needed here: no full render (snapshot copy) just for the Location header.
   const headers = { location: predictionUrls(record.base, p.id).get };
   if (wait !== null && !p.terminal) {

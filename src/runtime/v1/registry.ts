@@ -7,14 +7,9 @@
  * remembered (bounded), so a lookup says "evicted" instead of a bare "not found".
  */
 import type { Prediction } from "../core/prediction.js";
+import type { Page, PredictionRecord } from "../core/store.js";
 
-export interface HostedRecord {
-  prediction: Prediction;
-  /** Origin the client reached us at (from Host), so urls.* work from where it called. */
-  base: string;
-  model: string;
-  version: string;
-  seq: number;
+export interface HostedRecord extends PredictionRecord {
   /** Estimated retained size once finished (0 while running). */
   bytes?: number;
 }
@@ -41,13 +36,7 @@ export function retainedBytes(p: Prediction): number {
   return input + output + p.logs.length * 2 + p.history.length * 48 + 1024;
 }
 
-export interface Page<T> {
-  items: T[];
-  /** Cursor for older items, or null. */
-  next: string | null;
-  /** Cursor for newer items, or null. */
-  previous: string | null;
-}
+export type { Page };
 
 export class HostedRegistry {
   private readonly records = new Map<string, HostedRecord>();

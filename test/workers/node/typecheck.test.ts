@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -65,6 +65,18 @@ describe("typecheckTsPredictor", () => {
     expect(inputs).toContain(join(root, "predict.ts"));
     expect(inputs.some((f) => f.includes("/zod/"))).toBe(true);
     expect(await typecheckTsPredictor(root, ref)).toEqual({ checked: true, cached: true, problems: [] });
+
+    // Touched but identical: still a hit (contents are compared once size or mtime differ).
+    utimesSync(join(root, "predict.ts"), new Date(), new Date(Date.now() + 5000));
+    expect((await typecheckTsPredictor(root, ref)).cached).toBe(true);
+
+    // Same size, different content: checked again (an unknown name is an error).
+    const sameSize = FIXED.replace("String(n)", "Strung(n)");
+    expect(sameSize.length).toBe(FIXED.length);
+    writeFileSync(join(root, "predict.ts"), sameSize);
+    const renamed = await typecheckTsPredictor(root, ref);
+    expect(renamed.cached).toBeUndefined();
+    expect(renamed.problems).toEqual([expect.stringMatching(/^predict\.ts:5:23: Cannot find name 'Strung'/)]);
 
     writeFileSync(join(root, "predict.ts"), TYPE_ERROR);
     const again = await typecheckTsPredictor(root, ref);

@@ -297,7 +297,7 @@ describe("setup, weights, healthcheck, metrics", () => {
     w.send({ type: "healthcheck", seq: 2 });
     expect(await w.waitFor((m) => m.type === "healthcheck_result" && m.seq === 2)).toMatchObject({
       ok: false,
-      error: "healthcheck() returned False",
+      error: "user-defined healthcheck returned False",
     });
     await w.predict("raise", { state: "raise" });
     w.send({ type: "healthcheck", seq: 3 });
@@ -310,7 +310,7 @@ describe("setup, weights, healthcheck, metrics", () => {
   test("healthcheck is answered while a sync prediction runs", async () => {
     const w = await ready("cancel-sleep");
     w.send({ type: "predict", id: "long", kind: "predict", input: { seconds: 5 }, context: {} });
-    await new Promise((r) => setTimeout(r, 200));
+    await runningNow(w, "long");
     w.send({ type: "healthcheck", seq: 9 });
     const started = Date.now();
     expect(await w.waitFor((m) => m.type === "healthcheck_result" && m.seq === 9)).toMatchObject({
@@ -339,17 +339,22 @@ describe("setup, weights, healthcheck, metrics", () => {
   });
 });
 
+/** Resolves once prediction `id` has printed "started": it is running in the predictor now. */
+function runningNow(w: PythonWorker, id: string): Promise<unknown> {
+  return w.waitFor((m) => m.type === "log" && m.id === id && m.data.includes("started"));
+}
+
 describe("cancellation and sys.exit", () => {
   test("canceling a time.sleep loop raises CancelationException in the predictor", async () => {
     const w = await ready("cancel-sleep");
     w.send({ type: "predict", id: "c", kind: "predict", input: { seconds: 30 }, context: {} });
-    await new Promise((r) => setTimeout(r, 300));
+    await runningNow(w, "c");
     const started = Date.now();
     w.send({ type: "cancel", id: "c" });
     const r = await w.result("c");
     expect(r.terminal).toEqual({ type: "canceled", id: "c" });
     expect(Date.now() - started).toBeLessThan(1000);
-    expect(r.logs).toBe("cleaning up after cancel\n");
+    expect(r.logs).toBe("started\ncleaning up after cancel\n");
     expect((await w.predict("next", { seconds: 0.1 })).terminal).toMatchObject({ output: "finished" });
   });
 
@@ -357,8 +362,8 @@ describe("cancellation and sys.exit", () => {
     const w = await ready("cancel-chatty");
     for (const id of ["a", "b", "c"]) {
       w.send({ type: "predict", id, kind: "predict", input: {}, context: {} });
-      await w.waitFor((m) => m.type === "output" && m.id === id);
-      await new Promise((r) => setTimeout(r, 150));
+      // Cancel in the middle of the flood: once the third chunk has arrived (an event, not a sleep).
+      await w.waitFor((m) => m.type === "output" && m.id === id && String(m.chunk).startsWith("chunk 3 "));
       w.send({ type: "cancel", id });
       const r = await w.result(id);
       expect(r.terminal.type).toBe("canceled");
@@ -370,7 +375,7 @@ describe("cancellation and sys.exit", () => {
   test("canceling interrupts a single long time.sleep too", async () => {
     const w = await ready("cancel-sleep");
     w.send({ type: "predict", id: "c", kind: "predict", input: { seconds: 60, loop: false }, context: {} });
-    await new Promise((r) => setTimeout(r, 300));
+    await runningNow(w, "c");
     const started = Date.now();
     w.send({ type: "cancel", id: "c" });
     expect((await w.result("c")).terminal.type).toBe("canceled");
@@ -389,11 +394,11 @@ describe("cancellation and sys.exit", () => {
     const w = await ready("cancel-async", { env: { COG_MAX_CONCURRENCY: "2" } });
     w.send({ type: "predict", id: "stay", kind: "predict", input: { seconds: 0.6 }, context: {} });
     w.send({ type: "predict", id: "go", kind: "predict", input: { seconds: 30 }, context: {} });
-    await new Promise((r) => setTimeout(r, 200));
+    await runningNow(w, "go");
     w.send({ type: "cancel", id: "go" });
     const go = await w.result("go");
     expect(go.terminal).toEqual({ type: "canceled", id: "go" });
-    expect(go.logs).toBe("async cleanup after cancel\n");
+    expect(go.logs).toBe("started\nasync cleanup after cancel\n");
     expect((await w.result("stay")).terminal).toMatchObject({ type: "done", output: "finished" });
   });
 

@@ -190,7 +190,7 @@ export class Worker {
       this.opts.send(
         ok
           ? { type: "healthcheck_result", seq, ok }
-          : { type: "healthcheck_result", seq, ok, error: "healthcheck() returned false" },
+          : { type: "healthcheck_result", seq, ok, error: "user-defined healthcheck returned False" },
       );
     } catch (err) {
       this.opts.send({ type: "healthcheck_result", seq, ok: false, error: errorMessage(err) });

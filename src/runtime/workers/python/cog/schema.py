@@ -11,7 +11,7 @@ import re
 import typing
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
-from .annotations import SCALARS, TypeInfo, describe, model_fields, type_name
+from .annotations import NO_DEFAULT, SCALARS, TypeInfo, describe, model_fields, type_name
 from .exceptions import SchemaError
 from .types import MISSING, FieldInfo, Secret
 
@@ -33,8 +33,9 @@ class ParamSpec:
 
 class Signature:
     def __init__(self, params: List[ParamSpec], output: TypeInfo, input_schema: JsonSchema,
-                 output_schema: JsonSchema, components: Dict[str, JsonSchema]) -> None:
+                 output_schema: JsonSchema, components: Dict[str, JsonSchema], extra_inputs: bool = False) -> None:
         self.params = params
+        self.extra_inputs = extra_inputs  # predict(**kwargs): undeclared inputs are passed through
         self.output = output
         self.input_schema = input_schema
         self.output_schema = output_schema
@@ -93,6 +94,8 @@ def type_fragment(info: TypeInfo) -> JsonSchema:
     if kind == "model":
         assert info.model is not None
         return _model_fragment(info.model)
+    if kind == "union":
+        return {"anyOf": [_nullable(type_fragment(m), m) for m in info.members]}
     return {}  # any / none
 
 
@@ -109,12 +112,15 @@ def _enum_type(values: List[Any]) -> str:
 def _model_fragment(model: type) -> JsonSchema:
     properties: JsonSchema = {}
     required: List[str] = []
-    for name, annotation, is_required in model_fields(model):
+    for name, annotation, is_required, default in model_fields(model):
         try:
             info = describe(annotation, output=True, top=False)
         except SchemaError as err:
             raise SchemaError(f"field '{name}' of {model.__name__}: {err}") from None
-        properties[name] = _nullable({"title": title_case(name), **type_fragment(info)}, info)
+        prop = {"title": title_case(name), **type_fragment(info)}
+        if default is not NO_DEFAULT and default is not None and _is_json(default):
+            prop["default"] = _json_default(default)
+        properties[name] = _nullable(prop, info)
         if is_required and not info.nullable:
             required.append(name)
     fragment: JsonSchema = {"title": model.__name__, "type": "object", "properties": properties}
@@ -123,7 +129,22 @@ def _model_fragment(model: type) -> JsonSchema:
     return fragment
 
 
+def _is_json(value: Any) -> bool:
+    return isinstance(value, (str, int, float, bool, list, tuple, dict, pathlib.PurePath))
+
+
+def model_component(info: TypeInfo, title: str) -> Optional[Tuple[str, JsonSchema]]:
+    """A model output whose class is not named like the Output component gets its own component, and the
+    Output becomes a `$ref` to it (what Cog's pydantic-generated document holds)."""
+    if info.kind != "model" or info.model is None or info.model.__name__ == title:
+        return None
+    return info.model.__name__, canonicalize(_model_fragment(info.model))
+
+
 def output_schema(info: TypeInfo, title: str) -> JsonSchema:
+    component = model_component(info, title)
+    if component is not None:
+        return _nullable({"$ref": f"#/components/schemas/{component[0]}", "title": title}, info)
     fragment = type_fragment(info)
     fragment.pop("title", None)
     schema: JsonSchema = {"title": title, **fragment}
@@ -139,13 +160,14 @@ def build_signature(fn: Callable[..., Any], *, input_title: str = "Input",
     """Raises SchemaError naming the parameter and the reason."""
     target = inspect.unwrap(getattr(fn, "__func__", fn))
     try:
-        hints = typing.get_type_hints(target)
+        hints = typing.get_type_hints(target, include_extras=True)
     except Exception as err:  # noqa: BLE001 - any failure here is a user annotation problem
         raise SchemaError(f"cannot resolve type annotations: {type(err).__name__}: {err}") from err
     params: List[ParamSpec] = []
     properties: JsonSchema = {}
     required: List[str] = []
     components: Dict[str, JsonSchema] = {}
+    extra_inputs = _takes_kwargs(fn)
     for index, param in enumerate(_parameters(fn)):
         spec, prop, component = _parameter(param, hints, index)
         params.append(spec)
@@ -157,21 +179,44 @@ def build_signature(fn: Callable[..., Any], *, input_title: str = "Input",
     input_schema: JsonSchema = {"title": input_title, "type": "object", "properties": properties}
     if required:
         input_schema["required"] = required
+    if extra_inputs:
+        input_schema["additionalProperties"] = True
     if "return" not in hints:
         raise SchemaError("a return type annotation is required (e.g. `-> str`, `-> Path`, `-> Iterator[str]`)")
     try:
         out = describe(hints["return"], output=True)
     except SchemaError as err:
         raise SchemaError(f"return type: {err}") from None
+    extra = model_component(out, output_title)
+    if extra is not None:
+        if extra[0] in components or extra[0] in _RESERVED_COMPONENTS:
+            raise SchemaError(f"return type: the output class name {extra[0]} clashes with another schema component; "
+                              "rename the class")
+        components[extra[0]] = extra[1]
     return Signature(params, out, canonicalize(input_schema), canonicalize(output_schema(out, output_title)),
-                     {name: canonicalize(c) for name, c in components.items()})
+                     {name: canonicalize(c) for name, c in components.items()}, extra_inputs)
+
+
+# Component names of the OpenAPI envelope (src/schema/openapi.ts); a model class may not take one.
+_RESERVED_COMPONENTS = ("Input", "Output", "TrainingInput", "TrainingOutput", "PredictionRequest",
+                        "PredictionResponse", "TrainingRequest", "TrainingResponse", "Status", "WebhookEvent",
+                        "HTTPValidationError", "ValidationError")
+
+
+def _takes_kwargs(fn: Callable[..., Any]) -> bool:
+    return any(p.kind is inspect.Parameter.VAR_KEYWORD for p in inspect.signature(fn).parameters.values())
 
 
 def _parameters(fn: Callable[..., Any]) -> List[inspect.Parameter]:
+    """The declared inputs. `**kwargs` (Cog 0.16 passed any input through it) is allowed: undeclared inputs
+    reach it as JSON values. `*args` has no input names, so it is refused."""
     result = []
     for param in inspect.signature(fn).parameters.values():
-        if param.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
-            raise SchemaError(f"input '{param.name}': *args/**kwargs are not supported; declare each input")
+        if param.kind is inspect.Parameter.VAR_KEYWORD:
+            continue
+        if param.kind is inspect.Parameter.VAR_POSITIONAL:
+            raise SchemaError(f"input '*{param.name}': *args cannot carry named inputs; declare each input "
+                              f"(name: type = Input(...)), or take **kwargs to accept undeclared ones")
         if param.kind is inspect.Parameter.POSITIONAL_ONLY:
             raise SchemaError(f"input '{param.name}': positional-only parameters are not supported")
         result.append(param)
@@ -214,6 +259,8 @@ def _parameter(param: inspect.Parameter, hints: Dict[str, Any], index: int) -> T
             prop[key] = value
     if field.deprecated:
         prop["deprecated"] = True
+    if field.accept is not None:
+        prop["x-cog-accept"] = field.accept
     if info.nullable or field.default is None:  # default=None accepts an explicit null, as in Cog
         prop["nullable"] = True
     return spec, prop, component
@@ -272,6 +319,11 @@ def _check_value(info: TypeInfo, value: Any, field: FieldInfo) -> Optional[str]:
     kind = info.kind
     if value is None:
         return None if info.nullable else "None is not allowed (annotate it Optional[...])"
+    if kind == "union":
+        problems = [_check_value(m, value, FieldInfo()) for m in info.members]
+        if all(problems):
+            return f"matches none of the union's members ({'; '.join(p for p in problems if p)})"
+        return None
     if kind == "list":
         if not isinstance(value, (list, tuple)):
             return f"expected a list, got {type(value).__name__}"

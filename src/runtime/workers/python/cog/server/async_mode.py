@@ -10,6 +10,7 @@ from typing import Any, Dict, Optional, Set
 from ..exceptions import CancelationException
 from ..scope import enter_scope, exit_scope
 from .codec import DecodedInput, decode_inputs
+from .codec import check_output
 from .outcome import STREAMED, Outcome, is_lazy_sequence, send_chunk, should_stream
 from .worker import WorkerBase
 
@@ -101,7 +102,8 @@ class AsyncWorker(WorkerBase):
             decoded: Optional[DecodedInput] = None
             try:
                 assert target.signature is not None
-                decoded = decode_inputs(target.signature.params, message.get("input") or {})
+                decoded = decode_inputs(target.signature.params, message.get("input") or {},
+                                        target.signature.extra_inputs)
                 outcome = Outcome("done", await self._run(prediction_id, target, decoded))
             except (asyncio.CancelledError, CancelationException):
                 outcome = Outcome("canceled")
@@ -125,15 +127,15 @@ class AsyncWorker(WorkerBase):
             result = await result
         if inspect.isasyncgen(result) or (info.iterator and hasattr(result, "__aiter__")):
             async for chunk in result:
-                send_chunk(self.channel, prediction_id, chunk)
+                send_chunk(self.channel, prediction_id, chunk, info)
             return STREAMED
         if should_stream(info, result):
             for chunk in result:
-                send_chunk(self.channel, prediction_id, chunk)
+                send_chunk(self.channel, prediction_id, chunk, info)
             return STREAMED
         if info.kind == "list" and is_lazy_sequence(result):
-            return list(result)
-        return result
+            return check_output(info, list(result))
+        return check_output(info, result)
 
     async def _healthcheck(self, seq: Any) -> None:
         call = self.begin_healthcheck(seq)

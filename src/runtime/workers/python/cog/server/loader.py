@@ -7,6 +7,7 @@ import sys
 from types import ModuleType
 from typing import Any, Callable, Optional
 
+from ..decorators import CONCURRENCY_ATTR, STREAMING_ATTR, marker
 from ..exceptions import SchemaError
 from ..schema import Signature, build_signature
 from .errors import LoadError, describe_exception
@@ -66,6 +67,10 @@ class Target:
         self.is_async = inspect.iscoroutinefunction(unbound) or inspect.isasyncgenfunction(unbound)
         self.has_healthcheck = self.is_class and callable(getattr(obj, "healthcheck", None))
         self.signature: Optional[Signature] = None
+        method_obj = getattr(obj, method, None) if self.is_class else None
+        # @cog.concurrent(max=N) / @cog.streaming, on the class or on its predict()
+        self.concurrency: Optional[int] = marker(obj, method_obj, CONCURRENCY_ATTR)
+        self.streaming = bool(marker(obj, method_obj, STREAMING_ATTR))
 
     def label(self) -> str:
         return f"{self.name}.{self.method}()" if self.is_class else f"{self.name}()"

@@ -7,7 +7,7 @@ from typing import Any, Optional
 
 from ..annotations import TypeInfo
 from .channel import Channel
-from .codec import encode_output
+from .codec import check_output, encode_output
 
 STREAMED = object()  # sentinel result: chunks were already sent
 
@@ -32,7 +32,10 @@ def is_lazy_sequence(result: Any) -> bool:
                                            and not hasattr(result, "read"))
 
 
-def send_chunk(channel: Channel, prediction_id: str, chunk: Any) -> None:
+def send_chunk(channel: Channel, prediction_id: str, chunk: Any, info: Optional[TypeInfo] = None) -> None:
+    """One yielded item, checked against the iterator's item type (`info` is the whole output's TypeInfo)."""
+    if info is not None and info.iterator and info.item is not None:
+        chunk = check_output(info.item, chunk, "output chunk")
     channel.send({"type": "output", "id": prediction_id, "chunk": encode_output(chunk)})
 
 

@@ -15,6 +15,7 @@ from ..exceptions import CancelationException
 from ..scope import enter_scope, exit_scope
 from .codec import DecodedInput, decode_inputs
 from .loader import Target
+from .codec import check_output
 from .outcome import STREAMED, Outcome, is_lazy_sequence, send_chunk, should_stream
 from .worker import WorkerBase, run_coroutine_blocking
 
@@ -108,7 +109,8 @@ class SyncWorker(WorkerBase):
                 self.in_user_code = True
                 self._check_canceled(prediction_id)
                 assert target.signature is not None
-                decoded = decode_inputs(target.signature.params, message.get("input") or {})
+                decoded = decode_inputs(target.signature.params, message.get("input") or {},
+                                        target.signature.extra_inputs)
                 value = self._run(prediction_id, target, decoded)
                 self._check_canceled(prediction_id)
                 outcome = Outcome("done", value)
@@ -138,12 +140,12 @@ class SyncWorker(WorkerBase):
             return run_coroutine_blocking(self._consume_async(prediction_id, info, result))
         if should_stream(info, result):
             for chunk in result:
-                send_chunk(self.channel, prediction_id, chunk)
+                send_chunk(self.channel, prediction_id, chunk, info)
                 self._check_canceled(prediction_id)
             return STREAMED
         if info.kind == "list" and is_lazy_sequence(result):
-            return list(result)
-        return result
+            return check_output(info, list(result))
+        return check_output(info, result)
 
     async def _consume_async(self, prediction_id: str, info: Any, result: Any) -> Any:
         """An async trainer next to a sync predictor: run on a short-lived event loop."""
@@ -151,14 +153,14 @@ class SyncWorker(WorkerBase):
             result = await result
         if inspect.isasyncgen(result) or hasattr(result, "__aiter__"):
             async for chunk in result:
-                send_chunk(self.channel, prediction_id, chunk)
+                send_chunk(self.channel, prediction_id, chunk, info)
                 self._check_canceled(prediction_id)
             return STREAMED
         if should_stream(info, result):
             for chunk in result:
-                send_chunk(self.channel, prediction_id, chunk)
+                send_chunk(self.channel, prediction_id, chunk, info)
             return STREAMED
-        return result
+        return check_output(info, result)
 
     def _healthcheck(self, seq: Any) -> None:
         call = self.begin_healthcheck(seq)

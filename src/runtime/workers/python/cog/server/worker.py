@@ -37,8 +37,11 @@ def loaded_message(targets: Dict[str, Target]) -> Dict[str, Any]:
     if trainer is not None and trainer.signature is not None:
         schema["train"] = {"input": trainer.signature.input_schema, "output": trainer.signature.output_schema,
                            "components": trainer.signature.components}
-    return {"type": "loaded", "protocol": PROTOCOL_VERSION, "schema": schema, "async": predictor.is_async,
-            "hasHealthcheck": predictor.has_healthcheck}
+    message = {"type": "loaded", "protocol": PROTOCOL_VERSION, "schema": schema, "async": predictor.is_async,
+               "hasHealthcheck": predictor.has_healthcheck, "streaming": predictor.streaming}
+    if predictor.concurrency is not None:
+        message["concurrency"] = predictor.concurrency
+    return message
 
 
 def weights_argument(weights: Optional[str]) -> Any:
@@ -86,12 +89,15 @@ class WorkerBase:
 
     # ---- setup ----
     def setup_problem(self, async_mode: bool) -> Optional[str]:
-        raw = os.environ.get("COG_MAX_CONCURRENCY", "1").strip() or "1"
+        predictor = self.targets["predict"]
+        raw = os.environ.get("COG_MAX_CONCURRENCY", "").strip()
         try:
-            concurrency = int(raw)
+            concurrency = int(raw) if raw else (predictor.concurrency or 1)
         except ValueError:
             return f"COG_MAX_CONCURRENCY must be an integer, got {raw!r}"
-        predictor = self.targets["predict"]
+        if predictor.concurrency is not None and predictor.concurrency > 1 and not async_mode:
+            return (f"{predictor.path}: {predictor.label()} has @concurrent(max={predictor.concurrency}) but is not "
+                    "async; make it `async def` (concurrent predictions share one event loop), or remove the decorator")
         if concurrency > 1 and not async_mode:
             return (f"{predictor.path}: {predictor.label()} is not async, so it cannot run {concurrency} predictions "
                     "at once (concurrency.max in cog.yaml). Make it `async def`, or set concurrency.max to 1")
@@ -187,11 +193,11 @@ class WorkerBase:
     def healthcheck_result(self, seq: Any, result: Any = None, err: Optional[BaseException] = None) -> None:
         if err is not None:
             message: Dict[str, Any] = {"type": "healthcheck_result", "seq": seq, "ok": False,
-                                       "error": f"healthcheck() raised {type(err).__name__}: {err}"}
+                                       "error": f"user-defined healthcheck failed: {type(err).__name__}: {err}"}
         elif result is None or bool(result):
             message = {"type": "healthcheck_result", "seq": seq, "ok": True}
         else:
-            message = {"type": "healthcheck_result", "seq": seq, "ok": False, "error": "healthcheck() returned False"}
+            message = {"type": "healthcheck_result", "seq": seq, "ok": False, "error": "user-defined healthcheck returned False"}
         self.channel.send(message)
 
     def healthcheck_not_ready(self, seq: Any) -> bool:

@@ -1,0 +1,59 @@
+/**
+ * A queued prediction as it travels through Redis: what the gateway validated and the replica needs to
+ * run it and to render its hosted JSON (webhooks). The clear input (secrets included) lives only here,
+ * inside Redis; every rendered form uses `publicInput`.
+ */
+import type { WebhookEvent } from "../runtime/webhooks.js";
+
+export interface Job {
+  id: string;
+  model: string;
+  version: string;
+  /** Origin the client used (urls.* and webhook bodies). */
+  base: string;
+  input: Record<string, unknown>;
+  publicInput: Record<string, unknown>;
+  iterator: boolean;
+  created_at: string;
+  webhook: { url: string; filter: WebhookEvent[] } | null;
+  /** Input URLs that name gateway uploads (/v1/files): URL -> file id, fetched from Redis by the replica. */
+  files: Record<string, string>;
+}
+
+export class JobFormatError extends Error {}
+
+export function encodeJob(job: Job): string {
+  return JSON.stringify(job);
+}
+
+export function decodeJob(text: string | null | undefined): Job {
+  if (!text) throw new JobFormatError("the prediction has no job record");
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    throw new JobFormatError("the job record is not JSON");
+  }
+  const j = v as Partial<Job> | null;
+  if (
+    !j ||
+    typeof j.id !== "string" ||
+    typeof j.version !== "string" ||
+    typeof j.model !== "string" ||
+    typeof j.input !== "object" ||
+    typeof j.created_at !== "string"
+  )
+    throw new JobFormatError("the job record lacks id, model, version, input or created_at");
+  return {
+    id: j.id,
+    model: j.model,
+    version: j.version,
+    base: typeof j.base === "string" ? j.base : "http://127.0.0.1",
+    input: j.input ?? {},
+    publicInput: j.publicInput ?? {},
+    iterator: j.iterator === true,
+    created_at: j.created_at,
+    webhook: j.webhook ?? null,
+    files: j.files ?? {},
+  };
+}
