@@ -20,7 +20,10 @@ export function renderHosted(r: HostedRecord): HostedPrediction {
   const s = r.prediction.snapshot();
   const metrics = s.metrics; // snapshot() already returns a fresh copy
   if (r.prediction.completedAt) {
-    metrics.total_time = (r.prediction.completedAt.getTime() - r.prediction.createdAt.getTime()) / 1000;
+    const wall = (r.prediction.completedAt.getTime() - r.prediction.createdAt.getTime()) / 1000;
+    // The clock has whole milliseconds, predict_time a monotonic sub-millisecond reading: never less.
+    const predict = typeof metrics.predict_time === "number" ? metrics.predict_time : 0;
+    metrics.total_time = Math.max(wall, predict);
   }
   return {
     id: s.id,
