@@ -8,6 +8,8 @@ import type { AddressInfo } from "node:net";
 import { DEFAULT_BODY_LIMIT } from "../runtime/http/body.js";
 import { sendJson } from "../runtime/http/respond.js";
 import { Router } from "../runtime/http/router.js";
+import { applyCors, corsPolicy } from "../runtime/http/cors.js";
+import { registerPlayground } from "../runtime/http/playground.js";
 import { createLogger, type Logger } from "../runtime/logger.js";
 import { MetricsRegistry } from "../runtime/metrics.js";
 import { registerMetricsRoute } from "../runtime/server-metrics.js";
@@ -115,6 +117,9 @@ export async function startGateway(o: GatewayOptions): Promise<RunningGateway> {
     { public: true },
   );
   registerMetricsRoute(router, metrics);
+  // The same page `kiln serve` has: it only talks to the public /v1 API, which this gateway serves.
+  registerPlayground(router);
+  const cors = corsPolicy(process.env.KILN_CORS_ORIGINS);
   registerHostedRoutes(router, {
     store,
     files,
@@ -126,7 +131,9 @@ export async function startGateway(o: GatewayOptions): Promise<RunningGateway> {
 
   const server = createServer(
     { headersTimeout: 15_000, requestTimeout: 120_000, keepAliveTimeout: 5_000, noDelay: true },
-    (req, res) => void router.handle(req, res),
+    (req, res) => {
+      if (!applyCors(req, res, cors)) void router.handle(req, res);
+    },
   );
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);

@@ -210,4 +210,14 @@ describe("fleet semantics", () => {
     expect(text).toMatch(/kiln_fleet_replicas\{version="v-slow"\} 2/);
     expect(text).toMatch(/kiln_gateway_predictions_created_total\{model="acme\/echo"\} \d+/);
   });
+
+  it("lists every deployed model at /v1/models and serves the playground page", async () => {
+    const list = (await request(g1.url, "/v1/models")).body.results as { owner: string; name: string }[];
+    expect(list.map((m) => `${m.owner}/${m.name}`)).toEqual(
+      expect.arrayContaining(["acme/echo", "acme/slow"]),
+    );
+    const page = await fetch(`${g2.url}/playground`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-type")).toMatch(/text\/html/);
+  });
 });

@@ -127,11 +127,12 @@ export class Prediction {
   }
 
   /** `at`: when it started, if not now (a mirror replays the time the replica recorded). */
-  markProcessing(at: Date = new Date()): void {
+  markProcessing(at?: Date): void {
     if (this.status !== "starting") return;
     this.status = "processing";
-    this.startedAt = at;
-    this.startedMono = performance.now();
+    this.startedAt = at ?? new Date();
+    // An adopted start time was read on another machine's clock: no local monotonic reading for it.
+    this.startedMono = at ? null : performance.now();
     this.emit({ type: "start" });
   }
 
@@ -169,18 +170,15 @@ export class Prediction {
   }
 
   /** The one way to a terminal state; later calls are ignored (terminal is set once). */
-  finish(
-    status: TerminalStatus,
-    result: { output?: unknown; error?: string } = {},
-    at: Date = new Date(),
-  ): boolean {
+  finish(status: TerminalStatus, result: { output?: unknown; error?: string } = {}, at?: Date): boolean {
     if (this.terminal) return false;
+    const endMono = performance.now();
     for (const [source, redactor] of this.logRedactors) this.appendLog(source, redactor.flush());
     if (this.droppedLogBytes > 0) {
       this.logs += `\n[kiln: ${this.droppedLogBytes} further bytes of logs were dropped]\n`;
     }
     this.status = status;
-    this.completedAt = at;
+    this.completedAt = at ?? new Date();
     if (!this.startedAt) this.startedAt = this.completedAt;
     if (status === "succeeded" && "output" in result && !this.iterator) this.output = result.output;
     if (status === "succeeded" && "output" in result && this.iterator && Array.isArray(result.output)) {
@@ -188,9 +186,13 @@ export class Prediction {
       if (this.chunks.length === 0) for (const c of result.output) this.chunks.push(c);
     }
     if (result.error !== undefined) this.error = this.redact(result.error);
-    // Monotonic and sub-millisecond: a fast prediction still reports a non-zero predict_time.
+    // Monotonic and sub-millisecond when both ends were seen here (a fast prediction still reports a
+    // non-zero predict_time); from the recorded times when they were adopted (fleet mirrors), so every
+    // gateway reports the same figure.
     this.metrics.predict_time =
-      this.startedMono === null ? 0 : Math.max(performance.now() - this.startedMono, 0.001) / 1000;
+      this.startedMono !== null && at === undefined
+        ? Math.max(endMono - this.startedMono, 0.001) / 1000
+        : (this.completedAt.getTime() - this.startedAt.getTime()) / 1000;
     this.emit({ type: "completed" });
     this.listeners.clear();
     this.resolveFinished(this);
