@@ -4,6 +4,9 @@
  * a Prediction of the same class, so its state, history (SSE ids) and timestamps match the replica's.
  */
 import type { Prediction, PredictionEvent, TerminalStatus } from "../runtime/core/prediction.js";
+import type { MetricMode } from "../runtime/core/metrics.js";
+
+const METRIC_MODES: ReadonlySet<MetricMode> = new Set(["replace", "incr", "append"]);
 
 export interface WireEvent {
   t: "start" | "output" | "log" | "metric" | "completed";
@@ -20,7 +23,7 @@ export function toWire(e: PredictionEvent, p: Prediction): WireEvent {
     case "log":
       return { t: "log", d: { source: e.source, data: e.data } };
     case "metric":
-      return { t: "metric", d: { name: e.name, value: e.value } };
+      return { t: "metric", d: { name: e.name, value: e.value, mode: e.mode } };
     case "completed":
       return {
         t: "completed",
@@ -85,7 +88,13 @@ export function applyWire(p: Prediction, e: WireEvent): void {
       p.addLog(d.source === "stderr" ? "stderr" : "stdout", typeof d.data === "string" ? d.data : "");
       return;
     case "metric":
-      if (typeof d.name === "string") p.setMetric(d.name, d.value);
+      // The replica's update as it made it (replace, incr, append), so the mirror ends with the same value.
+      if (typeof d.name === "string")
+        p.setMetric(
+          d.name,
+          d.value,
+          METRIC_MODES.has(d.mode as MetricMode) ? (d.mode as MetricMode) : "replace",
+        );
       return;
     case "completed": {
       const status = typeof d.status === "string" && TERMINAL.has(d.status) ? d.status : "failed";
