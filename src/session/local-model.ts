@@ -11,7 +11,7 @@ import { RuntimeStartError } from "../errors.js";
 import { requirePredictor } from "../manifest/positions.js";
 import type { PredictorRef, ResolvedManifest } from "../manifest/types.js";
 import { cogRuntimeSettings } from "../runtime/config.js";
-import { createLogger } from "../runtime/logger.js";
+import { createLogger, parseLogLevel } from "../runtime/logger.js";
 import { startServer, type WorkerTarget } from "../runtime/server.js";
 
 export interface LocalModelOptions {
@@ -46,8 +46,10 @@ export async function startLocalModel(
   const train = project.train ? await target(project, project.train) : undefined;
   // The server's warnings matter while the model runs; once we stop it, "worker is gone" is expected.
   let closing = false;
+  // COG_LOG_LEVEL (cog.yaml `environment:`, -e, or kiln's own environment) as in the image.
+  const settingsEnv = { ...process.env, ...project.environment, ...opts.env };
   const logger = createLogger({
-    level: opts.logLevel ?? "warn",
+    level: parseLogLevel(settingsEnv.COG_LOG_LEVEL, opts.logLevel ?? "warn"),
     format: "console",
     write: (line) => {
       if (!closing) process.stderr.write(line.endsWith("\n") ? line : `${line}\n`);
@@ -55,7 +57,7 @@ export async function startLocalModel(
   });
   // COG_* settings from cog.yaml `environment:` (or -e) act here as they do in the image.
   // (and from kiln's own environment, as `docker run -e` would pass them)
-  const cog = cogRuntimeSettings({ ...process.env, ...project.environment, ...opts.env });
+  const cog = cogRuntimeSettings(settingsEnv);
   const server = await startServer({
     ...cog,
     root: project.root,

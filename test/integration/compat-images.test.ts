@@ -11,6 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CASES_DIR } from "../compat/corpus.js";
 import { engine, kilnContainers, removeImage } from "./predict-helpers.js";
 import { kiln } from "./predict-cli.js";
+import { execDocker } from "../helpers/docker-cli.js";
+import { freePort } from "./build-helpers.js";
 
 const NODE = ["--node-image", "kiln-test/node", "--progress", "quiet"];
 const images: string[] = [];
@@ -56,5 +58,51 @@ describe("compat corpus through images", () => {
     expect(r.code, r.stderr).toBe(0);
     const p = JSON.parse(r.stdout) as { metrics: Record<string, unknown> };
     expect(p.metrics).toMatchObject({ timing: { preprocess: 0.5, inference: 1.25 }, tokens: 3 });
+  });
+});
+
+describe("python -m cog.server.http inside a kiln image", () => {
+  it("starts kiln's server with Cog's flags (what RunPod's cog-worker and raw `docker run` use)", async () => {
+    const image = images[0];
+    expect(image, "the sdk-union image is built by the test above").toBeDefined();
+    const port = await freePort();
+    const { stdout } = await execDocker([
+      "run",
+      "-d",
+      "--network",
+      "host",
+      "--label",
+      "kiln.test=1",
+      image!,
+      // The offline test base is Debian's python3 without the `python` alias Cog's bases have.
+      "python3",
+      "-m",
+      "cog.server.http",
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port),
+    ]);
+    const id = stdout.trim();
+    try {
+      const url = `http://127.0.0.1:${port}`;
+      let status = "";
+      for (let i = 0; i < 600 && status !== "READY"; i++) {
+        status = await fetch(`${url}/health-check`)
+          .then((r) => r.json() as Promise<{ status: string }>)
+          .then((h) => h.status)
+          .catch(() => "");
+        if (status !== "READY") await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(status).toBe("READY");
+      const res = await fetch(`${url}/predictions`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ input: { value: 1.5, sizes: [3, 4] } }),
+      });
+      expect(((await res.json()) as { output: unknown }).output).toBe("float:1.5 list:[3, 4]");
+    } finally {
+      await execDocker(["rm", "-f", id]);
+    }
   });
 });
