@@ -130,6 +130,9 @@ function makeRuntime<I extends InputsSpec, O extends OutputSpec>(
         if (prepared[name] === SECRET_PLACEHOLDER) prepared[name] = undefined;
       const parsed = await object.safeParseAsync(prepared);
       if (!parsed.success) throw new Error(`Invalid input: ${zodIssues(parsed.error)}`);
+      // A cancel that arrived while the input was being parsed: predict() would get a signal that is
+      // already aborted, and code that only listens for the abort event would never hear it.
+      if (rctx.signal.aborted) throw rctx.signal.reason ?? new Error("prediction canceled");
       const ctx: PredictContext = {
         id: rctx.id,
         signal: rctx.signal,

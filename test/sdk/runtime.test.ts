@@ -149,3 +149,22 @@ describe("predictor runtime", () => {
     ).rejects.toThrow("sick");
   });
 });
+
+describe("a cancel that arrives while the input is parsed", () => {
+  it("never starts predict() with an already aborted signal", async () => {
+    let called = false;
+    const p = definePredictor({
+      inputs: { text: z.string() },
+      output: z.string(),
+      predict: () => {
+        called = true;
+        return "ran";
+      },
+    });
+    const controller = new AbortController();
+    const run = runtimeOf(p).run({ text: "x" }, { ...ctx(), signal: controller.signal });
+    controller.abort(new Error("prediction canceled"));
+    await expect(run).rejects.toThrow("prediction canceled");
+    expect(called).toBe(false);
+  });
+});
