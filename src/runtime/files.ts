@@ -203,7 +203,8 @@ export interface OutputFileOptions {
   signal?: AbortSignal;
 }
 
-function isFileRef(v: unknown): v is { $file: string } {
+/** `{"$file": path}`: how workers hand a file output to the server. */
+export function isFileRef(v: unknown): v is { $file: string } {
   return (
     typeof v === "object" &&
     v !== null &&

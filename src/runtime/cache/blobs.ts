@@ -3,13 +3,13 @@
  * every entry (and, for the fleet, every gateway and replica that mounts the same directory).
  */
 import { createHash, randomBytes } from "node:crypto";
-import { createReadStream } from "node:fs";
+import { createReadStream, createWriteStream } from "node:fs";
 import { copyFile, link, mkdir, rename, rm, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
 import { pipeline } from "node:stream/promises";
-import { createWriteStream } from "node:fs";
 import { Transform } from "node:stream";
-import { isBlobRef, isFileRef, mapRefs, type BlobRef } from "./store.js";
+import { isFileRef } from "../files.js";
+import { isBlobRef, mapRefs, type BlobRef } from "./store.js";
 
 export class BlobDir {
   constructor(readonly dir: string) {}

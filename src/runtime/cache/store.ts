@@ -46,16 +46,6 @@ export interface CacheLimits {
 /** 10 GiB and 7 days: room for a working set of generated images without filling a disk unnoticed. */
 export const DEFAULT_CACHE_LIMITS: CacheLimits = { maxBytes: 10 * 1024 ** 3, ttlMs: 7 * 24 * 3600 * 1000 };
 
-export function isFileRef(v: unknown): v is { $file: string } {
-  return (
-    typeof v === "object" &&
-    v !== null &&
-    !Array.isArray(v) &&
-    typeof (v as { $file?: unknown }).$file === "string" &&
-    Object.keys(v).length === 1
-  );
-}
-
 export function isBlobRef(v: unknown): v is BlobRef {
   return (
     typeof v === "object" &&
