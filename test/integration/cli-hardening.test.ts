@@ -199,7 +199,8 @@ describe("--no-docker with a model that starts subprocesses (defects 11, 12)", (
   });
 
   it("COG_SETUP_TIMEOUT applies to kiln serve --no-docker", async () => {
-    const child = await run(["serve", "--no-docker", "-p", "0"], {
+    // --exit-on-setup-failure: by default serve stays up answering SETUP_FAILED, as Cog's server does.
+    const child = await run(["serve", "--no-docker", "-p", "0", "--exit-on-setup-failure"], {
       cwd: py,
       env: { COG_SETUP_TIMEOUT: "1", SLOW_SETUP: "1" },
     });
