@@ -149,8 +149,14 @@ describe("kiln predict IMAGE", () => {
       { cwd: dir },
     );
     const done = collect(child);
+    // The prediction's first log line: it is running (stdout is not a terminal, so the output itself
+    // is only printed once, at the end).
     await new Promise<void>((resolve) => {
-      child.stdout?.on("data", () => resolve());
+      let err = "";
+      child.stderr?.on("data", (d: Buffer) => {
+        err += d.toString();
+        if (err.includes("predicting")) resolve();
+      });
     });
     expect(await kilnContainers(docker)).toHaveLength(1);
     child.kill("SIGINT");
