@@ -12,6 +12,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
 import { childrenOf, freePort, rssKb } from "./lib.mjs";
+import { waitUntilReady } from "./server-lib.mjs";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const argv = process.argv.slice(2);
@@ -108,18 +109,7 @@ async function start(serverEntry, env) {
     stdio: ["ignore", "ignore", "inherit"],
   });
   const url = `http://127.0.0.1:${port}`;
-  for (;;) {
-    try {
-      const body = await (await fetch(`${url}/health-check`)).json();
-      if (body.status === "READY") break;
-      if (body.status === "SETUP_FAILED") throw new Error(`setup failed: ${body.setup.logs}`);
-    } catch (err) {
-      if (String(err).includes("setup failed")) throw err;
-    }
-    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode} before READY`);
-    if (performance.now() - t0 > 30_000) throw new Error("not READY within 30 s");
-    await sleep(2);
-  }
+  await waitUntilReady(url, child, t0, 30_000);
   const readyMs = performance.now() - t0;
   return {
     url,

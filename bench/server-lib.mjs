@@ -87,6 +87,23 @@ export function treeCpuMs(pid) {
 /** RSS of a process and its direct children (server + worker), in MB. */
 export const treeRssMb = (pid) => (rssKb(pid) + childrenOf(pid).reduce((a, c) => a + rssKb(c), 0)) / 1024;
 
+/** Polls /health-check until READY; setup failure, an early exit or `limitMs` after `t0` throw. */
+export async function waitUntilReady(url, child, t0, limitMs) {
+  for (;;) {
+    try {
+      const body = await (await fetch(`${url}/health-check`)).json();
+      if (body.status === "READY") return;
+      if (body.status === "SETUP_FAILED") throw new Error(`setup failed: ${body.setup.logs}`);
+    } catch (err) {
+      if (String(err).includes("setup failed")) throw err;
+    }
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode} before READY`);
+    if (performance.now() - t0 > limitMs)
+      throw new Error(`server did not become READY in ${limitMs / 1000} s`);
+    await sleep(2);
+  }
+}
+
 /**
  * Starts the bundled server for `predictor` ("file:name") in `dir` and waits for READY.
  * Returns its URL, pid, the time and CPU it took to get READY, and stop().
@@ -111,17 +128,7 @@ export async function startKiln({ serverEntry, workerEntry, dir, predictor, env 
   );
   track(child);
   const url = `http://127.0.0.1:${port}`;
-  for (;;) {
-    try {
-      const body = await (await fetch(`${url}/health-check`)).json();
-      if (body.status === "READY") break;
-      if (body.status === "SETUP_FAILED") throw new Error(`setup failed: ${body.setup.logs}`);
-    } catch (err) {
-      if (String(err).includes("setup failed")) throw err;
-    }
-    if (performance.now() - t0 > 20_000) throw new Error("server did not become READY in 20 s");
-    await sleep(2);
-  }
+  await waitUntilReady(url, child, t0, 20_000);
   const readyMs = performance.now() - t0;
   const readyCpuMs = treeCpuMs(child.pid);
   const stop = async () => {
