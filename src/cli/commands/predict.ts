@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import type { CommandContext } from "../context.js";
-import { checkImageArgument, collect, parseEnvFlags, parseSeconds } from "../flags.js";
+import { checkImageArgument, collect, parseEnvFlags, parseSeconds, readStdin } from "../flags.js";
 import {
   addImageOptions,
   addModelSourceOptions,
@@ -49,10 +49,4 @@ export function registerPredict(program: Command, context: () => CommandContext)
         setupTimeoutMs,
       });
     });
-}
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
 }
