@@ -52,6 +52,8 @@ export interface BuildImageOptions {
   openapiSchemaFile?: string | undefined;
   /** Type-check TypeScript predictors first (default true; `--no-typecheck` turns it off). */
   typecheck?: boolean | undefined;
+  /** `--weights PATH` (absolute): trained weights baked in as COG_WEIGHTS, in a layer of their own. */
+  trainedWeights?: string | undefined;
   onEvent?: ((e: BuildEvent) => void) | undefined;
   signal?: AbortSignal | undefined;
 }
@@ -180,6 +182,7 @@ export async function buildImage(
     nodeImage: options.nodeImage,
     caCertFile: options.caCertFile,
     compiled,
+    trainedWeights: options.trainedWeights,
   });
   for (const note of prepared.plan.notes) emit({ kind: "note", text: note });
   const finalTag = options.tag ?? manifest.image;
