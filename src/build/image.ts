@@ -17,7 +17,7 @@ import { listContext, streamContext } from "./context.js";
 import { renderBuildStages } from "./dockerfile.js";
 import { fingerprintContext } from "./fingerprint.js";
 import { depsCacheSources } from "./registry-cache.js";
-import { prepareBuild, type PreparedBuild } from "./prepare.js";
+import { prepareBuild, readTrainedWeights, type PreparedBuild } from "./prepare.js";
 import {
   DEPS_LABEL,
   DEPS_PROJECT_LABEL,
@@ -149,6 +149,10 @@ export async function buildImage(
 ): Promise<BuildImageResult> {
   const t0 = Date.now();
   const emit = options.onEvent ?? (() => undefined);
+  // A --weights path that is not there is a usage error, reported before anything slow.
+  const trainedWeights = options.trainedWeights
+    ? await readTrainedWeights(options.trainedWeights)
+    : undefined;
   emit({ kind: "phase", name: "checking the Docker engine" });
   await ensureEngine();
   const bundle = findRuntimeBundle();
@@ -182,7 +186,7 @@ export async function buildImage(
     nodeImage: options.nodeImage,
     caCertFile: options.caCertFile,
     compiled,
-    trainedWeights: options.trainedWeights,
+    trainedWeights,
   });
   for (const note of prepared.plan.notes) emit({ kind: "note", text: note });
   const finalTag = options.tag ?? manifest.image;

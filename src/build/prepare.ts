@@ -20,8 +20,8 @@ import { hostOnlyPaths, scanProject } from "./scan.js";
 import type { ProjectFile } from "./weights.js";
 
 export interface PrepareOptions extends Omit<PlanOptions, "caCert" | "compiled" | "trainedWeights"> {
-  /** `kiln build --weights PATH`: absolute path of a trained weights file or directory. */
-  trainedWeights?: string | undefined;
+  /** `kiln build --weights PATH`, as readTrainedWeights found it. */
+  trainedWeights?: TrainedWeights | undefined;
   caCertFile?: string | undefined;
   /** Absolute paths of compiled TS predictor/trainer (from compileTsPredictor). */
   compiled?: { predict?: string | undefined; train?: string | undefined } | undefined;
@@ -73,9 +73,7 @@ export async function prepareBuild(
     ...compiledFiles.map((p) => `${p}.map`).filter((p) => existsSync(join(root, p))),
   ];
   const language = (manifest.predict ?? manifest.train)?.language === "python" ? "python" : "node";
-  const trainedWeights = options.trainedWeights
-    ? await readTrainedWeights(options.trainedWeights)
-    : undefined;
+  const trainedWeights = options.trainedWeights;
   // `kiln train` writes ./weights into the project: as --weights it is in its own layer, not in the code too.
   const inProject = trainedWeights ? relative(root, trainedWeights.source).split(sep).join("/") : "";
   const ownWeights = inProject && !inProject.startsWith("..") && !isAbsolute(inProject) ? [inProject] : [];
@@ -103,7 +101,7 @@ export async function prepareBuild(
 }
 
 /** Stats `kiln build --weights PATH`: one file, or every file under a directory (in path order). */
-async function readTrainedWeights(source: string): Promise<TrainedWeights> {
+export async function readTrainedWeights(source: string): Promise<TrainedWeights> {
   const st = await stat(source).catch(() => null);
   const hint =
     "Give the file `kiln train` wrote (./weights unless -o said otherwise), or a directory of weights.";

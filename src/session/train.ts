@@ -12,7 +12,7 @@ import { failAt } from "../manifest/positions.js";
 import type { ResolvedManifest } from "../manifest/types.js";
 import type { PredictResult } from "../prediction/client.js";
 import { OutputWriter, type Prediction } from "../prediction/outputs.js";
-import { decodeDataUri } from "../schema/media-types.js";
+import { decodeDataUri, extensionFor } from "../schema/media-types.js";
 import { hasTrainer, schemaView } from "../schema/view.js";
 import { requestWithLogs, runOnModel, throwUnlessSucceeded, type PredictOptions } from "./predict.js";
 
@@ -131,7 +131,9 @@ async function writeWeights(ctx: RunContext, dataUri: string, output: string | u
       (s) => s.isDirectory(),
       () => false,
     ));
-  const file = isDir ? join(target, decoded.name ?? DEFAULT_WEIGHTS_PATH) : target;
+  // Into a directory: the file's own name when the server sent one, else weights.<ext of its type>.
+  const name = decoded.name ?? `${DEFAULT_WEIGHTS_PATH}${extensionFor(decoded.mimeType) ?? ""}`;
+  const file = isDir ? join(target, name) : target;
   await mkdir(dirname(file), { recursive: true });
   await writeFile(file, decoded.bytes);
   ctx.out.info(`Written weights to ${display(ctx, file)}`);

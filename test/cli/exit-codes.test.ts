@@ -93,6 +93,7 @@ const ROWS: Row[] = [
   ["predict", "usage", ["predict", "--progress", "loud"], "valid", /--progress.*loud/],
   ["predict", "usage", ["predict", "-i", "nonsense"], "valid", /is not name=value/],
   ["predict", "usage", ["predict", "--setup-timeout", "soon"], "valid", /--setup-timeout must be/],
+  ["train", "usage", ["train", "-i", "nonsense"], "valid", /is not name=value/],
   ["serve", "usage", ["serve", "-p", "99999"], "valid", /-p must be a port number/],
   ["serve", "usage", ["serve", "--progress", "loud"], "valid", /--progress.*loud/],
   ["exec", "usage", ["exec"], "valid", /missing required argument/],
@@ -114,6 +115,7 @@ const ROWS: Row[] = [
     "nopredictor",
     /cog\.yaml:1:1 predict: no `predict:` entry/,
   ],
+  ["train", "manifest", ["train", "--no-docker"], "valid", /train: no `train:` entry/],
   ["serve", "manifest", ["serve", "-p", "0"], "broken", /cog\.yaml has 2 problems/],
   ["serve", "manifest", ["serve", "-p", "0", "--no-docker"], "nopredictor", /no `predict:` entry/],
   ["exec", "manifest", ["exec", "true"], "broken", /cog\.yaml has 2 problems/],
@@ -129,6 +131,7 @@ const ROWS: Row[] = [
     /Cannot reach the Docker engine at unix:\/\/.*kiln-no-such-docker/,
   ],
   ["predict", "dockerUnavailable", ["predict", "kiln-test/none:1"], "empty", /no Docker engine is reachable/],
+  ["train", "dockerUnavailable", ["train", "kiln-test/none:1"], "empty", /no Docker engine is reachable/],
   [
     "serve",
     "dockerUnavailable",
