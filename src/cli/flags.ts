@@ -10,13 +10,6 @@ import { UsageError } from "../errors.js";
 /** Repeatable flags (-i, -e): each occurrence appends. */
 export const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
 
-/** All of standard input, for `--json -` (predict, train). */
-export async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
-}
-
 /** --progress with the same choices in every command that may build. */
 export function progressOption(description = "build progress output"): Option {
   return new Option("--progress <mode>", description).choices(PROGRESS_MODES).default("auto");

@@ -7,10 +7,9 @@
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { PassThrough } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
-import { main } from "../../src/cli/main.js";
 import { EXIT_CODES } from "../../src/errors.js";
+import { runKiln, type CliRun } from "../helpers/cli.js";
 
 const FIXTURES = join(import.meta.dirname, "../fixtures/train-cli");
 const DEAD_ENGINE = `unix://${join(tmpdir(), `kiln-train-no-docker-${process.pid}.sock`)}`;
@@ -34,36 +33,12 @@ function project(fixture: "python" | "ts", train?: string | null): string {
   return dir;
 }
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function kiln(
-  args: string[],
-  cwd: string,
-  opts: { onStderr?: (all: string) => void; signal?: AbortSignal } = {},
-): Promise<Run> {
+/** In-process, as `kiln` would run; DOCKER_HOST points nowhere so nothing reaches a real engine. */
+async function kiln(args: string[], cwd: string, opts: Parameters<typeof runKiln>[2] = {}): Promise<CliRun> {
   const saved = process.env["DOCKER_HOST"];
   process.env["DOCKER_HOST"] = DEAD_ENGINE;
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let stdout = "";
-  let stderr = "";
-  out.on("data", (c: Buffer) => (stdout += c.toString()));
-  err.on("data", (c: Buffer) => {
-    stderr += c.toString();
-    opts.onStderr?.(stderr);
-  });
   try {
-    const code = await main(["node", "kiln", ...args], {
-      stdout: out,
-      stderr: err,
-      cwd,
-      ...(opts.signal ? { signal: opts.signal } : {}),
-    });
-    return { code, stdout, stderr };
+    return await runKiln(args, cwd, opts);
   } finally {
     if (saved === undefined) delete process.env["DOCKER_HOST"];
     else process.env["DOCKER_HOST"] = saved;

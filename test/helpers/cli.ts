@@ -17,10 +17,21 @@ function capture(): { stream: PassThrough; text: () => string } {
   return { stream, text: () => Buffer.concat(chunks).toString("utf8") };
 }
 
-export async function runKiln(args: string[], cwd = process.cwd()): Promise<CliRun> {
+export async function runKiln(
+  args: string[],
+  cwd = process.cwd(),
+  /** `signal` stands in for Ctrl-C; `onStderr` sees stderr so far after each write (wait for a line). */
+  opts: { signal?: AbortSignal; onStderr?: (all: string) => void } = {},
+): Promise<CliRun> {
   const out = capture();
   const err = capture();
-  const code = await main(["node", "kiln", ...args], { stdout: out.stream, stderr: err.stream, cwd });
+  if (opts.onStderr) err.stream.on("data", () => opts.onStderr?.(err.text()));
+  const code = await main(["node", "kiln", ...args], {
+    stdout: out.stream,
+    stderr: err.stream,
+    cwd,
+    ...(opts.signal ? { signal: opts.signal } : {}),
+  });
   return { code, stdout: out.text(), stderr: err.text() };
 }
 
