@@ -64,6 +64,8 @@ export interface ManifestProblem {
   message: string;
   hint?: string | undefined;
   severity: "error" | "warning";
+  /** A warning's stable kind (--json documents carry it); `manifest_warning` when unset. */
+  code?: string | undefined;
 }
 
 export function formatProblem(p: ManifestProblem): string {
