@@ -134,6 +134,13 @@ export class AuthError extends KilnError {
   }
 }
 
+/** kiln client: the generated file does not match the model (breaking change refused, --check found a difference). */
+export class ClientMismatchError extends KilnError {
+  constructor(message: string, hint: string, details: string[]) {
+    super("client_mismatch", EXIT_CODES.clientMismatch, message, { hint, details });
+  }
+}
+
 export class RuntimeStartError extends KilnError {
   constructor(message: string, options: KilnErrorOptions = {}) {
     super("runtime_start", EXIT_CODES.runtime, message, options);
