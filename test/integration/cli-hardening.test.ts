@@ -15,7 +15,7 @@ import type { Engine } from "../../src/docker/engine.js";
 import { execDocker } from "../helpers/docker-cli.js";
 import { AUTH_PASSWORD, AUTH_REGISTRY, AUTH_USER, requireRegistry } from "../helpers/docker.js";
 import { BASE_NODE, requireBuildEnv } from "./build-helpers.js";
-import { cliPath, collect, spawnKiln } from "./predict-cli.js";
+import { cliPath, collect, spawnKiln, startKilnServer, type KilnServer } from "./predict-cli.js";
 import { buildTestImage, engine, kilnContainers, removeImage } from "./predict-helpers.js";
 
 const ROOT = new URL("../../", import.meta.url);
@@ -73,21 +73,9 @@ async function until<T>(fn: () => T | undefined, what: string, ms = 60_000): Pro
   }
 }
 
-/** Spawns `kiln serve ...` and resolves with the URL it announces. */
-async function serve(args: string[], cwd: string, env: Record<string, string> = {}) {
-  const child = await run(["serve", ...args, "-p", "0"], { cwd, env });
-  const done = collect(child);
-  let stderr = "";
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stderr?.on("data", (d: Buffer) => {
-      stderr += d.toString();
-      const m = /Model ready: (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
-      if (m?.[1]) resolve(m[1]);
-    });
-    void done.then((r) => reject(new Error(`kiln serve exited early (${r.code}):\n${r.stderr}`)));
-  });
-  return { child, done, url };
-}
+/** `kiln serve ARGS -p 0` (labelled as this run's), once the model is ready. */
+const serve = (args: string[], cwd: string, env: Record<string, string> = {}): Promise<KilnServer> =>
+  startKilnServer(["serve", ...args, "-p", "0"], { cwd, env: { ...LABELS, ...env } });
 
 beforeAll(async () => {
   await requireBuildEnv();

@@ -13,7 +13,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { REGISTRY, requireRegistry } from "../helpers/docker.js";
 import { buildFakeModelImage, DOCKER_CLI, engine, kilnContainers, removeImage } from "./predict-helpers.js";
-import { collect, kiln, spawnKiln } from "./predict-cli.js";
+import { collect, kiln, spawnKiln, waitForOutput } from "./predict-cli.js";
 
 const TAG = `kiln-test/fake-model-cli:${process.pid}`;
 const SCHEMA = {
@@ -151,13 +151,7 @@ describe("kiln predict IMAGE", () => {
     const done = collect(child);
     // The prediction's first log line: it is running (stdout is not a terminal, so the output itself
     // is only printed once, at the end).
-    await new Promise<void>((resolve) => {
-      let err = "";
-      child.stderr?.on("data", (d: Buffer) => {
-        err += d.toString();
-        if (err.includes("predicting")) resolve();
-      });
-    });
+    await waitForOutput(child, /predicting/);
     expect(await kilnContainers(docker)).toHaveLength(1);
     child.kill("SIGINT");
     const r = await done;

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
-import { afterAll } from "vitest";
+import { afterAll, afterEach } from "vitest";
 import { compileTsPredictor } from "../../src/build/ts-predictor.js";
 import { startServer, type RunningServer, type ServerOptions } from "../../src/runtime/server.js";
 
@@ -84,6 +84,25 @@ export async function startFixture(name: string, extra: Partial<ServerOptions> =
   });
   await server.ready;
   return server;
+}
+
+/**
+ * For one test file: `start(name, extra)` starts a fixture server (startFixture) and `track(server)`
+ * adopts one started otherwise; every one is closed after each test.
+ */
+export function fixtureServers(): {
+  start: (name: string, extra?: Partial<ServerOptions>) => Promise<RunningServer>;
+  track: (server: RunningServer) => RunningServer;
+} {
+  const servers: RunningServer[] = [];
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((s) => s.close()));
+  });
+  const track = (server: RunningServer): RunningServer => {
+    servers.push(server);
+    return server;
+  };
+  return { start: async (name, extra = {}) => track(await startFixture(name, extra)), track };
 }
 
 export interface JsonResponse {

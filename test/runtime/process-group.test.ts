@@ -5,8 +5,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { startServer } from "../../src/runtime/server.js";
-import { PYTHON, WORKER_DIR } from "../workers/python/harness.js";
+import { startPythonServer } from "../helpers/python-server.js";
 import { eventually, request, startFixture } from "./helpers.js";
 
 const PY_FIXTURES = fileURLToPath(new URL("./fixtures/python/", import.meta.url));
@@ -22,23 +21,7 @@ function alive(pid: number): boolean {
 
 describe.each([
   ["typescript", () => startFixture("spawner")],
-  [
-    "python",
-    async () => {
-      const s = await startServer({
-        root: PY_FIXTURES,
-        predictor: { language: "python", file: "predict.py", name: "Spawner" },
-        host: "127.0.0.1",
-        port: 0,
-        logLevel: "silent",
-        python: PYTHON,
-        pythonWorkerDir: WORKER_DIR,
-        env: { PYTHONDONTWRITEBYTECODE: "1" },
-      });
-      await s.ready;
-      return s;
-    },
-  ],
+  ["python", () => startPythonServer(PY_FIXTURES, { name: "Spawner" })],
 ] as const)("%s worker that starts a subprocess in setup", (_lang, start) => {
   it("runs in its own process group, and stopping the server stops the subprocess too", async () => {
     const s = await start();
