@@ -68,6 +68,25 @@ export function fixtureProject(): Promise<FixtureProject> {
   return project;
 }
 
+/**
+ * Bundles the image's server entry (src/runtime/main.ts) to `outfile` as scripts/bundle-runtime.mjs
+ * does (one ESM file, with a `require` for the CommonJS dependencies of queue mode), version 9.9.9-test.
+ */
+export async function bundleServerEntry(outfile: string): Promise<void> {
+  await build({
+    entryPoints: [join(REPO, "src/runtime/main.ts")],
+    outfile,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    define: { __KILN_VERSION__: '"9.9.9-test"' },
+    banner: {
+      js: "import { createRequire as __r } from 'node:module'; const require = __r(import.meta.url);",
+    },
+    logLevel: "silent",
+  });
+}
+
 /** Starts the server on port 0 with a fixture predictor (quiet logs) and waits for setup to end. */
 export async function startFixture(name: string, extra: Partial<ServerOptions> = {}): Promise<RunningServer> {
   const fx = await fixtureProject();
