@@ -104,11 +104,8 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Starts a container from `image` on the host network and waits until /health-check says READY. */
-export async function startContainer(
-  image: string,
-  port: number,
-): Promise<{ id: string; stop: () => Promise<void> }> {
+/** `docker run -d --rm` on the host network, labelled kiln.test=1; returns the container id. */
+export async function dockerRunDetached(args: string[]): Promise<string> {
   const r = await execa("/usr/bin/docker", [
     "run",
     "-d",
@@ -117,11 +114,17 @@ export async function startContainer(
     "host",
     "--label",
     "kiln.test=1",
-    "-e",
-    `PORT=${port}`,
-    image,
+    ...args,
   ]);
-  const id = r.stdout.trim();
+  return r.stdout.trim();
+}
+
+/** Starts a container from `image` on the host network and waits until /health-check says READY. */
+export async function startContainer(
+  image: string,
+  port: number,
+): Promise<{ id: string; stop: () => Promise<void> }> {
+  const id = await dockerRunDetached(["-e", `PORT=${port}`, image]);
   const stop = async (): Promise<void> => {
     await execa("/usr/bin/docker", ["rm", "-f", id], { reject: false });
   };

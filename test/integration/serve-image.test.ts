@@ -5,21 +5,14 @@
 import { createServer } from "node:net";
 import type { Engine } from "../../src/docker/engine.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildFakeModelImage, engine, kilnContainers, removeImage } from "./predict-helpers.js";
+import { buildFakeModelImage, cogSchema, engine, kilnContainers, removeImage } from "./predict-helpers.js";
 import { kiln, startKilnServer } from "./predict-cli.js";
 
 const TAG = `kiln-test/fake-model-serve:${process.pid}`;
-const SCHEMA = {
-  openapi: "3.0.2",
-  info: { title: "Cog", version: "0.0.0-test" },
-  paths: {},
-  components: {
-    schemas: {
-      Input: { title: "Input", type: "object", properties: { text: { type: "string", "x-order": 0 } } },
-      Output: { title: "Output", type: "array", items: { type: "string" } },
-    },
-  },
-};
+const SCHEMA = cogSchema({
+  input: { text: { type: "string", "x-order": 0 } },
+  output: { type: "array", items: { type: "string" } },
+});
 let docker: Engine;
 
 beforeAll(async () => {

@@ -5,19 +5,11 @@
  */
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
+import { isAlive } from "../helpers/process.js";
 import { startPythonServer } from "../helpers/python-server.js";
 import { eventually, request, startFixture } from "./helpers.js";
 
 const PY_FIXTURES = fileURLToPath(new URL("./fixtures/python/", import.meta.url));
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe.each([
   ["typescript", () => startFixture("spawner")],
@@ -28,11 +20,11 @@ describe.each([
     const r = await request(s.url, "/predictions", { body: {} });
     const sleeper = r.body.output as number;
     expect(sleeper).toBeGreaterThan(0);
-    expect(alive(sleeper)).toBe(true);
+    expect(isAlive(sleeper)).toBe(true);
     // The worker leads its own group (pgid = its pid), so the group can be signalled as one.
     expect(() => process.kill(-s.worker.pid!, 0)).not.toThrow();
     await s.close();
-    await eventually(() => expect(alive(sleeper)).toBe(false));
+    await eventually(() => expect(isAlive(sleeper)).toBe(false));
   });
 });
 
