@@ -9,7 +9,7 @@ import { readJsonBody } from "../http/body.js";
 import { sendJson } from "../http/respond.js";
 import { parseEnvelope, refuseSelfWebhook } from "../http/prediction-request.js";
 import { QueueFullError, type PredictionRecord, type PredictionTarget } from "../core/store.js";
-import { predictionUrls, renderHeld, renderHosted } from "./render.js";
+import { predictionUrls, renderHeld, renderHosted, renderRecord } from "./render.js";
 import { parseLastEventId, streamHosted } from "./stream.js";
 import { parseCancelAfter } from "./cancel-after.js";
 import { hostedError, invalidInput, notFound } from "./errors.js";
@@ -74,7 +74,8 @@ export function registerPredictionRoutes(router: Router, ctx: HostedContext): vo
   router.add(
     "GET",
     "/v1/predictions/:id",
-    route(ctx, async (_req, res, p) => sendJson(res, 200, renderHosted(await find(ctx, p.id!)))),
+    // A training id answers too (as a training): `replicate.wait(training)` polls predictions.get.
+    route(ctx, async (_req, res, p) => sendJson(res, 200, renderRecord(await find(ctx, p.id!)))),
   );
   router.add(
     "POST",
@@ -86,7 +87,7 @@ export function registerPredictionRoutes(router: Router, ctx: HostedContext): vo
       // Let the worker acknowledge so the answer usually already says `canceled`.
       if (!pred.terminal)
         await Promise.race([pred.finished, new Promise((r) => setTimeout(r, CANCEL_SETTLE_MS))]);
-      sendJson(res, 200, renderHosted(record));
+      sendJson(res, 200, renderRecord(record));
     }),
   );
   // Stream URLs work without Authorization (EventSource clients cannot send it); ids are unguessable.
