@@ -8,12 +8,12 @@ import type { Router } from "../http/router.js";
 import { readJsonBody } from "../http/body.js";
 import { sendJson } from "../http/respond.js";
 import { parseEnvelope, refuseSelfWebhook } from "../http/prediction-request.js";
-import { QueueFullError, type PredictionRecord } from "../core/store.js";
+import type { PredictionRecord } from "../core/store.js";
 import { renderTraining, trainingUrls } from "./render.js";
-import { hostedError, invalidInput, notFound } from "./errors.js";
+import { invalidInput, notFound } from "./errors.js";
 import { baseUrl, route, type HostedContext } from "./context.js";
+import { cancelAndSettle, createBody, listRoute, submitRecord } from "./record-routes.js";
 
-const CANCEL_SETTLE_MS = 2000;
 // Replicate's model names: owner and name of letters, digits, dashes, underscores and dots.
 const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
@@ -23,25 +23,7 @@ export function registerTrainingRoutes(router: Router, ctx: HostedContext): void
     "/v1/models/:owner/:name/versions/:version/trainings",
     route(ctx, (req, res, p) => create(ctx, req, res, `${p.owner}/${p.name}`, p.version!)),
   );
-  router.add(
-    "GET",
-    "/v1/trainings",
-    route(ctx, async (req, res, _p, url) => {
-      let page;
-      try {
-        page = await ctx.store.page(url.searchParams.get("cursor"), ctx.pageSize, "train");
-      } catch (err) {
-        throw hostedError(400, "Bad request", (err as Error).message);
-      }
-      const link = (c: string | null): string | null =>
-        c ? `${baseUrl(req)}/v1/trainings?cursor=${c}` : null;
-      sendJson(res, 200, {
-        results: page.items.map(renderTraining),
-        next: link(page.next),
-        previous: link(page.previous),
-      });
-    }),
-  );
+  router.add("GET", "/v1/trainings", listRoute(ctx, "train", "/v1/trainings", renderTraining));
   router.add(
     "GET",
     "/v1/trainings/:id",
@@ -52,11 +34,7 @@ export function registerTrainingRoutes(router: Router, ctx: HostedContext): void
     "/v1/trainings/:id/cancel",
     route(ctx, async (_req, res, p) => {
       const record = await find(ctx, p.id!);
-      const training = record.prediction;
-      await ctx.store.cancel(record);
-      // Let the trainer acknowledge, so the answer usually already says `canceled`.
-      if (!training.terminal)
-        await Promise.race([training.finished, new Promise((r) => setTimeout(r, CANCEL_SETTLE_MS))]);
+      await cancelAndSettle(ctx, record);
       sendJson(res, 200, renderTraining(record));
     }),
   );
@@ -90,11 +68,7 @@ async function create(
   model: string,
   version: string,
 ): Promise<void> {
-  const raw = await readJsonBody(req, ctx.bodyLimit);
-  const body = (raw ?? {}) as Record<string, unknown>;
-  if (typeof body !== "object" || Array.isArray(body)) {
-    throw invalidInput([{ loc: ["body"], msg: "the request body must be a JSON object", type: "dict_type" }]);
-  }
+  const body = createBody(await readJsonBody(req, ctx.bodyLimit));
   const destination = parseDestination(body.destination);
   const envelope = parseEnvelope({
     input: body.input,
@@ -117,12 +91,6 @@ async function create(
     destination,
   };
   const webhook = envelope.webhook ? { url: envelope.webhook, filter: envelope.filter } : null;
-  try {
-    await ctx.store.submit(record, webhook);
-  } catch (err) {
-    if (err instanceof QueueFullError)
-      throw hostedError(429, "Too many requests", err.message, { "retry-after": "1" });
-    throw err;
-  }
+  await submitRecord(ctx, record, webhook);
   sendJson(res, 201, renderTraining(record), { location: trainingUrls(base, record.prediction.id).get });
 }
