@@ -150,6 +150,22 @@ describe("a Trainer class with setup() and cog.TrainingOutput", () => {
   });
 });
 
+describe("a subclass of cog.TrainingOutput", () => {
+  test("adds its fields next to weights, in the schema and in the output", async () => {
+    const s = await serve("train-class", "trainer.py:train_with_loss");
+    const doc = (await call(s, "/openapi.json")).body;
+    // A model class with a name of its own is a component of its own (as pydantic names it in Cog).
+    expect(doc.components.schemas.TrainingOutput.$ref).toBe("#/components/schemas/TrainingOutputWithLoss");
+    expect(doc.components.schemas.TrainingOutputWithLoss).toMatchObject({
+      properties: { weights: { format: "uri" }, loss: { type: "number" } },
+      required: ["weights", "loss"],
+    });
+    const r = await call(s, "/trainings", { body: { input: { text: "abc" } } });
+    expect(r.body.output.loss).toBe(0.25);
+    expect(decode(r.body.output.weights)).toBe("abc");
+  });
+});
+
 describe("one class with predict() and train()", () => {
   test("shares one instance: setup() runs once for both", async () => {
     const s = await serve("train-class", "predict.py:Predictor");
