@@ -71,10 +71,11 @@ export function trainingUrls(base: string, id: string): HostedTraining["urls"] {
 
 /**
  * The hosted API's training output is an object with `weights`: a trainer that returned a bare file
- * (Cog's `-> Path` / `-> File`) has its URL reported there; an object (TrainingOutput) is kept as is.
+ * (Cog's `-> Path` / `-> File`) has its URL reported there; anything else (a TrainingOutput object,
+ * a plain string) is kept as is.
  */
 function trainingOutput(output: unknown): unknown {
-  return typeof output === "string" ? { weights: output } : output;
+  return typeof output === "string" && /^(https?|data):/.test(output) ? { weights: output } : output;
 }
 
 export function renderTraining(r: HostedRecord): HostedTraining {
