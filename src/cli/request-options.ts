@@ -50,6 +50,8 @@ export async function requestOptions(
   flags: RequestFlags,
   cmd: Command,
 ): Promise<RequestOptions> {
+  // --json prints the whole prediction or training as one document; manifest warnings go into it.
+  if (flags.json !== undefined) ctx.out.jsonDocument = true;
   const image = checkImageArgument(imageArg);
   const env = parseEnvFlags(flags.env);
   const setupTimeoutMs = parseSeconds(flags.setupTimeout, "--setup-timeout");

@@ -81,6 +81,8 @@ describe("job records and keys", () => {
   it("round-trips a job and rejects broken ones with a reason", () => {
     const job: Job = {
       id: "p",
+      kind: "train",
+      destination: "acme/m-tuned",
       model: "acme/m",
       version: "v",
       base: "http://gw",
@@ -95,6 +97,9 @@ describe("job records and keys", () => {
     expect(() => decodeJob(null)).toThrow(JobFormatError);
     expect(() => decodeJob("{")).toThrow(/not JSON/);
     expect(() => decodeJob('{"id":"x"}')).toThrow(/lacks/);
+    // Jobs queued before trainings existed are predictions.
+    const { kind: _kind, destination: _destination, ...older } = job;
+    expect(decodeJob(JSON.stringify(older))).toMatchObject({ kind: "predict", destination: null });
   });
 
   it("names every key under the prefix", () => {
@@ -104,6 +109,7 @@ describe("job records and keys", () => {
     expect(k.events("p")).toBe("t:events:p");
     expect(k.modelVersions("acme/m")).toBe("t:model:acme/m:versions");
     expect(makeKeys().index).toBe("kiln:predictions");
+    expect(makeKeys().trainings).toBe("kiln:trainings");
   });
 });
 

@@ -17,20 +17,32 @@ function capture(): { stream: PassThrough; text: () => string } {
   return { stream, text: () => Buffer.concat(chunks).toString("utf8") };
 }
 
+export interface RunKilnOptions {
+  /** Ctrl-C the run once stdout or stderr matches (a server that is up, say). */
+  interruptWhen?: RegExp;
+}
+
 export async function runKiln(
   args: string[],
   cwd = process.cwd(),
-  /** `signal` stands in for Ctrl-C; `onStderr` sees stderr so far after each write (wait for a line). */
-  opts: { signal?: AbortSignal; onStderr?: (all: string) => void } = {},
+  opts: RunKilnOptions = {},
 ): Promise<CliRun> {
   const out = capture();
   const err = capture();
-  if (opts.onStderr) err.stream.on("data", () => opts.onStderr?.(err.text()));
+  const ctrlC = new AbortController();
+  const { interruptWhen } = opts;
+  if (interruptWhen) {
+    const check = (): void => {
+      if (!ctrlC.signal.aborted && interruptWhen.test(`${out.text()}\n${err.text()}`)) ctrlC.abort();
+    };
+    out.stream.on("data", check);
+    err.stream.on("data", check);
+  }
   const code = await main(["node", "kiln", ...args], {
     stdout: out.stream,
     stderr: err.stream,
     cwd,
-    ...(opts.signal ? { signal: opts.signal } : {}),
+    signal: ctrlC.signal,
   });
   return { code, stdout: out.text(), stderr: err.text() };
 }
