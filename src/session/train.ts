@@ -114,6 +114,7 @@ async function writeTraining(
         json: opts.json,
         outputSchema: schemaView(openapi, "train").output,
         streamChunks: false,
+        documentExtra: ctx.out.warnings ? { warnings: ctx.out.warnings } : undefined,
       },
     );
     await writer.finish({ ...training, output: shown });

@@ -63,12 +63,8 @@ async function nodeSchema(): Promise<LoadedMessage["schema"]> {
   return (JSON.parse(w.stdout.join("")) as LoadedMessage).schema;
 }
 
-async function pythonSchema(): Promise<LoadedMessage["schema"]> {
-  const r = await schemaOnly({
-    root,
-    predictor: "train_parity.py:Predictor",
-    train: "train_parity.py:train",
-  });
+async function pythonSchema(train = "train_parity.py:train"): Promise<LoadedMessage["schema"]> {
+  const r = await schemaOnly({ root, predictor: "train_parity.py:Predictor", train });
   expect(r.code, r.stderr).toBe(0);
   return (JSON.parse(r.stdout) as LoadedMessage).schema;
 }
@@ -90,6 +86,14 @@ describe("a TypeScript trainer and a Cog (Python) trainer", () => {
     expect(JSON.stringify(tsDoc, null, 1)).toBe(
       JSON.stringify(buildOpenApi(python, { kilnVersion: "0.0.0" }), null, 1),
     );
+    // cog.TrainingOutput itself (not a class of the trainer's own) gives the same document too.
+    expect(
+      JSON.stringify(
+        buildOpenApi(await pythonSchema("train_cog_output.py:train"), { kilnVersion: "0.0.0" }),
+        null,
+        1,
+      ),
+    ).toBe(JSON.stringify(tsDoc, null, 1));
     // kiln train reads the same document: its inputs are the trainer's, not the predictor's.
     expect(schemaView(tsDoc, "train").fields.map((f) => f.name)).toEqual(["data", "epochs", "rate"]);
     expect(schemaView(tsDoc).fields.map((f) => f.name)).toEqual(["text"]);
