@@ -1,6 +1,6 @@
 /**
- * kiln train with Docker, and train -> build -> predict: a Cog-style Python project and a TypeScript
- * one (test/fixtures/train-cli) are trained in their built images, the weights land in a file, `kiln
+ * kiln train with Docker, and train -> build -> predict: a Cog-style Python project (function and
+ * class trainers) and a TypeScript one (test/fixtures/train-cli) are trained in their built images, the weights land in a file, `kiln
  * build --weights` makes a new version whose setup() loads them, and its predictions prove it. The same
  * weights give the same image id, other weights another. Built offline on the kiln-test base images.
  */
@@ -116,6 +116,20 @@ describe("a Cog-style Python project", () => {
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(readFileSync(join(dir, "from-image.json"), "utf8"))).toMatchObject({
       prefix: "trained",
+    });
+  });
+
+  it("runs Cog's class form of train: (setup() once, then train()) in the rebuilt image", async () => {
+    const yaml = readFileSync(join(dir, "cog.yaml"), "utf8").replace(
+      /^train: .*$/m,
+      'train: "train_class.py:Trainer"',
+    );
+    writeFileSync(join(dir, "cog.yaml"), yaml);
+    const r = await run(["train", ...QUIET, "-i", "data=@words.txt", "-o", "class.json"], dir);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain("class trainer: 5 words");
+    expect(JSON.parse(readFileSync(join(dir, "class.json"), "utf8"))).toMatchObject({
+      prefix: "trained (class)",
     });
   });
 });
