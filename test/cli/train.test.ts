@@ -184,6 +184,13 @@ const ERRORS: [string, string[], () => string, Failure, RegExp[]][] = [
     [/--weights .*weights does not exist/, /hint: .*kiln train/],
   ],
   [
+    "kiln push --weights without a build",
+    ["push", "--no-build", "--weights", "weights", "127.0.0.1:1/kiln-test/x:1"],
+    () => project("python"),
+    "usage",
+    [/--weights builds a new version, but this push does not build/],
+  ],
+  [
     "a trainer that fails",
     ["train", "--no-docker", "-i", "data=@bad.bin"],
     () => {
