@@ -11,6 +11,8 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Engine } from "../../src/docker/engine.js";
+import { RegistryClient } from "../../src/docker/registry.js";
+import { REGISTRY, requireRegistry } from "../helpers/docker.js";
 import { requireBuildEnv } from "./build-helpers.js";
 import { collect, kiln, spawnKiln } from "./predict-cli.js";
 import { DOCKER_CLI, buildFakeModelImage, engine, kilnContainers, removeImage } from "./predict-helpers.js";
@@ -55,6 +57,11 @@ async function predictWith(image: string, text: string): Promise<string> {
   return r.stdout;
 }
 
+async function imageEnv(image: string): Promise<string[]> {
+  const args = ["image", "inspect", "--format", "{{json .Config.Env}}", image];
+  return JSON.parse((await promisify(execFile)(DOCKER_CLI, args)).stdout) as string[];
+}
+
 beforeAll(async () => {
   docker = await engine();
   await requireBuildEnv(); // the offline kiln-test base images the projects build on
@@ -90,14 +97,7 @@ describe("a Cog-style Python project", () => {
     expect(await predictWith(tag("python-v1"), "kiln clay pots x")).toBe("docker: 3/4 known\n");
     // The version kiln train built has no weights: COG_WEIGHTS is unset there.
     expect(await predictWith(tag("python-base"), "kiln clay pots x")).toBe("untrained: 0/4 known\n");
-    const { stdout: env } = await promisify(execFile)(DOCKER_CLI, [
-      "image",
-      "inspect",
-      "--format",
-      "{{json .Config.Env}}",
-      tag("python-v1"),
-    ]);
-    expect(JSON.parse(env)).toContain("COG_WEIGHTS=/kiln/weights/weights");
+    expect(await imageEnv(tag("python-v1"))).toContain("COG_WEIGHTS=/kiln/weights/weights");
 
     // The same weights give the same image id; other weights another version.
     expect(await buildWith("weights", "python-v1-again", dir)).toBe(v1);
@@ -109,6 +109,18 @@ describe("a Cog-style Python project", () => {
     const v2 = await buildWith("w2", "python-v2", dir);
     expect(v2).not.toBe(v1);
     expect(await predictWith(tag("python-v2"), "kiln clay")).toBe("retrained: 0/2 known\n");
+  });
+
+  it("kiln push --weights pushes the trained version (a plain push would rebuild without them)", async () => {
+    await requireRegistry(REGISTRY);
+    const repo = `kiln-train-cli-py-${process.pid}`;
+    const dest = `${REGISTRY}/${repo}:tuned`;
+    tags.add(dest);
+    const r = await run(["push", ...QUIET, "--weights", "weights", "--json", dest], dir);
+    expect(r.code, r.stderr).toBe(0);
+    const pushed = JSON.parse(r.stdout) as { digest: string };
+    expect((await new RegistryClient(REGISTRY).image(repo, "tuned")).digest).toBe(pushed.digest);
+    expect(await imageEnv(dest)).toContain("COG_WEIGHTS=/kiln/weights/weights");
   });
 
   it("trains an existing image given by name", async () => {
