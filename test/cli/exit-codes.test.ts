@@ -201,6 +201,7 @@ describe("Ctrl-C is 130 in every command, whatever the interrupted step threw", 
     ["build", ["build"], "valid"],
     ["predict", ["predict", "--no-docker"], "valid"],
     ["predict", ["predict", "kiln-test/none:1"], "empty"],
+    ["train", ["train", "kiln-test/none:1"], "empty"],
     ["exec", ["exec", "true"], "valid"],
     ["push", ["push", "--no-build", `${DEAD_REGISTRY}/kiln-test/x:1`], "empty"],
     ["inspect", ["inspect", "kiln-test/none:1"], "empty"],
@@ -246,6 +247,7 @@ describe("--json runs carry the error's code on stdout", () => {
     ],
     ["predict", ["predict", "--json", "{}", "prompt=hi"], "valid", "usage", "usage"],
     ["predict", ["predict", "--no-docker", "--json", "{}"], "fails", "prediction_failed", "predictionFailed"],
+    ["train", ["train", "--no-docker", "--json", "{}"], "valid", "manifest_invalid", "manifest"],
   ];
   it.each(rows)("kiln %s: %s", async (_command, args, dir, code, failure) => {
     const r = await kiln(args, dirs[dir] as string);
