@@ -10,6 +10,7 @@ import {
   type PredictionRecord,
   type PredictionStore,
   type PredictionTarget,
+  type PrepareOptions,
   type PrepareResult,
   type VersionInfo,
   type WebhookSpec,
@@ -44,7 +45,7 @@ export class RedisStore implements PredictionStore {
     this.catalog = new Catalog(o.conn, o.keys);
   }
 
-  prepare(target: PredictionTarget, input: unknown): Promise<PrepareResult> {
+  prepare(target: PredictionTarget, input: unknown, options: PrepareOptions = {}): Promise<PrepareResult> {
     return unavailableAs503(async () => {
       let v;
       try {
@@ -55,7 +56,12 @@ export class RedisStore implements PredictionStore {
           throw invalidInput([{ loc: ["body", "version"], msg: err.message, type: "value_error" }]);
         throw hostedError(404, "Not found", err.message);
       }
-      const created = preparePrediction(v.schema, { kind: "predict", input }, this.o.logger);
+      // The Cache-Control travels with the job: the replica's output cache honours it.
+      const created = preparePrediction(
+        v.schema,
+        { kind: "predict", input, cache: options.cache },
+        this.o.logger,
+      );
       if (!created.ok) return created;
       return { ok: true, prediction: created.prediction, model: v.model, version: v.version };
     });
@@ -75,6 +81,7 @@ export class RedisStore implements PredictionStore {
         created_at: p.createdAt.toISOString(),
         webhook: webhook ? { url: webhook.url, filter: [...webhook.filter] } : null,
         files: await this.uploads(p.input),
+        cache: p.cacheDirective,
       };
       const k = this.o.keys;
       // Mirror first: a fast replica's first events may arrive before SUBMIT's reply does.

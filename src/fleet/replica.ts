@@ -327,6 +327,7 @@ class Replica implements QueueReplica {
       id: job.id,
       kind: "predict",
       input: job.input,
+      cache: job.cache,
       createdAt: new Date(job.created_at),
     });
     if (!created.ok) {
