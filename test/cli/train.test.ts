@@ -106,6 +106,19 @@ describe("kiln train --no-docker", () => {
     expect(after.stdout, after.stderr).toBe("fed: 2/3 known\n");
   });
 
+  it("kiln dockerfile --weights shows the trained weights' layer and COG_WEIGHTS, as build would use them", async () => {
+    const dir = project("python");
+    writeFileSync(join(dir, "weights"), "0123456789");
+    const r = await kiln(["dockerfile", "--weights", "weights", "--context"], dir);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(
+      "# trained weights (kiln build --weights): /kiln/weights/weights (10 B), named by COG_WEIGHTS\nCOPY kiln/trained/ /",
+    );
+    expect(r.stdout).toContain('COG_WEIGHTS="/kiln/weights/weights"');
+    expect(r.stdout).toMatch(/ 10 B {2}kiln\/trained\/kiln\/weights\/weights\n/);
+    expect(r.stdout).not.toMatch(/ src\/weights\n/); // not a second time with the code
+  });
+
   it("Ctrl-C cancels the running training (the trainer sees it) and exits 130", async () => {
     const dir = project("ts");
     const r = await kiln(["train", "--no-docker", "-i", "data=@words.txt", "-i", "hold=true"], dir, {
