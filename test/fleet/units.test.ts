@@ -154,6 +154,10 @@ describe("configuration", () => {
       /retry or fail/,
     );
     expect(() => queueFromEnv({ KILN_QUEUE: "redis://h", KILN_QUEUE_LEASE: "0" })).toThrow(/positive number/);
+    expect(queueFromEnv({ KILN_QUEUE: "redis://h", KILN_CACHE_LOCK_TIMEOUT: "5" })?.cacheLockMs).toBe(5_000);
+    expect(() => queueFromEnv({ KILN_QUEUE: "redis://h", KILN_CACHE_LOCK_TIMEOUT: "soon" })).toThrow(
+      /KILN_CACHE_LOCK_TIMEOUT must be a positive number of seconds/,
+    );
   });
 
   it("kiln serve --queue flags become the KILN_QUEUE environment", () => {
