@@ -7,11 +7,12 @@
 // Writes bench/results/cache.md.
 // Usage: node bench/cache.mjs [--hits 500]
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, Socket } from "node:net";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { build } from "esbuild";
+import { runBenchmark, writeResults } from "./lib.mjs";
 import { bundleRuntime, compileFixture, root, startBare, startKiln, track } from "./server-lib.mjs";
 
 const argv = process.argv.slice(2);
@@ -235,15 +236,10 @@ async function main() {
       `| fleet hit p50 < 5 ms | ${f50.toFixed(2)} ms (${(f50 / pct(fleet.floor, 0.5)).toFixed(1)}× the bare floor, ${((f50 / fleet.miss.ms) * 100).toFixed(2)} % of a miss) | ${f50 < 5 ? "✓" : "✗"} |`,
       "",
     ];
-    mkdirSync(join(root, "bench/results"), { recursive: true });
-    writeFileSync(join(root, "bench/results/cache.md"), lines.join("\n"));
-    console.log(lines.join("\n"));
+    writeResults(root, "cache", lines);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+runBenchmark(main);

@@ -4,12 +4,17 @@
  * inside Redis; every rendered form uses `publicInput`.
  */
 import type { CacheDirective } from "../runtime/cache/policy.js";
+import type { PredictorKind } from "../runtime/protocol.js";
 import type { WebhookEvent } from "../runtime/webhooks.js";
 
 const DIRECTIVES: ReadonlySet<string> = new Set<CacheDirective>(["use", "bypass", "refresh"]);
 
 export interface Job {
   id: string;
+  /** A prediction, or a training (the version's trainer runs it; its output files go to Redis files). */
+  kind: PredictorKind;
+  /** Trainings: the `owner/name` the client asked the trained version to go to. */
+  destination: string | null;
   model: string;
   version: string;
   /** Origin the client used (urls.* and webhook bodies). */
@@ -51,6 +56,8 @@ export function decodeJob(text: string | null | undefined): Job {
     throw new JobFormatError("the job record lacks id, model, version, input or created_at");
   return {
     id: j.id,
+    kind: j.kind === "train" ? "train" : "predict",
+    destination: typeof j.destination === "string" ? j.destination : null,
     model: j.model,
     version: j.version,
     base: typeof j.base === "string" ? j.base : "http://127.0.0.1",

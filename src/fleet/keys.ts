@@ -16,6 +16,8 @@ export interface Keys {
   events(id: string): string;
   /** Sorted set of prediction ids by seq (GET /v1/predictions). */
   index: string;
+  /** Sorted set of training ids by seq (GET /v1/trainings); the seq counter is shared. */
+  trainings: string;
   /** Counter behind seq. */
   seq: string;
   /** Hash of one deployed version: model, schema, openapi, cog_version, created_at. */
@@ -71,6 +73,7 @@ export function makeKeys(prefix: string = DEFAULT_PREFIX): Keys {
     prediction: (id) => `${prefix}prediction:${id}`,
     events: (id) => `${prefix}events:${id}`,
     index: `${prefix}predictions`,
+    trainings: `${prefix}trainings`,
     seq: `${prefix}seq`,
     version: (v) => `${prefix}version:${v}`,
     modelVersions: (m) => `${prefix}model:${m}:versions`,

@@ -81,6 +81,8 @@ describe("job records and keys", () => {
   it("round-trips a job and rejects broken ones with a reason", () => {
     const job: Job = {
       id: "p",
+      kind: "train",
+      destination: "acme/m-tuned",
       model: "acme/m",
       version: "v",
       base: "http://gw",
@@ -94,12 +96,15 @@ describe("job records and keys", () => {
     };
     expect(decodeJob(encodeJob(job))).toEqual(job);
     // A job from a gateway that predates the cache directive, or with a value it never wrote: the default.
-    const { cache: _, ...older } = job;
-    expect(decodeJob(JSON.stringify(older)).cache).toBe("use");
+    const { cache: _cache, ...uncached } = job;
+    expect(decodeJob(JSON.stringify(uncached)).cache).toBe("use");
     expect(decodeJob(JSON.stringify({ ...job, cache: "sometimes" })).cache).toBe("use");
     expect(() => decodeJob(null)).toThrow(JobFormatError);
     expect(() => decodeJob("{")).toThrow(/not JSON/);
     expect(() => decodeJob('{"id":"x"}')).toThrow(/lacks/);
+    // Jobs queued before trainings existed are predictions.
+    const { kind: _kind, destination: _destination, ...older } = job;
+    expect(decodeJob(JSON.stringify(older))).toMatchObject({ kind: "predict", destination: null });
   });
 
   it("names every key under the prefix", () => {
@@ -109,6 +114,7 @@ describe("job records and keys", () => {
     expect(k.events("p")).toBe("t:events:p");
     expect(k.modelVersions("acme/m")).toBe("t:model:acme/m:versions");
     expect(makeKeys().index).toBe("kiln:predictions");
+    expect(makeKeys().trainings).toBe("kiln:trainings");
     expect(k.cache.entry("abc")).toBe("t:cache:entry:abc");
     expect(k.cache.flight("abc")).toBe("t:cache:flight:abc");
     expect(k.cache.prefix).toBe("t:cache:");
