@@ -8,11 +8,11 @@
 // Usage: node bench/cache.mjs [--hits 500]
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { createServer, Socket } from "node:net";
+import { Socket } from "node:net";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { build } from "esbuild";
-import { runBenchmark, writeResults } from "./lib.mjs";
+import { freePortInRange, runBenchmark, until, writeResults } from "./lib.mjs";
 import { bundleRuntime, compileFixture, root, startBare, startKiln, track } from "./server-lib.mjs";
 
 const argv = process.argv.slice(2);
@@ -30,29 +30,10 @@ async function timed(url, body, headers = {}) {
 }
 
 /** A free port in this benchmark's range (55000-55999), for redis-server and the gateway. */
-async function freePortInRange() {
-  for (let p = 55000 + (process.pid % 900); p < 56000; p++) {
-    const ok = await new Promise((r) => {
-      const s = createServer();
-      s.once("error", () => r(false));
-      s.listen(p, "127.0.0.1", () => s.close(() => r(true)));
-    });
-    if (ok) return p;
-  }
-  throw new Error("no free port in 55000-55999");
-}
-
-async function until(fn, ms, what) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (await fn().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const freePort55 = () => freePortInRange(55000, 56000);
 
 async function startRedis(work) {
-  const port = await freePortInRange();
+  const port = await freePort55();
   const child = track(
     spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--dir", work, "--save", ""], {
       stdio: "ignore",
@@ -96,7 +77,7 @@ async function bundleEntry(work, source, name) {
 /** The gateway entry bundled like /kiln/gateway.mjs, in its own process. */
 async function startGateway(work, redisUrl) {
   const entry = await bundleEntry(work, "src/fleet/gateway-main.ts", "gateway.mjs");
-  const port = await freePortInRange();
+  const port = await freePort55();
   const child = track(
     spawn(process.execPath, [entry, "--redis", redisUrl, "--port", String(port), "--host", "127.0.0.1"], {
       stdio: "ignore",
@@ -149,18 +130,23 @@ async function fleetRun(work, runtime, model, bare, input) {
   );
   if (miss.json.metrics?.cache_hit !== false) throw new Error("the first fleet prediction was not a miss");
   const hits = [];
+  const direct = [];
   const floor = [];
   for (let i = 0; i < HITS; i++) {
     const h = await timedHosted(gateway.url, body);
     if (h.json.metrics?.cache_hit !== true || h.json.output !== miss.json.output)
       throw new Error(`fleet prediction ${i} was not a hit with the same output`);
     hits.push(h.ms);
+    // The same store without the queue: the replica's own container API.
+    const d = await timed(replica.url, input);
+    if (d.json.metrics?.cache_hit !== true) throw new Error(`direct prediction ${i} was not a hit`);
+    direct.push(d.ms);
     floor.push((await timed(bare.url, input)).ms);
   }
   gateway.stop();
   await replica.stop();
   redis.stop();
-  return { miss, hits, floor };
+  return { miss, hits, direct, floor };
 }
 
 const pct = (xs, p) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))];
@@ -223,12 +209,14 @@ async function main() {
       "The same model as a queue-mode replica (`KILN_QUEUE`, `KILN_CACHE_DIR`: the Redis + blob directory store)",
       "behind a gateway in its own process (the bundled `gateway.mjs`), redis-server on loopback. Each request is",
       "a `/v1` create with `Prefer: wait` through the gateway: gateway → Redis stream → replica (hit) → Redis →",
-      "gateway. Each hit is followed by one request to the bare server.",
+      "gateway. Each is followed by the same hit on the replica's own container API, then one request to the",
+      "bare server.",
       "",
       "| request | n | p50 ms | p99 ms |",
       "|---|---|---|---|",
       `| miss through the gateway (the model runs) | 1 | ${fleet.miss.ms.toFixed(1)} | |`,
       `| hit through the gateway | ${fleet.hits.length} | ${f50.toFixed(2)} | ${pct(fleet.hits, 0.99).toFixed(2)} |`,
+      `| hit on the replica's own container API (same store, no queue) | ${fleet.direct.length} | ${pct(fleet.direct, 0.5).toFixed(2)} | ${pct(fleet.direct, 0.99).toFixed(2)} |`,
       `| bare node:http (floor) | ${fleet.floor.length} | ${pct(fleet.floor, 0.5).toFixed(2)} | ${pct(fleet.floor, 0.99).toFixed(2)} |`,
       "",
       "| goal | measured | |",
