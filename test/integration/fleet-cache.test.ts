@@ -247,6 +247,8 @@ describe("the output cache in a fleet", () => {
         20_000,
         `ready:\n${out}`,
       );
+      // Registered once setup ended (which may be after queue mode started).
+      await until(async () => Number(await admin.call("EXISTS", makeKeys().version(version))) === 1);
       const first = await create(version, { prompt: "entry", seed: 1 });
       const again = await create(version, { prompt: "entry", seed: 1 });
       expect(first.metrics.cache_hit).toBe(false);
