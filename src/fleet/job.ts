@@ -3,8 +3,8 @@
  * run it and to render its hosted JSON (webhooks). The clear input (secrets included) lives only here,
  * inside Redis; every rendered form uses `publicInput`.
  */
-import type { CacheDirective } from "../runtime/cache/policy.js";
 import type { PredictorKind } from "../runtime/protocol.js";
+import type { CacheDirective } from "../runtime/cache/policy.js";
 import type { WebhookEvent } from "../runtime/webhooks.js";
 
 const DIRECTIVES: ReadonlySet<string> = new Set<CacheDirective>(["use", "bypass", "refresh"]);

@@ -103,8 +103,8 @@ describe("job records and keys", () => {
     expect(() => decodeJob("{")).toThrow(/not JSON/);
     expect(() => decodeJob('{"id":"x"}')).toThrow(/lacks/);
     // Jobs queued before trainings existed are predictions.
-    const { kind: _kind, destination: _destination, ...older } = job;
-    expect(decodeJob(JSON.stringify(older))).toMatchObject({ kind: "predict", destination: null });
+    const { kind: _kind, destination: _destination, ...beforeTrainings } = job;
+    expect(decodeJob(JSON.stringify(beforeTrainings))).toMatchObject({ kind: "predict", destination: null });
   });
 
   it("names every key under the prefix", () => {
