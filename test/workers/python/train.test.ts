@@ -166,6 +166,15 @@ describe("a subclass of cog.TrainingOutput", () => {
   });
 });
 
+describe("an async train() next to a sync predictor", () => {
+  test("runs (the sync worker drives the coroutine)", async () => {
+    const s = await serve("train-class", "trainer.py:train_async");
+    const r = await call(s, "/trainings", { body: { input: { text: "go" } } });
+    expect(r.body.status).toBe("succeeded");
+    expect(decode(r.body.output.weights)).toBe("async go");
+  });
+});
+
 describe("one class with predict() and train()", () => {
   test("shares one instance: setup() runs once for both", async () => {
     const s = await serve("train-class", "predict.py:Predictor");
