@@ -4,7 +4,10 @@
  * inside Redis; every rendered form uses `publicInput`.
  */
 import type { PredictorKind } from "../runtime/protocol.js";
+import type { CacheDirective } from "../runtime/cache/policy.js";
 import type { WebhookEvent } from "../runtime/webhooks.js";
+
+const DIRECTIVES: ReadonlySet<string> = new Set<CacheDirective>(["use", "bypass", "refresh"]);
 
 export interface Job {
   id: string;
@@ -23,6 +26,8 @@ export interface Job {
   webhook: { url: string; filter: WebhookEvent[] } | null;
   /** Input URLs that name gateway uploads (/v1/files): URL -> file id, fetched from Redis by the replica. */
   files: Record<string, string>;
+  /** The request's Cache-Control for the replica's output cache (no-store: bypass, no-cache: refresh). */
+  cache: CacheDirective;
 }
 
 export class JobFormatError extends Error {}
@@ -62,5 +67,7 @@ export function decodeJob(text: string | null | undefined): Job {
     created_at: j.created_at,
     webhook: j.webhook ?? null,
     files: j.files ?? {},
+    // A job queued by an older gateway has none: the default, as for a request without Cache-Control.
+    cache: typeof j.cache === "string" && DIRECTIVES.has(j.cache) ? j.cache : "use",
   };
 }

@@ -60,7 +60,8 @@ export class RedisStore implements PredictionStore {
       const kind = options.kind ?? "predict";
       // Replicas of a version run its image: the trainer is there when the registered schema has one.
       if (kind === "train" && !v.schema.train) throw noTrainer(v.model, v.version);
-      const created = preparePrediction(v.schema, { kind, input }, this.o.logger);
+      // The Cache-Control travels with the job: the replica's output cache honours it.
+      const created = preparePrediction(v.schema, { kind, input, cache: options.cache }, this.o.logger);
       if (!created.ok) return created;
       return { ok: true, prediction: created.prediction, model: v.model, version: v.version };
     });
@@ -82,6 +83,7 @@ export class RedisStore implements PredictionStore {
         created_at: p.createdAt.toISOString(),
         webhook: webhook ? { url: webhook.url, filter: [...webhook.filter] } : null,
         files: await this.uploads(p.input),
+        cache: p.cacheDirective,
       };
       const k = this.o.keys;
       // Mirror first: a fast replica's first events may arrive before SUBMIT's reply does.

@@ -337,6 +337,7 @@ class Replica implements QueueReplica {
       id: job.id,
       kind: job.kind,
       input: job.input,
+      cache: job.cache,
       createdAt: new Date(job.created_at),
       // A training's weights go to the fleet's /v1/files (any gateway serves them), not into events.
       outputFiles: job.kind === "train" ? (path) => this.keepOutput(path, job.base) : undefined,

@@ -94,7 +94,11 @@ describe("trainings through the gateway", () => {
       // Any gateway answers for it (state in Redis), and serves the weights.
       const other = new Replicate({ auth: "anything", baseUrl: `${g2.url}/v1` });
       const got = await other.trainings.get(created.id);
-      expect(got).toMatchObject({ status: "succeeded", logs: "step 1/2\nstep 2/2\n", destination: "acme/tuner-owl" });
+      expect(got).toMatchObject({
+        status: "succeeded",
+        logs: "step 1/2\nstep 2/2\n",
+        destination: "acme/tuner-owl",
+      });
       const path = new URL(body.output.weights as string).pathname;
       const res = await fetch(`${g2.url}${path}`);
       expect(res.status).toBe(200);

@@ -177,7 +177,9 @@ describe("/v1 trainings on other models", () => {
         { body: { input: {}, destination: "me/x" } },
       );
       expect(r.status).toBe(404);
-      expect(r.body.detail).toMatch(/acme\/echo version [0-9a-f]+ has no trainer: its cog.yaml has no `train:`/);
+      expect(r.body.detail).toMatch(
+        /acme\/echo version [0-9a-f]+ has no trainer: its cog.yaml has no `train:`/,
+      );
     } finally {
       await plain.server.close();
     }

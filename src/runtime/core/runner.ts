@@ -255,7 +255,10 @@ export class PredictionRunner extends EventEmitter<{ "slot-freed": []; completed
           p.cacheDirective === "bypass"
             ? (cache.skip(), null)
             : await cache.keyFor(input, files, Object.keys(schema.input.properties ?? {}));
-        const hit = key && p.cacheDirective === "use" ? await cache.lookup(key, p.finished) : null;
+        const hit =
+          key && p.cacheDirective === "use"
+            ? await cache.lookup(key, p.finished, p.cancelController.signal)
+            : null;
         if (hit) {
           dir ??= await makeTempDir();
           await this.serveCached(p, await cache.materialize(hit, dir));

@@ -65,7 +65,7 @@ export interface VersionInfo {
 }
 
 export interface PrepareOptions {
-  /** The request's Cache-Control for the output cache (kiln serve; the fleet's replicas use the default). */
+  /** The request's Cache-Control for the output cache (kiln serve; in the fleet it travels in the job). */
   cache?: CacheDirective | undefined;
   /** A prediction (default) or a training (the model's trainer; an HttpError 404 when it has none). */
   kind?: PredictorKind | undefined;

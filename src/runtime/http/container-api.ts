@@ -79,7 +79,7 @@ function registerNoTrainer(router: Router): void {
   const refuse = (): never => {
     throw detail(
       404,
-      "this model has no trainer: its cog.yaml has no `train:` entry (e.g. train: \"train.py:train\"), " +
+      'this model has no trainer: its cog.yaml has no `train:` entry (e.g. train: "train.py:train"), ' +
         "so there is no /trainings endpoint",
     );
   };

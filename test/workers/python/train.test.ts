@@ -61,7 +61,10 @@ describe("a train() function (Cog's documented form)", () => {
     expect(Object.keys(doc.paths)).toEqual(
       expect.arrayContaining(["/trainings", "/trainings/{training_id}", "/trainings/{training_id}/cancel"]),
     );
-    expect(doc.components.schemas.TrainingInput.properties.epochs).toMatchObject({ type: "integer", minimum: 1 });
+    expect(doc.components.schemas.TrainingInput.properties.epochs).toMatchObject({
+      type: "integer",
+      minimum: 1,
+    });
     expect(doc.components.schemas.TrainingOutput).toMatchObject({
       type: "object",
       properties: { weights: { type: "string", format: "uri" } },
