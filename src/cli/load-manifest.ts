@@ -1,10 +1,10 @@
 /**
  * The one way commands load cog.yaml: found upward or from -f, warnings printed in the problem
  * format on stderr (also with --json, whose stdout stays one document), errors thrown.
+ * The manifest modules (zod, yaml) are imported on first use: `kiln predict IMAGE` and --help need none.
  */
 import { formatProblem, ManifestNotFoundError } from "../errors.js";
-import { loadManifest, type LoadedManifest } from "../manifest/load.js";
-import { requirePredictor } from "../manifest/positions.js";
+import type { LoadedManifest } from "../manifest/load.js";
 import type { ResolvedManifest } from "../manifest/types.js";
 import type { CommandContext } from "./context.js";
 
@@ -12,6 +12,7 @@ export async function loadManifestForCommand(
   context: CommandContext,
   file: string | undefined,
 ): Promise<LoadedManifest> {
+  const { loadManifest } = await import("../manifest/load.js");
   const loaded = await loadManifest({ cwd: context.cwd, file });
   for (const warning of loaded.warnings) context.out.warn(formatProblem(warning));
   return loaded;
@@ -23,6 +24,7 @@ export async function loadRunnableProject(
   file: string | undefined,
 ): Promise<ResolvedManifest> {
   const { manifest } = await loadManifestForCommand(context, file);
+  const { requirePredictor } = await import("../manifest/positions.js");
   requirePredictor(manifest);
   return manifest;
 }

@@ -12,7 +12,9 @@ import { requirePredictor } from "../manifest/positions.js";
 import type { PredictorRef, ResolvedManifest } from "../manifest/types.js";
 import { cogRuntimeSettings } from "../runtime/config.js";
 import { createLogger, parseLogLevel } from "../runtime/logger.js";
-import { startServer, type WorkerTarget } from "../runtime/server.js";
+import type { ServerOptions, WorkerTarget } from "../runtime/server.js";
+import { workerCommand } from "../runtime/worker-command.js";
+import { WorkerSupervisor } from "../runtime/worker-supervisor.js";
 
 export interface LocalModelOptions {
   python: string;
@@ -31,6 +33,8 @@ export interface LocalModelOptions {
 
 export interface LocalModel {
   url: string;
+  /** Resolves once setup finished (READY, SETUP_FAILED or DEFUNCT): callers need not poll for it. */
+  ready: Promise<unknown>;
   /** Resolves once the server stopped on its own (POST /shutdown) or after close(). */
   closed: Promise<void>;
   close(): Promise<void>;
@@ -58,7 +62,7 @@ export async function startLocalModel(
   // COG_* settings from cog.yaml `environment:` (or -e) act here as they do in the image.
   // (and from kiln's own environment, as `docker run -e` would pass them)
   const cog = cogRuntimeSettings(settingsEnv);
-  const server = await startServer({
+  const options: ServerOptions = {
     ...cog,
     root: project.root,
     predictor,
@@ -75,7 +79,18 @@ export async function startLocalModel(
     ...(opts.apiToken ? { hosted: { apiToken: opts.apiToken } } : {}),
     ...(opts.cache ? { cache: opts.cache } : {}),
     ...workerLocations(),
-  });
+  };
+  // As in the image (runtime/main.ts): the worker boots while the server's modules load.
+  const worker = new WorkerSupervisor(workerCommand(options), logger);
+  worker.start({ hold: true });
+  let server;
+  try {
+    const { startServer } = await import("../runtime/server.js");
+    server = await startServer({ ...options, worker });
+  } catch (err) {
+    worker.kill("the server could not start");
+    throw err;
+  }
   if (opts.env.KILN_QUEUE) {
     // Queue mode (kiln serve --no-docker --queue): the same replica the image runs.
     const { startReplicaFromEnv } = await import("../fleet/replica-env.js");
@@ -86,6 +101,7 @@ export async function startLocalModel(
   }
   return {
     url: server.url,
+    ready: server.ready,
     closed: server.closed,
     close: () => {
       closing = true;

@@ -5,7 +5,7 @@
  */
 import type { RunContext } from "../context.js";
 import { InterruptedError, PredictionError } from "../errors.js";
-import { fetchOpenApi, predict, waitForReady, type PredictResult } from "../prediction/client.js";
+import { Activity, fetchOpenApi, predict, waitForReady, type PredictResult } from "../prediction/client.js";
 import { resolveInputs, type RawInputs } from "../prediction/inputs.js";
 import { OutputWriter } from "../prediction/outputs.js";
 import { schemaView } from "../schema/view.js";
@@ -71,11 +71,13 @@ export async function runPredict(ctx: RunContext, opts: PredictOptions): Promise
     if (source.kind === "docker") {
       const input = await resolveInputs(raw, schemaView(source.image.openapi), { cwd: ctx.cwd });
       lap("prepare");
+      const activity = new Activity();
       const container = await startContainer(source, {
         role: "predict",
         env,
         note,
         onLog: (_stream, text) => {
+          activity.notify();
           if (ctx.debug) ctx.out.stderr.write(text);
         },
       });
@@ -86,6 +88,7 @@ export async function runPredict(ctx: RunContext, opts: PredictOptions): Promise
           signal: interrupt.signal,
           exited: container.exited,
           tail: container.tail,
+          activity,
         });
         lap("ready");
         await predictAndWrite(ctx, container.url, input, source.image.openapi, opts, interrupt.signal);

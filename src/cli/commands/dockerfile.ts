@@ -1,11 +1,7 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import type { Command } from "commander";
-import { findRuntimeBundle } from "../../build/bundle.js";
-import { listContext } from "../../build/context.js";
-import { defaultCompiledPath } from "../../build/plan.js";
 import { formatBytes } from "../../format.js";
-import { prepareBuild } from "../../build/prepare.js";
 import type { CommandContext } from "../context.js";
 import { addImageOptions } from "../image-options.js";
 import { manifestFlag } from "../flags.js";
@@ -26,6 +22,14 @@ export function registerDockerfile(program: Command, context: () => CommandConte
     .action(async (flags: DockerfileFlags, cmd: Command) => {
       const ctx = context();
       const { manifest } = await loadManifestForCommand(ctx, manifestFlag(cmd));
+      // The build modules load with the command that uses them, not with every kiln start.
+      const [{ defaultCompiledPath }, { prepareBuild }, { findRuntimeBundle }, { listContext }] =
+        await Promise.all([
+          import("../../build/plan.js"),
+          import("../../build/prepare.js"),
+          import("../../build/bundle.js"),
+          import("../../build/context.js"),
+        ]);
       // TS predictors compile to a fixed path; list it when a previous build or run produced it.
       const compiledOf = (ref: typeof manifest.predict): string | undefined => {
         if (!ref || ref.language === "python") return undefined;

@@ -32,7 +32,7 @@ export function registerPlayground(program: Command, context: () => CommandConte
     .option("--no-open", "print the playground's URL instead of opening a browser")
     .action(async (image: string | undefined, flags: PlaygroundFlags, cmd: Command) => {
       const ctx = context();
-      const options = serveOptions(ctx, image, flags, cmd);
+      const options = await serveOptions(ctx, image, flags, cmd);
       const webhookPort = parsePort(flags.webhookPort, "--webhook-port");
       const [{ runServe }, { startWebhookReceiver }] = await Promise.all([
         import("../../session/serve.js"),
