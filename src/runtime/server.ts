@@ -21,6 +21,7 @@ import type { FileLimits, LocalFileResolver } from "./files.js";
 import type { MetricsRegistry } from "./metrics.js";
 import { createServerMetrics, registerMetricsRoute } from "./server-metrics.js";
 import { ReadyFile } from "./ready-file.js";
+import { checkConnectionsOnlyWhenBusy } from "./idle-http.js";
 import { RUNTIME_VERSION } from "./version.js";
 import { DEFAULT_SSE_LIMITS, type SseLimits } from "./sse.js";
 import { DEFAULT_WEBHOOK_DRAIN_MS, createFileStore, registerHostedApi, type HostedApi } from "./v1/api.js";
@@ -321,6 +322,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       resolve();
     });
   });
+  checkConnectionsOnlyWhenBusy(server);
   if (options.worker) worker.release();
   else worker.start();
   const port = (server.address() as AddressInfo).port;

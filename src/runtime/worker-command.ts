@@ -14,6 +14,12 @@ function firstExisting(candidates: (string | undefined)[]): string | undefined {
   return candidates.find((c) => c !== undefined && existsSync(c));
 }
 
+/**
+ * V8 heap flags the server was started with (`node --max-semi-space-size=1 /kiln/server.mjs`, as the
+ * image's CMD does) apply to a node worker too: one knob sizes both processes.
+ */
+const HEAP_FLAG = /^--(max-semi-space-size|max-old-space-size)=\d+$/;
+
 /** The server's own credentials: the model's code never sees them. */
 const SERVER_ONLY_ENV = ["KILN_API_TOKEN", "KILN_WEBHOOK_SECRET", "WEBHOOK_AUTH_TOKEN"] as const;
 
@@ -35,7 +41,8 @@ export function workerCommand(options: ServerOptions): WorkerCommand {
       throw new Error(
         "cannot find the kiln node worker (build it with `npm run build`, or set KILN_NODE_WORKER)",
       );
-    return { command: process.execPath, args: [entry, ...extra], cwd: options.root, env };
+    const flags = process.execArgv.filter((a) => HEAP_FLAG.test(a));
+    return { command: process.execPath, args: [...flags, entry, ...extra], cwd: options.root, env };
   }
   const dir = firstExisting([
     options.pythonWorkerDir,
