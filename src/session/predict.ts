@@ -29,7 +29,7 @@ export interface PredictOptions extends ModelSourceOptions {
   python: string;
 }
 
-/** Phases of one `kiln predict` in ms (printed with --debug; bench/predict-phases.mjs reads them). */
+/** Phases of one `kiln predict` in ms (printed with --debug; bench/predict-image.mjs reads them). */
 export interface PredictTimings {
   /** Process start to the command's first line: Node startup and module loading. */
   boot?: number;
