@@ -3,9 +3,10 @@
 // as the ceiling, with /health-check polled throughout to show whether big payloads stall the server.
 // Writes bench/results/payloads.md. Usage: node bench/payloads.mjs [--sizes 1,10,100] [--timeout 60]
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
+import { runBenchmark, writeResults } from "./lib.mjs";
 import { bundleRuntime, compileFixture, pythonProject, root, startKiln, track } from "./server-lib.mjs";
 
 const argv = process.argv.slice(2);
@@ -177,15 +178,10 @@ async function main() {
       `| /health-check < 50 ms throughout | worst ${worstHealth.toFixed(1)} ms | ${worstHealth < 50 ? "✓" : "✗"} |`,
       "",
     ];
-    mkdirSync(join(root, "bench/results"), { recursive: true });
-    writeFileSync(join(root, "bench/results/payloads.md"), lines.join("\n"));
-    console.log(lines.join("\n"));
+    writeResults(root, "payloads", lines);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+runBenchmark(main);

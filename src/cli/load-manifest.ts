@@ -1,9 +1,10 @@
 /**
- * The one way commands load cog.yaml: found upward or from -f, warnings printed in the problem
- * format on stderr (also with --json, whose stdout stays one document), errors thrown.
+ * The one way commands load cog.yaml: found upward or from -f, errors thrown. Warnings go one way,
+ * through `Output.manifestWarnings`: on stderr in the problem format, or, in a --json run, into the
+ * run's one JSON document (`warnings: [{code, message, file, line, column, path, hint}]`).
  * The manifest modules (zod, yaml) are imported on first use: `kiln predict IMAGE` and --help need none.
  */
-import { formatProblem, ManifestNotFoundError } from "../errors.js";
+import { ManifestNotFoundError } from "../errors.js";
 import type { LoadedManifest } from "../manifest/load.js";
 import type { ResolvedManifest } from "../manifest/types.js";
 import type { CommandContext } from "./context.js";
@@ -14,7 +15,7 @@ export async function loadManifestForCommand(
 ): Promise<LoadedManifest> {
   const { loadManifest } = await import("../manifest/load.js");
   const loaded = await loadManifest({ cwd: context.cwd, file });
-  for (const warning of loaded.warnings) context.out.warn(formatProblem(warning));
+  context.out.manifestWarnings(loaded.warnings);
   return loaded;
 }
 

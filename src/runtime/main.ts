@@ -28,7 +28,11 @@ async function main(): Promise<void> {
   const worker = new WorkerSupervisor(workerCommand(options), logger);
   worker.start({ hold: true });
   let server;
+  // Queue mode (kiln serve --queue): bundled in, loaded only when asked for.
+  let fleet = null;
   try {
+    fleet = process.env.KILN_QUEUE ? await import("../fleet/replica-env.js") : null;
+    if (fleet) options = await fleet.withFleetCache(options, process.env);
     const { startServer } = await import("./server.js");
     server = await startServer({ ...options, logger, worker });
   } catch (err) {
@@ -40,12 +44,7 @@ async function main(): Promise<void> {
     // Seconds from process start: what an orchestrator waits for, measured where it happens.
     if (status === "READY") logger.info("ready", { since_start_s: Number(process.uptime().toFixed(3)) });
   });
-  const queue = process.env.KILN_QUEUE;
-  if (queue) {
-    // Queue mode (kiln serve --queue): bundled in, loaded only when asked for.
-    const { startReplicaFromEnv } = await import("../fleet/replica-env.js");
-    await startReplicaFromEnv(server, process.env);
-  }
+  if (fleet) await fleet.startReplicaFromEnv(server, process.env);
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (signal === "SIGTERM" && options.awaitExplicitShutdown) {

@@ -62,7 +62,7 @@ export async function startLocalModel(
   // COG_* settings from cog.yaml `environment:` (or -e) act here as they do in the image.
   // (and from kiln's own environment, as `docker run -e` would pass them)
   const cog = cogRuntimeSettings(settingsEnv);
-  const options: ServerOptions = {
+  const serverOptions: ServerOptions = {
     ...cog,
     root: project.root,
     predictor,
@@ -81,20 +81,28 @@ export async function startLocalModel(
     ...workerLocations(),
   };
   // As in the image (runtime/main.ts): the worker boots while the server's modules load.
-  const worker = new WorkerSupervisor(workerCommand(options), logger);
+  const worker = new WorkerSupervisor(workerCommand(serverOptions), logger);
   worker.start({ hold: true });
+  // Queue mode (kiln serve --no-docker --queue): the same replica (and fleet cache store) the image runs.
+  let fleet = null;
   let server;
   try {
+    fleet = opts.env.KILN_QUEUE ? await import("../fleet/replica-env.js") : null;
+    const options = fleet
+      ? await fleet.withFleetCache(serverOptions, opts.env).catch((err: unknown) => {
+          throw new RuntimeStartError(`the fleet's output cache could not start: ${(err as Error).message}`, {
+            cause: err,
+          });
+        })
+      : serverOptions;
     const { startServer } = await import("../runtime/server.js");
     server = await startServer({ ...options, worker });
   } catch (err) {
     worker.kill("the server could not start");
     throw err;
   }
-  if (opts.env.KILN_QUEUE) {
-    // Queue mode (kiln serve --no-docker --queue): the same replica the image runs.
-    const { startReplicaFromEnv } = await import("../fleet/replica-env.js");
-    await startReplicaFromEnv(server, opts.env).catch(async (err: unknown) => {
+  if (fleet) {
+    await fleet.startReplicaFromEnv(server, opts.env).catch(async (err: unknown) => {
       await server.close();
       throw new RuntimeStartError(`queue mode could not start: ${(err as Error).message}`, { cause: err });
     });
