@@ -8,7 +8,9 @@
 //     no-op command (container start alone), and the server's own process start to READY in there.
 // Needs the Docker engine and scripts/test-env.sh's base images for the image rows (--no-image skips).
 // Writes bench/results/coldstart.md.
-// Usage: node bench/coldstart.mjs [--rounds 7] [--no-image]
+// With --baseline REF (e.g. main) the same rounds also start that git revision's bundled server
+// (READY by polling /health-check: older servers log no ready line) and its `kiln serve --no-docker`.
+// Usage: node bench/coldstart.mjs [--rounds 7] [--no-image] [--baseline REF]
 import { execFile, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -18,6 +20,7 @@ import {
   buildDist,
   cmdlineOf,
   descendantsOf,
+  exportRevision,
   freePort,
   kilnCli,
   loadNote,
@@ -42,6 +45,7 @@ const opt = (name, dflt) => {
 };
 const ROUNDS = Number(opt("rounds", "7"));
 const WITH_IMAGE = !argv.includes("--no-image");
+const BASELINE = opt("baseline", undefined);
 const DOCKER = process.env.KILN_DOCKER_CLI ?? "/usr/bin/docker";
 const PREFIX = process.env.KILN_BENCH_IMAGE_PREFIX ?? "kiln-bench-";
 const run = promisify(execFile);
@@ -105,13 +109,13 @@ function project(name, kind) {
  * `kiln serve --no-docker` in `dir` to its "Model ready" line: { readyMs, esbuildLeft, pids }.
  * The server runs inside the CLI process; its worker is a child.
  */
-async function serveNoDocker(dir, python) {
+async function serveNoDocker(dir, python, repo = root) {
   const port = await freePort();
   const t0 = performance.now();
   const child = track(
     spawn(
       process.execPath,
-      [join(root, "bin/kiln.js"), "serve", "--no-docker", "-p", String(port), "--python", python],
+      [join(repo, "bin/kiln.js"), "serve", "--no-docker", "-p", String(port), "--python", python],
       { cwd: dir, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "ignore", "pipe"] },
     ),
   );
@@ -197,6 +201,13 @@ async function main() {
   const python = py.env.KILN_PYTHON;
   const tsProject = project("serve-ts", "ts");
   const pyProject = project("serve-py", "python");
+  const base = BASELINE ? await exportRevision(root, BASELINE) : undefined;
+  const baseRuntime = base && {
+    serverEntry: join(base, "dist/runtime-bundle/server.mjs"),
+    workerEntry: join(base, "dist/runtime-bundle/node-worker.mjs"),
+  };
+  const baseTsProject = base && project("base-serve-ts", "ts");
+  if (base) await serveNoDocker(baseTsProject, python, base); // its first, compiling run
 
   // The first --no-docker run of the TS project compiles it (esbuild); later runs reuse the bundle.
   const firstCompile = await serveNoDocker(tsProject, python);
@@ -222,6 +233,10 @@ async function main() {
     imageTsSince: [],
     imagePy: [],
     imagePySince: [],
+    baseTs: [],
+    basePy: [],
+    baseServeTs: [],
+    baseServePy: [],
   };
   let esbuildLeft = firstCompile.esbuildLeft;
   for (let i = 0; i < ROUNDS; i++) {
@@ -246,6 +261,21 @@ async function main() {
     s.serveTs.push(st.readyMs);
     esbuildLeft += st.esbuildLeft;
     s.servePy.push((await serveNoDocker(pyProject, python)).readyMs);
+    if (base) {
+      const bt = await startKiln({ ...baseRuntime, dir: ts.dir, predictor: `${ts.file}:predictor` });
+      s.baseTs.push(bt.readyMs);
+      await bt.stop();
+      const bp = await startKiln({
+        ...baseRuntime,
+        dir: py.dir,
+        predictor: "predict.py:Predictor",
+        env: { ...py.env, KILN_PYTHON_WORKER_DIR: join(base, "dist/runtime-bundle/python") },
+      });
+      s.basePy.push(bp.readyMs);
+      await bp.stop();
+      s.baseServeTs.push((await serveNoDocker(baseTsProject, python, base)).readyMs);
+      s.baseServePy.push((await serveNoDocker(pyProject, python, base)).readyMs);
+    }
     if (WITH_IMAGE) {
       const t0 = performance.now();
       await run(DOCKER, ["run", "--rm", "--label", "kiln.bench=1", "--network", "host", tsImage, "true"]);
@@ -293,6 +323,35 @@ async function main() {
     ],
     ["`kiln serve --no-docker`, TS, first run (compiles)", `${Math.round(firstCompile.readyMs)}`, "", ""],
   ];
+  if (base) {
+    const vs = (xs, ys) => `${ratio(xs, ys)}× ${BASELINE}`;
+    rows.push(
+      [
+        `${BASELINE}: server (bundle), TS no-op (READY polled)`,
+        spread(s.baseTs),
+        `this: ${vs(s.ts, s.baseTs)}`,
+        "",
+      ],
+      [
+        `${BASELINE}: server (bundle), Python no-op (READY polled)`,
+        spread(s.basePy),
+        `this: ${vs(s.py, s.basePy)}`,
+        "",
+      ],
+      [
+        `${BASELINE}: \`kiln serve --no-docker\`, TS`,
+        spread(s.baseServeTs),
+        `this: ${vs(s.serveTs, s.baseServeTs)}`,
+        "",
+      ],
+      [
+        `${BASELINE}: \`kiln serve --no-docker\`, Python`,
+        spread(s.baseServePy),
+        `this: ${vs(s.servePy, s.baseServePy)}`,
+        "",
+      ],
+    );
+  }
   if (WITH_IMAGE) {
     rows.push(
       ["ceiling: `docker run --rm IMAGE true` (container start alone)", spread(s.dockerNoop), "", ""],
@@ -315,7 +374,7 @@ async function main() {
   const md = [
     "# Cold start: process start to READY",
     "",
-    `Generated by \`node bench/coldstart.mjs --rounds ${ROUNDS}${WITH_IMAGE ? "" : " --no-image"}\` on ${new Date().toISOString()}.`,
+    `Generated by \`node bench/coldstart.mjs --rounds ${ROUNDS}${WITH_IMAGE ? "" : " --no-image"}${BASELINE ? ` --baseline ${BASELINE}` : ""}\` on ${new Date().toISOString()}.`,
     "",
     `Machine: ${note.join("; ")}. Rounds are interleaved (every row once per round), so load slows all`,
     "rows alike; compare rows with their ceilings from the same run rather than across runs.",

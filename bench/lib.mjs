@@ -11,6 +11,8 @@ import {
   readdirSync,
   readFileSync,
   readlinkSync,
+  rmSync,
+  symlinkSync,
   writeFileSync,
   writeSync,
 } from "node:fs";
@@ -242,4 +244,20 @@ export function removeBenchImage(image, docker = process.env.KILN_DOCKER_CLI ?? 
   ).stdout?.trim();
   spawnSync(docker, ["image", "rm", "-f", image], { stdio: "ignore" });
   if (fp) spawnSync(docker, ["image", "rm", "-f", `kiln-deps:${fp.slice(0, 24)}`], { stdio: "ignore" });
+}
+
+/**
+ * Git revision `ref` of `repo` exported to a temporary directory (git archive), with this checkout's
+ * node_modules linked in and dist/ built: a baseline to run beside this checkout in the same rounds.
+ */
+export async function exportRevision(repo, ref) {
+  const dir = mkdtempSync(join(tmpdir(), "kiln-bench-baseline-"));
+  const archive = spawnSync("git", ["archive", ref], { cwd: repo, maxBuffer: 1 << 30 });
+  if (archive.status !== 0) throw new Error(`git archive ${ref} failed: ${archive.stderr}`);
+  const untar = spawnSync("tar", ["-x", "-C", dir], { input: archive.stdout });
+  if (untar.status !== 0) throw new Error(`tar failed: ${untar.stderr}`);
+  symlinkSync(join(repo, "node_modules"), join(dir, "node_modules"));
+  await buildDist(dir);
+  process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }

@@ -5,18 +5,22 @@
 // nothing in it). Also `kiln predict` in the project directory (builds, all layers cached).
 // Needs the Docker engine and the offline base images (scripts/test-env.sh).
 // Writes bench/results/predict-image.md.
-// Usage: node bench/predict-image.mjs [--rounds 7]
+// With --baseline REF (e.g. main) the same rounds also run the CLI of that git revision (exported with
+// `git archive`, built the same way) against the same image: a before/after in one run.
+// Usage: node bench/predict-image.mjs [--rounds 7] [--baseline REF]
 import { execFile } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { buildDist, kilnCli, loadNote, median, removeBenchImage, spread } from "./lib.mjs";
+import { buildDist, exportRevision, kilnCli, loadNote, median, removeBenchImage, spread } from "./lib.mjs";
 import { root } from "./server-lib.mjs";
 
 const argv = process.argv.slice(2);
 const i = argv.indexOf("--rounds");
 const ROUNDS = Number(i >= 0 ? argv[i + 1] : "7");
+const b = argv.indexOf("--baseline");
+const BASELINE = b >= 0 ? argv[b + 1] : undefined;
 const DOCKER = process.env.KILN_DOCKER_CLI ?? "/usr/bin/docker";
 const IMAGE = `${process.env.KILN_BENCH_IMAGE_PREFIX ?? "kiln-bench-"}predict-image:${process.pid}`;
 const run = promisify(execFile);
@@ -34,10 +38,13 @@ async function timed(fn) {
 }
 
 const project = mkdtempSync(join(tmpdir(), "kiln-bench-predict-"));
+let baselineDir;
+
 
 async function main() {
   const note = [`before: ${loadNote()}`];
   await buildDist(root);
+  if (BASELINE) baselineDir = await exportRevision(root, BASELINE);
   cpSync(join(root, "examples", "hello-ts"), project, { recursive: true });
   writeFileSync(
     join(project, "cog.yaml"),
@@ -64,7 +71,7 @@ async function main() {
     ],
   };
   const ceilings = { node: [], version: [], dockerRun: [] };
-  const samples = { image: [], project: [] };
+  const samples = { image: [], project: [], baseline: [] };
   for (let r = 0; r < ROUNDS; r++) {
     ceilings.node.push(await timed(() => run(process.execPath, ["-e", "0"])));
     ceilings.version.push((await kilnCli(root, ["--version"], project)).wall);
@@ -79,6 +86,13 @@ async function main() {
         throw new Error(`run failed (${res.code}):\n${res.stderr}`);
       const t = timingsOf(res.stderr);
       samples[mode].push({ ...t, wall: res.wall, exit: res.wall - t.total });
+    }
+    if (BASELINE) {
+      const res = await kilnCli(baselineDir, modes.image, project);
+      if (res.code !== 0 || res.stdout !== "Hello, bench!\n")
+        throw new Error(`baseline run failed (${res.code}):\n${res.stderr}`);
+      const t = timingsOf(res.stderr);
+      samples.baseline.push({ ...t, wall: res.wall, exit: res.wall - t.total });
     }
   }
   note.push(`after: ${loadNote()}`);
@@ -107,13 +121,20 @@ async function main() {
     "start: container create + start; ready: to READY; predict: the prediction; teardown: container",
     "removal; exit: the end of the command to the process exit; wall: as the shell sees it.",
     "",
-    "| phase | `kiln predict IMAGE` | `kiln predict` (project, cached build) |",
-    "|---|---|---|",
-    ...phases.map((p) => `| ${p} | ${col("image", p)} | ${col("project", p)} |`),
+    `| phase | \`kiln predict IMAGE\` |${BASELINE ? ` same, ${BASELINE}'s CLI |` : ""} \`kiln predict\` (project, cached build) |`,
+    `|---|---|${BASELINE ? "---|" : ""}---|`,
+    ...phases.map(
+      (p) =>
+        `| ${p} | ${col("image", p)} |${BASELINE ? ` ${col("baseline", p)} |` : ""} ${col("project", p)} |`,
+    ),
     "",
     `\`kiln predict IMAGE\`: ${Math.round(median(samples.image.map((s) => s.wall)))} ms wall, ` +
       `${(median(samples.image.map((s) => s.wall)) / median(ceilings.dockerRun)).toFixed(2)}× \`docker run --rm IMAGE true\` ` +
-      "(goal: ≤ 500 ms wall).",
+      "(goal: ≤ 500 ms wall)" +
+      (BASELINE
+        ? `; ${BASELINE}'s CLI on the same image: ${Math.round(median(samples.baseline.map((x) => x.wall)))} ms ` +
+          `(this one takes ${(median(samples.image.map((x) => x.wall)) / median(samples.baseline.map((x) => x.wall))).toFixed(2)}× its time).`
+        : "."),
     "",
     `Containers left behind: ${left ? left.split("\n").length : 0}.`,
     "",
@@ -127,5 +148,6 @@ try {
   await main();
 } finally {
   rmSync(project, { recursive: true, force: true });
+  if (baselineDir) rmSync(baselineDir, { recursive: true, force: true });
   removeBenchImage(IMAGE, DOCKER);
 }
