@@ -40,7 +40,6 @@ async function timed(fn) {
 const project = mkdtempSync(join(tmpdir(), "kiln-bench-predict-"));
 let baselineDir;
 
-
 async function main() {
   const note = [`before: ${loadNote()}`];
   await buildDist(root);
