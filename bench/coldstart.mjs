@@ -49,6 +49,10 @@ const BASELINE = opt("baseline", undefined);
 const DOCKER = process.env.KILN_DOCKER_CLI ?? "/usr/bin/docker";
 const PREFIX = process.env.KILN_BENCH_IMAGE_PREFIX ?? "kiln-bench-";
 const run = promisify(execFile);
+// A machine-wide NODE_EXTRA_CA_CERTS makes every node process parse that bundle as it starts (~40 ms of
+// CPU per process here): it is unset for every row alike, ceilings included, and the result says so.
+const EXTRA_CA = process.env.NODE_EXTRA_CA_CERTS;
+delete process.env.NODE_EXTRA_CA_CERTS;
 
 const PY_NOOP =
   'from cog import BasePredictor\n\n\nclass Predictor(BasePredictor):\n    def predict(self) -> str:\n        return "ok"\n';
@@ -379,6 +383,13 @@ async function main() {
     `Machine: ${note.join("; ")}. Rounds are interleaved (every row once per round), so load slows all`,
     "rows alike; compare rows with their ceilings from the same run rather than across runs.",
     "",
+    ...(EXTRA_CA
+      ? [
+          `NODE_EXTRA_CA_CERTS (${EXTRA_CA}) was set on this machine and is unset for all rows: it adds the`,
+          "parsing of that CA bundle to every node start, which the image does not have.",
+          "",
+        ]
+      : []),
     "READY is the server's `ready` log line (an event; nothing polls the starting server), confirmed with",
     'one `/health-check`; for `kiln serve` it is the CLI\'s "Model ready" line. Times in ms, median',
     "(min–max) of the rounds.",
