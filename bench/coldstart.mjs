@@ -114,12 +114,12 @@ function project(name, kind) {
  * The server runs inside the CLI process; its worker is a child.
  */
 async function serveNoDocker(dir, python, repo = root) {
-  const port = await freePort();
   const t0 = performance.now();
   const child = track(
     spawn(
       process.execPath,
-      [join(repo, "bin/kiln.js"), "serve", "--no-docker", "-p", String(port), "--python", python],
+      // -p 0: the server picks a free port itself (a port chosen here could be taken meanwhile).
+      [join(repo, "bin/kiln.js"), "serve", "--no-docker", "-p", "0", "--python", python],
       { cwd: dir, env: { ...process.env, NO_COLOR: "1" }, stdio: ["ignore", "ignore", "pipe"] },
     ),
   );

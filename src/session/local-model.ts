@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { findRuntimeBundle } from "../build/bundle.js";
 import { compileTsPredictor } from "../build/ts-predictor.js";
-import { RuntimeStartError } from "../errors.js";
+import { RuntimeStartError, UsageError } from "../errors.js";
 import { requirePredictor } from "../manifest/positions.js";
 import type { PredictorRef, ResolvedManifest } from "../manifest/types.js";
 import { cogRuntimeSettings } from "../runtime/config.js";
@@ -99,6 +99,12 @@ export async function startLocalModel(
     server = await startServer({ ...options, worker });
   } catch (err) {
     worker.kill("the server could not start");
+    // The port was free when serve checked it, and taken by the time the server listened.
+    if ((err as NodeJS.ErrnoException).code === "EADDRINUSE")
+      throw new UsageError(
+        `port ${serverOptions.port} on ${serverOptions.host} is already in use`,
+        "Choose another with -p PORT (or -p 0 for any free port).",
+      );
     throw err;
   }
   if (fleet) {
