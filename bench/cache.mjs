@@ -3,9 +3,10 @@
 // with a bare node:http server answering JSON (the floor of any HTTP answer here) and the same server's
 // no-store path (the model runs every time). Writes bench/results/cache.md.
 // Usage: node bench/cache.mjs [--hits 500]
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
+import { runBenchmark, writeResults } from "./lib.mjs";
 import { bundleRuntime, compileFixture, root, startBare, startKiln } from "./server-lib.mjs";
 
 const argv = process.argv.slice(2);
@@ -75,15 +76,10 @@ async function main() {
       `| hit p50 < 5 ms | ${p50.toFixed(2)} ms (${(p50 / pct(floor, 0.5)).toFixed(1)}× the bare floor, ${((p50 / miss.ms) * 100).toFixed(2)} % of a miss) | ${p50 < 5 ? "✓" : "✗"} |`,
       "",
     ];
-    mkdirSync(join(root, "bench/results"), { recursive: true });
-    writeFileSync(join(root, "bench/results/cache.md"), lines.join("\n"));
-    console.log(lines.join("\n"));
+    writeResults(root, "cache", lines);
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+runBenchmark(main);

@@ -11,8 +11,9 @@ import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, Socket } from "node:net";
 import { cpus, loadavg, tmpdir } from "node:os";
-import { dirname, join, relative } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { compileBenchPredictor } from "./lib.mjs";
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), "..");
 const arg = (name, dflt) => {
@@ -22,14 +23,6 @@ const arg = (name, dflt) => {
 const N = Number(arg("n", "400"));
 const PER_REPLICA = Number(arg("per-replica", "25"));
 const OUT = arg("out", join(REPO, "bench/results/fleet.md"));
-
-let compileTsPredictor;
-try {
-  ({ compileTsPredictor } = await import(join(REPO, "dist/build/ts-predictor.js")));
-} catch (err) {
-  console.error(`bench/fleet.mjs needs the compiled sources: run \`npm run build\` first (${err.message})`);
-  process.exit(1);
-}
 
 const work = mkdtempSync(join(tmpdir(), "kiln-bench-fleet-"));
 const children = [];
@@ -107,15 +100,7 @@ await until(async () => (await fetch(`${gw}/health-check`)).ok, 10_000, "gateway
 // Models
 async function compile(name, source) {
   const root = join(work, name);
-  mkdirSync(root, { recursive: true });
-  writeFileSync(join(root, "predict.ts"), source);
-  const { outFile } = await compileTsPredictor(root, {
-    raw: "predict.ts:predictor",
-    file: "predict.ts",
-    name: "predictor",
-    language: "typescript",
-  });
-  return { root, file: relative(root, outFile) };
+  return { root, file: await compileBenchPredictor(REPO, "fleet", root, source) };
 }
 const sleepModel = await compile(
   "sleep",

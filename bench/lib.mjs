@@ -52,7 +52,12 @@ export function writeRandomWeights(dir, files, mib) {
  * (dist/runtime-bundle/server.mjs, as images do) on a free port: { server, root, port }. Needs
  * `npm run build`; exits with a hint otherwise.
  */
-export async function startBundledModel(repo, name, source, env = {}) {
+/**
+ * Writes `source` as ROOT/predict.ts (exporting `predictor`) and compiles it with kiln's own compiler
+ * (dist/: `npm run build` first; the benchmark `name` is in the message when it is missing).
+ * Returns the compiled module, relative to ROOT.
+ */
+export async function compileBenchPredictor(repo, name, root, source) {
   let compileTsPredictor;
   try {
     ({ compileTsPredictor } = await import(join(repo, "dist/build/ts-predictor.js")));
@@ -62,7 +67,7 @@ export async function startBundledModel(repo, name, source, env = {}) {
     );
     process.exit(1);
   }
-  const root = mkdtempSync(join(tmpdir(), `kiln-bench-${name}-`));
+  mkdirSync(root, { recursive: true });
   writeFileSync(join(root, "predict.ts"), source);
   const { outFile } = await compileTsPredictor(root, {
     raw: "predict.ts:predictor",
@@ -70,6 +75,27 @@ export async function startBundledModel(repo, name, source, env = {}) {
     name: "predictor",
     language: "typescript",
   });
+  return relative(root, outFile);
+}
+
+/** Writes a benchmark's report to bench/results/NAME.md and prints it. */
+export function writeResults(repo, name, lines) {
+  mkdirSync(join(repo, "bench/results"), { recursive: true });
+  writeFileSync(join(repo, "bench/results", `${name}.md`), lines.join("\n"));
+  console.log(lines.join("\n"));
+}
+
+/** Runs a benchmark's main(); a failure is printed and exits 1. */
+export function runBenchmark(main) {
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+}
+
+export async function startBundledModel(repo, name, source, env = {}) {
+  const root = mkdtempSync(join(tmpdir(), `kiln-bench-${name}-`));
+  const module = await compileBenchPredictor(repo, name, root, source);
   const port = await freePort();
   const server = spawn(
     process.execPath,
@@ -78,7 +104,7 @@ export async function startBundledModel(repo, name, source, env = {}) {
       env: {
         ...process.env,
         KILN_ROOT: root,
-        KILN_PREDICTOR: `${relative(root, outFile)}:predictor`,
+        KILN_PREDICTOR: `${module}:predictor`,
         ...env,
       },
       stdio: ["ignore", "inherit", "inherit"],

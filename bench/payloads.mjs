@@ -6,13 +6,13 @@
 // the answer is checked afterwards). Writes bench/results/payloads.md.
 // Usage: node bench/payloads.mjs [--sizes 1,10,100] [--timeout 60] [--apis container,v1,sse,webhook]
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { execFileSync } from "node:child_process";
-import { childrenOf } from "./lib.mjs";
+import { childrenOf, runBenchmark, writeResults } from "./lib.mjs";
 import {
   bundleRuntime,
   compileFixture,
@@ -358,16 +358,11 @@ async function main() {
       `| /health-check < 50 ms throughout | worst ${worstHealth.toFixed(1)} ms; ${rows.filter((r) => r.healthWorstMs >= 50).length} of ${rows.length} rows over 50 ms | ${ok(worstHealth < 50)} |`,
       "",
     ];
-    mkdirSync(join(root, "bench/results"), { recursive: true });
-    writeFileSync(join(root, "bench/results/payloads.md"), lines.join("\n"));
-    console.log(lines.join("\n"));
+    writeResults(root, "payloads", lines);
   } finally {
     await helper.close();
     rmSync(work, { recursive: true, force: true });
   }
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+runBenchmark(main);

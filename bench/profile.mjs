@@ -6,6 +6,7 @@ import autocannon from "autocannon";
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { basename, join } from "node:path";
+import { runBenchmark } from "./lib.mjs";
 import { bundleRuntime, compileFixture, pythonProject, root, startKiln, treeCpuMs } from "./server-lib.mjs";
 
 const argv = process.argv.slice(2);
@@ -101,7 +102,4 @@ async function main() {
   }
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+runBenchmark(main);

@@ -6,11 +6,11 @@
 // Usage: node bench/server.mjs [--duration 5] [--rounds 3] [--growth 30000] [--cpu-prof DIR]
 import autocannon from "autocannon";
 import { execFileSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { rssKb } from "./lib.mjs";
+import { rssKb, runBenchmark, writeResults } from "./lib.mjs";
 import {
   bundleRuntime,
   compileFixture,
@@ -186,12 +186,7 @@ async function main() {
     `| bare server RSS (reference) | ${fmt(bareRss, 1)} MB | | |`,
     "",
   ];
-  mkdirSync(join(root, "bench/results"), { recursive: true });
-  writeFileSync(join(root, "bench/results/server.md"), lines.join("\n"));
-  console.log(lines.join("\n"));
+  writeResults(root, "server", lines);
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+runBenchmark(main);

@@ -2,7 +2,8 @@
  * kiln's own lint rules (used by eslint.config.js), enforcing the layout in docs/architecture.md:
  *   kiln/layers          imports point downward only: nothing imports src/cli, the runtime half imports
  *                        only src/schema, src/sdk and Node built-ins, only src/docker reaches the engine's
- *                        transports, and each third-party package stays in the folders that own it;
+ *                        transports, each third-party package stays in the folders that own it, and
+ *                        no command imports another (what two commands share lives in src/cli);
  *   kiln/unused-exports  an export nobody imports (in src/, test/, bench/ or scripts/) is dead code.
  */
 import { existsSync, readFileSync, readdirSync, statSync } from "node:fs";
@@ -19,18 +20,21 @@ export const LAYERS = {
   cli: "*",
   session: [
     "build",
+    "client-gen",
     "context.ts",
     "docker",
     "errors.ts",
     "fleet",
     "format.ts",
     "manifest",
+    "playground",
     "prediction",
     "runtime",
     "schema",
     "version.ts",
   ],
   deploy: ["context.ts", "docker", "errors.ts", "format.ts", "version.ts"],
+  scaffold: ["context.ts", "errors.ts", "version.ts"],
   "client-gen": ["errors.ts", "schema", "version.ts"],
   fleet: ["runtime", "schema", "sdk"],
   publish: ["build", "context.ts", "docker", "errors.ts", "format.ts", "manifest"],
@@ -97,6 +101,14 @@ function checkImport(context, node, spec) {
   if (from === undefined) return;
   if (spec.startsWith(".")) {
     const target = targetOf(file, spec);
+    const commands = join(ROOT, "src", "cli", "commands");
+    if (dirname(file) === commands && dirname(target) === commands && !file.endsWith(`${sep}index.ts`)) {
+      context.report({
+        node,
+        message: `a command does not import another command (${relative(ROOT, target).split(sep).join("/")}): put what both need in src/cli (flags, options modules) or a domain module`,
+      });
+      return;
+    }
     const to = partOf(target);
     if (to === undefined || to === from) return;
     const rel = relative(ROOT, target).split(sep).join("/");

@@ -17,8 +17,23 @@ export interface Reporter {
   warn(line: string): void;
   /** Shown with --debug only. */
   debug(line: string): void;
-  /** The one machine-readable document of a --json run (stdout). */
+  /** The one machine-readable document of a --json run (stdout), with the manifest's `warnings`. */
   json(value: unknown): void;
+  /** The loaded manifest's warnings as --json documents carry them (undefined: none was loaded). */
+  readonly warnings?: readonly ManifestWarning[] | undefined;
+}
+
+/** A cog.yaml warning in a --json document. */
+export interface ManifestWarning {
+  /** Stable kind, e.g. `unknown_key`, `deprecated`, `cog_setting_ignored`. */
+  code: string;
+  message: string;
+  file: string;
+  line: number;
+  column: number;
+  /** Dotted key path; empty for the whole document. */
+  path: string;
+  hint?: string;
 }
 
 export const PROGRESS_MODES = ["auto", "plain", "quiet", "json"] as const;

@@ -64,6 +64,8 @@ export interface ManifestProblem {
   message: string;
   hint?: string | undefined;
   severity: "error" | "warning";
+  /** A warning's stable kind (--json documents carry it); `manifest_warning` when unset. */
+  code?: string | undefined;
 }
 
 export function formatProblem(p: ManifestProblem): string {
@@ -129,6 +131,13 @@ export class RegistryError extends KilnError {
 export class AuthError extends KilnError {
   constructor(message: string, options: KilnErrorOptions = {}) {
     super("registry_auth", EXIT_CODES.registry, message, options);
+  }
+}
+
+/** kiln client: the generated file does not match the model (breaking change refused, --check found a difference). */
+export class ClientMismatchError extends KilnError {
+  constructor(message: string, hint: string, details: string[]) {
+    super("client_mismatch", EXIT_CODES.clientMismatch, message, { hint, details });
   }
 }
 

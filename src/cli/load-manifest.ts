@@ -1,8 +1,9 @@
 /**
- * The one way commands load cog.yaml: found upward or from -f, warnings printed in the problem
- * format on stderr (also with --json, whose stdout stays one document), errors thrown.
+ * The one way commands load cog.yaml: found upward or from -f, errors thrown. Warnings go one way,
+ * through `Output.manifestWarnings`: on stderr in the problem format, or, in a --json run, into the
+ * run's one JSON document (`warnings: [{code, message, file, line, column, path, hint}]`).
  */
-import { formatProblem, ManifestNotFoundError } from "../errors.js";
+import { ManifestNotFoundError } from "../errors.js";
 import { loadManifest, type LoadedManifest } from "../manifest/load.js";
 import { requirePredictor } from "../manifest/positions.js";
 import type { ResolvedManifest } from "../manifest/types.js";
@@ -13,7 +14,7 @@ export async function loadManifestForCommand(
   file: string | undefined,
 ): Promise<LoadedManifest> {
   const loaded = await loadManifest({ cwd: context.cwd, file });
-  for (const warning of loaded.warnings) context.out.warn(formatProblem(warning));
+  context.out.manifestWarnings(loaded.warnings);
   return loaded;
 }
 

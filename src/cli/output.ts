@@ -3,6 +3,8 @@
  * and (for long work) spinners. Colours follow --no-color / NO_COLOR / a non-TTY stream.
  */
 import { styleText } from "node:util";
+import { formatProblem, type ManifestProblem } from "../errors.js";
+import type { ManifestWarning } from "../context.js";
 
 export interface OutputOptions {
   color: boolean;
@@ -15,6 +17,12 @@ type Style = Parameters<typeof styleText>[0];
 
 export class Output {
   readonly options: OutputOptions;
+  /**
+   * Set by commands whose --json run prints one document on stdout: manifest warnings then go into
+   * that document (its `warnings` array) instead of stderr.
+   */
+  jsonDocument = false;
+  private loadedWarnings: ManifestWarning[] | undefined;
   constructor(
     options: Partial<OutputOptions> = {},
     readonly stdout: NodeJS.WritableStream = process.stdout,
@@ -55,12 +63,48 @@ export class Output {
     if (this.options.debug) this.stderr.write(`${this.style("dim", `debug: ${line}`)}\n`);
   }
 
+  /**
+   * The warnings of the manifest this run loaded: printed on stderr in the problem format, or, for a
+   * --json document, kept for it (see `json`).
+   */
+  manifestWarnings(problems: readonly ManifestProblem[]): void {
+    this.loadedWarnings = [...(this.loadedWarnings ?? []), ...problems.map(warningDocument)];
+    if (this.jsonDocument) return;
+    for (const problem of problems) this.warn(formatProblem(problem));
+  }
+
+  /** What a --json document carries as `warnings`; undefined when no manifest was loaded. */
+  get warnings(): readonly ManifestWarning[] | undefined {
+    return this.loadedWarnings;
+  }
+
+  /** The run's one JSON document; an object gets the manifest's `warnings` once one was loaded. */
   json(value: unknown): void {
-    this.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+    this.stdout.write(`${JSON.stringify(withWarnings(value, this.loadedWarnings), null, 2)}\n`);
   }
 
   /** True when progress should be animated (TTY, not CI, not JSON). */
   get interactive(): boolean {
     return Boolean((this.stderr as { isTTY?: boolean }).isTTY) && !process.env.CI && !this.options.json;
   }
+}
+
+function warningDocument(p: ManifestProblem): ManifestWarning {
+  return {
+    code: p.code ?? "manifest_warning",
+    message: p.message,
+    file: p.file,
+    line: p.line,
+    column: p.column,
+    path: p.path,
+    ...(p.hint ? { hint: p.hint } : {}),
+  };
+}
+
+/** `value` with `warnings` added (an object that does not hold its own), else `value` unchanged. */
+function withWarnings(value: unknown, warnings: readonly ManifestWarning[] | undefined): unknown {
+  if (warnings === undefined || typeof value !== "object" || value === null || Array.isArray(value))
+    return value;
+  if ("warnings" in value) return value;
+  return { ...value, warnings };
 }

@@ -10,13 +10,34 @@ import type { JsonSchema } from "../schema/types.js";
 
 export type Literal = string | number | boolean;
 
+export type ScalarKind = "string" | "integer" | "number" | "boolean" | "file" | "secret" | "any";
+
 export type TypeNode =
-  | { kind: "string" | "integer" | "number" | "boolean" | "file" | "secret" | "any" }
+  | { kind: ScalarKind }
   | { kind: "enum"; values: Literal[] }
   | { kind: "array"; items: TypeNode }
   /** `fields` undefined: a free-form dictionary. */
   | { kind: "object"; fields: FieldNode[] | undefined }
   | { kind: "union"; members: TypeNode[] };
+
+/**
+ * How a language spells the types without parameters: a secret is a string to the caller, and a file
+ * is one type going in (a path, URL or bytes) and another coming out.
+ */
+export interface ScalarNames {
+  string: string;
+  integer: string;
+  number: string;
+  boolean: string;
+  any: string;
+  fileInput: string;
+  fileOutput: string;
+}
+
+export function scalarName(kind: ScalarKind, side: "input" | "output", names: ScalarNames): string {
+  if (kind === "file") return side === "input" ? names.fileInput : names.fileOutput;
+  return names[kind === "secret" ? "string" : kind];
+}
 
 export interface Limits {
   minimum?: number;

@@ -5,7 +5,7 @@
  */
 import { enumTypeNames, fieldDocLines } from "./docs.js";
 import { schemaMarker } from "./marker.js";
-import type { ClientModel, FieldNode, TypeNode } from "./model.js";
+import { scalarName, type ClientModel, type FieldNode, type ScalarNames, type TypeNode } from "./model.js";
 import { PY_RUNTIME, PY_SSE } from "./py-runtime.js";
 import type { GenerateOptions } from "./ts.js";
 
@@ -60,21 +60,18 @@ function docString(lines: string[], indent: string): string[] {
   return [`${indent}"""${safe[0]}`, ...safe.slice(1).map((l) => (l ? `${indent}${l}` : "")), `${indent}"""`];
 }
 
+const PY_NAMES: ScalarNames = {
+  string: "str",
+  integer: "int",
+  number: "float",
+  boolean: "bool",
+  any: "Any",
+  fileInput: "FileInput",
+  fileOutput: "OutputFile",
+};
+
 function typeText(t: TypeNode, side: "input" | "output"): string {
   switch (t.kind) {
-    case "string":
-    case "secret":
-      return "str";
-    case "integer":
-      return "int";
-    case "number":
-      return "float";
-    case "boolean":
-      return "bool";
-    case "file":
-      return side === "input" ? "FileInput" : "OutputFile";
-    case "any":
-      return "Any";
     case "enum": {
       // Literal takes str/int/bool, not floats.
       const ok = t.values.length > 0 && t.values.every((v) => typeof v !== "number" || Number.isInteger(v));
@@ -86,6 +83,8 @@ function typeText(t: TypeNode, side: "input" | "output"): string {
       return "Dict[str, Any]";
     case "union":
       return `Union[${t.members.map((m) => typeText(m, side)).join(", ")}]`;
+    default:
+      return scalarName(t.kind, side, PY_NAMES);
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import { enumTypeNames, fieldDocLines } from "./docs.js";
 import { schemaMarker } from "./marker.js";
-import type { ClientModel, FieldNode, TypeNode } from "./model.js";
+import { scalarName, type ClientModel, type FieldNode, type ScalarNames, type TypeNode } from "./model.js";
 import { TS_RUNTIME, TS_SSE } from "./ts-runtime.js";
 
 export interface GenerateOptions {
@@ -49,20 +49,18 @@ function comment(lines: string[], indent: string): string[] {
   return [`${indent}/**`, ...safe.map((l) => (l ? `${indent} * ${l}` : `${indent} *`)), `${indent} */`];
 }
 
+const TS_NAMES: ScalarNames = {
+  string: "string",
+  integer: "number",
+  number: "number",
+  boolean: "boolean",
+  any: "unknown",
+  fileInput: "FileInput",
+  fileOutput: "OutputFile",
+};
+
 function typeText(t: TypeNode, side: "input" | "output", indent: string): string {
   switch (t.kind) {
-    case "string":
-    case "secret":
-      return "string";
-    case "integer":
-    case "number":
-      return "number";
-    case "boolean":
-      return "boolean";
-    case "file":
-      return side === "input" ? "FileInput" : "OutputFile";
-    case "any":
-      return "unknown";
     case "enum":
       return t.values.length === 0 ? "never" : t.values.map((v) => JSON.stringify(v)).join(" | ");
     case "array": {
@@ -74,6 +72,8 @@ function typeText(t: TypeNode, side: "input" | "output", indent: string): string
       return t.fields ? objectText(t.fields, side, indent) : "Record<string, unknown>";
     case "union":
       return t.members.map((m) => typeText(m, side, indent)).join(" | ");
+    default:
+      return scalarName(t.kind, side, TS_NAMES);
   }
 }
 

@@ -55,7 +55,7 @@ export function describeLabels(labels: Record<string, string>): Pick<ImageLabels
 }
 
 /** Labels of a local image, or undefined when the engine does not have it. */
-export async function inspectLocal(ref: ImageReference): Promise<ImageLabels | undefined> {
+async function inspectLocal(ref: ImageReference): Promise<ImageLabels | undefined> {
   const name = ref.digest
     ? `${repositoryName(ref)}@${ref.digest}`
     : `${repositoryName(ref)}:${ref.tag ?? "latest"}`;
@@ -102,4 +102,32 @@ export async function inspectRemote(
     labels,
     ...describeLabels(labels),
   };
+}
+
+export interface InspectImageOptions {
+  /** Read from the registry even when the local engine has the image. */
+  remote?: boolean | undefined;
+  ca?: Buffer | undefined;
+  /**
+   * Called when the local engine cannot be asked (not running, say) and the registry is asked
+   * instead; without it that failure is thrown (`kiln inspect` reports the missing engine).
+   */
+  onLocalFailure?: ((err: unknown) => void) | undefined;
+}
+
+/** The local image first (unless `remote`), else its registry. */
+export async function inspectImage(
+  ref: ImageReference,
+  options: InspectImageOptions = {},
+): Promise<ImageLabels> {
+  let local: ImageLabels | undefined;
+  if (!options.remote) {
+    try {
+      local = await inspectLocal(ref);
+    } catch (err) {
+      if (!options.onLocalFailure) throw err;
+      options.onLocalFailure(err);
+    }
+  }
+  return local ?? (await inspectRemote(ref, { ca: options.ca }));
 }

@@ -47,6 +47,8 @@ function checkBuild(ctx: RuleContext, build: Record<string, unknown>, checked: B
         ["build", "python_packages"],
         "python_packages is deprecated",
         "put the packages in requirements.txt and set python_requirements: requirements.txt",
+        "key",
+        "deprecated",
       );
     }
   }
@@ -55,6 +57,8 @@ function checkBuild(ctx: RuleContext, build: Record<string, unknown>, checked: B
       ["build", "pre_install"],
       "pre_install is deprecated",
       "use build.run (its commands run after packages are installed)",
+      "key",
+      "deprecated",
     );
   }
   for (const key of ["fast", "cog_runtime"] as const) {
@@ -63,6 +67,8 @@ function checkBuild(ctx: RuleContext, build: Record<string, unknown>, checked: B
         ["build", key],
         `${key} is a Cog setting that kiln ignores`,
         "remove it, or keep it for Cog",
+        "key",
+        "cog_setting_ignored",
       );
   }
   if (checked.cuda !== null && build.gpu !== true) {
@@ -70,6 +76,8 @@ function checkBuild(ctx: RuleContext, build: Record<string, unknown>, checked: B
       ["build", "cuda"],
       "cuda has no effect without gpu: true",
       "add gpu: true under build:, or remove cuda",
+      "key",
+      "cuda_without_gpu",
     );
   }
   if (Array.isArray(build.system_packages)) {
@@ -145,6 +153,7 @@ function checkPythonVersion(ctx: RuleContext, value: unknown): string | null {
       `python_version ${clip(source)} is not quoted`,
       `quote it (python_version: "${source}"): unquoted, "3.10" would be read as 3.1`,
       "value",
+      "unquoted_version",
     );
     text = source;
   } else if (typeof value === "string") {

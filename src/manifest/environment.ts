@@ -110,6 +110,8 @@ export function checkEnvironment(
           path,
           `${clip(name)} is passed to the model, but kiln's runtime does not act on it`,
           `settings kiln honours: ${Object.keys(COG_RUNTIME_SETTINGS).join(", ")}`,
+          "key",
+          "runtime_setting_ignored",
         );
       }
     }

@@ -48,7 +48,7 @@ export function parseManifest(text: string, options: ParseOptions): ParseResult 
     for (const e of yaml.errors) problems.at(e.position, `invalid YAML: ${e.message}`, syntaxHint(e.message));
     return { problems: finish(problems), errorCount: problems.errorCount };
   }
-  for (const w of yaml.warnings) problems.at(w.position, `YAML: ${w.message}`, undefined, "warning");
+  for (const w of yaml.warnings) problems.at(w.position, `YAML: ${w.message}`, undefined, "warning", "yaml");
 
   const data = yaml.value;
   if (data === null || data === undefined) {

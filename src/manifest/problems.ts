@@ -16,12 +16,19 @@ export class ProblemList {
     this.add("error", path, message, hint, at, positionOf);
   }
 
-  warn(path: KeyPath, message: string, hint?: string, at: Anchor = "key"): void {
-    this.add("warning", path, message, hint, at);
+  /** `code`: the warning's stable kind, as --json documents carry it. */
+  warn(path: KeyPath, message: string, hint?: string, at: Anchor = "key", code?: string): void {
+    this.add("warning", path, message, hint, at, undefined, code);
   }
 
   /** A problem at an explicit position (YAML syntax errors, whole-file problems). */
-  at(position: Position, message: string, hint?: string, severity: "error" | "warning" = "error"): void {
+  at(
+    position: Position,
+    message: string,
+    hint?: string,
+    severity: "error" | "warning" = "error",
+    code?: string,
+  ): void {
     this.items.push({
       file: this.file,
       line: position.line,
@@ -30,6 +37,7 @@ export class ProblemList {
       message,
       hint,
       severity,
+      ...(code ? { code } : {}),
     });
   }
 
@@ -44,6 +52,7 @@ export class ProblemList {
     hint: string | undefined,
     at: Anchor,
     positionOf?: KeyPath,
+    code?: string,
   ): void {
     const info = this.yaml?.locate(positionOf ?? path);
     const position = info ? info[at] : { line: 1, column: 1 };
@@ -55,6 +64,7 @@ export class ProblemList {
       message,
       hint,
       severity,
+      ...(code ? { code } : {}),
     });
   }
 }

@@ -72,10 +72,22 @@ export function checkRules(ctx: RuleContext): Checked {
   if (typeof ctx.data.image === "string") checkImageName(ctx, ["image"], ctx.data.image);
   checkWeights(ctx);
   if (ctx.data.tests !== undefined)
-    ctx.problems.warn(["tests"], "tests is a Cog setting that kiln ignores", "remove it, or keep it for Cog");
+    ctx.problems.warn(
+      ["tests"],
+      "tests is a Cog setting that kiln ignores",
+      "remove it, or keep it for Cog",
+      "key",
+      "cog_setting_ignored",
+    );
   for (const [key, hint] of IGNORED_TOP_LEVEL) {
     if (ctx.data[key] !== undefined)
-      ctx.problems.warn([key], `${key} is a Cog setting that kiln does not act on`, hint);
+      ctx.problems.warn(
+        [key],
+        `${key} is a Cog setting that kiln does not act on`,
+        hint,
+        "key",
+        "cog_setting_ignored",
+      );
   }
   const sdk = asRecord(ctx.data.build)?.sdk_version;
   if (sdk !== undefined && sdk !== null) {
@@ -83,6 +95,8 @@ export function checkRules(ctx: RuleContext): Checked {
       ["build", "sdk_version"],
       "build.sdk_version is a Cog setting that kiln does not act on",
       "kiln ships its own cog package (see docs/cog-compatibility.md); remove it, or keep it for Cog",
+      "key",
+      "cog_setting_ignored",
     );
   }
   return checked;
@@ -134,6 +148,8 @@ function checkWeights(ctx: RuleContext): void {
         ["weights", i, "source"],
         `kiln does not fetch managed weights${typeof remote.uri === "string" ? ` (${clip(remote.uri)})` : ""}`,
         "download them into the project and list the path under weights:, or fetch them in setup()",
+        "key",
+        "managed_weights",
       );
       return;
     }
@@ -152,6 +168,7 @@ function checkWeights(ctx: RuleContext): void {
         `weights path ${clip(source)} does not exist yet`,
         "download the weights before `kiln build`",
         "value",
+        "weights_missing",
       );
     }
   });

@@ -36,6 +36,7 @@ export function applyYaml11Booleans(
       `${value} is read as ${meaning} (YAML 1.1, as Cog reads it)`,
       `write ${key}: ${meaning}`,
       "value",
+      "yaml11_value",
     );
   }
 }

@@ -193,5 +193,11 @@ function reportUnknownKey(path: KeyPath, problems: ProblemList): void {
     return;
   }
   // Not a typo of anything kiln knows: perhaps a setting of a newer Cog. Say it is ignored, do not refuse.
-  problems.warn(path, `${message}; kiln ignores it`, `known keys ${where}: ${known.join(", ")}`, "key");
+  problems.warn(
+    path,
+    `${message}; kiln ignores it`,
+    `known keys ${where}: ${known.join(", ")}`,
+    "key",
+    "unknown_key",
+  );
 }

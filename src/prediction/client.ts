@@ -4,6 +4,7 @@
  * JSON otherwise, e.g. Cog images), cancel it on Ctrl-C. Speaks only the container HTTP API.
  */
 import { randomBytes } from "node:crypto";
+import { setTimeout as delay } from "node:timers/promises";
 import { InterruptedError, PredictionError, RuntimeStartError } from "../errors.js";
 import type { Prediction } from "./outputs.js";
 import { readSse } from "./sse.js";
@@ -193,14 +194,7 @@ function lastLines(lines: string[], n = 30): string[] {
   return trimmed.slice(-n);
 }
 
+/** Waits `ms`, or less when `signal` aborts (the caller then sees the abort). */
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
+  return delay(ms, undefined, { signal }).catch(() => undefined);
 }

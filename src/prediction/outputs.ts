@@ -40,6 +40,8 @@ export interface OutputOptions {
   outputSchema: JsonSchema;
   /** Print iterator chunks as they arrive (stdout is a terminal); else print the collected output at the end. */
   streamChunks?: boolean | undefined;
+  /** --json: fields the document carries besides the prediction's (the manifest's `warnings`). */
+  documentExtra?: Record<string, unknown> | undefined;
 }
 
 export class OutputWriter {
@@ -84,7 +86,7 @@ export class OutputWriter {
       const replaced = await this.filesByDefaultName(() =>
         this.replaceFiles(output, this.isIterator || isFileList(output) ? null : []),
       );
-      const text = `${JSON.stringify({ ...prediction, output: replaced }, null, 2)}\n`;
+      const text = `${JSON.stringify({ ...prediction, output: replaced, ...this.opts.documentExtra }, null, 2)}\n`;
       if (target !== undefined) await this.writeText(target, text);
       else this.write(text);
     } else if (this.isIterator && this.opts.streamChunks === false && Array.isArray(output)) {

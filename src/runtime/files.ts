@@ -227,8 +227,13 @@ async function dataUriJson(path: string): Promise<RawJson> {
 /** How file outputs leave the server. */
 export interface OutputFileOptions {
   uploadUrl?: string | undefined;
+  /** Takes precedence over uploadUrl and data URIs: keeps the file and answers its URL. */
+  store?: OutputFileStore | undefined;
   signal?: AbortSignal;
 }
+
+/** Keeps one output file (a local path the worker wrote) and resolves to the URL it is served at. */
+export type OutputFileStore = (path: string) => Promise<string>;
 
 /** `{"$file": path}`: how workers hand a file output to the server. */
 export function isFileRef(v: unknown): v is { $file: string } {
@@ -261,6 +266,7 @@ export async function encodeOutputFiles(value: unknown, options: OutputFileOptio
 }
 
 async function encodeFile(path: string, options: OutputFileOptions): Promise<string | RawJson> {
+  if (options.store) return options.store(path);
   const mime = mediaTypeOf(path);
   const { size } = await stat(path);
   if (!options.uploadUrl) {

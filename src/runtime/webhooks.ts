@@ -3,6 +3,7 @@
  * headers so the /v1 facade can sign) and the per-prediction subscription that filters and throttles.
  * A dead or slow receiver never fails a prediction nor blocks the server: everything is fire-and-forget.
  */
+import { setTimeout as delay } from "node:timers/promises";
 import type { Prediction, PredictionEvent } from "./core/prediction.js";
 import type { Logger } from "./logger.js";
 import { joinJson, stringifyJson } from "./raw-json.js";
@@ -114,16 +115,9 @@ export function splitCredentials(raw: string): { url: string; basic: string | nu
   return { url: u.toString(), basic: `Basic ${Buffer.from(`${user}:${pass}`).toString("base64")}` };
 }
 
+/** Waits `ms`, or less when `signal` aborts (shutdown: the last attempt is made at once). */
 function abortableSleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal.removeEventListener("abort", done);
-      resolve();
-    }
-    signal.addEventListener("abort", done, { once: true });
-  });
+  return delay(ms, undefined, { signal }).catch(() => undefined);
 }
 
 function redactUrl(url: string): string {

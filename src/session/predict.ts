@@ -136,6 +136,7 @@ async function predictAndWrite(
       json,
       outputSchema: schemaView(openapi).output,
       streamChunks: Boolean((ctx.out.stdout as { isTTY?: boolean }).isTTY),
+      documentExtra: ctx.out.warnings ? { warnings: ctx.out.warnings } : undefined,
     },
   );
   let streamedLogs = false;

@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { PassThrough } from "node:stream";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { runLogin } from "../../src/cli/commands/login.js";
+import { runLogin } from "../../src/publish/login.js";
 import { classify, main } from "../../src/cli/main.js";
 import { EXIT_CODES, InterruptedError, RegistryError } from "../../src/errors.js";
 import { testContext } from "../helpers/cli.js";

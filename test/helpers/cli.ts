@@ -17,10 +17,33 @@ function capture(): { stream: PassThrough; text: () => string } {
   return { stream, text: () => Buffer.concat(chunks).toString("utf8") };
 }
 
-export async function runKiln(args: string[], cwd = process.cwd()): Promise<CliRun> {
+export interface RunKilnOptions {
+  /** Ctrl-C the run once stdout or stderr matches (a server that is up, say). */
+  interruptWhen?: RegExp;
+}
+
+export async function runKiln(
+  args: string[],
+  cwd = process.cwd(),
+  opts: RunKilnOptions = {},
+): Promise<CliRun> {
   const out = capture();
   const err = capture();
-  const code = await main(["node", "kiln", ...args], { stdout: out.stream, stderr: err.stream, cwd });
+  const ctrlC = new AbortController();
+  const { interruptWhen } = opts;
+  if (interruptWhen) {
+    const check = (): void => {
+      if (!ctrlC.signal.aborted && interruptWhen.test(`${out.text()}\n${err.text()}`)) ctrlC.abort();
+    };
+    out.stream.on("data", check);
+    err.stream.on("data", check);
+  }
+  const code = await main(["node", "kiln", ...args], {
+    stdout: out.stream,
+    stderr: err.stream,
+    cwd,
+    signal: ctrlC.signal,
+  });
   return { code, stdout: out.text(), stderr: err.text() };
 }
 

@@ -1,7 +1,7 @@
 // CI builds: `kiln build --push` stores inline cache (and the dependencies image as <repo>:kiln-deps);
 // on a cold machine (local images and BuildKit cache gone) `--cache-from <image>` reuses the weights layer.
 import { randomBytes } from "node:crypto";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -10,8 +10,8 @@ import { inspectImage } from "../../src/docker/build.js";
 import { RegistryClient } from "../../src/docker/registry.js";
 import { runKiln } from "../helpers/cli.js";
 import { BASE_IMAGES, REGISTRY, removeImages, requireDocker, requireRegistry } from "../helpers/docker.js";
+import { FAKE_BUNDLE, writeWeightsProject } from "./build-helpers.js";
 
-const FAKE_BUNDLE = join(import.meta.dirname, "../fixtures/build/_runtime-bundle");
 const repo = `kiln-test/cache-from-${Date.now().toString(36)}`;
 const image = `${REGISTRY}/${repo}:v1`;
 const weights = randomBytes(6 * 1024 * 1024);
@@ -34,17 +34,11 @@ describe("kiln build --push, then --cache-from on a cold machine", () => {
     await requireRegistry(REGISTRY);
     process.env.KILN_RUNTIME_BUNDLE = FAKE_BUNDLE;
     dir = await mkdtemp(join(tmpdir(), "kiln-cache-from-"));
-    await writeFile(
-      join(dir, "cog.yaml"),
+    await writeWeightsProject(
+      dir,
       `build:\n  python_version: "3.11"\n  base_image: ${BASE_IMAGES.python}\npredict: "predict.py:Predictor"\nweights:\n  - models/\n`,
+      weights,
     );
-    await writeFile(
-      join(dir, "predict.py"),
-      "class Predictor:\n    def predict(self) -> str:\n        return 'v1'\n",
-    );
-    await writeFile(join(dir, "schema.json"), '{"openapi":"3.0.2"}');
-    await mkdir(join(dir, "models"));
-    await writeFile(join(dir, "models", "model.bin"), weights);
   });
   afterAll(async () => {
     if (savedBundle === undefined) delete process.env.KILN_RUNTIME_BUNDLE;

@@ -2,7 +2,7 @@
  * Small helpers for the build integration tests: engine + base images required (test/helpers/docker.ts),
  * temp projects, the CLI in-process, containers on the host network, image cleanup.
  */
-import { cp, mkdtemp, rm } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { execa } from "execa";
@@ -14,6 +14,22 @@ export const BASE_BOOKWORM = "kiln-test/bookworm";
 export const FAKE_BUNDLE = join(import.meta.dirname, "../fixtures/build/_runtime-bundle");
 
 /** Fails (never skips) without an engine or the base images: see test/helpers/docker.ts. */
+/**
+ * A Python project whose weights (models/model.bin) get their own layer, for the layer-reuse tests:
+ * `cogYaml` (which lists `weights: [models/]`), a predict.py answering "v1" and a fixed schema.json
+ * (for --openapi-schema, so no worker runs at build time).
+ */
+export async function writeWeightsProject(dir: string, cogYaml: string, weights: Buffer): Promise<void> {
+  await writeFile(join(dir, "cog.yaml"), cogYaml);
+  await writeFile(
+    join(dir, "predict.py"),
+    "class Predictor:\n    def predict(self) -> str:\n        return 'v1'\n",
+  );
+  await writeFile(join(dir, "schema.json"), '{"openapi":"3.0.2"}');
+  await mkdir(join(dir, "models"));
+  await writeFile(join(dir, "models", "model.bin"), weights);
+}
+
 export async function requireBuildEnv(): Promise<void> {
   await requireDocker([BASE_PYTHON, BASE_NODE]);
 }
@@ -88,11 +104,8 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Starts a container from `image` on the host network and waits until /health-check says READY. */
-export async function startContainer(
-  image: string,
-  port: number,
-): Promise<{ id: string; stop: () => Promise<void> }> {
+/** `docker run -d --rm` on the host network, labelled kiln.test=1; returns the container id. */
+export async function dockerRunDetached(args: string[]): Promise<string> {
   const r = await execa("/usr/bin/docker", [
     "run",
     "-d",
@@ -101,11 +114,17 @@ export async function startContainer(
     "host",
     "--label",
     "kiln.test=1",
-    "-e",
-    `PORT=${port}`,
-    image,
+    ...args,
   ]);
-  const id = r.stdout.trim();
+  return r.stdout.trim();
+}
+
+/** Starts a container from `image` on the host network and waits until /health-check says READY. */
+export async function startContainer(
+  image: string,
+  port: number,
+): Promise<{ id: string; stop: () => Promise<void> }> {
+  const id = await dockerRunDetached(["-e", `PORT=${port}`, image]);
   const stop = async (): Promise<void> => {
     await execa("/usr/bin/docker", ["rm", "-f", id], { reject: false });
   };

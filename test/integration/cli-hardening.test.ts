@@ -13,24 +13,15 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { compileTsPredictor } from "../../src/build/ts-predictor.js";
 import type { Engine } from "../../src/docker/engine.js";
 import { execDocker } from "../helpers/docker-cli.js";
+import { isAlive } from "../helpers/process.js";
 import { AUTH_PASSWORD, AUTH_REGISTRY, AUTH_USER, requireRegistry } from "../helpers/docker.js";
 import { BASE_NODE, requireBuildEnv } from "./build-helpers.js";
-import { cliPath, collect, spawnKiln } from "./predict-cli.js";
-import { buildTestImage, engine, kilnContainers, removeImage } from "./predict-helpers.js";
+import { cliPath, collect, spawnKiln, startKilnServer, type KilnServer } from "./predict-cli.js";
+import { buildTestImage, cogSchema, engine, kilnContainers, removeImage } from "./predict-helpers.js";
 
 const ROOT = new URL("../../", import.meta.url);
 const TAG = `kiln-test/harden-model:${process.pid}`;
-const SCHEMA = {
-  openapi: "3.0.2",
-  info: { title: "Cog", version: "0.0.0-test" },
-  paths: {},
-  components: {
-    schemas: {
-      Input: { title: "Input", type: "object", properties: { n: { type: "integer", "x-order": 0 } } },
-      Output: { title: "Output", type: "string" },
-    },
-  },
-};
+const SCHEMA = cogSchema({ input: { n: { type: "integer", "x-order": 0 } }, output: { type: "string" } });
 const TS = `import { definePredictor, z } from "kiln-ml";
 export const predictor = definePredictor({
   inputs: { n: z.int().default(1) },
@@ -54,15 +45,6 @@ function tempDir(name: string): string {
   return d;
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function until<T>(fn: () => T | undefined, what: string, ms = 60_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
@@ -73,21 +55,9 @@ async function until<T>(fn: () => T | undefined, what: string, ms = 60_000): Pro
   }
 }
 
-/** Spawns `kiln serve ...` and resolves with the URL it announces. */
-async function serve(args: string[], cwd: string, env: Record<string, string> = {}) {
-  const child = await run(["serve", ...args, "-p", "0"], { cwd, env });
-  const done = collect(child);
-  let stderr = "";
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stderr?.on("data", (d: Buffer) => {
-      stderr += d.toString();
-      const m = /Model ready: (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
-      if (m?.[1]) resolve(m[1]);
-    });
-    void done.then((r) => reject(new Error(`kiln serve exited early (${r.code}):\n${r.stderr}`)));
-  });
-  return { child, done, url };
-}
+/** `kiln serve ARGS -p 0` (labelled as this run's), once the model is ready. */
+const serve = (args: string[], cwd: string, env: Record<string, string> = {}): Promise<KilnServer> =>
+  startKilnServer(["serve", ...args, "-p", "0"], { cwd, env: { ...LABELS, ...env } });
 
 beforeAll(async () => {
   await requireBuildEnv();
@@ -184,18 +154,18 @@ describe("--no-docker with a model that starts subprocesses (defects 11, 12)", (
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toBe("done\n");
     const pid = Number(readFileSync(join(py, "sleeper.pid"), "utf8"));
-    await until(() => (alive(pid) ? undefined : true), "the sleeper to be stopped");
+    await until(() => (isAlive(pid) ? undefined : true), "the sleeper to be stopped");
   });
 
   it("kiln serve --no-docker stops on SIGTERM (exit 0) and takes the subprocess with it", async () => {
     rmSync(join(py, "sleeper.pid"), { force: true });
     const s = await serve(["--no-docker"], py);
     const pid = Number(readFileSync(join(py, "sleeper.pid"), "utf8"));
-    expect(alive(pid)).toBe(true);
+    expect(isAlive(pid)).toBe(true);
     s.child.kill("SIGTERM");
     const r = await s.done;
     expect(r.code, r.stderr).toBe(0);
-    await until(() => (alive(pid) ? undefined : true), "the sleeper to be stopped");
+    await until(() => (isAlive(pid) ? undefined : true), "the sleeper to be stopped");
   });
 
   it("COG_SETUP_TIMEOUT applies to kiln serve --no-docker", async () => {
@@ -323,7 +293,7 @@ describe("an interrupted kiln build (defect 15)", () => {
     const r = await done;
     expect(r.code).toBe(130);
     expect(r.stderr).toMatch(/nterrupted/);
-    await until(() => (alive(buildPid) ? undefined : true), "docker build to stop", 20_000);
+    await until(() => (isAlive(buildPid) ? undefined : true), "docker build to stop", 20_000);
     expect(readdirSync(privateTmp).filter((n) => n.startsWith("kiln-build-"))).toEqual([]);
     expect(existsSync(privateTmp)).toBe(true);
   });

@@ -7,7 +7,15 @@ import { join } from "node:path";
 import { execa } from "execa";
 import Replicate from "replicate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BASE_NODE, cleanup, kiln, requireBuildEnv, tempProject, uniqueTag } from "./build-helpers.js";
+import {
+  BASE_NODE,
+  cleanup,
+  dockerRunDetached,
+  kiln,
+  requireBuildEnv,
+  tempProject,
+  uniqueTag,
+} from "./build-helpers.js";
 import { collect, spawnKiln } from "./predict-cli.js";
 import { fleetPort, startRedis, until, type RedisInstance } from "./fleet-helpers.js";
 import { request } from "../runtime/helpers.js";
@@ -46,17 +54,7 @@ afterAll(async () => {
 });
 
 async function dockerRun(args: string[]): Promise<string> {
-  const r = await execa("/usr/bin/docker", [
-    "run",
-    "-d",
-    "--rm",
-    "--network",
-    "host",
-    "--label",
-    "kiln.test=1",
-    ...args,
-  ]);
-  const id = r.stdout.trim();
+  const id = await dockerRunDetached(args);
   containers.push(id);
   return id;
 }

@@ -5,11 +5,9 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningGateway } from "../../src/fleet/gateway.js";
-import { fixtureProject, request, type FixtureProject } from "../runtime/helpers.js";
+import { bundleServerEntry, fixtureProject, request, type FixtureProject } from "../runtime/helpers.js";
 import {
   fleetPort,
   startRedis,
@@ -26,18 +24,7 @@ const children: ChildProcess[] = [];
 
 beforeAll(async () => {
   fx = await fixtureProject();
-  await build({
-    entryPoints: [fileURLToPath(new URL("../../src/runtime/main.ts", import.meta.url))],
-    outfile: entry,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    define: { __KILN_VERSION__: '"9.9.9-test"' },
-    banner: {
-      js: "import { createRequire as __r } from 'node:module'; const require = __r(import.meta.url);",
-    },
-    logLevel: "silent",
-  });
+  await bundleServerEntry(entry);
 });
 
 afterAll(() => {

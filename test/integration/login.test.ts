@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runLogin } from "../../src/cli/commands/login.js";
+import { runLogin } from "../../src/publish/login.js";
 import { execDocker } from "../helpers/docker-cli.js";
 import { runKiln, testContext } from "../helpers/cli.js";
 import {

@@ -78,3 +78,46 @@ export function collect(child: ChildProcess): Promise<KilnRun> {
 export async function kiln(args: string[], opts: KilnOptions): Promise<KilnRun> {
   return collect(await spawnKiln(args, opts));
 }
+
+/**
+ * Resolves with the first match of `pattern` in what the child writes to `stream` so far; rejects when
+ * the child exits without writing it.
+ */
+export function waitForOutput(
+  child: ChildProcess,
+  pattern: RegExp,
+  stream: "stdout" | "stderr" = "stderr",
+): Promise<RegExpExecArray> {
+  return new Promise((resolve, reject) => {
+    let text = "";
+    child[stream]?.on("data", (d: Buffer) => {
+      text += d.toString();
+      const m = pattern.exec(text);
+      if (m) resolve(m);
+    });
+    child.once("close", (code) =>
+      reject(new Error(`kiln exited (${code}) before its ${stream} matched ${pattern}:\n${text}`)),
+    );
+  });
+}
+
+export interface KilnServer {
+  child: ChildProcess;
+  /** The server's URL, as it announced it ("Model ready: URL"). */
+  url: string;
+  done: Promise<KilnRun>;
+  /** Ctrl-C (SIGINT; or another signal) and the run's result. */
+  stop(signal?: NodeJS.Signals): Promise<KilnRun>;
+}
+
+/** Spawns `kiln serve ...` (or `kiln playground ...`) and resolves once the model is ready. */
+export async function startKilnServer(args: string[], opts: KilnOptions): Promise<KilnServer> {
+  const child = await spawnKiln(args, opts);
+  const done = collect(child);
+  const [, url] = await waitForOutput(child, /Model ready: (http:\/\/127\.0\.0\.1:\d+)/);
+  const stop = (signal: NodeJS.Signals = "SIGINT"): Promise<KilnRun> => {
+    child.kill(signal);
+    return done;
+  };
+  return { child, url: url as string, done, stop };
+}

@@ -56,6 +56,30 @@ export async function buildTestImage(
  * serve and exit-code tests run, optionally carrying `schema` as its run.cog.openapi_schema label.
  * One Dockerfile for all of them, so the engine's layer cache builds its layers once.
  */
+/**
+ * An OpenAPI document shaped like Cog's (what an image's run.cog.openapi_schema label holds): these
+ * Input properties (and `required`), this Output schema, and any further component schemas.
+ */
+export function cogSchema(o: {
+  input: Record<string, unknown>;
+  required?: string[];
+  output: Record<string, unknown>;
+  schemas?: Record<string, unknown>;
+}): unknown {
+  const input = {
+    title: "Input",
+    type: "object",
+    properties: o.input,
+    ...(o.required ? { required: o.required } : {}),
+  };
+  return {
+    openapi: "3.0.2",
+    info: { title: "Cog", version: "0.0.0-test" },
+    paths: {},
+    components: { schemas: { Input: input, Output: { title: "Output", ...o.output }, ...o.schemas } },
+  };
+}
+
 export function buildFakeModelImage(tag: string, schema?: unknown): Promise<string> {
   // Dockerfile LABEL values are subject to $variable substitution: escape the `$ref`s.
   const label =

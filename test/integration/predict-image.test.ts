@@ -12,41 +12,32 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { REGISTRY, requireRegistry } from "../helpers/docker.js";
-import { buildFakeModelImage, DOCKER_CLI, engine, kilnContainers, removeImage } from "./predict-helpers.js";
-import { collect, kiln, spawnKiln } from "./predict-cli.js";
+import {
+  buildFakeModelImage,
+  cogSchema,
+  DOCKER_CLI,
+  engine,
+  kilnContainers,
+  removeImage,
+} from "./predict-helpers.js";
+import { collect, kiln, spawnKiln, waitForOutput } from "./predict-cli.js";
 
 const TAG = `kiln-test/fake-model-cli:${process.pid}`;
-const SCHEMA = {
-  openapi: "3.0.2",
-  info: { title: "Cog", version: "0.0.0-test" },
-  paths: {},
-  components: {
-    schemas: {
-      Input: {
-        title: "Input",
-        type: "object",
-        properties: {
-          text: { title: "Text", type: "string", "x-order": 0 },
-          delay_ms: {
-            title: "Delay Ms",
-            type: "integer",
-            "x-order": 1,
-            default: 0,
-            minimum: 0,
-            maximum: 60000,
-          },
-          fail: { title: "Fail", type: "boolean", "x-order": 2, default: false },
-          file: { title: "File", type: "string", format: "uri", "x-order": 3, nullable: true },
-          tags: { title: "Tags", type: "array", items: { type: "string" }, "x-order": 4, default: [] },
-          style: { allOf: [{ $ref: "#/components/schemas/style" }], "x-order": 5, default: "plain" },
-        },
-        required: ["text"],
-      },
-      Output: { title: "Output", type: "array", items: { type: "string" }, "x-cog-array-type": "iterator" },
-      style: { title: "style", description: "An enumeration.", enum: ["plain", "fancy"], type: "string" },
-    },
+const SCHEMA = cogSchema({
+  input: {
+    text: { title: "Text", type: "string", "x-order": 0 },
+    delay_ms: { title: "Delay Ms", type: "integer", "x-order": 1, default: 0, minimum: 0, maximum: 60000 },
+    fail: { title: "Fail", type: "boolean", "x-order": 2, default: false },
+    file: { title: "File", type: "string", format: "uri", "x-order": 3, nullable: true },
+    tags: { title: "Tags", type: "array", items: { type: "string" }, "x-order": 4, default: [] },
+    style: { allOf: [{ $ref: "#/components/schemas/style" }], "x-order": 5, default: "plain" },
   },
-};
+  required: ["text"],
+  output: { type: "array", items: { type: "string" }, "x-cog-array-type": "iterator" },
+  schemas: {
+    style: { title: "style", description: "An enumeration.", enum: ["plain", "fancy"], type: "string" },
+  },
+});
 
 let docker: Engine;
 let dir: string;
@@ -151,13 +142,7 @@ describe("kiln predict IMAGE", () => {
     const done = collect(child);
     // The prediction's first log line: it is running (stdout is not a terminal, so the output itself
     // is only printed once, at the end).
-    await new Promise<void>((resolve) => {
-      let err = "";
-      child.stderr?.on("data", (d: Buffer) => {
-        err += d.toString();
-        if (err.includes("predicting")) resolve();
-      });
-    });
+    await waitForOutput(child, /predicting/);
     expect(await kilnContainers(docker)).toHaveLength(1);
     child.kill("SIGINT");
     const r = await done;

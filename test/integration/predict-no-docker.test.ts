@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { collect, kiln, spawnKiln } from "./predict-cli.js";
+import { kiln, startKilnServer } from "./predict-cli.js";
 
 const EXAMPLES = fileURLToPath(new URL("../../examples/", import.meta.url));
 const NO_ENGINE = { DOCKER_HOST: "unix:///nonexistent/kiln-test-docker.sock" };
@@ -86,17 +86,12 @@ describe("kiln predict --no-docker", () => {
 
 describe("kiln serve --no-docker", () => {
   it("serves in-process (with --api-token on /v1) until Ctrl-C", async () => {
-    const child = await spawnKiln(["serve", "--no-docker", "-p", "0", "--api-token", "s3cret"], { cwd: ts });
-    const done = collect(child);
-    let stderr = "";
-    const url = await new Promise<string>((resolve, reject) => {
-      child.stderr?.on("data", (d: Buffer) => {
-        stderr += d.toString();
-        const m = /Model ready: (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
-        if (m?.[1]) resolve(m[1]);
-      });
-      child.once("close", () => reject(new Error(`serve exited early:\n${stderr}`)));
-    });
+    const { url, stop } = await startKilnServer(
+      ["serve", "--no-docker", "-p", "0", "--api-token", "s3cret"],
+      {
+        cwd: ts,
+      },
+    );
     // --api-token guards every route but /health-check, the container API included.
     const body = '{"input":{"name":"Sam"}}';
     const json = { "content-type": "application/json" };
@@ -111,8 +106,7 @@ describe("kiln serve --no-docker", () => {
     expect(
       (await fetch(`${url}/v1/predictions`, { headers: { authorization: "Bearer s3cret" } })).status,
     ).toBe(200);
-    child.kill("SIGINT");
-    const r = await done;
+    const r = await stop();
     expect(r.code).toBe(0);
   });
 });

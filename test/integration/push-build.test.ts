@@ -1,7 +1,7 @@
 // `kiln push` in a project builds (cached) and pushes; after a one-line code change the re-push does
 // not upload the weights again (asserted from the registry's own log) and uploads under 1% of them.
 import { randomBytes } from "node:crypto";
-import { appendFile, mkdir, mkdtemp, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { appendFile, mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -16,9 +16,9 @@ import {
   requireDocker,
   requireRegistry,
 } from "../helpers/docker.js";
+import { FAKE_BUNDLE, writeWeightsProject } from "./build-helpers.js";
 
-// The build helper's fake runtime bundle keeps this test independent of `npm run build`.
-const FAKE_BUNDLE = join(import.meta.dirname, "../fixtures/build/_runtime-bundle");
+// The build helper's fake runtime bundle (FAKE_BUNDLE) keeps this test independent of `npm run build`.
 const repo = `kiln-test/push-build-${Date.now().toString(36)}`;
 const image = `${REGISTRY}/${repo}:latest`;
 const weights = randomBytes(24 * 1024 * 1024);
@@ -60,17 +60,11 @@ describe("kiln push builds, then re-pushes only what changed", () => {
     await requireRegistry(REGISTRY);
     process.env.KILN_RUNTIME_BUNDLE = FAKE_BUNDLE;
     dir = await mkdtemp(join(tmpdir(), "kiln-push-build-"));
-    await writeFile(
-      join(dir, "cog.yaml"),
+    await writeWeightsProject(
+      dir,
       `image: ${image}\nbuild:\n  python_version: "3.11"\npredict: "predict.py:Predictor"\nweights:\n  - models/\n`,
+      weights,
     );
-    await writeFile(
-      join(dir, "predict.py"),
-      "class Predictor:\n    def predict(self) -> str:\n        return 'v1'\n",
-    );
-    await writeFile(join(dir, "schema.json"), '{"openapi":"3.0.2"}');
-    await mkdir(join(dir, "models"));
-    await writeFile(join(dir, "models", "model.bin"), weights);
   });
   afterAll(async () => {
     if (savedBundle === undefined) delete process.env.KILN_RUNTIME_BUNDLE;

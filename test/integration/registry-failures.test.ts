@@ -1,12 +1,12 @@
 // A registry that dies mid-upload gives a clear error and leaves nothing that breaks the next push;
 // a TLS registry signed by a private CA works with --ca-cert and explains itself without it.
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { runLogin } from "../../src/cli/commands/login.js";
+import { runLogin } from "../../src/publish/login.js";
 import { pushImage } from "../../src/docker/push.js";
 import { parseReference } from "../../src/docker/reference.js";
 import { runKiln, testContext } from "../helpers/cli.js";
@@ -88,7 +88,7 @@ describe("a TLS registry with a private CA", () => {
     process.env.DOCKER_CONFIG = config;
     try {
       const { ctx, stdout } = testContext();
-      const opts = { username: "someone", passwordStdin: true, caCert: registry.caFile! };
+      const opts = { username: "someone", passwordStdin: true, ca: await readFile(registry.caFile!) };
       await runLogin(ctx, registry.address, opts, Readable.from(["pw\n"]));
       expect(stdout()).toContain(`Login succeeded: someone @ ${registry.address}`);
     } finally {

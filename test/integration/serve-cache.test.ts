@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BASE_IMAGES, requireDocker } from "../helpers/docker.js";
-import { collect, kiln, spawnKiln, type KilnRun } from "./predict-cli.js";
+import { kiln, startKilnServer, type KilnServer } from "./predict-cli.js";
 import { engine, removeImage } from "./predict-helpers.js";
 
 const EXAMPLES = fileURLToPath(new URL("../../examples/", import.meta.url));
@@ -33,25 +33,9 @@ afterAll(async () => {
   for (const d of [project, plain, store]) await rm(d, { recursive: true, force: true });
 });
 
-/** Starts `kiln serve ...` and resolves with its URL once it says the model is ready. */
-async function serve(args: string[], cwd: string, env: Record<string, string> = {}) {
-  const child = await spawnKiln(["serve", "-p", "0", ...args], { cwd, env });
-  const done = collect(child);
-  let stderr = "";
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stderr?.on("data", (d: Buffer) => {
-      stderr += d.toString();
-      const m = /Model ready: (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
-      if (m?.[1]) resolve(m[1]);
-    });
-    child.once("close", () => reject(new Error(`serve exited early:\n${stderr}`)));
-  });
-  const stop = async (): Promise<KilnRun> => {
-    child.kill("SIGINT");
-    return done;
-  };
-  return { url, stop };
-}
+/** `kiln serve -p 0 ARGS`, once the model is ready. */
+const serve = (args: string[], cwd: string, env: Record<string, string> = {}): Promise<KilnServer> =>
+  startKilnServer(["serve", "-p", "0", ...args], { cwd, env });
 
 async function predict(
   url: string,

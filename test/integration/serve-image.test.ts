@@ -5,21 +5,14 @@
 import { createServer } from "node:net";
 import type { Engine } from "../../src/docker/engine.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { buildFakeModelImage, engine, kilnContainers, removeImage } from "./predict-helpers.js";
-import { collect, kiln, spawnKiln } from "./predict-cli.js";
+import { buildFakeModelImage, cogSchema, engine, kilnContainers, removeImage } from "./predict-helpers.js";
+import { kiln, startKilnServer } from "./predict-cli.js";
 
 const TAG = `kiln-test/fake-model-serve:${process.pid}`;
-const SCHEMA = {
-  openapi: "3.0.2",
-  info: { title: "Cog", version: "0.0.0-test" },
-  paths: {},
-  components: {
-    schemas: {
-      Input: { title: "Input", type: "object", properties: { text: { type: "string", "x-order": 0 } } },
-      Output: { title: "Output", type: "array", items: { type: "string" } },
-    },
-  },
-};
+const SCHEMA = cogSchema({
+  input: { text: { type: "string", "x-order": 0 } },
+  output: { type: "array", items: { type: "string" } },
+});
 let docker: Engine;
 
 beforeAll(async () => {
@@ -34,17 +27,7 @@ afterAll(async () => {
 
 describe("kiln serve IMAGE", () => {
   it("serves until Ctrl-C, then stops and removes the container", async () => {
-    const child = await spawnKiln(["serve", TAG, "-p", "0"], { cwd: process.cwd() });
-    const done = collect(child);
-    let stderr = "";
-    const url = await new Promise<string>((resolve, reject) => {
-      child.stderr?.on("data", (d: Buffer) => {
-        stderr += d.toString();
-        const m = /Model ready: (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
-        if (m?.[1]) resolve(m[1]);
-      });
-      child.once("close", () => reject(new Error(`kiln serve exited early:\n${stderr}`)));
-    });
+    const { url, stop } = await startKilnServer(["serve", TAG, "-p", "0"], { cwd: process.cwd() });
     const health = (await (await fetch(`${url}/health-check`)).json()) as { status: string };
     expect(health.status).toBe("READY");
     const res = await fetch(`${url}/predictions`, {
@@ -54,8 +37,7 @@ describe("kiln serve IMAGE", () => {
     });
     expect(((await res.json()) as { output: unknown }).output).toEqual(["a", "b"]);
     expect(await kilnContainers(docker)).toHaveLength(1);
-    child.kill("SIGINT");
-    const r = await done;
+    const r = await stop();
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("fake model listening"); // the container's own output is shown
     expect(await kilnContainers(docker)).toEqual([]);

@@ -48,6 +48,11 @@ describe("kiln/layers", () => {
       'const m = await import("../cli/main.js");\nvoid m;\n',
       /nothing outside src\/cli imports src\/cli/,
     ],
+    [
+      "src/cli/commands/x.ts",
+      'import { registerServe } from "./serve.js";\nvoid registerServe;\n',
+      /a command does not import another command/,
+    ],
   ])("%s: %s", async (file, code, message) => {
     expect(await problems(file, code)).toEqual([expect.stringMatching(message)]);
   });
@@ -58,6 +63,7 @@ describe("kiln/layers", () => {
       'import { validateInput } from "../schema/validate.js";\nimport { readFile } from "node:fs/promises";\nvoid validateInput;\nvoid readFile;\n',
     ],
     ["src/cli/x.ts", 'import { runPredict } from "../session/predict.js";\nvoid runPredict;\n'],
+    ["src/cli/commands/x.ts", 'import { addServeFlags } from "../serve-options.js";\nvoid addServeFlags;\n'],
     ["src/docker/x.ts", 'import { EngineApi } from "./api.js";\nvoid EngineApi;\n'],
     ["src/fleet/x.ts", 'import { startServer } from "../runtime/server.js";\nvoid startServer;\n'],
   ])("allowed: %s", async (file, code) => {

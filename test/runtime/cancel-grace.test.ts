@@ -4,8 +4,8 @@
  */
 import { fileURLToPath } from "node:url";
 import { afterEach, describe, expect, it } from "vitest";
-import { startServer, type RunningServer } from "../../src/runtime/server.js";
-import { PYTHON, WORKER_DIR } from "../workers/python/harness.js";
+import type { RunningServer } from "../../src/runtime/server.js";
+import { startPythonServer } from "../helpers/python-server.js";
 import { eventually, request, startFixture } from "./helpers.js";
 
 const PY_FIXTURES = fileURLToPath(new URL("./fixtures/python/", import.meta.url));
@@ -16,24 +16,7 @@ afterEach(async () => {
 
 describe.each([
   ["typescript", () => startFixture("stubborn", { cancelGraceMs: 300 })],
-  [
-    "python",
-    async () => {
-      const s = await startServer({
-        root: PY_FIXTURES,
-        predictor: { language: "python", file: "predict.py", name: "Stubborn" },
-        host: "127.0.0.1",
-        port: 0,
-        logLevel: "silent",
-        python: PYTHON,
-        pythonWorkerDir: WORKER_DIR,
-        env: { PYTHONDONTWRITEBYTECODE: "1" },
-        cancelGraceMs: 300,
-      });
-      await s.ready;
-      return s;
-    },
-  ],
+  ["python", () => startPythonServer(PY_FIXTURES, { name: "Stubborn" }, { cancelGraceMs: 300 })],
 ] as const)("%s model that ignores cancel", (_lang, start) => {
   it("is killed after the grace period: the prediction ends canceled, the slot frees, the worker comes back", async () => {
     const s = await start();

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
-import { afterAll } from "vitest";
+import { afterAll, afterEach } from "vitest";
 import { compileTsPredictor } from "../../src/build/ts-predictor.js";
 import { startServer, type RunningServer, type ServerOptions } from "../../src/runtime/server.js";
 
@@ -68,6 +68,25 @@ export function fixtureProject(): Promise<FixtureProject> {
   return project;
 }
 
+/**
+ * Bundles the image's server entry (src/runtime/main.ts) to `outfile` as scripts/bundle-runtime.mjs
+ * does (one ESM file, with a `require` for the CommonJS dependencies of queue mode), version 9.9.9-test.
+ */
+export async function bundleServerEntry(outfile: string): Promise<void> {
+  await build({
+    entryPoints: [join(REPO, "src/runtime/main.ts")],
+    outfile,
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    define: { __KILN_VERSION__: '"9.9.9-test"' },
+    banner: {
+      js: "import { createRequire as __r } from 'node:module'; const require = __r(import.meta.url);",
+    },
+    logLevel: "silent",
+  });
+}
+
 /** Starts the server on port 0 with a fixture predictor (quiet logs) and waits for setup to end. */
 export async function startFixture(name: string, extra: Partial<ServerOptions> = {}): Promise<RunningServer> {
   const fx = await fixtureProject();
@@ -84,6 +103,25 @@ export async function startFixture(name: string, extra: Partial<ServerOptions> =
   });
   await server.ready;
   return server;
+}
+
+/**
+ * For one test file: `start(name, extra)` starts a fixture server (startFixture) and `track(server)`
+ * adopts one started otherwise; every one is closed after each test.
+ */
+export function fixtureServers(): {
+  start: (name: string, extra?: Partial<ServerOptions>) => Promise<RunningServer>;
+  track: (server: RunningServer) => RunningServer;
+} {
+  const servers: RunningServer[] = [];
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((s) => s.close()));
+  });
+  const track = (server: RunningServer): RunningServer => {
+    servers.push(server);
+    return server;
+  };
+  return { start: async (name, extra = {}) => track(await startFixture(name, extra)), track };
 }
 
 export interface JsonResponse {

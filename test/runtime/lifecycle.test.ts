@@ -1,17 +1,8 @@
-import { afterEach, describe, expect, it } from "vitest";
-import type { RunningServer } from "../../src/runtime/server.js";
+import { describe, expect, it } from "vitest";
 import { startServer } from "../../src/runtime/server.js";
-import { eventually, fixtureProject, request, startFixture } from "./helpers.js";
+import { eventually, fixtureProject, request, fixtureServers } from "./helpers.js";
 
-const servers: RunningServer[] = [];
-async function start(name: string, extra: Parameters<typeof startFixture>[1] = {}): Promise<RunningServer> {
-  const s = await startFixture(name, extra);
-  servers.push(s);
-  return s;
-}
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
+const { start, track } = fixtureServers();
 
 describe("setup and health", () => {
   it("setup failure: SETUP_FAILED with setup logs, predictions 503", async () => {
@@ -48,7 +39,7 @@ describe("setup and health", () => {
       logLevel: "silent",
       nodeWorkerEntry: fx.worker,
     });
-    servers.push(s);
+    track(s);
     expect((await request(s.url, "/")).status).toBe(200);
     expect((await request(s.url, "/health-check")).body.status).toBe("STARTING");
     const p = await request(s.url, "/predictions", { body: {} });

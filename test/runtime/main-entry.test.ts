@@ -2,11 +2,9 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { build } from "esbuild";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configFromEnv, ConfigError } from "../../src/runtime/config.js";
-import { eventually, fixtureProject, request, type FixtureProject } from "./helpers.js";
+import { bundleServerEntry, eventually, fixtureProject, request, type FixtureProject } from "./helpers.js";
 
 describe("configFromEnv", () => {
   it("maps Cog flags and env to server options", () => {
@@ -63,15 +61,7 @@ describe("container entry (bundled src/runtime/main.ts)", () => {
   let fx: FixtureProject;
   beforeAll(async () => {
     fx = await fixtureProject();
-    await build({
-      entryPoints: [fileURLToPath(new URL("../../src/runtime/main.ts", import.meta.url))],
-      outfile: entry,
-      bundle: true,
-      platform: "node",
-      format: "esm",
-      define: { __KILN_VERSION__: '"9.9.9-test"' },
-      logLevel: "silent",
-    });
+    await bundleServerEntry(entry);
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

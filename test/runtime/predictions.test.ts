@@ -1,17 +1,8 @@
 import { request as httpRequest } from "node:http";
-import { afterEach, describe, expect, it } from "vitest";
-import type { RunningServer } from "../../src/runtime/server.js";
-import { eventually, parseSse, request, startFixture, startReceiver } from "./helpers.js";
+import { describe, expect, it } from "vitest";
+import { eventually, parseSse, request, fixtureServers, startReceiver } from "./helpers.js";
 
-const servers: RunningServer[] = [];
-async function start(name: string, extra: Parameters<typeof startFixture>[1] = {}): Promise<RunningServer> {
-  const s = await startFixture(name, extra);
-  servers.push(s);
-  return s;
-}
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
+const { start } = fixtureServers();
 
 describe("async predictions and webhooks", () => {
   it("Prefer: respond-async answers 202 and delivers start/output/logs/completed to the webhook", async () => {

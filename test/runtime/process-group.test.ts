@@ -5,51 +5,26 @@
  */
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { startServer } from "../../src/runtime/server.js";
-import { PYTHON, WORKER_DIR } from "../workers/python/harness.js";
+import { isAlive } from "../helpers/process.js";
+import { startPythonServer } from "../helpers/python-server.js";
 import { eventually, request, startFixture } from "./helpers.js";
 
 const PY_FIXTURES = fileURLToPath(new URL("./fixtures/python/", import.meta.url));
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 describe.each([
   ["typescript", () => startFixture("spawner")],
-  [
-    "python",
-    async () => {
-      const s = await startServer({
-        root: PY_FIXTURES,
-        predictor: { language: "python", file: "predict.py", name: "Spawner" },
-        host: "127.0.0.1",
-        port: 0,
-        logLevel: "silent",
-        python: PYTHON,
-        pythonWorkerDir: WORKER_DIR,
-        env: { PYTHONDONTWRITEBYTECODE: "1" },
-      });
-      await s.ready;
-      return s;
-    },
-  ],
+  ["python", () => startPythonServer(PY_FIXTURES, { name: "Spawner" })],
 ] as const)("%s worker that starts a subprocess in setup", (_lang, start) => {
   it("runs in its own process group, and stopping the server stops the subprocess too", async () => {
     const s = await start();
     const r = await request(s.url, "/predictions", { body: {} });
     const sleeper = r.body.output as number;
     expect(sleeper).toBeGreaterThan(0);
-    expect(alive(sleeper)).toBe(true);
+    expect(isAlive(sleeper)).toBe(true);
     // The worker leads its own group (pgid = its pid), so the group can be signalled as one.
     expect(() => process.kill(-s.worker.pid!, 0)).not.toThrow();
     await s.close();
-    await eventually(() => expect(alive(sleeper)).toBe(false));
+    await eventually(() => expect(isAlive(sleeper)).toBe(false));
   });
 });
 

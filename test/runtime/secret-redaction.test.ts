@@ -5,8 +5,8 @@
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { StreamRedactor, makeRedactor, REDACTED } from "../../src/runtime/redact.js";
-import { startServer, type RunningServer } from "../../src/runtime/server.js";
-import { PYTHON, WORKER_DIR } from "../workers/python/harness.js";
+import type { RunningServer } from "../../src/runtime/server.js";
+import { startPythonServer } from "../helpers/python-server.js";
 import { request, startFixture, startReceiver } from "./helpers.js";
 
 const SECRET = "sk-live-0123456789abcdefXYZ";
@@ -41,21 +41,7 @@ const PY_FIXTURES = fileURLToPath(new URL("./fixtures/python/", import.meta.url)
 
 describe.each([
   ["typescript", () => startFixture("leaky")],
-  [
-    "python",
-    () =>
-      startServer({
-        root: PY_FIXTURES,
-        predictor: { language: "python", file: "predict.py", name: "Leaky" },
-        host: "127.0.0.1",
-        port: 0,
-        logLevel: "silent",
-        python: PYTHON,
-        pythonWorkerDir: WORKER_DIR,
-        env: { PYTHONDONTWRITEBYTECODE: "1" },
-        webhookRetryDelaysMs: [10, 20],
-      }),
-  ],
+  ["python", () => startPythonServer(PY_FIXTURES, { name: "Leaky" }, { webhookRetryDelaysMs: [10, 20] })],
 ] as const)("%s predictor writing a secret across a pipe read", (_lang, start) => {
   let server: RunningServer;
   beforeAll(async () => {

@@ -2,13 +2,11 @@
  * Defect 1, end to end: multi-byte text crosses every pipe (server -> worker input frames, worker ->
  * server output frames, user stdout) intact, for both workers, at sizes around the 64 KiB pipe chunk.
  */
-import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningServer } from "../../src/runtime/server.js";
-import { startServer } from "../../src/runtime/server.js";
 import { request, startFixture } from "./helpers.js";
-import { PYTHON, WORKER_DIR } from "../workers/python/harness.js";
+import { startPythonServer } from "../helpers/python-server.js";
 
 const PY_FIXTURES = fileURLToPath(new URL("./fixtures/python/", import.meta.url));
 
@@ -25,20 +23,7 @@ function replacementCount(s: string): number {
 
 describe.each([
   ["node", () => startFixture("echo")],
-  [
-    "python",
-    () =>
-      startServer({
-        root: join(PY_FIXTURES),
-        predictor: { language: "python", file: "predict.py", name: "Echo" },
-        host: "127.0.0.1",
-        port: 0,
-        logLevel: "silent",
-        python: PYTHON,
-        pythonWorkerDir: WORKER_DIR,
-        env: { PYTHONDONTWRITEBYTECODE: "1" },
-      }),
-  ],
+  ["python", () => startPythonServer(PY_FIXTURES, { name: "Echo" })],
 ] as const)("%s worker", (_name, start) => {
   let server: RunningServer;
   beforeAll(async () => {

@@ -41,9 +41,9 @@ export function registerBuild(program: Command, context: () => CommandContext): 
     .action(async (flags: BuildFlags, cmd: Command) => {
       const ctx = context();
       const secrets = (flags.secret ?? []).map(checkSecretSpec);
-      const { manifest } = await loadManifestForCommand(ctx, manifestFlag(cmd));
       const json = Boolean(flags.json);
-      if (json) ctx.out.options.json = true;
+      if (json) ctx.out.options.json = ctx.out.jsonDocument = true;
+      const { manifest } = await loadManifestForCommand(ctx, manifestFlag(cmd));
       // Loaded on use: building pulls in the Docker client, which --help and other commands should not pay for.
       const { runBuild } = await import("../../publish/build.js");
       const result = await runBuild(ctx, {

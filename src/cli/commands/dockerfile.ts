@@ -1,11 +1,4 @@
-import { existsSync } from "node:fs";
-import { join } from "node:path";
 import type { Command } from "commander";
-import { findRuntimeBundle } from "../../build/bundle.js";
-import { listContext } from "../../build/context.js";
-import { defaultCompiledPath } from "../../build/plan.js";
-import { formatBytes } from "../../format.js";
-import { prepareBuild } from "../../build/prepare.js";
 import type { CommandContext } from "../context.js";
 import { addImageOptions } from "../image-options.js";
 import { manifestFlag } from "../flags.js";
@@ -26,44 +19,7 @@ export function registerDockerfile(program: Command, context: () => CommandConte
     .action(async (flags: DockerfileFlags, cmd: Command) => {
       const ctx = context();
       const { manifest } = await loadManifestForCommand(ctx, manifestFlag(cmd));
-      // TS predictors compile to a fixed path; list it when a previous build or run produced it.
-      const compiledOf = (ref: typeof manifest.predict): string | undefined => {
-        if (!ref || ref.language === "python") return undefined;
-        const abs = join(manifest.root, defaultCompiledPath(ref.file));
-        return existsSync(abs) ? abs : undefined;
-      };
-      const prepared = await prepareBuild(manifest, {
-        baseImage: flags.baseImage,
-        nodeImage: flags.nodeImage,
-        caCertFile: flags.caCert,
-        compiled: { predict: compiledOf(manifest.predict), train: compiledOf(manifest.train) },
-      });
-      ctx.out.print(prepared.dockerfile.trimEnd());
-      for (const note of prepared.plan.notes) ctx.out.warn(note);
-      if (!flags.context) return;
-      let bundle: string | null = null;
-      try {
-        bundle = findRuntimeBundle();
-      } catch {
-        ctx.out.warn(
-          "kiln's runtime bundle is not built (npm run build): kiln/runtime/ is left out of this listing",
-        );
-      }
-      const entries = await listContext({
-        root: manifest.root,
-        plan: prepared.plan,
-        dockerfile: prepared.dockerfile,
-        runtimeBundle: bundle,
-        caCertFile: flags.caCert,
-      });
-      const files = entries.filter((e) => e.type !== "directory");
-      const total = files.reduce((n, e) => n + e.size, 0);
-      ctx.out.print("");
-      ctx.out.print(`# build context: ${files.length} files, ${formatBytes(total)}`);
-      const width = Math.max(...files.map((e) => formatBytes(e.size).length));
-      for (const e of files) {
-        const size = e.type === "symlink" ? `-> ${e.linkname ?? ""}` : formatBytes(e.size).padStart(width);
-        ctx.out.print(`${size}  ${e.name}`);
-      }
+      const { showDockerfile } = await import("../../publish/dockerfile.js");
+      await showDockerfile(ctx, { manifest, ...flags });
     });
 }

@@ -32,6 +32,8 @@ export function registerPredict(program: Command, context: () => CommandContext)
     .option("--setup-timeout <seconds>", "how long to wait for setup() to finish", "300")
     .action(async (imageArg: string | undefined, flags: PredictFlags, cmd: Command) => {
       const ctx = context();
+      // --json prints the whole prediction as one document; manifest warnings go into it.
+      if (flags.json !== undefined) ctx.out.jsonDocument = true;
       const image = checkImageArgument(imageArg);
       const env = parseEnvFlags(flags.env);
       const setupTimeoutMs = parseSeconds(flags.setupTimeout, "--setup-timeout");

@@ -24,6 +24,7 @@ export function registerPush(program: Command, context: () => CommandContext): v
     .option("--openapi-schema <file>", "build: use this OpenAPI document instead of computing it")
     .action(async (image: string | undefined, flags: PushFlags, cmd: Command) => {
       const ctx = context();
+      if (flags.json) ctx.out.jsonDocument = true;
       // --no-build IMAGE needs no cog.yaml; otherwise one is used when there is one.
       const manifest =
         !flags.build && image !== undefined ? undefined : await loadOptionalManifest(ctx, manifestFlag(cmd));

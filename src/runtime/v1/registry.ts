@@ -8,6 +8,7 @@
  */
 import type { Prediction } from "../core/prediction.js";
 import type { Page, PredictionRecord } from "../core/store.js";
+import type { PredictorKind } from "../protocol.js";
 import { RawJson } from "../raw-json.js";
 
 export interface HostedRecord extends PredictionRecord {
@@ -86,8 +87,8 @@ export class HostedRegistry {
   }
 
   /** Newest first. Cursors are `b<seq>` (items older than seq) or `a<seq>` (newer than seq). */
-  page(cursor: string | null, size: number): Page<HostedRecord> {
-    const all = [...this.records.values()]; // ascending seq
+  page(cursor: string | null, size: number, kind: PredictorKind = "predict"): Page<HostedRecord> {
+    const all = [...this.records.values()].filter((r) => r.prediction.kind === kind); // ascending seq
     const m = cursor ? /^([ab])(\d+)$/.exec(cursor) : null;
     if (cursor && !m) throw new RangeError(`invalid cursor ${JSON.stringify(cursor)}`);
     let items: HostedRecord[];

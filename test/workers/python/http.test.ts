@@ -5,8 +5,9 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
-import { startServer, type RunningServer, type ServerOptions } from "../../../src/runtime/server.js";
-import { FIXTURES, PYTHON, REPO_ROOT, WORKER_DIR } from "./harness.js";
+import type { RunningServer, ServerOptions } from "../../../src/runtime/server.js";
+import { startPythonServer } from "../../helpers/python-server.js";
+import { FIXTURES, REPO_ROOT } from "./harness.js";
 
 const servers: RunningServer[] = [];
 afterEach(async () => {
@@ -18,19 +19,9 @@ async function serve(
   opts: Partial<ServerOptions> & { file?: string; name?: string } = {},
 ): Promise<RunningServer> {
   const { file, name, ...rest } = opts;
-  const server = await startServer({
-    root: path.isAbsolute(fixture) ? fixture : path.join(FIXTURES, fixture),
-    predictor: { language: "python", file: file ?? "predict.py", name: name ?? "Predictor" },
-    host: "127.0.0.1",
-    port: 0,
-    logLevel: "silent",
-    python: PYTHON,
-    pythonWorkerDir: WORKER_DIR,
-    env: { PYTHONDONTWRITEBYTECODE: "1" },
-    ...rest,
-  });
+  const root = path.isAbsolute(fixture) ? fixture : path.join(FIXTURES, fixture);
+  const server = await startPythonServer(root, { file, name }, rest);
   servers.push(server);
-  await server.ready;
   return server;
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { formatInspect } from "../../src/cli/commands/inspect.js";
+import { formatInspect } from "../../src/publish/inspect.js";
 import { formatBytes } from "../../src/format.js";
 import { describeLabels } from "../../src/docker/inspect.js";
 

@@ -5,17 +5,19 @@
  */
 import { KilnError, EXIT_CODES, UsageError } from "../errors.js";
 import type { ModelFacts } from "../client-gen/model.js";
-import type { ProgressMode } from "../context.js";
-import type { CommandContext } from "./context.js";
+import type { ProgressMode, RunContext } from "../context.js";
+import type { ResolvedManifest } from "../manifest/types.js";
 
 export interface SourceFlags {
   model?: string | undefined;
   version?: string | undefined;
   baseUrl?: string | undefined;
-  caCert?: string | undefined;
+  /** PEM CA certificate of an image's registry. */
+  ca?: Buffer | undefined;
   remote?: boolean | undefined;
   docker: boolean;
-  file?: string | undefined;
+  /** The project's manifest (the one loader of src/cli), loaded only for the project source. */
+  loadProject: () => Promise<ResolvedManifest>;
   python: string;
   progress?: ProgressMode | undefined;
 }
@@ -32,7 +34,7 @@ export type SourceKind = "project" | "url" | "model" | "image" | "file";
 const HOSTED_MODEL = /^[A-Za-z0-9][A-Za-z0-9_.-]*\/[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
 /** URL: http(s)://...; owner/name: exactly two plain segments; anything else is an image reference. */
-export function sourceKind(arg: string | undefined): SourceKind {
+function sourceKind(arg: string | undefined): SourceKind {
   if (arg === undefined) return "project";
   if (/^https?:\/\//i.test(arg)) return "url";
   if (arg.endsWith(".json")) return "file";
@@ -41,7 +43,7 @@ export function sourceKind(arg: string | undefined): SourceKind {
   return "image";
 }
 
-export function sourceError(message: string, hint?: string, cause?: unknown): KilnError {
+function sourceError(message: string, hint?: string, cause?: unknown): KilnError {
   return new KilnError("client_source", EXIT_CODES.usage, message, { hint, cause });
 }
 
@@ -102,7 +104,7 @@ function checkModelName(model: string | undefined): void {
 }
 
 /** A running kiln server (container API + /v1), a kiln gateway, or a Cog container. */
-async function fromUrl(ctx: CommandContext, url: string, flags: SourceFlags): Promise<ModelSchema> {
+async function fromUrl(ctx: RunContext, url: string, flags: SourceFlags): Promise<ModelSchema> {
   const root = url.replace(/\/+$/, "").replace(/\/v1$/, "");
   const model = flags.model ?? "local/model";
   const token = process.env["REPLICATE_API_TOKEN"] || process.env["KILN_API_TOKEN"] || undefined;
@@ -135,7 +137,7 @@ async function fromUrl(ctx: CommandContext, url: string, flags: SourceFlags): Pr
 }
 
 /** owner/name on a /v1 API (Replicate's by default, or --base-url / REPLICATE_API_BASE_URL). */
-async function fromModel(ctx: CommandContext, model: string, flags: SourceFlags): Promise<ModelSchema> {
+async function fromModel(ctx: RunContext, model: string, flags: SourceFlags): Promise<ModelSchema> {
   const base = (
     flags.baseUrl ??
     process.env["REPLICATE_API_BASE_URL"] ??
@@ -163,7 +165,7 @@ async function fromModel(ctx: CommandContext, model: string, flags: SourceFlags)
 }
 
 /** A saved OpenAPI document (e.g. curl http://HOST:PORT/openapi.json > model.json). */
-async function fromFile(ctx: CommandContext, file: string, flags: SourceFlags): Promise<ModelSchema> {
+async function fromFile(ctx: RunContext, file: string, flags: SourceFlags): Promise<ModelSchema> {
   const { readFile } = await import("node:fs/promises");
   const { basename, resolve } = await import("node:path");
   let text: string;
@@ -190,28 +192,22 @@ async function fromFile(ctx: CommandContext, file: string, flags: SourceFlags): 
 }
 
 /** owner/name from an image repository: its last two path segments. */
-export function modelFromRepository(repository: string): string {
+function modelFromRepository(repository: string): string {
   const parts = repository.split("/").filter(Boolean);
   if (parts.length >= 2) return parts.slice(-2).join("/");
   return `local/${parts[0] ?? "model"}`;
 }
 
-async function fromImage(ctx: CommandContext, image: string, flags: SourceFlags): Promise<ModelSchema> {
+async function fromImage(ctx: RunContext, image: string, flags: SourceFlags): Promise<ModelSchema> {
   const { parseReference } = await import("../docker/reference.js");
-  const { inspectLocal, inspectRemote } = await import("../docker/inspect.js");
-  const { readCa } = await import("./flags.js");
+  const { inspectImage } = await import("../docker/inspect.js");
   const ref = parseReference(image);
-  let local;
-  if (!flags.remote) {
-    try {
-      local = await inspectLocal(ref);
-    } catch (err) {
-      // No engine here: the registry still has the labels.
-      ctx.out.debug(`local inspect failed: ${(err as Error).message}`);
-    }
-  }
-  const info =
-    local ?? (await inspectRemote(ref, { ca: flags.caCert ? await readCa(flags.caCert) : undefined }));
+  const info = await inspectImage(ref, {
+    remote: flags.remote,
+    ca: flags.ca,
+    // No engine here: the registry still has the labels.
+    onLocalFailure: (err) => ctx.out.debug(`local inspect failed: ${(err as Error).message}`),
+  });
   const doc = info.cog.openapiSchema;
   if (typeof doc !== "object" || doc === null) {
     throw sourceError(
@@ -232,14 +228,13 @@ async function fromImage(ctx: CommandContext, image: string, flags: SourceFlags)
 }
 
 /** The project in this directory: built like `kiln predict` does, or run directly with --no-docker. */
-async function fromProject(ctx: CommandContext, flags: SourceFlags): Promise<ModelSchema> {
-  const { resolveModelSource } = await import("../session/model-source.js");
-  const { loadRunnableProject } = await import("./load-manifest.js");
+async function fromProject(ctx: RunContext, flags: SourceFlags): Promise<ModelSchema> {
+  const { resolveModelSource } = await import("./model-source.js");
   const notes: string[] = [];
   const source = await resolveModelSource(ctx, {
     image: undefined,
     docker: flags.docker,
-    loadProject: () => loadRunnableProject(ctx, flags.file),
+    loadProject: flags.loadProject,
     progress: flags.progress ?? "auto",
   });
   const model = flags.model ?? `local/${source.project?.root.split("/").pop() ?? "model"}`;
@@ -258,7 +253,7 @@ async function fromProject(ctx: CommandContext, flags: SourceFlags): Promise<Mod
       notes,
     };
   }
-  const { startLocalModel } = await import("../session/local-model.js");
+  const { startLocalModel } = await import("./local-model.js");
   const { fetchOpenApi } = await import("../prediction/client.js");
   const server = await startLocalModel(source.project, {
     python: flags.python,
@@ -279,7 +274,7 @@ async function fromProject(ctx: CommandContext, flags: SourceFlags): Promise<Mod
 }
 
 export async function readModelSchema(
-  ctx: CommandContext,
+  ctx: RunContext,
   arg: string | undefined,
   flags: SourceFlags,
 ): Promise<ModelSchema> {
