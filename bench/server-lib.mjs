@@ -71,17 +71,19 @@ export function pythonProject(work, name, source) {
   };
 }
 
+/** CPU time (user+sys) of one process in ms (10 ms resolution); 0 once it is gone. */
+export function processCpuMs(pid) {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime+stime in clock ticks (100 Hz)
+  } catch {
+    return 0;
+  }
+}
+
 /** CPU time (user+sys) of a process and its direct children, in ms: insensitive to a busy machine. */
 export function treeCpuMs(pid) {
-  const one = (p) => {
-    try {
-      const f = readFileSync(`/proc/${p}/stat`, "utf8").split(") ")[1].split(" ");
-      return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime+stime in clock ticks (100 Hz)
-    } catch {
-      return 0;
-    }
-  };
-  return one(pid) + childrenOf(pid).reduce((a, c) => a + one(c), 0);
+  return processCpuMs(pid) + childrenOf(pid).reduce((a, c) => a + processCpuMs(c), 0);
 }
 
 /** RSS of a process and its direct children (server + worker), in MB. */
@@ -201,12 +203,13 @@ export async function startKiln({
 
 /**
  * The ceiling: a bare node:http server that does the least a prediction server must — read the body,
- * parse it as JSON, answer JSON — in a process of its own, like the kiln server.
+ * parse it as JSON, answer JSON — in a process of its own, like the kiln server. `bare-relay.mjs` adds
+ * one pipe round trip to a child process per request: the floor of any design with a worker process.
  */
-export async function startBare() {
+export async function startBare(fixture = "bare-server.mjs") {
   const port = await freePort();
   const child = track(
-    spawn(process.execPath, [join(root, "bench/fixtures/bare-server.mjs"), String(port)], {
+    spawn(process.execPath, [join(root, "bench/fixtures", fixture), String(port)], {
       stdio: ["ignore", "pipe", "ignore"],
     }),
   );

@@ -48,6 +48,8 @@ export class WorkerSupervisor extends EventEmitter<WorkerSupervisorEvents> {
   private stderrTail = "";
   /** Events held back until release() (a worker started before its listeners existed). */
   private held: (() => void)[] | null = null;
+  private decoder: FrameDecoder<WorkerMessage> | null = null;
+  private sentBytes = 0;
 
   constructor(
     private readonly spec: WorkerCommand,
@@ -107,7 +109,7 @@ export class WorkerSupervisor extends EventEmitter<WorkerSupervisorEvents> {
       this.stderrTail = (this.stderrTail + d).slice(-STDERR_TAIL_BYTES);
       this.deliver("userOutput", "stderr", d);
     });
-    const decoder = new FrameDecoder<WorkerMessage>(
+    const decoder = (this.decoder = new FrameDecoder<WorkerMessage>(
       (m) => {
         if (current()) this.deliver("message", m);
       },
@@ -115,7 +117,8 @@ export class WorkerSupervisor extends EventEmitter<WorkerSupervisorEvents> {
         this.logger.error("worker sent an invalid frame; stopping it", { error, line: line.slice(0, 200) });
         this.kill("the worker broke the protocol (invalid frame on fd 4)");
       },
-    );
+    ));
+    this.sentBytes = 0;
     fromWorker.on("data", (chunk: Buffer) => decoder.push(chunk));
     fromWorker.on("error", () => undefined);
     child.on("error", (error) => {
@@ -143,9 +146,33 @@ export class WorkerSupervisor extends EventEmitter<WorkerSupervisorEvents> {
     });
   }
 
+  /**
+   * Protocol bytes exchanged with the current worker: sent, and received (scanned as lines, or taken
+   * as attachments). Tests check with them that files cross as paths, never as their contents.
+   */
+  get frameBytes(): { sent: number; scanned: number; attached: number } {
+    return {
+      sent: this.sentBytes,
+      scanned: this.decoder?.bytesScanned ?? 0,
+      attached: this.decoder?.bytesAttached ?? 0,
+    };
+  }
+
   send(message: ServerMessage): boolean {
+    return this.sendFrame(encodeFrame(message));
+  }
+
+  /** Writes one frame already encoded (whole, or in pieces written back to back). */
+  sendFrame(frame: string | readonly (string | Buffer)[]): boolean {
     if (!this.alive || !this.toWorker || this.toWorker.destroyed) return false;
-    this.toWorker.write(encodeFrame(message));
+    if (typeof frame === "string") {
+      this.sentBytes += frame.length; // characters: the count is for tests, not exact for non-ASCII
+      this.toWorker.write(frame);
+    } else
+      for (const piece of frame) {
+        this.sentBytes += piece.length;
+        this.toWorker.write(piece);
+      }
     return true;
   }
 
