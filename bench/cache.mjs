@@ -4,9 +4,9 @@
 // no-store path (the model runs every time). Writes bench/results/cache.md.
 // Usage: node bench/cache.mjs [--hits 500]
 import { mkdtempSync, rmSync } from "node:fs";
-import { cpus, loadavg, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runBenchmark, writeResults } from "./lib.mjs";
+import { runBenchmark, runLine, writeResults } from "./lib.mjs";
 import { bundleRuntime, compileFixture, root, startBare, startKiln } from "./server-lib.mjs";
 
 const argv = process.argv.slice(2);
@@ -59,7 +59,7 @@ async function main() {
     const lines = [
       "# Output cache benchmark",
       "",
-      `Run: ${new Date().toISOString()} · node ${process.version} · ${cpus().length} CPU · load average ${loadavg()[0].toFixed(1)} at the end.`,
+      runLine(),
       "A 500 ms model behind the container API with `KILN_CACHE_DIR` (the directory store). Sequential requests",
       "on loopback from the driver; each hit is followed by one request to a bare node:http server answering JSON,",
       "the floor of any HTTP answer on this machine in the same moment.",

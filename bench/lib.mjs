@@ -4,7 +4,7 @@ import { spawn } from "node:child_process";
 import { randomFillSync } from "node:crypto";
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join, relative } from "node:path";
 
 /** A port free on 127.0.0.1 right now. */
@@ -76,6 +76,11 @@ export async function compileBenchPredictor(repo, name, root, source) {
     language: "typescript",
   });
   return relative(root, outFile);
+}
+
+/** The report line saying when and on what a benchmark ran (the load is the one at its end). */
+export function runLine() {
+  return `Run: ${new Date().toISOString()} · node ${process.version} · ${cpus().length} CPU · load average ${loadavg()[0].toFixed(1)} at the end.`;
 }
 
 /** Writes a benchmark's report to bench/results/NAME.md and prints it. */

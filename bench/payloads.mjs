@@ -4,9 +4,9 @@
 // Writes bench/results/payloads.md. Usage: node bench/payloads.mjs [--sizes 1,10,100] [--timeout 60]
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { cpus, loadavg, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runBenchmark, writeResults } from "./lib.mjs";
+import { runBenchmark, runLine, writeResults } from "./lib.mjs";
 import { bundleRuntime, compileFixture, pythonProject, root, startKiln, track } from "./server-lib.mjs";
 
 const argv = process.argv.slice(2);
@@ -157,7 +157,7 @@ async function main() {
     const lines = [
       "# Payload benchmark",
       "",
-      `Run: ${new Date().toISOString()} · node ${process.version} · ${cpus().length} CPU · load average ${loadavg()[0].toFixed(1)} at the end.`,
+      runLine(),
       "Each row is one sync `POST /predictions` through the server and its worker on loopback; the ceiling is",
       "a raw pipe copy of the same number of bytes from a child process, measured in the same run. Health is",
       "the slowest `GET /health-check` answer while the prediction ran (polled every 5 ms).",
