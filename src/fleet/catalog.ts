@@ -118,6 +118,15 @@ export class Catalog {
         );
       return v;
     }
+    if (target.kind === "model-version") {
+      const v = await this.version(target.version);
+      if (!v || v.model !== target.name)
+        throw new UnknownTargetError(
+          `version ${target.version} of ${target.name} is not deployed: no replica of it has registered` +
+            (v ? ` (that version belongs to ${v.model})` : " with this fleet"),
+        );
+      return v;
+    }
     let model = target.name;
     if (target.kind === "deployment") {
       const mapped = (await this.conn.call("HGET", this.keys.deployments, target.name)) as string | null;

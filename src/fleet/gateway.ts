@@ -25,6 +25,7 @@ import { Mirrors } from "./mirrors.js";
 import { FLEET_DEFAULTS } from "./options.js";
 import { pairs, RedisConnection, redactUrl } from "./redis.js";
 import { RedisFiles } from "./redis-files.js";
+import { addFleetCacheMetrics } from "./redis-cache-store.js";
 import { RedisStore } from "./redis-store.js";
 
 export interface GatewayOptions {
@@ -101,6 +102,7 @@ export async function startGateway(o: GatewayOptions): Promise<RunningGateway> {
     if (p.completedAt) total.observe((p.completedAt.getTime() - p.createdAt.getTime()) / 1000);
   };
   addQueueGauges(metrics, conn, keys);
+  addFleetCacheMetrics(metrics, conn, keys.cache);
 
   const router = new Router(logger);
   router.setGuard(makeAuthCheck(o.apiToken));

@@ -3,10 +3,18 @@
  * run it and to render its hosted JSON (webhooks). The clear input (secrets included) lives only here,
  * inside Redis; every rendered form uses `publicInput`.
  */
+import type { PredictorKind } from "../runtime/protocol.js";
+import type { CacheDirective } from "../runtime/cache/policy.js";
 import type { WebhookEvent } from "../runtime/webhooks.js";
+
+const DIRECTIVES: ReadonlySet<string> = new Set<CacheDirective>(["use", "bypass", "refresh"]);
 
 export interface Job {
   id: string;
+  /** A prediction, or a training (the version's trainer runs it; its output files go to Redis files). */
+  kind: PredictorKind;
+  /** Trainings: the `owner/name` the client asked the trained version to go to. */
+  destination: string | null;
   model: string;
   version: string;
   /** Origin the client used (urls.* and webhook bodies). */
@@ -18,6 +26,8 @@ export interface Job {
   webhook: { url: string; filter: WebhookEvent[] } | null;
   /** Input URLs that name gateway uploads (/v1/files): URL -> file id, fetched from Redis by the replica. */
   files: Record<string, string>;
+  /** The request's Cache-Control for the replica's output cache (no-store: bypass, no-cache: refresh). */
+  cache: CacheDirective;
 }
 
 export class JobFormatError extends Error {}
@@ -46,6 +56,8 @@ export function decodeJob(text: string | null | undefined): Job {
     throw new JobFormatError("the job record lacks id, model, version, input or created_at");
   return {
     id: j.id,
+    kind: j.kind === "train" ? "train" : "predict",
+    destination: typeof j.destination === "string" ? j.destination : null,
     model: j.model,
     version: j.version,
     base: typeof j.base === "string" ? j.base : "http://127.0.0.1",
@@ -55,5 +67,7 @@ export function decodeJob(text: string | null | undefined): Job {
     created_at: j.created_at,
     webhook: j.webhook ?? null,
     files: j.files ?? {},
+    // A job queued by an older gateway has none: the default, as for a request without Cache-Control.
+    cache: typeof j.cache === "string" && DIRECTIVES.has(j.cache) ? j.cache : "use",
   };
 }

@@ -16,6 +16,8 @@ export interface Keys {
   events(id: string): string;
   /** Sorted set of prediction ids by seq (GET /v1/predictions). */
   index: string;
+  /** Sorted set of training ids by seq (GET /v1/trainings); the seq counter is shared. */
+  trainings: string;
   /** Counter behind seq. */
   seq: string;
   /** Hash of one deployed version: model, schema, openapi, cog_version, created_at. */
@@ -40,6 +42,29 @@ export interface Keys {
   eventsChannel: string;
   /** Pub/sub: a prediction id whose cancel was requested. */
   cancelChannel: string;
+  /** The output cache's keys (all start with `cachePrefix`; fleet/cache-scripts.ts builds them in Lua). */
+  cache: CacheKeys;
+}
+
+export interface CacheKeys {
+  /** Prefix of every cache key: `<prefix>cache:`. */
+  prefix: string;
+  /** String: one entry's JSON (output with blob refs, blobs, bytes, createdAt). */
+  entry(key: string): string;
+  /** Sorted set of entry keys by last use (the `clock` counter in stats): the LRU order. */
+  lru: string;
+  /** Sorted set of entry keys by creation (ms): the TTL order. */
+  created: string;
+  /** Hash blob sha -> how many entries hold it. */
+  refs: string;
+  /** Integer: bytes held (entries' JSON plus each distinct blob once). */
+  bytes: string;
+  /** Hash of fleet-wide counters: hits, misses, stores, evictions, expired, clock (uses). */
+  stats: string;
+  /** String (with a TTL, renewed while running): the replica computing this key (single flight). */
+  flight(key: string): string;
+  /** String (with a TTL): a blob file being deleted right now. */
+  deleting(sha: string): string;
 }
 
 export function makeKeys(prefix: string = DEFAULT_PREFIX): Keys {
@@ -48,6 +73,7 @@ export function makeKeys(prefix: string = DEFAULT_PREFIX): Keys {
     prediction: (id) => `${prefix}prediction:${id}`,
     events: (id) => `${prefix}events:${id}`,
     index: `${prefix}predictions`,
+    trainings: `${prefix}trainings`,
     seq: `${prefix}seq`,
     version: (v) => `${prefix}version:${v}`,
     modelVersions: (m) => `${prefix}model:${m}:versions`,
@@ -60,5 +86,20 @@ export function makeKeys(prefix: string = DEFAULT_PREFIX): Keys {
     filesSeq: `${prefix}files-seq`,
     eventsChannel: `${prefix}events`,
     cancelChannel: `${prefix}cancel`,
+    cache: cacheKeys(`${prefix}cache:`),
+  };
+}
+
+function cacheKeys(p: string): CacheKeys {
+  return {
+    prefix: p,
+    entry: (k) => `${p}entry:${k}`,
+    lru: `${p}lru`,
+    created: `${p}created`,
+    refs: `${p}refs`,
+    bytes: `${p}bytes`,
+    stats: `${p}stats`,
+    flight: (k) => `${p}flight:${k}`,
+    deleting: (sha) => `${p}deleting:${sha}`,
   };
 }

@@ -92,7 +92,7 @@ export class Mirrors {
     const job = decodeJob(jobText);
     const prediction = new Prediction({
       id: job.id,
-      kind: "predict",
+      kind: job.kind,
       input: job.publicInput,
       publicInput: job.publicInput,
       context: {},
@@ -106,6 +106,7 @@ export class Mirrors {
       model: job.model,
       version: job.version,
       seq: Number(seq ?? 0),
+      destination: job.destination ?? undefined,
     };
     const existing = this.live.get(id); // another request loaded it meanwhile
     if (existing) return existing.record;

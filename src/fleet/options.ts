@@ -41,12 +41,14 @@ export interface QueueEnv {
   /** SIGTERM: how long running predictions may take before they are handed back (ms). */
   drainTimeoutMs?: number | undefined;
   prefix?: string | undefined;
+  /** Output cache: how long a dead replica's single-flight lock holds identical predictions (ms). */
+  cacheLockMs?: number | undefined;
 }
 
 /**
  * Queue mode from the environment (what `kiln serve --queue` passes to a container): KILN_QUEUE
  * (redis://...), KILN_QUEUE_LEASE, KILN_QUEUE_ON_LOST, KILN_QUEUE_RETENTION, KILN_DRAIN_TIMEOUT (seconds),
- * KILN_QUEUE_PREFIX. Null when KILN_QUEUE is unset.
+ * KILN_QUEUE_PREFIX, KILN_CACHE_LOCK_TIMEOUT (seconds). Null when KILN_QUEUE is unset.
  */
 export function queueFromEnv(env: NodeJS.ProcessEnv): QueueEnv | null {
   const url = env.KILN_QUEUE;
@@ -58,5 +60,6 @@ export function queueFromEnv(env: NodeJS.ProcessEnv): QueueEnv | null {
     retentionMs: seconds(env, "KILN_QUEUE_RETENTION"),
     drainTimeoutMs: seconds(env, "KILN_DRAIN_TIMEOUT"),
     prefix: env.KILN_QUEUE_PREFIX || undefined,
+    cacheLockMs: seconds(env, "KILN_CACHE_LOCK_TIMEOUT"),
   };
 }

@@ -10,12 +10,14 @@ import {
   type PredictionRecord,
   type PredictionStore,
   type PredictionTarget,
+  type PrepareOptions,
   type PrepareResult,
   type VersionInfo,
   type WebhookSpec,
 } from "../runtime/core/store.js";
 import type { Logger } from "../runtime/logger.js";
-import { hostedError, invalidInput } from "../runtime/v1/errors.js";
+import type { PredictorKind } from "../runtime/protocol.js";
+import { hostedError, invalidInput, noTrainer } from "../runtime/v1/errors.js";
 import { Catalog, UnknownTargetError } from "./catalog.js";
 import { encodeJob, type Job } from "./job.js";
 import { GROUP, type Keys } from "./keys.js";
@@ -44,7 +46,7 @@ export class RedisStore implements PredictionStore {
     this.catalog = new Catalog(o.conn, o.keys);
   }
 
-  prepare(target: PredictionTarget, input: unknown): Promise<PrepareResult> {
+  prepare(target: PredictionTarget, input: unknown, options: PrepareOptions = {}): Promise<PrepareResult> {
     return unavailableAs503(async () => {
       let v;
       try {
@@ -55,7 +57,11 @@ export class RedisStore implements PredictionStore {
           throw invalidInput([{ loc: ["body", "version"], msg: err.message, type: "value_error" }]);
         throw hostedError(404, "Not found", err.message);
       }
-      const created = preparePrediction(v.schema, { kind: "predict", input }, this.o.logger);
+      const kind = options.kind ?? "predict";
+      // Replicas of a version run its image: the trainer is there when the registered schema has one.
+      if (kind === "train" && !v.schema.train) throw noTrainer(v.model, v.version);
+      // The Cache-Control travels with the job: the replica's output cache honours it.
+      const created = preparePrediction(v.schema, { kind, input, cache: options.cache }, this.o.logger);
       if (!created.ok) return created;
       return { ok: true, prediction: created.prediction, model: v.model, version: v.version };
     });
@@ -66,6 +72,8 @@ export class RedisStore implements PredictionStore {
       const p = record.prediction;
       const job: Job = {
         id: p.id,
+        kind: p.kind,
+        destination: record.destination ?? null,
         model: record.model,
         version: record.version,
         base: record.base,
@@ -75,6 +83,7 @@ export class RedisStore implements PredictionStore {
         created_at: p.createdAt.toISOString(),
         webhook: webhook ? { url: webhook.url, filter: [...webhook.filter] } : null,
         files: await this.uploads(p.input),
+        cache: p.cacheDirective,
       };
       const k = this.o.keys;
       // Mirror first: a fast replica's first events may arrive before SUBMIT's reply does.
@@ -83,7 +92,7 @@ export class RedisStore implements PredictionStore {
       try {
         reply = (await this.o.conn.script(
           SUBMIT,
-          [k.queue(record.version), k.prediction(p.id), k.index, k.seq],
+          [k.queue(record.version), k.prediction(p.id), indexOf(k, p.kind), k.seq],
           [p.id, encodeJob(job), this.o.queueSize, GROUP],
         )) as number[];
       } catch (err) {
@@ -107,11 +116,15 @@ export class RedisStore implements PredictionStore {
     return unavailableAs503(() => this.o.mirrors.get(id));
   }
 
-  page(cursor: string | null, size: number): Promise<Page<PredictionRecord>> {
+  page(
+    cursor: string | null,
+    size: number,
+    kind: PredictorKind = "predict",
+  ): Promise<Page<PredictionRecord>> {
     return unavailableAs503(async () => {
       const m = cursor ? /^([ab])(\d+)$/.exec(cursor) : null;
       if (cursor && !m) throw new RangeError(`invalid cursor ${JSON.stringify(cursor)}`);
-      const k = this.o.keys;
+      const k = { ...this.o.keys, index: indexOf(this.o.keys, kind) };
       let ids: string[];
       if (!m) ids = (await this.o.conn.call("ZREVRANGE", k.index, 0, size - 1)) as string[];
       else if (m[1] === "b")
@@ -190,6 +203,11 @@ export class RedisStore implements PredictionStore {
     }
     return out;
   }
+}
+
+/** Predictions and trainings are listed from their own sorted sets. */
+function indexOf(keys: Keys, kind: PredictorKind): string {
+  return kind === "train" ? keys.trainings : keys.index;
 }
 
 /** Redis being away is the fleet's 503 (retry later), not a 500. */

@@ -12,7 +12,7 @@ export type RedisArg = string | number | Buffer;
 
 // Redis away (or still loading its data after a restart): the caller should retry, not fail.
 const UNAVAILABLE =
-  /enableOfflineQueue|Connection is closed|MaxRetriesPerRequest|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|^LOADING|^TRYAGAIN|^MASTERDOWN/;
+  /enableOfflineQueue|Connection is closed|max retries per request|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|^LOADING|^TRYAGAIN|^MASTERDOWN/;
 
 export class RedisUnavailableError extends Error {}
 export class RedisUrlError extends Error {}
@@ -130,7 +130,9 @@ export class RedisConnection {
     for (const [cmd, ...args] of commands) p.call(cmd, ...args);
     const results = await this.wrap(p.exec());
     return (results ?? []).map(([err, value]) => {
-      if (err) throw err;
+      // A command can fail inside a pipeline that itself went out (LOADING after a restart, a closed
+      // connection mid-flight): the same "retry later" as a failed call, not an unexplained error.
+      if (err) throw asUnavailable(err, this.url);
       return value;
     });
   }
@@ -170,14 +172,16 @@ export class RedisConnection {
     try {
       return await p;
     } catch (err) {
-      const msg = (err as Error).message ?? "";
-      if (UNAVAILABLE.test(msg))
-        throw new RedisUnavailableError(`Redis at ${redactUrl(this.url)} is unavailable: ${msg}`, {
-          cause: err,
-        });
-      throw err;
+      throw asUnavailable(err, this.url);
     }
   }
+}
+
+/** Redis away or still loading, as RedisUnavailableError (the caller retries); any other error as it is. */
+export function asUnavailable(err: unknown, url: string): unknown {
+  const msg = (err as Error | undefined)?.message ?? "";
+  if (!UNAVAILABLE.test(msg)) return err;
+  return new RedisUnavailableError(`Redis at ${redactUrl(url)} is unavailable: ${msg}`, { cause: err });
 }
 
 /** The URL without its password, for messages. */

@@ -8,14 +8,17 @@
  */
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
-import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import type { Prediction } from "../runtime/core/prediction.js";
 import { CapacityError } from "../runtime/core/runner.js";
 import type { RunningServer } from "../runtime/server.js";
 import { attachWebhook, WebhookSender } from "../runtime/webhooks.js";
-import { renderHosted } from "../runtime/v1/render.js";
+import { renderRecord } from "../runtime/v1/render.js";
+import { DEFAULT_V1_FILE_LIMITS } from "../runtime/v1/files-store.js";
+import { mediaTypeOf } from "../schema/media-types.js";
+import { RedisFiles } from "./redis-files.js";
 import { webhookSigner } from "../runtime/v1/signing.js";
 import { RUNTIME_VERSION } from "../runtime/version.js";
 import { buildOpenApi } from "../schema/openapi.js";
@@ -59,6 +62,7 @@ interface Run {
 type Entry = [string, string[] | null];
 
 const START_DELAY_MS = 5;
+const MAX_REDIS_OUTPUT_BYTES = 500 * 1024 * 1024;
 
 export async function startQueueReplica(server: RunningServer, o: ReplicaOptions): Promise<QueueReplica> {
   const replica = new Replica(server, o);
@@ -84,6 +88,7 @@ class Replica implements QueueReplica {
   private wakeUp: (() => void) | null = null;
   private taking = 0;
   private sender: WebhookSender | null = null;
+  private readonly files: RedisFiles;
   private registered = false;
 
   constructor(
@@ -100,6 +105,11 @@ class Replica implements QueueReplica {
     this.conn = new RedisConnection(o.redisUrl, { offlineQueue: true, name: `kiln-replica`, logger });
     this.blocking = this.conn.duplicate("kiln-replica-read");
     this.sub = this.conn.duplicate("kiln-replica-cancel");
+    // Trained weights travel as one Redis value: up to its 512 MiB bulk limit, less room for the rest.
+    this.files = new RedisFiles(this.conn, this.keys, {
+      ...DEFAULT_V1_FILE_LIMITS,
+      maxFileBytes: MAX_REDIS_OUTPUT_BYTES,
+    });
   }
 
   async start(): Promise<void> {
@@ -325,9 +335,12 @@ class Replica implements QueueReplica {
     }
     const created = s.runner.create({
       id: job.id,
-      kind: "predict",
+      kind: job.kind,
       input: job.input,
+      cache: job.cache,
       createdAt: new Date(job.created_at),
+      // A training's weights go to the fleet's /v1/files (any gateway serves them), not into events.
+      outputFiles: job.kind === "train" ? (path) => this.keepOutput(path, job.base) : undefined,
     });
     if (!created.ok) {
       const detail = created.errors.map((e) => `${e.loc.slice(1).join(".")}: ${e.msg}`).join("; ");
@@ -344,7 +357,14 @@ class Replica implements QueueReplica {
         throttleMs: 500,
         sender,
         render: () =>
-          renderHosted({ prediction: p, base: job.base, model: job.model, version: job.version, seq: 0 }),
+          renderRecord({
+            prediction: p,
+            base: job.base,
+            model: job.model,
+            version: job.version,
+            seq: 0,
+            destination: job.destination ?? undefined,
+          }),
       });
     }
     try {
@@ -479,6 +499,12 @@ class Replica implements QueueReplica {
       await writeFile(path, content);
       run.files.set(url, { path, name });
     }
+  }
+
+  /** Stores one output file as a fleet upload; its URL (on the gateway the client used) is the output. */
+  private async keepOutput(path: string, base: string): Promise<string> {
+    const f = await this.files.create(await readFile(path), basename(path), mediaTypeOf(path), {});
+    return `${base}/v1/files/${f.id}/download`;
   }
 
   private async webhookSender(): Promise<WebhookSender> {

@@ -200,8 +200,13 @@ async function writeDataUri(field: string, uri: string, dir: string, limits: Fil
 /** How file outputs leave the server. */
 export interface OutputFileOptions {
   uploadUrl?: string | undefined;
+  /** Takes precedence over uploadUrl and data URIs: keeps the file and answers its URL. */
+  store?: OutputFileStore | undefined;
   signal?: AbortSignal;
 }
+
+/** Keeps one output file (a local path the worker wrote) and resolves to the URL it is served at. */
+export type OutputFileStore = (path: string) => Promise<string>;
 
 /** `{"$file": path}`: how workers hand a file output to the server. */
 export function isFileRef(v: unknown): v is { $file: string } {
@@ -228,6 +233,7 @@ export async function encodeOutputFiles(value: unknown, options: OutputFileOptio
 }
 
 async function encodeFile(path: string, options: OutputFileOptions): Promise<string> {
+  if (options.store) return options.store(path);
   const mime = mediaTypeOf(path);
   if (!options.uploadUrl) return toDataUri(await readFile(path), path);
   const target = `${options.uploadUrl.replace(/\/+$/, "")}/${encodeURIComponent(basename(path))}`;

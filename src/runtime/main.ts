@@ -18,13 +18,11 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  // Queue mode (kiln serve --queue): bundled in, loaded only when asked for.
+  const fleet = process.env.KILN_QUEUE ? await import("../fleet/replica-env.js") : null;
+  if (fleet) options = await fleet.withFleetCache(options, process.env);
   const server = await startServer(options);
-  const queue = process.env.KILN_QUEUE;
-  if (queue) {
-    // Queue mode (kiln serve --queue): bundled in, loaded only when asked for.
-    const { startReplicaFromEnv } = await import("../fleet/replica-env.js");
-    await startReplicaFromEnv(server, process.env);
-  }
+  if (fleet) await fleet.startReplicaFromEnv(server, process.env);
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
     if (signal === "SIGTERM" && options.awaitExplicitShutdown) {

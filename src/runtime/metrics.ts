@@ -96,12 +96,20 @@ export class MetricsRegistry {
     return h;
   }
 
-  /** A gauge whose samples are read at scrape time (may be async, e.g. from Redis). */
-  gauge(name: string, help: string, collect: () => GaugeSample[] | Promise<GaugeSample[]>): void {
+  /**
+   * A gauge whose samples are read at scrape time (may be async, e.g. from Redis); with type `counter`,
+   * a counter someone else keeps (read, never incremented here).
+   */
+  gauge(
+    name: string,
+    help: string,
+    collect: () => GaugeSample[] | Promise<GaugeSample[]>,
+    type: "gauge" | "counter" = "gauge",
+  ): void {
     this.families.push({
       name,
       help,
-      type: "gauge",
+      type,
       render: async () => (await collect()).map((s) => `${name}${labelText(s.labels ?? {})} ${num(s.value)}`),
     });
   }

@@ -1,8 +1,10 @@
 /**
  * The model server's /metrics: predictions by status, queue-wait / setup / predict durations, in-flight
- * and slots, the local /v1 queue, worker exits and restarts. Queue mode adds the Redis stream's depth and
+ * and slots, the local /v1 queue, worker exits and restarts, the output cache's counters (when it has
+ * one). Queue mode adds the Redis stream's depth and
  * consumer-group lag (fleet/replica.ts) to the same registry.
  */
+import type { OutputCache, OutputCacheCounters } from "./cache/output-cache.js";
 import type { PredictionQueue } from "./core/queue.js";
 import type { PredictionRunner } from "./core/runner.js";
 import type { Health } from "./health.js";
@@ -15,6 +17,8 @@ export interface ServerMetricsDeps {
   health: Health;
   worker: WorkerSupervisor;
   queue: PredictionQueue;
+  /** The output cache, when the server has one. */
+  cache?: OutputCache | undefined;
   /** True once the server is shutting down (the worker's exit is then expected). */
   stopping: () => boolean;
 }
@@ -60,7 +64,53 @@ export function createServerMetrics(d: ServerMetricsDeps): MetricsRegistry {
   d.worker.on("exit", () => {
     if (!d.stopping()) exits.inc();
   });
+  const cache = d.cache;
+  if (cache) addCacheMetrics(m, () => cache.counters());
   return m;
+}
+
+/**
+ * The output cache's families. Lookups are this server's; entries, bytes and evictions are the store's
+ * (for the fleet's shared store: fleet-wide, the same figure on every replica). One read per scrape.
+ */
+function addCacheMetrics(m: MetricsRegistry, read: () => Promise<OutputCacheCounters>): void {
+  // Read once per scrape: the first family of the group reads, the others reuse its reading.
+  let snapshot: Promise<OutputCacheCounters> | null = null;
+  const get = (first: boolean): Promise<OutputCacheCounters> => {
+    if (first || !snapshot) snapshot = read();
+    return snapshot;
+  };
+  let families = 0;
+  const family = (
+    name: string,
+    help: string,
+    pick: (c: OutputCacheCounters) => number,
+    type: "gauge" | "counter" = "counter",
+  ): void => {
+    const first = families++ === 0;
+    m.gauge(name, help, async () => [{ value: pick(await get(first)) }], type);
+  };
+  family("kiln_cache_hits_total", "Predictions answered from the output cache.", (c) => c.hits);
+  family(
+    "kiln_cache_misses_total",
+    "Cacheable predictions the model ran (not in the cache).",
+    (c) => c.misses,
+  );
+  family(
+    "kiln_cache_skipped_total",
+    "Predictions that did not use the cache (Cache-Control: no-store, or a seed left to the model).",
+    (c) => c.skipped,
+  );
+  family("kiln_cache_stores_total", "Outputs written to the cache.", (c) => c.stores);
+  family("kiln_cache_errors_total", "Lookups the store could not answer (the model ran).", (c) => c.errors);
+  family("kiln_cache_evictions_total", "Entries evicted to stay within the byte budget.", (c) => c.evictions);
+  family(
+    "kiln_cache_bytes",
+    "Bytes the cache holds (entries and their file blobs).",
+    (c) => c.bytes,
+    "gauge",
+  );
+  family("kiln_cache_entries", "Entries in the cache.", (c) => c.entries, "gauge");
 }
 
 /** GET /metrics on a router; the router's guard asks for the API token when one is set. */

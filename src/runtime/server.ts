@@ -29,7 +29,7 @@ import { DEFAULT_WEBHOOK_DRAIN_MS, createFileStore, registerHostedApi, type Host
 import { resolveHostedOptions, type HostedOptions } from "./v1/options.js";
 import { DirCacheStore } from "./cache/dir-store.js";
 import { OutputCache } from "./cache/output-cache.js";
-import type { CacheLimits } from "./cache/store.js";
+import type { CacheLimits, CacheStore } from "./cache/store.js";
 
 export interface WorkerTarget {
   language: "python" | "node";
@@ -99,10 +99,22 @@ export interface ServerOptions {
 }
 
 export interface CacheOptions extends Partial<CacheLimits> {
-  /** The local directory store. */
+  /** The local directory store (with `store`: that store's blob directory). */
   dir: string;
   /** The version id every key includes: the image id/digest, or the project's content hash. */
   version: string;
+  /** A store the caller opened instead of the directory store (queue mode: the fleet's, in Redis). */
+  store?: CacheStore | undefined;
+}
+
+async function openOutputCache(o: CacheOptions): Promise<OutputCache> {
+  const store =
+    o.store ??
+    (await DirCacheStore.open(o.dir, {
+      ...(o.maxBytes !== undefined ? { maxBytes: o.maxBytes } : {}),
+      ...(o.ttlMs !== undefined ? { ttlMs: o.ttlMs } : {}),
+    }));
+  return new OutputCache(store, o.version);
 }
 
 export const DEFAULT_DRAIN_MS = 30_000;
@@ -196,6 +208,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const hostedOptions = resolveHostedOptions(options.hosted, { ...process.env, ...options.env });
   const files = createFileStore(hostedOptions);
   const fileResolvers: LocalFileResolver[] = [];
+  const outputCache = options.cache ? await openOutputCache(options.cache) : undefined;
   const runner = new PredictionRunner({
     worker,
     schema,
@@ -215,15 +228,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       }
       return null;
     },
-    cache: options.cache
-      ? new OutputCache(
-          await DirCacheStore.open(options.cache.dir, {
-            ...(options.cache.maxBytes !== undefined ? { maxBytes: options.cache.maxBytes } : {}),
-            ...(options.cache.ttlMs !== undefined ? { ttlMs: options.cache.ttlMs } : {}),
-          }),
-          options.cache.version,
-        )
-      : undefined,
+    cache: outputCache,
     onStrayOutput: (source, data) => {
       if (!health.addSetupLog(data)) logger.info("worker output outside a prediction", { source, data });
     },
@@ -295,6 +300,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     health,
     worker,
     queue: hosted.queue,
+    cache: outputCache,
     stopping: () => stopping,
   });
   registerMetricsRoute(router, metrics);
@@ -343,6 +349,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     server.closeIdleConnections();
     hosted.queue.failAll("the server is shutting down");
     await runner.drain(options.drainTimeoutMs ?? DEFAULT_DRAIN_MS);
+    await outputCache
+      ?.close()
+      .catch((err: unknown) => logger.warn("could not close the output cache", { err }));
     // Both senders drain together, bounded: a dead receiver cannot hold the exit for its retries.
     const webhookDrain = options.webhookDrainMs ?? DEFAULT_WEBHOOK_DRAIN_MS;
     await Promise.all([hosted.dispose(webhookDrain), sender.close(webhookDrain)]);

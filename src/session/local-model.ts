@@ -12,7 +12,7 @@ import { requirePredictor } from "../manifest/positions.js";
 import type { PredictorRef, ResolvedManifest } from "../manifest/types.js";
 import { cogRuntimeSettings } from "../runtime/config.js";
 import { createLogger, parseLogLevel } from "../runtime/logger.js";
-import { startServer, type WorkerTarget } from "../runtime/server.js";
+import { startServer, type ServerOptions, type WorkerTarget } from "../runtime/server.js";
 
 export interface LocalModelOptions {
   python: string;
@@ -58,7 +58,7 @@ export async function startLocalModel(
   // COG_* settings from cog.yaml `environment:` (or -e) act here as they do in the image.
   // (and from kiln's own environment, as `docker run -e` would pass them)
   const cog = cogRuntimeSettings(settingsEnv);
-  const server = await startServer({
+  const serverOptions: ServerOptions = {
     ...cog,
     root: project.root,
     predictor,
@@ -75,11 +75,20 @@ export async function startLocalModel(
     ...(opts.apiToken ? { hosted: { apiToken: opts.apiToken } } : {}),
     ...(opts.cache ? { cache: opts.cache } : {}),
     ...workerLocations(),
-  });
-  if (opts.env.KILN_QUEUE) {
-    // Queue mode (kiln serve --no-docker --queue): the same replica the image runs.
-    const { startReplicaFromEnv } = await import("../fleet/replica-env.js");
-    await startReplicaFromEnv(server, opts.env).catch(async (err: unknown) => {
+  };
+  // Queue mode (kiln serve --no-docker --queue): the same replica (and fleet cache store) the image runs.
+  const fleet = opts.env.KILN_QUEUE ? await import("../fleet/replica-env.js") : null;
+  const server = await startServer(
+    fleet
+      ? await fleet.withFleetCache(serverOptions, opts.env).catch((err: unknown) => {
+          throw new RuntimeStartError(`the fleet's output cache could not start: ${(err as Error).message}`, {
+            cause: err,
+          });
+        })
+      : serverOptions,
+  );
+  if (fleet) {
+    await fleet.startReplicaFromEnv(server, opts.env).catch(async (err: unknown) => {
       await server.close();
       throw new RuntimeStartError(`queue mode could not start: ${(err as Error).message}`, { cause: err });
     });

@@ -52,6 +52,8 @@ export async function runServe(ctx: RunContext, opts: ServeOptions, hooks: Serve
   if (cache) note(`Output cache: ${cache.dir} (version ${cache.version.slice(0, 19)}...)`);
   // In a fleet the version id of an image is its digest (a project without one: its content hash).
   if (env.KILN_QUEUE && source.kind === "docker") env.KILN_MODEL_VERSION ??= source.image.id;
+  // ... and with --cache, the version the cache keys on: every replica of the project agrees on it.
+  if (env.KILN_QUEUE && cache) env.KILN_MODEL_VERSION ??= cache.version;
   const interrupt = interruptSignal(ctx);
   try {
     if (source.kind === "local") {

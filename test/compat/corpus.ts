@@ -74,6 +74,15 @@ function predictorOf(dir: string, override?: string): { file: string; name: stri
   return { file: ref.slice(0, i), name: ref.slice(i + 1) };
 }
 
+/** cog.yaml `train:` split into file and name, when the case has a trainer. */
+function trainerOf(dir: string): { file: string; name: string } | null {
+  if (!existsSync(join(dir, "cog.yaml"))) return null;
+  const m = /^train:\s*["']?([^"'\n]+)["']?\s*$/m.exec(readFileSync(join(dir, "cog.yaml"), "utf8"));
+  if (!m?.[1]) return null;
+  const i = m[1].lastIndexOf(":");
+  return { file: m[1].slice(0, i), name: m[1].slice(i + 1) };
+}
+
 export function loadCases(): Case[] {
   return readdirSync(CASES_DIR, { withFileTypes: true })
     .filter((e) => e.isDirectory())
@@ -138,9 +147,11 @@ export async function startCaseServer(
   name: string,
   extra: Partial<ServerOptions> = {},
 ): Promise<RunningServer> {
+  const train = trainerOf(dir);
   const server = await startServer({
     root: dir,
     predictor: { language: "python", file: "predict.py", name },
+    ...(train ? { train: { language: "python", ...train } } : {}),
     host: "127.0.0.1",
     port: 0,
     logLevel: "silent",

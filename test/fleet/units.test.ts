@@ -81,6 +81,8 @@ describe("job records and keys", () => {
   it("round-trips a job and rejects broken ones with a reason", () => {
     const job: Job = {
       id: "p",
+      kind: "train",
+      destination: "acme/m-tuned",
       model: "acme/m",
       version: "v",
       base: "http://gw",
@@ -90,11 +92,19 @@ describe("job records and keys", () => {
       created_at: new Date(0).toISOString(),
       webhook: { url: "http://hook", filter: ["completed"] },
       files: { "http://gw/v1/files/abc": "abc" },
+      cache: "refresh",
     };
     expect(decodeJob(encodeJob(job))).toEqual(job);
+    // A job from a gateway that predates the cache directive, or with a value it never wrote: the default.
+    const { cache: _, ...older } = job;
+    expect(decodeJob(JSON.stringify(older)).cache).toBe("use");
+    expect(decodeJob(JSON.stringify({ ...job, cache: "sometimes" })).cache).toBe("use");
     expect(() => decodeJob(null)).toThrow(JobFormatError);
     expect(() => decodeJob("{")).toThrow(/not JSON/);
     expect(() => decodeJob('{"id":"x"}')).toThrow(/lacks/);
+    // Jobs queued before trainings existed are predictions.
+    const { kind: _kind, destination: _destination, ...beforeTrainings } = job;
+    expect(decodeJob(JSON.stringify(beforeTrainings))).toMatchObject({ kind: "predict", destination: null });
   });
 
   it("names every key under the prefix", () => {
@@ -104,6 +114,10 @@ describe("job records and keys", () => {
     expect(k.events("p")).toBe("t:events:p");
     expect(k.modelVersions("acme/m")).toBe("t:model:acme/m:versions");
     expect(makeKeys().index).toBe("kiln:predictions");
+    expect(makeKeys().trainings).toBe("kiln:trainings");
+    expect(k.cache.entry("abc")).toBe("t:cache:entry:abc");
+    expect(k.cache.flight("abc")).toBe("t:cache:flight:abc");
+    expect(k.cache.prefix).toBe("t:cache:");
   });
 });
 

@@ -14,6 +14,8 @@ export interface OutputCacheCounters {
   skipped: number;
   /** Outputs stored. */
   stores: number;
+  /** Lookups the store could not answer (the prediction ran uncached). */
+  errors: number;
   entries: number;
   bytes: number;
   evictions: number;
@@ -24,6 +26,7 @@ export class OutputCache {
   private misses = 0;
   private skipped = 0;
   private stores = 0;
+  private errors = 0;
   /** Keys being computed right now, each settled when its prediction finishes. */
   private readonly flights = new Map<string, Promise<void>>();
 
@@ -53,9 +56,11 @@ export class OutputCache {
   /**
    * The cached entry for `key`, or null (a miss) — after which the caller is the one computing `key`
    * until `finished` settles: identical lookups meanwhile wait for it, then find its stored output
-   * (or, if it failed, the next of them computes). Counts a hit or a miss.
+   * (or, if it failed, the next of them computes). With a store shared by several processes, the same
+   * holds across them through the store's flight lock. Counts a hit or a miss; a store that fails
+   * (Redis away) is counted as an error and the prediction simply runs. `signal` ends a wait early.
    */
-  async lookup(key: string, finished: Promise<unknown>): Promise<CacheEntry | null> {
+  async lookup(key: string, finished: Promise<unknown>, signal?: AbortSignal): Promise<CacheEntry | null> {
     for (let pending = this.flights.get(key); pending; pending = this.flights.get(key)) await pending;
     let release!: () => void;
     const flight = new Promise<void>((r) => (release = r));
@@ -65,21 +70,51 @@ export class OutputCache {
       if (this.flights.get(key) === flight) this.flights.delete(key);
       release();
     };
-    let entry: CacheEntry | null = null;
+    let shared: (() => Promise<void>) | null = null;
     try {
-      entry = await this.store.get(key);
-    } catch (err) {
+      for (;;) {
+        const entry = await this.store.get(key);
+        if (entry) return this.hit(entry, done);
+        const lock = this.store.flights;
+        if (!lock) break;
+        shared = await lock.acquire(key);
+        if (shared) {
+          // Another process may have stored it between our lookup and our claim.
+          const late = await this.store.get(key);
+          if (late) {
+            await shared();
+            return this.hit(late, done);
+          }
+          break;
+        }
+        await lock.waitReleased(key, signal);
+        if (signal?.aborted) {
+          done();
+          return null;
+        }
+      }
+    } catch {
+      this.errors++;
+      if (shared) await shared().catch(() => undefined);
       done();
-      throw err;
-    }
-    if (entry) {
-      this.hits++;
-      done();
-      return entry;
+      return null;
     }
     this.misses++;
-    void finished.then(done, done);
+    this.store.recordLookup?.(false);
+    const held = shared;
+    const settle = (): void => {
+      done();
+      if (held) void held().catch(() => undefined);
+    };
+    void finished.then(settle, settle);
     return null;
+  }
+
+  private hit(entry: CacheEntry, done: () => void): CacheEntry {
+    this.hits++;
+    this.store.recordLookup?.(true);
+    done();
+    return entry;
   }
 
   async put(key: string, output: unknown): Promise<void> {
@@ -91,6 +126,10 @@ export class OutputCache {
     return this.store.materialize(entry, dir);
   }
 
+  close(): Promise<void> {
+    return this.store.close?.() ?? Promise.resolve();
+  }
+
   async counters(): Promise<OutputCacheCounters> {
     const s = await this.store.stats();
     return {
@@ -98,6 +137,7 @@ export class OutputCache {
       misses: this.misses,
       skipped: this.skipped,
       stores: this.stores,
+      errors: this.errors,
       entries: s.entries,
       bytes: s.bytes,
       evictions: s.evictions,

@@ -1,6 +1,7 @@
 /**
  * Where cached outputs live: one interface, two implementations — a directory for `kiln serve`
- * (dir-store.ts) and Redis plus a shared blob directory for the fleet. Outputs are kept as the worker
+ * (dir-store.ts) and Redis plus a shared blob directory for the fleet (fleet/redis-cache-store.ts).
+ * Outputs are kept as the worker
  * returned them, with each file output moved into a content-addressed blob, so a hit is served through
  * the same file path (data URI or upload) as a fresh run.
  */
@@ -34,6 +35,23 @@ export interface CacheStore {
   /** A cached output with each blob copied to a file under `dir`, as `{ $file: path }` again. */
   materialize(entry: CacheEntry, dir: string): Promise<unknown>;
   stats(): Promise<CacheStats>;
+  /**
+   * Single flight across processes (the fleet's store): identical predictions on several replicas run
+   * once. Absent for a store only one process uses (OutputCache's in-process single flight suffices).
+   */
+  readonly flights?: FlightLock | undefined;
+  /** Told of each lookup's outcome, for counters shared by every process using the store. */
+  recordLookup?(hit: boolean): void;
+  /** Releases connections; the server calls it once its predictions are drained. */
+  close?(): Promise<void>;
+}
+
+/** A lock per cache key held by the process computing it, that lapses if that process dies. */
+export interface FlightLock {
+  /** Becomes the one computing `key`: a release function, or null when another process holds it. */
+  acquire(key: string): Promise<(() => Promise<void>) | null>;
+  /** Resolves once nobody holds `key` (released, or the holder's lock lapsed), or `signal` aborts. */
+  waitReleased(key: string, signal?: AbortSignal): Promise<void>;
 }
 
 export interface CacheLimits {

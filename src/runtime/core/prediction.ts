@@ -4,6 +4,7 @@
  */
 import type { PredictorKind } from "../protocol.js";
 import type { CacheDirective } from "../cache/policy.js";
+import type { OutputFileStore } from "../files.js";
 import { StreamRedactor, type Redactor } from "../redact.js";
 import { applyMetric, type MetricMode } from "./metrics.js";
 
@@ -56,6 +57,8 @@ export interface PredictionInit {
   createdAt?: Date | undefined;
   /** Events kept for replay (COG_STREAM_HISTORY_CAPACITY); the oldest after `start` go first. */
   historyCapacity?: number | undefined;
+  /** Where this prediction's output files go instead of the server's default (trainings' weights). */
+  outputFiles?: OutputFileStore | undefined;
 }
 
 const DEFAULT_MAX_LOG_BYTES = 8 * 1024 * 1024;
@@ -70,6 +73,7 @@ export class Prediction {
   readonly redact: Redactor;
   readonly cacheDirective: CacheDirective;
   readonly createdAt: Date;
+  readonly outputFiles: OutputFileStore | undefined;
   startedAt: Date | null = null;
   completedAt: Date | null = null;
   status: PredictionStatus = "starting";
@@ -106,6 +110,7 @@ export class Prediction {
     this.cacheDirective = init.cacheDirective ?? "use";
     this.maxLogBytes = init.maxLogBytes ?? DEFAULT_MAX_LOG_BYTES;
     this.createdAt = init.createdAt ?? new Date();
+    this.outputFiles = init.outputFiles;
     this.historyCapacity = Math.max(2, init.historyCapacity ?? Number.POSITIVE_INFINITY);
     if (this.iterator) this.output = this.chunks;
     this.finished = new Promise((resolve) => (this.resolveFinished = resolve));

@@ -21,6 +21,7 @@ import {
   resolveFileInputs,
   type FileLimits,
   type LocalFileResolver,
+  type OutputFileStore,
 } from "../files.js";
 import type { WorkerExit, WorkerSupervisor } from "../worker-supervisor.js";
 import type { Logger } from "../logger.js";
@@ -34,6 +35,8 @@ export interface CreateRequest {
   cache?: CacheDirective | undefined;
   /** The original creation time (a fleet replica running a queued prediction). */
   createdAt?: Date | undefined;
+  /** Keeps output files somewhere of the caller's choosing (the /v1 files store, for trainings). */
+  outputFiles?: OutputFileStore | undefined;
 }
 
 export type CreateResult = { ok: true; prediction: Prediction } | { ok: false; errors: ValidationIssue[] };
@@ -112,6 +115,7 @@ export function preparePrediction(
     createdAt: req.createdAt,
     historyCapacity,
     cacheDirective: req.cache,
+    outputFiles: req.outputFiles,
   });
   return { ok: true, prediction };
 }
@@ -251,7 +255,10 @@ export class PredictionRunner extends EventEmitter<{ "slot-freed": []; completed
           p.cacheDirective === "bypass"
             ? (cache.skip(), null)
             : await cache.keyFor(input, files, Object.keys(schema.input.properties ?? {}));
-        const hit = key && p.cacheDirective === "use" ? await cache.lookup(key, p.finished) : null;
+        const hit =
+          key && p.cacheDirective === "use"
+            ? await cache.lookup(key, p.finished, p.cancelController.signal)
+            : null;
         if (hit) {
           dir ??= await makeTempDir();
           await this.serveCached(p, await cache.materialize(hit, dir));
@@ -283,7 +290,8 @@ export class PredictionRunner extends EventEmitter<{ "slot-freed": []; completed
 
   /** Answers a prediction from the output cache: the same output, files served again. */
   private async serveCached(p: Prediction, output: unknown): Promise<void> {
-    const encode = (value: unknown) => encodeOutputFiles(value, { uploadUrl: this.options.uploadUrl });
+    const encode = (value: unknown) =>
+      encodeOutputFiles(value, { uploadUrl: this.options.uploadUrl, store: p.outputFiles });
     p.markProcessing();
     p.setMetric("cache_hit", true);
     if (p.iterator && Array.isArray(output)) {
@@ -332,7 +340,8 @@ export class PredictionRunner extends EventEmitter<{ "slot-freed": []; completed
     const entry = this.running.get(m.id);
     if (!entry) return;
     const p = entry.prediction;
-    const encode = (value: unknown) => encodeOutputFiles(value, { uploadUrl: this.options.uploadUrl });
+    const encode = (value: unknown) =>
+      encodeOutputFiles(value, { uploadUrl: this.options.uploadUrl, store: p.outputFiles });
     switch (m.type) {
       case "log":
         p.addLog(m.source, m.data);

@@ -8,6 +8,7 @@ import type { ValidationIssue } from "../../schema/validate.js";
 import type { WebhookEvent } from "../webhooks.js";
 import type { CacheDirective } from "../cache/policy.js";
 import type { Prediction } from "./prediction.js";
+import type { PredictorKind } from "../protocol.js";
 
 /** A prediction plus what the hosted JSON needs besides the state machine. */
 export interface PredictionRecord {
@@ -19,6 +20,8 @@ export interface PredictionRecord {
   version: string;
   /** Position in the store, newest highest (list cursors). */
   seq: number;
+  /** Trainings: the `owner/name` the client asked the trained version to go to (recorded, shown). */
+  destination?: string | undefined;
 }
 
 export interface Page<T> {
@@ -34,9 +37,11 @@ export interface WebhookSpec {
   filter: ReadonlySet<WebhookEvent>;
 }
 
-/** What a create request names: a version id, or a model / deployment (owner/name). */
+/** What a create request names: a version id, a model / deployment (owner/name), or both. */
 export type PredictionTarget =
   | { kind: "version"; version: string }
+  /** A version of a named model (trainings are created this way). */
+  | { kind: "model-version"; name: string; version: string }
   | { kind: "model"; name: string }
   | { kind: "deployment"; name: string };
 
@@ -60,8 +65,15 @@ export interface VersionInfo {
 }
 
 export interface PrepareOptions {
-  /** The request's Cache-Control for the output cache (kiln serve; the fleet's replicas use the default). */
+  /** The request's Cache-Control for the output cache (kiln serve; in the fleet it travels in the job). */
   cache?: CacheDirective | undefined;
+  /** A prediction (default) or a training (the model's trainer; an HttpError 404 when it has none). */
+  kind?: PredictorKind | undefined;
+  /**
+   * The origin the client used: a training's output files are kept by the store's /v1/files and
+   * reported as URLs under it, not inlined as data URIs (weights are large).
+   */
+  base?: string | undefined;
 }
 
 export interface PredictionStore {
@@ -73,8 +85,8 @@ export interface PredictionStore {
   /** Queues (or starts) the prediction and records it; throws QueueFullError when the queue is full. */
   submit(record: PredictionRecord, webhook: WebhookSpec | null): Promise<void>;
   get(id: string): Promise<PredictionRecord | undefined>;
-  /** Newest first. Cursors are opaque strings the store hands out. */
-  page(cursor: string | null, size: number): Promise<Page<PredictionRecord>>;
+  /** Newest first, predictions or trainings (default predictions). Cursors are opaque strings. */
+  page(cursor: string | null, size: number, kind?: PredictorKind): Promise<Page<PredictionRecord>>;
   /** Asks for cancellation; the prediction ends `canceled` when whoever runs it acknowledges. */
   cancel(record: PredictionRecord): Promise<void>;
   /** How many predictions the store knows (the model's run_count). */

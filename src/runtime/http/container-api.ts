@@ -12,7 +12,7 @@ import type { Health } from "../health.js";
 import { attachWebhook, type WebhookSender } from "../webhooks.js";
 import { streamPrediction, type SseLimits } from "../sse.js";
 import { readJsonBody } from "./body.js";
-import { failure, sendJson } from "./respond.js";
+import { detail, failure, sendJson } from "./respond.js";
 import {
   ID_PATTERN,
   ID_RULE,
@@ -61,6 +61,7 @@ export function registerContainerApi(router: Router, ctx: ContainerApiContext): 
     res.once("finish", () => ctx.requestShutdown());
   });
   const kinds: PredictorKind[] = ctx.hasTrainer ? ["predict", "train"] : ["predict"];
+  if (!ctx.hasTrainer) registerNoTrainer(router);
   for (const kind of kinds) {
     const base = PATHS[kind];
     router.add("POST", base, (req, res) => create(ctx, kind, req, res, undefined));
@@ -71,6 +72,20 @@ export function registerContainerApi(router: Router, ctx: ContainerApiContext): 
       sendJson(res, ok ? 200 : 404, {});
     });
   }
+}
+
+/** Without `train:` Cog serves no /trainings (404); we say why, in the same `detail` shape. */
+function registerNoTrainer(router: Router): void {
+  const refuse = (): never => {
+    throw detail(
+      404,
+      'this model has no trainer: its cog.yaml has no `train:` entry (e.g. train: "train.py:train"), ' +
+        "so there is no /trainings endpoint",
+    );
+  };
+  router.add("POST", PATHS.train, refuse);
+  router.add("PUT", `${PATHS.train}/:id`, refuse);
+  router.add("POST", `${PATHS.train}/:id/cancel`, refuse);
 }
 
 function discovery(ctx: ContainerApiContext): Record<string, string> {
@@ -143,7 +158,7 @@ async function create(
     if (!ID_PATTERN.test(urlId)) {
       throw validationError([
         {
-          loc: ["path", "prediction_id"],
+          loc: ["path", kind === "train" ? "training_id" : "prediction_id"],
           msg: ID_RULE,
           type: "value_error",
         },
@@ -153,7 +168,7 @@ async function create(
       throw validationError([
         {
           loc: ["body", "id"],
-          msg: "prediction ID must match the ID supplied in the URL",
+          msg: `${kind === "train" ? "training" : "prediction"} ID must match the ID supplied in the URL`,
           type: "value_error",
         },
       ]);

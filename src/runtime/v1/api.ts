@@ -20,6 +20,7 @@ import { registerModelRoutes } from "./models-routes.js";
 import { DEFAULT_PAGE_SIZE, DEFAULT_QUEUE_SIZE, DEFAULT_RETAIN, type HostedOptions } from "./options.js";
 import { registerPredictionRoutes } from "./predictions-routes.js";
 import { HostedRegistry } from "./registry.js";
+import { registerTrainingRoutes } from "./trainings-routes.js";
 import { MemoryStore } from "./memory-store.js";
 import { generateWebhookSecret, webhookSigner } from "./signing.js";
 import { DEFAULT_SSE_LIMITS, type SseLimits } from "../sse.js";
@@ -78,6 +79,7 @@ export function defaultVersion(root: string, predictorFile: string): string {
 /** The /v1 routes over any PredictionStore: `kiln serve` (memory) and `kiln gateway` (Redis) both call this. */
 export function registerHostedRoutes(router: Router, ctx: HostedContext): void {
   registerPredictionRoutes(router, ctx);
+  registerTrainingRoutes(router, ctx);
   registerFileRoutes(router, ctx);
   registerModelRoutes(router, ctx);
 }
@@ -105,6 +107,7 @@ export function registerHostedApi(router: Router, deps: HostedDeps): HostedApi {
     health: deps.health,
     queue,
     registry: new HostedRegistry(o.retain ?? DEFAULT_RETAIN, o.retainBytes),
+    files: deps.files,
     sender,
     throttleMs: deps.throttleMs,
     openapi: deps.openapi,

@@ -60,3 +60,13 @@ function titleFor(status: number): string {
       return `HTTP ${status}`;
   }
 }
+
+/** 404 for a training of a version whose model has no `train:` entry (kiln serve and the gateway). */
+export function noTrainer(model: string, version: string): HttpError {
+  return hostedError(
+    404,
+    "Not found",
+    `${model} version ${version} has no trainer: its cog.yaml has no \`train:\` entry (e.g. ` +
+      `train: "train.py:train"), so it cannot be trained`,
+  );
+}

@@ -4,9 +4,10 @@
  * the core resolves them through `resolve()` straight from disk.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { createReadStream } from "node:fs";
-import type { Readable } from "node:stream";
-import { mkdtemp, rm, unlink, writeFile } from "node:fs/promises";
+import { createReadStream, createWriteStream } from "node:fs";
+import { Transform, type Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { mkdtemp, rm, stat, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -127,6 +128,48 @@ export class FileStore implements HostedFiles {
     this.seq = info.seq;
     this.files.set(info.id, file);
     this.total += file.size;
+    return file;
+  }
+
+  /**
+   * Keeps a file the model wrote (a training's weights) as if it had been uploaded: copied in and
+   * checksummed as a stream. Only the total limit applies (the per-file one is for uploads).
+   */
+  async adopt(source: string, name: string, contentType: string): Promise<StoredFile> {
+    this.prune();
+    const { size } = await stat(source);
+    if (this.total + size > this.limits.maxTotalBytes) {
+      throw new StoreFullError(
+        `the files store is full (${this.limits.maxTotalBytes} bytes) and ${name} is ${size} bytes: ` +
+          "delete files (DELETE /v1/files/{id}) or raise the limit",
+      );
+    }
+    this.dir ??= mkdtemp(join(tmpdir(), "kiln-files-"));
+    const id = randomBytes(12).toString("hex");
+    const path = join(await this.dir, id);
+    const hash = createHash("sha256");
+    const hashing = new Transform({
+      transform(chunk: Buffer, _enc, done) {
+        hash.update(chunk);
+        done(null, chunk);
+      },
+    });
+    await pipeline(createReadStream(source), hashing, createWriteStream(path));
+    const now = new Date();
+    const file: StoredFile = {
+      id,
+      name,
+      contentType,
+      size,
+      sha256: hash.digest("hex"),
+      metadata: {},
+      createdAt: now,
+      expiresAt: new Date(now.getTime() + this.limits.ttlMs),
+      seq: ++this.seq,
+      path,
+    };
+    this.files.set(id, file);
+    this.total += size;
     return file;
   }
 

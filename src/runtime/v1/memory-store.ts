@@ -2,7 +2,10 @@
  * The in-memory PredictionStore of `kiln serve`: the one local model's runner behind a bounded queue,
  * with a bounded registry of what /v1 created. Webhooks are attached here, where the prediction runs.
  */
+import { basename } from "node:path";
 import type { PredictionRunner } from "../core/runner.js";
+import type { PredictorKind } from "../protocol.js";
+import { mediaTypeOf } from "../../schema/media-types.js";
 import type { PredictionQueue } from "../core/queue.js";
 import type {
   Page,
@@ -16,15 +19,18 @@ import type {
 } from "../core/store.js";
 import type { Health } from "../health.js";
 import { attachWebhook, type WebhookSender } from "../webhooks.js";
-import { hostedError } from "./errors.js";
+import { hostedError, noTrainer } from "./errors.js";
+import type { FileStore } from "./files-store.js";
 import type { HostedRegistry } from "./registry.js";
-import { renderHosted } from "./render.js";
+import { renderRecord } from "./render.js";
 
 export interface MemoryStoreOptions {
   runner: PredictionRunner;
   health: Health;
   queue: PredictionQueue;
   registry: HostedRegistry;
+  /** /v1/files: where trainings' output files are kept. */
+  files: FileStore;
   sender: WebhookSender;
   throttleMs: number;
   openapi: () => unknown;
@@ -40,11 +46,25 @@ export class MemoryStore implements PredictionStore {
 
   prepare(target: PredictionTarget, input: unknown, options: PrepareOptions = {}): Promise<PrepareResult> {
     ensureCanRun(this.o.health);
-    const created = this.o.runner.create({ kind: "predict", input, cache: options.cache });
-    if (!created.ok) return Promise.resolve(created);
     // Every model, deployment and version name reaches the one model served here.
     const model = target.kind === "version" ? this.o.model : target.name;
+    const kind = options.kind ?? "predict";
+    if (kind === "train" && !this.o.health.loaded?.schema.train) throw noTrainer(model, this.o.version);
+    const base = options.base;
+    const created = this.o.runner.create({
+      kind,
+      input,
+      cache: options.cache,
+      outputFiles: kind === "train" && base !== undefined ? (path) => this.keepOutput(path, base) : undefined,
+    });
+    if (!created.ok) return Promise.resolve(created);
     return Promise.resolve({ ok: true, prediction: created.prediction, model, version: this.o.version });
+  }
+
+  /** A training's output file joins /v1/files; its download URL is the output. */
+  private async keepOutput(path: string, base: string): Promise<string> {
+    const f = await this.o.files.adopt(path, basename(path), mediaTypeOf(path));
+    return `${base}/v1/files/${f.id}/download`;
   }
 
   submit(record: PredictionRecord, webhook: WebhookSpec | null): Promise<void> {
@@ -55,7 +75,7 @@ export class MemoryStore implements PredictionStore {
         filter: new Set(webhook.filter),
         throttleMs: this.o.throttleMs,
         sender: this.o.sender,
-        render: () => renderHosted(record),
+        render: () => renderRecord(record),
       });
     }
     this.o.queue.submit(p);
@@ -77,8 +97,12 @@ export class MemoryStore implements PredictionStore {
     return Promise.resolve(r);
   }
 
-  page(cursor: string | null, size: number): Promise<Page<PredictionRecord>> {
-    return Promise.resolve(this.o.registry.page(cursor, size));
+  page(
+    cursor: string | null,
+    size: number,
+    kind: PredictorKind = "predict",
+  ): Promise<Page<PredictionRecord>> {
+    return Promise.resolve(this.o.registry.page(cursor, size, kind));
   }
 
   cancel(record: PredictionRecord): Promise<void> {

@@ -8,15 +8,15 @@ import type { Router } from "../http/router.js";
 import { readJsonBody } from "../http/body.js";
 import { sendJson } from "../http/respond.js";
 import { parseEnvelope, refuseSelfWebhook } from "../http/prediction-request.js";
-import { QueueFullError, type PredictionRecord, type PredictionTarget } from "../core/store.js";
-import { predictionUrls, renderHeld, renderHosted } from "./render.js";
+import type { PredictionRecord, PredictionTarget } from "../core/store.js";
+import { predictionUrls, renderHeld, renderHosted, renderRecord } from "./render.js";
 import { parseLastEventId, streamHosted } from "./stream.js";
 import { parseCancelAfter } from "./cancel-after.js";
 import { hostedError, invalidInput, notFound } from "./errors.js";
 import { baseUrl, route, type HostedContext } from "./context.js";
+import { cancelAndSettle, createBody, listRoute, submitRecord } from "./record-routes.js";
 
 const MAX_WAIT_S = 60;
-const CANCEL_SETTLE_MS = 2000;
 
 /** Seconds to hold the request from `Prefer: wait[=N]`, or null when not asked to wait. */
 export function parsePreferWait(header: string | string[] | undefined): number | null {
@@ -52,41 +52,20 @@ export function registerPredictionRoutes(router: Router, ctx: HostedContext): vo
     "/v1/deployments/:owner/:name/predictions",
     route(ctx, (req, res, p) => create(ctx, req, res, { kind: "deployment", name: `${p.owner}/${p.name}` })),
   );
-  router.add(
-    "GET",
-    "/v1/predictions",
-    route(ctx, async (req, res, _p, url) => {
-      let page;
-      try {
-        page = await ctx.store.page(url.searchParams.get("cursor"), ctx.pageSize);
-      } catch (err) {
-        throw hostedError(400, "Bad request", (err as Error).message);
-      }
-      const link = (c: string | null): string | null =>
-        c ? `${baseUrl(req)}/v1/predictions?cursor=${c}` : null;
-      sendJson(res, 200, {
-        results: page.items.map(renderHosted),
-        next: link(page.next),
-        previous: link(page.previous),
-      });
-    }),
-  );
+  router.add("GET", "/v1/predictions", listRoute(ctx, "predict", "/v1/predictions", renderHosted));
   router.add(
     "GET",
     "/v1/predictions/:id",
-    route(ctx, async (_req, res, p) => sendJson(res, 200, renderHosted(await find(ctx, p.id!)))),
+    // A training id answers too (as a training): `replicate.wait(training)` polls predictions.get.
+    route(ctx, async (_req, res, p) => sendJson(res, 200, renderRecord(await find(ctx, p.id!)))),
   );
   router.add(
     "POST",
     "/v1/predictions/:id/cancel",
     route(ctx, async (_req, res, p) => {
       const record = await find(ctx, p.id!);
-      const pred = record.prediction;
-      await ctx.store.cancel(record);
-      // Let the worker acknowledge so the answer usually already says `canceled`.
-      if (!pred.terminal)
-        await Promise.race([pred.finished, new Promise((r) => setTimeout(r, CANCEL_SETTLE_MS))]);
-      sendJson(res, 200, renderHosted(record));
+      await cancelAndSettle(ctx, record);
+      sendJson(res, 200, renderRecord(record));
     }),
   );
   // Stream URLs work without Authorization (EventSource clients cannot send it); ids are unguessable.
@@ -119,11 +98,7 @@ async function create(
 ): Promise<void> {
   const wait = parsePreferWait(req.headers.prefer);
   const cancelAfterMs = parseCancelAfter(req.headers["cancel-after"]);
-  const raw = await readJsonBody(req, ctx.bodyLimit);
-  const body = (raw ?? {}) as Record<string, unknown>;
-  if (typeof body !== "object" || Array.isArray(body)) {
-    throw invalidInput([{ loc: ["body"], msg: "the request body must be a JSON object", type: "dict_type" }]);
-  }
+  const body = createBody(await readJsonBody(req, ctx.bodyLimit));
   if (named === null && (typeof body.version !== "string" || body.version.length === 0)) {
     throw invalidInput([
       { loc: ["body", "version"], msg: "Field required (a version id string)", type: "missing" },
@@ -150,13 +125,7 @@ async function create(
     seq: 0,
   };
   const webhook = envelope.webhook ? { url: envelope.webhook, filter: envelope.filter } : null;
-  try {
-    await ctx.store.submit(record, webhook);
-  } catch (err) {
-    if (err instanceof QueueFullError)
-      throw hostedError(429, "Too many requests", err.message, { "retry-after": "1" });
-    throw err;
-  }
+  await submitRecord(ctx, record, webhook);
   if (cancelAfterMs !== null) {
     // Cancel-After: canceled (not Replicate's `aborted`, which the clients would poll forever) at the deadline.
     const deadline = setTimeout(() => {

@@ -8,6 +8,7 @@
  */
 import type { Prediction } from "../core/prediction.js";
 import type { Page, PredictionRecord } from "../core/store.js";
+import type { PredictorKind } from "../protocol.js";
 
 export interface HostedRecord extends PredictionRecord {
   /** Estimated retained size once finished (0 while running). */
@@ -84,8 +85,8 @@ export class HostedRegistry {
   }
 
   /** Newest first. Cursors are `b<seq>` (items older than seq) or `a<seq>` (newer than seq). */
-  page(cursor: string | null, size: number): Page<HostedRecord> {
-    const all = [...this.records.values()]; // ascending seq
+  page(cursor: string | null, size: number, kind: PredictorKind = "predict"): Page<HostedRecord> {
+    const all = [...this.records.values()].filter((r) => r.prediction.kind === kind); // ascending seq
     const m = cursor ? /^([ab])(\d+)$/.exec(cursor) : null;
     if (cursor && !m) throw new RangeError(`invalid cursor ${JSON.stringify(cursor)}`);
     let items: HostedRecord[];

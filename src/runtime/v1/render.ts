@@ -56,3 +56,39 @@ export function renderHeld(r: HostedRecord): HostedPrediction {
   }
   return body;
 }
+
+/** A training as the hosted API shows it (what `replicate.trainings.*` return). */
+export interface HostedTraining extends Omit<HostedPrediction, "urls"> {
+  /** Where the client asked the trained version to go (`owner/name`). */
+  destination: string | null;
+  urls: { get: string; cancel: string };
+}
+
+export function trainingUrls(base: string, id: string): HostedTraining["urls"] {
+  const get = `${base}/v1/trainings/${encodeURIComponent(id)}`;
+  return { get, cancel: `${get}/cancel` };
+}
+
+/**
+ * The hosted API's training output is an object with `weights`: a trainer that returned a bare file
+ * (Cog's `-> Path` / `-> File`) has its URL reported there; anything else (a TrainingOutput object,
+ * a plain string) is kept as is.
+ */
+function trainingOutput(output: unknown): unknown {
+  return typeof output === "string" && /^(https?|data):/.test(output) ? { weights: output } : output;
+}
+
+export function renderTraining(r: HostedRecord): HostedTraining {
+  const { urls: _predictionUrls, ...body } = renderHosted(r);
+  return {
+    ...body,
+    destination: r.destination ?? null,
+    output: body.output === null ? null : trainingOutput(body.output),
+    urls: trainingUrls(r.base, r.prediction.id),
+  };
+}
+
+/** Either JSON, by the record's kind (webhooks render whatever the record is). */
+export function renderRecord(r: HostedRecord): HostedPrediction | HostedTraining {
+  return r.prediction.kind === "train" ? renderTraining(r) : renderHosted(r);
+}

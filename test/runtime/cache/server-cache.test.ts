@@ -128,6 +128,34 @@ describe("the output cache", () => {
     expect(all.filter((r) => r.metrics.cache_hit === false)).toHaveLength(1);
   });
 
+  it("counts hits, misses, skips, stores, bytes and evictions in /metrics", async () => {
+    const url = await serve("cachedFile", { maxBytes: 2_500 });
+    const scrape = async (): Promise<Record<string, number>> => {
+      const text = await (await fetch(`${url}/metrics`)).text();
+      expect(text).toContain("# TYPE kiln_cache_hits_total counter");
+      expect(text).toContain("# TYPE kiln_cache_bytes gauge");
+      const out: Record<string, number> = {};
+      for (const m of text.matchAll(/^(kiln_cache_[a-z_]+) (\d+)$/gm)) out[m[1]!] = Number(m[2]);
+      return out;
+    };
+    await predict(url, { prompt: "m", bytes: 1_000 });
+    await predict(url, { prompt: "m", bytes: 1_000 });
+    await predict(url, { prompt: "m", bytes: 1_000 }, { "cache-control": "no-store" });
+    expect(await scrape()).toMatchObject({
+      kiln_cache_hits_total: 1,
+      kiln_cache_misses_total: 1,
+      kiln_cache_skipped_total: 1,
+      kiln_cache_stores_total: 1,
+      kiln_cache_errors_total: 0,
+      kiln_cache_evictions_total: 0,
+      kiln_cache_entries: 1,
+    });
+    expect((await scrape()).kiln_cache_bytes).toBeGreaterThanOrEqual(1_000);
+    await predict(url, { prompt: "n", bytes: 1_000 });
+    await predict(url, { prompt: "o", bytes: 1_000 }); // over 2,500 bytes: "m" goes
+    expect(await scrape()).toMatchObject({ kiln_cache_evictions_total: 1, kiln_cache_entries: 2 });
+  });
+
   it("serves a cached file output again as a file, and evicts by bytes", async () => {
     const url = await serve("cachedFile", { maxBytes: 2_500 });
     const first = await predict(url, { prompt: "img", bytes: 1_000 });

@@ -6,6 +6,7 @@ from .model import BaseModel
 from .opaque import Opaque
 from .predictor import BasePredictor, BaseRunner
 from .scope import current_scope, emit_metric
+from .training import TrainingOutput
 from .types import (
     AsyncConcatenateIterator,
     AsyncIterator,
@@ -35,6 +36,7 @@ __all__ = [
     "Opaque",
     "Path",
     "Secret",
+    "TrainingOutput",
     "URLFile",
     "URLPath",
     "Weights",

@@ -67,6 +67,8 @@ class Target:
         self.is_async = inspect.iscoroutinefunction(unbound) or inspect.isasyncgenfunction(unbound)
         self.has_healthcheck = self.is_class and callable(getattr(obj, "healthcheck", None))
         self.signature: Optional[Signature] = None
+        # Set when this entry point is another method of the predictor's own class (same instance).
+        self.shares: Optional["Target"] = None
         method_obj = getattr(obj, method, None) if self.is_class else None
         # @cog.concurrent(max=N) / @cog.streaming, on the class or on its predict()
         self.concurrency: Optional[int] = marker(obj, method_obj, CONCURRENCY_ATTR)
@@ -94,7 +96,11 @@ class Target:
 
     def instantiate(self) -> None:
         if self.is_class and self.instance is None:
-            self.instance = self.obj()
+            if self.shares is not None:
+                self.shares.instantiate()
+                self.instance = self.shares.instance
+            else:
+                self.instance = self.obj()
             self.fn = getattr(self.instance, self.method)
 
     def bound(self, name: str) -> Optional[Callable[..., Any]]:

@@ -23,8 +23,11 @@ def load_targets(root: str, predictor_ref: str, train_ref: Optional[str]) -> Dic
     targets = {"predict": load_target(root, predictor_ref, "predict")}
     targets["predict"].build_schema("Input", "Output")
     if train_ref:
-        targets["train"] = load_target(root, train_ref, "train")
-        targets["train"].build_schema("TrainingInput", "TrainingOutput")
+        trainer = load_target(root, train_ref, "train")
+        trainer.build_schema("TrainingInput", "TrainingOutput")
+        if trainer.obj is targets["predict"].obj:
+            trainer.shares = targets["predict"]  # one class with predict() and train(): one instance, one setup()
+        targets["train"] = trainer
     return targets
 
 
@@ -122,6 +125,8 @@ class WorkerBase:
         calls = []
         for target in self.targets.values():
             target.instantiate()
+            if target.shares is not None:
+                continue  # its setup() is the predictor's
             setup = target.bound("setup")
             if setup is None:
                 continue
