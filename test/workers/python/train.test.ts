@@ -5,9 +5,10 @@
  */
 import * as path from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
-import { startServer, type RunningServer, type ServerOptions } from "../../../src/runtime/server.js";
+import type { RunningServer, ServerOptions } from "../../../src/runtime/server.js";
+import { startPythonServer } from "../../helpers/python-server.js";
 import { eventually, startReceiver } from "../../runtime/helpers.js";
-import { FIXTURES, PYTHON, WORKER_DIR } from "./harness.js";
+import { FIXTURES } from "./harness.js";
 
 const servers: RunningServer[] = [];
 const closers: (() => Promise<void>)[] = [];
@@ -18,19 +19,11 @@ afterEach(async () => {
 
 async function serve(fixture: string, train: string | null, extra: Partial<ServerOptions> = {}) {
   const [file, name] = (train ?? ":").split(":") as [string, string];
-  const server = await startServer({
-    root: path.join(FIXTURES, fixture),
-    predictor: { language: "python", file: "predict.py", name: "Predictor" },
-    train: train ? { language: "python", file, name } : undefined,
-    host: "127.0.0.1",
-    port: 0,
-    logLevel: "silent",
-    python: PYTHON,
-    pythonWorkerDir: WORKER_DIR,
-    env: { PYTHONDONTWRITEBYTECODE: "1" },
-    throttleMs: 0,
-    ...extra,
-  });
+  const server = await startPythonServer(
+    path.join(FIXTURES, fixture),
+    {},
+    { train: train ? { language: "python", file, name } : undefined, throttleMs: 0, ...extra },
+  );
   servers.push(server);
   expect(await server.ready).toBe("READY");
   return server;
