@@ -23,7 +23,8 @@ describe("Cog compatibility corpus (CLI)", () => {
   test("there are CLI cases", () => expect(cases.length).toBeGreaterThan(2));
 
   for (const c of cases) {
-    test(`${c.name}: ${c.expect.point}`, { timeout: 120_000 }, async () => {
+    // Each case runs the CLI as child processes (several seconds each).
+    test(`${c.name}: ${c.expect.point}`, { timeout: 120_000, tags: ["slow"] }, async () => {
       const dir = await mkdtemp(join(tmpdir(), `kiln-compat-${c.name}-`));
       dirs.push(dir);
       await cp(c.dir, dir, { recursive: true });
