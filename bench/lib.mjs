@@ -114,6 +114,12 @@ export async function compileBenchPredictor(repo, name, root, source) {
   return relative(root, outFile);
 }
 
+/** The report line saying when and on what a benchmark ran (the load is the one at its end). */
+export function runLine(startLoad) {
+  const start = startLoad === undefined ? "" : `${startLoad.toFixed(1)} at the start, `;
+  return `Run: ${new Date().toISOString()} · node ${process.version} · ${cpus().length} CPU · load average ${start}${loadavg()[0].toFixed(1)} at the end.`;
+}
+
 /** Writes a benchmark's report to bench/results/NAME.md and prints it. */
 export function writeResults(repo, name, lines) {
   mkdirSync(join(repo, "bench/results"), { recursive: true });

@@ -1,8 +1,8 @@
 // Pure parts of the fleet: key names, the event wire format replayed onto a Prediction, job records,
 // the gateway entry's configuration and `kiln serve --queue` flags.
 import { describe, expect, it } from "vitest";
-import { Prediction } from "../../src/runtime/core/prediction.js";
-import { makeRedactor } from "../../src/runtime/redact.js";
+import type { Prediction } from "../../src/runtime/core/prediction.js";
+import { barePrediction } from "../helpers/prediction.js";
 import { applyWire, decodeWire, encodeWire, terminalWire, toWire } from "../../src/fleet/events.js";
 import { decodeJob, encodeJob, JobFormatError, type Job } from "../../src/fleet/job.js";
 import { makeKeys } from "../../src/fleet/keys.js";
@@ -11,17 +11,7 @@ import { gatewayConfig } from "../../src/fleet/gateway-config.js";
 import { queueFromEnv } from "../../src/fleet/options.js";
 import { modelNameFromImage, queueEnv } from "../../src/cli/queue-options.js";
 
-const make = (iterator = false, createdAt?: Date): Prediction =>
-  new Prediction({
-    id: "p1",
-    kind: "predict",
-    input: {},
-    publicInput: {},
-    context: {},
-    iterator,
-    redact: makeRedactor([]),
-    createdAt,
-  });
+const make = (iterator = false, createdAt?: Date): Prediction => barePrediction({ iterator, createdAt });
 
 describe("events on the wire", () => {
   it("a mirror replaying the replica's events ends in the same state, timestamps and history", () => {
