@@ -3,17 +3,15 @@ import type { ProgressMode } from "../../context.js";
 import { formatBytes } from "../../format.js";
 import type { CommandContext } from "../context.js";
 import { checkSecretSpec, manifestFlag, progressOption } from "../flags.js";
-import { addImageOptions } from "../image-options.js";
+import { addImageOptions, type ImageFlags } from "../image-options.js";
 import { loadManifestForCommand } from "../load-manifest.js";
 
-interface BuildFlags {
+interface BuildFlags extends ImageFlags {
   tag?: string;
   cache: boolean;
   progress: ProgressMode;
   secret?: string[];
   caCert?: string;
-  baseImage?: string;
-  nodeImage?: string;
   platform?: string;
   push?: boolean;
   cacheFrom?: string[];

@@ -1,13 +1,11 @@
 import type { Command } from "commander";
 import type { CommandContext } from "../context.js";
-import { addImageOptions } from "../image-options.js";
+import { addImageOptions, type ImageFlags } from "../image-options.js";
 import { manifestFlag } from "../flags.js";
 import { loadManifestForCommand } from "../load-manifest.js";
 
-interface DockerfileFlags {
+interface DockerfileFlags extends ImageFlags {
   context?: boolean;
-  baseImage?: string;
-  nodeImage?: string;
   caCert?: string;
   weights?: string;
 }

@@ -2,16 +2,14 @@ import type { Command } from "commander";
 import type { ProgressMode } from "../../context.js";
 import type { CommandContext } from "../context.js";
 import { manifestFlag, progressOption } from "../flags.js";
-import { addImageOptions } from "../image-options.js";
+import { addImageOptions, type ImageFlags } from "../image-options.js";
 import { loadOptionalManifest } from "../load-manifest.js";
 
-interface PushFlags {
+interface PushFlags extends ImageFlags {
   json?: boolean;
   build: boolean;
   progress: ProgressMode;
   openapiSchema?: string;
-  baseImage?: string;
-  nodeImage?: string;
   weights?: string;
 }
 
