@@ -3,7 +3,7 @@ import type { ProgressMode } from "../context.js";
 import type { ModelSourceOptions } from "../session/model-source.js";
 import type { CommandContext } from "./context.js";
 import { manifestFlag, progressOption } from "./flags.js";
-import { loadRunnableProject } from "./load-manifest.js";
+import { loadRunnableProject, type RunnableNeed } from "./load-manifest.js";
 
 /**
  * --base-image and --node-image for every command that may build. Each also reads an environment
@@ -51,11 +51,12 @@ export function modelSourceOptions(
   image: string | undefined,
   flags: ModelSourceFlags,
   cmd: Command,
+  need: RunnableNeed,
 ): ModelSourceOptions & { python: string } {
   return {
     image,
     docker: flags.docker,
-    loadProject: () => loadRunnableProject(ctx, manifestFlag(cmd)),
+    loadProject: () => loadRunnableProject(ctx, manifestFlag(cmd), need),
     progress: flags.progress,
     baseImage: flags.baseImage,
     nodeImage: flags.nodeImage,

@@ -19,16 +19,24 @@ export async function loadManifestForCommand(
   return loaded;
 }
 
-/** The project's manifest for commands that run it: a `predict:` entry is required (exit 3). */
+/**
+ * The project's manifest for commands that run it (exit 3 without the entry point they need): `predict:`
+ * for predictions; `predict:` or `train:` for serve and train (a train-only model serves /trainings).
+ */
 export async function loadRunnableProject(
   context: CommandContext,
   file: string | undefined,
+  need: RunnableNeed = "predict",
 ): Promise<ResolvedManifest> {
   const { manifest } = await loadManifestForCommand(context, file);
-  const { requirePredictor } = await import("../manifest/positions.js");
-  requirePredictor(manifest);
+  const { requireEntryPoint, requirePredictor } = await import("../manifest/positions.js");
+  if (need === "predict") requirePredictor(manifest);
+  else requireEntryPoint(manifest, "run");
   return manifest;
 }
+
+/** Which entry point a command needs: the predictor, or either one. */
+export type RunnableNeed = "predict" | "any";
 
 /** cog.yaml if there is one (push works without); an explicit -f that is missing is still an error. */
 export async function loadOptionalManifest(

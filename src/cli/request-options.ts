@@ -7,6 +7,7 @@ import type { Command } from "commander";
 import type { RawInputs } from "../prediction/inputs.js";
 import type { ModelSourceOptions } from "../session/model-source.js";
 import type { CommandContext } from "./context.js";
+import type { RunnableNeed } from "./load-manifest.js";
 import { checkImageArgument, collect, parseEnvFlags, parseSeconds } from "./flags.js";
 import {
   addImageOptions,
@@ -49,6 +50,7 @@ export async function requestOptions(
   imageArg: string | undefined,
   flags: RequestFlags,
   cmd: Command,
+  need: RunnableNeed,
 ): Promise<RequestOptions> {
   // --json prints the whole prediction or training as one document; manifest warnings go into it.
   if (flags.json !== undefined) ctx.out.jsonDocument = true;
@@ -59,7 +61,7 @@ export async function requestOptions(
   const { parseInputArgs } = await import("../prediction/inputs.js");
   const inputs = await parseInputArgs(flags.input, flags.json, { cwd: ctx.cwd, readStdin });
   return {
-    ...modelSourceOptions(ctx, image, flags, cmd),
+    ...modelSourceOptions(ctx, image, flags, cmd, need),
     inputs,
     json: flags.json !== undefined,
     output: flags.output,

@@ -2,6 +2,7 @@
 import type { Command } from "commander";
 import type { ServeOptions } from "../session/serve.js";
 import type { CommandContext } from "./context.js";
+import type { RunnableNeed } from "./load-manifest.js";
 import { parsePort } from "./flags.js";
 import {
   addImageOptions,
@@ -42,9 +43,10 @@ export async function serveOptions(
   image: string | undefined,
   flags: ServeFlags,
   cmd: Command,
+  need: RunnableNeed = "any",
 ): Promise<ServeOptions> {
   return {
-    ...modelSourceOptions(ctx, image, flags, cmd),
+    ...modelSourceOptions(ctx, image, flags, cmd, need),
     port: parsePort(flags.port),
     host: flags.host,
     uploadUrl: flags.uploadUrl,

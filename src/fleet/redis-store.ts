@@ -17,7 +17,7 @@ import {
 } from "../runtime/core/store.js";
 import type { Logger } from "../runtime/logger.js";
 import type { PredictorKind } from "../runtime/protocol.js";
-import { hostedError, invalidInput, noTrainer } from "../runtime/v1/errors.js";
+import { hostedError, invalidInput, noPredictor, noTrainer } from "../runtime/v1/errors.js";
 import { Catalog, UnknownTargetError } from "./catalog.js";
 import { encodeJob, type Job } from "./job.js";
 import { GROUP, type Keys } from "./keys.js";
@@ -60,6 +60,7 @@ export class RedisStore implements PredictionStore {
       const kind = options.kind ?? "predict";
       // Replicas of a version run its image: the trainer is there when the registered schema has one.
       if (kind === "train" && !v.schema.train) throw noTrainer(v.model, v.version);
+      if (kind === "predict" && v.schema.trainOnly) throw noPredictor(v.model, v.version);
       // The Cache-Control travels with the job: the replica's output cache honours it.
       const created = preparePrediction(v.schema, { kind, input, cache: options.cache }, this.o.logger);
       if (!created.ok) return created;

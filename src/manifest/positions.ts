@@ -55,24 +55,26 @@ export function failAt(
   throw new ManifestError([problemAt(manifest, path, message, { hint, at })]);
 }
 
-/** predict/serve/exec run the predictor: a manifest without `predict:` is a manifest problem. */
+/** predict (and exec, client, playground) run the predictor: a manifest without `predict:` is a manifest problem. */
 export function requirePredictor(manifest: ResolvedManifest): void {
   if (manifest.predict) return;
   failAt(
     manifest,
     ["predict"],
     "no `predict:` entry: there is no predictor to run",
-    'add e.g. predict: "predict.py:Predictor"',
+    manifest.train
+      ? `this project only trains (train: "${manifest.train.raw}"): run \`kiln train -i name=value\`, or add e.g. predict: "predict.py:Predictor"`
+      : 'add e.g. predict: "predict.py:Predictor"',
   );
 }
 
-/** A build needs a predictor or a trainer. */
-export function requireEntryPoint(manifest: ResolvedManifest): void {
+/** A build or a served model needs a predictor or a trainer (a train-only model serves /trainings). */
+export function requireEntryPoint(manifest: ResolvedManifest, purpose: "build" | "run" = "build"): void {
   if (manifest.predict ?? manifest.train) return;
   failAt(
     manifest,
     ["predict"],
-    "neither `predict:` nor `train:` is set: there is nothing to build",
+    `neither \`predict:\` nor \`train:\` is set: there is nothing to ${purpose}`,
     'add e.g. predict: "predict.py:Predictor"',
   );
 }

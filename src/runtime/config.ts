@@ -103,13 +103,16 @@ export function configFromEnv(argv: readonly string[], env: NodeJS.ProcessEnv): 
     }
   }
   const predictor = env.KILN_PREDICTOR;
-  if (!predictor)
-    throw new ConfigError('KILN_PREDICTOR is not set (expected "file:name", e.g. predict.py:Predictor)');
+  // A train-only model (cog.yaml `train:` without `predict:`) has KILN_TRAIN alone.
+  if (!predictor && !env.KILN_TRAIN)
+    throw new ConfigError(
+      'neither KILN_PREDICTOR nor KILN_TRAIN is set (expected "file:name", e.g. predict.py:Predictor)',
+    );
   const language = env.KILN_PREDICTOR_LANGUAGE || undefined;
   const format = (env.LOG_FORMAT ?? "json").toLowerCase();
   return {
     root: env.KILN_ROOT || "/src",
-    predictor: parseTarget(predictor, "KILN_PREDICTOR", language),
+    predictor: predictor ? parseTarget(predictor, "KILN_PREDICTOR", language) : undefined,
     train: env.KILN_TRAIN ? parseTarget(env.KILN_TRAIN, "KILN_TRAIN", language) : undefined,
     host: flags.get("host") ?? "0.0.0.0",
     port: positiveInt(flags.get("port") ?? env.PORT, "PORT") ?? 5000,

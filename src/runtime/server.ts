@@ -7,7 +7,7 @@ import type { AddressInfo } from "node:net";
 import type { PredictorSchema } from "../schema/types.js";
 import { buildOpenApi } from "../schema/openapi.js";
 import { WorkerSupervisor } from "./worker-supervisor.js";
-import { workerCommand } from "./worker-command.js";
+import { mainTarget, workerCommand } from "./worker-command.js";
 import { Health, type HealthStatus } from "./health.js";
 import { PredictionRunner } from "./core/runner.js";
 import { WebhookSender } from "./webhooks.js";
@@ -40,7 +40,8 @@ export interface WorkerTarget {
 
 export interface ServerOptions {
   root: string;
-  predictor: WorkerTarget;
+  /** The `predict:` entry; absent for a train-only model (then `train` is required). */
+  predictor?: WorkerTarget | undefined;
   train?: WorkerTarget | undefined;
   host: string;
   port: number;
@@ -233,6 +234,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     throttleMs: options.throttleMs ?? 500,
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
     hasTrainer: options.train !== undefined,
+    hasPredictor: options.predictor !== undefined,
     openapi,
     version: { kiln: RUNTIME_VERSION, cog: `kiln-${RUNTIME_VERSION}` },
     requestShutdown: () => void close(),
@@ -249,7 +251,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     openapi,
     cogVersion: `kiln-${RUNTIME_VERSION}`,
     root: options.root,
-    predictorFile: options.predictor.file,
+    predictorFile: mainTarget(options).file,
     webhookRetryDelaysMs: options.webhookRetryDelaysMs,
     options: hostedOptions,
     sse,
@@ -359,7 +361,11 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       ? "127.0.0.1"
       : options.host;
   const url = `http://${host}:${port}`;
-  logger.info("server listening", { url, predictor: `${options.predictor.file}:${options.predictor.name}` });
+  const entry = mainTarget(options);
+  logger.info("server listening", {
+    url,
+    [options.predictor ? "predictor" : "trainer"]: `${entry.file}:${entry.name}`,
+  });
   return {
     url,
     port,

@@ -32,14 +32,23 @@ function workerHeapFlags(execArgv: readonly string[]): string[] {
 /** The server's own credentials: the model's code never sees them. */
 const SERVER_ONLY_ENV = ["KILN_API_TOKEN", "KILN_WEBHOOK_SECRET", "WEBHOOK_AUTH_TOKEN"] as const;
 
+/** The predictor, or the trainer of a train-only model: what the worker runs first. */
+export function mainTarget(options: Pick<ServerOptions, "predictor" | "train">): WorkerTarget {
+  const target = options.predictor ?? options.train;
+  if (!target) throw new Error("the server needs a predictor or a trainer (KILN_PREDICTOR or KILN_TRAIN)");
+  return target;
+}
+
 export function workerCommand(options: ServerOptions): WorkerCommand {
   const here = (rel: string): string => fileURLToPath(new URL(rel, import.meta.url));
   const target = (t: WorkerTarget): string => `${t.file}:${t.name}`;
-  const extra = ["--predictor", target(options.predictor), "--root", options.root];
+  const main = mainTarget(options);
+  const extra = options.predictor ? ["--predictor", target(options.predictor)] : [];
+  extra.push("--root", options.root);
   if (options.train) extra.push("--train", target(options.train));
   const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
   for (const name of SERVER_ONLY_ENV) delete env[name];
-  if (options.predictor.language === "node") {
+  if (main.language === "node") {
     const entry = firstExisting([
       options.nodeWorkerEntry,
       process.env.KILN_NODE_WORKER,

@@ -185,20 +185,23 @@ const ENVELOPE_SCHEMAS: Record<string, JsonSchema> = {
 
 /** Builds the full OpenAPI 3.0.2 document. Pure: same schema in, same document (and key order) out. */
 export function buildOpenApi(schema: PredictorSchema, opts: { kilnVersion: string }): OpenApiDocument {
-  const predictions = entryPoint("prediction");
   const paths: Record<string, Record<string, JsonSchema>> = {
     "/": { get: simpleGet("Root", "root", "/", "Response Root  Get") },
     "/health-check": {
       get: simpleGet("Healthcheck", "healthcheck", "/health-check", "Response Healthcheck Health Check Get"),
     },
-    ...predictions.paths,
   };
-  const schemas: Record<string, JsonSchema> = {
-    ...ENVELOPE_SCHEMAS,
-    Input: { ...schema.input, title: "Input" },
-    Output: { ...schema.output, title: "Output" },
-    ...predictions.schemas,
-  };
+  const schemas: Record<string, JsonSchema> = { ...ENVELOPE_SCHEMAS };
+  // A train-only model (no `predict:`) documents no prediction paths and no Input/Output.
+  if (!schema.trainOnly) {
+    const predictions = entryPoint("prediction");
+    Object.assign(paths, predictions.paths);
+    Object.assign(schemas, {
+      Input: { ...schema.input, title: "Input" },
+      Output: { ...schema.output, title: "Output" },
+      ...predictions.schemas,
+    });
+  }
   if (schema.train) {
     const trainings = entryPoint("training");
     Object.assign(paths, trainings.paths);

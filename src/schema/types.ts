@@ -14,6 +14,11 @@ export interface PredictorSchema {
   output: JsonSchema;
   /** Extra components, e.g. one enum component per choices/Literal input, keyed by name. */
   components: Record<string, JsonSchema>;
+  /**
+   * True for a train-only model (cog.yaml has `train:` but no `predict:`): `input`/`output` are empty
+   * and unused, only `train` describes an entry point, and the document has no prediction paths.
+   */
+  trainOnly?: boolean;
   /** Present when the project has a trainer (`train:` in cog.yaml). */
   train?: {
     input: JsonSchema;

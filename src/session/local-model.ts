@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { findRuntimeBundle } from "../build/bundle.js";
 import { compileTsPredictor } from "../build/ts-predictor.js";
 import { RuntimeStartError, UsageError } from "../errors.js";
-import { requirePredictor } from "../manifest/positions.js";
+import { requireEntryPoint } from "../manifest/positions.js";
 import type { PredictorRef, ResolvedManifest } from "../manifest/types.js";
 import { cogRuntimeSettings } from "../runtime/config.js";
 import { createLogger, parseLogLevel } from "../runtime/logger.js";
@@ -45,8 +45,9 @@ export async function startLocalModel(
   project: ResolvedManifest,
   opts: LocalModelOptions,
 ): Promise<LocalModel> {
-  requirePredictor(project);
-  const predictor = await target(project, project.predict as PredictorRef);
+  // A train-only project (no `predict:`) runs its trainer alone: /trainings answers, /predictions 404s.
+  requireEntryPoint(project, "run");
+  const predictor = project.predict ? await target(project, project.predict) : undefined;
   const train = project.train ? await target(project, project.train) : undefined;
   // The server's warnings matter while the model runs; once we stop it, "worker is gone" is expected.
   let closing = false;

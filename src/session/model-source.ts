@@ -77,7 +77,8 @@ export function startContainer(
   const project = source.project;
   // Python projects run from the mounted project (edits apply without a rebuild, as with Cog); TS/JS
   // projects run the code compiled into the image, whose node_modules the mount would hide.
-  const mount = project?.predict?.language === "python" ? project.root : undefined;
+  const main = project?.predict ?? project?.train;
+  const mount = main?.language === "python" ? project?.root : undefined;
   return startModelContainer(source.engine, {
     image: source.image.id,
     role: opts.role,

@@ -46,7 +46,7 @@ describe("configFromEnv", () => {
   });
 
   it("rejects bad configuration with a clear message", () => {
-    expect(() => configFromEnv([], {})).toThrow(/KILN_PREDICTOR is not set/);
+    expect(() => configFromEnv([], {})).toThrow(/neither KILN_PREDICTOR nor KILN_TRAIN is set/);
     expect(() => configFromEnv([], { KILN_PREDICTOR: "predict.ts:p" })).toThrow(/compiled to .mjs/);
     expect(() => configFromEnv([], { KILN_PREDICTOR: "nocolon" })).toThrow(ConfigError);
     expect(() => configFromEnv(["--bogus"], { KILN_PREDICTOR: "a.py:A" })).toThrow(/unknown flag --bogus/);
@@ -150,7 +150,7 @@ describe("container entry (bundled src/runtime/main.ts)", () => {
   it("exits 2 with a message on bad configuration", async () => {
     const { out, exit } = run({ KILN_PREDICTOR: "" });
     expect(await exit).toBe(2);
-    expect(out()).toMatch(/KILN_PREDICTOR is not set/);
+    expect(out()).toMatch(/neither KILN_PREDICTOR nor KILN_TRAIN is set/);
   });
 });
 

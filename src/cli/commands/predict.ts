@@ -10,7 +10,7 @@ export function registerPredict(program: Command, context: () => CommandContext)
     .argument("[image]", "an existing kiln or Cog image (name, name:tag or name@sha256:...)")
     .action(async (imageArg: string | undefined, flags: RequestFlags, cmd: Command) => {
       const ctx = context();
-      const options = await requestOptions(ctx, imageArg, flags, cmd);
+      const options = await requestOptions(ctx, imageArg, flags, cmd, "predict");
       // Loaded on use: other commands (and --help) should not pay for Docker and runtime modules.
       const { runPredict } = await import("../../session/predict.js");
       await runPredict(ctx, options);

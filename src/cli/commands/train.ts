@@ -14,7 +14,7 @@ export function registerTrain(program: Command, context: () => CommandContext): 
     .argument("[image]", "an existing kiln or Cog image with a trainer")
     .action(async (imageArg: string | undefined, flags: RequestFlags, cmd: Command) => {
       const ctx = context();
-      const options = await requestOptions(ctx, imageArg, flags, cmd);
+      const options = await requestOptions(ctx, imageArg, flags, cmd, "any");
       const { runTrain } = await import("../../session/train.js");
       await runTrain(ctx, options);
     });

@@ -29,6 +29,8 @@ export interface ContainerApiContext {
   throttleMs: number;
   bodyLimit: number;
   hasTrainer: boolean;
+  /** False for a train-only model (cog.yaml `train:` without `predict:`): /predictions answers 404. */
+  hasPredictor: boolean;
   openapi: () => unknown;
   version: Record<string, string>;
   requestShutdown: () => void;
@@ -60,8 +62,11 @@ export function registerContainerApi(router: Router, ctx: ContainerApiContext): 
     sendJson(res, 200, {});
     res.once("finish", () => ctx.requestShutdown());
   });
-  const kinds: PredictorKind[] = ctx.hasTrainer ? ["predict", "train"] : ["predict"];
-  if (!ctx.hasTrainer) registerNoTrainer(router);
+  const kinds: PredictorKind[] = [];
+  if (ctx.hasPredictor) kinds.push("predict");
+  else registerMissing(router, "predict", NO_PREDICTOR);
+  if (ctx.hasTrainer) kinds.push("train");
+  else registerMissing(router, "train", NO_TRAINER);
   for (const kind of kinds) {
     const base = PATHS[kind];
     router.add("POST", base, (req, res) => create(ctx, kind, req, res, undefined));
@@ -74,18 +79,22 @@ export function registerContainerApi(router: Router, ctx: ContainerApiContext): 
   }
 }
 
-/** Without `train:` Cog serves no /trainings (404); we say why, in the same `detail` shape. */
-function registerNoTrainer(router: Router): void {
+const NO_TRAINER =
+  'this model has no trainer: its cog.yaml has no `train:` entry (e.g. train: "train.py:train"), ' +
+  "so there is no /trainings endpoint";
+const NO_PREDICTOR =
+  "this model has no predict: entry (it only trains), so there is no /predictions endpoint: " +
+  "POST /trainings instead";
+
+/** Without `train:` Cog serves no /trainings (404), nor /predictions without `predict:`; we say why. */
+function registerMissing(router: Router, kind: PredictorKind, why: string): void {
   const refuse = (): never => {
-    throw detail(
-      404,
-      'this model has no trainer: its cog.yaml has no `train:` entry (e.g. train: "train.py:train"), ' +
-        "so there is no /trainings endpoint",
-    );
+    throw detail(404, why);
   };
-  router.add("POST", PATHS.train, refuse);
-  router.add("PUT", `${PATHS.train}/:id`, refuse);
-  router.add("POST", `${PATHS.train}/:id/cancel`, refuse);
+  const base = PATHS[kind];
+  router.add("POST", base, refuse);
+  router.add("PUT", `${base}/:id`, refuse);
+  router.add("POST", `${base}/:id/cancel`, refuse);
 }
 
 function discovery(ctx: ContainerApiContext): Record<string, string> {
@@ -94,11 +103,13 @@ function discovery(ctx: ContainerApiContext): Record<string, string> {
     kiln_version: ctx.version.kiln ?? "",
     openapi_url: "/openapi.json",
     healthcheck_url: "/health-check",
-    predictions_url: "/predictions",
-    predictions_idempotent_url: "/predictions/{prediction_id}",
-    predictions_cancel_url: "/predictions/{prediction_id}/cancel",
     shutdown_url: "/shutdown",
   };
+  if (ctx.hasPredictor) {
+    body.predictions_url = "/predictions";
+    body.predictions_idempotent_url = "/predictions/{prediction_id}";
+    body.predictions_cancel_url = "/predictions/{prediction_id}/cancel";
+  }
   if (ctx.hasTrainer) {
     body.trainings_url = "/trainings";
     body.trainings_idempotent_url = "/trainings/{training_id}";

@@ -61,6 +61,16 @@ function titleFor(status: number): string {
   }
 }
 
+/** 404 for a prediction of a train-only version (cog.yaml `train:` without `predict:`). */
+export function noPredictor(model: string, version: string): HttpError {
+  return hostedError(
+    404,
+    "Not found",
+    `${model} version ${version} has no predict: entry (it only trains), so it cannot run predictions: ` +
+      "create a training instead (POST /v1/models/{owner}/{name}/versions/{id}/trainings)",
+  );
+}
+
 /** 404 for a training of a version whose model has no `train:` entry (kiln serve and the gateway). */
 export function noTrainer(model: string, version: string): HttpError {
   return hostedError(

@@ -19,7 +19,7 @@ import type {
 } from "../core/store.js";
 import type { Health } from "../health.js";
 import { attachWebhook, type WebhookSender } from "../webhooks.js";
-import { hostedError, noTrainer } from "./errors.js";
+import { hostedError, noPredictor, noTrainer } from "./errors.js";
 import type { FileStore } from "./files-store.js";
 import type { HostedRegistry } from "./registry.js";
 import { renderRecord } from "./render.js";
@@ -50,6 +50,8 @@ export class MemoryStore implements PredictionStore {
     const model = target.kind === "version" ? this.o.model : target.name;
     const kind = options.kind ?? "predict";
     if (kind === "train" && !this.o.health.loaded?.schema.train) throw noTrainer(model, this.o.version);
+    if (kind === "predict" && this.o.health.loaded?.schema.trainOnly)
+      throw noPredictor(model, this.o.version);
     const base = options.base;
     const created = this.o.runner.create({
       kind,

@@ -1,7 +1,9 @@
 /**
  * Node worker entry: loads a compiled TS/JS predictor and serves the server <-> worker protocol.
  *
- *   node main.js --predictor <file.mjs>:<export> --root <dir> [--train <file.mjs>:<export>] [--schema-only]
+ *   node main.js [--predictor <file.mjs>:<export>] --root <dir> [--train <file.mjs>:<export>] [--schema-only]
+ *
+ * At least one of --predictor and --train: a train-only model (no `predict:`) passes --train alone.
  *
  * Sends `loaded` (schema) on fd 4, waits for `setup` on fd 3, answers `ready`/`setup_failed`, then runs
  * predictions. A module that fails to load is reported on stderr with exit code 1 (no `loaded` frame).
@@ -14,14 +16,25 @@ import { openChannel } from "./channel.js";
 import { describeError, loadPredictor } from "./load.js";
 import { Worker } from "./worker.js";
 
-function loadedMessage(predictor: PredictorRuntime, trainer: PredictorRuntime | null): LoadedMessage {
-  const schema = predictor.schema();
+function loadedMessage(predictor: PredictorRuntime | null, trainer: PredictorRuntime | null): LoadedMessage {
+  // A train-only model describes no prediction: empty Input/Output, and `trainOnly` says so.
+  const schema = predictor
+    ? predictor.schema()
+    : {
+        input: { title: "Input", type: "object", properties: {} },
+        output: { title: "Output" },
+        components: {},
+      };
   return {
     type: "loaded",
     protocol: PROTOCOL_VERSION,
-    schema: trainer ? { ...schema, train: trainer.schema() } : schema,
+    schema: {
+      ...schema,
+      ...(predictor ? {} : { trainOnly: true }),
+      ...(trainer ? { train: trainer.schema() } : {}),
+    },
     async: true,
-    hasHealthcheck: predictor.hasHealthcheck,
+    hasHealthcheck: (predictor ?? trainer)?.hasHealthcheck ?? false,
   };
 }
 
@@ -36,17 +49,18 @@ async function main(): Promise<void> {
     strict: true,
   });
   const root = values.root ?? process.cwd();
-  if (!values.predictor) throw new Error("--predictor <file>:<export> is required");
+  if (!values.predictor && !values.train)
+    throw new Error("--predictor <file>:<export> (or --train <file>:<export>) is required");
   // Stack traces of bundled predictors point at predict.ts lines, not the bundle.
   process.setSourceMapsEnabled(true);
-  let predictor: PredictorRuntime;
+  let predictor: PredictorRuntime | null = null;
   let trainer: PredictorRuntime | null = null;
   // With --schema-only stdout carries the JSON: what the module prints while loading goes to stderr.
   const stdoutWrite = process.stdout.write;
   if (values["schema-only"])
     process.stdout.write = process.stderr.write.bind(process.stderr) as typeof stdoutWrite;
   try {
-    predictor = await loadPredictor(root, values.predictor);
+    if (values.predictor) predictor = await loadPredictor(root, values.predictor);
     if (values.train) trainer = await loadPredictor(root, values.train);
   } catch (err) {
     process.stderr.write(`${describeError(err, root)}\n`);

@@ -18,7 +18,8 @@ interface Running {
 
 export interface WorkerOptions {
   root: string;
-  predictor: PredictorRuntime;
+  /** null for a train-only model (no `predict:`); then `trainer` is set. */
+  predictor: PredictorRuntime | null;
   trainer: PredictorRuntime | null;
   send: (message: WorkerMessage) => void;
   /** Called once the worker should exit (after shutdown drained, or when the server went away). */
@@ -61,7 +62,8 @@ export class Worker {
   private async setup(weights: string | null): Promise<void> {
     if (this.setupStarted) return;
     this.setupStarted = true;
-    const runtimes = [this.opts.predictor];
+    const runtimes: PredictorRuntime[] = [];
+    if (this.opts.predictor) runtimes.push(this.opts.predictor);
     if (this.opts.trainer && this.opts.trainer !== this.opts.predictor) runtimes.push(this.opts.trainer);
     try {
       await logScope.run({ id: null }, async () => {
@@ -107,7 +109,10 @@ export class Worker {
       this.opts.send(m);
     };
     try {
-      if (!runtime) throw new Error("this model has no trainer");
+      if (!runtime)
+        throw new Error(
+          message.kind === "train" ? "this model has no trainer" : "this model has no predict: entry",
+        );
       const result: RuntimeResult = await runtime.run(message.input, {
         id,
         signal: entry.controller.signal,
@@ -186,7 +191,7 @@ export class Worker {
 
   private async healthcheck(seq: number): Promise<void> {
     try {
-      const ok = await this.opts.predictor.healthcheck();
+      const ok = (await (this.opts.predictor ?? this.opts.trainer)?.healthcheck()) ?? true;
       this.opts.send(
         ok
           ? { type: "healthcheck_result", seq, ok }

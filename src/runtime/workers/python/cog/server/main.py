@@ -10,12 +10,12 @@ from typing import List, Optional
 from .channel import Channel
 from .errors import LoadError, describe_exception
 from .logs import LogStream
-from .worker import load_targets, loaded_message
+from .worker import load_targets, loaded_message, main_target
 
 
 def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="kiln_worker.py", description="kiln's worker for Cog-style predictors")
-    parser.add_argument("--predictor", required=True, help="file.py:Name from cog.yaml `predict`")
+    parser.add_argument("--predictor", default=None, help="file.py:Name from cog.yaml `predict` (absent: train-only)")
     parser.add_argument("--root", default=os.getcwd(), help="project directory (the image's /src)")
     parser.add_argument("--train", default=None, help="file.py:name from cog.yaml `train`")
     parser.add_argument("--schema-only", action="store_true", help="print the `loaded` message and exit")
@@ -80,7 +80,7 @@ def serve(args: argparse.Namespace, fd_in: int = 3, fd_out: int = 4) -> int:
         return 0
     channel.send(loaded_message(targets))
     channel.release_logs()
-    worker_class = AsyncWorker if targets["predict"].is_async else SyncWorker
+    worker_class = AsyncWorker if main_target(targets).is_async else SyncWorker
     worker_class(root, channel, targets).serve(fd_in)
     sys.stdout.flush()
     sys.stderr.flush()

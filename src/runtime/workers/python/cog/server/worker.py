@@ -19,23 +19,38 @@ from .outcome import Outcome, check_metric_value, send_outcome
 PROTOCOL_VERSION = 1
 
 
-def load_targets(root: str, predictor_ref: str, train_ref: Optional[str]) -> Dict[str, Target]:
-    targets = {"predict": load_target(root, predictor_ref, "predict")}
-    targets["predict"].build_schema("Input", "Output")
+def load_targets(root: str, predictor_ref: Optional[str], train_ref: Optional[str]) -> Dict[str, Target]:
+    """The entry points by kind; a train-only model (cog.yaml `train:` without `predict:`) has "train" alone."""
+    if not predictor_ref and not train_ref:
+        raise LoadError("neither --predictor nor --train was given: there is nothing to load")
+    targets: Dict[str, Target] = {}
+    if predictor_ref:
+        targets["predict"] = load_target(root, predictor_ref, "predict")
+        targets["predict"].build_schema("Input", "Output")
     if train_ref:
         trainer = load_target(root, train_ref, "train")
         trainer.build_schema("TrainingInput", "TrainingOutput")
-        if trainer.obj is targets["predict"].obj:
+        if "predict" in targets and trainer.obj is targets["predict"].obj:
             trainer.shares = targets["predict"]  # one class with predict() and train(): one instance, one setup()
         targets["train"] = trainer
     return targets
 
 
+def main_target(targets: Dict[str, Target]) -> Target:
+    """The predictor, or the trainer of a train-only model: its mode (sync/async) and healthcheck count."""
+    return targets["predict"] if "predict" in targets else targets["train"]
+
+
 def loaded_message(targets: Dict[str, Target]) -> Dict[str, Any]:
-    predictor = targets["predict"]
+    predictor = main_target(targets)
     assert predictor.signature is not None
-    schema: Dict[str, Any] = {"input": predictor.signature.input_schema, "output": predictor.signature.output_schema,
-                              "components": predictor.signature.components}
+    if "predict" in targets:
+        schema: Dict[str, Any] = {"input": predictor.signature.input_schema,
+                                  "output": predictor.signature.output_schema,
+                                  "components": predictor.signature.components}
+    else:  # no prediction to describe: empty Input/Output, and trainOnly says so
+        schema = {"input": {"title": "Input", "type": "object", "properties": {}}, "output": {"title": "Output"},
+                  "components": {}, "trainOnly": True}
     trainer = targets.get("train")
     if trainer is not None and trainer.signature is not None:
         schema["train"] = {"input": trainer.signature.input_schema, "output": trainer.signature.output_schema,
@@ -138,7 +153,7 @@ class WorkerBase:
 
     # ---- setup ----
     def setup_problem(self, async_mode: bool) -> Optional[str]:
-        predictor = self.targets["predict"]
+        predictor = main_target(self.targets)
         raw = os.environ.get("COG_MAX_CONCURRENCY", "").strip()
         try:
             concurrency = int(raw) if raw else (predictor.concurrency or 1)
@@ -151,7 +166,7 @@ class WorkerBase:
             return (f"{predictor.path}: {predictor.label()} is not async, so it cannot run {concurrency} predictions "
                     "at once (concurrency.max in cog.yaml). Make it `async def`, or set concurrency.max to 1")
         trainer = self.targets.get("train")
-        if trainer is not None and trainer.is_async != async_mode and async_mode:
+        if trainer is not None and trainer is not predictor and trainer.is_async != async_mode and async_mode:
             return (f"{trainer.path}: {trainer.label()} is sync while {predictor.label()} is async; "
                     "make both async or both sync")
         return None
@@ -203,7 +218,10 @@ class WorkerBase:
             return f"setup failed: {self.setup_error}"
         if not self.ready:
             return "the predictor is not ready (setup has not completed)"
-        if message.get("kind", "predict") not in self.targets:
+        kind = message.get("kind", "predict")
+        if kind not in self.targets:
+            if kind == "predict":
+                return "this model has no predict: entry in cog.yaml (it only trains)"
             return "this model has no trainer (no train: entry in cog.yaml)"
         return None
 
@@ -236,7 +254,7 @@ class WorkerBase:
         """The user's healthcheck to run, or None when the answer was already sent (not ready, or none defined)."""
         if self.healthcheck_not_ready(seq):
             return None
-        call = self.targets["predict"].bound("healthcheck")
+        call = main_target(self.targets).bound("healthcheck")
         if call is None:
             self.healthcheck_result(seq, True)
         return call
