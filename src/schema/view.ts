@@ -58,6 +58,11 @@ export function hasTrainer(doc: unknown): boolean {
   return isPlainObject((doc as OpenApiLike | null)?.components?.schemas?.["TrainingInput"]);
 }
 
+/** False for a train-only model (cog.yaml `train:` without `predict:`): its document has no Input component. */
+export function hasPredictor(doc: unknown): boolean {
+  return isPlainObject((doc as OpenApiLike | null)?.components?.schemas?.["Input"]);
+}
+
 /** The PredictorSchema inside an OpenAPI document (for src/schema's validateInput). */
 function predictorSchemaOf(doc: unknown, kind: ViewKind): PredictorSchema {
   const names = COMPONENTS[kind];

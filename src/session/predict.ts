@@ -4,11 +4,11 @@
  * and always tear the model down (also on Ctrl-C, which cancels the prediction first).
  */
 import type { RunContext } from "../context.js";
-import { InterruptedError, PredictionError } from "../errors.js";
+import { InterruptedError, PredictionError, UsageError } from "../errors.js";
 import { Activity, fetchOpenApi, predict, waitForReady, type PredictResult } from "../prediction/client.js";
 import { resolveInputs, type RawInputs } from "../prediction/inputs.js";
 import { OutputWriter } from "../prediction/outputs.js";
-import { schemaView } from "../schema/view.js";
+import { hasPredictor, schemaView } from "../schema/view.js";
 import {
   interruptSignal,
   resolveModelSource,
@@ -47,6 +47,14 @@ export interface PredictTimings {
 export async function runPredict(ctx: RunContext, opts: PredictOptions): Promise<void> {
   await runOnModel(ctx, opts, {
     kind: "predict",
+    // A project without `predict:` already failed (exit 3); an image built from one fails here.
+    checkSchema: (openapi) => {
+      if (hasPredictor(openapi)) return;
+      throw new UsageError(
+        `${opts.image ?? "this model"} has no predictor: it only trains (no \`predict:\` in its cog.yaml)`,
+        `Run \`kiln train${opts.image ? ` ${opts.image}` : ""} -i name=value\` instead.`,
+      );
+    },
     run: (url, input, openapi, signal) => predictAndWrite(ctx, url, input, openapi, opts, signal),
   });
 }
