@@ -51,6 +51,10 @@ beforeAll(() => {
   project("valid", { "cog.yaml": COG_YAML, "predict.py": PY_OK });
   project("broken", { "cog.yaml": "build:\n  python_version: 2\npredict: nope\n", "predict.py": PY_OK });
   project("nopredictor", { "cog.yaml": 'build:\n  python_version: "3.11"\n', "predict.py": PY_OK });
+  project("trainonly", {
+    "cog.yaml": 'build:\n  python_version: "3.11"\ntrain: "predict.py:Predictor"\n',
+    "predict.py": PY_OK,
+  });
   project("fails", { "cog.yaml": COG_YAML, "predict.py": PY_FAILS });
   project("setupfails", { "cog.yaml": COG_YAML, "predict.py": PY_SETUP_FAILS });
   project("empty", {});
@@ -169,7 +173,21 @@ const ROWS: Row[] = [
   ],
   ["train", "manifest", ["train", "--no-docker"], "valid", /train: no `train:` entry/],
   ["serve", "manifest", ["serve", "-p", "0"], "broken", /cog\.yaml has 2 problems/],
-  ["serve", "manifest", ["serve", "-p", "0", "--no-docker"], "nopredictor", /no `predict:` entry/],
+  [
+    "serve",
+    "manifest",
+    ["serve", "-p", "0", "--no-docker"],
+    "nopredictor",
+    /neither `predict:` nor `train:` is set: there is nothing to run/,
+  ],
+  // A train-only project trains and serves; predicting it points at `kiln train`.
+  [
+    "predict",
+    "manifest",
+    ["predict", "--no-docker"],
+    "trainonly",
+    /only trains .*`kiln train -i name=value`/,
+  ],
   ["exec", "manifest", ["exec", "true"], "broken", /cog\.yaml has 2 problems/],
   ["exec", "manifest", ["exec", "true"], "empty", /No cog\.yaml found/],
   ["push", "manifest", ["push"], "broken", /cog\.yaml has 2 problems/],
