@@ -16,6 +16,29 @@ export async function freePort() {
   return port;
 }
 
+/** A port free on 127.0.0.1 in [from, to) (a benchmark's own range on a machine others share). */
+export async function freePortInRange(from, to) {
+  for (let p = from + (process.pid % (to - from)); p < to; p++) {
+    const ok = await new Promise((r) => {
+      const s = createServer();
+      s.once("error", () => r(false));
+      s.listen(p, "127.0.0.1", () => s.close(() => r(true)));
+    });
+    if (ok) return p;
+  }
+  throw new Error(`no free port in ${from}-${to - 1}`);
+}
+
+/** Polls `fn` until it resolves truthy (errors count as not yet); throws after `ms`. */
+export async function until(fn, ms, what, everyMs = 20) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (await fn().catch(() => false)) return;
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
 /** Resident memory of a process in KiB (0 once it is gone). */
 export function rssKb(pid) {
   try {

@@ -94,6 +94,8 @@ export async function fetchOpenApi(url: string, opts: WaitOptions): Promise<unkn
 
 export interface PredictOptions {
   input: Record<string, unknown>;
+  /** "train" runs a training (POST /trainings, cancel at /trainings/{id}/cancel); default "predict". */
+  kind?: "predict" | "train" | undefined;
   /** Ctrl-C: cancels the prediction on the server and waits (bounded) for it to end. */
   signal: AbortSignal;
   onOutput?: (chunk: unknown, index: number) => Promise<void> | void;
@@ -112,17 +114,18 @@ export interface PredictResult {
 
 export async function predict(url: string, opts: PredictOptions): Promise<PredictResult> {
   const id = `kiln${randomBytes(10).toString("hex")}`;
+  const base = `${url}${opts.kind === "train" ? "/trainings" : "/predictions"}`;
   const request = new AbortController();
   let interrupted = false;
   const onAbort = (): void => {
     interrupted = true;
-    void fetch(`${url}/predictions/${id}/cancel`, { method: "POST" }).catch(() => undefined);
+    void fetch(`${base}/${id}/cancel`, { method: "POST" }).catch(() => undefined);
     setTimeout(() => request.abort(), opts.cancelGraceMs ?? 10_000).unref();
   };
   if (opts.signal.aborted) throw new InterruptedError();
   opts.signal.addEventListener("abort", onAbort, { once: true });
   try {
-    const res = await fetch(`${url}/predictions`, {
+    const res = await fetch(base, {
       method: "POST",
       headers: { "content-type": "application/json", accept: "text/event-stream" },
       body: JSON.stringify({ id, input: opts.input }),

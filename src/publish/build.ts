@@ -22,6 +22,8 @@ export interface BuildCommandOptions {
   openapiSchema?: string | undefined;
   /** Type-check TypeScript predictors first (`--no-typecheck` turns it off). */
   typecheck?: boolean | undefined;
+  /** --weights PATH: trained weights (from `kiln train`) for a new version. */
+  weights?: string | undefined;
   json: boolean;
   progress: ProgressMode;
 }
@@ -54,6 +56,7 @@ export async function runBuild(ctx: RunContext, opts: BuildCommandOptions): Prom
       // Relative to the command's working directory (not the process's: tests run kiln in-process).
       openapiSchemaFile: opts.openapiSchema === undefined ? undefined : resolve(ctx.cwd, opts.openapiSchema),
       typecheck: opts.typecheck,
+      trainedWeights: opts.weights === undefined ? undefined : resolve(ctx.cwd, opts.weights),
       onEvent: progress.onEvent,
       signal: ctx.signal,
     });

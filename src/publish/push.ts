@@ -23,6 +23,8 @@ export interface PushOptions {
   baseImage?: string | undefined;
   nodeImage?: string | undefined;
   openapiSchema?: string | undefined;
+  /** --weights PATH: build with trained weights (as `kiln build --weights`) before pushing. */
+  weights?: string | undefined;
 }
 
 /** The destination: the argument, else `image:` from cog.yaml; it must name a registry. */
@@ -60,6 +62,11 @@ export function resolvePushTarget(
  */
 export async function runPush(ctx: RunContext, opts: PushOptions): Promise<PushResult> {
   const { manifest, json } = opts;
+  if (opts.weights !== undefined && !(manifest && opts.build))
+    throw new UsageError(
+      "--weights builds a new version, but this push does not build (--no-build, or no cog.yaml here)",
+      "Run it in the project directory without --no-build, or `kiln build --weights PATH` first.",
+    );
   const ref = resolvePushTarget(opts.image, manifest);
   const credentials = await getCredentials(ref.registry);
   const info = (line: string): void => {
@@ -77,6 +84,7 @@ export async function runPush(ctx: RunContext, opts: PushOptions): Promise<PushR
         openapiSchemaFile:
           opts.openapiSchema === undefined ? undefined : resolve(ctx.cwd, opts.openapiSchema),
         inlineCache: true,
+        trainedWeights: opts.weights === undefined ? undefined : resolve(ctx.cwd, opts.weights),
         onEvent: progress.onEvent,
         signal: ctx.signal,
       });

@@ -145,6 +145,11 @@ export interface RunningServer {
   onShutdown(hook: () => Promise<void>): void;
   /** Marks the server not ready (readiness file removed) without stopping it. */
   setReady(ready: boolean): void;
+  /**
+   * Keeps the readiness file away until the returned release is called, even once setup is done
+   * (queue mode: a replica is ready when its version is registered and routable, not before).
+   */
+  holdReadiness(): () => void;
 }
 
 function firstExisting(candidates: (string | undefined)[]): string | undefined {
@@ -307,9 +312,21 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const readyFile = new ReadyFile(options.readyFile ?? null, logger);
   readyFile.set(false); // a file left by an earlier run must not claim readiness during setup
   let acceptingWork = true;
+  let readinessHolds = 0;
   const setReady = (ready: boolean): void => {
     if (!ready) acceptingWork = false;
-    readyFile.set(ready && acceptingWork && health.ready);
+    readyFile.set(ready && acceptingWork && health.ready && readinessHolds === 0);
+  };
+  const holdReadiness = (): (() => void) => {
+    readinessHolds++;
+    readyFile.set(false);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      readinessHolds--;
+      setReady(true);
+    };
   };
   health.on("ready", () => setReady(true));
   health.on("failed", () => setReady(false));
@@ -399,5 +416,6 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     fileResolvers,
     onShutdown: (hook) => void shutdownHooks.push(hook),
     setReady,
+    holdReadiness,
   };
 }

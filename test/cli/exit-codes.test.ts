@@ -113,6 +113,7 @@ const ROWS: Row[] = [
   ["predict", "usage", ["predict", "--progress", "loud"], "valid", /--progress.*loud/],
   ["predict", "usage", ["predict", "-i", "nonsense"], "valid", /is not name=value/],
   ["predict", "usage", ["predict", "--setup-timeout", "soon"], "valid", /--setup-timeout must be/],
+  ["train", "usage", ["train", "-i", "nonsense"], "valid", /is not name=value/],
   ["serve", "usage", ["serve", "-p", "99999"], "valid", /-p must be a port number/],
   ["serve", "usage", ["serve", "--progress", "loud"], "valid", /--progress.*loud/],
   ["exec", "usage", ["exec"], "valid", /missing required argument/],
@@ -166,6 +167,7 @@ const ROWS: Row[] = [
     "nopredictor",
     /cog\.yaml:1:1 predict: no `predict:` entry/,
   ],
+  ["train", "manifest", ["train", "--no-docker"], "valid", /train: no `train:` entry/],
   ["serve", "manifest", ["serve", "-p", "0"], "broken", /cog\.yaml has 2 problems/],
   ["serve", "manifest", ["serve", "-p", "0", "--no-docker"], "nopredictor", /no `predict:` entry/],
   ["exec", "manifest", ["exec", "true"], "broken", /cog\.yaml has 2 problems/],
@@ -184,6 +186,7 @@ const ROWS: Row[] = [
     /Cannot reach the Docker engine at unix:\/\/.*kiln-no-such-docker/,
   ],
   ["predict", "dockerUnavailable", ["predict", "kiln-test/none:1"], "empty", /no Docker engine is reachable/],
+  ["train", "dockerUnavailable", ["train", "kiln-test/none:1"], "empty", /no Docker engine is reachable/],
   [
     "serve",
     "dockerUnavailable",
@@ -319,6 +322,7 @@ describe("Ctrl-C is 130 in every command, whatever the interrupted step threw", 
     ["build", ["build"], "valid"],
     ["predict", ["predict", "--no-docker"], "valid"],
     ["predict", ["predict", "kiln-test/none:1"], "empty"],
+    ["train", ["train", "kiln-test/none:1"], "empty"],
     ["exec", ["exec", "true"], "valid"],
     ["push", ["push", "--no-build", `${DEAD_REGISTRY}/kiln-test/x:1`], "empty"],
     ["inspect", ["inspect", "kiln-test/none:1"], "empty"],
@@ -370,6 +374,7 @@ describe("--json runs carry the error's code on stdout", () => {
     ],
     ["predict", ["predict", "--json", "{}", "prompt=hi"], "valid", "usage", "usage"],
     ["predict", ["predict", "--no-docker", "--json", "{}"], "fails", "prediction_failed", "predictionFailed"],
+    ["train", ["train", "--no-docker", "--json", "{}"], "valid", "manifest_invalid", "manifest"],
   ];
   it.each(rows)("kiln %s: %s", async (_command, args, dir, code, failure) => {
     const r = await kiln(args, dirs[dir] as string);

@@ -86,8 +86,8 @@ describe("job records and keys", () => {
     };
     expect(decodeJob(encodeJob(job))).toEqual(job);
     // A job from a gateway that predates the cache directive, or with a value it never wrote: the default.
-    const { cache: _, ...older } = job;
-    expect(decodeJob(JSON.stringify(older)).cache).toBe("use");
+    const { cache: _cache, ...uncached } = job;
+    expect(decodeJob(JSON.stringify(uncached)).cache).toBe("use");
     expect(decodeJob(JSON.stringify({ ...job, cache: "sometimes" })).cache).toBe("use");
     expect(() => decodeJob(null)).toThrow(JobFormatError);
     expect(() => decodeJob("{")).toThrow(/not JSON/);
@@ -150,6 +150,10 @@ describe("configuration", () => {
       /retry or fail/,
     );
     expect(() => queueFromEnv({ KILN_QUEUE: "redis://h", KILN_QUEUE_LEASE: "0" })).toThrow(/positive number/);
+    expect(queueFromEnv({ KILN_QUEUE: "redis://h", KILN_CACHE_LOCK_TIMEOUT: "5" })?.cacheLockMs).toBe(5_000);
+    expect(() => queueFromEnv({ KILN_QUEUE: "redis://h", KILN_CACHE_LOCK_TIMEOUT: "soon" })).toThrow(
+      /KILN_CACHE_LOCK_TIMEOUT must be a positive number of seconds/,
+    );
   });
 
   it("kiln serve --queue flags become the KILN_QUEUE environment", () => {

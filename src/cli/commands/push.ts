@@ -10,6 +10,7 @@ interface PushFlags extends ImageFlags {
   build: boolean;
   progress: ProgressMode;
   openapiSchema?: string;
+  weights?: string;
 }
 
 export function registerPush(program: Command, context: () => CommandContext): void {
@@ -20,6 +21,7 @@ export function registerPush(program: Command, context: () => CommandContext): v
     .option("--no-build", "push the existing local image instead of building it first")
     .addOption(progressOption("build progress output"))
     .option("--openapi-schema <file>", "build: use this OpenAPI document instead of computing it")
+    .option("--weights <path>", "build: bake in trained weights (as `kiln build --weights`)")
     .action(async (image: string | undefined, flags: PushFlags, cmd: Command) => {
       const ctx = context();
       if (flags.json) ctx.out.jsonDocument = true;
@@ -37,6 +39,7 @@ export function registerPush(program: Command, context: () => CommandContext): v
         openapiSchema: flags.openapiSchema,
         baseImage: flags.baseImage,
         nodeImage: flags.nodeImage,
+        weights: flags.weights,
       });
     });
 }

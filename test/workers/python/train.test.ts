@@ -19,13 +19,13 @@ afterEach(async () => {
 
 async function serve(fixture: string, train: string | null, extra: Partial<ServerOptions> = {}) {
   const [file, name] = (train ?? ":").split(":") as [string, string];
-  const server = await startPythonServer(
-    path.join(FIXTURES, fixture),
-    {},
-    { train: train ? { language: "python", file, name } : undefined, throttleMs: 0, ...extra },
-  );
+  const server = await startPythonServer(path.join(FIXTURES, fixture), undefined, {
+    train: train ? { language: "python", file, name } : undefined,
+    throttleMs: 0,
+    ...extra,
+  });
   servers.push(server);
-  expect(await server.ready).toBe("READY");
+  expect(server.health.ready).toBe(true);
   return server;
 }
 
@@ -159,6 +159,15 @@ describe("a subclass of cog.TrainingOutput", () => {
     const r = await call(s, "/trainings", { body: { input: { text: "abc" } } });
     expect(r.body.output.loss).toBe(0.25);
     expect(decode(r.body.output.weights)).toBe("abc");
+  });
+});
+
+describe("an async train() next to a sync predictor", () => {
+  test("runs (the sync worker drives the coroutine)", async () => {
+    const s = await serve("train-class", "trainer.py:train_async");
+    const r = await call(s, "/trainings", { body: { input: { text: "go" } } });
+    expect(r.body.status).toBe("succeeded");
+    expect(decode(r.body.output.weights)).toBe("async go");
   });
 });
 
