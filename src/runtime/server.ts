@@ -117,7 +117,7 @@ async function openOutputCache(o: CacheOptions): Promise<OutputCache> {
   return new OutputCache(store, o.version);
 }
 
-export const DEFAULT_DRAIN_MS = 30_000;
+const DEFAULT_DRAIN_MS = 30_000;
 
 export interface RunningServer {
   url: string;
@@ -157,9 +157,9 @@ function firstExisting(candidates: (string | undefined)[]): string | undefined {
 }
 
 /** The server's own credentials: the model's code never sees them. */
-export const SERVER_ONLY_ENV = ["KILN_API_TOKEN", "KILN_WEBHOOK_SECRET", "WEBHOOK_AUTH_TOKEN"] as const;
+const SERVER_ONLY_ENV = ["KILN_API_TOKEN", "KILN_WEBHOOK_SECRET", "WEBHOOK_AUTH_TOKEN"] as const;
 
-export function workerCommand(options: ServerOptions): WorkerCommand {
+function workerCommand(options: ServerOptions): WorkerCommand {
   const here = (rel: string): string => fileURLToPath(new URL(rel, import.meta.url));
   const target = (t: WorkerTarget): string => `${t.file}:${t.name}`;
   const extra = ["--predictor", target(options.predictor), "--root", options.root];

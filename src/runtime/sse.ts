@@ -9,11 +9,11 @@ import type { Prediction, PredictionEvent } from "./core/prediction.js";
 
 const KEEPALIVE_MS = 15_000;
 
-export function frame(event: string, data: unknown): string {
+function frame(event: string, data: unknown): string {
   return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 }
 
-export function renderContainerEvent(e: PredictionEvent, p: Prediction): string {
+function renderContainerEvent(e: PredictionEvent, p: Prediction): string {
   switch (e.type) {
     case "start":
       return frame("start", { id: p.id, status: "processing" });
