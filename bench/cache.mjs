@@ -9,10 +9,10 @@
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { Socket } from "node:net";
-import { cpus, loadavg, tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { build } from "esbuild";
-import { freePortInRange, runBenchmark, until, writeResults } from "./lib.mjs";
+import { freePortInRange, runBenchmark, runLine, until, writeResults } from "./lib.mjs";
 import { bundleRuntime, compileFixture, root, startBare, startKiln, track } from "./server-lib.mjs";
 
 const argv = process.argv.slice(2);
@@ -188,7 +188,7 @@ async function main() {
     const lines = [
       "# Output cache benchmark",
       "",
-      `Run: ${new Date().toISOString()} · node ${process.version} · ${cpus().length} CPU · load average ${startLoad.toFixed(1)} at the start, ${loadavg()[0].toFixed(1)} at the end (a machine shared with other work).`,
+      runLine(startLoad),
       "A 500 ms model behind the container API with `KILN_CACHE_DIR` (the directory store). Sequential requests",
       "on loopback from the driver; each hit is followed by one request to a bare node:http server answering JSON,",
       "the floor of any HTTP answer on this machine in the same moment.",

@@ -5,11 +5,12 @@
 // Writes bench/results/server.md.
 // Usage: node bench/server.mjs [--duration 5] [--rounds 3] [--growth 30000] [--cpu-prof DIR]
 import autocannon from "autocannon";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { rssKb } from "./lib.mjs";
+import { rssKb, runBenchmark, writeResults } from "./lib.mjs";
 import {
   bundleRuntime,
   compileFixture,
@@ -114,6 +115,7 @@ async function main() {
 
   const servers = {
     bare: await startBare(),
+    relay: await startBare("bare-relay.mjs"),
     ts: await startKiln(specs.ts),
     python: await startKiln(specs.python),
   };
@@ -126,11 +128,12 @@ async function main() {
 
   for (const s of Object.values(servers)) await load(s.url, 8, 2, s.pid); // warm up
   const loadAvg = loadavg()[0];
-  const runs = { bare: { 1: [], 8: [] }, ts: { 1: [], 8: [] }, python: { 1: [], 8: [] } };
+  const KINDS = ["bare", "relay", "ts", "python"];
+  const runs = Object.fromEntries(KINDS.map((k) => [k, { 1: [], 8: [] }]));
   // Interleaved rounds: a busy moment on the shared machine hits every server alike.
   for (let round = 0; round < ROUNDS; round++)
     for (const c of [1, 8])
-      for (const kind of ["bare", "ts", "python"])
+      for (const kind of KINDS)
         runs[kind][c].push(await load(servers[kind].url, c, DURATION, servers[kind].pid));
   const loadedRss = treeRssMb(servers.ts.pid);
   const g = await growth(servers.ts.url, servers.ts.pid, GROWTH_REQUESTS);
@@ -143,11 +146,15 @@ async function main() {
   const ratio = (kind) => median(runs[kind][1].map((r, i) => r.rps / runs.bare[1][i].rps));
   const label = {
     bare: "bare node:http (parse JSON, answer JSON)",
+    relay: "bare node:http + one pipe round trip to a child (bare-relay.mjs)",
     ts: "kiln, TS no-op",
     python: "kiln, Python no-op",
   };
+  const uptime = execFileSync("uptime").toString().trim();
   const lines = [
     "# Predict server benchmark",
+    "",
+    `Command: \`node bench/server.mjs${argv.length ? ` ${argv.join(" ")}` : ""}\` · \`uptime\` at the end: ${uptime}`,
     "",
     `Run: ${new Date().toISOString()} · node ${process.version} · ${cpus().length} CPU (${cpus()[0]?.model ?? "?"}) · ` +
       `autocannon in the driver process, ${ROUNDS} interleaved rounds of ${DURATION} s per server and connection count.`,
@@ -158,7 +165,7 @@ async function main() {
     "| server | connections | req/s (median) | p50 ms | p99 ms | CPU ms/request |",
     "|---|---|---|---|---|---|",
     ...[1, 8].flatMap((c) =>
-      ["bare", "ts", "python"].map(
+      KINDS.map(
         (k) =>
           `| ${label[k]} | ${c} | ${fmt(m(k, c, "rps"))} | ${m(k, c, "p50")} | ${m(k, c, "p99")} | ${fmt(m(k, c, "cpuPerReq"), 3)} |`,
       ),
@@ -167,6 +174,8 @@ async function main() {
     "| measure | TS worker | Python worker | goal |",
     "|---|---|---|---|",
     `| req/s at 1 connection / bare (median of per-round ratios) | ${fmt(ratio("ts") * 100)} % | ${fmt(ratio("python") * 100)} % | ≥ 50 % |`,
+    `| req/s at 1 connection / bare, for bare + a pipe round trip (the floor with a worker process) | ${fmt(ratio("relay") * 100)} % | | |`,
+    `| CPU per request, bare / bare + pipe round trip, 1 connection | ${fmt(m("bare", 1, "cpuPerReq"), 3)} / ${fmt(m("relay", 1, "cpuPerReq"), 3)} ms | | |`,
     `| server+worker CPU per prediction, 1 connection | ${fmt(m("ts", 1, "cpuPerReq"), 3)} ms | ${fmt(m("python", 1, "cpuPerReq"), 3)} ms | ≤ 0.10 / ≤ 0.15 ms |`,
     `| start to READY, median of 5 (min–max) | ${fmt(median(ready.ts))} ms (${fmt(Math.min(...ready.ts))}–${fmt(Math.max(...ready.ts))}) | ${fmt(median(ready.python))} ms (${fmt(Math.min(...ready.python))}–${fmt(Math.max(...ready.python))}) | ≤ 250 / ≤ 300 ms |`,
     `| CPU time to READY, median of 5 | ${fmt(median(readyCpu.ts))} ms | ${fmt(median(readyCpu.python))} ms | |`,
@@ -177,12 +186,7 @@ async function main() {
     `| bare server RSS (reference) | ${fmt(bareRss, 1)} MB | | |`,
     "",
   ];
-  mkdirSync(join(root, "bench/results"), { recursive: true });
-  writeFileSync(join(root, "bench/results/server.md"), lines.join("\n"));
-  console.log(lines.join("\n"));
+  writeResults(root, "server", lines);
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+runBenchmark(main);

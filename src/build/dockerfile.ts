@@ -174,7 +174,9 @@ function renderDockerfileParts(plan: BuildPlan): { deps: string[]; code: string[
     "COPY src/ /src/",
     "EXPOSE 5000",
     'ENTRYPOINT ["/kiln/entrypoint.sh"]',
-    'CMD ["node", "/kiln/server.mjs"]',
+    // A 1 MB young generation: a busy server's heap grows by a few MB, not tens (bench/memory.mjs);
+    // the server passes the flag on to a node worker.
+    'CMD ["node", "--max-semi-space-size=1", "/kiln/server.mjs"]',
   ];
   return { deps: lines, code };
 }

@@ -38,7 +38,7 @@ export async function runBuild(ctx: RunContext, opts: BuildCommandOptions): Prom
   await assertCacheToSupported(opts.cacheTo);
   const { getCredentials } = await import("../docker/credentials.js");
   const credentials = target ? await getCredentials(target.registry) : undefined;
-  const progress = ctx.progress.build(opts.json ? "quiet" : opts.progress);
+  const progress = await ctx.progress.build(opts.json ? "quiet" : opts.progress);
   let result: BuildImageResult;
   try {
     result = await buildImage(manifest, {

@@ -74,7 +74,7 @@ export async function runPush(ctx: RunContext, opts: PushOptions): Promise<PushR
   };
   let built: { imageId: string; buildMs: number; depsImage: string } | undefined;
   if (manifest && opts.build) {
-    const progress = ctx.progress.build(json ? "quiet" : opts.progress);
+    const progress = await ctx.progress.build(json ? "quiet" : opts.progress);
     let ok = false;
     try {
       const result = await buildImage(manifest, {
@@ -124,7 +124,7 @@ export async function pushAndReport(
   const info = (line: string): void => {
     if (!json) ctx.out.info(line);
   };
-  const progress = ctx.progress.push(`${ref.original}${ref.tag ? "" : ":latest"}`, json);
+  const progress = await ctx.progress.push(`${ref.original}${ref.tag ? "" : ":latest"}`, json);
   let result: PushResult;
   try {
     result = await pushImage(ref, { credentials, signal: ctx.signal, onLayer: (l) => progress.update(l) });

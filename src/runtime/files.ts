@@ -10,7 +10,8 @@ import { Readable, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
 import { assertPublicUrl } from "./url-policy.js";
-import { decodeDataUri, extensionFor, mediaTypeOf, toDataUri } from "../schema/media-types.js";
+import { dataUriPrefix, decodeDataUri, extensionFor, mediaTypeOf, toDataUri } from "../schema/media-types.js";
+import { RAW_ATTACHMENT_MIN_BYTES, RawJson } from "./raw-json.js";
 
 export interface FileLimits {
   /** Largest single downloaded input (bytes). */
@@ -197,6 +198,32 @@ async function writeDataUri(field: string, uri: string, dir: string, limits: Fil
   return path;
 }
 
+// Read in pieces that are a multiple of 3 bytes, so each piece's base64 joins the next one's cleanly.
+const DATA_URI_READ_BYTES = 3 * 256 * 1024;
+
+/**
+ * A big file's data URI as a JSON string kept in pieces: read and base64-encoded a piece at a time, so
+ * the event loop never stops for the whole file, and never serialized again on its way out.
+ */
+async function dataUriJson(path: string): Promise<RawJson> {
+  const parts: Buffer[] = [Buffer.from(`"${dataUriPrefix(path)}`)];
+  let carry: Buffer = Buffer.alloc(0);
+  for await (const chunk of createReadStream(path, {
+    highWaterMark: DATA_URI_READ_BYTES,
+  }) as AsyncIterable<Buffer>) {
+    const bytes = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
+    const whole = bytes.length - (bytes.length % 3);
+    parts.push(Buffer.from(bytes.subarray(0, whole).toString("base64"), "latin1"));
+    carry = bytes.subarray(whole);
+  }
+  if (carry.length > 0) parts.push(Buffer.from(carry.toString("base64"), "latin1"));
+  parts.push(Buffer.from('"'));
+  return new RawJson(
+    parts,
+    parts.reduce((n, p) => n + p.length, 0),
+  );
+}
+
 /** How file outputs leave the server. */
 export interface OutputFileOptions {
   uploadUrl?: string | undefined;
@@ -219,8 +246,14 @@ export function isFileRef(v: unknown): v is { $file: string } {
   );
 }
 
-/** Walks an output value and replaces every `{"$file": path}` by a data URI or an uploaded URL. */
+/**
+ * Walks an output value and replaces every `{"$file": path}` by a data URI or an uploaded URL. A big
+ * output kept as bytes (RawJson) is only parsed when its text names a file at all.
+ */
 export async function encodeOutputFiles(value: unknown, options: OutputFileOptions): Promise<unknown> {
+  if (value instanceof RawJson) {
+    return value.mentions('"$file"') ? encodeOutputFiles(value.value(), options) : value;
+  }
   if (isFileRef(value)) return encodeFile(value.$file, options);
   if (Array.isArray(value)) return Promise.all(value.map((v) => encodeOutputFiles(v, options)));
   if (typeof value === "object" && value !== null) {
@@ -232,12 +265,14 @@ export async function encodeOutputFiles(value: unknown, options: OutputFileOptio
   return value;
 }
 
-async function encodeFile(path: string, options: OutputFileOptions): Promise<string> {
+async function encodeFile(path: string, options: OutputFileOptions): Promise<string | RawJson> {
   if (options.store) return options.store(path);
   const mime = mediaTypeOf(path);
-  if (!options.uploadUrl) return toDataUri(await readFile(path), path);
-  const target = `${options.uploadUrl.replace(/\/+$/, "")}/${encodeURIComponent(basename(path))}`;
   const { size } = await stat(path);
+  if (!options.uploadUrl) {
+    return size < RAW_ATTACHMENT_MIN_BYTES ? toDataUri(await readFile(path), path) : dataUriJson(path);
+  }
+  const target = `${options.uploadUrl.replace(/\/+$/, "")}/${encodeURIComponent(basename(path))}`;
   const res = await fetch(target, {
     method: "PUT",
     headers: { "content-type": mime, "content-length": String(size) },

@@ -6,14 +6,20 @@
  */
 import type { ServerResponse } from "node:http";
 import type { Prediction, PredictionEvent } from "./core/prediction.js";
+import { stringifyJson, type JsonChunk } from "./raw-json.js";
 
 const KEEPALIVE_MS = 15_000;
 
-function frame(event: string, data: unknown): string {
-  return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+/** An SSE event's text; pieces when it carries a big output kept as the worker's bytes. */
+export type SseText = string | JsonChunk[];
+
+function frame(event: string, data: unknown): SseText {
+  const json = stringifyJson(data);
+  if (typeof json === "string") return `event: ${event}\ndata: ${json}\n\n`;
+  return [`event: ${event}\ndata: `, ...json, "\n\n"];
 }
 
-function renderContainerEvent(e: PredictionEvent, p: Prediction): string {
+function renderContainerEvent(e: PredictionEvent, p: Prediction): SseText {
   switch (e.type) {
     case "start":
       return frame("start", { id: p.id, status: "processing" });
@@ -55,7 +61,7 @@ export function streamPrediction(
   res: ServerResponse,
   p: Prediction,
   status = 200,
-  render: (e: PredictionEvent, p: Prediction, index: number) => string = renderContainerEvent,
+  render: (e: PredictionEvent, p: Prediction, index: number) => SseText = renderContainerEvent,
   limits: SseLimits = DEFAULT_SSE_LIMITS,
 ): Promise<void> {
   res.writeHead(status, {
@@ -104,7 +110,9 @@ export function streamPrediction(
         const index = cursor++;
         const event = p.history[index]!;
         const text = render(event, p, index);
-        if (text) res.write(text);
+        if (typeof text === "string") {
+          if (text) res.write(text);
+        } else for (const piece of text) res.write(piece);
         if (event.type === "completed") return end();
       }
     };

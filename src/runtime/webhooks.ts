@@ -6,6 +6,7 @@
 import { setTimeout as delay } from "node:timers/promises";
 import type { Prediction, PredictionEvent } from "./core/prediction.js";
 import type { Logger } from "./logger.js";
+import { joinJson, stringifyJson } from "./raw-json.js";
 
 export type WebhookEvent = "start" | "output" | "logs" | "completed";
 export const WEBHOOK_EVENTS: readonly WebhookEvent[] = ["start", "output", "logs", "completed"];
@@ -19,7 +20,7 @@ export interface WebhookSenderOptions {
   timeoutMs?: number;
   logger: Logger;
   /** Extra headers per request body (e.g. Standard Webhooks signatures for /v1). */
-  headers?: (body: string) => Record<string, string>;
+  headers?: (body: string | Buffer) => Record<string, string>;
 }
 
 export class WebhookSender {
@@ -36,7 +37,8 @@ export class WebhookSender {
 
   /** Sends one webhook; `terminal` ones are retried on 429/5xx/network errors. Never rejects. */
   send(url: string, payload: unknown, terminal: boolean): Promise<void> {
-    const job = this.deliver(url, JSON.stringify(payload), terminal).catch((err: unknown) => {
+    // Serialized once for every attempt; a big output kept as bytes is copied in, not re-serialized.
+    const job = this.deliver(url, joinJson(stringifyJson(payload)), terminal).catch((err: unknown) => {
       this.options.logger.warn("webhook failed", { url: redactUrl(url), err });
     });
     this.pending.add(job);
@@ -62,7 +64,7 @@ export class WebhookSender {
     }
   }
 
-  private async deliver(rawUrl: string, body: string, terminal: boolean): Promise<void> {
+  private async deliver(rawUrl: string, body: string | Buffer, terminal: boolean): Promise<void> {
     // fetch() refuses URLs with credentials: `user:pass@` becomes Basic auth on the bare URL.
     const { url, basic } = splitCredentials(rawUrl);
     const attempts = terminal ? this.retryDelays.length + 1 : 1;
@@ -83,7 +85,7 @@ export class WebhookSender {
         const res = await fetch(url, {
           method: "POST",
           headers,
-          body,
+          body: body as string | Uint8Array<ArrayBuffer>,
           signal: AbortSignal.any([AbortSignal.timeout(this.timeoutMs), stopped]),
         });
         await res.body?.cancel().catch(() => undefined);

@@ -71,11 +71,16 @@ export function extensionFor(mediaType: string): string | undefined {
  * parameter, so the other side can still save `weights.npy` rather than `output.bin`.
  */
 export function toDataUri(bytes: Buffer, file: string): string {
+  return `${dataUriPrefix(file)}${bytes.toString("base64")}`;
+}
+
+/** `data:<type>[;name=...];base64,`: what precedes the base64 of `file`'s bytes in its data URI. */
+export function dataUriPrefix(file: string): string {
   const type = mediaTypeOf(file);
   const ext = extname(file).toLowerCase();
   const named = type === OCTET_STREAM && ext !== "" && ext !== extensionFor(OCTET_STREAM);
   const name = named ? `;name=${encodeURIComponent(basenameOf(file))}` : "";
-  return `data:${type}${name};base64,${bytes.toString("base64")}`;
+  return `data:${type}${name};base64,`;
 }
 
 function basenameOf(file: string): string {

@@ -5,7 +5,7 @@
  */
 import type { RunContext } from "../context.js";
 import { InterruptedError, PredictionError } from "../errors.js";
-import { fetchOpenApi, predict, waitForReady, type PredictResult } from "../prediction/client.js";
+import { Activity, fetchOpenApi, predict, waitForReady, type PredictResult } from "../prediction/client.js";
 import { resolveInputs, type RawInputs } from "../prediction/inputs.js";
 import { OutputWriter } from "../prediction/outputs.js";
 import { schemaView } from "../schema/view.js";
@@ -29,7 +29,7 @@ export interface PredictOptions extends ModelSourceOptions {
   python: string;
 }
 
-/** Phases of one `kiln predict` in ms (printed with --debug; bench/predict-phases.mjs reads them). */
+/** Phases of one `kiln predict` in ms (printed with --debug; bench/predict-image.mjs reads them). */
 export interface PredictTimings {
   /** Process start to the command's first line: Node startup and module loading. */
   boot?: number;
@@ -99,11 +99,13 @@ export async function runOnModel(
     if (source.kind === "docker") {
       const input = await inputsFor(source.image.openapi);
       lap("prepare");
+      const activity = new Activity();
       const container = await startContainer(source, {
         role: request.kind,
         env,
         note,
         onLog: (_stream, text) => {
+          activity.notify();
           if (ctx.debug) ctx.out.stderr.write(text);
         },
       });
@@ -114,6 +116,7 @@ export async function runOnModel(
           signal: interrupt.signal,
           exited: container.exited,
           tail: container.tail,
+          activity,
         });
         lap("ready");
         await request.run(container.url, input, source.image.openapi, interrupt.signal);

@@ -156,19 +156,21 @@ describe("configuration", () => {
     );
   });
 
-  it("kiln serve --queue flags become the KILN_QUEUE environment", () => {
-    expect(queueEnv({}, "kiln/x")).toEqual({});
-    expect(queueEnv({ queue: "redis://127.0.0.1:6379", lease: "5", onLost: "fail" }, "kiln/sdxl")).toEqual({
+  it("kiln serve --queue flags become the KILN_QUEUE environment", async () => {
+    expect(await queueEnv({}, "kiln/x")).toEqual({});
+    expect(
+      await queueEnv({ queue: "redis://127.0.0.1:6379", lease: "5", onLost: "fail" }, "kiln/sdxl"),
+    ).toEqual({
       KILN_QUEUE: "redis://127.0.0.1:6379",
       KILN_QUEUE_LEASE: "5",
       KILN_QUEUE_ON_LOST: "fail",
       KILN_MODEL: "kiln/sdxl",
     });
-    expect(queueEnv({ queue: "redis://h:1", model: "acme/m" }, "kiln/x").KILN_MODEL).toBe("acme/m");
-    expect(() => queueEnv({ queue: "nope" }, undefined)).toThrow(/not a Redis URL/);
-    expect(() => queueEnv({ queue: "redis://h", onLost: "x" }, undefined)).toThrow(/retry or fail/);
-    expect(() => queueEnv({ queue: "redis://h", lease: "-1" }, undefined)).toThrow(/--lease must be/);
-    expect(() => queueEnv({ model: "no-slash" }, undefined)).toThrow(/owner\/name/);
+    expect((await queueEnv({ queue: "redis://h:1", model: "acme/m" }, "kiln/x")).KILN_MODEL).toBe("acme/m");
+    await expect(queueEnv({ queue: "nope" }, undefined)).rejects.toThrow(/not a Redis URL/);
+    await expect(queueEnv({ queue: "redis://h", onLost: "x" }, undefined)).rejects.toThrow(/retry or fail/);
+    await expect(queueEnv({ queue: "redis://h", lease: "-1" }, undefined)).rejects.toThrow(/--lease must be/);
+    await expect(queueEnv({ model: "no-slash" }, undefined)).rejects.toThrow(/owner\/name/);
     expect(modelNameFromImage("127.0.0.1:5001/team/sdxl:v2")).toBe("kiln/sdxl");
     expect(modelNameFromImage("sdxl@sha256:abc")).toBe("kiln/sdxl");
   });

@@ -1,9 +1,11 @@
 /**
  * The protocol's frame decoder (defect 1): linear in the bytes received, whatever the chunking, and
- * exact for multi-byte UTF-8 text split at any byte offset across pipe reads.
+ * exact for multi-byte UTF-8 text split at any byte offset across pipe reads; big outputs cross as
+ * attachments that are neither scanned nor copied (bytes counted, not seconds).
  */
 import { describe, expect, it } from "vitest";
-import { FrameDecoder, encodeFrame } from "../../src/runtime/protocol.js";
+import { FrameDecoder, encodeFrame, encodeWorkerFrame } from "../../src/runtime/protocol.js";
+import { RawJson, jsonByteLength, stringifyJson } from "../../src/runtime/raw-json.js";
 
 function collect(): { frames: unknown[]; errors: string[]; decoder: FrameDecoder<unknown> } {
   const frames: unknown[] = [];
@@ -68,6 +70,69 @@ describe("frame decoder", () => {
   it("reports a malformed line and goes on with the next frame", () => {
     const { frames, errors, decoder } = collect();
     decoder.push('not json\n{"type":"ready"}\n');
+    expect(errors).toHaveLength(1);
+    expect(frames).toEqual([{ type: "ready" }]);
+  });
+});
+
+describe("attachments (big outputs after their frame)", () => {
+  it("a 20 MB output crosses as an attachment: only its small header is scanned, the bytes are kept as sent", () => {
+    const { frames, decoder } = collect();
+    const payload = "x".repeat(20 * 1024 * 1024);
+    const encoded = encodeWorkerFrame({ type: "done", id: "p", output: payload });
+    expect(Array.isArray(encoded)).toBe(true);
+    const bytes = Buffer.concat((encoded as (string | Buffer)[]).map((p) => Buffer.from(p)));
+    const after = Buffer.from(encodeFrame({ type: "ready" }));
+    feed(decoder, Buffer.concat([bytes, after]), 64 * 1024);
+    expect(frames).toHaveLength(2);
+    const done = frames[0] as { type: string; id: string; output: RawJson };
+    expect(done.type).toBe("done");
+    expect(done.output).toBeInstanceOf(RawJson);
+    expect(done.output.bytes).toBe(payload.length + 2);
+    expect(frames[1]).toEqual({ type: "ready" });
+    // Scanned: the header line and the frame after it; never the 20 MB.
+    expect(decoder.bytesScanned).toBe(bytes.length - done.output.bytes + after.length);
+    expect(decoder.bytesAttached).toBe(done.output.bytes);
+    expect(done.output.value()).toBe(payload);
+  });
+
+  it("text that needs escaping is serialized once and still round-trips, split at every read size", () => {
+    const text = 'say "hi"\n\\ é中😀 '.repeat(20_000);
+    const encoded = encodeWorkerFrame({ type: "output", id: "p", chunk: { text } }) as (string | Buffer)[];
+    const bytes = Buffer.concat(encoded.map((p) => Buffer.from(p)));
+    for (const size of [1000, 65_536, 65_537, bytes.length]) {
+      const { frames, errors, decoder } = collect();
+      feed(decoder, bytes, size);
+      expect(errors).toEqual([]);
+      const out = frames[0] as { type: string; chunk: RawJson };
+      expect(out.type).toBe("output");
+      expect(out.chunk.value()).toEqual({ text });
+    }
+  });
+
+  it("small values stay inline, identical to a plain frame", () => {
+    const m = { type: "done", id: "p", output: { a: [1, "two"] } } as const;
+    expect(encodeWorkerFrame(m)).toBe(encodeFrame(m));
+  });
+
+  it("a response splices the kept bytes between the JSON around them", () => {
+    const raw = new RawJson([Buffer.from('"ab'), Buffer.from('c"')], 5);
+    const parts = stringifyJson({ id: "p", output: raw, logs: "" });
+    expect(Array.isArray(parts)).toBe(true);
+    expect(Buffer.concat((parts as (string | Buffer)[]).map((p) => Buffer.from(p))).toString()).toBe(
+      '{"id":"p","output":"abc","logs":""}',
+    );
+    expect(jsonByteLength(parts)).toBe(Buffer.byteLength('{"id":"p","output":"abc","logs":""}'));
+    // Outside stringifyJson it is just its value.
+    expect(JSON.stringify({ output: raw })).toBe('{"output":"abc"}');
+    expect(raw.mentions('c"')).toBe(true);
+    expect(raw.mentions("bc")).toBe(true);
+    expect(raw.mentions("$file")).toBe(false);
+  });
+
+  it("a malformed attachment header is reported, not waited for", () => {
+    const { frames, errors, decoder } = collect();
+    decoder.push('{"type":"done","id":"p","rawField":"output","rawBytes":-3}\n{"type":"ready"}\n');
     expect(errors).toHaveLength(1);
     expect(frames).toEqual([{ type: "ready" }]);
   });

@@ -7,6 +7,7 @@ import type { CacheDirective } from "../cache/policy.js";
 import type { OutputFileStore } from "../files.js";
 import { StreamRedactor, type Redactor } from "../redact.js";
 import { applyMetric, type MetricMode } from "./metrics.js";
+import type { RawJson } from "../raw-json.js";
 
 export type PredictionStatus = "starting" | "processing" | "succeeded" | "failed" | "canceled";
 export type TerminalStatus = "succeeded" | "failed" | "canceled";
@@ -83,8 +84,8 @@ export class Prediction {
   readonly metrics: Record<string, unknown> = {};
   /** Every event so far, so a late subscriber (SSE re-attach, /v1 stream) can replay. */
   readonly history: PredictionEvent[] = [];
-  /** Aborted when a cancel is requested; the runner forwards it to downloads and the worker. */
-  readonly cancelController = new AbortController();
+  // Made on first use: most predictions are never canceled nor download anything.
+  private controller: AbortController | null = null;
   /** Resolves once the prediction is terminal. */
   readonly finished: Promise<Prediction>;
 
@@ -98,6 +99,8 @@ export class Prediction {
   private readonly logRedactors = new Map<"stdout" | "stderr", StreamRedactor>();
   private droppedLogBytes = 0;
   private resolveFinished!: (p: Prediction) => void;
+  /** The public input's JSON when the runner serialized it already (a big input, echoed as those bytes). */
+  private publicInputJson: RawJson | null = null;
 
   constructor(init: PredictionInit) {
     this.id = init.id;
@@ -116,12 +119,22 @@ export class Prediction {
     this.finished = new Promise((resolve) => (this.resolveFinished = resolve));
   }
 
+  /** Renders the public input as `json` (the same value, serialized once for the worker). */
+  sharePublicInputJson(json: RawJson): void {
+    this.publicInputJson = json;
+  }
+
   get terminal(): boolean {
     return isTerminal(this.status);
   }
 
+  /** Aborted when a cancel is requested; the runner forwards it to downloads and the worker. */
+  get cancelController(): AbortController {
+    return (this.controller ??= new AbortController());
+  }
+
   get cancelRequested(): boolean {
-    return this.cancelController.signal.aborted;
+    return this.controller !== null && this.controller.signal.aborted;
   }
 
   /** Subscribe to future events; with `replay`, past events are delivered first (synchronously). */
@@ -207,7 +220,7 @@ export class Prediction {
   snapshot(): PredictionSnapshot {
     return {
       id: this.id,
-      input: this.publicInput,
+      input: (this.publicInputJson ?? this.publicInput) as Record<string, unknown>,
       output: this.iterator ? [...this.chunks] : this.output,
       logs: this.logs,
       error: this.error,

@@ -12,6 +12,8 @@ import type { OutputCache } from "../cache/output-cache.js";
 import type { CacheDirective } from "../cache/policy.js";
 import { Prediction } from "./prediction.js";
 import { newPredictionId } from "../ids.js";
+import { RAW_ATTACHMENT_MIN_BYTES, RawJson, materialize } from "../raw-json.js";
+import { encodePredictFrame } from "../protocol.js";
 import { makeRedactor, redactInput, secretValues } from "../redact.js";
 import {
   DEFAULT_FILE_LIMITS,
@@ -268,9 +270,7 @@ export class PredictionRunner extends EventEmitter<{ "slot-freed": []; completed
       }
       if (p.cancelRequested) {
         p.finish("canceled");
-      } else if (
-        !this.options.worker.send({ type: "predict", id: p.id, kind: p.kind, input, context: p.context })
-      ) {
+      } else if (!this.sendPredict(p, input)) {
         p.finish("failed", { error: this.workerGoneMessage() });
       } else {
         entry.dispatched = true;
@@ -286,6 +286,17 @@ export class PredictionRunner extends EventEmitter<{ "slot-freed": []; completed
         this.options.logger.warn("could not remove temp dir", { dir, err }),
       );
     }
+  }
+
+  /** The predict frame, its input serialized once; a big input the client sees as sent shares the bytes. */
+  private sendPredict(p: Prediction, input: Record<string, unknown>): boolean {
+    const message = { type: "predict", id: p.id, kind: p.kind, input, context: p.context } as const;
+    const json = JSON.stringify(input);
+    if (json.length < RAW_ATTACHMENT_MIN_BYTES)
+      return this.options.worker.sendFrame(encodePredictFrame(message, json));
+    const bytes = Buffer.from(json);
+    if (input === p.publicInput) p.sharePublicInputJson(new RawJson([bytes], bytes.length, input));
+    return this.options.worker.sendFrame(encodePredictFrame(message, bytes));
   }
 
   /** Answers a prediction from the output cache: the same output, files served again. */
@@ -307,8 +318,9 @@ export class PredictionRunner extends EventEmitter<{ "slot-freed": []; completed
     const { cache } = this.options;
     if (!cache || entry.cacheKey === null) return;
     entry.prediction.setMetric("cache_hit", false);
+    const value = Array.isArray(output) ? output.map(materialize) : materialize(output);
     await cache
-      .put(entry.cacheKey, output)
+      .put(entry.cacheKey, value)
       .catch((err: unknown) =>
         this.options.logger.warn("could not store the output in the cache", { id: entry.prediction.id, err }),
       );
@@ -364,7 +376,9 @@ export class PredictionRunner extends EventEmitter<{ "slot-freed": []; completed
           if (p.cancelRequested) return void p.finish("canceled");
           try {
             await this.storeCached(entry, p.iterator ? entry.rawChunks : "output" in m ? m.output : null);
-            const output = "output" in m ? await encode(m.output) : undefined;
+            // An iterator's whole list returned at once is adopted chunk by chunk: it must be a value.
+            const value = p.iterator ? materialize(m.output) : m.output;
+            const output = "output" in m ? await encode(value) : undefined;
             p.finish("succeeded", output === undefined && p.iterator ? {} : { output: output ?? null });
           } catch (err) {
             p.finish("failed", { error: `could not deliver an output file: ${(err as Error).message}` });

@@ -1,4 +1,5 @@
 import type { ServerResponse } from "node:http";
+import { jsonByteLength, stringifyJson } from "../raw-json.js";
 
 /** An error that renders itself as an HTTP response (thrown by handlers, caught by the router). */
 export class HttpError extends Error {
@@ -32,11 +33,14 @@ export function sendJson(
   headers: Record<string, string> = {},
 ): void {
   if (res.headersSent || res.destroyed) return;
-  const text = JSON.stringify(body);
+  // A big output kept as the worker's bytes is written as those bytes, between the JSON around it.
+  const json = stringifyJson(body);
   res.writeHead(status, {
     "content-type": "application/json",
-    "content-length": Buffer.byteLength(text),
+    "content-length": jsonByteLength(json),
     ...headers,
   });
-  res.end(text);
+  if (typeof json === "string") return void res.end(json);
+  for (const piece of json) res.write(piece);
+  res.end();
 }

@@ -29,12 +29,18 @@ interface Route {
 
 export class Router {
   private readonly routes: Route[] = [];
+  // The same routes by segment count (in the order added): a path only ever matches its own bucket.
+  private readonly bySegments = new Map<number, Route[]>();
   private guard: Guard = () => undefined;
 
   constructor(private readonly logger: Logger) {}
 
   add(method: string, pattern: string, handler: Handler, options: RouteOptions = {}): this {
-    this.routes.push({ method, pattern, segments: split(pattern), handler, public: options.public === true });
+    const route = { method, pattern, segments: split(pattern), handler, public: options.public === true };
+    this.routes.push(route);
+    const bucket = this.bySegments.get(route.segments.length);
+    if (bucket) bucket.push(route);
+    else this.bySegments.set(route.segments.length, [route]);
     return this;
   }
 
@@ -60,7 +66,7 @@ export class Router {
       }
       const path = split(url.pathname);
       const allowed = new Set<string>();
-      for (const route of this.routes) {
+      for (const route of this.bySegments.get(path.length) ?? []) {
         const params = match(route.segments, path);
         if (!params) continue;
         const method = req.method === "HEAD" && route.method === "GET" ? "GET" : req.method;

@@ -9,6 +9,7 @@
 import type { Prediction } from "../core/prediction.js";
 import type { Page, PredictionRecord } from "../core/store.js";
 import type { PredictorKind } from "../protocol.js";
+import { RawJson } from "../raw-json.js";
 
 export interface HostedRecord extends PredictionRecord {
   /** Estimated retained size once finished (0 while running). */
@@ -22,6 +23,7 @@ const MAX_TOMBSTONES = 100_000;
 /** Rough size of a JSON value without building one huge string (strings and numbers dominate). */
 function jsonSize(value: unknown, depth = 0): number {
   if (typeof value === "string") return value.length + 2;
+  if (value instanceof RawJson) return value.bytes;
   if (value === null || typeof value !== "object" || depth > 64) return 8;
   let n = 2;
   if (Array.isArray(value)) for (const v of value) n += jsonSize(v, depth + 1) + 1;

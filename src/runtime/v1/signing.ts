@@ -29,8 +29,8 @@ export function secretKey(secret: string): Buffer {
   return key;
 }
 
-export function signPayload(key: Buffer, id: string, timestamp: number, body: string): string {
-  return createHmac("sha256", key).update(`${id}.${timestamp}.${body}`).digest("base64");
+export function signPayload(key: Buffer, id: string, timestamp: number, body: string | Buffer): string {
+  return createHmac("sha256", key).update(`${id}.${timestamp}.`).update(body).digest("base64");
 }
 
 /**
@@ -40,7 +40,7 @@ export function signPayload(key: Buffer, id: string, timestamp: number, body: st
 export function webhookSigner(
   secret: string,
   now: () => number = Date.now,
-): (body: string) => Record<string, string> {
+): (body: string | Buffer) => Record<string, string> {
   const key = secretKey(secret);
   return (body) => {
     const id = "msg_" + createHash("sha256").update(body).digest("hex").slice(0, 32);

@@ -7,6 +7,7 @@
 import type { ServerResponse } from "node:http";
 import type { Prediction, PredictionEvent } from "../core/prediction.js";
 import { streamPrediction, type SseLimits } from "../sse.js";
+import { materialize } from "../raw-json.js";
 
 interface EventId {
   index: number;
@@ -26,7 +27,9 @@ export function hostedFrame(event: string, id: EventId, data: string): string {
   return `event: ${event}\nid: ${idText}\n${lines.join("\n")}\n\n`;
 }
 
-function text(value: unknown): string {
+function text(raw: unknown): string {
+  // The hosted stream sends text, not JSON: a big output kept as bytes is parsed here.
+  const value = materialize(raw);
   return typeof value === "string" ? value : JSON.stringify(value);
 }
 

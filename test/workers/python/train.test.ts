@@ -19,11 +19,11 @@ afterEach(async () => {
 
 async function serve(fixture: string, train: string | null, extra: Partial<ServerOptions> = {}) {
   const [file, name] = (train ?? ":").split(":") as [string, string];
-  const server = await startPythonServer(path.join(FIXTURES, fixture), undefined, {
-    train: train ? { language: "python", file, name } : undefined,
-    throttleMs: 0,
-    ...extra,
-  });
+  const server = await startPythonServer(
+    path.join(FIXTURES, fixture),
+    {},
+    { train: train ? { language: "python", file, name } : undefined, throttleMs: 0, ...extra },
+  );
   servers.push(server);
   expect(server.health.ready).toBe(true);
   return server;

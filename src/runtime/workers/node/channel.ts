@@ -3,7 +3,7 @@
  * src/runtime/protocol.ts). Writes go through a net.Socket so they are ordered and never block.
  */
 import { Socket } from "node:net";
-import { FrameDecoder, encodeFrame, type ServerMessage, type WorkerMessage } from "../../protocol.js";
+import { FrameDecoder, encodeWorkerFrame, type ServerMessage, type WorkerMessage } from "../../protocol.js";
 
 export interface Channel {
   send(message: WorkerMessage): void;
@@ -35,7 +35,9 @@ export function openChannel(opts: {
         out.cork();
         process.nextTick(() => out.uncork());
       }
-      out.write(encodeFrame(message));
+      const frame = encodeWorkerFrame(message);
+      if (typeof frame === "string") out.write(frame);
+      else for (const piece of frame) out.write(piece);
     },
     close() {
       input.destroy();

@@ -29,14 +29,7 @@ class AsyncWorker(WorkerBase):
     async def _serve(self, fd_in: int) -> None:
         loop = asyncio.get_running_loop()
         inbox: "asyncio.Queue[Dict[str, Any]]" = asyncio.Queue()
-
-        def deliver(message: Dict[str, Any]) -> None:
-            try:
-                loop.call_soon_threadsafe(inbox.put_nowait, message)
-            except RuntimeError:
-                pass  # loop already closed: we are exiting
-
-        self.start_reader(fd_in, deliver)
+        self.start_loop_reader(loop, fd_in, inbox.put_nowait)
         while True:
             message = await inbox.get()
             kind = message.get("type")

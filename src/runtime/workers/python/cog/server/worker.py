@@ -90,6 +90,52 @@ class WorkerBase:
 
         threading.Thread(target=read, name="kiln-protocol-reader", daemon=True).start()
 
+    def start_loop_reader(self, loop: Any, fd: int, deliver: Callable[[Dict[str, Any]], None]) -> None:
+        """Reads fd 3 in the event loop itself (async mode): no reader thread, no cross-thread wake-up
+        per message. Non-blocking reads; each byte is searched for a newline once."""
+        os.set_blocking(fd, False)
+        pending: "list[bytes]" = []
+
+        def on_readable() -> None:
+            try:
+                data = os.read(fd, 1 << 16)
+            except BlockingIOError:
+                return
+            except OSError:
+                data = b""
+            if not data:
+                loop.remove_reader(fd)
+                deliver({"type": "_eof"})
+                timer = threading.Timer(3.0, lambda: os._exit(0))  # do not outlive the server
+                timer.daemon = True
+                timer.start()
+                return
+            start = 0
+            while True:
+                nl = data.find(b"\n", start)
+                if nl < 0:
+                    if start < len(data):
+                        pending.append(data[start:])
+                    return
+                line = data[start:nl]
+                if pending:
+                    pending.append(line)
+                    line = b"".join(pending)
+                    pending.clear()
+                start = nl + 1
+                line = line.strip()
+                if not line:
+                    continue
+                try:
+                    message = json.loads(line)
+                except ValueError:
+                    sys.__stderr__.write(f"kiln worker: ignoring a malformed frame: {line[:200]!r}\n")
+                    continue
+                if isinstance(message, dict):
+                    deliver(message)
+
+        loop.add_reader(fd, on_readable)
+
     # ---- setup ----
     def setup_problem(self, async_mode: bool) -> Optional[str]:
         predictor = self.targets["predict"]

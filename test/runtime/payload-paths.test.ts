@@ -1,0 +1,168 @@
+/**
+ * Big payloads between server and worker (issue 15): files cross as paths in both directions, never as
+ * their contents in the JSON channel; big outputs cross as attachments the server splices into the
+ * container API, /v1, SSE and webhook answers unchanged. Checked by counting protocol bytes, both workers.
+ */
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startServer, type RunningServer } from "../../src/runtime/server.js";
+import { parseSse, request, startFixture, startReceiver } from "./helpers.js";
+import { PYTHON, WORKER_DIR } from "../workers/python/harness.js";
+
+const PY_FIXTURES = fileURLToPath(new URL("./fixtures/python/", import.meta.url));
+const MB = 1024 * 1024;
+
+function dataUri(text: string): string {
+  return `data:text/plain;base64,${Buffer.from(text).toString("base64")}`;
+}
+function decodeDataUri(uri: string): string {
+  return Buffer.from(uri.slice(uri.indexOf(",") + 1), "base64").toString("utf8");
+}
+
+/** Protocol bytes the request moved, beyond what the counters said before. */
+async function measured<T>(server: RunningServer, run: () => Promise<T>) {
+  const before = server.worker.frameBytes;
+  const result = await run();
+  const after = server.worker.frameBytes;
+  return {
+    result,
+    sent: after.sent - before.sent,
+    scanned: after.scanned - before.scanned,
+    attached: after.attached - before.attached,
+  };
+}
+
+const python = (name: string) => () =>
+  startServer({
+    root: PY_FIXTURES,
+    predictor: { language: "python", file: "predict.py", name },
+    host: "127.0.0.1",
+    port: 0,
+    logLevel: "silent",
+    python: PYTHON,
+    pythonWorkerDir: WORKER_DIR,
+    env: { PYTHONDONTWRITEBYTECODE: "1" },
+  });
+
+describe("files cross as paths, both directions", () => {
+  const servers: RunningServer[] = [];
+  afterAll(async () => {
+    await Promise.all(servers.map((s) => s.close()));
+  });
+
+  it("node worker: a 3 MB data URI in, a 3 MB file out: a few hundred protocol bytes", async () => {
+    const server = await startFixture("files");
+    servers.push(server);
+    const text = "a".repeat(3 * MB);
+    const m = await measured(server, () =>
+      request(server.url, "/predictions", { body: { input: { image: dataUri(text) } } }),
+    );
+    expect(m.result.body.status).toBe("succeeded");
+    expect(decodeDataUri(m.result.body.output[0]) === text.toUpperCase()).toBe(true);
+    expect(m.sent).toBeLessThan(4096);
+    expect(m.scanned).toBeLessThan(4096);
+    expect(m.attached).toBe(0);
+  });
+
+  it("python worker: a 3 MB data URI in, a file out: a few hundred protocol bytes", async () => {
+    const server = await python("Files")();
+    servers.push(server);
+    await server.ready;
+    const text = "b".repeat(3 * MB);
+    const m = await measured(server, () =>
+      request(server.url, "/predictions", { body: { input: { image: dataUri(text), size: 5 } } }),
+    );
+    expect(m.result.body.status).toBe("succeeded");
+    expect(decodeDataUri(m.result.body.output) === `${text}zzzzz`).toBe(true);
+    expect(m.sent).toBeLessThan(4096);
+    expect(m.scanned).toBeLessThan(4096);
+    expect(m.attached).toBe(0);
+  });
+});
+
+describe("big outputs cross as attachments", () => {
+  let node: RunningServer;
+  let py: RunningServer;
+  beforeAll(async () => {
+    [node, py] = await Promise.all([startFixture("bigStream"), python("Big")()]);
+    await py.ready;
+  });
+  afterAll(async () => {
+    await Promise.all([node.close(), py.close()]);
+  });
+
+  it("node worker: 400 KB iterator chunks are attached, not scanned, and arrive whole", async () => {
+    const m = await measured(node, () =>
+      request(node.url, "/predictions", { body: { input: { n: 3, kb: 400 } } }),
+    );
+    expect(m.result.body.status).toBe("succeeded");
+    const want = [0, 1, 2].map((i) => `${i}:${"y".repeat(400 * 1024)}`);
+    expect((m.result.body.output as string[]).every((c, i) => c === want[i])).toBe(true);
+    expect(m.result.body.output).toHaveLength(3);
+    expect(m.attached).toBeGreaterThan(3 * 400 * 1024);
+    expect(m.scanned).toBeLessThan(4096);
+  });
+
+  it("python worker: a 2 MB string output is attached and arrives whole", async () => {
+    const m = await measured(py, () =>
+      request(py.url, "/predictions", { body: { input: { size: 2 * MB } } }),
+    );
+    expect(m.result.body.status).toBe("succeeded");
+    expect(m.result.body.output === "q".repeat(2 * MB)).toBe(true);
+    expect(m.attached).toBe(2 * MB + 2);
+    expect(m.scanned).toBeLessThan(4096);
+  });
+
+  it("the same big output reaches SSE, webhooks and /v1 unchanged", async () => {
+    const want = "q".repeat(MB);
+    const sse = await fetch(`${py.url}/predictions`, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "text/event-stream" },
+      body: JSON.stringify({ input: { size: MB } }),
+    });
+    const events = parseSse(await sse.text());
+    expect(events.at(-1)?.event).toBe("completed");
+    expect(events.at(-1)?.data.output === want).toBe(true);
+
+    const receiver = await startReceiver();
+    try {
+      const res = await request(py.url, "/predictions", {
+        headers: { prefer: "respond-async" },
+        body: { input: { size: MB }, webhook: `${receiver.url}/hook`, webhook_events_filter: ["completed"] },
+      });
+      expect(res.status).toBe(202);
+      await receiver.waitFor(1);
+      const body = JSON.parse(receiver.received[0]!.body);
+      expect(body.status).toBe("succeeded");
+      expect(body.output === want).toBe(true);
+    } finally {
+      await receiver.close();
+    }
+
+    const v1 = await request(py.url, "/v1/models/acme/big/predictions", {
+      headers: { prefer: "wait" },
+      body: { input: { size: MB } },
+    });
+    expect(v1.status).toBe(201);
+    expect(v1.body.output === want).toBe(true);
+    const stream = await fetch(v1.body.urls.stream);
+    const text = await stream.text();
+    expect(text).toContain(`event: output\nid: `);
+    expect(text.includes(`data: ${want}\n`)).toBe(true);
+  });
+
+  it("a big input is echoed back as sent (serialized once for the worker and the answer)", async () => {
+    const server = await startFixture("echo");
+    try {
+      const text = "é中".repeat(300_000);
+      const res = await request(server.url, "/predictions", { body: { input: { text } } });
+      expect(res.body.status).toBe("succeeded");
+      // Compared as booleans: a failing diff of 600,000 characters helps nobody.
+      expect(res.body.input.text === text).toBe(true);
+      expect(res.body.input.times).toBe(1);
+      expect(res.body.output === text).toBe(true);
+    } finally {
+      await server.close();
+    }
+  });
+});
