@@ -209,7 +209,9 @@ describe("cancel", () => {
         body: { id: "as1", input: { ms: 10_000 }, webhook: hook.url },
         headers: { prefer: "respond-async" },
       });
-      await eventually(async () => expect(s.runner.get("as1")?.status).toBe("processing"));
+      // "processing" is set when the worker gets the prediction; its first log line says the predictor
+      // runs (and listens to its AbortSignal).
+      await eventually(() => expect(s.runner.get("as1")?.logs).toContain("slow started"));
       expect((await request(s.url, "/predictions/as1/cancel", { method: "POST" })).status).toBe(200);
       expect((await request(s.url, "/predictions/as1/cancel", { method: "POST" })).status).toBeOneOf([
         200, 404,
