@@ -189,7 +189,7 @@ describe("cancel", () => {
   it("cancels a sync prediction: user code sees the abort, the response says canceled", async () => {
     const s = await start("slow");
     const pending = request(s.url, "/predictions", { body: { id: "sync1", input: { ms: 10_000 } } });
-    await eventually(async () => expect(s.runner.get("sync1")?.status).toBe("processing"));
+    await eventually(() => expect(s.runner.get("sync1")?.logs).toContain("slow started"));
     const c = await request(s.url, "/predictions/sync1/cancel", { method: "POST" });
     expect(c.status).toBe(200);
     expect(c.body).toEqual({});
@@ -247,7 +247,7 @@ describe("cancel", () => {
     });
     req.on("error", () => undefined);
     req.end(JSON.stringify({ id: "drop1", input: { ms: 10_000 } }));
-    await eventually(async () => expect(s.runner.get("drop1")?.status).toBe("processing"));
+    await eventually(() => expect(s.runner.get("drop1")?.logs).toContain("slow started"));
     const p = s.runner.get("drop1")!;
     req.destroy();
     await p.finished;
