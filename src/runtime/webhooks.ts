@@ -12,7 +12,7 @@ export type WebhookEvent = "start" | "output" | "logs" | "completed";
 export const WEBHOOK_EVENTS: readonly WebhookEvent[] = ["start", "output", "logs", "completed"];
 
 /** Delays before retries 2..11 of a terminal webhook: 11 tries over ~60 s. */
-export const DEFAULT_RETRY_DELAYS_MS = [100, 200, 500, 1000, 2000, 4000, 8000, 12000, 16000, 16000];
+const DEFAULT_RETRY_DELAYS_MS = [100, 200, 500, 1000, 2000, 4000, 8000, 12000, 16000, 16000];
 
 export interface WebhookSenderOptions {
   authToken?: string | undefined;
@@ -105,7 +105,7 @@ export class WebhookSender {
 }
 
 /** The URL without `user:pass@`, and those credentials as a Basic Authorization value. */
-export function splitCredentials(raw: string): { url: string; basic: string | null } {
+function splitCredentials(raw: string): { url: string; basic: string | null } {
   const u = new URL(raw);
   if (!u.username && !u.password) return { url: raw, basic: null };
   const user = decodeURIComponent(u.username);

@@ -5,9 +5,9 @@
  */
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startServer, type RunningServer } from "../../src/runtime/server.js";
+import type { RunningServer } from "../../src/runtime/server.js";
+import { startPythonServer } from "../helpers/python-server.js";
 import { parseSse, request, startFixture, startReceiver } from "./helpers.js";
-import { PYTHON, WORKER_DIR } from "../workers/python/harness.js";
 
 const PY_FIXTURES = fileURLToPath(new URL("./fixtures/python/", import.meta.url));
 const MB = 1024 * 1024;
@@ -32,17 +32,7 @@ async function measured<T>(server: RunningServer, run: () => Promise<T>) {
   };
 }
 
-const python = (name: string) => () =>
-  startServer({
-    root: PY_FIXTURES,
-    predictor: { language: "python", file: "predict.py", name },
-    host: "127.0.0.1",
-    port: 0,
-    logLevel: "silent",
-    python: PYTHON,
-    pythonWorkerDir: WORKER_DIR,
-    env: { PYTHONDONTWRITEBYTECODE: "1" },
-  });
+const python = (name: string) => () => startPythonServer(PY_FIXTURES, { name });
 
 describe("files cross as paths, both directions", () => {
   const servers: RunningServer[] = [];
