@@ -9,11 +9,11 @@
 // Usage: node bench/fleet.mjs [--n 400] [--per-replica 25] [--out bench/results/fleet.md]
 import { spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { createServer, Socket } from "node:net";
+import { Socket } from "node:net";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { compileBenchPredictor } from "./lib.mjs";
+import { compileBenchPredictor, freePortInRange, until } from "./lib.mjs";
 
 const REPO = join(dirname(fileURLToPath(import.meta.url)), "..");
 const arg = (name, dflt) => {
@@ -32,29 +32,10 @@ const cleanup = () => {
 };
 process.on("exit", cleanup);
 
-async function freePortInRange() {
-  for (let p = 45000 + (process.pid % 900); p < 46000; p++) {
-    const ok = await new Promise((r) => {
-      const s = createServer();
-      s.once("error", () => r(false));
-      s.listen(p, "127.0.0.1", () => s.close(() => r(true)));
-    });
-    if (ok) return p;
-  }
-  throw new Error("no free port in 45000-45999");
-}
-
-async function until(fn, ms, what) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (await fn().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+const freePortInRange45 = () => freePortInRange(45000, 46000);
 
 // Redis
-const redisPort = await freePortInRange();
+const redisPort = await freePortInRange45();
 const redis = spawn(
   "redis-server",
   ["--port", String(redisPort), "--bind", "127.0.0.1", "--dir", work, "--save", "", "--appendonly", "no"],
@@ -79,7 +60,7 @@ await until(
 );
 
 // Gateway, in its own process (as deployed).
-const gwPort = await freePortInRange();
+const gwPort = await freePortInRange45();
 const gateway = spawn(
   process.execPath,
   [
@@ -113,7 +94,7 @@ const noopModel = await compile(
 
 // A replica is the image's entry (dist/runtime-bundle/server.mjs) in queue mode, in its own process.
 async function replica(model, version) {
-  const port = await freePortInRange();
+  const port = await freePortInRange45();
   const child = spawn(
     process.execPath,
     [join(REPO, "dist/runtime-bundle/server.mjs"), "--host", "127.0.0.1"],

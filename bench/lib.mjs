@@ -1,10 +1,23 @@
 // Helpers benchmarks share: Linux /proc readers and a free local port (server.mjs, python-worker.mjs),
-// random weight files (build.mjs, push.mjs).
-import { spawn } from "node:child_process";
+// random weight files (build.mjs, push.mjs), dist/ built from this checkout and `kiln` runs
+// (predict-phases.mjs, coldstart.mjs, predict-image.mjs), medians and the load note.
+import { spawn, spawnSync } from "node:child_process";
 import { randomFillSync } from "node:crypto";
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+  writeSync,
+} from "node:fs";
 import { createServer } from "node:net";
-import { tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join, relative } from "node:path";
 
 /** A port free on 127.0.0.1 right now. */
@@ -14,6 +27,29 @@ export async function freePort() {
   const { port } = srv.address();
   await new Promise((r) => srv.close(r));
   return port;
+}
+
+/** A port free on 127.0.0.1 in [from, to) (a benchmark's own range on a machine others share). */
+export async function freePortInRange(from, to) {
+  for (let p = from + (process.pid % (to - from)); p < to; p++) {
+    const ok = await new Promise((r) => {
+      const s = createServer();
+      s.once("error", () => r(false));
+      s.listen(p, "127.0.0.1", () => s.close(() => r(true)));
+    });
+    if (ok) return p;
+  }
+  throw new Error(`no free port in ${from}-${to - 1}`);
+}
+
+/** Polls `fn` until it resolves truthy (errors count as not yet); throws after `ms`. */
+export async function until(fn, ms, what, everyMs = 20) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if (await fn().catch(() => false)) return;
+    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
 }
 
 /** Resident memory of a process in KiB (0 once it is gone). */
@@ -78,6 +114,12 @@ export async function compileBenchPredictor(repo, name, root, source) {
   return relative(root, outFile);
 }
 
+/** The report line saying when and on what a benchmark ran (the load is the one at its end). */
+export function runLine(startLoad) {
+  const start = startLoad === undefined ? "" : `${startLoad.toFixed(1)} at the start, `;
+  return `Run: ${new Date().toISOString()} · node ${process.version} · ${cpus().length} CPU · load average ${start}${loadavg()[0].toFixed(1)} at the end.`;
+}
+
 /** Writes a benchmark's report to bench/results/NAME.md and prints it. */
 export function writeResults(repo, name, lines) {
   mkdirSync(join(repo, "bench/results"), { recursive: true });
@@ -111,4 +153,140 @@ export async function startBundledModel(repo, name, source, env = {}) {
     },
   );
   return { server, root, port };
+}
+
+/** Every .ts file under `dir` except declarations. */
+function tsSources(dir) {
+  const out = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...tsSources(p));
+    else if (e.name.endsWith(".ts") && !e.name.endsWith(".d.ts")) out.push(p);
+  }
+  return out;
+}
+
+/**
+ * dist/ as `npm run build` lays it out (without its type check) plus the runtime bundle images copy,
+ * so a benchmark of the CLI or of images measures this checkout.
+ */
+export async function buildDist(repo) {
+  const { build } = await import("esbuild");
+  await build({
+    entryPoints: tsSources(join(repo, "src")),
+    outdir: join(repo, "dist"),
+    outbase: join(repo, "src"),
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    logLevel: "error",
+  });
+  const r = spawnSync(process.execPath, [join(repo, "scripts", "bundle-runtime.mjs")], { stdio: "ignore" });
+  if (r.status !== 0) throw new Error("scripts/bundle-runtime.mjs failed");
+}
+
+/** Runs `kiln ARGS` (bin/kiln.js) in `cwd`: { code, stdout, stderr, wall } with wall in ms. */
+export function kilnCli(repo, args, cwd, env = {}) {
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    const child = spawn(process.execPath, [join(repo, "bin", "kiln.js"), ...args], {
+      cwd,
+      env: { ...process.env, KILN_CONTAINER_LABELS: "kiln.bench=1", NO_COLOR: "1", ...env },
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("close", (code) => resolve({ code, stdout, stderr, wall: performance.now() - t0 }));
+  });
+}
+
+/** Median of numbers. */
+export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** "median (min–max)" of samples in ms, rounded. */
+export const spread = (xs) =>
+  `${Math.round(median(xs))} (${Math.round(Math.min(...xs))}–${Math.round(Math.max(...xs))})`;
+
+/** The machine's load as a result file notes it. */
+export function loadNote() {
+  const [one, five] = loadavg();
+  return `load average ${one.toFixed(2)} (1 min), ${five.toFixed(2)} (5 min) on ${cpus().length} cores; node ${process.version}`;
+}
+
+/** Every descendant pid of a process (children, their children, ...). */
+export function descendantsOf(pid) {
+  const out = [];
+  for (const c of childrenOf(pid)) out.push(c, ...descendantsOf(c));
+  return out;
+}
+
+/** The command line of a process ("" once it is gone). */
+export function cmdlineOf(pid) {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").join(" ").trim();
+  } catch {
+    return "";
+  }
+}
+
+/**
+ * Memory of a process tree in MB: `rss` sums each process's RSS (what `ps` shows; pages of the node or
+ * python binary mapped by several processes count once per process), `anon` sums their private
+ * (anonymous) pages, and `charged` is anon plus each distinct executable's file pages once: what the
+ * tree costs the machine (and roughly what a container's memory cgroup is charged).
+ */
+export function treeMemoryMb(pids) {
+  const files = new Map();
+  let rss = 0;
+  let anon = 0;
+  for (const pid of pids) {
+    let status;
+    try {
+      status = readFileSync(`/proc/${pid}/status`, "utf8");
+    } catch {
+      continue;
+    }
+    const kb = (name) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+    rss += kb("VmRSS");
+    anon += kb("RssAnon");
+    let exe = String(pid);
+    try {
+      exe = readlinkSync(`/proc/${pid}/exe`);
+    } catch {
+      // exited meanwhile: counted on its own
+    }
+    files.set(exe, Math.max(files.get(exe) ?? 0, kb("RssFile") + kb("RssShmem")));
+  }
+  const file = [...files.values()].reduce((a, b) => a + b, 0);
+  return { rss: rss / 1024, anon: anon / 1024, charged: (anon + file) / 1024 };
+}
+
+/** Removes a benchmark's image and the dependencies image kiln built it on (kiln-deps:<fingerprint>). */
+export function removeBenchImage(image, docker = process.env.KILN_DOCKER_CLI ?? "/usr/bin/docker") {
+  const fp = spawnSync(
+    docker,
+    ["image", "inspect", "-f", '{{index .Config.Labels "kiln.deps.fingerprint"}}', image],
+    {
+      encoding: "utf8",
+    },
+  ).stdout?.trim();
+  spawnSync(docker, ["image", "rm", "-f", image], { stdio: "ignore" });
+  if (fp) spawnSync(docker, ["image", "rm", "-f", `kiln-deps:${fp.slice(0, 24)}`], { stdio: "ignore" });
+}
+
+/**
+ * Git revision `ref` of `repo` exported to a temporary directory (git archive), with this checkout's
+ * node_modules linked in and dist/ built: a baseline to run beside this checkout in the same rounds.
+ */
+export async function exportRevision(repo, ref) {
+  const dir = mkdtempSync(join(tmpdir(), "kiln-bench-baseline-"));
+  const archive = spawnSync("git", ["archive", ref], { cwd: repo, maxBuffer: 1 << 30 });
+  if (archive.status !== 0) throw new Error(`git archive ${ref} failed: ${archive.stderr}`);
+  const untar = spawnSync("tar", ["-x", "-C", dir], { input: archive.stdout });
+  if (untar.status !== 0) throw new Error(`tar failed: ${untar.stderr}`);
+  symlinkSync(join(repo, "node_modules"), join(dir, "node_modules"));
+  await buildDist(dir);
+  process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }

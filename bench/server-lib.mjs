@@ -107,11 +107,66 @@ export async function waitUntilReady(url, child, t0, limitMs) {
 }
 
 /**
- * Starts the bundled server for `predictor` ("file:name") in `dir` and waits for READY.
- * Returns its URL, pid, the time and CPU it took to get READY, and stop().
+ * Waits for the server's `ready` log line on `stream` (an event: nothing polls the starting server, so
+ * the wait itself takes no CPU from it) and confirms it with one /health-check. Resolves with the
+ * seconds from process start the server reported (`since_start_s`).
  */
-export async function startKiln({ serverEntry, workerEntry, dir, predictor, env = {}, nodeFlags = [] }) {
+export function readyFromLog(url, child, stream, t0, limitMs) {
+  return new Promise((resolve, reject) => {
+    let buf = "";
+    const timer = setTimeout(() => fail(new Error(`no ready line in ${limitMs / 1000} s`)), limitMs);
+    const onExit = (code) => fail(new Error(`server exited with ${code} before READY`));
+    function fail(err) {
+      clearTimeout(timer);
+      stream.off("data", onData);
+      child.off("exit", onExit);
+      reject(err);
+    }
+    function onData(d) {
+      buf += d;
+      let nl;
+      while ((nl = buf.indexOf("\n")) >= 0) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        if (!line.includes('"msg":"ready"')) continue;
+        const readyMs = performance.now() - t0;
+        clearTimeout(timer);
+        stream.off("data", onData);
+        child.off("exit", onExit);
+        stream.resume();
+        fetch(`${url}/health-check`)
+          .then((r) => r.json())
+          .then((h) =>
+            h.status === "READY"
+              ? resolve({ readyMs, sinceStartMs: JSON.parse(line).since_start_s * 1000 })
+              : reject(new Error(`ready logged but /health-check says ${h.status}`)),
+          )
+          .catch(reject);
+        return;
+      }
+    }
+    stream.setEncoding("utf8");
+    stream.on("data", onData);
+    child.once("exit", onExit);
+  });
+}
+
+/**
+ * Starts the bundled server for `predictor` ("file:name") in `dir` and waits for READY (by polling, or
+ * with `readyBy: "log"` by its ready log line). Returns its URL, pid, the time and CPU it took to get
+ * READY (and with "log" the server's own `sinceStartMs`), and stop().
+ */
+export async function startKiln({
+  serverEntry,
+  workerEntry,
+  dir,
+  predictor,
+  env = {},
+  nodeFlags = [],
+  readyBy = "poll",
+}) {
   const port = await freePort();
+  const byLog = readyBy === "log";
   const t0 = performance.now();
   const child = spawn(
     process.execPath,
@@ -122,22 +177,28 @@ export async function startKiln({ serverEntry, workerEntry, dir, predictor, env 
         KILN_ROOT: dir,
         KILN_PREDICTOR: predictor,
         KILN_NODE_WORKER: workerEntry,
-        COG_LOG_LEVEL: "error",
+        COG_LOG_LEVEL: byLog ? "info" : "error",
+        ...(byLog ? { LOG_FORMAT: "json" } : {}),
         ...env,
       },
-      stdio: ["ignore", "ignore", "ignore"],
+      stdio: ["ignore", byLog ? "pipe" : "ignore", "ignore"],
     },
   );
   track(child);
   const url = `http://127.0.0.1:${port}`;
-  await waitUntilReady(url, child, t0, 20_000);
-  const readyMs = performance.now() - t0;
+  let readyMs;
+  let sinceStartMs;
+  if (byLog) ({ readyMs, sinceStartMs } = await readyFromLog(url, child, child.stdout, t0, 20_000));
+  else {
+    await waitUntilReady(url, child, t0, 20_000);
+    readyMs = performance.now() - t0;
+  }
   const readyCpuMs = treeCpuMs(child.pid);
   const stop = async () => {
     child.kill("SIGTERM");
     await new Promise((r) => child.once("exit", r));
   };
-  return { url, pid: child.pid, readyMs, readyCpuMs, stop };
+  return { url, pid: child.pid, readyMs, sinceStartMs, readyCpuMs, stop };
 }
 
 /**

@@ -50,10 +50,11 @@ export interface PushProgress {
   stop(ok: boolean): void;
 }
 
+/** Async so the terminal renderers (ora) load only when a command builds or pushes. */
 export interface ProgressRenderers {
-  build(mode: ProgressMode): BuildProgress;
+  build(mode: ProgressMode): Promise<BuildProgress>;
   /** `quiet`: --json runs show no push progress at all. */
-  push(image: string, quiet: boolean): PushProgress;
+  push(image: string, quiet: boolean): Promise<PushProgress>;
 }
 
 export interface RunContext {

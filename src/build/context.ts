@@ -144,6 +144,40 @@ export async function listContext(inputs: ContextInputs): Promise<ContextEntry[]
       });
     }
   }
+  const trained = plan.trainedWeights;
+  if (trained) {
+    // kiln/trained/ is rooted at / too: kiln/trained/kiln/weights/<name> -> /kiln/weights/<name>.
+    const base = `kiln/trained${trained.target}`;
+    entries.push(...["kiln/trained", ...parents(base).filter((p) => p.startsWith("kiln/trained/"))].map(dir));
+    if (trained.files.length === 1 && trained.files[0]?.path === "") {
+      const f = trained.files[0];
+      entries.push({
+        name: base,
+        type: "file",
+        size: f.size,
+        mode: 0o644,
+        mtime: FIXED_MTIME,
+        source: trained.source,
+      });
+    } else {
+      const seen = new Set<string>();
+      entries.push(dir(base));
+      for (const f of trained.files) {
+        for (const p of parents(f.path)) {
+          if (!seen.has(p)) entries.push(dir(`${base}/${p}`));
+          seen.add(p);
+        }
+        entries.push({
+          name: `${base}/${f.path}`,
+          type: "file",
+          size: f.size,
+          mode: 0o644,
+          mtime: FIXED_MTIME,
+          source: join(trained.source, f.path),
+        });
+      }
+    }
+  }
   // The dependencies stage copies these few project files before anything else.
   const depsFiles = new Set(
     [plan.requirements, plan.npm ? "package.json" : null, plan.npm?.lockFile].filter(Boolean),

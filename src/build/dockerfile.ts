@@ -7,6 +7,7 @@
  *   src/              project code (after .dockerignore, without weights)
  *   kiln/runtime/kiln/ the kiln runtime bundle + entrypoint.sh     -> /kiln/ (rooted at /)
  *   kiln/weights/N/   weights group N, rooted at / (src/<path>)     -> /
+ *   kiln/trained/     kiln build --weights, rooted at / (kiln/weights/<name>) -> /
  *   kiln/ca.crt       --ca-cert
  */
 import { formatBytes } from "../format.js";
@@ -158,6 +159,13 @@ export function renderDockerfileParts(plan: BuildPlan): { deps: string[]; code: 
   if (Object.keys(plan.environment).length > 0) lines.push(env(plan.environment));
   lines.push(...plan.run.map(runStep));
   lines.push(...weightsSteps(plan));
+  if (plan.trainedWeights) {
+    const t = plan.trainedWeights;
+    lines.push(
+      `# trained weights (kiln build --weights): ${t.target} (${formatBytes(t.bytes)}), named by COG_WEIGHTS`,
+      "COPY kiln/trained/ /",
+    );
+  }
   lines.push("COPY kiln/runtime/ /");
   const code = [
     // PYTHONPATH: `import cog` (and `python -m cog.server.http`) find kiln's cog package in the image.
@@ -166,7 +174,9 @@ export function renderDockerfileParts(plan: BuildPlan): { deps: string[]; code: 
     "COPY src/ /src/",
     "EXPOSE 5000",
     'ENTRYPOINT ["/kiln/entrypoint.sh"]',
-    'CMD ["node", "/kiln/server.mjs"]',
+    // A 1 MB young generation: a busy server's heap grows by a few MB, not tens (bench/memory.mjs);
+    // the server passes the flag on to a node worker.
+    'CMD ["node", "--max-semi-space-size=1", "/kiln/server.mjs"]',
   ];
   return { deps: lines, code };
 }

@@ -17,7 +17,7 @@ import { listContext, streamContext } from "./context.js";
 import { renderBuildStages } from "./dockerfile.js";
 import { fingerprintContext } from "./fingerprint.js";
 import { depsCacheSources } from "./registry-cache.js";
-import { prepareBuild, type PreparedBuild } from "./prepare.js";
+import { prepareBuild, readTrainedWeights, type PreparedBuild } from "./prepare.js";
 import {
   DEPS_LABEL,
   DEPS_PROJECT_LABEL,
@@ -52,6 +52,8 @@ export interface BuildImageOptions {
   openapiSchemaFile?: string | undefined;
   /** Type-check TypeScript predictors first (default true; `--no-typecheck` turns it off). */
   typecheck?: boolean | undefined;
+  /** `--weights PATH` (absolute): trained weights baked in as COG_WEIGHTS, in a layer of their own. */
+  trainedWeights?: string | undefined;
   onEvent?: ((e: BuildEvent) => void) | undefined;
   signal?: AbortSignal | undefined;
 }
@@ -147,6 +149,10 @@ export async function buildImage(
 ): Promise<BuildImageResult> {
   const t0 = Date.now();
   const emit = options.onEvent ?? (() => undefined);
+  // A --weights path that is not there is a usage error, reported before anything slow.
+  const trainedWeights = options.trainedWeights
+    ? await readTrainedWeights(options.trainedWeights)
+    : undefined;
   emit({ kind: "phase", name: "checking the Docker engine" });
   await ensureEngine();
   const bundle = findRuntimeBundle();
@@ -180,6 +186,7 @@ export async function buildImage(
     nodeImage: options.nodeImage,
     caCertFile: options.caCertFile,
     compiled,
+    trainedWeights,
   });
   for (const note of prepared.plan.notes) emit({ kind: "note", text: note });
   const finalTag = options.tag ?? manifest.image;

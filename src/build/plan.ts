@@ -46,6 +46,8 @@ export interface BuildPlan {
   /** Runtime settings the server reads (src/runtime/config.ts): KILN_PREDICTOR, KILN_TRAIN, COG_MAX_CONCURRENCY. */
   runtimeEnv: Record<string, string>;
   weights: WeightsGroup[];
+  /** `kiln build --weights PATH`: trained weights in a layer of their own, named by COG_WEIGHTS. */
+  trainedWeights?: TrainedWeights | null | undefined;
   /** Files (relative) that go into the code layer. */
   code: ProjectFile[];
   caCert: boolean;
@@ -60,7 +62,23 @@ export interface PlanOptions {
   /** Compiled TS predictor/trainer, relative to the root (from compileTsPredictor). */
   compiled?: { predict?: string | undefined; train?: string | undefined } | undefined;
   weights?: Partial<WeightsOptions> | undefined;
+  /** Trained weights to add (prepareBuild reads them from `kiln build --weights PATH`). */
+  trainedWeights?: TrainedWeights | undefined;
 }
+
+/** Trained weights (a file or a directory from `kiln train`) baked into a new version of the model. */
+export interface TrainedWeights {
+  /** Absolute path of the weights file or directory on this machine. */
+  source: string;
+  /** Where the image holds them; COG_WEIGHTS names this path, so setup(weights) receives it. */
+  target: string;
+  /** The files, relative to `source` ("" when `source` is a file), in path order. */
+  files: { path: string; size: number }[];
+  bytes: number;
+}
+
+/** The directory of the image that holds trained weights (outside /src, which predict may mount over). */
+export const TRAINED_WEIGHTS_DIR = "/kiln/weights";
 
 export interface PlanInputs {
   manifest: ResolvedManifest;
@@ -148,6 +166,12 @@ export function createBuildPlan(inputs: PlanInputs): BuildPlan {
     `${ref.language === "python" ? ref.file : (compiled ?? defaultCompiledPath(ref.file))}:${ref.name}`;
   if (manifest.predict) runtimeEnv.KILN_PREDICTOR = target(manifest.predict, options.compiled?.predict);
   if (manifest.train) runtimeEnv.KILN_TRAIN = target(manifest.train, options.compiled?.train);
+  const trained = options.trainedWeights;
+  if (trained) {
+    runtimeEnv.COG_WEIGHTS = trained.target;
+    if (manifest.environment.COG_WEIGHTS !== undefined)
+      notes.push(`--weights replaces COG_WEIGHTS=${manifest.environment.COG_WEIGHTS} from cog.yaml`);
+  }
   if (manifest.concurrency.max > 1) runtimeEnv.COG_MAX_CONCURRENCY = String(manifest.concurrency.max);
 
   // Files the code layer needs even when large: the manifest, dependency lists, predictor sources.
@@ -184,6 +208,7 @@ export function createBuildPlan(inputs: PlanInputs): BuildPlan {
     environment: { ...manifest.environment },
     runtimeEnv,
     weights: split.groups,
+    trainedWeights: trained ?? null,
     code,
     caCert: Boolean(options.caCert),
     notes,

@@ -5,16 +5,23 @@
  * schemas built by the user and read by the SDK agree); every other package stays external and
  * resolves from the project's node_modules at run time. esbuild (a runtime dependency) is loaded only
  * here, on the first compile: Python builds and other commands never pay for it.
+ *
+ * Compiles are cached by content: beside the output, <name>.mjs.inputs.json lists every file the
+ * bundle was made from with its SHA-256 (and kiln's version). When all still match, the bundle is
+ * reused without starting esbuild, so `kiln serve --no-docker` on an unchanged project starts at once.
+ * esbuild's service process is stopped after each compile: a long-running `kiln serve` must not keep
+ * it resident (it holds ~40 MB).
  */
+import { createHash } from "node:crypto";
 import { existsSync } from "node:fs";
-import { mkdir, readFile, realpath } from "node:fs/promises";
+import { mkdir, readFile, realpath, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, extname, isAbsolute, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import type * as Esbuild from "esbuild";
 import type { Message, Plugin } from "esbuild";
 import { BuildError } from "../errors.js";
 import type { PredictorRef } from "../manifest/types.js";
-import { PACKAGE_NAME } from "../version.js";
+import { KILN_VERSION, PACKAGE_NAME } from "../version.js";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 
@@ -132,10 +139,16 @@ export async function compileTsPredictor(root: string, ref: PredictorRef): Promi
     });
   }
   const outFile = compiledPath(root, ref.file);
+  const key = `${KILN_VERSION} ${sdkEntry()}`;
+  if (await upToDate(outFile, key)) return { outFile };
   await mkdir(dirname(outFile), { recursive: true });
-  const { build } = await loadEsbuild();
+  // A failed or interrupted compile must not leave a record that vouches for an old bundle.
+  await rm(inputsFile(outFile), { force: true });
+  const esbuild = await loadEsbuild();
+  let inputs: string[];
+  compiles++;
   try {
-    await build({
+    const result = await esbuild.build({
       entryPoints: [entryFile],
       outfile: outFile,
       absWorkingDir: root,
@@ -146,6 +159,7 @@ export async function compileTsPredictor(root: string, ref: PredictorRef): Promi
       sourcemap: true,
       sourcesContent: false,
       logLevel: "silent",
+      metafile: true,
       // esbuild sees real paths: match the project root both as given and with symlinks resolved.
       plugins: [kilnResolver(sdkEntry()), keepImportMeta([root, await realpath(root)])],
       // Bundled CommonJS code may call require(); give ESM output a real one.
@@ -153,6 +167,7 @@ export async function compileTsPredictor(root: string, ref: PredictorRef): Promi
         js: 'import { createRequire as __kilnCreateRequire } from "node:module"; const require = __kilnCreateRequire(import.meta.url);',
       },
     });
+    inputs = Object.keys(result.metafile.inputs).map((p) => resolve(root, p));
   } catch (err) {
     const errors = (err as { errors?: Message[] }).errors;
     if (!errors || errors.length === 0) throw err;
@@ -162,6 +177,56 @@ export async function compileTsPredictor(root: string, ref: PredictorRef): Promi
       hint: "Fix the error above in your predictor source and run the command again.",
       cause: err,
     });
+  } finally {
+    // The last compile in flight stops esbuild's service; the next compile starts a fresh one.
+    if (--compiles === 0) await esbuild.stop();
   }
+  await writeInputs(outFile, key, inputs);
   return { outFile };
+}
+
+/** Compiles in flight in this process (esbuild's service is shared between them). */
+let compiles = 0;
+
+interface InputsRecord {
+  key: string;
+  files: Record<string, string>;
+}
+
+const inputsFile = (outFile: string): string => `${outFile}.inputs.json`;
+
+async function sha256(file: string): Promise<string | null> {
+  try {
+    return createHash("sha256")
+      .update(await readFile(file))
+      .digest("hex");
+  } catch {
+    return null;
+  }
+}
+
+async function writeInputs(outFile: string, key: string, inputs: string[]): Promise<void> {
+  const files: Record<string, string> = {};
+  for (const file of inputs) {
+    const hash = await sha256(file);
+    if (hash) files[file] = hash;
+  }
+  const record: InputsRecord = { key, files };
+  await writeFile(inputsFile(outFile), `${JSON.stringify(record)}\n`);
+}
+
+/** The bundle exists and every file it was made from still has the content it was made from. */
+async function upToDate(outFile: string, key: string): Promise<boolean> {
+  if (!existsSync(outFile) || !existsSync(`${outFile}.map`)) return false;
+  let record: InputsRecord;
+  try {
+    record = JSON.parse(await readFile(inputsFile(outFile), "utf8")) as InputsRecord;
+  } catch {
+    return false;
+  }
+  if (record.key !== key || typeof record.files !== "object" || record.files === null) return false;
+  const entries = Object.entries(record.files);
+  if (entries.length === 0) return false;
+  const hashes = await Promise.all(entries.map(([file]) => sha256(file)));
+  return entries.every(([, hash], i) => hashes[i] === hash);
 }

@@ -4,8 +4,6 @@
  */
 const COMMANDS: Record<string, string> = {
   debug: "`cog debug` prints the generated Dockerfile: use `kiln dockerfile`",
-  train:
-    "`cog train` runs a training: `kiln serve`, then POST /trainings (or `kiln predict` against the trainer's image)",
   migrate: "`cog migrate` is not needed: kiln reads cog.yaml from every Cog version as it is",
   weights: "`cog weights`: list the weight files under weights: in cog.yaml; kiln layers them at build time",
 };

@@ -38,6 +38,13 @@ export function parseSeconds(text: string, flag: string): number {
   return n * 1000;
 }
 
+export function parsePositiveInteger(text: string, flag: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1)
+    throw new UsageError(`${flag} must be a positive integer, got ${JSON.stringify(text)}`);
+  return n;
+}
+
 export function parsePort(text: string, flag = "-p"): number {
   const port = Number(text);
   if (!Number.isInteger(port) || port < 0 || port > 65535)

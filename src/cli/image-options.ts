@@ -24,13 +24,17 @@ export function addImageOptions(command: Command, prefix = ""): Command {
     );
 }
 
+/** --base-image and --node-image (addImageOptions), as commander parses them. */
+export interface ImageFlags {
+  baseImage?: string;
+  nodeImage?: string;
+}
+
 /** The flags predict and serve share for finding and running the model, as parsed by commander. */
-export interface ModelSourceFlags {
+export interface ModelSourceFlags extends ImageFlags {
   docker: boolean;
   python: string;
   progress: ProgressMode;
-  baseImage?: string;
-  nodeImage?: string;
 }
 
 /** --no-docker, --python and --progress: predict and serve run the model the same way. */

@@ -2,10 +2,10 @@
  * The one way commands load cog.yaml: found upward or from -f, errors thrown. Warnings go one way,
  * through `Output.manifestWarnings`: on stderr in the problem format, or, in a --json run, into the
  * run's one JSON document (`warnings: [{code, message, file, line, column, path, hint}]`).
+ * The manifest modules (zod, yaml) are imported on first use: `kiln predict IMAGE` and --help need none.
  */
 import { ManifestNotFoundError } from "../errors.js";
-import { loadManifest, type LoadedManifest } from "../manifest/load.js";
-import { requirePredictor } from "../manifest/positions.js";
+import type { LoadedManifest } from "../manifest/load.js";
 import type { ResolvedManifest } from "../manifest/types.js";
 import type { CommandContext } from "./context.js";
 
@@ -13,6 +13,7 @@ export async function loadManifestForCommand(
   context: CommandContext,
   file: string | undefined,
 ): Promise<LoadedManifest> {
+  const { loadManifest } = await import("../manifest/load.js");
   const loaded = await loadManifest({ cwd: context.cwd, file });
   context.out.manifestWarnings(loaded.warnings);
   return loaded;
@@ -24,6 +25,7 @@ export async function loadRunnableProject(
   file: string | undefined,
 ): Promise<ResolvedManifest> {
   const { manifest } = await loadManifestForCommand(context, file);
+  const { requirePredictor } = await import("../manifest/positions.js");
   requirePredictor(manifest);
   return manifest;
 }

@@ -4,8 +4,6 @@
  */
 import { Option, type Command } from "commander";
 import { UsageError } from "../errors.js";
-import { parseLostPolicy, FleetConfigError } from "../fleet/options.js";
-import { parseRedisUrl, RedisUrlError } from "../fleet/redis.js";
 
 export interface QueueFlags {
   queue?: string | undefined;
@@ -37,8 +35,14 @@ export function addQueueOptions(command: Command): Command {
     );
 }
 
-/** The environment for queue mode; empty without --queue. `defaultModel` names the model when --model is absent. */
-export function queueEnv(flags: QueueFlags, defaultModel: string | undefined): Record<string, string> {
+/**
+ * The environment for queue mode; empty without --queue. `defaultModel` names the model when --model is
+ * absent. The fleet modules (ioredis) are imported only with --queue.
+ */
+export async function queueEnv(
+  flags: QueueFlags,
+  defaultModel: string | undefined,
+): Promise<Record<string, string>> {
   const env: Record<string, string> = {};
   if (flags.model !== undefined) {
     if (!/^[A-Za-z0-9._-]+\/[A-Za-z0-9._-]+$/.test(flags.model))
@@ -46,6 +50,8 @@ export function queueEnv(flags: QueueFlags, defaultModel: string | undefined): R
     env.KILN_MODEL = flags.model;
   }
   if (!flags.queue) return env;
+  const { parseLostPolicy, FleetConfigError } = await import("../fleet/options.js");
+  const { parseRedisUrl, RedisUrlError } = await import("../fleet/redis.js");
   try {
     parseRedisUrl(flags.queue);
     parseLostPolicy(flags.onLost, "--on-lost");

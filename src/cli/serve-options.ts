@@ -37,19 +37,19 @@ export function addServeFlags(command: Command): Command {
     );
 }
 
-export function serveOptions(
+export async function serveOptions(
   ctx: CommandContext,
   image: string | undefined,
   flags: ServeFlags,
   cmd: Command,
-): ServeOptions {
+): Promise<ServeOptions> {
   return {
     ...modelSourceOptions(ctx, image, flags, cmd),
     port: parsePort(flags.port),
     host: flags.host,
     uploadUrl: flags.uploadUrl,
     apiToken: flags.apiToken ?? process.env["KILN_API_TOKEN"],
-    queueEnv: queueEnv(flags, image ? modelNameFromImage(image) : undefined),
+    queueEnv: await queueEnv(flags, image ? modelNameFromImage(image) : undefined),
     exitOnSetupFailure: flags.exitOnSetupFailure,
     cache: flags.cache,
   };

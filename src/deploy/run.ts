@@ -8,6 +8,7 @@ import { join, resolve } from "node:path";
 import type { RunContext } from "../context.js";
 import { parseReference } from "../docker/reference.js";
 import { factsFromImage, requireDigest } from "./facts.js";
+import { nameFromRepository } from "./names.js";
 import { optionsFromFlags, type DeployFlags, type DeployTarget } from "./options.js";
 import { renderDeployment } from "./render.js";
 
@@ -26,12 +27,13 @@ export interface DeployRequest {
 export async function runDeploy(ctx: RunContext, req: DeployRequest): Promise<void> {
   const { target, flags } = req;
   const ref = parseReference(req.image);
+  requireDigest(ref);
+  // Every flag is checked (a usage error, 2) before the registry is asked.
+  const options = optionsFromFlags(target, flags, nameFromRepository(ref.repository));
   // The cluster pulls from the registry, so that is where the facts come from.
   const { inspectRemote } = await import("../docker/inspect.js");
-  requireDigest(ref);
   const info = await inspectRemote(ref, { ca: req.ca });
   const facts = factsFromImage(ref, info);
-  const options = optionsFromFlags(target, flags, facts.defaultName);
   const rendered = renderDeployment(target, facts, options);
 
   let dir = req.output ? resolve(ctx.cwd, req.output) : undefined;

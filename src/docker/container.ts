@@ -58,7 +58,11 @@ export async function startModelContainer(
   docker: EngineApi,
   opts: ModelContainerOptions,
 ): Promise<ModelContainer> {
-  await removeStaleContainers(docker, opts.onNote);
+  // Leftovers of a killed kiln go first when they may hold the port asked for; otherwise their removal
+  // runs alongside this start (one engine round trip less before READY) and is awaited before returning.
+  const staleRemoval = removeStaleContainers(docker, opts.onNote);
+  staleRemoval.catch(() => undefined); // awaited below, on every path
+  if (opts.hostPort) await staleRemoval;
   const caps = await engineCapabilities(docker);
   const host = opts.host ?? "127.0.0.1";
   const network = caps.bridge ? "bridge" : "host";
@@ -112,6 +116,7 @@ export async function startModelContainer(
     stream.on("data", (chunk: Buffer) => demux.push(chunk));
     stream.on("error", () => undefined);
     const bound = network === "bridge" ? await publishedPort(docker, id) : port;
+    await staleRemoval;
     return {
       id,
       url: `http://${host}:${bound}`,
@@ -123,6 +128,7 @@ export async function startModelContainer(
     };
   } catch (err) {
     await remove();
+    await staleRemoval.catch(() => undefined);
     throw new RuntimeStartError(`could not start a container from ${opts.image}: ${(err as Error).message}`, {
       cause: err,
     });

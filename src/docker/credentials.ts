@@ -5,7 +5,6 @@
  */
 import { chmod, mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { execa } from "execa";
 import { AuthError } from "../errors.js";
 import { dockerConfigDir } from "./endpoint.js";
 import { authKey } from "./reference.js";
@@ -167,6 +166,8 @@ async function runHelper(
   notFoundOk = false,
 ): Promise<string | undefined> {
   const program = `docker-credential-${helper}`;
+  // Loaded here: only Docker configs naming a helper need execa (it costs ~0.1 s of start-up).
+  const { execa } = await import("execa");
   const result = await execa(program, [action], {
     input,
     reject: false,

@@ -88,13 +88,17 @@ export class RedisStore implements PredictionStore {
       const k = this.o.keys;
       // Mirror first: a fast replica's first events may arrive before SUBMIT's reply does.
       this.o.mirrors.adopt(record);
+      const encoded = encodeJob(job);
       let reply: number[];
       try {
         reply = (await this.o.conn.script(
           SUBMIT,
           [k.queue(record.version), k.prediction(p.id), indexOf(k, p.kind), k.seq],
-          [p.id, encodeJob(job), this.o.queueSize, GROUP],
+          [p.id, encoded, this.o.queueSize, GROUP],
         )) as number[];
+        // ioredis sends a command again after a reconnect when its reply was lost: when the record
+        // that is there is this very job, that was our own first run of SUBMIT, and it is accepted.
+        if (reply[0] === -2) reply = await this.ownEarlierSubmit(p.id, encoded);
       } catch (err) {
         this.o.mirrors.forget(p.id);
         throw err;
@@ -110,6 +114,15 @@ export class RedisStore implements PredictionStore {
       record.seq = Number(reply[0]);
       this.o.onSubmitted?.(record);
     });
+  }
+
+  /** [seq] when the stored record holds exactly `encoded` (a resent SUBMIT), else [-2]. */
+  private async ownEarlierSubmit(id: string, encoded: string): Promise<number[]> {
+    const [stored, seq] = (await this.o.conn.call("HMGET", this.o.keys.prediction(id), "job", "seq")) as [
+      string | null,
+      string | null,
+    ];
+    return stored === encoded && seq !== null ? [Number(seq)] : [-2];
   }
 
   get(id: string): Promise<PredictionRecord | undefined> {

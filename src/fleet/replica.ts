@@ -126,10 +126,19 @@ class Replica implements QueueReplica {
       return null;
     });
     s.runner.on("slot-freed", () => this.wake());
+    // The readiness file (the orchestrator's probe) waits for the version's registration: before it,
+    // the gateway would answer "not deployed" for a replica that looks ready.
+    const release = s.holdReadiness();
     s.health.on("ready", () => {
-      void this.register().then(() => this.wake());
+      void this.register().then(() => {
+        release();
+        this.wake();
+      });
     });
-    if (s.health.ready) await this.register();
+    if (s.health.ready) {
+      await this.register();
+      release();
+    }
     s.onShutdown(() => this.stop(this.o.drainTimeoutMs ?? FLEET_DEFAULTS.drainTimeoutMs));
     this.addMetrics();
     const beat = Math.max(100, Math.floor(this.leaseMs / 3));

@@ -4,7 +4,6 @@
  * JSON otherwise, e.g. Cog images), cancel it on Ctrl-C. Speaks only the container HTTP API.
  */
 import { randomBytes } from "node:crypto";
-import { setTimeout as delay } from "node:timers/promises";
 import { InterruptedError, PredictionError, RuntimeStartError } from "../errors.js";
 import type { Prediction } from "./outputs.js";
 import { readSse } from "./sse.js";
@@ -23,6 +22,39 @@ export interface WaitOptions {
   /** The model's recent output, shown when it stops or times out. */
   tail?: (() => string[]) | undefined;
   intervalMs?: number;
+  /**
+   * The model's output as it arrives: each line cuts the current pause short, because a server logs
+   * its changes ("server listening", "setup completed"), so READY is seen when it happens, not at the
+   * next poll.
+   */
+  activity?: Activity | undefined;
+}
+
+/** A wake-up call for a poller: `notify()` ends the pause `pause()` is in (if any) at once. */
+export class Activity {
+  private wakers = new Set<() => void>();
+
+  notify(): void {
+    const wakers = [...this.wakers];
+    this.wakers.clear();
+    for (const wake of wakers) wake();
+  }
+
+  /** Resolves after `ms`, on `notify()`, or on abort, whichever comes first. */
+  pause(ms: number, signal: AbortSignal): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const wakers = this.wakers;
+      function done(): void {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", done);
+        wakers.delete(done);
+        resolve();
+      }
+      wakers.add(done);
+      signal.addEventListener("abort", done, { once: true });
+    });
+  }
 }
 
 /** Polls /health-check until READY (or BUSY); SETUP_FAILED, DEFUNCT, exit and timeout are errors. */
@@ -63,7 +95,7 @@ export async function waitForReady(url: string, opts: WaitOptions): Promise<Heal
         },
       );
     }
-    await sleep(opts.intervalMs ?? 50, opts.signal);
+    await (opts.activity ?? new Activity()).pause(opts.intervalMs ?? 50, opts.signal);
   }
 }
 
@@ -87,13 +119,15 @@ export async function fetchOpenApi(url: string, opts: WaitOptions): Promise<unkn
       await waitForReady(url, { ...opts, timeoutMs: 0 });
       throw new RuntimeStartError(`GET /openapi.json answered ${res?.status ?? "nothing"}`);
     }
-    await sleep(opts.intervalMs ?? 50, opts.signal);
+    await (opts.activity ?? new Activity()).pause(opts.intervalMs ?? 50, opts.signal);
     if (opts.signal.aborted) throw new InterruptedError();
   }
 }
 
 export interface PredictOptions {
   input: Record<string, unknown>;
+  /** "train" runs a training (POST /trainings, cancel at /trainings/{id}/cancel); default "predict". */
+  kind?: "predict" | "train" | undefined;
   /** Ctrl-C: cancels the prediction on the server and waits (bounded) for it to end. */
   signal: AbortSignal;
   onOutput?: (chunk: unknown, index: number) => Promise<void> | void;
@@ -112,17 +146,18 @@ export interface PredictResult {
 
 export async function predict(url: string, opts: PredictOptions): Promise<PredictResult> {
   const id = `kiln${randomBytes(10).toString("hex")}`;
+  const base = `${url}${opts.kind === "train" ? "/trainings" : "/predictions"}`;
   const request = new AbortController();
   let interrupted = false;
   const onAbort = (): void => {
     interrupted = true;
-    void fetch(`${url}/predictions/${id}/cancel`, { method: "POST" }).catch(() => undefined);
+    void fetch(`${base}/${id}/cancel`, { method: "POST" }).catch(() => undefined);
     setTimeout(() => request.abort(), opts.cancelGraceMs ?? 10_000).unref();
   };
   if (opts.signal.aborted) throw new InterruptedError();
   opts.signal.addEventListener("abort", onAbort, { once: true });
   try {
-    const res = await fetch(`${url}/predictions`, {
+    const res = await fetch(base, {
       method: "POST",
       headers: { "content-type": "application/json", accept: "text/event-stream" },
       body: JSON.stringify({ id, input: opts.input }),
@@ -192,9 +227,4 @@ function lastLines(lines: string[], n = 30): string[] {
   const trimmed = lines.map((l) => l.trimEnd());
   while (trimmed.length > 0 && trimmed.at(-1) === "") trimmed.pop();
   return trimmed.slice(-n);
-}
-
-/** Waits `ms`, or less when `signal` aborts (the caller then sees the abort). */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return delay(ms, undefined, { signal }).catch(() => undefined);
 }

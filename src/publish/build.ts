@@ -22,6 +22,8 @@ export interface BuildCommandOptions {
   openapiSchema?: string | undefined;
   /** Type-check TypeScript predictors first (`--no-typecheck` turns it off). */
   typecheck?: boolean | undefined;
+  /** --weights PATH: trained weights (from `kiln train`) for a new version. */
+  weights?: string | undefined;
   json: boolean;
   progress: ProgressMode;
 }
@@ -36,7 +38,7 @@ export async function runBuild(ctx: RunContext, opts: BuildCommandOptions): Prom
   await assertCacheToSupported(opts.cacheTo);
   const { getCredentials } = await import("../docker/credentials.js");
   const credentials = target ? await getCredentials(target.registry) : undefined;
-  const progress = ctx.progress.build(opts.json ? "quiet" : opts.progress);
+  const progress = await ctx.progress.build(opts.json ? "quiet" : opts.progress);
   let result: BuildImageResult;
   try {
     result = await buildImage(manifest, {
@@ -54,6 +56,7 @@ export async function runBuild(ctx: RunContext, opts: BuildCommandOptions): Prom
       // Relative to the command's working directory (not the process's: tests run kiln in-process).
       openapiSchemaFile: opts.openapiSchema === undefined ? undefined : resolve(ctx.cwd, opts.openapiSchema),
       typecheck: opts.typecheck,
+      trainedWeights: opts.weights === undefined ? undefined : resolve(ctx.cwd, opts.weights),
       onEvent: progress.onEvent,
       signal: ctx.signal,
     });

@@ -1,10 +1,10 @@
 /** `kiln dockerfile`: the Dockerfile `kiln build` would use, and with `context` the files it would send. */
 import { existsSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { findRuntimeBundle } from "../build/bundle.js";
 import { listContext } from "../build/context.js";
 import { defaultCompiledPath } from "../build/plan.js";
-import { prepareBuild } from "../build/prepare.js";
+import { prepareBuild, readTrainedWeights } from "../build/prepare.js";
 import type { RunContext } from "../context.js";
 import { formatBytes } from "../format.js";
 import type { PredictorRef, ResolvedManifest } from "../manifest/types.js";
@@ -16,6 +16,8 @@ export interface DockerfileOptions {
   baseImage?: string | undefined;
   nodeImage?: string | undefined;
   caCert?: string | undefined;
+  /** --weights PATH, as `kiln build --weights` would add them. */
+  weights?: string | undefined;
 }
 
 export async function showDockerfile(ctx: RunContext, opts: DockerfileOptions): Promise<void> {
@@ -31,6 +33,8 @@ export async function showDockerfile(ctx: RunContext, opts: DockerfileOptions): 
     nodeImage: opts.nodeImage,
     caCertFile: opts.caCert,
     compiled: { predict: compiledOf(manifest.predict), train: compiledOf(manifest.train) },
+    trainedWeights:
+      opts.weights === undefined ? undefined : await readTrainedWeights(resolve(ctx.cwd, opts.weights)),
   });
   ctx.out.print(prepared.dockerfile.trimEnd());
   for (const note of prepared.plan.notes) ctx.out.warn(note);

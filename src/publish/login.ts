@@ -4,7 +4,7 @@
  */
 import type { RunContext } from "../context.js";
 import { normalizeRegistry } from "../docker/reference.js";
-import { UsageError } from "../errors.js";
+import { InterruptedError, UsageError } from "../errors.js";
 
 export interface LoginOptions {
   username?: string | undefined;
@@ -35,7 +35,7 @@ export async function runLogin(
       `echo "$PASSWORD" | kiln login ${shown} --username ${opts.username} --password-stdin`,
     );
   }
-  const password = await readPassword(stdin);
+  const password = await readPassword(stdin, ctx.signal);
   if (password === "") throw new UsageError("The password read from standard input is empty.");
   const credentials = { username: opts.username, password };
   ctx.out.info(`Checking credentials of ${opts.username} with ${registry}...`);
@@ -48,10 +48,23 @@ export async function runLogin(
   return where;
 }
 
-/** Reads all of stdin (the password), without its trailing newline. */
-async function readPassword(stdin: NodeJS.ReadableStream): Promise<string> {
+/** Reads all of stdin (the password), without its trailing newline; Ctrl-C stops the wait for it. */
+async function readPassword(stdin: NodeJS.ReadableStream, signal: AbortSignal): Promise<string> {
   const chunks: Buffer[] = [];
-  for await (const chunk of stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+  const read = (async () => {
+    for await (const chunk of stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
+  })();
+  let onAbort = (): void => undefined;
+  const interrupted = new Promise<never>((_resolve, reject) => {
+    onAbort = () => reject(new InterruptedError());
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+  });
+  try {
+    await Promise.race([read, interrupted]);
+  } finally {
+    signal.removeEventListener("abort", onAbort);
+  }
   return Buffer.concat(chunks)
     .toString("utf8")
     .replace(/\r?\n$/, "");

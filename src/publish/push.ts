@@ -23,6 +23,8 @@ export interface PushOptions {
   baseImage?: string | undefined;
   nodeImage?: string | undefined;
   openapiSchema?: string | undefined;
+  /** --weights PATH: build with trained weights (as `kiln build --weights`) before pushing. */
+  weights?: string | undefined;
 }
 
 /** The destination: the argument, else `image:` from cog.yaml; it must name a registry. */
@@ -60,6 +62,11 @@ export function resolvePushTarget(
  */
 export async function runPush(ctx: RunContext, opts: PushOptions): Promise<PushResult> {
   const { manifest, json } = opts;
+  if (opts.weights !== undefined && !(manifest && opts.build))
+    throw new UsageError(
+      "--weights builds a new version, but this push does not build (--no-build, or no cog.yaml here)",
+      "Run it in the project directory without --no-build, or `kiln build --weights PATH` first.",
+    );
   const ref = resolvePushTarget(opts.image, manifest);
   const credentials = await getCredentials(ref.registry);
   const info = (line: string): void => {
@@ -67,7 +74,7 @@ export async function runPush(ctx: RunContext, opts: PushOptions): Promise<PushR
   };
   let built: { imageId: string; buildMs: number; depsImage: string } | undefined;
   if (manifest && opts.build) {
-    const progress = ctx.progress.build(json ? "quiet" : opts.progress);
+    const progress = await ctx.progress.build(json ? "quiet" : opts.progress);
     let ok = false;
     try {
       const result = await buildImage(manifest, {
@@ -77,6 +84,7 @@ export async function runPush(ctx: RunContext, opts: PushOptions): Promise<PushR
         openapiSchemaFile:
           opts.openapiSchema === undefined ? undefined : resolve(ctx.cwd, opts.openapiSchema),
         inlineCache: true,
+        trainedWeights: opts.weights === undefined ? undefined : resolve(ctx.cwd, opts.weights),
         onEvent: progress.onEvent,
         signal: ctx.signal,
       });
@@ -116,7 +124,7 @@ export async function pushAndReport(
   const info = (line: string): void => {
     if (!json) ctx.out.info(line);
   };
-  const progress = ctx.progress.push(`${ref.original}${ref.tag ? "" : ":latest"}`, json);
+  const progress = await ctx.progress.push(`${ref.original}${ref.tag ? "" : ":latest"}`, json);
   let result: PushResult;
   try {
     result = await pushImage(ref, { credentials, signal: ctx.signal, onLayer: (l) => progress.update(l) });

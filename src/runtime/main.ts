@@ -3,9 +3,15 @@
  * [--upload-url U] [--await-explicit-shutdown]` with KILN_PREDICTOR etc. in the environment.
  * SIGTERM/SIGINT: stop accepting, let in-flight predictions finish (bounded), exit 0. With KILN_QUEUE
  * (redis://...) it also consumes its version's Redis stream (queue mode, src/fleet/replica.ts).
+ *
+ * Start-up order matters for the time to READY: the worker is started (held, see worker-supervisor.ts)
+ * before the server's modules are even evaluated (server.js is imported dynamically, so the bundle
+ * initialises it on first use), and the two processes then boot side by side.
  */
 import { ConfigError, configFromEnv } from "./config.js";
-import { startServer } from "./server.js";
+import { createLogger } from "./logger.js";
+import { workerCommand } from "./worker-command.js";
+import { WorkerSupervisor } from "./worker-supervisor.js";
 
 async function main(): Promise<void> {
   let options;
@@ -18,10 +24,26 @@ async function main(): Promise<void> {
     }
     throw err;
   }
+  const logger = createLogger({ level: options.logLevel ?? "info", format: options.logFormat ?? "json" });
+  const worker = new WorkerSupervisor(workerCommand(options), logger);
+  worker.start({ hold: true });
+  let server;
   // Queue mode (kiln serve --queue): bundled in, loaded only when asked for.
-  const fleet = process.env.KILN_QUEUE ? await import("../fleet/replica-env.js") : null;
-  if (fleet) options = await fleet.withFleetCache(options, process.env);
-  const server = await startServer(options);
+  let fleet = null;
+  try {
+    fleet = process.env.KILN_QUEUE ? await import("../fleet/replica-env.js") : null;
+    if (fleet) options = await fleet.withFleetCache(options, process.env);
+    const { startServer } = await import("./server.js");
+    server = await startServer({ ...options, logger, worker });
+  } catch (err) {
+    // e.g. the port is taken: the worker (its own process group) must not outlive us.
+    worker.kill("the server could not start");
+    throw err;
+  }
+  void server.ready.then((status) => {
+    // Seconds from process start: what an orchestrator waits for, measured where it happens.
+    if (status === "READY") logger.info("ready", { since_start_s: Number(process.uptime().toFixed(3)) });
+  });
   if (fleet) await fleet.startReplicaFromEnv(server, process.env);
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals): void => {

@@ -4,12 +4,10 @@
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { existsSync } from "node:fs";
-import { delimiter, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { PredictorSchema } from "../schema/types.js";
 import { buildOpenApi } from "../schema/openapi.js";
-import { WorkerSupervisor, type WorkerCommand } from "./worker-supervisor.js";
+import { WorkerSupervisor } from "./worker-supervisor.js";
+import { workerCommand } from "./worker-command.js";
 import { Health, type HealthStatus } from "./health.js";
 import { PredictionRunner } from "./core/runner.js";
 import { WebhookSender } from "./webhooks.js";
@@ -23,6 +21,7 @@ import type { FileLimits, LocalFileResolver } from "./files.js";
 import type { MetricsRegistry } from "./metrics.js";
 import { createServerMetrics, registerMetricsRoute } from "./server-metrics.js";
 import { ReadyFile } from "./ready-file.js";
+import { checkConnectionsOnlyWhenBusy } from "./idle-http.js";
 import { RUNTIME_VERSION } from "./version.js";
 import { DEFAULT_SSE_LIMITS, type SseLimits } from "./sse.js";
 import { DEFAULT_WEBHOOK_DRAIN_MS, createFileStore, registerHostedApi, type HostedApi } from "./v1/api.js";
@@ -96,6 +95,11 @@ export interface ServerOptions {
   corsOrigins?: string | undefined;
   /** Where the built playground page is (default: beside the bundle, or dist/runtime-bundle/). */
   playgroundDir?: string | undefined;
+  /**
+   * A worker the caller already started, held (main.ts starts it before the rest of the server loads,
+   * so both boot at the same time); its events are released once the server listens to them.
+   */
+  worker?: WorkerSupervisor | undefined;
 }
 
 export interface CacheOptions extends Partial<CacheLimits> {
@@ -145,57 +149,18 @@ export interface RunningServer {
   onShutdown(hook: () => Promise<void>): void;
   /** Marks the server not ready (readiness file removed) without stopping it. */
   setReady(ready: boolean): void;
-}
-
-function firstExisting(candidates: (string | undefined)[]): string | undefined {
-  return candidates.find((c) => c !== undefined && existsSync(c));
-}
-
-/** The server's own credentials: the model's code never sees them. */
-export const SERVER_ONLY_ENV = ["KILN_API_TOKEN", "KILN_WEBHOOK_SECRET", "WEBHOOK_AUTH_TOKEN"] as const;
-
-export function workerCommand(options: ServerOptions): WorkerCommand {
-  const here = (rel: string): string => fileURLToPath(new URL(rel, import.meta.url));
-  const target = (t: WorkerTarget): string => `${t.file}:${t.name}`;
-  const extra = ["--predictor", target(options.predictor), "--root", options.root];
-  if (options.train) extra.push("--train", target(options.train));
-  const env: NodeJS.ProcessEnv = { ...process.env, ...options.env };
-  for (const name of SERVER_ONLY_ENV) delete env[name];
-  if (options.predictor.language === "node") {
-    const entry = firstExisting([
-      options.nodeWorkerEntry,
-      process.env.KILN_NODE_WORKER,
-      here("./node-worker.mjs"), // in the bundle
-      here("./workers/node/main.js"), // compiled dist/
-    ]);
-    if (!entry)
-      throw new Error(
-        "cannot find the kiln node worker (build it with `npm run build`, or set KILN_NODE_WORKER)",
-      );
-    return { command: process.execPath, args: [entry, ...extra], cwd: options.root, env };
-  }
-  const dir = firstExisting([
-    options.pythonWorkerDir,
-    process.env.KILN_PYTHON_WORKER_DIR,
-    here("./python/"), // in the bundle
-    here("./workers/python/"), // in src/
-  ]);
-  if (!dir) throw new Error("cannot find the kiln python worker (kiln_worker.py)");
-  env.PYTHONPATH = env.PYTHONPATH ? `${dir}${delimiter}${env.PYTHONPATH}` : dir;
-  env.PYTHONUNBUFFERED = "1";
-  return {
-    command: options.python ?? "python3",
-    args: ["-u", join(dir, "kiln_worker.py"), ...extra],
-    cwd: options.root,
-    env,
-  };
+  /**
+   * Keeps the readiness file away until the returned release is called, even once setup is done
+   * (queue mode: a replica is ready when its version is registered and routable, not before).
+   */
+  holdReadiness(): () => void;
 }
 
 export async function startServer(options: ServerOptions): Promise<RunningServer> {
   const logger =
     options.logger ??
     createLogger({ level: options.logLevel ?? "info", format: options.logFormat ?? "json" });
-  const worker = new WorkerSupervisor(workerCommand(options), logger);
+  const worker = options.worker ?? new WorkerSupervisor(workerCommand(options), logger);
   const health = new Health(worker, {
     setupTimeoutMs: options.setupTimeoutMs,
     weights: options.weights ?? null,
@@ -307,9 +272,21 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const readyFile = new ReadyFile(options.readyFile ?? null, logger);
   readyFile.set(false); // a file left by an earlier run must not claim readiness during setup
   let acceptingWork = true;
+  let readinessHolds = 0;
   const setReady = (ready: boolean): void => {
     if (!ready) acceptingWork = false;
-    readyFile.set(ready && acceptingWork && health.ready);
+    readyFile.set(ready && acceptingWork && health.ready && readinessHolds === 0);
+  };
+  const holdReadiness = (): (() => void) => {
+    readinessHolds++;
+    readyFile.set(false);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      readinessHolds--;
+      setReady(true);
+    };
   };
   health.on("ready", () => setReady(true));
   health.on("failed", () => setReady(false));
@@ -371,7 +348,9 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       resolve();
     });
   });
-  worker.start();
+  checkConnectionsOnlyWhenBusy(server);
+  if (options.worker) worker.release();
+  else worker.start();
   const port = (server.address() as AddressInfo).port;
   files.port = port;
   const host = options.host.includes(":")
@@ -399,5 +378,6 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     fileResolvers,
     onShutdown: (hook) => void shutdownHooks.push(hook),
     setReady,
+    holdReadiness,
   };
 }

@@ -3,6 +3,10 @@
  * in). fd 1/fd 2 are the user's raw stdout/stderr, surfaced as `userOutput` events for the runner to
  * attribute. The supervisor can start the worker again after it exited (`start()` once more): whether
  * and when is the restart policy's call (health.ts), which also reports every restart.
+ *
+ * `start({ hold: true })` lets main.ts start the worker first thing, before the rest of the server has
+ * loaded, so the two processes boot at the same time: the worker's events queue until `release()`,
+ * when the server's listeners are in place, and nothing it said is lost.
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { EventEmitter } from "node:events";
@@ -42,6 +46,8 @@ export class WorkerSupervisor extends EventEmitter<WorkerSupervisorEvents> {
   private killReason: string | null = null;
   private restartNow = false;
   private stderrTail = "";
+  /** Events held back until release() (a worker started before its listeners existed). */
+  private held: (() => void)[] | null = null;
   private decoder: FrameDecoder<WorkerMessage> | null = null;
   private sentBytes = 0;
 
@@ -70,8 +76,9 @@ export class WorkerSupervisor extends EventEmitter<WorkerSupervisorEvents> {
   }
 
   /** Starts the worker; after it exited, starts a fresh one (same command, setup runs again). */
-  start(): void {
+  start(options: { hold?: boolean } = {}): void {
     if (this.child && !this.exited) throw new Error("worker already started");
+    if (options.hold) this.held ??= [];
     this.exited = null;
     this.killReason = null;
     this.restartNow = false;
@@ -95,16 +102,16 @@ export class WorkerSupervisor extends EventEmitter<WorkerSupervisorEvents> {
     // A previous worker's pipes may still drain after a restart: only the current one is heard.
     const current = (): boolean => this.child === child;
     out.on("data", (d: string) => {
-      if (current()) this.emit("userOutput", "stdout", d);
+      if (current()) this.deliver("userOutput", "stdout", d);
     });
     err.on("data", (d: string) => {
       if (!current()) return;
       this.stderrTail = (this.stderrTail + d).slice(-STDERR_TAIL_BYTES);
-      this.emit("userOutput", "stderr", d);
+      this.deliver("userOutput", "stderr", d);
     });
     const decoder = (this.decoder = new FrameDecoder<WorkerMessage>(
       (m) => {
-        if (current()) this.emit("message", m);
+        if (current()) this.deliver("message", m);
       },
       (error, line) => {
         this.logger.error("worker sent an invalid frame; stopping it", { error, line: line.slice(0, 200) });
@@ -203,7 +210,22 @@ export class WorkerSupervisor extends EventEmitter<WorkerSupervisorEvents> {
     if (this.exited) return;
     this.exited = exit;
     this.logger.debug("worker exited", { ...exit });
-    this.emit("exit", exit);
+    this.deliver("exit", exit);
+  }
+
+  /** Emits the events held since `start({ hold: true })`, in order, and every later one at once. */
+  release(): void {
+    const held = this.held;
+    this.held = null;
+    for (const emit of held ?? []) emit();
+  }
+
+  private deliver<K extends keyof WorkerSupervisorEvents>(
+    event: K,
+    ...args: WorkerSupervisorEvents[K]
+  ): void {
+    if (this.held) this.held.push(() => this.emit(event, ...(args as never)));
+    else this.emit(event, ...(args as never));
   }
 }
 

@@ -45,22 +45,37 @@ export interface SchemaView {
 
 type OpenApiLike = { components?: { schemas?: Record<string, JsonSchema> } };
 
+/** Which entry point a view describes: predictions (Input/Output) or trainings (TrainingInput/TrainingOutput). */
+export type ViewKind = "predict" | "train";
+
+const COMPONENTS: Record<ViewKind, { input: string; output: string }> = {
+  predict: { input: "Input", output: "Output" },
+  train: { input: "TrainingInput", output: "TrainingOutput" },
+};
+
+/** True when the document describes a trainer (`train:` in cog.yaml): it has a TrainingInput component. */
+export function hasTrainer(doc: unknown): boolean {
+  return isPlainObject((doc as OpenApiLike | null)?.components?.schemas?.["TrainingInput"]);
+}
+
 /** The PredictorSchema inside an OpenAPI document (for src/schema's validateInput). */
-function predictorSchemaOf(doc: unknown): PredictorSchema {
+function predictorSchemaOf(doc: unknown, kind: ViewKind): PredictorSchema {
+  const names = COMPONENTS[kind];
   const schemas = (doc as OpenApiLike | null)?.components?.schemas;
-  const input = schemas?.["Input"];
+  const input = schemas?.[names.input];
   if (!schemas || !isPlainObject(input)) {
-    throw new Error("the OpenAPI document has no components.schemas.Input");
+    throw new Error(`the OpenAPI document has no components.schemas.${names.input}`);
   }
   const components: Record<string, JsonSchema> = {};
   for (const [name, value] of Object.entries(schemas)) {
-    if (name !== "Input" && name !== "Output" && isPlainObject(value)) components[name] = value;
+    if (name !== names.input && name !== names.output && isPlainObject(value)) components[name] = value;
   }
-  return { input, output: isPlainObject(schemas["Output"]) ? schemas["Output"] : {}, components };
+  const output = schemas[names.output];
+  return { input, output: isPlainObject(output) ? output : {}, components };
 }
 
-export function schemaView(doc: unknown): SchemaView {
-  const schema = predictorSchemaOf(doc);
+export function schemaView(doc: unknown, kind: ViewKind = "predict"): SchemaView {
+  const schema = predictorSchemaOf(doc, kind);
   const props = isPlainObject(schema.input["properties"])
     ? (schema.input["properties"] as Record<string, JsonSchema>)
     : {};

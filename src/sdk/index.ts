@@ -14,7 +14,6 @@
 export { z } from "zod";
 export {
   definePredictor,
-  defineTrainer,
   type InputOf,
   type InputsSpec,
   type MetricMode,
@@ -26,6 +25,15 @@ export {
   type Returned,
   type SetupContext,
 } from "./predictor.js";
+export {
+  defineTrainer,
+  trainingOutput,
+  type TrainContext,
+  type Trainer,
+  type TrainerDefinition,
+  type TrainingOutputSchema,
+  type TrainingOutputShape,
+} from "./trainer.js";
 export { concatenateIterator, file, iterator, IteratorOutput, secret } from "./kinds.js";
 export { fileOutput, KilnFile, Secret } from "./values.js";
 export { PredictorSchemaError } from "./zod-schema.js";

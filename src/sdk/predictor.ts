@@ -189,6 +189,3 @@ export function definePredictor<I extends InputsSpec, O extends OutputSpec>(
   const runtime = makeRuntime(definition);
   return { definition, [Symbol.for(PREDICTOR_SYMBOL_KEY)]: runtime } as Predictor<I, O>;
 }
-
-/** Same as definePredictor, for `train:` entry points (the output is the trained weights, often a file). */
-export const defineTrainer = definePredictor;

@@ -7,12 +7,14 @@ import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { findRuntimeBundle } from "../build/bundle.js";
 import { compileTsPredictor } from "../build/ts-predictor.js";
-import { RuntimeStartError } from "../errors.js";
+import { RuntimeStartError, UsageError } from "../errors.js";
 import { requirePredictor } from "../manifest/positions.js";
 import type { PredictorRef, ResolvedManifest } from "../manifest/types.js";
 import { cogRuntimeSettings } from "../runtime/config.js";
 import { createLogger, parseLogLevel } from "../runtime/logger.js";
-import { startServer, type ServerOptions, type WorkerTarget } from "../runtime/server.js";
+import type { ServerOptions, WorkerTarget } from "../runtime/server.js";
+import { workerCommand } from "../runtime/worker-command.js";
+import { WorkerSupervisor } from "../runtime/worker-supervisor.js";
 
 export interface LocalModelOptions {
   python: string;
@@ -31,6 +33,8 @@ export interface LocalModelOptions {
 
 export interface LocalModel {
   url: string;
+  /** Resolves once setup finished (READY, SETUP_FAILED or DEFUNCT): callers need not poll for it. */
+  ready: Promise<unknown>;
   /** Resolves once the server stopped on its own (POST /shutdown) or after close(). */
   closed: Promise<void>;
   close(): Promise<void>;
@@ -76,17 +80,33 @@ export async function startLocalModel(
     ...(opts.cache ? { cache: opts.cache } : {}),
     ...workerLocations(),
   };
+  // As in the image (runtime/main.ts): the worker boots while the server's modules load.
+  const worker = new WorkerSupervisor(workerCommand(serverOptions), logger);
+  worker.start({ hold: true });
   // Queue mode (kiln serve --no-docker --queue): the same replica (and fleet cache store) the image runs.
-  const fleet = opts.env.KILN_QUEUE ? await import("../fleet/replica-env.js") : null;
-  const server = await startServer(
-    fleet
+  let fleet = null;
+  let server;
+  try {
+    fleet = opts.env.KILN_QUEUE ? await import("../fleet/replica-env.js") : null;
+    const options = fleet
       ? await fleet.withFleetCache(serverOptions, opts.env).catch((err: unknown) => {
           throw new RuntimeStartError(`the fleet's output cache could not start: ${(err as Error).message}`, {
             cause: err,
           });
         })
-      : serverOptions,
-  );
+      : serverOptions;
+    const { startServer } = await import("../runtime/server.js");
+    server = await startServer({ ...options, worker });
+  } catch (err) {
+    worker.kill("the server could not start");
+    // The port was free when serve checked it, and taken by the time the server listened.
+    if ((err as NodeJS.ErrnoException).code === "EADDRINUSE")
+      throw new UsageError(
+        `port ${serverOptions.port} on ${serverOptions.host} is already in use`,
+        "Choose another with -p PORT (or -p 0 for any free port).",
+      );
+    throw err;
+  }
   if (fleet) {
     await fleet.startReplicaFromEnv(server, opts.env).catch(async (err: unknown) => {
       await server.close();
@@ -95,6 +115,7 @@ export async function startLocalModel(
   }
   return {
     url: server.url,
+    ready: server.ready,
     closed: server.closed,
     close: () => {
       closing = true;

@@ -59,7 +59,7 @@ export async function resolveModelSource(ctx: RunContext, opts: ModelSourceOptio
 }
 
 export interface ContainerSessionOptions {
-  role: "predict" | "serve";
+  role: "predict" | "train" | "serve";
   env: Record<string, string>;
   hostPort?: number;
   host?: string;

@@ -5,7 +5,7 @@
  */
 import type { RunContext } from "../context.js";
 import { InterruptedError, PredictionError } from "../errors.js";
-import { fetchOpenApi, predict, waitForReady, type PredictResult } from "../prediction/client.js";
+import { Activity, fetchOpenApi, predict, waitForReady, type PredictResult } from "../prediction/client.js";
 import { resolveInputs, type RawInputs } from "../prediction/inputs.js";
 import { OutputWriter } from "../prediction/outputs.js";
 import { schemaView } from "../schema/view.js";
@@ -29,7 +29,7 @@ export interface PredictOptions extends ModelSourceOptions {
   python: string;
 }
 
-/** Phases of one `kiln predict` in ms (printed with --debug; bench/predict-phases.mjs reads them). */
+/** Phases of one `kiln predict` in ms (printed with --debug; bench/predict-image.mjs reads them). */
 export interface PredictTimings {
   /** Process start to the command's first line: Node startup and module loading. */
   boot?: number;
@@ -45,6 +45,30 @@ export interface PredictTimings {
 }
 
 export async function runPredict(ctx: RunContext, opts: PredictOptions): Promise<void> {
+  await runOnModel(ctx, opts, {
+    kind: "predict",
+    run: (url, input, openapi, signal) => predictAndWrite(ctx, url, input, openapi, opts, signal),
+  });
+}
+
+/** What differs between `kiln predict` and `kiln train`: the entry point and what is done on the model. */
+export interface ModelRequest {
+  kind: "predict" | "train";
+  /** Checks the model's OpenAPI document before the inputs are (e.g. that the model has a trainer). */
+  checkSchema?: ((openapi: unknown) => void) | undefined;
+  /** Runs the request on the ready model and writes its result. */
+  run: (url: string, input: Record<string, unknown>, openapi: unknown, signal: AbortSignal) => Promise<void>;
+}
+
+/**
+ * Starts the model (container or in-process), checks the inputs against its schema for `request.kind`,
+ * waits for READY, runs the request and always tears the model down (also on Ctrl-C).
+ */
+export async function runOnModel(
+  ctx: RunContext,
+  opts: Omit<PredictOptions, "json" | "output">,
+  request: ModelRequest,
+): Promise<void> {
   const timings: PredictTimings = { boot: Math.round(performance.now()) };
   let mark = performance.now();
   const lap = (key: keyof PredictTimings): void => {
@@ -56,6 +80,10 @@ export async function runPredict(ctx: RunContext, opts: PredictOptions): Promise
   const { inputs: raw, env, setupTimeoutMs } = opts;
   const source = await resolveModelSource(ctx, opts);
   const interrupt = interruptSignal(ctx);
+  const inputsFor = (openapi: unknown): Promise<Record<string, unknown>> => {
+    request.checkSchema?.(openapi);
+    return resolveInputs(raw, schemaView(openapi, request.kind), { cwd: ctx.cwd });
+  };
   try {
     await runWithModel();
   } catch (err) {
@@ -69,13 +97,15 @@ export async function runPredict(ctx: RunContext, opts: PredictOptions): Promise
 
   async function runWithModel(): Promise<void> {
     if (source.kind === "docker") {
-      const input = await resolveInputs(raw, schemaView(source.image.openapi), { cwd: ctx.cwd });
+      const input = await inputsFor(source.image.openapi);
       lap("prepare");
+      const activity = new Activity();
       const container = await startContainer(source, {
-        role: "predict",
+        role: request.kind,
         env,
         note,
         onLog: (_stream, text) => {
+          activity.notify();
           if (ctx.debug) ctx.out.stderr.write(text);
         },
       });
@@ -86,9 +116,10 @@ export async function runPredict(ctx: RunContext, opts: PredictOptions): Promise
           signal: interrupt.signal,
           exited: container.exited,
           tail: container.tail,
+          activity,
         });
         lap("ready");
-        await predictAndWrite(ctx, container.url, input, source.image.openapi, opts, interrupt.signal);
+        await request.run(container.url, input, source.image.openapi, interrupt.signal);
         lap("predict");
       } finally {
         await container.remove();
@@ -105,10 +136,10 @@ export async function runPredict(ctx: RunContext, opts: PredictOptions): Promise
           timeoutMs: setupTimeoutMs,
           signal: interrupt.signal,
         });
-        const input = await resolveInputs(raw, schemaView(openapi), { cwd: ctx.cwd });
+        const input = await inputsFor(openapi);
         await waitForReady(model.url, { timeoutMs: setupTimeoutMs, signal: interrupt.signal });
         lap("ready");
-        await predictAndWrite(ctx, model.url, input, openapi, opts, interrupt.signal);
+        await request.run(model.url, input, openapi, interrupt.signal);
         lap("predict");
       } finally {
         await model.close();
@@ -139,24 +170,55 @@ async function predictAndWrite(
       documentExtra: ctx.out.warnings ? { warnings: ctx.out.warnings } : undefined,
     },
   );
-  let streamedLogs = false;
-  const result: PredictResult = await predict(url, {
+  const result = await requestWithLogs(ctx, url, {
+    kind: "predict",
     input,
     signal,
+    json,
     onOutput: (chunk, index) => writer.chunk(chunk, index),
+  });
+  await writer.finish(result.prediction);
+  throwUnlessSucceeded(result, "prediction");
+}
+
+/** Runs one prediction or training, its logs streamed to stderr (or printed once at the end). */
+export async function requestWithLogs(
+  ctx: RunContext,
+  url: string,
+  opts: {
+    kind: "predict" | "train";
+    input: Record<string, unknown>;
+    signal: AbortSignal;
+    /** --json: logs stream while running, but are not printed again at the end (they are in the JSON). */
+    json: boolean;
+    onOutput?: ((chunk: unknown, index: number) => Promise<void> | void) | undefined;
+  },
+): Promise<PredictResult> {
+  let streamedLogs = false;
+  const result: PredictResult = await predict(url, {
+    kind: opts.kind,
+    input: opts.input,
+    signal: opts.signal,
+    ...(opts.onOutput ? { onOutput: opts.onOutput } : {}),
     onLog: (text) => {
       streamedLogs = true;
       ctx.out.stderr.write(text);
     },
   });
   const p = result.prediction;
-  if (!streamedLogs && p.logs && !json) ctx.out.stderr.write(p.logs.endsWith("\n") ? p.logs : `${p.logs}\n`);
-  await writer.finish(p);
-  if (result.interrupted) throw new InterruptedError("Interrupted: the prediction was canceled.");
+  if (!streamedLogs && p.logs && !opts.json)
+    ctx.out.stderr.write(p.logs.endsWith("\n") ? p.logs : `${p.logs}\n`);
+  return result;
+}
+
+/** Ctrl-C is `interrupted` (130); a failed or canceled run is a PredictionError (1). */
+export function throwUnlessSucceeded(result: PredictResult, noun: "prediction" | "training"): void {
+  const p = result.prediction;
+  if (result.interrupted) throw new InterruptedError(`Interrupted: the ${noun} was canceled.`);
   if (p.status === "failed") {
     throw new PredictionError(
-      `the prediction failed: ${typeof p.error === "string" ? p.error : JSON.stringify(p.error)}`,
+      `the ${noun} failed: ${typeof p.error === "string" ? p.error : JSON.stringify(p.error)}`,
     );
   }
-  if (p.status === "canceled") throw new PredictionError("the prediction was canceled");
+  if (p.status === "canceled") throw new PredictionError(`the ${noun} was canceled`);
 }

@@ -18,7 +18,7 @@ export async function buildProjectImage(
   manifest: ResolvedManifest,
   opts: ProjectImageOptions,
 ): Promise<string> {
-  const progress = ctx.progress.build(opts.progress);
+  const progress = await ctx.progress.build(opts.progress);
   let ok = false;
   try {
     const result = await buildImage(manifest, {

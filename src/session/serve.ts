@@ -5,7 +5,7 @@
 import { createServer } from "node:net";
 import type { RunContext } from "../context.js";
 import { RuntimeStartError, UsageError } from "../errors.js";
-import { health, waitForReady } from "../prediction/client.js";
+import { Activity, health, waitForReady, type WaitOptions } from "../prediction/client.js";
 import {
   interruptSignal,
   resolveModelSource,
@@ -70,7 +70,10 @@ export async function runServe(ctx: RunContext, opts: ServeOptions, hooks: Serve
         cache,
       });
       try {
-        await announceWhenReady(ctx, model.url, interrupt.signal, undefined, undefined, opts);
+        // The server runs in this process: its own ready event ends the wait, not the next poll.
+        const activity = new Activity();
+        void model.ready.then(() => activity.notify());
+        await announceWhenReady(ctx, model.url, interrupt.signal, { activity }, opts);
         if (!interrupt.signal.aborted) await hooks.onReady?.(model.url);
         // Ctrl-C / SIGTERM, or POST /shutdown stopping the server itself: either way a clean exit 0.
         const how = await Promise.race([
@@ -84,6 +87,7 @@ export async function runServe(ctx: RunContext, opts: ServeOptions, hooks: Serve
       return;
     }
     const mounted = cache ? containerCache(cache) : undefined;
+    const activity = new Activity();
     const container = await startContainer(source, {
       role: "serve",
       env: { ...env, ...mounted?.env },
@@ -92,11 +96,20 @@ export async function runServe(ctx: RunContext, opts: ServeOptions, hooks: Serve
       host: opts.host,
       serverArgs: opts.uploadUrl ? ["--upload-url", opts.uploadUrl] : [],
       note,
-      onLog: (stream, text) => (stream === "stderr" ? ctx.out.stderr : ctx.out.stdout).write(text),
+      onLog: (stream, text) => {
+        activity.notify();
+        (stream === "stderr" ? ctx.out.stderr : ctx.out.stdout).write(text);
+      },
     });
     try {
       try {
-        await announceWhenReady(ctx, container.url, interrupt.signal, container.exited, container.tail, opts);
+        await announceWhenReady(
+          ctx,
+          container.url,
+          interrupt.signal,
+          { exited: container.exited, tail: container.tail, activity },
+          opts,
+        );
       } catch (err) {
         // A POST /shutdown right after start can stop the container before the CLI saw it READY.
         if ((await settledStatus(container.exited)) !== 0) throw err;
@@ -131,13 +144,12 @@ async function announceWhenReady(
   ctx: RunContext,
   url: string,
   signal: AbortSignal,
-  exited: Promise<number> | undefined,
-  tail: (() => string[]) | undefined,
+  model: Pick<WaitOptions, "exited" | "tail" | "activity">,
   opts: Pick<ServeOptions, "exitOnSetupFailure">,
 ): Promise<void> {
   ctx.out.info(`Starting the model at ${url} ...`);
   try {
-    await waitForReady(url, { timeoutMs: SERVE_SETUP_TIMEOUT_MS, signal, exited, tail, intervalMs: 200 });
+    await waitForReady(url, { timeoutMs: SERVE_SETUP_TIMEOUT_MS, signal, ...model, intervalMs: 200 });
   } catch (err) {
     if (signal.aborted) return; // Ctrl-C while starting: just stop
     // Cog's server stays up after a failed setup, answering SETUP_FAILED; orchestrators expect that.

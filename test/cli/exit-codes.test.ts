@@ -25,6 +25,20 @@ const PY_SETUP_FAILS =
   "from cog import BasePredictor\n\nclass Predictor(BasePredictor):\n    def setup(self):\n        raise RuntimeError('no weights')\n\n    def predict(self, x: str = 'a') -> str:\n        return x\n";
 const COG_YAML = `build:\n  python_version: "3.11"\npredict: "predict.py:Predictor"\nimage: ${DEAD_REGISTRY}/kiln-test/exit-codes\n`;
 
+const DIGEST = `sha256:${"0".repeat(64)}`;
+/** A saved OpenAPI document (a `kiln client` source that needs no server, engine or registry). */
+const SCHEMA_JSON = JSON.stringify({
+  openapi: "3.0.2",
+  info: { title: "Cog", version: "0.0.0-test" },
+  paths: {},
+  components: {
+    schemas: {
+      Input: { type: "object", properties: { x: { type: "string", "x-order": 0 } } },
+      Output: { type: "string" },
+    },
+  },
+});
+
 const dirs: Record<string, string> = {};
 function project(name: string, files: Record<string, string>): void {
   const dir = mkdtempSync(join(tmpdir(), `kiln-exit-${name}-`));
@@ -40,6 +54,12 @@ beforeAll(() => {
   project("fails", { "cog.yaml": COG_YAML, "predict.py": PY_FAILS });
   project("setupfails", { "cog.yaml": COG_YAML, "predict.py": PY_SETUP_FAILS });
   project("empty", {});
+  project("schema", {
+    "schema.json": SCHEMA_JSON,
+    "old.json": SCHEMA_JSON.replace('"x"', '"y"'),
+    notadir: "a file",
+    "foreign.ts": "// not written by kiln client\n",
+  });
 });
 afterAll(() => {
   for (const dir of Object.values(dirs)) rmSync(dir, { recursive: true, force: true });
@@ -93,6 +113,7 @@ const ROWS: Row[] = [
   ["predict", "usage", ["predict", "--progress", "loud"], "valid", /--progress.*loud/],
   ["predict", "usage", ["predict", "-i", "nonsense"], "valid", /is not name=value/],
   ["predict", "usage", ["predict", "--setup-timeout", "soon"], "valid", /--setup-timeout must be/],
+  ["train", "usage", ["train", "-i", "nonsense"], "valid", /is not name=value/],
   ["serve", "usage", ["serve", "-p", "99999"], "valid", /-p must be a port number/],
   ["serve", "usage", ["serve", "--progress", "loud"], "valid", /--progress.*loud/],
   ["exec", "usage", ["exec"], "valid", /missing required argument/],
@@ -100,8 +121,40 @@ const ROWS: Row[] = [
   ["exec", "usage", ["exec", "-e", "NOVALUE", "true"], "valid", /-e "NOVALUE" is not NAME=value/],
   ["push", "usage", ["push", "--progress", "loud"], "valid", /--progress.*loud/],
   ["push", "usage", ["push"], "empty", /kiln push needs an image name/],
+  ["init", "usage", ["init", "notadir"], "schema", /notadir exists and is not a directory/],
+  ["playground", "usage", ["playground", "--webhook-port", "x"], "valid", /--webhook-port must be a port/],
+  ["playground", "usage", ["playground", "-p", "99999"], "valid", /-p must be a port number/],
   ["login", "usage", ["login", DEAD_REGISTRY], "empty", /kiln login needs --username/],
+  ["login", "usage", ["login", "-u", "u", DEAD_REGISTRY], "empty", /--password-stdin/],
   ["inspect", "usage", ["inspect"], "empty", /missing required argument/],
+  ["inspect", "usage", ["inspect", "--ca-cert", "/nonexistent.pem", "x/y:1"], "empty", /Cannot read the CA/],
+  ["gateway", "usage", ["gateway"], "empty", /required option '--redis <url>'/],
+  [
+    "gateway",
+    "usage",
+    ["gateway", "--redis", "redis://127.0.0.1:1", "--queue-size", "0"],
+    "empty",
+    /--queue-size must be a positive integer/,
+  ],
+  ["gateway", "usage", ["gateway", "--redis", "http://127.0.0.1:1"], "empty", /redis/i],
+  ["client", "usage", ["client", "schema.json", "--lang", "cobol"], "schema", /--lang must be ts or python/],
+  [
+    "client",
+    "usage",
+    ["client", "schema.json", "--lang", "ts", "--check"],
+    "schema",
+    /--check needs -o FILE/,
+  ],
+  ["client", "usage", ["client", "missing.json", "--lang", "ts"], "schema", /cannot read missing\.json/],
+  ["deploy", "usage", ["deploy", "nomad", `${DEAD_REGISTRY}/x@${DIGEST}`], "empty", /nomad/],
+  ["deploy", "usage", ["deploy", "swarm", `${DEAD_REGISTRY}/x:1`], "empty", /is not pinned by digest/],
+  [
+    "deploy",
+    "usage",
+    ["deploy", "kubernetes", `${DEAD_REGISTRY}/x@${DIGEST}`, "--replicas", "0"],
+    "empty",
+    /--replicas must be a whole number/,
+  ],
   // manifest (3): cog.yaml missing, invalid, or without the predictor a command runs
   ["build", "manifest", ["build"], "broken", /cog\.yaml has 2 problems/],
   ["build", "manifest", ["build"], "empty", /No cog\.yaml found/],
@@ -114,11 +167,15 @@ const ROWS: Row[] = [
     "nopredictor",
     /cog\.yaml:1:1 predict: no `predict:` entry/,
   ],
+  ["train", "manifest", ["train", "--no-docker"], "valid", /train: no `train:` entry/],
   ["serve", "manifest", ["serve", "-p", "0"], "broken", /cog\.yaml has 2 problems/],
   ["serve", "manifest", ["serve", "-p", "0", "--no-docker"], "nopredictor", /no `predict:` entry/],
   ["exec", "manifest", ["exec", "true"], "broken", /cog\.yaml has 2 problems/],
   ["exec", "manifest", ["exec", "true"], "empty", /No cog\.yaml found/],
   ["push", "manifest", ["push"], "broken", /cog\.yaml has 2 problems/],
+  ["playground", "manifest", ["playground", "-p", "0", "--no-open"], "broken", /cog\.yaml has 2 problems/],
+  ["client", "manifest", ["client", "--lang", "ts", "--no-docker"], "broken", /cog\.yaml has 2 problems/],
+  ["client", "manifest", ["client", "--lang", "ts", "--no-docker"], "nopredictor", /no `predict:` entry/],
   ["push", "manifest", ["-f", "missing.yaml", "push", "x/y:1"], "empty", /missing\.yaml does not exist/],
   // Docker engine unavailable (4), naming the engine
   [
@@ -129,6 +186,7 @@ const ROWS: Row[] = [
     /Cannot reach the Docker engine at unix:\/\/.*kiln-no-such-docker/,
   ],
   ["predict", "dockerUnavailable", ["predict", "kiln-test/none:1"], "empty", /no Docker engine is reachable/],
+  ["train", "dockerUnavailable", ["train", "kiln-test/none:1"], "empty", /no Docker engine is reachable/],
   [
     "serve",
     "dockerUnavailable",
@@ -151,7 +209,28 @@ const ROWS: Row[] = [
     "empty",
     /Cannot reach the Docker engine at unix:\/\/.*kiln-no-such-docker/,
   ],
+  [
+    "playground",
+    "dockerUnavailable",
+    ["playground", "-p", "0", "--no-open", "kiln-test/none:1"],
+    "empty",
+    /no Docker engine is reachable/,
+  ],
   // registry (6)
+  [
+    "client",
+    "registry",
+    ["client", `${DEAD_REGISTRY}/kiln-test/x:1`, "--lang", "ts"],
+    "empty",
+    /127\.0\.0\.1:1/,
+  ],
+  [
+    "deploy",
+    "registry",
+    ["deploy", "swarm", `${DEAD_REGISTRY}/kiln-test/x@${DIGEST}`],
+    "empty",
+    /127\.0\.0\.1:1/,
+  ],
   [
     "inspect",
     "registry",
@@ -169,16 +248,61 @@ const ROWS: Row[] = [
     "setupfails",
     /setup\(\) failed/,
   ],
+  [
+    "playground",
+    "runtime",
+    ["playground", "-p", "0", "--no-open", "--no-docker", "--exit-on-setup-failure"],
+    "setupfails",
+    /setup\(\) failed/,
+  ],
   ["predict", "predictionFailed", ["predict", "--no-docker"], "fails", /the prediction failed: .*bad input/],
+  // kiln client: the file does not match the model (9)
+  [
+    "client",
+    "clientMismatch",
+    ["client", "schema.json", "-o", "old.ts", "--model", "a/b", "--check"],
+    "schema",
+    /old\.ts is out of date \(with breaking changes\)/,
+  ],
+  [
+    "client",
+    "clientMismatch",
+    ["client", "schema.json", "-o", "old.ts", "--model", "a/b"],
+    "schema",
+    /the model's interface changed in ways that break callers/,
+  ],
+  [
+    "client",
+    "usage",
+    ["client", "schema.json", "-o", "foreign.ts"],
+    "schema",
+    /was not generated by kiln client/,
+  ],
 ];
 
 describe("exit codes: one row per failure class and command", () => {
+  beforeAll(async () => {
+    // old.ts: what `kiln client` wrote for the model's previous interface (input y, now x).
+    const r = await kiln(
+      ["client", "old.json", "-o", "old.ts", "--lang", "ts", "--model", "a/b"],
+      dirs["schema"]!,
+    );
+    expect(r.code, r.stderr).toBe(0);
+  });
+
   it.each(ROWS)("kiln %s: %s %j", async (_command, failure, args, dir, message, env) => {
     Object.assign(process.env, env ?? {});
     const r = await kiln(args, dirs[dir] as string);
     expect(r.stderr).toMatch(message);
     expect(r.code).toBe(EXIT_CODES[failure]);
     expect(r.stderr).not.toMatch(/Unexpected error|a bug in kiln/);
+  });
+
+  // ioredis gives up on an unreachable Redis after about 10 s.
+  it("kiln gateway: an unreachable Redis is 'could not start' (7)", { tags: ["slow"] }, async () => {
+    const r = await kiln(["gateway", "--redis", "redis://127.0.0.1:1", "-p", "0"], dirs["empty"] as string);
+    expect(r.stderr).toMatch(/gateway could not start/);
+    expect(r.code).toBe(EXIT_CODES.runtime);
   });
 
   it("kiln login: an unreachable registry is a registry error (6)", async () => {
@@ -198,9 +322,13 @@ describe("Ctrl-C is 130 in every command, whatever the interrupted step threw", 
     ["build", ["build"], "valid"],
     ["predict", ["predict", "--no-docker"], "valid"],
     ["predict", ["predict", "kiln-test/none:1"], "empty"],
+    ["train", ["train", "kiln-test/none:1"], "empty"],
     ["exec", ["exec", "true"], "valid"],
     ["push", ["push", "--no-build", `${DEAD_REGISTRY}/kiln-test/x:1`], "empty"],
     ["inspect", ["inspect", "kiln-test/none:1"], "empty"],
+    ["client", ["client", "--lang", "ts", "--no-docker"], "valid"],
+    ["deploy", ["deploy", "swarm", `${DEAD_REGISTRY}/kiln-test/x@${DIGEST}`], "empty"],
+    ["login", ["login", "-u", "u", "--password-stdin", DEAD_REGISTRY], "empty"],
   ];
   it.each(interrupted)("kiln %s", async (_command, args, dir) => {
     const ac = new AbortController();
@@ -210,10 +338,13 @@ describe("Ctrl-C is 130 in every command, whatever the interrupted step threw", 
     expect(r.stderr).toMatch(/^error: Interrupted/m);
   });
 
-  it("serve stops on Ctrl-C as its normal end (0)", async () => {
+  it.each([
+    ["serve", ["serve", "-p", "0", "--no-docker"]],
+    ["playground", ["playground", "-p", "0", "--no-docker", "--no-open"]],
+  ])("%s stops on Ctrl-C as its normal end (0)", async (_command, args) => {
     const ac = new AbortController();
     ac.abort();
-    const r = await kiln(["serve", "-p", "0", "--no-docker"], dirs["valid"] as string, ac.signal);
+    const r = await kiln(args, dirs["valid"] as string, ac.signal);
     expect(r.code).toBe(EXIT_CODES.ok);
   });
 
@@ -243,6 +374,7 @@ describe("--json runs carry the error's code on stdout", () => {
     ],
     ["predict", ["predict", "--json", "{}", "prompt=hi"], "valid", "usage", "usage"],
     ["predict", ["predict", "--no-docker", "--json", "{}"], "fails", "prediction_failed", "predictionFailed"],
+    ["train", ["train", "--no-docker", "--json", "{}"], "valid", "manifest_invalid", "manifest"],
   ];
   it.each(rows)("kiln %s: %s", async (_command, args, dir, code, failure) => {
     const r = await kiln(args, dirs[dir] as string);

@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import { spawn } from "node:child_process";
 import { cliPath, kiln, spawnKiln } from "../integration/predict-cli.js";
+import { freePort } from "../helpers/registry.js";
 import { CASES_DIR, loadCases, REPO_ROOT, subsetProblems, WORKER_DIR, type Json } from "./corpus.js";
 
 const NO_ENGINE = { DOCKER_HOST: "unix:///nonexistent/kiln-compat-docker.sock" };
@@ -22,7 +23,8 @@ describe("Cog compatibility corpus (CLI)", () => {
   test("there are CLI cases", () => expect(cases.length).toBeGreaterThan(2));
 
   for (const c of cases) {
-    test(`${c.name}: ${c.expect.point}`, { timeout: 120_000 }, async () => {
+    // Each case runs the CLI as child processes (several seconds each).
+    test(`${c.name}: ${c.expect.point}`, { timeout: 120_000, tags: ["slow"] }, async () => {
       const dir = await mkdtemp(join(tmpdir(), `kiln-compat-${c.name}-`));
       dirs.push(dir);
       await cp(c.dir, dir, { recursive: true });
@@ -82,7 +84,7 @@ describe("python -m cog.server.http", () => {
   // What RunPod's cog-worker and Cog's raw-Docker instructions run: here it must start kiln's server.
   test("starts kiln's server with Cog's flags and $PORT", { timeout: 120_000 }, async () => {
     await cliPath(); // builds dist/runtime-bundle/server.mjs, what images carry as /kiln/server.mjs
-    const port = 44000 + (process.pid % 900);
+    const port = await freePort();
     const child = spawn(
       "python3",
       ["-m", "cog.server.http", "--host", "127.0.0.1", "--threads", "4", "--await-explicit-shutdown", "true"],

@@ -43,13 +43,11 @@ describe("hosted /v1 parity", () => {
     );
     expect(created.status).toBe(201);
     const url = `${s.url}/v1/predictions/${created.body.id}`;
-    let p: Json = created.body;
     const started = Date.now();
-    while (!["succeeded", "failed", "canceled"].includes(p.status)) {
-      await new Promise((r) => setTimeout(r, 100));
-      p = await (await fetch(url)).json();
-      expect(Date.now() - started).toBeLessThan(20_000);
-    }
+    // The prediction's event stream ends when the prediction does: its `done` event says why.
+    const events = await (await fetch(created.body.urls.stream)).text();
+    expect(events).toMatch(/^event: done\n(id: \d+\n)?data: \{"reason":"canceled"\}$/m);
+    const p: Json = await (await fetch(url)).json();
     expect(p.status).toBe("canceled");
     expect(Date.now() - started).toBeGreaterThanOrEqual(900);
   });

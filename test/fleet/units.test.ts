@@ -1,8 +1,8 @@
 // Pure parts of the fleet: key names, the event wire format replayed onto a Prediction, job records,
 // the gateway entry's configuration and `kiln serve --queue` flags.
 import { describe, expect, it } from "vitest";
-import { Prediction } from "../../src/runtime/core/prediction.js";
-import { makeRedactor } from "../../src/runtime/redact.js";
+import type { Prediction } from "../../src/runtime/core/prediction.js";
+import { barePrediction } from "../helpers/prediction.js";
 import { applyWire, decodeWire, encodeWire, terminalWire, toWire } from "../../src/fleet/events.js";
 import { decodeJob, encodeJob, JobFormatError, type Job } from "../../src/fleet/job.js";
 import { makeKeys } from "../../src/fleet/keys.js";
@@ -11,17 +11,7 @@ import { gatewayConfig } from "../../src/fleet/gateway-config.js";
 import { queueFromEnv } from "../../src/fleet/options.js";
 import { modelNameFromImage, queueEnv } from "../../src/cli/queue-options.js";
 
-const make = (iterator = false, createdAt?: Date): Prediction =>
-  new Prediction({
-    id: "p1",
-    kind: "predict",
-    input: {},
-    publicInput: {},
-    context: {},
-    iterator,
-    redact: makeRedactor([]),
-    createdAt,
-  });
+const make = (iterator = false, createdAt?: Date): Prediction => barePrediction({ iterator, createdAt });
 
 describe("events on the wire", () => {
   it("a mirror replaying the replica's events ends in the same state, timestamps and history", () => {
@@ -96,8 +86,8 @@ describe("job records and keys", () => {
     };
     expect(decodeJob(encodeJob(job))).toEqual(job);
     // A job from a gateway that predates the cache directive, or with a value it never wrote: the default.
-    const { cache: _, ...older } = job;
-    expect(decodeJob(JSON.stringify(older)).cache).toBe("use");
+    const { cache: _cache, ...uncached } = job;
+    expect(decodeJob(JSON.stringify(uncached)).cache).toBe("use");
     expect(decodeJob(JSON.stringify({ ...job, cache: "sometimes" })).cache).toBe("use");
     expect(() => decodeJob(null)).toThrow(JobFormatError);
     expect(() => decodeJob("{")).toThrow(/not JSON/);
@@ -160,21 +150,27 @@ describe("configuration", () => {
       /retry or fail/,
     );
     expect(() => queueFromEnv({ KILN_QUEUE: "redis://h", KILN_QUEUE_LEASE: "0" })).toThrow(/positive number/);
+    expect(queueFromEnv({ KILN_QUEUE: "redis://h", KILN_CACHE_LOCK_TIMEOUT: "5" })?.cacheLockMs).toBe(5_000);
+    expect(() => queueFromEnv({ KILN_QUEUE: "redis://h", KILN_CACHE_LOCK_TIMEOUT: "soon" })).toThrow(
+      /KILN_CACHE_LOCK_TIMEOUT must be a positive number of seconds/,
+    );
   });
 
-  it("kiln serve --queue flags become the KILN_QUEUE environment", () => {
-    expect(queueEnv({}, "kiln/x")).toEqual({});
-    expect(queueEnv({ queue: "redis://127.0.0.1:6379", lease: "5", onLost: "fail" }, "kiln/sdxl")).toEqual({
+  it("kiln serve --queue flags become the KILN_QUEUE environment", async () => {
+    expect(await queueEnv({}, "kiln/x")).toEqual({});
+    expect(
+      await queueEnv({ queue: "redis://127.0.0.1:6379", lease: "5", onLost: "fail" }, "kiln/sdxl"),
+    ).toEqual({
       KILN_QUEUE: "redis://127.0.0.1:6379",
       KILN_QUEUE_LEASE: "5",
       KILN_QUEUE_ON_LOST: "fail",
       KILN_MODEL: "kiln/sdxl",
     });
-    expect(queueEnv({ queue: "redis://h:1", model: "acme/m" }, "kiln/x").KILN_MODEL).toBe("acme/m");
-    expect(() => queueEnv({ queue: "nope" }, undefined)).toThrow(/not a Redis URL/);
-    expect(() => queueEnv({ queue: "redis://h", onLost: "x" }, undefined)).toThrow(/retry or fail/);
-    expect(() => queueEnv({ queue: "redis://h", lease: "-1" }, undefined)).toThrow(/--lease must be/);
-    expect(() => queueEnv({ model: "no-slash" }, undefined)).toThrow(/owner\/name/);
+    expect((await queueEnv({ queue: "redis://h:1", model: "acme/m" }, "kiln/x")).KILN_MODEL).toBe("acme/m");
+    await expect(queueEnv({ queue: "nope" }, undefined)).rejects.toThrow(/not a Redis URL/);
+    await expect(queueEnv({ queue: "redis://h", onLost: "x" }, undefined)).rejects.toThrow(/retry or fail/);
+    await expect(queueEnv({ queue: "redis://h", lease: "-1" }, undefined)).rejects.toThrow(/--lease must be/);
+    await expect(queueEnv({ model: "no-slash" }, undefined)).rejects.toThrow(/owner\/name/);
     expect(modelNameFromImage("127.0.0.1:5001/team/sdxl:v2")).toBe("kiln/sdxl");
     expect(modelNameFromImage("sdxl@sha256:abc")).toBe("kiln/sdxl");
   });

@@ -9,13 +9,13 @@ import {
   BASE_NODE,
   BASE_PYTHON,
   cleanup,
-  freePort,
   kiln,
   startContainer,
   tempProject,
   uniqueTag,
   requireBuildEnv,
 } from "./build-helpers.js";
+import { freePort } from "../helpers/registry.js";
 
 const FIXTURES = join(import.meta.dirname, "../fixtures/build");
 const BUNDLE = join(import.meta.dirname, "../../dist/runtime-bundle");

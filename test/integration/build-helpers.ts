@@ -93,17 +93,6 @@ export async function kiln(
   return { code, stdout, stderr };
 }
 
-export async function freePort(): Promise<number> {
-  const { createServer } = await import("node:net");
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, "127.0.0.1", () => {
-      const addr = s.address();
-      s.close(() => (typeof addr === "object" && addr ? resolve(addr.port) : reject(new Error("no port"))));
-    });
-  });
-}
-
 /** `docker run -d --rm` on the host network, labelled kiln.test=1; returns the container id. */
 export async function dockerRunDetached(args: string[]): Promise<string> {
   const r = await execa("/usr/bin/docker", [

@@ -19,6 +19,7 @@ interface Prediction {
   id: string;
   status: string;
   output: unknown;
+  urls: { stream: string };
 }
 interface GenClient {
   run(input: Record<string, unknown>, opts?: { signal?: AbortSignal }): Promise<unknown>;
@@ -44,6 +45,27 @@ const mods = new Map<Name, GenModule>();
 let scratch: { dir: string; cleanup: () => Promise<void> };
 let models: { dir: string; cleanup: () => Promise<void> };
 const text = (b: Uint8Array): string => new TextDecoder().decode(b);
+
+/** The status a prediction ends with, as the client's own wait() sees it (it rejects unless succeeded). */
+async function endStatus(client: GenClient, id: string): Promise<string> {
+  const ended = await client
+    .wait(await client.get(id))
+    .catch((e: { prediction?: Prediction }) => e.prediction);
+  return ended?.status ?? "(no prediction)";
+}
+
+/** Resolves at the prediction's first SSE `output` event (it is running); rejects if the stream ends first. */
+async function firstOutput(p: Prediction): Promise<void> {
+  const res = await fetch(p.urls.stream, { headers: { accept: "text/event-stream" } });
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  let seen = "";
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error(`the stream of ${p.id} ended before any output:\n${seen}`);
+    seen += text(value);
+    if (/^event: output$/m.test(seen)) return void (await reader.cancel());
+  }
+}
 const mod = (n: Name): GenModule => mods.get(n) as GenModule;
 const url = (n: Name): string => (servers.get(n) as Served).url;
 
@@ -230,12 +252,7 @@ describe("generated TypeScript client against kiln serve", () => {
       expect(chunk).toBe("w");
       break;
     }
-    let status = "";
-    for (let i = 0; i < 100 && status !== "canceled"; i++) {
-      status = (await client.get(id)).status;
-      if (status !== "canceled") await new Promise((r) => setTimeout(r, 50));
-    }
-    expect(status).toBe("canceled");
+    expect(await endStatus(client, id)).toBe("canceled");
   });
 
   it("stream() of files and run() of a single file output", async () => {
@@ -277,22 +294,19 @@ describe("generated TypeScript client against kiln serve", () => {
     const client = new Client({ pollIntervalMs: 50 });
     let id = "";
     const original = client.create.bind(client);
+    let onCreated: (p: Prediction) => void = () => undefined;
+    const created = new Promise<Prediction>((resolve) => (onCreated = resolve));
     client.create = async (input, opts) => {
       const p = await original(input, opts);
       id = p.id;
+      onCreated(p);
       return p;
     };
     const ac = new AbortController();
     const running = client.run({ text: "w ".repeat(100).trim(), delay_ms: 50 }, { signal: ac.signal });
-    for (let i = 0; i < 100 && (id === "" || (await client.get(id)).status !== "processing"); i++)
-      await new Promise((r) => setTimeout(r, 20));
+    await firstOutput(await created);
     ac.abort(new Error("stop it"));
     expect(String(await running.catch((e: unknown) => e))).toContain("stop it");
-    let status = "";
-    for (let i = 0; i < 100 && status !== "canceled"; i++) {
-      status = (await client.get(id)).status;
-      if (status !== "canceled") await new Promise((r) => setTimeout(r, 50));
-    }
-    expect(status).toBe("canceled");
+    expect(await endStatus(client, id)).toBe("canceled");
   });
 });

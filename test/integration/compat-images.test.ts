@@ -12,7 +12,7 @@ import { CASES_DIR } from "../compat/corpus.js";
 import { engine, kilnContainers, removeImage } from "./predict-helpers.js";
 import { kiln } from "./predict-cli.js";
 import { execDocker } from "../helpers/docker-cli.js";
-import { freePort } from "./build-helpers.js";
+import { freePort } from "../helpers/registry.js";
 
 const NODE = ["--node-image", "kiln-test/node", "--progress", "quiet"];
 const images: string[] = [];

@@ -4,7 +4,9 @@
  * on any change, Cache-Control carried through the queue, failures and cancels never cached, single
  * flight across replicas (and a dead holder's lock lapsing), and the counters in /metrics.
  */
-import { mkdtemp, rm } from "node:fs/promises";
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -12,7 +14,8 @@ import { makeKeys } from "../../src/fleet/keys.js";
 import type { RunningGateway } from "../../src/fleet/gateway.js";
 import { RedisConnection } from "../../src/fleet/redis.js";
 import { cacheKey } from "../../src/runtime/cache/key.js";
-import { metric, openStore, quiet, startCacheRedis } from "./cache-fleet-helpers.js";
+import { bundleServerEntry, fixtureProject } from "../runtime/helpers.js";
+import { cachePort, metric, openStore, quiet, startCacheRedis } from "./cache-fleet-helpers.js";
 import {
   startReplica,
   startTestGateway,
@@ -211,6 +214,55 @@ describe("the output cache in a fleet", () => {
     await dying.close();
     const ran = await create(version, other);
     expect(ran).toMatchObject({ status: "succeeded", metrics: { cache_hit: false } });
+  });
+
+  it("the image's entry (node server.mjs) in queue mode with KILN_CACHE_DIR caches in the fleet's store", async () => {
+    const { version, dir } = fresh();
+    const entry = join(root, "server.mjs");
+    await bundleServerEntry(entry);
+    const fx = await fixtureProject();
+    const port = await cachePort();
+    const readyFile = join(root, `ready-${port}`);
+    let out = "";
+    const child: ChildProcess = spawn(process.execPath, [entry, "--host", "127.0.0.1"], {
+      env: {
+        ...process.env,
+        KILN_ROOT: fx.root,
+        KILN_NODE_WORKER: fx.worker,
+        KILN_PREDICTOR: `${fx.module}:cached`,
+        PORT: String(port),
+        KILN_QUEUE: redis.url,
+        KILN_MODEL_VERSION: version,
+        KILN_CACHE_DIR: dir,
+        KILN_READY_FILE: readyFile,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+    child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
+    const exited = new Promise((r) => child.once("exit", r));
+    try {
+      await until(
+        () => existsSync(readyFile) && out.includes("queue mode: consuming"),
+        20_000,
+        `ready:\n${out}`,
+      );
+      // Registered once setup ended (which may be after queue mode started).
+      await until(async () => Number(await admin.call("EXISTS", makeKeys().version(version))) === 1);
+      const first = await create(version, { prompt: "entry", seed: 1 });
+      const again = await create(version, { prompt: "entry", seed: 1 });
+      expect(first.metrics.cache_hit).toBe(false);
+      expect(again).toMatchObject({ output: first.output, metrics: { cache_hit: true } });
+      // The fleet's store (entries in Redis), not a private directory store (DIR/entries/).
+      const key = cacheKey(version, { prompt: "entry", seed: 1, image: null, delay_ms: 0, fail: false });
+      expect(await admin.call("EXISTS", makeKeys().cache.entry(key))).toBe(1);
+      expect(await readdir(dir).catch(() => [])).not.toContain("entries");
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      expect(metric(text, "kiln_cache_hits_total")).toBe(1);
+    } finally {
+      child.kill("SIGTERM");
+      await exited;
+    }
   });
 
   it("serves a cached file output again from the shared blob directory", async () => {

@@ -70,8 +70,11 @@ describe("kiln serve: /v1 trainings with the replicate client", () => {
       destination: "acme/tuner-slow",
       input: { text: "slow", hold: 60 },
     });
+    // Wait (bounded) for the trainer to be running, so the cancel reaches train() itself.
     let status = created.status;
-    while (status === "starting") status = (await replicate.trainings.get(created.id)).status;
+    const deadline = Date.now() + 20_000;
+    while (status === "starting" && Date.now() < deadline)
+      status = (await replicate.trainings.get(created.id)).status;
     expect(status).toBe("processing");
     const canceled = await replicate.trainings.cancel(created.id);
     expect(canceled.id).toBe(created.id);

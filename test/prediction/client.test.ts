@@ -1,10 +1,11 @@
+import type { Server } from "node:http";
 import { afterEach, describe, expect, it } from "vitest";
 import { InterruptedError, RuntimeStartError } from "../../src/errors.js";
 import { predict, waitForReady } from "../../src/prediction/client.js";
 // @ts-expect-error: a plain .mjs test fixture without types
 import { startFakeModel } from "./fixtures/fake-model.mjs";
 
-type Fake = { url: string; close: () => Promise<void> };
+type Fake = { url: string; server: Server; close: () => Promise<void> };
 const started: Fake[] = [];
 async function fake(opts: Record<string, unknown>): Promise<Fake> {
   const m = (await startFakeModel(opts)) as Fake;
@@ -52,7 +53,8 @@ describe("waitForReady", () => {
   it("stops waiting on Ctrl-C", async () => {
     const m = await fake({ setupMs: 60_000 });
     const ac = new AbortController();
-    setTimeout(() => ac.abort(), 100);
+    // Ctrl-C once the client is polling a model that is still STARTING.
+    m.server.once("request", () => ac.abort());
     await expect(waitForReady(m.url, { timeoutMs: 5000, signal: ac.signal })).rejects.toBeInstanceOf(
       InterruptedError,
     );

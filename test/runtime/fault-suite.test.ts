@@ -96,51 +96,55 @@ describe("/v1 under load: 600 concurrent creates, a cancel storm, stalled SSE re
   });
   afterAll(() => server.close());
 
-  it("every prediction ends succeeded or canceled, each cancel is harmless, nothing is left over", async () => {
-    const N = 600;
-    const created = await Promise.all(
-      Array.from({ length: N }, (_, i) =>
-        request(server.url, "/v1/predictions", {
-          body: { version: "x", input: { mode: "slow", ms: i % 3 === 0 ? 200 : 5 } },
-        }),
-      ),
-    );
-    expect(created.map((r) => r.status).every((s) => s === 201)).toBe(true);
-    const ids = created.map((r) => r.body.id as string);
-    expect(new Set(ids).size).toBe(N);
-    // A few readers that never read, on the first streams.
-    const stalled = ids.slice(0, 5).map((id) => {
-      const s = connect(server.port, "127.0.0.1");
-      s.write(`GET /v1/predictions/${id}/stream HTTP/1.1\r\nhost: x\r\naccept: text/event-stream\r\n\r\n`);
-      s.pause();
-      s.on("error", () => undefined);
-      return s;
-    });
-    // Cancel every other one, each twice, all at once.
-    const toCancel = ids.filter((_, i) => i % 2 === 1);
-    const cancels = await Promise.all(
-      [...toCancel, ...toCancel].map((id) =>
-        request(server.url, `/v1/predictions/${id}/cancel`, { method: "POST" }),
-      ),
-    );
-    expect(cancels.every((r) => r.status === 200)).toBe(true);
-    const final = await eventually(async () => {
-      const page = await Promise.all(ids.map((id) => request(server.url, `/v1/predictions/${id}`)));
-      for (const r of page) expect(TERMINAL.has(r.body.status)).toBe(true);
-      return page.map((r) => r.body);
-    }, 60_000);
-    const counts = { succeeded: 0, failed: 0, canceled: 0 } as Record<string, number>;
-    for (const p of final) counts[p.status] = (counts[p.status] ?? 0) + 1;
-    expect(counts.failed).toBe(0);
-    expect(counts.succeeded! + counts.canceled!).toBe(N);
-    // Every canceled one was asked to cancel; the ones not asked all succeeded.
-    const canceledIds = new Set(final.filter((p) => p.status === "canceled").map((p) => p.id));
-    for (const id of canceledIds) expect(toCancel).toContain(id);
-    expect(final.filter((p, i) => i % 2 === 0).every((p) => p.status === "succeeded")).toBe(true);
-    expect(server.runner.inFlight).toBe(0);
-    expect(server.hosted.queue.length).toBe(0);
-    expect((await request(server.url, "/health-check")).body.status).toBe("READY");
-    for (const s of stalled) s.destroy();
-    await eventually(() => expect(sseBufferedBytes()).toEqual([]));
-  });
+  it(
+    "every prediction ends succeeded or canceled, each cancel is harmless, nothing is left over",
+    { tags: ["slow"] },
+    async () => {
+      const N = 600;
+      const created = await Promise.all(
+        Array.from({ length: N }, (_, i) =>
+          request(server.url, "/v1/predictions", {
+            body: { version: "x", input: { mode: "slow", ms: i % 3 === 0 ? 200 : 5 } },
+          }),
+        ),
+      );
+      expect(created.map((r) => r.status).every((s) => s === 201)).toBe(true);
+      const ids = created.map((r) => r.body.id as string);
+      expect(new Set(ids).size).toBe(N);
+      // A few readers that never read, on the first streams.
+      const stalled = ids.slice(0, 5).map((id) => {
+        const s = connect(server.port, "127.0.0.1");
+        s.write(`GET /v1/predictions/${id}/stream HTTP/1.1\r\nhost: x\r\naccept: text/event-stream\r\n\r\n`);
+        s.pause();
+        s.on("error", () => undefined);
+        return s;
+      });
+      // Cancel every other one, each twice, all at once.
+      const toCancel = ids.filter((_, i) => i % 2 === 1);
+      const cancels = await Promise.all(
+        [...toCancel, ...toCancel].map((id) =>
+          request(server.url, `/v1/predictions/${id}/cancel`, { method: "POST" }),
+        ),
+      );
+      expect(cancels.every((r) => r.status === 200)).toBe(true);
+      const final = await eventually(async () => {
+        const page = await Promise.all(ids.map((id) => request(server.url, `/v1/predictions/${id}`)));
+        for (const r of page) expect(TERMINAL.has(r.body.status)).toBe(true);
+        return page.map((r) => r.body);
+      }, 60_000);
+      const counts = { succeeded: 0, failed: 0, canceled: 0 } as Record<string, number>;
+      for (const p of final) counts[p.status] = (counts[p.status] ?? 0) + 1;
+      expect(counts.failed).toBe(0);
+      expect(counts.succeeded! + counts.canceled!).toBe(N);
+      // Every canceled one was asked to cancel; the ones not asked all succeeded.
+      const canceledIds = new Set(final.filter((p) => p.status === "canceled").map((p) => p.id));
+      for (const id of canceledIds) expect(toCancel).toContain(id);
+      expect(final.filter((p, i) => i % 2 === 0).every((p) => p.status === "succeeded")).toBe(true);
+      expect(server.runner.inFlight).toBe(0);
+      expect(server.hosted.queue.length).toBe(0);
+      expect((await request(server.url, "/health-check")).body.status).toBe("READY");
+      for (const s of stalled) s.destroy();
+      await eventually(() => expect(sseBufferedBytes()).toEqual([]));
+    },
+  );
 });

@@ -172,10 +172,14 @@ export async function startReceiver(
   url: string;
   received: Received[];
   server: Server;
+  /** Resolves when `n` requests have arrived; rejects after `ms` (a bound for failures, not a wait). */
   waitFor: (n: number, ms?: number) => Promise<void>;
+  /** Resolves as soon as one request arrives (or has arrived) whose JSON body passes `test`. */
+  waitForBody: (test: (body: any) => boolean, ms?: number) => Promise<void>; // eslint-disable-line @typescript-eslint/no-explicit-any
   close: () => Promise<void>;
 }> {
   const received: Received[] = [];
+  const listeners = new Set<() => void>();
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on("data", (c: Buffer) => chunks.push(c));
@@ -184,23 +188,51 @@ export async function startReceiver(
       received.push(r);
       const { status, headers } = respond(r, received.length);
       res.writeHead(status, headers).end();
+      for (const listener of listeners) listener();
     });
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const waitFor = async (n: number, ms = 5000): Promise<void> => {
-    const end = Date.now() + ms;
-    while (received.length < n) {
-      if (Date.now() > end) throw new Error(`expected ${n} requests, got ${received.length}`);
-      await new Promise((r) => setTimeout(r, 10));
-    }
-  };
+  const until = (done: () => boolean, ms: number, what: string): Promise<void> =>
+    new Promise((resolve, reject) => {
+      const check = (): void => {
+        if (!done()) return;
+        stop();
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        stop();
+        reject(new Error(`${what}; got ${received.length} requests`));
+      }, ms);
+      const stop = (): void => {
+        clearTimeout(timer);
+        listeners.delete(check);
+      };
+      listeners.add(check);
+      check();
+    });
+  const waitFor = (n: number, ms = 5000): Promise<void> =>
+    until(() => received.length >= n, ms, `expected ${n} requests`);
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  const waitForBody = (test: (body: any) => boolean, ms = 5000): Promise<void> =>
+    until(
+      () =>
+        received.some((r) => {
+          try {
+            return test(JSON.parse(r.body));
+          } catch {
+            return false;
+          }
+        }),
+      ms,
+      "no request with the expected body",
+    );
   const close = () =>
     new Promise<void>((r) => {
       server.closeAllConnections();
       server.close(() => r());
     });
-  return { url, received, server, waitFor, close };
+  return { url, received, server, waitFor, waitForBody, close };
 }
 
 export async function eventually<T>(fn: () => T | Promise<T>, ms = 5000): Promise<T> {

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -115,11 +116,35 @@ describe("container entry (bundled src/runtime/main.ts)", () => {
       10_000,
     );
     child.kill("SIGTERM");
-    await new Promise((r) => setTimeout(r, 300));
+    // The server says it ignored the signal; then it still answers.
+    await eventually(() => expect(out()).toMatch(/SIGTERM ignored/));
     expect((await request(url, "/predictions", { body: {} })).body.output).toBe("ok");
     expect((await request(url, "/shutdown", { method: "POST" })).status).toBe(200);
     expect(await exit).toBe(0);
     expect(out()).toMatch(/SIGTERM ignored/);
+  });
+
+  it("a port already taken: exits 1, and the worker it started first does not outlive it", async () => {
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, "127.0.0.1", r));
+    const port = (taken.address() as AddressInfo).port;
+    const marker = `kiln-entry-test-${process.pid}-${Date.now()}`;
+    try {
+      // A predictor still loading (its module waits a minute) would keep that worker alive.
+      writeFileSync(join(dir, "hang.mjs"), "await new Promise((r) => setTimeout(r, 60_000));\n");
+      const { out, exit } = run({
+        KILN_ROOT: dir,
+        KILN_PREDICTOR: "hang.mjs:predictor",
+        PORT: String(port),
+        KILN_TEST_MARKER: marker,
+      });
+      expect(await exit).toBe(1);
+      expect(out()).toMatch(/EADDRINUSE/);
+      // The worker (its own process group, started before the server listened) was killed with it.
+      await eventually(() => expect(processesWithEnv(`KILN_TEST_MARKER=${marker}`)).toEqual([]), 10_000);
+    } finally {
+      await new Promise((r) => taken.close(r));
+    }
   });
 
   it("exits 2 with a message on bad configuration", async () => {
@@ -128,3 +153,17 @@ describe("container entry (bundled src/runtime/main.ts)", () => {
     expect(out()).toMatch(/KILN_PREDICTOR is not set/);
   });
 });
+
+/** Live processes whose environment holds `entry` (NAME=value). */
+function processesWithEnv(entry: string): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      if (readFileSync(`/proc/${name}/environ`, "utf8").split("\0").includes(entry)) found.push(Number(name));
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return found;
+}

@@ -1,6 +1,7 @@
 // /v1 SSE streams through the real replicate client (token by token, exact reassembly), Last-Event-ID
 // reconnects, errors on the stream, and canceling a long prediction.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { eventually } from "../runtime/helpers.js";
 import { startV1, type V1Server } from "./helpers.js";
 
 const TEXT = "Hello there,\nkiln streams   tokens\n\none by one — ünïcödé too.\n";
@@ -89,7 +90,10 @@ describe("/v1 stream errors and cancel", () => {
     try {
       const p = await s.replicate.predictions.create({ version: s.version, input: { ms: 60000 } });
       const streamed = fetch(p.urls.stream!).then((r) => r.text());
-      await new Promise((r) => setTimeout(r, 100));
+      // Cancel a prediction that is running, not one still queued.
+      await eventually(async () =>
+        expect((await s.replicate.predictions.get(p.id)).status).toBe("processing"),
+      );
       const t0 = Date.now();
       const canceled = await s.replicate.predictions.cancel(p.id);
       expect(Date.now() - t0).toBeLessThan(2000);

@@ -63,9 +63,19 @@ describe("/v1 trainings with the replicate client", () => {
     const res = await fetch(weights, { headers: { authorization: "Bearer t" } });
     expect(res.status).toBe(200);
     expect(await res.text()).toBe("weights(12 bytes of data, 3 steps)");
-    // The weights are a /v1/files entry like any upload (listed, deletable).
+    // The weights are a /v1/files entry like any upload (listed, deletable)...
     const files = await request(s.url, "/v1/files");
     expect(files.body.results.map((f: { name: string }) => f.name)).toContain("lora.safetensors");
+    // ...and a valid input: a second round trains on the first one's weights.
+    const next = await replicate.trainings.create("acme", "echo", version, {
+      destination: "me/echo-tuned",
+      input: { data: weights, steps: 1 },
+    });
+    const round2 = (await replicate.wait(next as never, { interval: 20 })) as unknown as {
+      output: { weights: string };
+    };
+    const again = await fetch(round2.output.weights);
+    expect(await again.text()).toBe("weights(34 bytes of data, 1 steps)");
   });
 
   it("cancel: the running training ends canceled", async () => {

@@ -13,20 +13,11 @@ import {
   webhookSigner,
 } from "../../src/runtime/v1/signing.js";
 import { HostedRegistry, type HostedRecord } from "../../src/runtime/v1/registry.js";
-import { Prediction } from "../../src/runtime/core/prediction.js";
+import type { Prediction } from "../../src/runtime/core/prediction.js";
+import { barePrediction } from "../helpers/prediction.js";
 import { defaultVersion } from "../../src/runtime/v1/api.js";
-import { makeRedactor } from "../../src/runtime/redact.js";
 
-const prediction = (id: string, iterator = false): Prediction =>
-  new Prediction({
-    id,
-    kind: "predict",
-    input: {},
-    publicInput: {},
-    context: {},
-    iterator,
-    redact: makeRedactor([]),
-  });
+const prediction = (id: string, iterator = false): Prediction => barePrediction({ id, iterator });
 
 describe("Prefer: wait", () => {
   it("parses wait, wait=N (capped at 60) and ignores other preferences", () => {

@@ -3,23 +3,22 @@ import type { ProgressMode } from "../../context.js";
 import { formatBytes } from "../../format.js";
 import type { CommandContext } from "../context.js";
 import { checkSecretSpec, manifestFlag, progressOption } from "../flags.js";
-import { addImageOptions } from "../image-options.js";
+import { addImageOptions, type ImageFlags } from "../image-options.js";
 import { loadManifestForCommand } from "../load-manifest.js";
 
-interface BuildFlags {
+interface BuildFlags extends ImageFlags {
   tag?: string;
   cache: boolean;
   progress: ProgressMode;
   secret?: string[];
   caCert?: string;
-  baseImage?: string;
-  nodeImage?: string;
   platform?: string;
   push?: boolean;
   cacheFrom?: string[];
   cacheTo?: string;
   openapiSchema?: string;
   typecheck: boolean;
+  weights?: string;
   json?: boolean;
 }
 
@@ -37,6 +36,10 @@ export function registerBuild(program: Command, context: () => CommandContext): 
     .option("--cache-to <ref>", "registry image to export the build cache to")
     .option("--openapi-schema <file>", "use this OpenAPI document instead of computing it")
     .option("--no-typecheck", "skip the type check of TypeScript predictors")
+    .option(
+      "--weights <path>",
+      "bake trained weights (a file or directory, e.g. from `kiln train`) in; setup() gets them as COG_WEIGHTS",
+    )
     .option("--json", "print a machine-readable result (image id, digest, labels, timings)")
     .action(async (flags: BuildFlags, cmd: Command) => {
       const ctx = context();
@@ -60,6 +63,7 @@ export function registerBuild(program: Command, context: () => CommandContext): 
         cacheTo: flags.cacheTo,
         openapiSchema: flags.openapiSchema,
         typecheck: flags.typecheck,
+        weights: flags.weights,
         json,
         progress: flags.progress,
       });

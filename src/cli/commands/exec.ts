@@ -2,14 +2,12 @@ import type { Command } from "commander";
 import type { ProgressMode } from "../../context.js";
 import type { CommandContext } from "../context.js";
 import { collect, manifestFlag, parseEnvFlags, progressOption } from "../flags.js";
-import { addImageOptions } from "../image-options.js";
+import { addImageOptions, type ImageFlags } from "../image-options.js";
 import { loadManifestForCommand } from "../load-manifest.js";
 
-interface ExecFlags {
+interface ExecFlags extends ImageFlags {
   env: string[];
   progress: ProgressMode;
-  baseImage?: string;
-  nodeImage?: string;
 }
 
 export function registerExec(program: Command, context: () => CommandContext): void {

@@ -1,7 +1,6 @@
 import type { Command } from "commander";
-import { UsageError } from "../../errors.js";
 import type { CommandContext } from "../context.js";
-import { parsePort } from "../flags.js";
+import { parsePort, parsePositiveInteger } from "../flags.js";
 
 interface GatewayFlags {
   redis: string;
@@ -26,11 +25,7 @@ export function registerGateway(program: Command, context: () => CommandContext)
     )
     .option("--queue-size <n>", "predictions that may wait per model version before 429", "64")
     .action(async (flags: GatewayFlags) => {
-      const queueSize = Number(flags.queueSize);
-      if (!Number.isInteger(queueSize) || queueSize < 1)
-        throw new UsageError(
-          `--queue-size must be a positive integer, got ${JSON.stringify(flags.queueSize)}`,
-        );
+      const queueSize = parsePositiveInteger(flags.queueSize, "--queue-size");
       const { runGateway } = await import("../../session/gateway.js");
       await runGateway(context(), {
         redisUrl: flags.redis,

@@ -4,6 +4,7 @@ import { registerInit } from "./init.js";
 import { registerBuild } from "./build.js";
 import { registerDockerfile } from "./dockerfile.js";
 import { registerPredict } from "./predict.js";
+import { registerTrain } from "./train.js";
 import { registerServe } from "./serve.js";
 import { registerPlayground } from "./playground.js";
 import { registerExec } from "./exec.js";
@@ -22,6 +23,7 @@ export const COMMANDS: RegisterCommand[] = [
   registerBuild,
   registerDockerfile,
   registerPredict,
+  registerTrain,
   registerServe,
   registerPlayground,
   registerExec,

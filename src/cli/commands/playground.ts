@@ -15,7 +15,7 @@ export function registerPlayground(program: Command, context: () => CommandConte
     .option("--no-open", "print the playground's URL instead of opening a browser")
     .action(async (image: string | undefined, flags: PlaygroundFlags, cmd: Command) => {
       const ctx = context();
-      const serve = serveOptions(ctx, image, flags, cmd);
+      const serve = await serveOptions(ctx, image, flags, cmd);
       const webhookPort = parsePort(flags.webhookPort, "--webhook-port");
       const { runPlayground } = await import("../../session/playground.js");
       await runPlayground(ctx, serve, { webhookPort, open: flags.open, interactive: ctx.out.interactive });

@@ -2,16 +2,15 @@ import type { Command } from "commander";
 import type { ProgressMode } from "../../context.js";
 import type { CommandContext } from "../context.js";
 import { manifestFlag, progressOption } from "../flags.js";
-import { addImageOptions } from "../image-options.js";
+import { addImageOptions, type ImageFlags } from "../image-options.js";
 import { loadOptionalManifest } from "../load-manifest.js";
 
-interface PushFlags {
+interface PushFlags extends ImageFlags {
   json?: boolean;
   build: boolean;
   progress: ProgressMode;
   openapiSchema?: string;
-  baseImage?: string;
-  nodeImage?: string;
+  weights?: string;
 }
 
 export function registerPush(program: Command, context: () => CommandContext): void {
@@ -22,6 +21,7 @@ export function registerPush(program: Command, context: () => CommandContext): v
     .option("--no-build", "push the existing local image instead of building it first")
     .addOption(progressOption("build progress output"))
     .option("--openapi-schema <file>", "build: use this OpenAPI document instead of computing it")
+    .option("--weights <path>", "build: bake in trained weights (as `kiln build --weights`)")
     .action(async (image: string | undefined, flags: PushFlags, cmd: Command) => {
       const ctx = context();
       if (flags.json) ctx.out.jsonDocument = true;
@@ -39,6 +39,7 @@ export function registerPush(program: Command, context: () => CommandContext): v
         openapiSchema: flags.openapiSchema,
         baseImage: flags.baseImage,
         nodeImage: flags.nodeImage,
+        weights: flags.weights,
       });
     });
 }

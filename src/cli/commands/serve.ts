@@ -7,7 +7,7 @@ export function registerServe(program: Command, context: () => CommandContext): 
     .description("run the model's HTTP server (container API and /v1) until Ctrl-C")
     .action(async (image: string | undefined, flags: ServeFlags, cmd: Command) => {
       const ctx = context();
-      const options = serveOptions(ctx, image, flags, cmd);
+      const options = await serveOptions(ctx, image, flags, cmd);
       const { runServe } = await import("../../session/serve.js");
       await runServe(ctx, options);
     });

@@ -87,7 +87,7 @@ export class OutputCache {
           }
           break;
         }
-        await lock.waitReleased(key, signal);
+        if (!signal?.aborted) await lock.waitReleased(key, signal);
         if (signal?.aborted) {
           done();
           return null;

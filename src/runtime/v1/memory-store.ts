@@ -64,6 +64,8 @@ export class MemoryStore implements PredictionStore {
   /** A training's output file joins /v1/files; its download URL is the output. */
   private async keepOutput(path: string, base: string): Promise<string> {
     const f = await this.o.files.adopt(path, basename(path), mediaTypeOf(path));
+    // Fed back as an input (a next round of training), the URL is read from disk, not over HTTP.
+    this.o.files.hosts.add(new URL(base).hostname);
     return `${base}/v1/files/${f.id}/download`;
   }
 

@@ -69,35 +69,23 @@ describe("compileTsPredictor", () => {
       output: "HELLO, ADA! HELLO, ADA! -- kiln",
     });
 
-    const stream = await startWorker(["--predictor", `${target}:stream`, "--root", root]);
-    workers.push(stream);
-    stream.send({ type: "setup", weights: null });
-    await stream.waitFor((m) => m.type === "ready");
-    stream.send({
-      type: "predict",
-      id: "s",
-      kind: "predict",
-      input: { name: "Bob", times: 1, style: "plain", signature: null },
-      context: {},
-    });
-    await stream.waitFor((m) => m.type === "done");
-    const chunks = stream.frames
+    /** One prediction of another predictor of the same module, in a fresh worker. */
+    const predictWith = async (name: string, input: Record<string, unknown>) => {
+      const worker = await startWorker(["--predictor", `${target}:${name}`, "--root", root]);
+      workers.push(worker);
+      worker.send({ type: "setup", weights: null });
+      await worker.waitFor((m) => m.type === "ready");
+      worker.send({ type: "predict", id: name, kind: "predict", input, context: {} });
+      return { worker, done: await worker.waitFor((m) => m.type === "done") };
+    };
+    const stream = await predictWith("stream", { name: "Bob", times: 1, style: "plain", signature: null });
+    const chunks = stream.worker.frames
       .filter((m) => m.type === "output")
       .map((m) => (m as { chunk: string }).chunk);
     expect(chunks).toEqual(["Hello,", " Bob!"]);
 
-    const banner = await startWorker(["--predictor", `${target}:banner`, "--root", root]);
-    workers.push(banner);
-    banner.send({ type: "setup", weights: null });
-    await banner.waitFor((m) => m.type === "ready");
-    banner.send({
-      type: "predict",
-      id: "b",
-      kind: "predict",
-      input: { name: "Cy", times: 1, style: "whisper", signature: null },
-      context: {},
-    });
-    const done = (await banner.waitFor((m) => m.type === "done")) as { output: { $file: string } };
+    const banner = await predictWith("banner", { name: "Cy", times: 1, style: "whisper", signature: null });
+    const done = banner.done as { output: { $file: string } };
     expect(readFileSync(done.output.$file, "utf8")).toBe("hello, cy!\n");
     rmSync(done.output.$file);
   }, 60_000);

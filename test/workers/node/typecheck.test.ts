@@ -37,54 +37,67 @@ const TYPE_ERROR = [
 const FIXED = TYPE_ERROR.replace("n.toUpperCase()", "String(n)");
 
 describe("typecheckTsPredictor", () => {
-  it("passes examples/hello-ts", async () => {
+  it("passes examples/hello-ts", { tags: ["slow"], timeout: 120_000 }, async () => {
     const root = mkdtempSync(join(tmpdir(), "kiln-tc-hello-"));
     dirs.push(root);
     cpSync(join(REPO, "examples/hello-ts"), root, { recursive: true });
     symlinkSync(join(REPO, "node_modules"), join(root, "node_modules"));
-    expect(await typecheckTsPredictor(root, ref, { cache: false })).toEqual({ checked: true, problems: [] });
-  }, 120_000);
+    expect(await typecheckTsPredictor(root, ref, { cache: false })).toEqual({
+      checked: true,
+      problems: [],
+    });
+  });
 
-  it("reports type errors with file:line:col, using the SDK's types for inputs and output", async () => {
-    const root = project(TYPE_ERROR);
-    const result = await typecheckTsPredictor(root, ref);
-    expect(result.checked).toBe(true);
-    expect(result.problems).toEqual([
-      expect.stringMatching(/^predict\.ts:5:25: Property 'toUpperCase' does not exist on type 'number'/),
-    ]);
-  }, 120_000);
+  it(
+    "reports type errors with file:line:col, using the SDK's types for inputs and output",
+    { tags: ["slow"], timeout: 120_000 },
+    async () => {
+      const root = project(TYPE_ERROR);
+      const result = await typecheckTsPredictor(root, ref);
+      expect(result.checked).toBe(true);
+      expect(result.problems).toEqual([
+        expect.stringMatching(/^predict\.ts:5:25: Property 'toUpperCase' does not exist on type 'number'/),
+      ]);
+    },
+  );
 
-  it("reuses a passing check until a file the compiler read changes", async () => {
-    const root = project(FIXED);
-    expect(await typecheckTsPredictor(root, ref)).toEqual({ checked: true, problems: [] });
-    const cache = JSON.parse(readFileSync(join(root, ".kiln/typecheck.json"), "utf8")) as {
-      inputs: Record<string, string>;
-    };
-    // Inputs are hashed by content: the predictor, the SDK's declarations and zod's.
-    const inputs = Object.keys(cache.inputs);
-    expect(inputs).toContain(join(root, "predict.ts"));
-    expect(inputs.some((f) => f.includes("/zod/"))).toBe(true);
-    expect(await typecheckTsPredictor(root, ref)).toEqual({ checked: true, cached: true, problems: [] });
+  it(
+    "reuses a passing check until a file the compiler read changes",
+    { tags: ["slow"], timeout: 120_000 },
+    async () => {
+      const root = project(FIXED);
+      expect(await typecheckTsPredictor(root, ref)).toEqual({ checked: true, problems: [] });
+      const cache = JSON.parse(readFileSync(join(root, ".kiln/typecheck.json"), "utf8")) as {
+        inputs: Record<string, string>;
+      };
+      // Inputs are hashed by content: the predictor, the SDK's declarations and zod's.
+      const inputs = Object.keys(cache.inputs);
+      expect(inputs).toContain(join(root, "predict.ts"));
+      expect(inputs.some((f) => f.includes("/zod/"))).toBe(true);
+      expect(await typecheckTsPredictor(root, ref)).toEqual({ checked: true, cached: true, problems: [] });
 
-    // Touched but identical: still a hit (contents are compared once size or mtime differ).
-    utimesSync(join(root, "predict.ts"), new Date(), new Date(Date.now() + 5000));
-    expect((await typecheckTsPredictor(root, ref)).cached).toBe(true);
+      // Touched but identical: still a hit (contents are compared once size or mtime differ).
+      utimesSync(join(root, "predict.ts"), new Date(), new Date(Date.now() + 5000));
+      expect((await typecheckTsPredictor(root, ref)).cached).toBe(true);
 
-    // Same size, different content: checked again (an unknown name is an error).
-    const sameSize = FIXED.replace("String(n)", "Strung(n)");
-    expect(sameSize.length).toBe(FIXED.length);
-    writeFileSync(join(root, "predict.ts"), sameSize);
-    const renamed = await typecheckTsPredictor(root, ref);
-    expect(renamed.cached).toBeUndefined();
-    expect(renamed.problems).toEqual([expect.stringMatching(/^predict\.ts:5:23: Cannot find name 'Strung'/)]);
+      // Same size, different content: checked again (an unknown name is an error).
+      const sameSize = FIXED.replace("String(n)", "Strung(n)");
+      expect(sameSize.length).toBe(FIXED.length);
+      writeFileSync(join(root, "predict.ts"), sameSize);
+      const renamed = await typecheckTsPredictor(root, ref);
+      expect(renamed.cached).toBeUndefined();
+      expect(renamed.problems).toEqual([
+        expect.stringMatching(/^predict\.ts:5:23: Cannot find name 'Strung'/),
+      ]);
 
-    writeFileSync(join(root, "predict.ts"), TYPE_ERROR);
-    const again = await typecheckTsPredictor(root, ref);
-    expect(again.cached).toBeUndefined();
-    expect(again.problems).toHaveLength(1);
-    // A failing check is not recorded: the next build checks again.
-    expect((await typecheckTsPredictor(root, ref)).problems).toHaveLength(1);
-  }, 120_000);
+      writeFileSync(join(root, "predict.ts"), TYPE_ERROR);
+      const again = await typecheckTsPredictor(root, ref);
+      expect(again.cached).toBeUndefined();
+      expect(again.problems).toHaveLength(1);
+      // A failing check is not recorded: the next build checks again.
+      expect((await typecheckTsPredictor(root, ref)).problems).toHaveLength(1);
+    },
+  );
 
   it("skips, and says why, when the project has no TypeScript", async () => {
     const root = project(FIXED, false);

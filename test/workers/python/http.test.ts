@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
 import type { RunningServer, ServerOptions } from "../../../src/runtime/server.js";
 import { startPythonServer } from "../../helpers/python-server.js";
+import { startReceiver } from "../../runtime/helpers.js";
 import { FIXTURES, REPO_ROOT } from "./harness.js";
 
 const servers: RunningServer[] = [];
@@ -182,8 +183,16 @@ describe("python predictors over HTTP", () => {
   test("canceling a time.sleep loop and an asyncio.sleep over HTTP", async () => {
     for (const fixture of ["cancel-sleep", "cancel-async"]) {
       const s = await serve(fixture);
-      const pending = call(s, "/predictions", { id: "slow1", input: { seconds: 30 } });
-      await new Promise((r) => setTimeout(r, 400));
+      // The predictor prints "started" once it is running; its first logs webhook carries that line.
+      const hook = await startReceiver();
+      const pending = call(s, "/predictions", {
+        id: "slow1",
+        input: { seconds: 30 },
+        webhook: hook.url,
+        webhook_events_filter: ["logs"],
+      });
+      await hook.waitForBody((p: { logs?: string }) => Boolean(p.logs?.includes("started")));
+      await hook.close();
       const started = Date.now();
       expect((await call(s, "/predictions/slow1/cancel", {})).status).toBe(200);
       const r = await pending;

@@ -423,14 +423,18 @@ describe("cancellation and sys.exit", () => {
     expect((await w.predict("ok", { code: 0 })).terminal).toMatchObject({ output: "still alive" });
   });
 
-  test("prints from a thread the predictor started go to the running prediction; such threads do not block exit", async () => {
-    const w = await ready("user-thread");
-    const r = await w.predict("t");
-    expect(r.terminal).toMatchObject({ type: "done", output: "ok" });
-    expect(r.logs).toBe("from a worker thread\n");
-    w.send({ type: "shutdown" });
-    expect(await w.exited).toEqual({ code: 0, signal: null });
-  });
+  test(
+    "prints from a thread the predictor started go to the running prediction; such threads do not block exit",
+    { tags: ["slow"] },
+    async () => {
+      const w = await ready("user-thread");
+      const r = await w.predict("t");
+      expect(r.terminal).toMatchObject({ type: "done", output: "ok" });
+      expect(r.logs).toBe("from a worker thread\n");
+      w.send({ type: "shutdown" });
+      expect(await w.exited).toEqual({ code: 0, signal: null });
+    },
+  );
 
   test("the worker exits when the server closes fd 3 or sends shutdown", async () => {
     const w = await ready("hello");

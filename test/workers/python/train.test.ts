@@ -5,9 +5,10 @@
  */
 import * as path from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
-import { startServer, type RunningServer, type ServerOptions } from "../../../src/runtime/server.js";
+import type { RunningServer, ServerOptions } from "../../../src/runtime/server.js";
+import { startPythonServer } from "../../helpers/python-server.js";
 import { eventually, startReceiver } from "../../runtime/helpers.js";
-import { FIXTURES, PYTHON, WORKER_DIR } from "./harness.js";
+import { FIXTURES } from "./harness.js";
 
 const servers: RunningServer[] = [];
 const closers: (() => Promise<void>)[] = [];
@@ -18,21 +19,13 @@ afterEach(async () => {
 
 async function serve(fixture: string, train: string | null, extra: Partial<ServerOptions> = {}) {
   const [file, name] = (train ?? ":").split(":") as [string, string];
-  const server = await startServer({
-    root: path.join(FIXTURES, fixture),
-    predictor: { language: "python", file: "predict.py", name: "Predictor" },
-    train: train ? { language: "python", file, name } : undefined,
-    host: "127.0.0.1",
-    port: 0,
-    logLevel: "silent",
-    python: PYTHON,
-    pythonWorkerDir: WORKER_DIR,
-    env: { PYTHONDONTWRITEBYTECODE: "1" },
-    throttleMs: 0,
-    ...extra,
-  });
+  const server = await startPythonServer(
+    path.join(FIXTURES, fixture),
+    {},
+    { train: train ? { language: "python", file, name } : undefined, throttleMs: 0, ...extra },
+  );
   servers.push(server);
-  expect(await server.ready).toBe("READY");
+  expect(server.health.ready).toBe(true);
   return server;
 }
 
@@ -166,6 +159,15 @@ describe("a subclass of cog.TrainingOutput", () => {
     const r = await call(s, "/trainings", { body: { input: { text: "abc" } } });
     expect(r.body.output.loss).toBe(0.25);
     expect(decode(r.body.output.weights)).toBe("abc");
+  });
+});
+
+describe("an async train() next to a sync predictor", () => {
+  test("runs (the sync worker drives the coroutine)", async () => {
+    const s = await serve("train-class", "trainer.py:train_async");
+    const r = await call(s, "/trainings", { body: { input: { text: "go" } } });
+    expect(r.body.status).toBe("succeeded");
+    expect(decode(r.body.output.weights)).toBe("async go");
   });
 });
 

@@ -1,0 +1,232 @@
+// Memory and idle behaviour of the kiln server (bundled, as images run it) with a no-op TS and a no-op
+// Python predictor, beside the ceilings measured in the same run (a bare node:http server, and for
+// Python that plus an idle python3):
+//   - idle memory of all server processes: summed RSS, private (anonymous) pages, and "charged" (private
+//     pages plus each executable's file pages once, roughly what a container's memory cgroup counts);
+//   - growth over 30,000 sync predictions (1 connection) (after a 2,000 warm-up; bounded in time), with and without
+//     `--max-semi-space-size=1` on the server (which passes it on to a node worker);
+//   - idle CPU and wake-ups (context switches) of every server process over a quiet window, before
+//     and after the load.
+// Writes bench/results/memory.md.
+// Usage: node bench/memory.mjs [--predictions 30000] [--idle 10] [--max-seconds 180]
+import autocannon from "autocannon";
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { descendantsOf, loadNote, treeMemoryMb } from "./lib.mjs";
+import {
+  bundleRuntime,
+  compileFixture,
+  pythonProject,
+  root,
+  startBare,
+  startKiln,
+  track,
+} from "./server-lib.mjs";
+
+const argv = process.argv.slice(2);
+const opt = (name, dflt) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : dflt;
+};
+const PREDICTIONS = Number(opt("predictions", "30000"));
+const IDLE_S = Number(opt("idle", "10"));
+const MAX_S = Number(opt("max-seconds", "180"));
+const SEMI = "--max-semi-space-size=1";
+const PY_NOOP =
+  'from cog import BasePredictor\n\n\nclass Predictor(BasePredictor):\n    def predict(self) -> str:\n        return "ok"\n';
+
+const work = mkdtempSync(join(tmpdir(), "kiln-bench-memory-"));
+process.on("exit", () => rmSync(work, { recursive: true, force: true }));
+
+const tree = (pid) => [pid, ...descendantsOf(pid)];
+
+/** CPU ns (schedstat) and context switches of one process. */
+function sched(pid) {
+  try {
+    const ns = Number(readFileSync(`/proc/${pid}/schedstat`, "utf8").split(" ")[0]);
+    const status = readFileSync(`/proc/${pid}/status`, "utf8");
+    const sw = (name) => Number(new RegExp(`${name}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+    return { ns, switches: sw("voluntary_ctxt_switches") + sw("nonvoluntary_ctxt_switches") };
+  } catch {
+    return { ns: 0, switches: 0 };
+  }
+}
+
+/** CPU (% of a core) and wake-ups per second of every process of the tree over `seconds` of quiet. */
+async function idle(pid, seconds) {
+  const pids = tree(pid);
+  const before = pids.map(sched);
+  await sleep(seconds * 1000);
+  const after = pids.map(sched);
+  const ns = after.reduce((a, s, i) => a + s.ns - before[i].ns, 0);
+  const switches = after.reduce((a, s, i) => a + s.switches - before[i].switches, 0);
+  return { cpu: (ns / 1e9 / seconds) * 100, wakeups: switches / seconds };
+}
+
+/** An idle python3 (the interpreter's own floor for the Python worker). */
+async function idlePython(python) {
+  const child = track(
+    spawn(python, ["-c", "import sys; print('up', flush=True); sys.stdin.read()"], {
+      stdio: ["pipe", "pipe", "ignore"],
+    }),
+  );
+  await new Promise((r) => child.stdout.once("data", r));
+  return {
+    pid: child.pid,
+    stop: () => {
+      child.kill();
+      return new Promise((r) => child.once("exit", r));
+    },
+  };
+}
+
+/** `total` sync predictions on 1 connection (the no-op runs one at a time) in batches, stopping early after MAX_S seconds. */
+async function predictions(url, total) {
+  const t0 = performance.now();
+  let done = 0;
+  let errors = 0;
+  while (done < total && performance.now() - t0 < MAX_S * 1000) {
+    const r = await autocannon({
+      url: `${url}/predictions`,
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ input: {} }),
+      connections: 1,
+      amount: Math.min(5_000, total - done),
+    });
+    done += r.requests.total;
+    errors += r.errors + r.non2xx;
+  }
+  return { done, errors, seconds: (performance.now() - t0) / 1000 };
+}
+
+async function measure(label, spec) {
+  const k = await startKiln({ ...spec, readyBy: "log" });
+  try {
+    await sleep(1000);
+    const idleMem = treeMemoryMb(tree(k.pid));
+    const idleBefore = await idle(k.pid, IDLE_S);
+    await predictions(k.url, 2_000);
+    await sleep(500);
+    const warm = treeMemoryMb(tree(k.pid));
+    const pids = tree(k.pid);
+    const ns0 = pids.reduce((a, p) => a + sched(p).ns, 0);
+    const first = await predictions(k.url, PREDICTIONS / 2);
+    const mid = treeMemoryMb(tree(k.pid));
+    const second = await predictions(k.url, PREDICTIONS / 2);
+    const load = {
+      done: first.done + second.done,
+      errors: first.errors + second.errors,
+      seconds: first.seconds + second.seconds,
+    };
+    load.cpuMsPer = (pids.reduce((a, p) => a + sched(p).ns, 0) - ns0) / 1e6 / Math.max(1, load.done);
+    await sleep(1000);
+    const after = treeMemoryMb(tree(k.pid));
+    const idleAfter = await idle(k.pid, IDLE_S);
+    console.log(label, JSON.stringify({ idleMem, warm, mid, after, load, idleBefore, idleAfter }));
+    return { label, idleMem, warm, mid, after, load, idleBefore, idleAfter };
+  } finally {
+    await k.stop();
+  }
+}
+
+const f = (n, d = 1) => n.toFixed(d);
+
+async function main() {
+  const note = [`before: ${loadNote()}`];
+  const runtime = await bundleRuntime(work);
+  const ts = await compileFixture(work, "noop.ts");
+  const py = pythonProject(work, "noop", PY_NOOP);
+  const tsSpec = { ...runtime, dir: ts.dir, predictor: `${ts.file}:predictor` };
+  const pySpec = { ...runtime, dir: py.dir, predictor: "predict.py:Predictor", env: py.env };
+
+  const bare = await startBare();
+  await sleep(1000);
+  const bareMem = treeMemoryMb([bare.pid]);
+  const bareIdle = await idle(bare.pid, IDLE_S);
+  const pyIdle = await idlePython(py.env.KILN_PYTHON);
+  const pyFloor = treeMemoryMb([pyIdle.pid]);
+  await pyIdle.stop();
+  await bare.stop();
+
+  // kiln's default: the image runs `node --max-semi-space-size=1 /kiln/server.mjs` and a node worker
+  // gets the same; V8's own default young generation (16 MB semi-spaces) is the comparison.
+  const V8 = "--max-semi-space-size=16";
+  const SMALL = "--optimize-for-size";
+  const runs = [
+    await measure(`TS, ${V8} (V8's default)`, { ...tsSpec, nodeFlags: [V8] }),
+    await measure(`TS, ${SEMI} (kiln's default)`, { ...tsSpec, nodeFlags: [SEMI] }),
+    await measure(`TS, ${SEMI} ${SMALL}`, { ...tsSpec, nodeFlags: [SEMI, SMALL] }),
+    await measure(`Python, ${V8} (V8's default)`, { ...pySpec, nodeFlags: [V8] }),
+    await measure(`Python, ${SEMI} (kiln's default)`, { ...pySpec, nodeFlags: [SEMI] }),
+  ];
+  note.push(`after: ${loadNote()}`);
+
+  const ceilingFor = (label) =>
+    label.startsWith("TS")
+      ? { rss: bareMem.rss * 2, charged: bareMem.charged + bareMem.anon, what: "2 × bare node:http" }
+      : {
+          rss: bareMem.rss + pyFloor.rss,
+          charged: bareMem.charged + pyFloor.charged,
+          what: "bare node:http + idle python3",
+        };
+  const md = [
+    "# Memory and idle behaviour",
+    "",
+    `Generated by \`node bench/memory.mjs --predictions ${PREDICTIONS} --idle ${IDLE_S}\` on ${new Date().toISOString()}.`,
+    "",
+    `Machine: ${note.join("; ")}.`,
+    "",
+    "All server processes are counted (the server and its worker). *RSS* sums each process's resident",
+    "set, so the pages of the node binary that server and node worker share count twice; *charged* counts",
+    "private pages plus each executable's file pages once (what the pair costs the machine, and roughly",
+    "what a container's memory cgroup sees); *anon* is the private pages alone. MB = MiB.",
+    "",
+    "## Idle memory",
+    "",
+    "| server | RSS | charged | anon | ceiling (RSS / charged) | goal (RSS) |",
+    "|---|---|---|---|---|---|",
+    `| bare node:http (ceiling) | ${f(bareMem.rss)} | ${f(bareMem.charged)} | ${f(bareMem.anon)} | | |`,
+    `| idle python3 (floor of a Python worker) | ${f(pyFloor.rss)} | ${f(pyFloor.charged)} | ${f(pyFloor.anon)} | | |`,
+    ...runs.map((r) => {
+      const c = ceilingFor(r.label);
+      const goal = r.label.startsWith("TS") ? "≤ 80" : "≤ 60";
+      return `| kiln, ${r.label} | ${f(r.idleMem.rss)} | ${f(r.idleMem.charged)} | ${f(r.idleMem.anon)} | ${f(c.rss)} / ${f(c.charged)} (${c.what}) | ${goal} |`;
+    }),
+    "",
+    `## Growth over ${PREDICTIONS.toLocaleString("en")} sync predictions`,
+    "",
+    "Container API (`POST /predictions`, 1 connection), which retains no finished predictions, so the",
+    "retention budget (KILN_RETAIN_BYTES, /v1 only) is 0 here and the goal is ≤ 5 MB. Measured after a",
+    "2,000-prediction warm-up and 1 s of quiet.",
+    "",
+    "| server | predictions (errors) | seconds | server CPU per prediction | RSS warm → half-way → after | growth RSS (second half) | growth charged | growth anon |",
+    "|---|---|---|---|---|---|---|---|",
+    ...runs.map(
+      (r) =>
+        `| kiln, ${r.label} | ${r.load.done} (${r.load.errors}) | ${f(r.load.seconds)} | ${f(r.load.cpuMsPer, 3)} ms | ${f(r.warm.rss)} → ${f(r.mid.rss)} → ${f(r.after.rss)} | ${f(r.after.rss - r.warm.rss)} (${f(r.after.rss - r.mid.rss)}) | ${f(r.after.charged - r.warm.charged)} | ${f(r.after.anon - r.warm.anon)} |`,
+    ),
+    "",
+    `## Idle CPU (${IDLE_S} s of quiet, every server process)`,
+    "",
+    '"Before load" starts 1 s after READY, while V8 still finishes start-up work (lazy compilation,',
+    'its memory reducer\'s GCs); "after load" is the steady idle state.',
+    "",
+    "| server | CPU before load | wake-ups/s before | CPU after load | wake-ups/s after |",
+    "|---|---|---|---|---|",
+    `| bare node:http (ceiling) | ${f(bareIdle.cpu, 3)} % | ${f(bareIdle.wakeups)} | | |`,
+    ...runs.map(
+      (r) =>
+        `| kiln, ${r.label} | ${f(r.idleBefore.cpu, 3)} % | ${f(r.idleBefore.wakeups)} | ${f(r.idleAfter.cpu, 3)} % | ${f(r.idleAfter.wakeups)} |`,
+    ),
+    "",
+  ].join("\n");
+  mkdirSync(join(root, "bench/results"), { recursive: true });
+  writeFileSync(join(root, "bench/results/memory.md"), md);
+  console.log(md);
+}
+
+await main();
