@@ -5,6 +5,7 @@
  */
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { validateWebhook } from "replicate";
 import type { RunningServer } from "../../src/runtime/server.js";
 import { startPythonServer } from "../helpers/python-server.js";
 import { parseSse, request, startFixture, startReceiver } from "./helpers.js";
@@ -127,6 +128,25 @@ describe("big outputs cross as attachments", () => {
       expect(body.output === want).toBe(true);
     } finally {
       await receiver.close();
+    }
+
+    // /v1 webhooks are signed: the signature over the streamed pieces is the one over the whole body.
+    const signed = await startReceiver();
+    try {
+      await request(py.url, "/v1/models/acme/big/predictions", {
+        body: { input: { size: MB }, webhook: `${signed.url}/v1hook`, webhook_events_filter: ["completed"] },
+      });
+      await signed.waitFor(1);
+      const got = signed.received[0]!;
+      expect(JSON.parse(got.body).output === want).toBe(true);
+      const req = new Request("http://127.0.0.1/v1hook", {
+        method: "POST",
+        headers: got.headers as Record<string, string>,
+        body: got.body,
+      });
+      expect(await validateWebhook(req, py.hosted.webhookSecret)).toBe(true);
+    } finally {
+      await signed.close();
     }
 
     const v1 = await request(py.url, "/v1/models/acme/big/predictions", {
