@@ -27,6 +27,8 @@ import {
   median,
   removeBenchImage,
   spread,
+  option,
+  PYTHON_NOOP,
 } from "./lib.mjs";
 import {
   bundleRuntime,
@@ -39,13 +41,9 @@ import {
 } from "./server-lib.mjs";
 
 const argv = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : dflt;
-};
-const ROUNDS = Number(opt("rounds", "7"));
+const ROUNDS = Number(option("rounds", "7"));
 const WITH_IMAGE = !argv.includes("--no-image");
-const BASELINE = opt("baseline", undefined);
+const BASELINE = option("baseline", undefined);
 const DOCKER = process.env.KILN_DOCKER_CLI ?? "/usr/bin/docker";
 const PREFIX = process.env.KILN_BENCH_IMAGE_PREFIX ?? "kiln-bench-";
 const run = promisify(execFile);
@@ -54,8 +52,6 @@ const run = promisify(execFile);
 const EXTRA_CA = process.env.NODE_EXTRA_CA_CERTS;
 delete process.env.NODE_EXTRA_CA_CERTS;
 
-const PY_NOOP =
-  'from cog import BasePredictor\n\n\nclass Predictor(BasePredictor):\n    def predict(self) -> str:\n        return "ok"\n';
 const TS_NOOP =
   'import { definePredictor, z } from "kiln-ml";\n\nexport const predictor = definePredictor({ inputs: {}, output: z.string(), predict: () => "ok" });\n';
 
@@ -100,7 +96,7 @@ function project(name, kind) {
       'build:\n  node_version: 20\n  base_image: kiln-test/node\npredict: "predict.ts:predictor"\n',
     );
   } else {
-    writeFileSync(join(dir, "predict.py"), PY_NOOP);
+    writeFileSync(join(dir, "predict.py"), PYTHON_NOOP);
     writeFileSync(
       join(dir, "cog.yaml"),
       'build:\n  python_version: "3.11"\n  base_image: kiln-test/python\npredict: "predict.py:Predictor"\n',
@@ -201,7 +197,7 @@ async function main() {
   await buildDist(root);
   const runtime = await bundleRuntime(work);
   const ts = await compileFixture(work, "noop.ts");
-  const py = pythonProject(work, "noop", PY_NOOP);
+  const py = pythonProject(work, "noop", PYTHON_NOOP);
   const python = py.env.KILN_PYTHON;
   const tsProject = project("serve-ts", "ts");
   const pyProject = project("serve-py", "python");

@@ -290,3 +290,13 @@ export async function exportRevision(repo, ref) {
   process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
+
+/** `--name VALUE` from the command line, or `dflt`. */
+export function option(name, dflt) {
+  const argv = process.argv.slice(2);
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : dflt;
+}
+
+/** The no-op Python predictor (bench/fixtures/noop.py), the twin of bench/fixtures/noop.ts. */
+export const PYTHON_NOOP = readFileSync(new URL("./fixtures/noop.py", import.meta.url), "utf8");

@@ -15,7 +15,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { descendantsOf, loadNote, treeMemoryMb } from "./lib.mjs";
+import { descendantsOf, loadNote, option, PYTHON_NOOP, treeMemoryMb } from "./lib.mjs";
 import {
   bundleRuntime,
   compileFixture,
@@ -26,17 +26,10 @@ import {
   track,
 } from "./server-lib.mjs";
 
-const argv = process.argv.slice(2);
-const opt = (name, dflt) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : dflt;
-};
-const PREDICTIONS = Number(opt("predictions", "30000"));
-const IDLE_S = Number(opt("idle", "10"));
-const MAX_S = Number(opt("max-seconds", "180"));
+const PREDICTIONS = Number(option("predictions", "30000"));
+const IDLE_S = Number(option("idle", "10"));
+const MAX_S = Number(option("max-seconds", "180"));
 const SEMI = "--max-semi-space-size=1";
-const PY_NOOP =
-  'from cog import BasePredictor\n\n\nclass Predictor(BasePredictor):\n    def predict(self) -> str:\n        return "ok"\n';
 
 const work = mkdtempSync(join(tmpdir(), "kiln-bench-memory-"));
 process.on("exit", () => rmSync(work, { recursive: true, force: true }));
@@ -139,7 +132,7 @@ async function main() {
   const note = [`before: ${loadNote()}`];
   const runtime = await bundleRuntime(work);
   const ts = await compileFixture(work, "noop.ts");
-  const py = pythonProject(work, "noop", PY_NOOP);
+  const py = pythonProject(work, "noop", PYTHON_NOOP);
   const tsSpec = { ...runtime, dir: ts.dir, predictor: `${ts.file}:predictor` };
   const pySpec = { ...runtime, dir: py.dir, predictor: "predict.py:Predictor", env: py.env };
 

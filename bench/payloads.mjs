@@ -354,6 +354,7 @@ async function main() {
       "|---|---|---|",
       `| ${top} MB output in ≤ 1 s (TS string output, container API) | ${tsOut?.ms.toFixed(0)} ms | ${ok(tsOut && tsOut.ms <= 1000 && tsOut.status === "succeeded")} |`,
       `| every ${top} MB output within 10× of the raw pipe copy | worst ${Math.max(...outputs.map((r) => r.ratio)).toFixed(1)}× (${outputs.filter((r) => r.ratio <= 10 && r.status === "succeeded").length} of ${outputs.length} rows) | ${ok(outputs.every((r) => r.ratio <= 10 && r.status === "succeeded"))} |`,
+      `| every ${top} MB output: server + worker CPU within 10× of the pipe copy's CPU | worst ${Math.max(...outputs.map((r) => (r.cpu.server + r.cpu.worker) / pipe[top].cpuMs)).toFixed(1)}× | ${ok(outputs.every((r) => r.cpu.server + r.cpu.worker <= 10 * pipe[top].cpuMs))} |`,
       `| every case succeeded | ${rows.filter((r) => r.status === "succeeded").length} of ${rows.length} | ${ok(rows.every((r) => r.status === "succeeded"))} |`,
       `| /health-check < 50 ms throughout | worst ${worstHealth.toFixed(1)} ms; ${rows.filter((r) => r.healthWorstMs >= 50).length} of ${rows.length} rows over 50 ms | ${ok(worstHealth < 50)} |`,
       "",

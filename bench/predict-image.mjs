@@ -13,14 +13,20 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { buildDist, exportRevision, kilnCli, loadNote, median, removeBenchImage, spread } from "./lib.mjs";
+import {
+  buildDist,
+  exportRevision,
+  kilnCli,
+  option,
+  loadNote,
+  median,
+  removeBenchImage,
+  spread,
+} from "./lib.mjs";
 import { root } from "./server-lib.mjs";
 
-const argv = process.argv.slice(2);
-const i = argv.indexOf("--rounds");
-const ROUNDS = Number(i >= 0 ? argv[i + 1] : "7");
-const b = argv.indexOf("--baseline");
-const BASELINE = b >= 0 ? argv[b + 1] : undefined;
+const ROUNDS = Number(option("rounds", "7"));
+const BASELINE = option("baseline", undefined);
 const DOCKER = process.env.KILN_DOCKER_CLI ?? "/usr/bin/docker";
 const IMAGE = `${process.env.KILN_BENCH_IMAGE_PREFIX ?? "kiln-bench-"}predict-image:${process.pid}`;
 const run = promisify(execFile);

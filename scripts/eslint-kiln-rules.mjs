@@ -232,8 +232,10 @@ function collectUsage() {
       /(?<!await\s)import\(\s*["'](\.[^"']+)["']\s*\)|(?:typeof|vi\.mock\()\s*import\(\s*["'](\.[^"']+)["']/g,
     ))
       mark(target(m[1] ?? m[2]), ["*"]);
-    for (const m of text.matchAll(/const\s+[\w$]+\s*=\s*await\s+import\(\s*["'](\.[^"']+)["']\s*\)/g))
-      mark(target(m[1]), ["*"]);
+    // `await import("./x.js")` kept whole (`const m = await import(...)`, `c ? await import(...) : null`):
+    // any of its exports may be used.
+    for (const m of text.matchAll(/await\s+import\(\s*["'](\.[^"']+)["']\s*\)/g))
+      if (!/\}\s*=\s*$/.test(text.slice(Math.max(0, m.index - 10), m.index))) mark(target(m[1]), ["*"]);
     for (const m of text.matchAll(/vi\.mock\(\s*["'](\.[^"']+)["']/g)) mark(target(m[1]), ["*"]);
   }
   return used;

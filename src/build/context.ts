@@ -28,7 +28,7 @@ export interface ContextEntry {
   linkname?: string;
 }
 
-export const ENTRYPOINT_SH = `#!/bin/sh
+const ENTRYPOINT_SH = `#!/bin/sh
 # kiln: tini is PID 1 when the image has it (reaps zombies, forwards signals); otherwise the kiln
 # server is PID 1 itself and handles SIGTERM/SIGINT.
 if command -v tini >/dev/null 2>&1; then exec tini -- "$@"; fi

@@ -11,7 +11,7 @@ export interface CudaImage {
   cudnn: Record<string, string>;
 }
 
-export const CUDA_IMAGES: readonly CudaImage[] = [
+const CUDA_IMAGES: readonly CudaImage[] = [
   { cuda: "11.7.1", cudnn: { "8": "nvidia/cuda:11.7.1-cudnn8-runtime-ubuntu22.04" } },
   { cuda: "11.8.0", cudnn: { "8": "nvidia/cuda:11.8.0-cudnn8-runtime-ubuntu22.04" } },
   { cuda: "12.1.1", cudnn: { "8": "nvidia/cuda:12.1.1-cudnn8-runtime-ubuntu22.04" } },
@@ -25,13 +25,13 @@ export const CUDA_IMAGES: readonly CudaImage[] = [
 ];
 
 /** Used when nothing pins CUDA: the newest CUDA that current PyTorch wheels target. */
-export const DEFAULT_CUDA = "12.8";
+const DEFAULT_CUDA = "12.8";
 
 /**
  * PyTorch minor -> CUDA versions it publishes wheels for (download.pytorch.org cuXYZ), oldest first.
  * Like Cog, an unpinned torch gets the newest of these.
  */
-export const TORCH_CUDA: Readonly<Record<string, readonly string[]>> = {
+const TORCH_CUDA: Readonly<Record<string, readonly string[]>> = {
   "1.13": ["11.7"],
   "2.0": ["11.7", "11.8"],
   "2.1": ["11.8", "12.1"],
@@ -45,7 +45,7 @@ export const TORCH_CUDA: Readonly<Record<string, readonly string[]>> = {
 };
 
 /** TensorFlow minor -> the one tested CUDA/cuDNN pair (tensorflow.org "tested build configurations"). */
-export const TENSORFLOW_CUDA: Readonly<Record<string, { cuda: string; cudnn: string }>> = {
+const TENSORFLOW_CUDA: Readonly<Record<string, { cuda: string; cudnn: string }>> = {
   "2.12": { cuda: "11.8", cudnn: "8" },
   "2.13": { cuda: "11.8", cudnn: "8" },
   "2.14": { cuda: "11.8", cudnn: "8" },
@@ -91,7 +91,7 @@ const majorOf = (v: string): string => v.split(".")[0] ?? v;
 const known = (): string => CUDA_IMAGES.map((i) => minorOf(i.cuda)).join(", ");
 
 /** Finds the table image for a CUDA pin written as "12", "12.1" or "12.1.1". */
-export function findCudaImage(pin: string): CudaImage | undefined {
+function findCudaImage(pin: string): CudaImage | undefined {
   const parts = pin.split(".");
   const matching = CUDA_IMAGES.filter((img) => {
     const have = img.cuda.split(".");

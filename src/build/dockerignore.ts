@@ -55,7 +55,7 @@ export function globToRegExp(glob: string): RegExp {
 const escape = (c: string): string => c.replace(/[.+^${}()|[\]\\/]/g, "\\$&");
 
 /** Parses .dockerignore text into ordered patterns (comments and blank lines dropped). */
-export function parseDockerignore(text: string): IgnorePattern[] {
+function parseDockerignore(text: string): IgnorePattern[] {
   const patterns: IgnorePattern[] = [];
   for (const rawLine of text.split(/\r?\n/)) {
     let line = rawLine.trim();

@@ -8,7 +8,7 @@ import { resolve } from "node:path";
 import { imagesWithLabel, removeImage, type LocalImage } from "../docker/build.js";
 
 /** The repository every dependencies image is tagged in: kiln-deps:<fingerprint>. */
-export const DEPS_REPOSITORY = "kiln-deps";
+const DEPS_REPOSITORY = "kiln-deps";
 export const DEPS_LABEL = "kiln.deps";
 export const DEPS_PROJECT_LABEL = "kiln.deps.project";
 export const DEPS_FINGERPRINT_LABEL = "kiln.deps.fingerprint";

@@ -5,7 +5,7 @@
 import { parseReference, repositoryName } from "../docker/reference.js";
 
 /** Tag the dependencies image is pushed under, in the same repository as the image. */
-export const DEPS_CACHE_TAG = "kiln-deps";
+const DEPS_CACHE_TAG = "kiln-deps";
 
 /** <registry>/<repo>:kiln-deps for any reference of that repository (tag or digest ignored). */
 export function depsCacheRef(ref: string): string {

@@ -12,7 +12,7 @@ import { IgnoreMatcher } from "./dockerignore.js";
 import type { ProjectFile } from "./weights.js";
 
 /** Never sent: VCS data and kiln's local caches (compiled predictors are added back explicitly). */
-export const ALWAYS_EXCLUDED = [".git", ".kiln"];
+const ALWAYS_EXCLUDED = [".git", ".kiln"];
 
 export interface ScanOptions {
   /** Relative paths that must be in the context even under an excluded directory (compiled predictor). */
@@ -38,7 +38,7 @@ export async function hostOnlyPaths(root: string, language: "python" | "node"): 
   return [`node_modules/${PACKAGE_NAME}`, "node_modules/.bin"];
 }
 
-export async function readIgnore(root: string): Promise<IgnoreMatcher> {
+async function readIgnore(root: string): Promise<IgnoreMatcher> {
   try {
     return IgnoreMatcher.fromText(await readFile(join(root, ".dockerignore"), "utf8"));
   } catch (err) {

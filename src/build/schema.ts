@@ -15,7 +15,7 @@ import { KILN_VERSION } from "../version.js";
 import { runOnce } from "../docker/build.js";
 
 /** Finds the `loaded` frame in worker stdout (user code may print before it). */
-export function parseLoaded(stdout: string): LoadedMessage | null {
+function parseLoaded(stdout: string): LoadedMessage | null {
   const lines = stdout.trim().split("\n").reverse();
   for (const line of lines) {
     try {

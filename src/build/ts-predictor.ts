@@ -121,7 +121,7 @@ function formatMessage(m: Message, root: string): string {
 }
 
 /** Where the compiled module of a predictor file goes: .kiln/predict.mjs for predict.ts. */
-export function compiledPath(root: string, file: string): string {
+function compiledPath(root: string, file: string): string {
   const stem = file.replace(/\\/g, "/").replace(extname(file), "").replace(/\//g, "__");
   return join(root, ".kiln", `${stem}.mjs`);
 }

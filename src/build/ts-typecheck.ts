@@ -139,7 +139,7 @@ async function cacheHit(file: string, key: string): Promise<boolean> {
 }
 
 /** Checks the given predictor/trainer files together, as one program. */
-export async function typecheckTsPredictors(
+async function typecheckTsPredictors(
   root: string,
   refs: PredictorRef[],
   opts: TypeCheckOptions = {},

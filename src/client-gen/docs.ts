@@ -21,7 +21,7 @@ export function fieldDocLines(f: FieldNode, literal: (v: unknown) => string = js
 }
 
 /** "An integer from 1 to 50.", "One of \"a\", \"b\".", "A file: an http(s) URL or a data: URI." */
-export function ruleText(type: TypeNode, limits: Limits, literal: (v: unknown) => string = jsonText): string {
+function ruleText(type: TypeNode, limits: Limits, literal: (v: unknown) => string = jsonText): string {
   const parts: string[] = [];
   const range = rangeText(limits);
   switch (type.kind) {
@@ -87,7 +87,7 @@ function countText(l: Limits): string {
 }
 
 /** `num_steps` -> `NumSteps`; a leading digit gets a `T` so the name stays an identifier. */
-export function pascalCase(name: string): string {
+function pascalCase(name: string): string {
   const words = name.split(/[^A-Za-z0-9]+/).filter(Boolean);
   const joined = words.map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join("");
   if (joined === "") return "Value";

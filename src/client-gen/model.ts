@@ -225,7 +225,7 @@ function limitsOf(s: JsonSchema): Limits {
 }
 
 /** Replaces `$ref` / `allOf: [{$ref}]` by the component (own keys win), everywhere below `schema`. */
-export function inlineRefs(schema: JsonSchema, components: Components, depth: number): JsonSchema {
+function inlineRefs(schema: JsonSchema, components: Components, depth: number): JsonSchema {
   if (depth > 32) return {}; // a recursive schema: stop, the rest is unchecked (as "any")
   const s = resolveProperty(schema, components);
   const out: JsonSchema = {};

@@ -32,7 +32,7 @@ const RESERVED = new Set([
 const isIdent = (name: string): boolean => /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) && !KEYWORDS.has(name);
 
 /** A Python expression for a JSON value (True/False/None; strings and numbers as JSON writes them). */
-export function pyLiteral(value: unknown, indent = ""): string {
+function pyLiteral(value: unknown, indent = ""): string {
   if (value === null || value === undefined) return "None";
   if (value === true) return "True";
   if (value === false) return "False";

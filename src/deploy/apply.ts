@@ -6,7 +6,7 @@ import { execa } from "execa";
 import { KilnError, EXIT_CODES, UsageError } from "../errors.js";
 import { dockerStackDeploy, StackDeployError } from "../docker/stack.js";
 
-export class ApplyError extends KilnError {
+class ApplyError extends KilnError {
   constructor(message: string, stderr: string) {
     super("deploy_apply_failed", EXIT_CODES.runtime, message, {
       details: stderr.trim().split("\n").filter(Boolean).slice(-15),

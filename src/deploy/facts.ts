@@ -9,9 +9,9 @@ import { repositoryName, type ImageReference } from "../docker/reference.js";
 import { nameFromRepository } from "./names.js";
 
 /** Cog's container API port: kiln and Cog servers listen on 5000 unless PORT says otherwise. */
-export const MODEL_PORT = 5000;
+const MODEL_PORT = 5000;
 /** How long the kiln server lets in-flight predictions finish after SIGTERM (server.ts default). */
-export const SERVER_DRAIN_SECONDS = 30;
+const SERVER_DRAIN_SECONDS = 30;
 /** After the drain: webhook flush (5 s) and worker stop; the orchestrator's grace period covers both. */
 export const SHUTDOWN_MARGIN_SECONDS = 10;
 
@@ -45,7 +45,7 @@ interface ManifestSubset {
 }
 
 /** `owner/name` from a repository path: "team/hello" stays, "a/b/hello" -> "b/hello", "hello" -> "kiln/hello". */
-export function modelName(repository: string): string {
+function modelName(repository: string): string {
   const parts = repository.split("/");
   return parts.length >= 2 ? parts.slice(-2).join("/") : `kiln/${parts[0] ?? "model"}`;
 }

@@ -27,7 +27,7 @@ export type KubeObject = {
 } & Record<string, YamlValue>;
 
 /** Endpoints controllers need a moment to drop a terminating pod; until then it must keep accepting. */
-export const PRE_STOP_SECONDS = 5;
+const PRE_STOP_SECONDS = 5;
 const GPU_RESOURCE = "nvidia.com/gpu";
 
 function metadata(
@@ -122,7 +122,7 @@ function deployment(
   };
 }
 
-export function modelDeployment(facts: DeployFacts, o: DeployOptions): KubeObject {
+function modelDeployment(facts: DeployFacts, o: DeployOptions): KubeObject {
   const env = o.queue ? [secretEnv("KILN_QUEUE", o), ...plainEnv(replicaEnv(facts))] : [];
   const podSpec: Record<string, YamlValue> = {
     terminationGracePeriodSeconds: PRE_STOP_SECONDS + facts.drainSeconds + SHUTDOWN_MARGIN_SECONDS,
@@ -156,11 +156,11 @@ function service(o: DeployOptions, name: string, component: Component, port: num
   };
 }
 
-export function modelService(facts: DeployFacts, o: DeployOptions): KubeObject {
+function modelService(facts: DeployFacts, o: DeployOptions): KubeObject {
   return service(o, o.name, "model", facts.port);
 }
 
-export function disruptionBudget(o: DeployOptions, component: Component, name: string): KubeObject {
+function disruptionBudget(o: DeployOptions, component: Component, name: string): KubeObject {
   return {
     apiVersion: "policy/v1",
     kind: "PodDisruptionBudget",
@@ -170,7 +170,7 @@ export function disruptionBudget(o: DeployOptions, component: Component, name: s
   };
 }
 
-export function cpuAutoscaler(o: DeployOptions, target: string, component: Component): KubeObject {
+function cpuAutoscaler(o: DeployOptions, target: string, component: Component): KubeObject {
   return {
     apiVersion: "autoscaling/v2",
     kind: "HorizontalPodAutoscaler",
@@ -190,7 +190,7 @@ export function cpuAutoscaler(o: DeployOptions, target: string, component: Compo
 }
 
 /** The queue URL (and password) out of the manifests' plain text: pods and KEDA read it from here. */
-export function queueSecret(o: DeployOptions): KubeObject {
+function queueSecret(o: DeployOptions): KubeObject {
   const redis = redisTarget(o.queue ?? "");
   return {
     apiVersion: "v1",
@@ -202,7 +202,7 @@ export function queueSecret(o: DeployOptions): KubeObject {
 }
 
 /** The gateway: /v1 with no model, state in Redis; the image's own /kiln/gateway.mjs. */
-export function gatewayDeployment(facts: DeployFacts, o: DeployOptions): KubeObject {
+function gatewayDeployment(facts: DeployFacts, o: DeployOptions): KubeObject {
   const podSpec: Record<string, YamlValue> = {
     terminationGracePeriodSeconds: PRE_STOP_SECONDS + SHUTDOWN_MARGIN_SECONDS,
     containers: [
@@ -223,7 +223,7 @@ export function gatewayDeployment(facts: DeployFacts, o: DeployOptions): KubeObj
 }
 
 /** KEDA: replicas follow the consumer group's lag (entries not yet handed to any replica). */
-export function queueScaler(facts: DeployFacts, o: DeployOptions): KubeObject[] {
+function queueScaler(facts: DeployFacts, o: DeployOptions): KubeObject[] {
   const redis = redisTarget(o.queue ?? "");
   const auth = redis.password !== undefined;
   const metadataFields: Record<string, string> = {

@@ -41,21 +41,21 @@ export interface DeployOptions {
 const CPU = /^(?:\d+(?:\.\d+)?|\d+m)$/;
 const MEMORY = /^\d+(?:\.\d+)?(?:[KMGTPE]i|[kMGTPE])?$/;
 
-export function positiveInteger(raw: string, flag: string, max = 1000): number {
+function positiveInteger(raw: string, flag: string, max = 1000): number {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1 || n > max)
     throw new UsageError(`${flag} must be a whole number from 1 to ${max}, got "${raw}".`);
   return n;
 }
 
-export function checkPort(raw: string, flag: string): number {
+function checkPort(raw: string, flag: string): number {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1 || n > 65535)
     throw new UsageError(`${flag} must be a port from 1 to 65535, got "${raw}".`);
   return n;
 }
 
-export function checkQueueUrl(raw: string): string {
+function checkQueueUrl(raw: string): string {
   let url: URL;
   try {
     url = new URL(raw);
@@ -67,13 +67,13 @@ export function checkQueueUrl(raw: string): string {
   return raw;
 }
 
-export function checkResources(cpu: string, memory: string): void {
+function checkResources(cpu: string, memory: string): void {
   if (!CPU.test(cpu)) throw new UsageError(`--cpu "${cpu}" is not a CPU quantity (e.g. 1, 0.5, 500m).`);
   if (!MEMORY.test(memory))
     throw new UsageError(`--memory "${memory}" is not a memory quantity (e.g. 512Mi, 2Gi).`);
 }
 
-export function checkOptions(o: DeployOptions): DeployOptions {
+function checkOptions(o: DeployOptions): DeployOptions {
   checkName(o.name, "--name");
   checkResources(o.cpu, o.memory);
   if (o.maxReplicas < o.replicas)

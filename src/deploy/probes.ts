@@ -7,7 +7,7 @@
  */
 import type { Readiness } from "./options.js";
 
-export const READY_FILE = "/var/run/cog/ready";
+const READY_FILE = "/var/run/cog/ready";
 /** Setup (weights loading) may take this long before failed checks count against a replica. */
 export const SETUP_GRACE_SECONDS = 600;
 

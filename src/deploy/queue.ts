@@ -9,7 +9,7 @@ import type { DeployFacts } from "./facts.js";
 import type { DeployOptions } from "./options.js";
 
 export const GATEWAY_COMMAND = ["node", "/kiln/gateway.mjs"];
-export const QUEUE_PREFIX = "kiln:";
+const QUEUE_PREFIX = "kiln:";
 export const CONSUMER_GROUP = "replicas";
 /** The gateway holds no model: small requests. */
 export const GATEWAY_RESOURCES = { cpu: "250m", memory: "256Mi" };

@@ -16,15 +16,15 @@ import { memoryBytes, swarmCpus } from "./quantities.js";
 import { GATEWAY_COMMAND, GATEWAY_RESOURCES, gatewayImage, replicaEnv, stackRunsRedis } from "./queue.js";
 import type { YamlValue } from "./yaml.js";
 
-export const STACK_NETWORK = "kiln";
+const STACK_NETWORK = "kiln";
 /** Service names inside the stack (Swarm prefixes them with the stack name: NAME_model). */
-export const MODEL_SERVICE = "model";
-export const GATEWAY_SERVICE = "gateway";
-export const REDIS_SERVICE = "redis";
+const MODEL_SERVICE = "model";
+const GATEWAY_SERVICE = "gateway";
+const REDIS_SERVICE = "redis";
 /** Redis keeps its append-only file here, on the volume; it runs on a manager, where the volume is. */
 const REDIS_COMMAND = ["redis-server", "--protected-mode", "no", "--appendonly", "yes", "--dir", "/data"];
 /** The resource kind nodes advertise with `--node-generic-resource NVIDIA-GPU=<uuid>`. */
-export const SWARM_GPU_KIND = "NVIDIA-GPU";
+const SWARM_GPU_KIND = "NVIDIA-GPU";
 
 export type Stack = { version: string; services: Record<string, Record<string, YamlValue>> } & Record<
   string,

@@ -3,7 +3,7 @@
  * (default `kiln:`) lets several fleets share one Redis. Model names and version ids appear in keys
  * as they are: version ids are hex digests or `sha256:<hex>`, model names `owner/name`.
  */
-export const DEFAULT_PREFIX = "kiln:";
+const DEFAULT_PREFIX = "kiln:";
 /** The consumer group every replica of a version joins. */
 export const GROUP = "replicas";
 

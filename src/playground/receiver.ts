@@ -21,7 +21,7 @@ export interface ReceiverLimits {
   bins: number;
 }
 
-export const DEFAULT_RECEIVER_LIMITS: ReceiverLimits = { maxBodyBytes: 1024 * 1024, perBin: 200, bins: 64 };
+const DEFAULT_RECEIVER_LIMITS: ReceiverLimits = { maxBodyBytes: 1024 * 1024, perBin: 200, bins: 64 };
 
 interface Bin {
   deliveries: Delivery[];

@@ -11,7 +11,7 @@ import type { ServerOptions, WorkerTarget } from "./server.js";
 
 export class ConfigError extends Error {}
 
-export function parseTarget(value: string, variable: string, language?: string): WorkerTarget {
+function parseTarget(value: string, variable: string, language?: string): WorkerTarget {
   const i = value.lastIndexOf(":");
   if (i <= 0 || i === value.length - 1)
     throw new ConfigError(`${variable} must look like "file:name", got ${JSON.stringify(value)}`);

@@ -26,7 +26,7 @@ const MAX_REDIRECTS = 5;
 
 export const DEFAULT_FILE_LIMITS: FileLimits = { maxDownloadBytes: 1024 ** 3, downloadTimeoutMs: 300_000 };
 
-export class FileInputError extends Error {}
+class FileInputError extends Error {}
 
 /** Maps a URL served by this very server (e.g. a /v1/files upload) to a local file, or null. */
 export type LocalFileResolver = (url: string) => { path: string; name: string } | null;

@@ -37,8 +37,8 @@ export interface HealthOptions {
 }
 
 const MAX_SETUP_LOG_BYTES = 1024 * 1024;
-export const DEFAULT_MAX_RESTARTS = 10;
-export const DEFAULT_RESTART_BACKOFF_MS: readonly number[] = [1000, 2000, 4000, 8000, 16000, 30000];
+const DEFAULT_MAX_RESTARTS = 10;
+const DEFAULT_RESTART_BACKOFF_MS: readonly number[] = [1000, 2000, 4000, 8000, 16000, 30000];
 const DEFAULT_STABLE_MS = 60_000;
 
 export class Health extends EventEmitter<{

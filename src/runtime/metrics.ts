@@ -26,7 +26,7 @@ function num(n: number): string {
   return Number.isNaN(n) ? "NaN" : String(n);
 }
 
-export class Counter {
+class Counter {
   private readonly values = new Map<string, number>();
   constructor(readonly name: string) {}
   inc(labels: Labels = {}, by = 1): void {
@@ -42,11 +42,9 @@ export class Counter {
 }
 
 /** Seconds buckets from 5 ms to 10 min: queue waits, setups and predictions all fit. */
-export const DEFAULT_BUCKETS = [
-  0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600,
-];
+const DEFAULT_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600];
 
-export class Histogram {
+class Histogram {
   private readonly series = new Map<
     string,
     { labels: Labels; counts: number[]; sum: number; count: number }

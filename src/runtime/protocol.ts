@@ -141,9 +141,14 @@ const NEEDS_ESCAPE = /[^\x20\x21\x23-\x5b\x5d-\x7e]/;
  * A predict frame around its input's JSON, serialized by the caller (who may reuse the same bytes, e.g.
  * to echo a big input back in the response without serializing it twice).
  */
-export function encodePredictFrame(message: PredictMessage, inputJson: string | Buffer): (string | Buffer)[] {
+export function encodePredictFrame(
+  message: PredictMessage,
+  inputJson: string | Buffer,
+): string | (string | Buffer)[] {
   const { input: _input, ...head } = message;
-  return [`${JSON.stringify(head).slice(0, -1)},"input":`, inputJson, "}\n"];
+  const start = `${JSON.stringify(head).slice(0, -1)},"input":`;
+  // One string for the common small frame: one write, one syscall.
+  return typeof inputJson === "string" ? `${start}${inputJson}}\n` : [start, inputJson, "}\n"];
 }
 
 /** The field of a message that may travel as an attachment. */

@@ -97,12 +97,6 @@ export function jsonByteLength(json: string | readonly JsonChunk[]): number {
   return n;
 }
 
-/** Serialized JSON as one string or Buffer (for bodies that must be whole, e.g. a signed webhook). */
-export function joinJson(json: string | readonly JsonChunk[]): string | Buffer {
-  if (typeof json === "string") return json;
-  return Buffer.concat(json.map((c) => (typeof c === "string" ? Buffer.from(c) : c)));
-}
-
 /** The value itself, parsed if it is a RawJson (for code that must look inside). */
 export function materialize(value: unknown): unknown {
   return value instanceof RawJson ? value.value() : value;

@@ -122,7 +122,7 @@ async function openOutputCache(o: CacheOptions): Promise<OutputCache> {
   return new OutputCache(store, o.version);
 }
 
-export const DEFAULT_DRAIN_MS = 30_000;
+const DEFAULT_DRAIN_MS = 30_000;
 
 export interface RunningServer {
   url: string;

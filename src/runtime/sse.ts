@@ -13,13 +13,13 @@ const KEEPALIVE_MS = 15_000;
 /** An SSE event's text; pieces when it carries a big output kept as the worker's bytes. */
 export type SseText = string | JsonChunk[];
 
-export function frame(event: string, data: unknown): SseText {
+function frame(event: string, data: unknown): SseText {
   const json = stringifyJson(data);
   if (typeof json === "string") return `event: ${event}\ndata: ${json}\n\n`;
   return [`event: ${event}\ndata: `, ...json, "\n\n"];
 }
 
-export function renderContainerEvent(e: PredictionEvent, p: Prediction): SseText {
+function renderContainerEvent(e: PredictionEvent, p: Prediction): SseText {
   switch (e.type) {
     case "start":
       return frame("start", { id: p.id, status: "processing" });

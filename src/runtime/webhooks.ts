@@ -6,13 +6,26 @@
 import { setTimeout as delay } from "node:timers/promises";
 import type { Prediction, PredictionEvent } from "./core/prediction.js";
 import type { Logger } from "./logger.js";
-import { joinJson, stringifyJson } from "./raw-json.js";
+import { stringifyJson } from "./raw-json.js";
+
+/** A webhook's JSON body: one string, or pieces (a big output kept as the worker's bytes). */
+export type WebhookBody = string | readonly Buffer[];
+
+function streamOf(parts: readonly Buffer[]): ReadableStream<Uint8Array> {
+  let i = 0;
+  return new ReadableStream({
+    pull(controller) {
+      if (i < parts.length) controller.enqueue(parts[i++]!);
+      else controller.close();
+    },
+  });
+}
 
 export type WebhookEvent = "start" | "output" | "logs" | "completed";
 export const WEBHOOK_EVENTS: readonly WebhookEvent[] = ["start", "output", "logs", "completed"];
 
 /** Delays before retries 2..11 of a terminal webhook: 11 tries over ~60 s. */
-export const DEFAULT_RETRY_DELAYS_MS = [100, 200, 500, 1000, 2000, 4000, 8000, 12000, 16000, 16000];
+const DEFAULT_RETRY_DELAYS_MS = [100, 200, 500, 1000, 2000, 4000, 8000, 12000, 16000, 16000];
 
 export interface WebhookSenderOptions {
   authToken?: string | undefined;
@@ -20,7 +33,7 @@ export interface WebhookSenderOptions {
   timeoutMs?: number;
   logger: Logger;
   /** Extra headers per request body (e.g. Standard Webhooks signatures for /v1). */
-  headers?: (body: string | Buffer) => Record<string, string>;
+  headers?: (body: WebhookBody) => Record<string, string>;
 }
 
 export class WebhookSender {
@@ -37,8 +50,11 @@ export class WebhookSender {
 
   /** Sends one webhook; `terminal` ones are retried on 429/5xx/network errors. Never rejects. */
   send(url: string, payload: unknown, terminal: boolean): Promise<void> {
-    // Serialized once for every attempt; a big output kept as bytes is copied in, not re-serialized.
-    const job = this.deliver(url, joinJson(stringifyJson(payload)), terminal).catch((err: unknown) => {
+    // Serialized once for every attempt; a big output kept as bytes goes out as those bytes.
+    const json = stringifyJson(payload);
+    const body =
+      typeof json === "string" ? json : json.map((c) => (typeof c === "string" ? Buffer.from(c) : c));
+    const job = this.deliver(url, body, terminal).catch((err: unknown) => {
       this.options.logger.warn("webhook failed", { url: redactUrl(url), err });
     });
     this.pending.add(job);
@@ -64,7 +80,7 @@ export class WebhookSender {
     }
   }
 
-  private async deliver(rawUrl: string, body: string | Buffer, terminal: boolean): Promise<void> {
+  private async deliver(rawUrl: string, body: WebhookBody, terminal: boolean): Promise<void> {
     // fetch() refuses URLs with credentials: `user:pass@` becomes Basic auth on the bare URL.
     const { url, basic } = splitCredentials(rawUrl);
     const attempts = terminal ? this.retryDelays.length + 1 : 1;
@@ -80,12 +96,15 @@ export class WebhookSender {
           "content-type": "application/json",
           ...this.options.headers?.(body),
         };
+        if (typeof body !== "string")
+          headers["content-length"] = String(body.reduce((n, b) => n + b.length, 0));
         if (basic) headers.authorization = basic;
         else if (this.options.authToken) headers.authorization = `Bearer ${this.options.authToken}`;
         const res = await fetch(url, {
           method: "POST",
           headers,
-          body: body as string | Uint8Array<ArrayBuffer>,
+          // Pieces are streamed as they are: no 100 MB concatenation on the event loop.
+          ...(typeof body === "string" ? { body } : { body: streamOf(body), duplex: "half" }),
           signal: AbortSignal.any([AbortSignal.timeout(this.timeoutMs), stopped]),
         });
         await res.body?.cancel().catch(() => undefined);
@@ -105,7 +124,7 @@ export class WebhookSender {
 }
 
 /** The URL without `user:pass@`, and those credentials as a Basic Authorization value. */
-export function splitCredentials(raw: string): { url: string; basic: string | null } {
+function splitCredentials(raw: string): { url: string; basic: string | null } {
   const u = new URL(raw);
   if (!u.username && !u.password) return { url: raw, basic: null };
   const user = decodeURIComponent(u.username);

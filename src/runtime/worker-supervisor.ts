@@ -168,11 +168,14 @@ export class WorkerSupervisor extends EventEmitter<WorkerSupervisorEvents> {
     if (typeof frame === "string") {
       this.sentBytes += frame.length; // characters: the count is for tests, not exact for non-ASCII
       this.toWorker.write(frame);
-    } else
+    } else {
+      this.toWorker.cork(); // the pieces leave in one writev
       for (const piece of frame) {
         this.sentBytes += piece.length;
         this.toWorker.write(piece);
       }
+      this.toWorker.uncork();
+    }
     return true;
   }
 

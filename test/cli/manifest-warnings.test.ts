@@ -3,7 +3,8 @@
  * text mode, inside the one JSON document (`warnings: [...]`) in a --json run, never on stdout as
  * text and never dropped. Runs the real CLI entry without a Docker engine (DOCKER_HOST points at a
  * socket that does not exist): build, push and exec stop at "no engine" (4) after loading the
- * manifest; predict, serve, playground and client run the project on this machine instead.
+ * manifest, and train at the missing `train:`; predict, serve, playground and client run the project
+ * on this machine instead.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -85,6 +86,8 @@ describe("text mode: each warning once, on stderr, in the problem format", () =>
     ["serve", ["serve", "-p", "0"], "ok", { interruptWhen: UP }],
     ["playground", ["playground", "-p", "0", "--no-open"], "ok", { interruptWhen: UP }],
     ["client", ["client", "--lang", "ts"], "ok"],
+    // cog.yaml has no `train:`: found after loading, so its warnings are still reported
+    ["train", ["train"], "manifest"],
   ];
   it.each(rows)("kiln %s", async (_command, args, exit, opts) => {
     const r = await kiln(args, opts);
@@ -98,20 +101,21 @@ describe("text mode: each warning once, on stderr, in the problem format", () =>
 });
 
 describe("--json: the warnings are in the one JSON document, not on stderr", () => {
-  const rows: [command: string, args: string[], exit: Exit][] = [
-    ["build", ["build", "--json"], "dockerUnavailable"],
-    ["push", ["push", "--json"], "dockerUnavailable"],
+  const rows: [command: string, args: string[], exit: Exit, errorCode?: string][] = [
+    ["build", ["build", "--json"], "dockerUnavailable", "docker_unavailable"],
+    ["push", ["push", "--json"], "dockerUnavailable", "docker_unavailable"],
     ["predict", ["predict", "--json", '{"x": "hi"}'], "ok"],
     ["predict -o FILE", ["predict", "--json", '{"x": "hi"}', "-o", "prediction.json"], "ok"],
+    ["train", ["train", "--json", "{}"], "manifest", "manifest_invalid"],
   ];
-  it.each(rows)("kiln %s", async (_command, args, exit) => {
+  it.each(rows)("kiln %s", async (_command, args, exit, errorCode) => {
     const r = await kiln(args);
     expect(r.code).toBe(EXIT_CODES[exit]);
     const written = args.includes("-o") ? readFileSync(join(dir, "prediction.json"), "utf8") : r.stdout;
     const doc = JSON.parse(written) as { warnings?: unknown; output?: unknown; error?: { code: string } };
     expect(doc.warnings).toEqual(WARNINGS);
     if (exit === "ok") expect(doc.output).toBe("hi");
-    else expect(doc.error?.code).toBe("docker_unavailable");
+    else expect(doc.error?.code).toBe(errorCode);
     expect(r.stderr).not.toMatch(/warning:|kiln ignores/);
   });
 

@@ -1,4 +1,5 @@
 /** The import-direction rules of docs/architecture.md, as `npm run lint` applies them. */
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ESLint } from "eslint";
 import { describe, expect, it } from "vitest";
@@ -68,5 +69,34 @@ describe("kiln/layers", () => {
     ["src/fleet/x.ts", 'import { startServer } from "../runtime/server.js";\nvoid startServer;\n'],
   ])("allowed: %s", async (file, code) => {
     expect(await problems(file, code)).toEqual([]);
+  });
+});
+
+describe("kiln/unused-exports", () => {
+  async function unused(file: string, code: string): Promise<{ message: string; severity: number }[]> {
+    const [result] = await eslint.lintText(code, { filePath: join(root, file) });
+    return (result?.messages ?? []).filter((m) => m.ruleId === "kiln/unused-exports");
+  }
+
+  it("fails (severity 2, in every folder) on a value nobody imports; types and used exports pass", async () => {
+    for (const folder of ["build", "runtime", "fleet", "deploy"]) {
+      const found = await unused(
+        `src/${folder}/zz-lint-probe.ts`,
+        "export const nobodyImportsThis = 1;\nexport interface Shape { a: number }\n",
+      );
+      expect(found).toEqual([
+        expect.objectContaining({
+          severity: 2,
+          message: expect.stringMatching(/^nobodyImportsThis is exported/),
+        }),
+      ]);
+    }
+    // src/errors.ts's UsageError is imported all over the tree.
+    expect(await unused("src/errors.ts", "export class UsageError {}\n")).toEqual([]);
+  });
+
+  it("counts a module loaded whole as used: `c ? await import(...) : null` (src/runtime/main.ts)", async () => {
+    const file = "src/fleet/replica-env.ts";
+    expect(await unused(file, readFileSync(join(root, file), "utf8"))).toEqual([]);
   });
 });

@@ -5,9 +5,10 @@
  */
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startServer, type RunningServer } from "../../src/runtime/server.js";
+import { validateWebhook } from "replicate";
+import type { RunningServer } from "../../src/runtime/server.js";
+import { startPythonServer } from "../helpers/python-server.js";
 import { parseSse, request, startFixture, startReceiver } from "./helpers.js";
-import { PYTHON, WORKER_DIR } from "../workers/python/harness.js";
 
 const PY_FIXTURES = fileURLToPath(new URL("./fixtures/python/", import.meta.url));
 const MB = 1024 * 1024;
@@ -32,17 +33,7 @@ async function measured<T>(server: RunningServer, run: () => Promise<T>) {
   };
 }
 
-const python = (name: string) => () =>
-  startServer({
-    root: PY_FIXTURES,
-    predictor: { language: "python", file: "predict.py", name },
-    host: "127.0.0.1",
-    port: 0,
-    logLevel: "silent",
-    python: PYTHON,
-    pythonWorkerDir: WORKER_DIR,
-    env: { PYTHONDONTWRITEBYTECODE: "1" },
-  });
+const python = (name: string) => () => startPythonServer(PY_FIXTURES, { name });
 
 describe("files cross as paths, both directions", () => {
   const servers: RunningServer[] = [];
@@ -137,6 +128,25 @@ describe("big outputs cross as attachments", () => {
       expect(body.output === want).toBe(true);
     } finally {
       await receiver.close();
+    }
+
+    // /v1 webhooks are signed: the signature over the streamed pieces is the one over the whole body.
+    const signed = await startReceiver();
+    try {
+      await request(py.url, "/v1/models/acme/big/predictions", {
+        body: { input: { size: MB }, webhook: `${signed.url}/v1hook`, webhook_events_filter: ["completed"] },
+      });
+      await signed.waitFor(1);
+      const got = signed.received[0]!;
+      expect(JSON.parse(got.body).output === want).toBe(true);
+      const req = new Request("http://127.0.0.1/v1hook", {
+        method: "POST",
+        headers: got.headers as Record<string, string>,
+        body: got.body,
+      });
+      expect(await validateWebhook(req, py.hosted.webhookSecret)).toBe(true);
+    } finally {
+      await signed.close();
     }
 
     const v1 = await request(py.url, "/v1/models/acme/big/predictions", {

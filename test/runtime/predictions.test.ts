@@ -189,7 +189,7 @@ describe("cancel", () => {
   it("cancels a sync prediction: user code sees the abort, the response says canceled", async () => {
     const s = await start("slow");
     const pending = request(s.url, "/predictions", { body: { id: "sync1", input: { ms: 10_000 } } });
-    await eventually(async () => expect(s.runner.get("sync1")?.status).toBe("processing"));
+    await eventually(() => expect(s.runner.get("sync1")?.logs).toContain("slow started"));
     const c = await request(s.url, "/predictions/sync1/cancel", { method: "POST" });
     expect(c.status).toBe(200);
     expect(c.body).toEqual({});
@@ -209,7 +209,9 @@ describe("cancel", () => {
         body: { id: "as1", input: { ms: 10_000 }, webhook: hook.url },
         headers: { prefer: "respond-async" },
       });
-      await eventually(async () => expect(s.runner.get("as1")?.status).toBe("processing"));
+      // "processing" is set when the worker gets the prediction; its first log line says the predictor
+      // runs (and listens to its AbortSignal).
+      await eventually(() => expect(s.runner.get("as1")?.logs).toContain("slow started"));
       expect((await request(s.url, "/predictions/as1/cancel", { method: "POST" })).status).toBe(200);
       expect((await request(s.url, "/predictions/as1/cancel", { method: "POST" })).status).toBeOneOf([
         200, 404,
@@ -245,7 +247,7 @@ describe("cancel", () => {
     });
     req.on("error", () => undefined);
     req.end(JSON.stringify({ id: "drop1", input: { ms: 10_000 } }));
-    await eventually(async () => expect(s.runner.get("drop1")?.status).toBe("processing"));
+    await eventually(() => expect(s.runner.get("drop1")?.logs).toContain("slow started"));
     const p = s.runner.get("drop1")!;
     req.destroy();
     await p.finished;

@@ -49,7 +49,7 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 /** `{allOf:[{$ref}]}` / `{$ref}` merged with the component it points to (Cog's enum form). */
-export function resolveRef(prop: JsonSchema, components: Record<string, JsonSchema>): JsonSchema {
+function resolveRef(prop: JsonSchema, components: Record<string, JsonSchema>): JsonSchema {
   const allOf = prop.allOf;
   const ref =
     Array.isArray(allOf) && allOf.length === 1 && isObject(allOf[0])
@@ -99,7 +99,7 @@ function titleCase(name: string): string {
 }
 
 /** One field from one property of `Input`. */
-export function toField(
+function toField(
   name: string,
   raw: JsonSchema,
   required: boolean,

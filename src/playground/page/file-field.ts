@@ -23,7 +23,7 @@ function formatSize(n: number): string {
       : `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }
 
-export function preview(entry: FileEntry, index: number): HTMLElement {
+function preview(entry: FileEntry, index: number): HTMLElement {
   const url = "file" in entry ? URL.createObjectURL(entry.file) : entry.url;
   const mime = "file" in entry ? entry.file.type || mimeOf(entry.file.name) : mimeOf(entry.url);
   const name = "file" in entry ? entry.file.name : fileName(entry.url, index);

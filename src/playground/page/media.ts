@@ -26,7 +26,7 @@ const EXT: Record<string, string> = {
   md: "text/markdown",
 };
 
-export function isFileUrl(v: unknown): v is string {
+function isFileUrl(v: unknown): v is string {
   return typeof v === "string" && /^(data:|https?:\/\/|blob:)/i.test(v) && !/\s/.test(v.slice(0, 200));
 }
 

@@ -27,7 +27,7 @@ export function canonicalJson(value: unknown): string {
 }
 
 /** SHA-256 of a file's bytes, streamed (a 1 GiB input is never held in memory). */
-export async function hashFile(path: string): Promise<string> {
+async function hashFile(path: string): Promise<string> {
   const hash = createHash("sha256");
   for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
   return hash.digest("hex");

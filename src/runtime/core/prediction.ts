@@ -21,7 +21,7 @@ export type PredictionEvent =
 
 export type PredictionListener = (event: PredictionEvent, prediction: Prediction) => void;
 
-export function isTerminal(status: PredictionStatus): status is TerminalStatus {
+function isTerminal(status: PredictionStatus): status is TerminalStatus {
   return status === "succeeded" || status === "failed" || status === "canceled";
 }
 

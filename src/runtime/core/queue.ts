@@ -7,8 +7,6 @@ import type { Prediction } from "./prediction.js";
 import type { PredictionRunner } from "./runner.js";
 import { QueueFullError } from "./store.js";
 
-export { QueueFullError };
-
 export interface QueueOptions {
   runner: PredictionRunner;
   /** Most predictions allowed to wait (not counting the running ones). */

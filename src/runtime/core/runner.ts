@@ -89,7 +89,7 @@ interface Running {
   rawChunks: unknown[];
 }
 
-export const DEFAULT_CANCEL_GRACE_MS = 10_000;
+const DEFAULT_CANCEL_GRACE_MS = 10_000;
 
 /**
  * Validates a request against a schema into a not-yet-started prediction (secrets masked in its public

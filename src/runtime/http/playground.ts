@@ -43,7 +43,7 @@ interface Asset {
  * Where the built page is: the given directory (only that one), else KILN_PLAYGROUND_DIR, beside the
  * bundle (images), or dist/runtime-bundle (running from src/ or dist/).
  */
-export function findPlaygroundDir(override?: string): string | null {
+function findPlaygroundDir(override?: string): string | null {
   const here = (rel: string): string => fileURLToPath(new URL(rel, import.meta.url));
   const candidates = override
     ? [override]

@@ -26,7 +26,7 @@ export function contentDisposition(name: string): string {
   return `attachment; filename="${fallback}"; filename*=UTF-8''${encoded}`;
 }
 
-export function renderFile(f: FileInfo, base: string): Record<string, unknown> {
+function renderFile(f: FileInfo, base: string): Record<string, unknown> {
   const get = `${base}/v1/files/${f.id}`;
   return {
     id: f.id,

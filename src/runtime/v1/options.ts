@@ -26,7 +26,7 @@ export const DEFAULT_QUEUE_SIZE = 64;
 export const DEFAULT_PAGE_SIZE = 100;
 export const DEFAULT_RETAIN = 1000;
 
-export class HostedConfigError extends Error {}
+class HostedConfigError extends Error {}
 
 /** Explicit options win; KILN_API_TOKEN, KILN_WEBHOOK_SECRET, KILN_QUEUE_SIZE, KILN_MODEL, KILN_MODEL_VERSION, KILN_RETAIN_BYTES fill gaps. */
 export function resolveHostedOptions(

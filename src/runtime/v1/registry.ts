@@ -32,7 +32,7 @@ function jsonSize(value: unknown, depth = 0): number {
 }
 
 /** What a finished prediction keeps alive: input (clear and public), output, logs, and the event history. */
-export function retainedBytes(p: Prediction): number {
+function retainedBytes(p: Prediction): number {
   const input = jsonSize(p.input) + jsonSize(p.publicInput);
   // Iterator chunks live in the output and in the history; logs in `logs` and in the history.
   const output = jsonSize(p.output) * (p.iterator ? 2 : 1);

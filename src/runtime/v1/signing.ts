@@ -29,8 +29,15 @@ export function secretKey(secret: string): Buffer {
   return key;
 }
 
-export function signPayload(key: Buffer, id: string, timestamp: number, body: string | Buffer): string {
-  return createHmac("sha256", key).update(`${id}.${timestamp}.`).update(body).digest("base64");
+export function signPayload(
+  key: Buffer,
+  id: string,
+  timestamp: number,
+  body: string | readonly Buffer[],
+): string {
+  const hmac = createHmac("sha256", key).update(`${id}.${timestamp}.`);
+  for (const piece of typeof body === "string" ? [body] : body) hmac.update(piece);
+  return hmac.digest("base64");
 }
 
 /**
@@ -40,10 +47,12 @@ export function signPayload(key: Buffer, id: string, timestamp: number, body: st
 export function webhookSigner(
   secret: string,
   now: () => number = Date.now,
-): (body: string | Buffer) => Record<string, string> {
+): (body: string | readonly Buffer[]) => Record<string, string> {
   const key = secretKey(secret);
   return (body) => {
-    const id = "msg_" + createHash("sha256").update(body).digest("hex").slice(0, 32);
+    const hash = createHash("sha256");
+    for (const piece of typeof body === "string" ? [body] : body) hash.update(piece);
+    const id = "msg_" + hash.digest("hex").slice(0, 32);
     const timestamp = Math.floor(now() / 1000);
     return {
       "webhook-id": id,

@@ -7,12 +7,12 @@ import { extname, isAbsolute, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { CONTRACT_VERSION, PREDICTOR_SYMBOL_KEY, type PredictorRuntime } from "../../../sdk/contract.js";
 
-export class LoadError extends Error {
+class LoadError extends Error {
   override name = "LoadError";
 }
 
 /** Splits "path/file.mjs:export" at the last colon. */
-export function parseTarget(spec: string): { file: string; name: string } {
+function parseTarget(spec: string): { file: string; name: string } {
   const at = spec.lastIndexOf(":");
   if (at <= 0 || at === spec.length - 1) throw new LoadError(`expected <file>:<export>, got "${spec}"`);
   return { file: spec.slice(0, at), name: spec.slice(at + 1) };
@@ -58,7 +58,7 @@ export async function loadPredictor(root: string, spec: string): Promise<Predict
 const FRAME = /\(?((?:file:\/\/)?\/[^():]+):(\d+):(\d+)\)?\s*$/;
 
 /** The first stack frame in the user's own code, as "file:line" relative to root. */
-export function userLocation(err: unknown, root: string): string | null {
+function userLocation(err: unknown, root: string): string | null {
   const stack = err instanceof Error && typeof err.stack === "string" ? err.stack : "";
   for (const line of stack.split("\n").slice(1)) {
     const m = FRAME.exec(line.trim());
