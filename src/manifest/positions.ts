@@ -58,13 +58,15 @@ export function failAt(
 /** predict (and exec, client, playground) run the predictor: a manifest without `predict:` is a manifest problem. */
 export function requirePredictor(manifest: ResolvedManifest): void {
   if (manifest.predict) return;
+  const train = manifest.train;
+  const example = train && train.language !== "python" ? "predict.ts:predictor" : "predict.py:Predictor";
   failAt(
     manifest,
     ["predict"],
     "no `predict:` entry: there is no predictor to run",
-    manifest.train
-      ? `this project only trains (train: "${manifest.train.raw}"): run \`kiln train -i name=value\`, or add e.g. predict: "predict.py:Predictor"`
-      : 'add e.g. predict: "predict.py:Predictor"',
+    train
+      ? `this project only trains (train: "${train.raw}"): run \`kiln train -i name=value\`, or add e.g. predict: "${example}"`
+      : `add e.g. predict: "${example}"`,
   );
 }
 
