@@ -65,7 +65,7 @@ async function rawPipe(bytes) {
   const cpu0 = processCpuMs(child.pid);
   const own0 = process.cpuUsage();
   const t0 = performance.now();
-  child.stdin.write("go\n");
+  child.stdin.end("go\n"); // and closed: the child exits once it has written (no lingering process)
   let got = 0;
   let cpu = 0;
   for await (const chunk of child.stdout) {
