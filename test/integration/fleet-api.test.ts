@@ -6,41 +6,30 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import Replicate, { validateWebhook, type FileOutput } from "replicate";
 import type { RunningGateway } from "../../src/fleet/gateway.js";
 import { request, startReceiver } from "../runtime/helpers.js";
-import {
-  startRedis,
-  startReplica,
-  startTestGateway,
-  until,
-  type RedisInstance,
-  type TestReplica,
-} from "./fleet-helpers.js";
+import { startTestFleet, startTestGateway, until, type TestFleet } from "./fleet-helpers.js";
 
-let redis: RedisInstance;
+let fleet: TestFleet;
 let g1: RunningGateway;
 let g2: RunningGateway;
-const replicas: TestReplica[] = [];
 let replicate: Replicate;
 
 beforeAll(async () => {
-  redis = await startRedis();
-  g1 = await startTestGateway(redis.url, { queueSize: 8 });
-  g2 = await startTestGateway(redis.url, { queueSize: 8 });
-  replicas.push(
-    await startReplica(redis.url, "echo", { version: "v-echo", model: "acme/echo" }),
-    await startReplica(redis.url, "stream", { version: "v-stream", model: "acme/stream" }),
-    await startReplica(redis.url, "slow", { version: "v-slow", model: "acme/slow" }),
-    await startReplica(redis.url, "slow", { version: "v-slow", model: "acme/slow" }),
-    await startReplica(redis.url, "files", { version: "v-files", model: "acme/files" }),
-  );
+  fleet = await startTestFleet({
+    gateways: 2,
+    gateway: { queueSize: 8 },
+    replicas: [
+      { predictor: "echo", version: "v-echo", model: "acme/echo" },
+      { predictor: "stream", version: "v-stream", model: "acme/stream" },
+      { predictor: "slow", version: "v-slow", model: "acme/slow" },
+      { predictor: "slow", version: "v-slow", model: "acme/slow" },
+      { predictor: "files", version: "v-files", model: "acme/files" },
+    ],
+  });
+  [g1, g2] = fleet.gateways as [RunningGateway, RunningGateway];
   replicate = new Replicate({ auth: "anything", baseUrl: `${g1.url}/v1` });
 });
 
-afterAll(async () => {
-  await Promise.all(replicas.map((r) => r.close()));
-  await g1?.close();
-  await g2?.close();
-  await redis?.cleanup();
-});
+afterAll(() => fleet?.close());
 
 function asRequest(headers: IncomingHttpHeaders, body: string): Request {
   return new Request("http://127.0.0.1/hook", {
@@ -125,7 +114,7 @@ describe("the replicate client through the gateway", () => {
 describe("fleet semantics", () => {
   it("two replicas of one version share its queue; both take work", async () => {
     const counts = [0, 0];
-    const slow = replicas.filter((_, i) => i === 2 || i === 3);
+    const slow = fleet.replicas.filter((_, i) => i === 2 || i === 3);
     slow.forEach((r, i) => r.server.runner.on("completed", () => counts[i]!++));
     const created = await Promise.all(
       [0, 1, 2, 3].map(() => replicate.predictions.create({ version: "v-slow", input: { ms: 300 } })),
@@ -159,7 +148,7 @@ describe("fleet semantics", () => {
   });
 
   it("answers 429 when a version's queue is full, and unknown versions and models clearly", async () => {
-    const small = await startTestGateway(redis.url, { queueSize: 1 });
+    const small = await startTestGateway(fleet.redis.url, { queueSize: 1 });
     try {
       const base = { version: "v-slow", input: { ms: 1500 } };
       const running = await Promise.all(

@@ -149,6 +149,40 @@ export async function startReplica(
   return { server, replica, close: () => server.close() };
 }
 
+/** One Redis, some gateways on it and the replicas a suite needs: what most fleet suites start with. */
+export interface TestFleet {
+  redis: RedisInstance;
+  gateways: RunningGateway[];
+  replicas: TestReplica[];
+  close(): Promise<void>;
+}
+
+export type ReplicaSpec = { predictor: string } & Parameters<typeof startReplica>[2];
+
+export async function startTestFleet(o: {
+  gateways?: number;
+  gateway?: Partial<GatewayOptions>;
+  replicas: ReplicaSpec[];
+}): Promise<TestFleet> {
+  const redis = await startRedis();
+  const gateways: RunningGateway[] = [];
+  const replicas: TestReplica[] = [];
+  const close = async (): Promise<void> => {
+    await Promise.all(replicas.map((r) => r.close()));
+    await Promise.all(gateways.map((g) => g.close()));
+    await redis.cleanup();
+  };
+  try {
+    for (let i = 0; i < (o.gateways ?? 1); i++) gateways.push(await startTestGateway(redis.url, o.gateway));
+    for (const { predictor, ...spec } of o.replicas)
+      replicas.push(await startReplica(redis.url, predictor, spec));
+  } catch (err) {
+    await close();
+    throw err;
+  }
+  return { redis, gateways, replicas, close };
+}
+
 export function startTestGateway(redisUrl: string, o: Partial<GatewayOptions> = {}): Promise<RunningGateway> {
   return startGateway({ redisUrl, host: "127.0.0.1", port: 0, logger: quiet, ...o });
 }

@@ -1,62 +1,36 @@
 // Trainings through the fleet with the official replicate client: the gateway queues them on the
 // version's stream, a replica whose version has a trainer runs them, the weights land in the fleet's
 // /v1/files (served by any gateway), webhooks are signed; versions without a trainer answer 404.
-// Real redis-server (on this suite's own port range), in-process replicas and gateways.
-import { createServer } from "node:net";
+// Real redis-server, in-process replicas and gateways.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import Replicate, { validateWebhook } from "replicate";
 import type { RunningGateway } from "../../src/fleet/gateway.js";
 import { request, startReceiver } from "../runtime/helpers.js";
-import {
-  startRedis,
-  startReplica,
-  startTestGateway,
-  until,
-  type RedisInstance,
-  type TestReplica,
-} from "./fleet-helpers.js";
+import { startTestFleet, until, type TestFleet } from "./fleet-helpers.js";
 
-/** A free port in 51000-51999 (this suite's range). */
-async function freePort(): Promise<number> {
-  for (let i = 0; i < 1000; i++) {
-    const port = 51000 + ((process.pid + i) % 1000);
-    const free = await new Promise<boolean>((resolve) => {
-      const s = createServer();
-      s.once("error", () => resolve(false));
-      s.listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
-    });
-    if (free) return port;
-  }
-  throw new Error("no free port in 51000-51999");
-}
-
-let redis: RedisInstance;
+let fleet: TestFleet;
 let g1: RunningGateway;
 let g2: RunningGateway;
-const replicas: TestReplica[] = [];
 let replicate: Replicate;
 
 beforeAll(async () => {
-  redis = await startRedis({ port: await freePort() });
-  g1 = await startTestGateway(redis.url);
-  g2 = await startTestGateway(redis.url);
-  replicas.push(
-    await startReplica(redis.url, "trainer", {
-      version: "v-tune",
-      model: "acme/tuner",
-      server: { train: { language: "node", file: "", name: "loraTrainer" }, throttleMs: 0 },
-    }),
-    await startReplica(redis.url, "echo", { version: "v-plain", model: "acme/plain" }),
-  );
+  fleet = await startTestFleet({
+    gateways: 2,
+    replicas: [
+      {
+        predictor: "trainer",
+        version: "v-tune",
+        model: "acme/tuner",
+        server: { train: { language: "node", file: "", name: "loraTrainer" }, throttleMs: 0 },
+      },
+      { predictor: "echo", version: "v-plain", model: "acme/plain" },
+    ],
+  });
+  [g1, g2] = fleet.gateways as [RunningGateway, RunningGateway];
   replicate = new Replicate({ auth: "anything", baseUrl: `${g1.url}/v1` });
 });
 
-afterAll(async () => {
-  await Promise.all(replicas.map((r) => r.close()));
-  await g1?.close();
-  await g2?.close();
-  await redis?.cleanup();
-});
+afterAll(() => fleet?.close());
 
 describe("trainings through the gateway", () => {
   it("create → signed webhook → get on another gateway; weights download from the gateway", async () => {
