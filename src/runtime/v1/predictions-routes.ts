@@ -12,9 +12,9 @@ import type { PredictionRecord, PredictionTarget } from "../core/store.js";
 import { predictionUrls, renderHeld, renderHosted, renderRecord } from "./render.js";
 import { parseLastEventId, streamHosted } from "./stream.js";
 import { parseCancelAfter } from "./cancel-after.js";
-import { hostedError, invalidInput, notFound } from "./errors.js";
+import { hostedError, invalidInput } from "./errors.js";
 import { baseUrl, route, type HostedContext } from "./context.js";
-import { cancelAndSettle, createBody, listRoute, submitRecord } from "./record-routes.js";
+import { addRecordRoutes, createBody, findRecord, listRoute, submitRecord } from "./record-routes.js";
 
 const MAX_WAIT_S = 60;
 
@@ -53,41 +53,21 @@ export function registerPredictionRoutes(router: Router, ctx: HostedContext): vo
     route(ctx, (req, res, p) => create(ctx, req, res, { kind: "deployment", name: `${p.owner}/${p.name}` })),
   );
   router.add("GET", "/v1/predictions", listRoute(ctx, "predict", "/v1/predictions", renderHosted));
-  router.add(
-    "GET",
-    "/v1/predictions/:id",
-    // A training id answers too (as a training): `replicate.wait(training)` polls predictions.get.
-    route(ctx, async (_req, res, p) => sendJson(res, 200, renderRecord(await find(ctx, p.id!)))),
-  );
-  router.add(
-    "POST",
-    "/v1/predictions/:id/cancel",
-    route(ctx, async (_req, res, p) => {
-      const record = await find(ctx, p.id!);
-      await cancelAndSettle(ctx, record);
-      sendJson(res, 200, renderRecord(record));
-    }),
-  );
-  // Stream URLs work without Authorization (EventSource clients cannot send it); ids are unguessable.
+  // A training id answers too (as a training): `replicate.wait(training)` polls predictions.get.
+  addRecordRoutes(router, ctx, "/v1/predictions", null, renderRecord);
   router.add(
     "GET",
     "/v1/predictions/:id/stream",
     route(ctx, async (req, res, p) =>
       streamHosted(
         res,
-        (await find(ctx, p.id!)).prediction,
+        (await findRecord(ctx, p.id!, null)).prediction,
         parseLastEventId(req.headers["last-event-id"]),
         ctx.sse,
       ),
     ),
     { public: true },
   );
-}
-
-async function find(ctx: HostedContext, id: string): Promise<PredictionRecord> {
-  const r = await ctx.store.get(id);
-  if (!r) throw notFound(`prediction ${id}`);
-  return r;
 }
 
 async function create(

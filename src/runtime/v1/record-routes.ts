@@ -1,12 +1,12 @@
 /**
  * What the predictions and trainings routes share: list pages with cursor links, cancel-and-settle,
- * submit (a full queue is 429) and the create body check. Both kinds live in the one PredictionStore.
+ * get and cancel by id, submit (a full queue is 429) and the create body check. Both kinds live in the one PredictionStore.
  */
-import type { Handler } from "../http/router.js";
+import type { Handler, Router } from "../http/router.js";
 import { sendJson } from "../http/respond.js";
 import type { PredictorKind } from "../protocol.js";
 import { QueueFullError, type PredictionRecord, type WebhookSpec } from "../core/store.js";
-import { hostedError, invalidInput } from "./errors.js";
+import { hostedError, invalidInput, notFound } from "./errors.js";
 import { baseUrl, route, type HostedContext } from "./context.js";
 
 const CANCEL_SETTLE_MS = 2000;
@@ -34,8 +34,44 @@ export function listRoute(
   });
 }
 
+/** The record with this id; 404 when there is none, or (with `kind`) when it is of another kind. */
+export async function findRecord(
+  ctx: HostedContext,
+  id: string,
+  kind: PredictorKind | null,
+): Promise<PredictionRecord> {
+  const r = await ctx.store.get(id);
+  if (!r || (kind !== null && r.prediction.kind !== kind))
+    throw notFound(`${kind === "train" ? "training" : "prediction"} ${id}`);
+  return r;
+}
+
+/** GET <path>/:id and POST <path>/:id/cancel, answering with `render` of the record. */
+export function addRecordRoutes(
+  router: Router,
+  ctx: HostedContext,
+  path: string,
+  kind: PredictorKind | null,
+  render: (r: PredictionRecord) => unknown,
+): void {
+  router.add(
+    "GET",
+    `${path}/:id`,
+    route(ctx, async (_req, res, p) => sendJson(res, 200, render(await findRecord(ctx, p.id!, kind)))),
+  );
+  router.add(
+    "POST",
+    `${path}/:id/cancel`,
+    route(ctx, async (_req, res, p) => {
+      const record = await findRecord(ctx, p.id!, kind);
+      await cancelAndSettle(ctx, record);
+      sendJson(res, 200, render(record));
+    }),
+  );
+}
+
 /** Asks the store to cancel, then lets the worker acknowledge so the answer usually says `canceled`. */
-export async function cancelAndSettle(ctx: HostedContext, record: PredictionRecord): Promise<void> {
+async function cancelAndSettle(ctx: HostedContext, record: PredictionRecord): Promise<void> {
   const p = record.prediction;
   await ctx.store.cancel(record);
   if (!p.terminal) await Promise.race([p.finished, new Promise((r) => setTimeout(r, CANCEL_SETTLE_MS))]);

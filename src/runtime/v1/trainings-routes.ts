@@ -10,9 +10,9 @@ import { sendJson } from "../http/respond.js";
 import { parseEnvelope, refuseSelfWebhook } from "../http/prediction-request.js";
 import type { PredictionRecord } from "../core/store.js";
 import { renderTraining, trainingUrls } from "./render.js";
-import { invalidInput, notFound } from "./errors.js";
+import { invalidInput } from "./errors.js";
 import { baseUrl, route, type HostedContext } from "./context.js";
-import { cancelAndSettle, createBody, listRoute, submitRecord } from "./record-routes.js";
+import { addRecordRoutes, createBody, listRoute, submitRecord } from "./record-routes.js";
 
 // Replicate's model names: owner and name of letters, digits, dashes, underscores and dots.
 const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -24,26 +24,7 @@ export function registerTrainingRoutes(router: Router, ctx: HostedContext): void
     route(ctx, (req, res, p) => create(ctx, req, res, `${p.owner}/${p.name}`, p.version!)),
   );
   router.add("GET", "/v1/trainings", listRoute(ctx, "train", "/v1/trainings", renderTraining));
-  router.add(
-    "GET",
-    "/v1/trainings/:id",
-    route(ctx, async (_req, res, p) => sendJson(res, 200, renderTraining(await find(ctx, p.id!)))),
-  );
-  router.add(
-    "POST",
-    "/v1/trainings/:id/cancel",
-    route(ctx, async (_req, res, p) => {
-      const record = await find(ctx, p.id!);
-      await cancelAndSettle(ctx, record);
-      sendJson(res, 200, renderTraining(record));
-    }),
-  );
-}
-
-async function find(ctx: HostedContext, id: string): Promise<PredictionRecord> {
-  const r = await ctx.store.get(id);
-  if (!r || r.prediction.kind !== "train") throw notFound(`training ${id}`);
-  return r;
+  addRecordRoutes(router, ctx, "/v1/trainings", "train", renderTraining);
 }
 
 /** `destination` is required, as on Replicate: the `owner/name` the trained version is meant for. */
