@@ -70,6 +70,26 @@ def weights_argument(weights: Optional[str]) -> Any:
     return Path(weights)
 
 
+def _deliver_frame(raw: bytes, deliver: Callable[[Dict[str, Any]], None]) -> None:
+    """One line from fd 3: a JSON object is delivered; blank lines are skipped, malformed ones reported."""
+    raw = raw.strip()
+    if not raw:
+        return
+    try:
+        message = json.loads(raw)
+    except ValueError:
+        sys.__stderr__.write(f"kiln worker: ignoring a malformed frame: {raw[:200]!r}\n")
+        return
+    if isinstance(message, dict):
+        deliver(message)
+
+
+def _exit_soon() -> None:
+    """The server is gone (fd 3 closed): do not outlive it, even if user code never returns."""
+    timer = threading.Timer(3.0, lambda: os._exit(0))
+    timer.daemon = True
+    timer.start()
+
 class WorkerBase:
     """State and steps shared by the sync and async modes."""
 
@@ -87,21 +107,9 @@ class WorkerBase:
         def read() -> None:
             with open(fd, "rb", buffering=1 << 16, closefd=False) as stream:
                 for raw in stream:
-                    raw = raw.strip()
-                    if not raw:
-                        continue
-                    try:
-                        message = json.loads(raw)
-                    except ValueError:
-                        sys.__stderr__.write(f"kiln worker: ignoring a malformed frame: {raw[:200]!r}\n")
-                        continue
-                    if isinstance(message, dict):
-                        deliver(message)
+                    _deliver_frame(raw, deliver)
             deliver({"type": "_eof"})
-            # the server is gone; do not outlive it even if user code never returns
-            timer = threading.Timer(3.0, lambda: os._exit(0))
-            timer.daemon = True
-            timer.start()
+            _exit_soon()
 
         threading.Thread(target=read, name="kiln-protocol-reader", daemon=True).start()
 
@@ -121,9 +129,7 @@ class WorkerBase:
             if not data:
                 loop.remove_reader(fd)
                 deliver({"type": "_eof"})
-                timer = threading.Timer(3.0, lambda: os._exit(0))  # do not outlive the server
-                timer.daemon = True
-                timer.start()
+                _exit_soon()
                 return
             start = 0
             while True:
@@ -138,16 +144,7 @@ class WorkerBase:
                     line = b"".join(pending)
                     pending.clear()
                 start = nl + 1
-                line = line.strip()
-                if not line:
-                    continue
-                try:
-                    message = json.loads(line)
-                except ValueError:
-                    sys.__stderr__.write(f"kiln worker: ignoring a malformed frame: {line[:200]!r}\n")
-                    continue
-                if isinstance(message, dict):
-                    deliver(message)
+                _deliver_frame(line, deliver)
 
         loop.add_reader(fd, on_readable)
 
