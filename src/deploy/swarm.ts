@@ -41,6 +41,9 @@ function healthcheck(test: string[]): Record<string, YamlValue> {
   };
 }
 
+/** Seconds a stopping replica keeps answering before it closes (Swarm has no preStop hook). */
+const SHUTDOWN_DELAY_SECONDS = 3;
+
 function updatePolicy(): Record<string, YamlValue> {
   return {
     parallelism: 1,
@@ -61,10 +64,13 @@ function modelService(facts: DeployFacts, o: DeployOptions): Record<string, Yaml
   const service: Record<string, YamlValue> = {
     image: facts.image,
     healthcheck: healthcheck(readinessCommand(o.readiness)),
-    stop_grace_period: `${facts.drainSeconds + SHUTDOWN_MARGIN_SECONDS}s`,
+    stop_grace_period: `${(o.queue ? 0 : SHUTDOWN_DELAY_SECONDS) + facts.drainSeconds + SHUTDOWN_MARGIN_SECONDS}s`,
     networks: [STACK_NETWORK],
   };
   if (o.queue) service.environment = { KILN_QUEUE: o.queue, ...replicaEnv(facts) };
+  // Clients resolve the replicas by DNS: after SIGTERM a task keeps answering while its address leaves
+  // the service's records (Kubernetes gets the same from a preStop sleep). Queue replicas take no calls.
+  else service.environment = { KILN_SHUTDOWN_DELAY: String(SHUTDOWN_DELAY_SECONDS) };
   // In queue mode replicas take work from Redis: only the gateway is published.
   if (o.endpointMode === "vip" && !o.queue)
     service.ports = [{ target: facts.port, published: o.publish, protocol: "tcp", mode: "ingress" }];

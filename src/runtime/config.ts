@@ -118,6 +118,7 @@ export function configFromEnv(argv: readonly string[], env: NodeJS.ProcessEnv): 
     port: positiveInt(flags.get("port") ?? env.PORT, "PORT") ?? 5000,
     uploadUrl: flags.get("upload-url"),
     awaitExplicitShutdown: flags.get("await-explicit-shutdown") === "true",
+    shutdownDelayMs: seconds(env, "KILN_SHUTDOWN_DELAY"),
     weights: null,
     ...cogRuntimeSettings(env),
     webhookAuthToken: env.WEBHOOK_AUTH_TOKEN || undefined,

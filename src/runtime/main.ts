@@ -55,6 +55,15 @@ async function main(): Promise<void> {
       server.logger.warn("second signal: exiting now");
       process.exit(0);
     }
+    const delayMs = signal === "SIGTERM" ? (options.shutdownDelayMs ?? 0) : 0;
+    if (delayMs > 0) {
+      server.setReady(false);
+      server.logger.info("SIGTERM: still answering while routing moves away, then stopping", {
+        delay_s: delayMs / 1000,
+      });
+      setTimeout(() => void server.close(), delayMs);
+      return;
+    }
     void server.close();
   };
   process.on("SIGTERM", onSignal);

@@ -50,6 +50,11 @@ export interface ServerOptions {
   setupTimeoutMs?: number | undefined;
   /** Cog semantics: SIGTERM is ignored (main.ts), only POST /shutdown stops the server. */
   awaitExplicitShutdown?: boolean | undefined;
+  /**
+   * KILN_SHUTDOWN_DELAY: after SIGTERM, keep answering (readiness withdrawn) this long before closing,
+   * so a client that still resolves this task's address (Swarm DNS round robin) is not refused.
+   */
+  shutdownDelayMs?: number | undefined;
   /** Extra environment for the worker (on top of this process's environment). */
   env?: Record<string, string> | undefined;
   /** Python interpreter (default python3). */

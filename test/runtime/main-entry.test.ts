@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -102,6 +102,28 @@ describe("container entry (bundled src/runtime/main.ts)", () => {
     expect(lines.map((l) => l.msg)).toEqual(
       expect.arrayContaining(["server listening", "setup completed", "server stopped"]),
     );
+  });
+
+  it("KILN_SHUTDOWN_DELAY: after SIGTERM the readiness file goes at once, requests are still answered, then it exits 0", async () => {
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const readyFile = join(dir, `ready-${port}`);
+    const { child, out, exit } = run({
+      KILN_PREDICTOR: `${fx.module}:noop`,
+      PORT: String(port),
+      KILN_READY_FILE: readyFile,
+      KILN_SHUTDOWN_DELAY: "1.5",
+    });
+    const url = `http://127.0.0.1:${port}`;
+    await eventually(() => expect(existsSync(readyFile)).toBe(true), 10_000);
+    let exited = false;
+    void exit.then(() => (exited = true));
+    child.kill("SIGTERM");
+    await eventually(() => expect(out()).toMatch(/still answering while routing moves away/));
+    expect(existsSync(readyFile)).toBe(false);
+    // Within the delay a new connection is still accepted and answered.
+    expect((await request(url, "/predictions", { body: {} })).body.output).toBe("ok");
+    expect(exited).toBe(false);
+    expect(await exit).toBe(0);
   });
 
   it("--await-explicit-shutdown: SIGTERM is ignored, POST /shutdown stops the server (exit 0)", async () => {
