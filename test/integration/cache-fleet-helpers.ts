@@ -1,37 +1,11 @@
 /**
- * What the fleet output-cache tests share: redis-server instances on this suite's ports (55000-55999),
+ * What the fleet output-cache tests share (redis-server comes from fleet-helpers' startRedis):
  * a fleet cache store on a shared blob directory, and reading Prometheus text.
  */
-import { createServer } from "node:net";
 import { makeKeys } from "../../src/fleet/keys.js";
 import { RedisCacheStore } from "../../src/fleet/redis-cache-store.js";
 import { RedisConnection } from "../../src/fleet/redis.js";
 import type { CacheLimits } from "../../src/runtime/cache/store.js";
-import { startRedis, type RedisInstance } from "./fleet-helpers.js";
-
-const PORT_BASE = 55000;
-let nextOffset = (process.pid * 13) % 1000;
-
-async function portFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.once("error", () => resolve(false));
-    s.listen(port, "127.0.0.1", () => s.close(() => resolve(true)));
-  });
-}
-
-export async function cachePort(): Promise<number> {
-  for (let i = 0; i < 1000; i++) {
-    const port = PORT_BASE + (nextOffset++ % 1000);
-    if (await portFree(port)) return port;
-  }
-  throw new Error("no free port in 55000-55999");
-}
-
-/** A redis-server of our own (fails, never skips, without one: bash scripts/test-env.sh). */
-export async function startCacheRedis(): Promise<RedisInstance> {
-  return startRedis({ port: await cachePort() });
-}
 
 export const quiet = {
   debug: () => undefined,

@@ -10,8 +10,8 @@ import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { metric, startCacheRedis } from "./cache-fleet-helpers.js";
-import { until, type RedisInstance } from "./fleet-helpers.js";
+import { metric } from "./cache-fleet-helpers.js";
+import { startRedis, until, type RedisInstance } from "./fleet-helpers.js";
 import { served, type Served } from "./client-helpers.js";
 
 const MODEL = "test/cachefleet";
@@ -72,7 +72,7 @@ const gateways: Proc[] = [];
 const replicas: Proc[] = [];
 
 beforeAll(async () => {
-  redis = await startCacheRedis();
+  redis = await startRedis();
   project = await mkdtemp(join(tmpdir(), "kiln-cachefleet-project-"));
   await writeFile(join(project, "cog.yaml"), COG_YAML);
   await writeFile(join(project, "predict.ts"), PREDICT_TS);

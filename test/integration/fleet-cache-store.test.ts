@@ -11,8 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { makeKeys } from "../../src/fleet/keys.js";
 import type { RedisCacheStore } from "../../src/fleet/redis-cache-store.js";
 import { pairs, RedisConnection } from "../../src/fleet/redis.js";
-import { openStore, quiet, startCacheRedis } from "./cache-fleet-helpers.js";
-import type { RedisInstance } from "./fleet-helpers.js";
+import { openStore, quiet } from "./cache-fleet-helpers.js";
+import { startRedis, type RedisInstance } from "./fleet-helpers.js";
 
 let redis: RedisInstance;
 let root = "";
@@ -21,7 +21,7 @@ const stores: RedisCacheStore[] = [];
 let n = 0;
 
 beforeAll(async () => {
-  redis = await startCacheRedis();
+  redis = await startRedis();
   root = await mkdtemp(join(tmpdir(), "kiln-fleet-cache-store-"));
   admin = new RedisConnection(redis.url, { offlineQueue: true, name: "kiln-test-admin", logger: quiet });
   await admin.waitReady(10_000);

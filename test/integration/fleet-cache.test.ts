@@ -15,8 +15,10 @@ import type { RunningGateway } from "../../src/fleet/gateway.js";
 import { RedisConnection } from "../../src/fleet/redis.js";
 import { cacheKey } from "../../src/runtime/cache/key.js";
 import { bundleServerEntry, fixtureProject } from "../runtime/helpers.js";
-import { cachePort, metric, openStore, quiet, startCacheRedis } from "./cache-fleet-helpers.js";
+import { metric, openStore, quiet } from "./cache-fleet-helpers.js";
 import {
+  fleetPort,
+  startRedis,
   startReplica,
   startTestGateway,
   until,
@@ -32,7 +34,7 @@ const replicas: TestReplica[] = [];
 let n = 0;
 
 beforeAll(async () => {
-  redis = await startCacheRedis();
+  redis = await startRedis();
   root = await mkdtemp(join(tmpdir(), "kiln-fleet-cache-"));
   admin = new RedisConnection(redis.url, { offlineQueue: true, name: "kiln-test-admin", logger: quiet });
   await admin.waitReady(10_000);
@@ -221,7 +223,7 @@ describe("the output cache in a fleet", () => {
     const entry = join(root, "server.mjs");
     await bundleServerEntry(entry);
     const fx = await fixtureProject();
-    const port = await cachePort();
+    const port = await fleetPort();
     const readyFile = join(root, `ready-${port}`);
     let out = "";
     const child: ChildProcess = spawn(process.execPath, [entry, "--host", "127.0.0.1"], {
