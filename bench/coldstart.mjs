@@ -25,10 +25,11 @@ import {
   kilnCli,
   loadNote,
   median,
-  removeBenchImage,
-  spread,
   option,
   PYTHON_NOOP,
+  removeBenchImage,
+  spread,
+  writeResults,
 } from "./lib.mjs";
 import {
   bundleRuntime,
@@ -396,10 +397,8 @@ async function main() {
     "",
     `esbuild processes left running by \`kiln serve --no-docker\` (all runs): ${esbuildLeft}.`,
     "",
-  ].join("\n");
-  mkdirSync(join(root, "bench/results"), { recursive: true });
-  writeFileSync(join(root, "bench/results/coldstart.md"), md);
-  console.log(md);
+  ];
+  writeResults(root, "coldstart", md);
 }
 
 try {

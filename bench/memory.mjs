@@ -11,11 +11,11 @@
 // Usage: node bench/memory.mjs [--predictions 30000] [--idle 10] [--max-seconds 180]
 import autocannon from "autocannon";
 import { spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { descendantsOf, loadNote, option, PYTHON_NOOP, treeMemoryMb } from "./lib.mjs";
+import { descendantsOf, loadNote, option, PYTHON_NOOP, treeMemoryMb, writeResults } from "./lib.mjs";
 import {
   bundleRuntime,
   compileFixture,
@@ -216,10 +216,8 @@ async function main() {
         `| kiln, ${r.label} | ${f(r.idleBefore.cpu, 3)} % | ${f(r.idleBefore.wakeups)} | ${f(r.idleAfter.cpu, 3)} % | ${f(r.idleAfter.wakeups)} |`,
     ),
     "",
-  ].join("\n");
-  mkdirSync(join(root, "bench/results"), { recursive: true });
-  writeFileSync(join(root, "bench/results/memory.md"), md);
-  console.log(md);
+  ];
+  writeResults(root, "memory", md);
 }
 
 await main();

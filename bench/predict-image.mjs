@@ -9,7 +9,7 @@
 // `git archive`, built the same way) against the same image: a before/after in one run.
 // Usage: node bench/predict-image.mjs [--rounds 7] [--baseline REF]
 import { execFile } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -17,11 +17,12 @@ import {
   buildDist,
   exportRevision,
   kilnCli,
-  option,
   loadNote,
   median,
+  option,
   removeBenchImage,
   spread,
+  writeResults,
 } from "./lib.mjs";
 import { root } from "./server-lib.mjs";
 
@@ -150,10 +151,8 @@ async function main() {
     "",
     `Containers left behind: ${left ? left.split("\n").length : 0}.`,
     "",
-  ].join("\n");
-  mkdirSync(join(root, "bench/results"), { recursive: true });
-  writeFileSync(join(root, "bench/results/predict-image.md"), md);
-  console.log(md);
+  ];
+  writeResults(root, "predict-image", md);
 }
 
 try {
