@@ -6,10 +6,14 @@ lock waits, socket and pipe reads), but not a long computation inside a C extens
 """
 
 import inspect
-import queue
 import signal
 import threading
 from typing import Any, Dict, Optional, Set
+
+try:  # the C queue itself: the `queue` module around it (with heapq) is not needed here
+    from _queue import SimpleQueue
+except ImportError:  # pragma: no cover - Pythons without the accelerator
+    from queue import SimpleQueue
 
 from ..exceptions import CancelationException
 from ..scope import enter_scope, exit_scope
@@ -23,7 +27,7 @@ from .worker import WorkerBase, run_coroutine_blocking
 class SyncWorker(WorkerBase):
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
-        self.inbox: "queue.SimpleQueue[Dict[str, Any]]" = queue.SimpleQueue()
+        self.inbox: "SimpleQueue[Dict[str, Any]]" = SimpleQueue()
         self.main_ident = threading.get_ident()
         self.current_id: Optional[str] = None
         self.in_user_code = False

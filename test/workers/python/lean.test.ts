@@ -1,0 +1,88 @@
+/**
+ * The Python worker loads what a predictor needs and no more (an idle worker's memory is mostly the
+ * modules it imported), and the outputs whose encoders are loaded on first use still encode.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { afterEach, describe, expect, test } from "vitest";
+import { type PythonWorker, readyWorker } from "./harness.js";
+
+const workers: PythonWorker[] = [];
+afterEach(async () => {
+  await Promise.all(workers.splice(0).map((w) => w.close()));
+});
+
+function project(source: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), "kiln-py-lean-"));
+  writeFileSync(path.join(dir, "predict.py"), source);
+  return dir;
+}
+
+async function ready(source: string): Promise<PythonWorker> {
+  const w = await readyWorker({ root: project(source) });
+  workers.push(w);
+  return w;
+}
+
+// Which of these heavy modules the worker has imported when predict() runs (the predictor imports none).
+const LOADED = `
+import sys
+from cog import BasePredictor
+
+HEAVY = ("asyncio", "ssl", "argparse", "dataclasses", "queue")
+
+
+class Predictor(BasePredictor):
+    DEF predict(self) -> str:
+        return ",".join(m for m in HEAVY if m in sys.modules)
+`;
+
+describe("an idle worker's imports", () => {
+  test("a sync predictor's worker has not loaded asyncio (nor ssl, argparse, dataclasses, queue)", async () => {
+    const w = await ready(LOADED.replace("DEF", "def"));
+    expect((await w.predict("p")).terminal).toEqual({ type: "done", id: "p", output: "" });
+  });
+
+  test("an async predictor's worker loads asyncio, and only for itself", async () => {
+    const w = await ready(LOADED.replace("DEF", "async def"));
+    const r = await w.predict("p");
+    expect(r.terminal).toMatchObject({ type: "done" });
+    const loaded = String((r.terminal as { output: unknown }).output).split(",");
+    expect(loaded).toContain("asyncio");
+    expect(loaded).not.toContain("argparse");
+    expect(loaded).not.toContain("dataclasses");
+  });
+});
+
+describe("outputs whose encoders load on first use", () => {
+  test("a dataclass output becomes an object; an open file without a name becomes a file", async () => {
+    const w = await ready(`
+import dataclasses
+import io
+from typing import Any
+from cog import BasePredictor
+
+
+@dataclasses.dataclass
+class Box:
+    label: str
+    size: int
+
+
+class Predictor(BasePredictor):
+    def predict(self, kind: str) -> Any:
+        if kind == "dataclass":
+            return {"box": Box("a", 3)}
+        return io.BytesIO(b"bytes from memory")
+`);
+    expect((await w.predict("d", { kind: "dataclass" })).terminal).toEqual({
+      type: "done",
+      id: "d",
+      output: { box: { label: "a", size: 3 } },
+    });
+    const file = (await w.predict("f", { kind: "file" })).terminal as { output: { $file: string } };
+    expect(file.output.$file).toMatch(/kiln-output-.*\/output$/);
+    expect(readFileSync(file.output.$file, "utf8")).toBe("bytes from memory");
+  });
+});
