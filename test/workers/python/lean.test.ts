@@ -55,6 +55,39 @@ describe("an idle worker's imports", () => {
   });
 });
 
+describe("async predictions started in the reader's callback (no event-loop pass first)", () => {
+  test("each runs in a context of its own, finishing at once or after real waits", async () => {
+    const w = await ready(`
+import asyncio
+import contextvars
+from cog import BasePredictor, current_scope
+
+last = contextvars.ContextVar("last", default="none")
+
+
+class Predictor(BasePredictor):
+    async def predict(self, wait: float) -> str:
+        seen = last.get()
+        last.set(current_scope().prediction_id)
+        if wait:
+            await asyncio.sleep(wait)
+            await asyncio.sleep(0)
+        current_scope().record_metric("seen", seen)
+        return f"{seen}->{last.get()}"
+`);
+    // A value one prediction sets never leaks into the next, whether it finished in its first step or not.
+    for (const [id, wait] of [
+      ["a", 0],
+      ["b", 0.01],
+      ["c", 0],
+    ] as const) {
+      const r = await w.predict(id, { wait });
+      expect(r.terminal).toEqual({ type: "done", id, output: `none->${id}` });
+      expect(r.metrics).toEqual([{ type: "metric", id, name: "seen", value: "none", mode: "replace" }]);
+    }
+  });
+});
+
 describe("outputs whose encoders load on first use", () => {
   test("a dataclass output becomes an object; an open file without a name becomes a file", async () => {
     const w = await ready(`

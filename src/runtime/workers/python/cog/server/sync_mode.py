@@ -10,6 +10,11 @@ import signal
 import threading
 from typing import Any, Dict, Optional, Set
 
+try:  # the C function: signal.getsignal's wrapper tries (and fails) to make an enum of a handler
+    from _signal import getsignal
+except ImportError:  # pragma: no cover
+    from signal import getsignal
+
 try:  # the C queue itself: the `queue` module around it (with heapq) is not needed here
     from _queue import SimpleQueue
 except ImportError:  # pragma: no cover - Pythons without the accelerator
@@ -100,7 +105,7 @@ class SyncWorker(WorkerBase):
             self.finish(prediction_id, Outcome("failed", error=refusal))
             return
         target = self.targets[message.get("kind", "predict")]
-        if signal.getsignal(signal.SIGUSR1) != self._on_cancel_signal:
+        if getsignal(signal.SIGUSR1) != self._on_cancel_signal:
             # user code replaced our handler (e.g. during setup): cancellation needs it back
             signal.signal(signal.SIGUSR1, self._on_cancel_signal)
         scope = self.scope_for(message)

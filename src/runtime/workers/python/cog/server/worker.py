@@ -70,14 +70,17 @@ def weights_argument(weights: Optional[str]) -> Any:
     return Path(weights)
 
 
+_decode = json.JSONDecoder().decode  # json.loads(bytes) sniffs the encoding of every frame first
+
+
 def _deliver_frame(raw: bytes, deliver: Callable[[Dict[str, Any]], None]) -> None:
     """One line from fd 3: a JSON object is delivered; blank lines are skipped, malformed ones reported."""
     raw = raw.strip()
     if not raw:
         return
     try:
-        message = json.loads(raw)
-    except ValueError:
+        message = _decode(raw.decode("utf-8"))
+    except ValueError:  # UnicodeDecodeError included
         sys.__stderr__.write(f"kiln worker: ignoring a malformed frame: {raw[:200]!r}\n")
         return
     if isinstance(message, dict):
