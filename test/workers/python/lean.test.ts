@@ -88,6 +88,22 @@ class Predictor(BasePredictor):
   });
 });
 
+describe("frames from the server", () => {
+  test("a malformed frame is reported and skipped, sync and async; the next one is served", async () => {
+    for (const DEF of ["def", "async def"]) {
+      const w = await ready(LOADED.replace("DEF", DEF));
+      w.sendRaw('{"type": "predict", "id": "x"\n'); // cut short
+      w.sendRaw('{"type": "predict", "id": "y"} {"extra": 1}\n'); // trailing data
+      w.sendRaw(Buffer.from([0x7b, 0xff, 0xfe, 0x7d, 0x0a])); // not UTF-8
+      w.sendRaw("\n  \n"); // blank lines are no frames at all
+      expect((await w.predict("ok")).terminal).toMatchObject({ type: "done", id: "ok" });
+      await w.waitStderr(/ignoring a malformed frame/, 3);
+      expect(w.stderr.match(/ignoring a malformed frame/g)).toHaveLength(3);
+      expect(w.messages.some((m) => "id" in m && (m.id === "x" || m.id === "y"))).toBe(false);
+    }
+  });
+});
+
 describe("outputs whose encoders load on first use", () => {
   test("a dataclass output becomes an object; an open file without a name becomes a file", async () => {
     const w = await ready(`

@@ -70,7 +70,9 @@ def weights_argument(weights: Optional[str]) -> Any:
     return Path(weights)
 
 
-_decode = json.JSONDecoder().decode  # json.loads(bytes) sniffs the encoding of every frame first
+# json.loads(bytes) sniffs the encoding of every frame, and decode() skips whitespace with two regex
+# matches: a frame is UTF-8 and stripped already.
+_raw_decode = json.JSONDecoder().raw_decode
 
 
 def _deliver_frame(raw: bytes, deliver: Callable[[Dict[str, Any]], None]) -> None:
@@ -79,8 +81,11 @@ def _deliver_frame(raw: bytes, deliver: Callable[[Dict[str, Any]], None]) -> Non
     if not raw:
         return
     try:
-        message = _decode(raw.decode("utf-8"))
-    except ValueError:  # UnicodeDecodeError included
+        text = raw.decode("utf-8")
+        message, end = _raw_decode(text)
+        if end != len(text):
+            raise ValueError("extra data after the JSON value")
+    except ValueError:  # UnicodeDecodeError and JSONDecodeError included
         sys.__stderr__.write(f"kiln worker: ignoring a malformed frame: {raw[:200]!r}\n")
         return
     if isinstance(message, dict):
