@@ -7,6 +7,7 @@ import asyncio
 import collections.abc
 import contextvars
 import inspect
+import sys
 from typing import Any, Dict, Optional, Set
 
 from ..exceptions import CancelationException
@@ -32,7 +33,10 @@ def _start_eagerly(coro: Any) -> "Optional[asyncio.Task[Any]]":
     except Exception as err:  # noqa: BLE001 - reported as a failing task's would be; the reader goes on
         loop.call_exception_handler({"message": "a prediction task failed", "exception": err})
         return None
-    return context.run(loop.create_task, _Rest(coro, waiting_on))
+    rest = _Rest(coro, waiting_on)
+    if sys.version_info >= (3, 11):
+        return loop.create_task(rest, context=context)  # the rest of its steps in that same context
+    return context.run(loop.create_task, rest)  # 3.10: the task runs in a copy of it
 
 
 class _Rest(collections.abc.Coroutine):
@@ -45,6 +49,13 @@ class _Rest(collections.abc.Coroutine):
         self._coro = coro
         self._first: Any = waiting_on
         self._stepped = False
+        # What asyncio shows for a task (its repr, warnings about a pending task): the coroutine's own.
+        self.__name__ = getattr(coro, "__name__", "prediction")
+        self.__qualname__ = getattr(coro, "__qualname__", self.__name__)
+
+    @property
+    def cr_frame(self) -> Any:
+        return getattr(self._coro, "cr_frame", None)
 
     def send(self, value: Any) -> Any:
         if not self._stepped:
