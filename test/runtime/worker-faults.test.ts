@@ -21,7 +21,7 @@ async function start(extra: Parameters<typeof startFixture>[1] = {}): Promise<Ru
 describe("unhandled errors in user code", () => {
   it("an unhandled rejection fails only its own prediction; concurrent ones succeed, the worker lives", async () => {
     const s = await start();
-    const pid = s.worker.pid;
+    const pid = s.worker.workerId;
     const [bad, ...good] = await Promise.all([
       request(s.url, "/predictions", { body: { input: { mode: "reject" } } }),
       ...[50, 80, 120].map((ms) => request(s.url, "/predictions", { body: { input: { mode: "ok", ms } } })),
@@ -30,19 +30,19 @@ describe("unhandled errors in user code", () => {
     expect(bad!.body.error).toMatch(/unhandled promise rejection: forgotten promise/);
     expect(bad!.body.logs).toMatch(/forgotten promise/);
     expect(good.map((r) => r.body.status)).toEqual(["succeeded", "succeeded", "succeeded"]);
-    expect(s.worker.pid).toBe(pid);
+    expect(s.worker.workerId).toBe(pid);
     expect((await request(s.url, "/health-check")).body.status).toBe("READY");
   });
 
   it("an exception thrown from a timer fails only its prediction too", async () => {
     const s = await start();
-    const pid = s.worker.pid;
+    const pid = s.worker.workerId;
     const r = await request(s.url, "/predictions", { body: { input: { mode: "throw-later" } } });
     expect(r.body.status).toBe("failed");
     expect(r.body.error).toMatch(/uncaught exception: thrown from a timer/);
     const after = await request(s.url, "/predictions", { body: { input: { mode: "ok" } } });
     expect(after.body.status).toBe("succeeded");
-    expect(s.worker.pid).toBe(pid);
+    expect(s.worker.workerId).toBe(pid);
   });
 });
 
