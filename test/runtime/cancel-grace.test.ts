@@ -15,7 +15,8 @@ afterEach(async () => {
 });
 
 describe.each([
-  ["typescript", () => startFixture("stubborn", { cancelGraceMs: 300 })],
+  ["typescript (thread)", () => startFixture("stubborn", { cancelGraceMs: 300 })],
+  ["typescript (process)", () => startFixture("stubborn", { cancelGraceMs: 300, nodeWorkerMode: "process" })],
   ["python", () => startPythonServer(PY_FIXTURES, { name: "Stubborn" }, { cancelGraceMs: 300 })],
 ] as const)("%s model that ignores cancel", (_lang, start) => {
   it("is killed after the grace period: the prediction ends canceled, the slot frees, the worker comes back", async () => {
