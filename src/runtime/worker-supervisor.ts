@@ -79,6 +79,8 @@ export class WorkerSupervisor extends EventEmitter<WorkerSupervisorEvents> {
   private sentBytes = 0;
   /** Set once a thread could not host the predictor: from then on it runs in a process. */
   private threadUnsupported: string | null = null;
+  /** The last setup frame sent, for a worker that takes over from a thread during setup. */
+  private setupFrame: string | null = null;
 
   constructor(
     private readonly spec: WorkerCommand,
@@ -129,10 +131,24 @@ export class WorkerSupervisor extends EventEmitter<WorkerSupervisorEvents> {
     // A previous worker may still drain after a restart: only the current one is heard.
     let transport: WorkerTransport | null = null;
     let handedOver = false;
+    // A thread that hands over after `loaded` (its setup() met the addon): the process's own `loaded`
+    // is not news to the server, which is waiting for setup's answer; the process gets setup instead.
+    let loadedSeen = false;
+    let replaySetup: string | null = null;
     const current = (): boolean => transport !== null && this.transport === transport;
     const events: TransportEvents = {
       message: (m) => {
-        if (current()) this.deliver("message", m);
+        if (!current()) return;
+        if (m.type === "loaded") {
+          if (replaySetup !== null) {
+            const setup = replaySetup;
+            replaySetup = null;
+            transport?.write(setup);
+            return;
+          }
+          loadedSeen = true;
+        }
+        this.deliver("message", m);
       },
       output: (source, data) => {
         if (!current()) return;
@@ -148,6 +164,7 @@ export class WorkerSupervisor extends EventEmitter<WorkerSupervisorEvents> {
         if (!current()) return;
         if (handedOver) {
           handedOver = false;
+          if (loadedSeen) replaySetup = this.setupFrame;
           return this.startProcess(events, (t) => (transport = t));
         }
         this.finish({ ...exit, reason: this.killReason ?? exit.reason, restartNow: this.restartNow });
@@ -193,7 +210,9 @@ export class WorkerSupervisor extends EventEmitter<WorkerSupervisorEvents> {
   }
 
   send(message: ServerMessage): boolean {
-    return this.sendFrame(encodeFrame(message));
+    const frame = encodeFrame(message);
+    if (message.type === "setup") this.setupFrame = frame;
+    return this.sendFrame(frame);
   }
 
   /** Writes one frame already encoded (whole, or in pieces written back to back). */

@@ -144,8 +144,19 @@ describe("a native addon that is not context-aware", () => {
       [
         'import { createRequire } from "node:module";',
         'import { definePredictor, z } from "kiln-ml";',
-        "const addon = createRequire(import.meta.url)(process.env.KILN_TEST_ADDON!) as { answer(): number };",
-        "export const native = definePredictor({ inputs: {}, output: z.int(), predict: () => addon.answer() });",
+        "type Addon = { answer(): number };",
+        "const load = (): Addon => createRequire(import.meta.url)(process.env.KILN_TEST_ADDON!) as Addon;",
+        'const atLoad: Addon | null = process.env.KILN_TEST_ADDON_AT === "load" ? load() : null;',
+        "let inSetup: Addon | null = null;",
+        "export const native = definePredictor({",
+        "  inputs: {},",
+        "  output: z.int(),",
+        "  setup() {",
+        '    console.log("setting up");',
+        '    if (process.env.KILN_TEST_ADDON_AT === "setup") inSetup = load();',
+        "  },",
+        "  predict: () => (atLoad ?? inSetup)!.answer(),",
+        "});",
         "",
       ].join("\n"),
     );
@@ -158,31 +169,37 @@ describe("a native addon that is not context-aware", () => {
     module = relative(root, outFile);
   }, 60_000);
 
-  it("sends the predictor to a process of its own when a thread cannot load it, with a warning", async () => {
-    // Loaded here first (this is the server's process): Node refuses a second copy in a thread with
-    // "Module did not self-register", as it would for a server that holds one already.
-    expect((createRequire(import.meta.url)(addon) as { answer(): number }).answer()).toBe(42);
-    const fx = await fixtureProject();
-    const lines: string[] = [];
-    const s = await started(
-      startServer({
-        root,
-        predictor: { language: "node", file: module, name: "native" },
-        host: "127.0.0.1",
-        port: 0,
-        nodeWorkerEntry: fx.worker,
-        env: { KILN_TEST_ADDON: addon },
-        logger: createLogger({ level: "info", format: "json", write: (l: string) => lines.push(l) }),
-      }),
-    );
-    expect(await s.ready).toBe("READY");
-    expect(s.worker.mode).toBe("process");
-    const warning = lines
-      .map((l) => JSON.parse(l) as Record<string, unknown>)
-      .find((l) => l.level === "warn");
-    expect(warning?.msg).toMatch(/cannot run in a worker thread; running it in a process/);
-    expect(warning?.reason).toMatch(/did not self-register/);
-    const r = await request(s.url, "/predictions", { body: {} });
-    expect(r.body).toMatchObject({ status: "succeeded", output: 42 });
-  });
+  it.each(["load", "setup"])(
+    "sends the predictor to a process of its own when a thread cannot load it (at %s), with a warning",
+    async (at) => {
+      // Loaded here first (this is the server's process): Node refuses a second copy in a thread with
+      // "Module did not self-register", as it would for a server that holds one already.
+      expect((createRequire(import.meta.url)(addon) as { answer(): number }).answer()).toBe(42);
+      const fx = await fixtureProject();
+      const lines: string[] = [];
+      const s = await started(
+        startServer({
+          root,
+          predictor: { language: "node", file: module, name: "native" },
+          host: "127.0.0.1",
+          port: 0,
+          nodeWorkerEntry: fx.worker,
+          env: { KILN_TEST_ADDON: addon, KILN_TEST_ADDON_AT: at },
+          logger: createLogger({ level: "info", format: "json", write: (l: string) => lines.push(l) }),
+        }),
+      );
+      expect(await s.ready).toBe("READY");
+      expect(s.worker.mode).toBe("process");
+      const warning = lines
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .find((l) => l.level === "warn");
+      expect(warning?.msg).toMatch(/cannot run in a worker thread; running it in a process/);
+      expect(warning?.reason).toMatch(/did not self-register/);
+      const r = await request(s.url, "/predictions", { body: {} });
+      expect(r.body).toMatchObject({ status: "succeeded", output: 42 });
+      // setup() ran to completion once more, in the process.
+      expect(s.health.setup.status).toBe("succeeded");
+      expect(s.health.setup.logs).toContain("setting up");
+    },
+  );
 });

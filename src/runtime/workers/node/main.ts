@@ -97,7 +97,23 @@ async function main(): Promise<void> {
   };
   const channelOptions = { onMessage: (m: ServerMessage) => worker.handle(m), onClose: () => exit(0) };
   const channel = isMainThread ? openChannel(channelOptions) : openThreadChannel(channelOptions);
-  const worker = new Worker({ root, predictor, trainer, send: (m) => channel.send(m), exit });
+  const worker = new Worker({
+    root,
+    predictor,
+    trainer,
+    send: (m) => channel.send(m),
+    exit,
+    // A native addon that setup() loads and a thread cannot: the server runs setup again in a process.
+    ...(isMainThread
+      ? {}
+      : {
+          threadUnsupported: threadUnsupportedReason,
+          handOver: (unsupported: string) => {
+            notifyServer({ unsupported });
+            exit(0);
+          },
+        }),
+  });
   captureOutput((m) => channel.send(m));
   // User code that rejects a promise nobody awaits (or throws from a timer) must not kill the worker and
   // every prediction in it: the one prediction it came from fails (Node runs these handlers in the
