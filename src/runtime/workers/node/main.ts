@@ -21,6 +21,7 @@ import { captureOutput } from "./capture.js";
 import { openChannel } from "./channel.js";
 import { describeError, loadPredictor } from "./load.js";
 import { notifyServer, openThreadChannel } from "./thread-channel.js";
+import { idleCollector } from "./idle-gc.js";
 import { routeThreadStdio, stopChildren } from "./thread-stdio.js";
 import { threadUnsupportedReason } from "./thread-support.js";
 import { Worker } from "./worker.js";
@@ -103,6 +104,7 @@ async function main(): Promise<void> {
     trainer,
     send: (m) => channel.send(m),
     exit,
+    activity: idleCollector(),
     // A native addon that setup() loads and a thread cannot: the server runs setup again in a process.
     ...(isMainThread
       ? {}

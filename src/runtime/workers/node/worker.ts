@@ -30,6 +30,8 @@ export interface WorkerOptions {
    */
   threadUnsupported?: ((err: unknown) => string | null) | undefined;
   handOver?: ((reason: string) => void) | undefined;
+  /** Told when a prediction starts and when none is running any more (idle-gc.ts). */
+  activity?: { busy(): void; idle(): void } | undefined;
 }
 
 /** An output JSON cannot carry: the message names the value's path; no stack trace is worth showing. */
@@ -100,9 +102,13 @@ export class Worker {
       done: Promise.resolve(),
     };
     this.running.set(message.id, entry);
+    this.opts.activity?.busy();
     entry.done = logScope
       .run({ id: message.id }, () => this.runPrediction(message, runtime, entry))
-      .finally(() => this.running.delete(message.id));
+      .finally(() => {
+        this.running.delete(message.id);
+        if (this.running.size === 0) this.opts.activity?.idle();
+      });
   }
 
   private async runPrediction(
