@@ -179,6 +179,8 @@ export async function startKiln({
     process.execPath,
     [...nodeFlags, serverEntry, "--host", "127.0.0.1", "--port", String(port)],
     {
+      // The project root, as an image's WORKDIR is (a node worker thread shares the server's cwd).
+      cwd: dir,
       env: {
         ...process.env,
         KILN_ROOT: dir,

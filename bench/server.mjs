@@ -100,6 +100,15 @@ async function main() {
   const slots = { COG_MAX_CONCURRENCY: "8" };
   const specs = {
     ts: { ...runtime, dir: noop.dir, predictor: `${noop.file}:predictor`, env: slots, nodeFlags },
+    // The same TS predictor in a node process of its own (KILN_NODE_WORKER_MODE=process) instead of
+    // the default worker thread.
+    tsProcess: {
+      ...runtime,
+      dir: noop.dir,
+      predictor: `${noop.file}:predictor`,
+      env: { ...slots, KILN_NODE_WORKER_MODE: "process" },
+      nodeFlags,
+    },
     python: {
       ...runtime,
       dir: py.dir,
@@ -110,10 +119,10 @@ async function main() {
     pysync: { ...runtime, dir: pySync.dir, predictor: "predict.py:Predictor", env: pySync.env, nodeFlags },
   };
 
-  const ready = { ts: [], python: [] };
-  const readyCpu = { ts: [], python: [] };
+  const ready = { ts: [], tsProcess: [], python: [] };
+  const readyCpu = { ts: [], tsProcess: [], python: [] };
   for (let i = 0; i < 5; i++)
-    for (const kind of ["ts", "python"]) {
+    for (const kind of ["ts", "tsProcess", "python"]) {
       const k = await startKiln(specs[kind]);
       ready[kind].push(k.readyMs);
       readyCpu[kind].push(k.readyCpuMs);
@@ -124,19 +133,20 @@ async function main() {
     bare: await startBare(),
     relay: await startBare("bare-relay.mjs"),
     ts: await startKiln(specs.ts),
+    tsProcess: await startKiln(specs.tsProcess),
     python: await startKiln(specs.python),
     pysync: await startKiln(specs.pysync),
   };
   await sleep(500);
   const idle = {};
-  for (const kind of ["ts", "python", "pysync"])
+  for (const kind of ["ts", "tsProcess", "python", "pysync"])
     idle[kind] = { rss: treeRssMb(servers[kind].pid), serverRss: rssKb(servers[kind].pid) / 1024 };
-  for (const kind of ["ts", "python"]) idle[kind].cpu = await idleCpuPercent(servers[kind].pid);
+  for (const kind of ["ts", "tsProcess", "python"]) idle[kind].cpu = await idleCpuPercent(servers[kind].pid);
   const bareRss = treeRssMb(servers.bare.pid);
 
   for (const [kind, s] of Object.entries(servers)) await load(s.url, kind === "pysync" ? 1 : 8, 2, s.pid); // warm up
   const loadAvg = loadavg()[0];
-  const KINDS = ["bare", "relay", "ts", "python", "pysync"];
+  const KINDS = ["bare", "relay", "ts", "tsProcess", "python", "pysync"];
   const kindsAt = (c) => (c === 1 ? KINDS : KINDS.filter((k) => k !== "pysync"));
   const runs = Object.fromEntries(KINDS.map((k) => [k, { 1: [], 8: [] }]));
   // Interleaved rounds: a busy moment on the shared machine hits every server alike.
@@ -146,6 +156,7 @@ async function main() {
         runs[kind][c].push(await load(servers[kind].url, c, DURATION, servers[kind].pid));
   const loadedRss = treeRssMb(servers.ts.pid);
   const g = await growth(servers.ts.url, servers.ts.pid, GROWTH_REQUESTS);
+  const gProc = await growth(servers.tsProcess.url, servers.tsProcess.pid, GROWTH_REQUESTS);
   const gPy = await growth(servers.python.url, servers.python.pid, GROWTH_REQUESTS);
   const idleAfter = await idleCpuPercent(servers.ts.pid);
   for (const s of Object.values(servers)) await s.stop();
@@ -156,7 +167,8 @@ async function main() {
   const label = {
     bare: "bare node:http (parse JSON, answer JSON)",
     relay: "bare node:http + one pipe round trip to a child (bare-relay.mjs)",
-    ts: "kiln, TS no-op",
+    ts: "kiln, TS no-op (worker thread, the default)",
+    tsProcess: "kiln, TS no-op (KILN_NODE_WORKER_MODE=process)",
     python: "kiln, Python no-op (`async def`)",
     pysync: "kiln, Python no-op (`def`, one at a time)",
   };
@@ -181,17 +193,17 @@ async function main() {
       ),
     ),
     "",
-    "| measure | TS worker | Python worker | goal |",
-    "|---|---|---|---|",
-    `| req/s at 1 connection / bare (median of per-round ratios) | ${fmt(ratio("ts") * 100)} % | ${fmt(ratio("python") * 100)} % (\`def\`: ${fmt(ratio("pysync") * 100)} %) | ≥ 50 % |`,
+    "| measure | TS worker (thread) | Python worker | goal | TS worker (process) |",
+    "|---|---|---|---|---|",
+    `| req/s at 1 connection / bare (median of per-round ratios) | ${fmt(ratio("ts") * 100)} % | ${fmt(ratio("python") * 100)} % (\`def\`: ${fmt(ratio("pysync") * 100)} %) | ≥ 50 % | ${fmt(ratio("tsProcess") * 100)} % |`,
     `| req/s at 1 connection / bare, for bare + a pipe round trip (the floor with a worker process) | ${fmt(ratio("relay") * 100)} % | | |`,
     `| CPU per request, bare / bare + pipe round trip, 1 connection | ${fmt(m("bare", 1, "cpuPerReq"), 3)} / ${fmt(m("relay", 1, "cpuPerReq"), 3)} ms | | |`,
-    `| server+worker CPU per prediction, 1 connection | ${fmt(m("ts", 1, "cpuPerReq"), 3)} ms | ${fmt(m("python", 1, "cpuPerReq"), 3)} ms (\`def\`: ${fmt(m("pysync", 1, "cpuPerReq"), 3)} ms) | ≤ 0.10 / ≤ 0.15 ms |`,
-    `| start to READY, median of 5 (min–max) | ${fmt(median(ready.ts))} ms (${fmt(Math.min(...ready.ts))}–${fmt(Math.max(...ready.ts))}) | ${fmt(median(ready.python))} ms (${fmt(Math.min(...ready.python))}–${fmt(Math.max(...ready.python))}) | ≤ 250 / ≤ 300 ms |`,
-    `| CPU time to READY, median of 5 | ${fmt(median(readyCpu.ts))} ms | ${fmt(median(readyCpu.python))} ms | |`,
-    `| idle RSS, server + worker | ${fmt(idle.ts.rss, 1)} MB (server ${fmt(idle.ts.serverRss, 1)}) | ${fmt(idle.python.rss, 1)} MB (server ${fmt(idle.python.serverRss, 1)}; \`def\`: ${fmt(idle.pysync.rss, 1)} MB) | ≤ 80 / ≤ 60 MB |`,
-    `| RSS growth over ${g.requests} predictions after 5k warm-up | ${fmt(g.before, 1)} → ${fmt(g.after, 1)} MB (${fmt(g.after - g.before, 1)} MB, ${g.errors} errors) | ${fmt(gPy.before, 1)} → ${fmt(gPy.after, 1)} MB (${fmt(gPy.after - gPy.before, 1)} MB) | retention budget + ≤ 5 MB |`,
-    `| CPU while idle (5 s), before / after the load | ${fmt(idle.ts.cpu, 2)} % / ${fmt(idleAfter, 2)} % of a core | ${fmt(idle.python.cpu, 2)} % | 0 % |`,
+    `| server+worker CPU per prediction, 1 connection | ${fmt(m("ts", 1, "cpuPerReq"), 3)} ms | ${fmt(m("python", 1, "cpuPerReq"), 3)} ms (\`def\`: ${fmt(m("pysync", 1, "cpuPerReq"), 3)} ms) | ≤ 0.10 / ≤ 0.15 ms | ${fmt(m("tsProcess", 1, "cpuPerReq"), 3)} ms |`,
+    `| start to READY, median of 5 (min–max) | ${fmt(median(ready.ts))} ms (${fmt(Math.min(...ready.ts))}–${fmt(Math.max(...ready.ts))}) | ${fmt(median(ready.python))} ms (${fmt(Math.min(...ready.python))}–${fmt(Math.max(...ready.python))}) | ≤ 250 / ≤ 300 ms | ${fmt(median(ready.tsProcess))} ms |`,
+    `| CPU time to READY, median of 5 | ${fmt(median(readyCpu.ts))} ms | ${fmt(median(readyCpu.python))} ms | | ${fmt(median(readyCpu.tsProcess))} ms |`,
+    `| idle RSS, server + worker | ${fmt(idle.ts.rss, 1)} MB (server ${fmt(idle.ts.serverRss, 1)}) | ${fmt(idle.python.rss, 1)} MB (server ${fmt(idle.python.serverRss, 1)}; \`def\`: ${fmt(idle.pysync.rss, 1)} MB) | ≤ 80 / ≤ 60 MB | ${fmt(idle.tsProcess.rss, 1)} MB |`,
+    `| RSS growth over ${g.requests} predictions after 5k warm-up | ${fmt(g.before, 1)} → ${fmt(g.after, 1)} MB (${fmt(g.after - g.before, 1)} MB, ${g.errors} errors) | ${fmt(gPy.before, 1)} → ${fmt(gPy.after, 1)} MB (${fmt(gPy.after - gPy.before, 1)} MB) | retention budget + ≤ 5 MB | ${fmt(gProc.after - gProc.before, 1)} MB |`,
+    `| CPU while idle (5 s), before / after the load | ${fmt(idle.ts.cpu, 2)} % / ${fmt(idleAfter, 2)} % of a core | ${fmt(idle.python.cpu, 2)} % | 0 % | ${fmt(idle.tsProcess.cpu, 2)} % |`,
     `| RSS after the load rounds | ${fmt(loadedRss, 1)} MB | | |`,
     `| bare server RSS (reference) | ${fmt(bareRss, 1)} MB | | |`,
     "",

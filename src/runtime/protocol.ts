@@ -135,7 +135,7 @@ export function encodeFrame(message: ServerMessage | WorkerMessage): string {
 }
 
 // A character JSON would escape, or one outside ASCII (its UTF-8 length differs from its length).
-const NEEDS_ESCAPE = /[^\x20\x21\x23-\x5b\x5d-\x7e]/;
+export const NEEDS_ESCAPE = /[^\x20\x21\x23-\x5b\x5d-\x7e]/;
 
 /**
  * A predict frame around its input's JSON, serialized by the caller (who may reuse the same bytes, e.g.
@@ -152,7 +152,7 @@ export function encodePredictFrame(
 }
 
 /** The field of a message that may travel as an attachment. */
-function attachableField(message: WorkerMessage): "output" | "chunk" | null {
+export function attachableField(message: WorkerMessage): "output" | "chunk" | null {
   if (message.type === "done") return "output" in message ? "output" : null;
   return message.type === "output" ? "chunk" : null;
 }
