@@ -5,6 +5,7 @@
 // Each time runs until the last byte of the answer arrived (the client's own JSON parse is not counted;
 // the answer is checked afterwards). Writes bench/results/payloads.md.
 // Usage: node bench/payloads.mjs [--sizes 1,10,100] [--timeout 60] [--apis container,v1,sse,webhook]
+//        [--only input,echo] (rows whose payload names one of these words) [--workers TS,Python]
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
@@ -31,6 +32,8 @@ const opt = (name, dflt) => {
 const SIZES_MB = opt("sizes", "1,10,100").split(",").map(Number);
 const TIMEOUT_MS = Number(opt("timeout", "60")) * 1000;
 const APIS = opt("apis", "container,v1,sse,webhook").split(",");
+const ONLY = opt("only", "").split(",").filter(Boolean);
+const WORKERS = opt("workers", "TS,Python").split(",");
 const MB = 1_000_000;
 
 const PYTHON_PREDICT = `from cog import BasePredictor, Input, Path
@@ -267,7 +270,7 @@ async function main() {
       helper.serve(`/input-${mb}.bin`, blob);
       const fileUrl = `${helper.base}/input-${mb}.bin`;
       const cases = [];
-      for (const lang of ["TS", "Python"]) {
+      for (const lang of WORKERS) {
         const s = `${lang} strings`;
         const f = `${lang} files`;
         for (const api of APIS) {
@@ -291,7 +294,8 @@ async function main() {
           expectValue(String(n)),
         ]);
       }
-      for (const [server, api, what, input, check] of cases) {
+      const picked = cases.filter(([, , what]) => ONLY.length === 0 || ONLY.some((w) => what.includes(w)));
+      for (const [server, api, what, input, check] of picked) {
         const r = await measure(api, servers[server], input, check, helper);
         rows.push({ mb, server, api, what, ...r, ratio: r.ms / pipe[mb].ms });
         console.log(
