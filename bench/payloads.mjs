@@ -2,8 +2,8 @@
 // predict server and its TS and Python workers, over the container API (sync), /v1 (Prefer: wait), SSE
 // and webhooks, against a raw pipe copy of 100 MB between two processes measured in the same run (the
 // ceiling), with /health-check polled throughout to show whether big payloads stall the server.
-// Each time runs until the last byte of the answer arrived (the client's own JSON parse is not counted;
-// the answer is checked afterwards). Writes bench/results/payloads.md.
+// Each time runs from sending the (already serialized) request until the last byte of the answer arrived
+// (the client's own JSON.stringify and JSON.parse are not counted; the answer is checked afterwards). Writes bench/results/payloads.md.
 // Usage: node bench/payloads.mjs [--sizes 1,10,100] [--timeout 60] [--apis container,v1,sse,webhook]
 //        [--only input,echo] (rows whose payload names one of these words) [--workers TS,Python]
 import { spawn } from "node:child_process";
@@ -131,10 +131,21 @@ async function startHelper() {
 let webhookSeq = 0;
 
 /**
+ * The request body for `api`, serialized before the clock starts: the client's own JSON.stringify of a
+ * 100 MB input is not the server's time.
+ */
+function prepareRequest(api, input, helper) {
+  if (api !== "webhook") return { body: Buffer.from(JSON.stringify({ input })) };
+  const key = `/hook-${++webhookSeq}`;
+  const envelope = { input, webhook: `${helper.base}${key}`, webhook_events_filter: ["completed"] };
+  return { key, body: Buffer.from(JSON.stringify(envelope)) };
+}
+
+/**
  * One prediction through `api`; returns the time until the last byte of the answer (or the completed
  * webhook) arrived, and the parsed prediction (output, status).
  */
-async function callApi(api, url, input, helper, lastByte) {
+async function callApi(api, url, { body: requestBody, key }, helper, lastByte) {
   const signal = AbortSignal.timeout(TIMEOUT_MS);
   const json = { "content-type": "application/json" };
   if (api === "container" || api === "v1") {
@@ -143,7 +154,7 @@ async function callApi(api, url, input, helper, lastByte) {
     const r = await fetch(`${url}${path}`, {
       method: "POST",
       headers,
-      body: JSON.stringify({ input }),
+      body: requestBody,
       signal,
     });
     const bytes = await r.arrayBuffer();
@@ -157,7 +168,7 @@ async function callApi(api, url, input, helper, lastByte) {
     const r = await fetch(`${url}/predictions`, {
       method: "POST",
       headers: { ...json, accept: "text/event-stream" },
-      body: JSON.stringify({ input }),
+      body: requestBody,
       signal,
     });
     const bytes = await r.arrayBuffer();
@@ -170,12 +181,11 @@ async function callApi(api, url, input, helper, lastByte) {
     return { t, status: body.status, output: body.output, bytes: bytes.byteLength };
   }
   // webhook: async prediction; the clock stops when the completed webhook's body has arrived
-  const key = `/hook-${++webhookSeq}`;
   const arrived = helper.webhook(key);
   const r = await fetch(`${url}/predictions`, {
     method: "POST",
     headers: { ...json, prefer: "respond-async" },
-    body: JSON.stringify({ input, webhook: `${helper.base}${key}`, webhook_events_filter: ["completed"] }),
+    body: requestBody,
     signal,
   });
   await r.arrayBuffer();
@@ -193,12 +203,13 @@ async function callApi(api, url, input, helper, lastByte) {
 async function measure(api, server, input, check, helper) {
   await server.health.mark();
   const worker = childrenOf(server.pid)[0];
+  const prepared = prepareRequest(api, input, helper);
   const cpu0 = { server: processCpuMs(server.pid), worker: processCpuMs(worker) };
   const t0 = performance.now();
   let result;
   let h;
   try {
-    result = await callApi(api, server.url, input, helper, async () => (h = await server.health.mark()));
+    result = await callApi(api, server.url, prepared, helper, async () => (h = await server.health.mark()));
     if (result.status === "succeeded") check(result.output);
   } catch (err) {
     result = {
@@ -337,8 +348,8 @@ async function main() {
         "`. Each row is one prediction on",
       "loopback: `container` a sync `POST /predictions`, `v1` `POST /v1/models/.../predictions` with `Prefer: wait`,",
       "`sse` a `POST /predictions` read as `text/event-stream` to its end, `webhook` an async prediction timed until",
-      "its `completed` webhook body has arrived. Times run to the last byte (the client's JSON parse is not",
-      "counted). The ceiling is a raw pipe copy of the same number of bytes between two processes, measured in",
+      "its `completed` webhook body has arrived. Times run from sending the request, serialized beforehand, to the",
+      "last byte (the client's JSON.stringify and JSON.parse are not counted). The ceiling is a raw pipe copy of the same number of bytes between two processes, measured in",
       "the same run; health is the slowest `GET /health-check` answer while the prediction ran, polled every 5 ms",
       "from a process of its own (bench/fixtures/health-poller.mjs).",
       "",
