@@ -232,7 +232,9 @@ async function writeBigDataUri(
   let carry = "";
   let size = 0;
   const decode = (text: string): Buffer => {
-    const bytes = Buffer.from(text, "base64");
+    // Into a buffer of the largest possible size: faster than Buffer.from(text, "base64").
+    const out = Buffer.allocUnsafe(Math.ceil(text.length / 4) * 3);
+    const bytes = out.subarray(0, out.write(text, 0, out.length, "base64"));
     size += bytes.length;
     if (size > limits.maxDownloadBytes)
       throw new FileInputError(`input ${field}: data URI exceeds the byte limit`);
