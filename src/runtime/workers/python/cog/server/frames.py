@@ -5,6 +5,8 @@ import json
 import sys
 from typing import Any, Callable, Dict, List, Optional
 
+_decode = json.JSONDecoder().decode  # json.loads(bytes) sniffs the encoding of every frame first
+
 
 def attachment_value(raw: bytes, size: int) -> Any:
     """One attachment line's value. A string literal without escapes (the usual big input) is decoded straight
@@ -18,7 +20,7 @@ def attachment_value(raw: bytes, size: int) -> Any:
     view = memoryview(raw)[:size]
     if size >= 2 and raw[0] == 0x22 and raw[size - 1] == 0x22 and raw.find(b"\\", 0, size) < 0:
         return str(view[1:size - 1], "utf-8")
-    return json.loads(bytes(view) if len(raw) != size else raw)
+    return _decode(str(view, "utf-8"))
 
 
 def _place(root: Any, path: List[Any], value: Any) -> None:
@@ -45,8 +47,8 @@ class FrameReader:
         if not raw:
             return
         try:
-            message = json.loads(raw)
-        except ValueError:
+            message = _decode(raw.decode("utf-8"))
+        except ValueError:  # UnicodeDecodeError included
             sys.__stderr__.write(f"kiln worker: ignoring a malformed frame: {raw[:200]!r}\n")
             return
         if not isinstance(message, dict):
