@@ -311,7 +311,9 @@ export function isFileRef(v: unknown): v is { $file: string } {
  */
 export async function encodeOutputFiles(value: unknown, options: OutputFileOptions): Promise<unknown> {
   if (value instanceof RawJson) {
-    return value.mentions('"$file"') ? encodeOutputFiles(value.value(), options) : value;
+    // A JSON string is never a file reference: a big text output passes without a look inside.
+    if (value.parts[0]?.[0] === 0x22) return value;
+    return (await value.mentions('"$file"')) ? encodeOutputFiles(value.value(), options) : value;
   }
   if (isFileRef(value)) return encodeFile(value.$file, options);
   if (Array.isArray(value)) return Promise.all(value.map((v) => encodeOutputFiles(v, options)));

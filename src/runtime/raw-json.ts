@@ -8,6 +8,9 @@
 import { randomBytes } from "node:crypto";
 import { EXTERNAL_STRING, type ExternalString } from "../schema/external-string.js";
 
+// How much text mentions() searches before it lets the event loop run.
+const SEARCH_SLICE_BYTES = 4 * 1024 * 1024;
+
 /** Outputs (and iterator chunks) at least this large travel as attachments. */
 export const RAW_ATTACHMENT_MIN_BYTES = 256 * 1024;
 
@@ -45,10 +48,14 @@ export class RawJson {
     return `\u0001kiln-raw-${NONCE}-${collecting.length - 1}\u0001`;
   }
 
-  /** Whether the text contains `needle` (an ASCII string), also across part boundaries. */
-  mentions(needle: string): boolean {
+  /**
+   * Whether the text contains `needle` (an ASCII string), also across part boundaries. Searches a few
+   * MB at a time and lets the event loop run in between: a 100 MB value never stops it for the search.
+   */
+  async mentions(needle: string): Promise<boolean> {
     const overlap = needle.length - 1;
     let tail: Buffer = Buffer.alloc(0);
+    let searched = 0;
     for (const part of this.parts) {
       if (part.includes(needle)) return true;
       if (overlap > 0 && tail.length > 0) {
@@ -56,6 +63,11 @@ export class RawJson {
         if (seam.includes(needle)) return true;
       }
       tail = part.length >= overlap ? part.subarray(part.length - overlap) : Buffer.concat([tail, part]);
+      searched += part.length;
+      if (searched >= SEARCH_SLICE_BYTES) {
+        searched = 0;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
     }
     return false;
   }

@@ -122,7 +122,7 @@ describe("attachments (big outputs after their frame)", () => {
     expect(encodeWorkerFrame(m)).toBe(encodeFrame(m));
   });
 
-  it("a response splices the kept bytes between the JSON around them", () => {
+  it("a response splices the kept bytes between the JSON around them", async () => {
     const raw = new RawJson([Buffer.from('"ab'), Buffer.from('c"')], 5);
     const parts = stringifyJson({ id: "p", output: raw, logs: "" });
     expect(Array.isArray(parts)).toBe(true);
@@ -132,9 +132,9 @@ describe("attachments (big outputs after their frame)", () => {
     expect(jsonByteLength(parts)).toBe(Buffer.byteLength('{"id":"p","output":"abc","logs":""}'));
     // Outside stringifyJson it is just its value.
     expect(JSON.stringify({ output: raw })).toBe('{"output":"abc"}');
-    expect(raw.mentions('c"')).toBe(true);
-    expect(raw.mentions("bc")).toBe(true);
-    expect(raw.mentions("$file")).toBe(false);
+    expect(await raw.mentions('c"')).toBe(true);
+    expect(await raw.mentions("bc")).toBe(true);
+    expect(await raw.mentions("$file")).toBe(false);
   });
 
   it("a malformed attachment header is reported, not waited for", () => {
