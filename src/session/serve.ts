@@ -8,6 +8,7 @@ import { RuntimeStartError, UsageError } from "../errors.js";
 import { Activity, health, waitForReady, type WaitOptions } from "../prediction/client.js";
 import {
   interruptSignal,
+  readinessOf,
   resolveModelSource,
   startContainer,
   type ModelSourceOptions,
@@ -87,7 +88,7 @@ export async function runServe(ctx: RunContext, opts: ServeOptions, hooks: Serve
       return;
     }
     const mounted = cache ? containerCache(cache) : undefined;
-    const activity = new Activity();
+    const readiness = readinessOf(source.image);
     const container = await startContainer(source, {
       role: "serve",
       env: { ...env, ...mounted?.env },
@@ -97,7 +98,7 @@ export async function runServe(ctx: RunContext, opts: ServeOptions, hooks: Serve
       serverArgs: opts.uploadUrl ? ["--upload-url", opts.uploadUrl] : [],
       note,
       onLog: (stream, text) => {
-        activity.notify();
+        readiness.onOutput(text);
         (stream === "stderr" ? ctx.out.stderr : ctx.out.stdout).write(text);
       },
     });
@@ -107,7 +108,12 @@ export async function runServe(ctx: RunContext, opts: ServeOptions, hooks: Serve
           ctx,
           container.url,
           interrupt.signal,
-          { exited: container.exited, tail: container.tail, activity },
+          {
+            exited: container.exited,
+            tail: container.tail,
+            activity: readiness.activity,
+            intervalMs: readiness.intervalMs,
+          },
           opts,
         );
       } catch (err) {
@@ -144,12 +150,12 @@ async function announceWhenReady(
   ctx: RunContext,
   url: string,
   signal: AbortSignal,
-  model: Pick<WaitOptions, "exited" | "tail" | "activity">,
+  model: Pick<WaitOptions, "exited" | "tail" | "activity" | "intervalMs">,
   opts: Pick<ServeOptions, "exitOnSetupFailure">,
 ): Promise<void> {
   ctx.out.info(`Starting the model at ${url} ...`);
   try {
-    await waitForReady(url, { timeoutMs: SERVE_SETUP_TIMEOUT_MS, signal, ...model, intervalMs: 200 });
+    await waitForReady(url, { timeoutMs: SERVE_SETUP_TIMEOUT_MS, signal, intervalMs: 200, ...model });
   } catch (err) {
     if (signal.aborted) return; // Ctrl-C while starting: just stop
     // Cog's server stays up after a failed setup, answering SETUP_FAILED; orchestrators expect that.
