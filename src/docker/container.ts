@@ -9,6 +9,7 @@ import { RuntimeStartError, UsageError } from "../errors.js";
 import { bridgeNetwork, nvidiaRuntime } from "./capabilities.js";
 import { LogDemuxer, LogTail } from "./logs.js";
 import { freePort } from "./ports.js";
+import { serverCmd } from "./server-command.js";
 
 /** Every container kiln starts carries these labels (plus KILN_CONTAINER_LABELS, e.g. kiln.test=1). */
 const KILN_CONTAINER_LABEL = "kiln.container";
@@ -157,19 +158,6 @@ export function containerLabels(role: string): Record<string, string> {
     labels[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
   }
   return labels;
-}
-
-/** The image's command starts kiln's own server (`node /kiln/server.mjs`). */
-export function runsKilnServer(cmd: string[] | undefined): boolean {
-  return cmd?.some((a) => a.endsWith("/kiln/server.mjs")) ?? false;
-}
-
-/** kiln's server and Cog's server both take --host and --upload-url; other commands are left alone. */
-function serverCmd(cmd: string[] | undefined, hostArgs: string[], extra: string[]): string[] | undefined {
-  if (!cmd || (hostArgs.length === 0 && extra.length === 0)) return undefined;
-  const isServer = runsKilnServer(cmd) || cmd.includes("cog.server.http");
-  if (!isServer) return undefined;
-  return [...cmd, ...(cmd.includes("--host") ? [] : hostArgs), ...extra];
 }
 
 async function publishedPort(docker: EngineApi, id: string): Promise<number> {

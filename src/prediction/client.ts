@@ -91,17 +91,8 @@ export async function waitForReady(url: string, opts: WaitOptions): Promise<Heal
     }
     last = await health(url, opts.signal).catch(() => undefined);
     if (last?.status === "READY" || last?.status === "BUSY") return last;
-    if (last?.status === "SETUP_FAILED") {
-      throw new RuntimeStartError("the model's setup() failed", {
-        details: lastLines((last.setup?.logs ?? "").split("\n")),
-        hint: "Fix the error above in setup(); `kiln predict --debug` also shows the container's own log.",
-      });
-    }
-    if (last?.status === "DEFUNCT") {
-      throw new RuntimeStartError("the model's worker process died during startup", {
-        details: lastLines(opts.tail?.() ?? []),
-      });
-    }
+    if (last?.status === "SETUP_FAILED") throw notReadyError("SETUP_FAILED", last.setup?.logs ?? "");
+    if (last?.status === "DEFUNCT") throw notReadyError("DEFUNCT", (opts.tail?.() ?? []).join("\n"));
     if (Date.now() > deadline) {
       throw new RuntimeStartError(
         `the model was not ready after ${Math.round(opts.timeoutMs / 1000)} s (status: ${last?.status ?? "not answering"})`,
@@ -113,6 +104,18 @@ export async function waitForReady(url: string, opts: WaitOptions): Promise<Heal
     }
     await activity.pause(opts.intervalMs ?? 50, opts.signal);
   }
+}
+
+/** Why a model will not become ready: setup() failed (with its logs), or its worker died (its output). */
+export function notReadyError(status: "SETUP_FAILED" | "DEFUNCT", output: string): RuntimeStartError {
+  if (status === "SETUP_FAILED")
+    return new RuntimeStartError("the model's setup() failed", {
+      details: lastLines(output.split("\n")),
+      hint: "Fix the error above in setup(); `kiln predict --debug` also shows the container's own log.",
+    });
+  return new RuntimeStartError("the model's worker process died during startup", {
+    details: lastLines(output.split("\n")),
+  });
 }
 
 /** One /health-check answer. */

@@ -8,10 +8,10 @@ import { DockerUnavailableError, UsageError } from "../errors.js";
 import { Activity } from "../prediction/client.js";
 import { serverLogEvent } from "../runtime/ready-file.js";
 import type { ResolvedManifest } from "../manifest/types.js";
-import { runsKilnServer, startModelContainer, type ModelContainer } from "../docker/container.js";
-import { inspectModelImage, type ModelImage } from "../docker/image.js";
-import { bridgeNetwork } from "../docker/capabilities.js";
-import { connectEngine, engineClient, type Engine } from "../docker/engine.js";
+import type { ModelContainer } from "../docker/container.js";
+import type { ModelImage } from "../docker/image.js";
+import type { Engine } from "../docker/engine.js";
+import { runsKilnServer } from "../docker/server-command.js";
 
 /** Where the model comes from, as predict and serve share it. */
 export interface ModelSourceOptions {
@@ -42,6 +42,12 @@ export async function resolveModelSource(ctx: RunContext, opts: ModelSourceOptio
       );
     return { kind: "local", project: await opts.loadProject() };
   }
+  // The engine's client is loaded only when an engine is used (--no-docker runs without it).
+  const [{ inspectModelImage }, { bridgeNetwork }, { connectEngine, engineClient }] = await Promise.all([
+    import("../docker/image.js"),
+    import("../docker/capabilities.js"),
+    import("../docker/engine.js"),
+  ]);
   if (opts.image) {
     // The image is inspected while the engine is pinged, and the engine's network mode asked for the
     // container start that follows: three round trips in the time of one.
@@ -80,10 +86,11 @@ export interface ContainerSessionOptions {
   note: (line: string) => void;
 }
 
-export function startContainer(
+export async function startContainer(
   source: Extract<ModelSource, { kind: "docker" }>,
   opts: ContainerSessionOptions,
 ): Promise<ModelContainer> {
+  const { startModelContainer } = await import("../docker/container.js");
   const project = source.project;
   // Python projects run from the mounted project (edits apply without a rebuild, as with Cog); TS/JS
   // projects run the code compiled into the image, whose node_modules the mount would hide.
