@@ -73,9 +73,9 @@ export function encodeToThread(frame: string | readonly (string | Buffer)[]): {
   return { data: bytes, transfer: [bytes.buffer as ArrayBuffer] };
 }
 
-/** The thread's side: one server frame as bytes (a string frame is encoded, moved bytes are wrapped). */
-export function threadFrameBytes(data: string | Uint8Array): Buffer {
+/** The thread's side: the JSON text of one server frame (bytes decoded as UTF-8). */
+export function threadFrameText(data: string | Uint8Array): string {
   return typeof data === "string"
-    ? Buffer.from(data)
-    : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    ? data
+    : Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("utf8");
 }

@@ -3,22 +3,15 @@
  * frames arrive and leave through parentPort instead of fds 3/4. Same Channel as channel.ts.
  */
 import { parentPort } from "node:worker_threads";
-import { decodeWholeFrame, type ServerMessage } from "../../protocol.js";
+import type { ServerMessage } from "../../protocol.js";
 import {
   encodeFromThread,
-  threadFrameBytes,
+  threadFrameText,
   type FromThread,
   type ThreadNotice,
   type ToThread,
 } from "../../thread-frames.js";
 import type { Channel } from "./channel.js";
-
-/** A string frame with no newline before its last character: one JSON text, no attachments after it. */
-function isPlainFrame(data: string | Uint8Array): data is string {
-  if (typeof data !== "string") return false;
-  const nl = data.indexOf("\n");
-  return nl < 0 || nl === data.length - 1;
-}
 
 export function openThreadChannel(opts: {
   onMessage: (message: ServerMessage) => void;
@@ -30,11 +23,7 @@ export function openThreadChannel(opts: {
     if (data === null) return opts.onClose();
     let message: ServerMessage;
     try {
-      // A frame with input attachments (protocol.ts: the predict line, then one line per big input)
-      // goes through the same decoder as the pipe's; a plain frame is one JSON text.
-      message = isPlainFrame(data)
-        ? (JSON.parse(data) as ServerMessage)
-        : decodeWholeFrame<ServerMessage>(threadFrameBytes(data));
+      message = JSON.parse(threadFrameText(data)) as ServerMessage;
     } catch (err) {
       process.stderr.write(`kiln worker: ignoring a malformed frame (${(err as Error).message})\n`);
       return;
