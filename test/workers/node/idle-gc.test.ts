@@ -9,7 +9,7 @@ function nextMajorGc(): Promise<void> {
       const major = list
         .getEntries()
         .some(
-          (e) => (e.detail as { kind?: number } | undefined)?.kind === constants.NODE_PERFORMANCE_GC_MAJOR,
+          (e) => (e as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR,
         );
       if (!major) return;
       observer.disconnect();
