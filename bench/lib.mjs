@@ -5,6 +5,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { randomFillSync } from "node:crypto";
 import {
   closeSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   openSync,
@@ -181,8 +182,13 @@ export async function buildDist(repo) {
     target: "node20",
     logLevel: "error",
   });
-  const r = spawnSync(process.execPath, [join(repo, "scripts", "bundle-runtime.mjs")], { stdio: "ignore" });
-  if (r.status !== 0) throw new Error("scripts/bundle-runtime.mjs failed");
+  for (const script of ["bundle-cli.mjs", "bundle-runtime.mjs"]) {
+    if (!existsSync(join(repo, "scripts", script))) continue; // a baseline revision from before it
+    const r = spawnSync(process.execPath, [join(repo, "scripts", script), join(repo, "dist")], {
+      stdio: "ignore",
+    });
+    if (r.status !== 0) throw new Error(`scripts/${script} failed`);
+  }
 }
 
 /** Runs `kiln ARGS` (bin/kiln.js) in `cwd`: { code, stdout, stderr, wall } with wall in ms. */

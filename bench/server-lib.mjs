@@ -33,7 +33,14 @@ export async function bundleRuntime(work) {
     entryPoints: [join(root, "src/runtime/main.ts")],
     outfile: serverEntry,
     define: { __KILN_VERSION__: JSON.stringify(version) },
+    charset: "ascii",
   });
+  // ASCII only, as scripts/bundle-runtime.mjs writes it (V8 holds a non-ASCII source at 2 bytes a character).
+  const source = readFileSync(serverEntry, "utf8");
+  writeFileSync(
+    serverEntry,
+    source.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`),
+  );
   const workerEntry = join(work, "node-worker.mjs");
   await build({
     ...esm,

@@ -8,12 +8,13 @@
  *
  * Compiles are cached by content: beside the output, <name>.mjs.inputs.json lists every file the
  * bundle was made from with its SHA-256 (and kiln's version). When all still match, the bundle is
- * reused without starting esbuild, so `kiln serve --no-docker` on an unchanged project starts at once.
+ * reused without starting esbuild, so `kiln serve --no-docker` on an unchanged project starts at once;
+ * a file whose size and mtime are as recorded is not read again (only changed files are hashed).
  * esbuild's service process is stopped after each compile: a long-running `kiln serve` must not keep
  * it resident (it holds ~40 MB).
  */
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import { mkdir, readFile, realpath, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, extname, isAbsolute, join, relative, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
@@ -190,10 +191,20 @@ let compiles = 0;
 
 interface InputsRecord {
   key: string;
+  /** Every input file of the bundle and the sha256 of the content it was made from. */
   files: Record<string, string>;
+  /**
+   * "size:mtime (ns)" of the inputs whose content was hashed: a file whose stat is unchanged is not
+   * read again (the SDK and zod alone are ~100 files, hashed on every start before). Left out for a file
+   * changed in the last second, whose next edit could keep its size and timestamp (coarse clocks).
+   */
+  stats?: Record<string, string>;
 }
 
 const inputsFile = (outFile: string): string => `${outFile}.inputs.json`;
+
+/** Files changed this recently get no stat entry: an edit in the same clock tick could go unseen. */
+const SETTLED_MS = 1000;
 
 async function sha256(file: string): Promise<string | null> {
   try {
@@ -205,17 +216,43 @@ async function sha256(file: string): Promise<string | null> {
   }
 }
 
+/** The stat of `file` as recorded, or null when it is missing or changed too recently to trust. */
+function settledStat(file: string, now: number): string | null {
+  const st = statSync(file, { bigint: true, throwIfNoEntry: false });
+  if (!st || Number(st.mtimeMs) > now - SETTLED_MS) return null;
+  return `${st.size}:${st.mtimeNs}`;
+}
+
+function currentStat(file: string): string | null {
+  const st = statSync(file, { bigint: true, throwIfNoEntry: false });
+  return st ? `${st.size}:${st.mtimeNs}` : null;
+}
+
+async function writeRecord(outFile: string, key: string, files: Record<string, string>): Promise<void> {
+  const now = Date.now();
+  const stats: Record<string, string> = {};
+  for (const file of Object.keys(files)) {
+    const st = settledStat(file, now);
+    if (st) stats[file] = st;
+  }
+  const record: InputsRecord = { key, files, stats };
+  await writeFile(inputsFile(outFile), `${JSON.stringify(record)}\n`);
+}
+
 async function writeInputs(outFile: string, key: string, inputs: string[]): Promise<void> {
   const files: Record<string, string> = {};
   for (const file of inputs) {
     const hash = await sha256(file);
     if (hash) files[file] = hash;
   }
-  const record: InputsRecord = { key, files };
-  await writeFile(inputsFile(outFile), `${JSON.stringify(record)}\n`);
+  await writeRecord(outFile, key, files);
 }
 
-/** The bundle exists and every file it was made from still has the content it was made from. */
+/**
+ * The bundle exists and every file it was made from still has the content it was made from: files
+ * whose size and mtime are as recorded count as unchanged, the others are hashed (a touched file whose
+ * content is the same keeps the bundle, and its new stat is recorded).
+ */
 async function upToDate(outFile: string, key: string): Promise<boolean> {
   if (!existsSync(outFile) || !existsSync(`${outFile}.map`)) return false;
   let record: InputsRecord;
@@ -227,6 +264,11 @@ async function upToDate(outFile: string, key: string): Promise<boolean> {
   if (record.key !== key || typeof record.files !== "object" || record.files === null) return false;
   const entries = Object.entries(record.files);
   if (entries.length === 0) return false;
-  const hashes = await Promise.all(entries.map(([file]) => sha256(file)));
-  return entries.every(([, hash], i) => hashes[i] === hash);
+  const stats = record.stats ?? {};
+  const unsure = entries.filter(([file]) => stats[file] === undefined || stats[file] !== currentStat(file));
+  if (unsure.length === 0) return true;
+  const hashes = await Promise.all(unsure.map(([file]) => sha256(file)));
+  if (!unsure.every(([, hash], i) => hashes[i] === hash)) return false;
+  await writeRecord(outFile, key, record.files).catch(() => undefined); // a read-only project still runs
+  return true;
 }

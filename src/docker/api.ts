@@ -12,6 +12,7 @@ import {
   type RequestOptions,
 } from "node:http";
 import { request as httpsRequest } from "node:https";
+import type { Readable } from "node:stream";
 import { EXIT_CODES, KilnError } from "../errors.js";
 import {
   connectionOptions,
@@ -198,9 +199,34 @@ export class EngineApi {
     );
   }
 
-  /** The multiplexed log stream (stdout+stderr), following. */
-  logs(id: string): Promise<IncomingMessage> {
-    return this.raw("GET", `/containers/${id}/logs`, { follow: 1, stdout: 1, stderr: 1 }, undefined, 0);
+  /**
+   * The container's output (stdout+stderr, multiplexed as the log stream is) from now on, straight from
+   * the engine's stream rather than its log file: attached before the container starts, nothing the
+   * container prints is missed, and no log request follows the start. Resolves once attached.
+   */
+  attach(id: string): Promise<Readable> {
+    const path = `/containers/${id}/attach?stream=1&stdout=1&stderr=1`;
+    return new Promise((resolve, reject) => {
+      const req = (this.https ? httpsRequest : httpRequest)({
+        ...this.base,
+        method: "POST",
+        path,
+        headers: { connection: "Upgrade", upgrade: "tcp" },
+      });
+      // The engine switches protocols (101) and the socket carries the stream; bytes that came with
+      // the answer's head belong to it.
+      req.on("upgrade", (_res, socket, head) => {
+        if (head.length > 0) socket.unshift(head);
+        resolve(socket);
+      });
+      req.on("response", (res) => {
+        if ((res.statusCode ?? 500) < 300) return resolve(res);
+        res.resume();
+        reject(new EngineApiError(res.statusCode ?? 500, `attach answered ${res.statusCode}`, this.endpoint));
+      });
+      req.on("error", (err) => reject(engineUnavailable(err, this.endpoint)));
+      req.end();
+    });
   }
 
   /** All containers (running or not) matching the engine's filters. */

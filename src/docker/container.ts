@@ -6,9 +6,10 @@
 import { hostname } from "node:os";
 import { EngineApiError, type EngineApi } from "./api.js";
 import { RuntimeStartError, UsageError } from "../errors.js";
-import { engineCapabilities } from "./capabilities.js";
+import { bridgeNetwork, nvidiaRuntime } from "./capabilities.js";
 import { LogDemuxer, LogTail } from "./logs.js";
 import { freePort } from "./ports.js";
+import { serverCmd } from "./server-command.js";
 
 /** Every container kiln starts carries these labels (plus KILN_CONTAINER_LABELS, e.g. kiln.test=1). */
 const KILN_CONTAINER_LABEL = "kiln.container";
@@ -62,10 +63,14 @@ export async function startModelContainer(
   // runs alongside this start (one engine round trip less before READY) and is awaited before returning.
   const staleRemoval = removeStaleContainers(docker, opts.onNote);
   staleRemoval.catch(() => undefined); // awaited below, on every path
+  // The engine's facts are asked side by side (each is one round trip): the network mode, and the
+  // NVIDIA runtime only for a model that wants a GPU.
+  const bridging = bridgeNetwork(docker);
+  const gpu = opts.gpu ? nvidiaRuntime(docker) : Promise.resolve(false);
+  gpu.catch(() => undefined); // awaited below
   if (opts.hostPort) await staleRemoval;
-  const caps = await engineCapabilities(docker);
   const host = opts.host ?? "127.0.0.1";
-  const network = caps.bridge ? "bridge" : "host";
+  const network = (await bridging) ? "bridge" : "host";
   const port = network === "host" ? opts.hostPort || (await freePort(host)) : CONTAINER_PORT;
   const env: Record<string, string> = { ...opts.env };
   if (network === "host") env["PORT"] = String(port);
@@ -79,7 +84,7 @@ export async function startModelContainer(
     };
   }
   if (opts.gpu) {
-    if (caps.nvidia) hostConfig.DeviceRequests = [{ Driver: "", Count: -1, Capabilities: [["gpu"]] }];
+    if (await gpu) hostConfig.DeviceRequests = [{ Driver: "", Count: -1, Capabilities: [["gpu"]] }];
     else
       opts.onNote?.(
         "cog.yaml asks for a GPU (build.gpu: true) but this Docker engine has no NVIDIA runtime: running on CPU.",
@@ -107,14 +112,15 @@ export async function startModelContainer(
   try {
     // "next-exit": the default condition answers at once for a container that is only created.
     const exited = docker.waitContainer(id).catch(() => -1);
-    await docker.startContainer(id);
-    const stream = await docker.logs(id);
+    // Attached before the start, the output arrives from its first byte, as the engine relays it.
+    const stream = await docker.attach(id);
     const demux = new LogDemuxer((which, text) => {
       tail.push(text);
       opts.onLog?.(which, text);
     });
     stream.on("data", (chunk: Buffer) => demux.push(chunk));
     stream.on("error", () => undefined);
+    await docker.startContainer(id);
     const bound = network === "bridge" ? await publishedPort(docker, id) : port;
     await staleRemoval;
     return {
@@ -152,14 +158,6 @@ export function containerLabels(role: string): Record<string, string> {
     labels[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
   }
   return labels;
-}
-
-/** kiln's server and Cog's server both take --host and --upload-url; other commands are left alone. */
-function serverCmd(cmd: string[] | undefined, hostArgs: string[], extra: string[]): string[] | undefined {
-  if (!cmd || (hostArgs.length === 0 && extra.length === 0)) return undefined;
-  const isServer = cmd.some((a) => a.endsWith("/kiln/server.mjs")) || cmd.includes("cog.server.http");
-  if (!isServer) return undefined;
-  return [...cmd, ...(cmd.includes("--host") ? [] : hostArgs), ...extra];
 }
 
 async function publishedPort(docker: EngineApi, id: string): Promise<number> {

@@ -28,8 +28,10 @@ export async function pingEngine(timeoutMs = 3000, engine: Engine = engineClient
 }
 
 /** The engine for running models, or undefined when none answers (predict/serve then run locally). */
-export async function connectEngine(timeoutMs = 2000): Promise<Engine | undefined> {
-  const engine = engineClient();
+export async function connectEngine(
+  timeoutMs = 2000,
+  engine: Engine = engineClient(),
+): Promise<Engine | undefined> {
   try {
     await pingEngine(timeoutMs, engine);
     return engine;

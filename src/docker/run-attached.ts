@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import type { EngineApi } from "./api.js";
 import { DockerUnavailableError } from "../errors.js";
-import { engineCapabilities } from "./capabilities.js";
+import { bridgeNetwork, nvidiaRuntime } from "./capabilities.js";
 import { containerLabels } from "./container.js";
 
 export interface AttachedRunOptions {
@@ -22,16 +22,15 @@ export interface AttachedRunOptions {
 
 /** Returns the command's exit status (docker's own failures are 125-127, as with `docker run`). */
 export async function runAttached(docker: EngineApi, opts: AttachedRunOptions): Promise<number> {
-  const caps = await engineCapabilities(docker);
   const name = `kiln-exec-${randomBytes(6).toString("hex")}`;
   const args = ["run", "--rm", "--name", name, "-i"];
   if (process.stdin.isTTY && process.stdout.isTTY) args.push("-t");
-  if (!caps.bridge) args.push("--network", "host");
+  if (!(await bridgeNetwork(docker))) args.push("--network", "host");
   for (const [k, v] of Object.entries(containerLabels("exec"))) args.push("--label", `${k}=${v}`);
   for (const [k, v] of Object.entries(opts.env)) args.push("-e", `${k}=${v}`);
   if (opts.mountProject) args.push("-v", `${opts.mountProject}:/src`, "-w", "/src");
   if (opts.gpu) {
-    if (caps.nvidia) args.push("--gpus", "all");
+    if (await nvidiaRuntime(docker)) args.push("--gpus", "all");
     else
       opts.onNote?.(
         "cog.yaml asks for a GPU (build.gpu: true) but this Docker engine has no NVIDIA runtime: running on CPU.",

@@ -30,18 +30,30 @@ export interface WaitOptions {
   activity?: Activity | undefined;
 }
 
-/** A wake-up call for a poller: `notify()` ends the pause `pause()` is in (if any) at once. */
+/**
+ * A wake-up call for a poller: `notify()` ends the pause `pause()` is in at once, or, between pauses
+ * (a poll is in flight and may have answered "not yet"), the next pause before it starts.
+ */
 export class Activity {
   private wakers = new Set<() => void>();
+  private missed = false;
 
   notify(): void {
+    if (this.wakers.size === 0) {
+      this.missed = true;
+      return;
+    }
     const wakers = [...this.wakers];
     this.wakers.clear();
     for (const wake of wakers) wake();
   }
 
-  /** Resolves after `ms`, on `notify()`, or on abort, whichever comes first. */
+  /** Resolves after `ms`, on `notify()` (or one since the last pause), or on abort, whichever is first. */
   pause(ms: number, signal: AbortSignal): Promise<void> {
+    if (this.missed) {
+      this.missed = false;
+      return Promise.resolve();
+    }
     return new Promise((resolve) => {
       const timer = setTimeout(done, ms);
       const wakers = this.wakers;
@@ -61,7 +73,11 @@ export class Activity {
 export async function waitForReady(url: string, opts: WaitOptions): Promise<Health> {
   const deadline = Date.now() + opts.timeoutMs;
   let exitStatus: number | undefined;
-  void opts.exited?.then((s) => (exitStatus = s));
+  const activity = opts.activity ?? new Activity();
+  void opts.exited?.then((s) => {
+    exitStatus = s;
+    activity.notify(); // the container stopped: say so now, not at the next poll
+  });
   let last: Health | undefined;
   for (;;) {
     if (opts.signal.aborted) throw new InterruptedError();
@@ -75,17 +91,8 @@ export async function waitForReady(url: string, opts: WaitOptions): Promise<Heal
     }
     last = await health(url, opts.signal).catch(() => undefined);
     if (last?.status === "READY" || last?.status === "BUSY") return last;
-    if (last?.status === "SETUP_FAILED") {
-      throw new RuntimeStartError("the model's setup() failed", {
-        details: lastLines((last.setup?.logs ?? "").split("\n")),
-        hint: "Fix the error above in setup(); `kiln predict --debug` also shows the container's own log.",
-      });
-    }
-    if (last?.status === "DEFUNCT") {
-      throw new RuntimeStartError("the model's worker process died during startup", {
-        details: lastLines(opts.tail?.() ?? []),
-      });
-    }
+    if (last?.status === "SETUP_FAILED") throw notReadyError("SETUP_FAILED", last.setup?.logs ?? "");
+    if (last?.status === "DEFUNCT") throw notReadyError("DEFUNCT", (opts.tail?.() ?? []).join("\n"));
     if (Date.now() > deadline) {
       throw new RuntimeStartError(
         `the model was not ready after ${Math.round(opts.timeoutMs / 1000)} s (status: ${last?.status ?? "not answering"})`,
@@ -95,8 +102,20 @@ export async function waitForReady(url: string, opts: WaitOptions): Promise<Heal
         },
       );
     }
-    await (opts.activity ?? new Activity()).pause(opts.intervalMs ?? 50, opts.signal);
+    await activity.pause(opts.intervalMs ?? 50, opts.signal);
   }
+}
+
+/** Why a model will not become ready: setup() failed (with its logs), or its worker died (its output). */
+export function notReadyError(status: "SETUP_FAILED" | "DEFUNCT", output: string): RuntimeStartError {
+  if (status === "SETUP_FAILED")
+    return new RuntimeStartError("the model's setup() failed", {
+      details: lastLines(output.split("\n")),
+      hint: "Fix the error above in setup(); `kiln predict --debug` also shows the container's own log.",
+    });
+  return new RuntimeStartError("the model's worker process died during startup", {
+    details: lastLines(output.split("\n")),
+  });
 }
 
 /** One /health-check answer. */

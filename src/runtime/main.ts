@@ -10,6 +10,7 @@
  */
 import { ConfigError, configFromEnv } from "./config.js";
 import { createLogger } from "./logger.js";
+import { READY_LOG_MESSAGE } from "./ready-file.js";
 import { mainTarget, nodeWorkerModeFor, workerCommand } from "./worker-command.js";
 import { WorkerSupervisor } from "./worker-supervisor.js";
 
@@ -48,7 +49,8 @@ async function main(): Promise<void> {
   }
   void server.ready.then((status) => {
     // Seconds from process start: what an orchestrator waits for, measured where it happens.
-    if (status === "READY") logger.info("ready", { since_start_s: Number(process.uptime().toFixed(3)) });
+    if (status === "READY")
+      logger.info(READY_LOG_MESSAGE, { since_start_s: Number(process.uptime().toFixed(3)) });
   });
   if (fleet) await fleet.startReplicaFromEnv(server, process.env);
   let signals = 0;

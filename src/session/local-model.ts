@@ -11,6 +11,7 @@ import { RuntimeStartError, UsageError } from "../errors.js";
 import { requireEntryPoint } from "../manifest/positions.js";
 import type { PredictorRef, ResolvedManifest } from "../manifest/types.js";
 import { ConfigError, cogRuntimeSettings, nodeWorkerModeFromEnv } from "../runtime/config.js";
+import type { HealthStatus } from "../runtime/health.js";
 import { createLogger, parseLogLevel } from "../runtime/logger.js";
 import type { ServerOptions, WorkerTarget } from "../runtime/server.js";
 import { mainTarget, nodeWorkerModeFor, workerCommand } from "../runtime/worker-command.js";
@@ -34,7 +35,9 @@ export interface LocalModelOptions {
 export interface LocalModel {
   url: string;
   /** Resolves once setup finished (READY, SETUP_FAILED or DEFUNCT): callers need not poll for it. */
-  ready: Promise<unknown>;
+  ready: Promise<HealthStatus>;
+  /** What setup() printed so far (the server's /health-check `setup.logs`). */
+  setupLogs(): string;
   /** Resolves once the server stopped on its own (POST /shutdown) or after close(). */
   closed: Promise<void>;
   close(): Promise<void>;
@@ -124,6 +127,7 @@ export async function startLocalModel(
   return {
     url: server.url,
     ready: server.ready,
+    setupLogs: () => server.health.setup.logs,
     closed: server.closed,
     close: () => {
       closing = true;

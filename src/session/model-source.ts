@@ -5,10 +5,13 @@
  */
 import type { ProgressMode, RunContext } from "../context.js";
 import { DockerUnavailableError, UsageError } from "../errors.js";
+import { Activity } from "../prediction/client.js";
+import { serverLogEvent } from "../runtime/ready-file.js";
 import type { ResolvedManifest } from "../manifest/types.js";
-import { startModelContainer, type ModelContainer } from "../docker/container.js";
-import { inspectModelImage, type ModelImage } from "../docker/image.js";
-import { connectEngine, type Engine } from "../docker/engine.js";
+import type { ModelContainer } from "../docker/container.js";
+import type { ModelImage } from "../docker/image.js";
+import type { Engine } from "../docker/engine.js";
+import { runsKilnServer } from "../docker/server-command.js";
 
 /** Where the model comes from, as predict and serve share it. */
 export interface ModelSourceOptions {
@@ -39,15 +42,28 @@ export async function resolveModelSource(ctx: RunContext, opts: ModelSourceOptio
       );
     return { kind: "local", project: await opts.loadProject() };
   }
+  // The engine's client is loaded only when an engine is used (--no-docker runs without it).
+  const [{ inspectModelImage }, { bridgeNetwork }, { connectEngine, engineClient }] = await Promise.all([
+    import("../docker/image.js"),
+    import("../docker/capabilities.js"),
+    import("../docker/engine.js"),
+  ]);
+  if (opts.image) {
+    // The image is inspected while the engine is pinged, and the engine's network mode asked for the
+    // container start that follows: three round trips in the time of one.
+    const client = engineClient();
+    const inspecting = inspectModelImage(client, opts.image);
+    inspecting.catch(() => undefined); // awaited below once the engine answered
+    void bridgeNetwork(client).catch(() => undefined); // cached: the start awaits (and reports) it
+    if (!(await connectEngine(undefined, client)))
+      throw new DockerUnavailableError(`cannot run ${opts.image}: no Docker engine is reachable`);
+    return { kind: "docker", engine: client, image: await inspecting, project: undefined };
+  }
   const engine = await connectEngine();
   if (!engine) {
-    if (opts.image)
-      throw new DockerUnavailableError(`cannot run ${opts.image}: no Docker engine is reachable`);
     ctx.out.info("No Docker engine reachable: running the model directly on this machine (--no-docker).");
     return { kind: "local", project: await opts.loadProject() };
   }
-  if (opts.image)
-    return { kind: "docker", engine, image: await inspectModelImage(engine, opts.image), project: undefined };
   const manifest = await opts.loadProject();
   const { buildProjectImage } = await import("./project-image.js");
   const ref = await buildProjectImage(ctx, manifest, {
@@ -70,10 +86,11 @@ export interface ContainerSessionOptions {
   note: (line: string) => void;
 }
 
-export function startContainer(
+export async function startContainer(
   source: Extract<ModelSource, { kind: "docker" }>,
   opts: ContainerSessionOptions,
 ): Promise<ModelContainer> {
+  const { startModelContainer } = await import("../docker/container.js");
   const project = source.project;
   // Python projects run from the mounted project (edits apply without a rebuild, as with Cog); TS/JS
   // projects run the code compiled into the image, whose node_modules the mount would hide.
@@ -93,6 +110,34 @@ export function startContainer(
     ...(opts.onLog ? { onLog: opts.onLog } : {}),
     onNote: opts.note,
   });
+}
+
+/**
+ * What ends the wait for READY of a container: kiln's server writes a line when it is ready (and one at
+ * error level when setup fails or its worker dies), so those lines wake the waiter, which confirms
+ * with one /health-check; the timer is only a fallback (e.g. COG_LOG_LEVEL=error hides the ready line).
+ * Other servers (Cog's) are polled, every line of their output cutting the pause short.
+ */
+export interface Readiness {
+  activity: Activity;
+  intervalMs: number;
+  /** Feed the container's output here, as it arrives. */
+  onOutput: (text: string) => void;
+}
+
+export function readinessOf(image: { cmd: string[] | undefined }): Readiness {
+  const activity = new Activity();
+  if (!runsKilnServer(image.cmd)) return { activity, intervalMs: 50, onOutput: () => activity.notify() };
+  let partial = "";
+  return {
+    activity,
+    intervalMs: 250,
+    onOutput: (text) => {
+      const lines = (partial + text).split("\n");
+      partial = lines.pop() ?? "";
+      if (lines.some((line) => serverLogEvent(line) !== undefined)) activity.notify();
+    },
+  };
 }
 
 /**

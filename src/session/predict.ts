@@ -5,12 +5,13 @@
  */
 import type { RunContext } from "../context.js";
 import { InterruptedError, PredictionError, UsageError } from "../errors.js";
-import { Activity, fetchOpenApi, predict, waitForReady, type PredictResult } from "../prediction/client.js";
+import { fetchOpenApi, predict, waitForReady, type PredictResult } from "../prediction/client.js";
 import { resolveInputs, type RawInputs } from "../prediction/inputs.js";
 import { OutputWriter } from "../prediction/outputs.js";
 import { hasPredictor, schemaView } from "../schema/view.js";
 import {
   interruptSignal,
+  readinessOf,
   resolveModelSource,
   startContainer,
   type ModelSourceOptions,
@@ -107,13 +108,13 @@ export async function runOnModel(
     if (source.kind === "docker") {
       const input = await inputsFor(source.image.openapi);
       lap("prepare");
-      const activity = new Activity();
+      const readiness = readinessOf(source.image);
       const container = await startContainer(source, {
         role: request.kind,
         env,
         note,
         onLog: (_stream, text) => {
-          activity.notify();
+          readiness.onOutput(text);
           if (ctx.debug) ctx.out.stderr.write(text);
         },
       });
@@ -124,7 +125,8 @@ export async function runOnModel(
           signal: interrupt.signal,
           exited: container.exited,
           tail: container.tail,
-          activity,
+          activity: readiness.activity,
+          intervalMs: readiness.intervalMs,
         });
         lap("ready");
         await request.run(container.url, input, source.image.openapi, interrupt.signal);

@@ -5,9 +5,10 @@
 import { createServer } from "node:net";
 import type { RunContext } from "../context.js";
 import { RuntimeStartError, UsageError } from "../errors.js";
-import { Activity, health, waitForReady, type WaitOptions } from "../prediction/client.js";
+import { health, notReadyError, waitForReady } from "../prediction/client.js";
 import {
   interruptSignal,
+  readinessOf,
   resolveModelSource,
   startContainer,
   type ModelSourceOptions,
@@ -70,10 +71,13 @@ export async function runServe(ctx: RunContext, opts: ServeOptions, hooks: Serve
         cache,
       });
       try {
-        // The server runs in this process: its own ready event ends the wait, not the next poll.
-        const activity = new Activity();
-        void model.ready.then(() => activity.notify());
-        await announceWhenReady(ctx, model.url, interrupt.signal, { activity }, opts);
+        // The server runs in this process: its own ready event ends the wait, with no HTTP request.
+        await announceWhenReady(ctx, model.url, interrupt.signal, opts, async () => {
+          const status = await Promise.race([model.ready, untilAborted(interrupt.signal)]);
+          if (status === "SETUP_FAILED" || status === "DEFUNCT")
+            throw notReadyError(status, model.setupLogs());
+          return status;
+        });
         if (!interrupt.signal.aborted) await hooks.onReady?.(model.url);
         // Ctrl-C / SIGTERM, or POST /shutdown stopping the server itself: either way a clean exit 0.
         const how = await Promise.race([
@@ -87,7 +91,7 @@ export async function runServe(ctx: RunContext, opts: ServeOptions, hooks: Serve
       return;
     }
     const mounted = cache ? containerCache(cache) : undefined;
-    const activity = new Activity();
+    const readiness = readinessOf(source.image);
     const container = await startContainer(source, {
       role: "serve",
       env: { ...env, ...mounted?.env },
@@ -97,19 +101,23 @@ export async function runServe(ctx: RunContext, opts: ServeOptions, hooks: Serve
       serverArgs: opts.uploadUrl ? ["--upload-url", opts.uploadUrl] : [],
       note,
       onLog: (stream, text) => {
-        activity.notify();
+        readiness.onOutput(text);
         (stream === "stderr" ? ctx.out.stderr : ctx.out.stdout).write(text);
       },
     });
     try {
       try {
-        await announceWhenReady(
-          ctx,
-          container.url,
-          interrupt.signal,
-          { exited: container.exited, tail: container.tail, activity },
-          opts,
-        );
+        await announceWhenReady(ctx, container.url, interrupt.signal, opts, async () => {
+          const h = await waitForReady(container.url, {
+            timeoutMs: SERVE_SETUP_TIMEOUT_MS,
+            signal: interrupt.signal,
+            exited: container.exited,
+            tail: container.tail,
+            activity: readiness.activity,
+            intervalMs: readiness.intervalMs,
+          });
+          return h.status;
+        });
       } catch (err) {
         // A POST /shutdown right after start can stop the container before the CLI saw it READY.
         if ((await settledStatus(container.exited)) !== 0) throw err;
@@ -140,16 +148,21 @@ export async function runServe(ctx: RunContext, opts: ServeOptions, hooks: Serve
   }
 }
 
+/**
+ * Waits with `waitReady` (which throws why the model will not be ready) and says so. A setup failure
+ * keeps the server up, answering SETUP_FAILED as Cog's does, unless --exit-on-setup-failure.
+ */
 async function announceWhenReady(
   ctx: RunContext,
   url: string,
   signal: AbortSignal,
-  model: Pick<WaitOptions, "exited" | "tail" | "activity">,
   opts: Pick<ServeOptions, "exitOnSetupFailure">,
+  waitReady: () => Promise<unknown>,
 ): Promise<void> {
   ctx.out.info(`Starting the model at ${url} ...`);
   try {
-    await waitForReady(url, { timeoutMs: SERVE_SETUP_TIMEOUT_MS, signal, ...model, intervalMs: 200 });
+    await waitReady();
+    if (signal.aborted) return; // Ctrl-C while starting: just stop
   } catch (err) {
     if (signal.aborted) return; // Ctrl-C while starting: just stop
     // Cog's server stays up after a failed setup, answering SETUP_FAILED; orchestrators expect that.

@@ -50,6 +50,17 @@ describe("waitForReady", () => {
     ).rejects.toMatchObject({ message: expect.stringContaining("exit status 3"), details: ["bye"] });
   });
 
+  it("a stop of the model ends the pause between polls at once", async () => {
+    const m = await fake({ setupMs: 60_000 });
+    let exit!: (status: number) => void;
+    const exited = new Promise<number>((r) => (exit = r));
+    // Exit once the client has seen STARTING: with a pause of ten minutes, only the exit can end the wait.
+    m.server.once("request", (_req, res) => res.once("finish", () => exit(3)));
+    await expect(
+      waitForReady(m.url, { timeoutMs: 600_000, intervalMs: 600_000, signal: never, exited }),
+    ).rejects.toMatchObject({ message: expect.stringContaining("exit status 3") });
+  });
+
   it("stops waiting on Ctrl-C", async () => {
     const m = await fake({ setupMs: 60_000 });
     const ac = new AbortController();

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configFromEnv, ConfigError } from "../../src/runtime/config.js";
+import { serverLogEvent } from "../../src/runtime/ready-file.js";
 import { bundleServerEntry, eventually, fixtureProject, request, type FixtureProject } from "./helpers.js";
 
 describe("configFromEnv", () => {
@@ -102,6 +103,12 @@ describe("container entry (bundled src/runtime/main.ts)", () => {
     expect(lines.map((l) => l.msg)).toEqual(
       expect.arrayContaining(["server listening", "setup completed", "server stopped"]),
     );
+    // One line says READY, as `kiln predict IMAGE` and the benchmarks recognise it.
+    expect(
+      out()
+        .split("\n")
+        .filter((l) => serverLogEvent(l) === "ready"),
+    ).toHaveLength(1);
   });
 
   it("KILN_SHUTDOWN_DELAY: after SIGTERM the readiness file goes at once, requests are still answered, then it exits 0", async () => {

@@ -170,6 +170,36 @@ describe("big outputs cross as attachments", () => {
     expect(text.includes(`data: ${want}\n`)).toBe(true);
   });
 
+  it("a 2 MB string input crosses to either worker as an attachment: its bytes sent once, never re-serialized", async () => {
+    const [nodeEcho, pyEcho] = await Promise.all([startFixture("quietEcho"), python("QuietEcho")()]);
+    try {
+      await pyEcho.ready;
+      // Escapes and multi-byte text: the bytes the client sent are the bytes the worker gets.
+      const text = `${'line "one"\n\tpath\\é中😀 '.repeat(60_000)}end`;
+      const body = JSON.stringify({ input: { text } });
+      for (const server of [nodeEcho, pyEcho]) {
+        const m = await measured(server, () =>
+          request(server.url, "/predictions", { raw: body, headers: { "content-type": "application/json" } }),
+        );
+        expect([m.result.status, m.result.body.status ?? m.result.text.slice(0, 300)]).toEqual([
+          200,
+          "succeeded",
+        ]);
+        expect(m.result.body.input.text === text).toBe(true);
+        expect(m.result.body.output === text).toBe(true);
+        const literal = Buffer.byteLength(JSON.stringify(text));
+        // The predict frame: a small line, then the literal exactly as sent (plus its newline).
+        expect(m.sent).toBeGreaterThanOrEqual(literal);
+        expect(m.sent).toBeLessThan(literal + 1024);
+        // The echo comes back as an attachment too: the server scans only small frames.
+        expect(m.attached).toBeGreaterThanOrEqual(Buffer.byteLength(text));
+        expect(m.scanned).toBeLessThan(16 * 1024);
+      }
+    } finally {
+      await Promise.all([nodeEcho.close(), pyEcho.close()]);
+    }
+  });
+
   it("a big input is echoed back as sent (serialized once for the worker and the answer)", async () => {
     const server = await startFixture("echo");
     try {

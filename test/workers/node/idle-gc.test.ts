@@ -9,7 +9,9 @@ function nextMajorGc(): Promise<void> {
       const major = list
         .getEntries()
         .some(
-          (e) => (e as { detail?: { kind?: number } }).detail?.kind === constants.NODE_PERFORMANCE_GC_MAJOR,
+          (e) =>
+            (e as PerformanceEntry & { detail?: { kind?: number } }).detail?.kind ===
+            constants.NODE_PERFORMANCE_GC_MAJOR,
         );
       if (!major) return;
       observer.disconnect();
