@@ -1,12 +1,14 @@
+/* global FormData, Blob, Response */
 // Payload benchmark: inputs and outputs of 1, 10 and 100 MB (JSON strings, data URIs, files) through the
 // predict server and its TS and Python workers, over the container API (sync), /v1 (Prefer: wait), SSE
 // and webhooks, against a raw pipe copy of 100 MB between two processes measured in the same run (the
 // ceiling), with /health-check polled throughout to show whether big payloads stall the server.
-// Each time runs until the last byte of the answer arrived (the client's own JSON parse is not counted;
-// the answer is checked afterwards). Writes bench/results/payloads.md.
+// Each time runs from sending the (already serialized) request until the last byte of the answer arrived
+// (the client's own JSON.stringify and JSON.parse are not counted; the answer is checked afterwards). Writes bench/results/payloads.md.
 // Usage: node bench/payloads.mjs [--sizes 1,10,100] [--timeout 60] [--apis container,v1,sse,webhook]
+//        [--only input,echo] (rows whose payload names one of these words) [--workers TS,Python]
 import { spawn } from "node:child_process";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -31,6 +33,8 @@ const opt = (name, dflt) => {
 const SIZES_MB = opt("sizes", "1,10,100").split(",").map(Number);
 const TIMEOUT_MS = Number(opt("timeout", "60")) * 1000;
 const APIS = opt("apis", "container,v1,sse,webhook").split(",");
+const ONLY = opt("only", "").split(",").filter(Boolean);
+const WORKERS = opt("workers", "TS,Python").split(",");
 const MB = 1_000_000;
 
 const PYTHON_PREDICT = `from cog import BasePredictor, Input, Path
@@ -95,6 +99,55 @@ function startHealthPoller(url) {
   };
 }
 
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * The longest event-loop delay the server itself saw since the previous call (SIGUSR2 to
+ * bench/fixtures/loop-delay.mjs, which answers in a file); NaN if it does not answer within 2 s.
+ */
+function loopDelay(pid, file) {
+  let seen = 0;
+  return async () => {
+    process.kill(pid, "SIGUSR2");
+    for (let i = 0; i < 400; i++) {
+      await sleep(5);
+      let text = "";
+      try {
+        text = readFileSync(file, "utf8");
+      } catch {
+        continue; // not written yet
+      }
+      const [count, ms] = text.split(" ").map(Number);
+      if (count > seen) {
+        seen = count;
+        return ms;
+      }
+    }
+    return Number.NaN;
+  };
+}
+
+/** Waits until the poller answers polls at its steady pace (bounded: 5 s at most). */
+async function warmPoller(health) {
+  await health.mark();
+  for (let i = 0; i < 100; i++) {
+    await sleep(50);
+    const m = await health.mark();
+    if (m.polls >= 3 && m.worst < 100) return;
+  }
+}
+
+/**
+ * The slowest /health-check answer over a second in which no prediction runs: the floor the machine's
+ * load sets for every row of the same run.
+ */
+async function idleHealth(server) {
+  await server.health.mark();
+  await server.loop();
+  await sleep(1000);
+  return { health: (await server.health.mark()).worst, loop: await server.loop() };
+}
+
 /** A local HTTP server for the benchmark's side: file inputs by URL, and webhook bodies received. */
 async function startHelper() {
   const files = new Map();
@@ -128,19 +181,55 @@ async function startHelper() {
 let webhookSeq = 0;
 
 /**
+ * The request body for `api`, serialized before the clock starts: the client's own JSON.stringify of a
+ * 100 MB input is not the server's time.
+ */
+async function prepareRequest(api, input, helper) {
+  if (api === "v1 files") {
+    // A multipart upload as the replicate client sends one (`input` is the file's bytes here).
+    const form = new FormData();
+    form.set("content", new Blob([input], { type: "application/octet-stream" }), "upload.bin");
+    form.set("metadata", JSON.stringify({ bench: true }));
+    const encoded = new Response(form);
+    const type = encoded.headers.get("content-type");
+    return { type, body: Buffer.from(await encoded.arrayBuffer()) };
+  }
+  if (api !== "webhook") return { body: Buffer.from(JSON.stringify({ input })) };
+  const key = `/hook-${++webhookSeq}`;
+  const envelope = { input, webhook: `${helper.base}${key}`, webhook_events_filter: ["completed"] };
+  return { key, body: Buffer.from(JSON.stringify(envelope)) };
+}
+
+/**
  * One prediction through `api`; returns the time until the last byte of the answer (or the completed
  * webhook) arrived, and the parsed prediction (output, status).
  */
-async function callApi(api, url, input, helper, lastByte) {
+async function callApi(api, url, { body: requestBody, key, type }, helper, lastByte) {
   const signal = AbortSignal.timeout(TIMEOUT_MS);
   const json = { "content-type": "application/json" };
+  if (api === "v1 files") {
+    const r = await fetch(`${url}/v1/files`, {
+      method: "POST",
+      headers: { "content-type": type },
+      body: requestBody,
+      signal,
+    });
+    const bytes = await r.arrayBuffer();
+    const t = performance.now();
+    await lastByte();
+    if (r.status !== 201) return { t, status: `HTTP ${r.status}`, bytes: bytes.byteLength };
+    const file = JSON.parse(Buffer.from(bytes).toString("utf8"));
+    // Removed again, so repeated runs stay under the store's total limit.
+    await fetch(`${url}/v1/files/${file.id}`, { method: "DELETE" });
+    return { t, status: "succeeded", output: file.size, bytes: bytes.byteLength };
+  }
   if (api === "container" || api === "v1") {
     const path = api === "v1" ? "/v1/models/bench/payload/predictions" : "/predictions";
     const headers = api === "v1" ? { ...json, prefer: "wait=60" } : json;
     const r = await fetch(`${url}${path}`, {
       method: "POST",
       headers,
-      body: JSON.stringify({ input }),
+      body: requestBody,
       signal,
     });
     const bytes = await r.arrayBuffer();
@@ -154,7 +243,7 @@ async function callApi(api, url, input, helper, lastByte) {
     const r = await fetch(`${url}/predictions`, {
       method: "POST",
       headers: { ...json, accept: "text/event-stream" },
-      body: JSON.stringify({ input }),
+      body: requestBody,
       signal,
     });
     const bytes = await r.arrayBuffer();
@@ -167,12 +256,11 @@ async function callApi(api, url, input, helper, lastByte) {
     return { t, status: body.status, output: body.output, bytes: bytes.byteLength };
   }
   // webhook: async prediction; the clock stops when the completed webhook's body has arrived
-  const key = `/hook-${++webhookSeq}`;
   const arrived = helper.webhook(key);
   const r = await fetch(`${url}/predictions`, {
     method: "POST",
     headers: { ...json, prefer: "respond-async" },
-    body: JSON.stringify({ input, webhook: `${helper.base}${key}`, webhook_events_filter: ["completed"] }),
+    body: requestBody,
     signal,
   });
   await r.arrayBuffer();
@@ -189,13 +277,19 @@ async function callApi(api, url, input, helper, lastByte) {
 
 async function measure(api, server, input, check, helper) {
   await server.health.mark();
+  await server.loop();
   const worker = childrenOf(server.pid)[0];
+  const prepared = await prepareRequest(api, input, helper);
   const cpu0 = { server: processCpuMs(server.pid), worker: processCpuMs(worker) };
   const t0 = performance.now();
   let result;
   let h;
+  let loopMs;
   try {
-    result = await callApi(api, server.url, input, helper, async () => (h = await server.health.mark()));
+    result = await callApi(api, server.url, prepared, helper, async () => {
+      h = await server.health.mark();
+      loopMs = await server.loop();
+    });
     if (result.status === "succeeded") check(result.output);
   } catch (err) {
     result = {
@@ -204,6 +298,7 @@ async function measure(api, server, input, check, helper) {
     };
   }
   h ??= await server.health.mark();
+  loopMs ??= await server.loop();
   const cpu = { server: processCpuMs(server.pid) - cpu0.server, worker: processCpuMs(worker) - cpu0.worker };
   return {
     cpu,
@@ -211,6 +306,7 @@ async function measure(api, server, input, check, helper) {
     status: result.status,
     bytes: result.bytes ?? 0,
     healthWorstMs: h.worst,
+    loopMs,
     polls: h.polls,
   };
 }
@@ -235,30 +331,36 @@ async function main() {
     const runtime = await bundleRuntime(work);
     const ts = await compileFixture(work, "payload.ts");
     const py = pythonProject(work, "payload", PYTHON_PREDICT);
-    const env = {};
+    // Each server reports its own event-loop delay (bench/fixtures/loop-delay.mjs) beside the polls.
+    const watched = (name, options) => {
+      const file = join(work, `loop-delay-${name}`);
+      const env = { ...options.env, KILN_BENCH_LOOP_DELAY_FILE: file };
+      const flags = ["--import", join(root, "bench/fixtures/loop-delay.mjs")];
+      return startKiln({ ...runtime, ...options, env, nodeFlags: flags }).then((s) =>
+        Object.assign(s, { loop: loopDelay(s.pid, file) }),
+      );
+    };
     const servers = {
-      "TS strings": await startKiln({ ...runtime, dir: ts.dir, predictor: `${ts.file}:strings`, env }),
-      "TS files": await startKiln({ ...runtime, dir: ts.dir, predictor: `${ts.file}:files`, env }),
-      "Python strings": await startKiln({
-        ...runtime,
+      "TS strings": await watched("ts-strings", { dir: ts.dir, predictor: `${ts.file}:strings` }),
+      "TS files": await watched("ts-files", { dir: ts.dir, predictor: `${ts.file}:files` }),
+      "Python strings": await watched("py-strings", {
         dir: py.dir,
         predictor: "predict.py:Predictor",
-        env: { ...env, ...py.env },
+        env: py.env,
       }),
-      "Python files": await startKiln({
-        ...runtime,
-        dir: py.dir,
-        predictor: "predict.py:Files",
-        env: { ...env, ...py.env },
-      }),
+      "Python files": await watched("py-files", { dir: py.dir, predictor: "predict.py:Files", env: py.env }),
     };
     for (const s of Object.values(servers)) s.health = startHealthPoller(s.url);
+    // A poller's first requests pay for its own start (undici's first fetch): not the server's time.
+    for (const s of Object.values(servers)) await warmPoller(s.health);
     const rows = [];
     const pipe = {};
+    const floor = {};
     const loads = [loadavg()[0]];
     for (const mb of SIZES_MB) {
       const n = mb * MB;
       pipe[mb] = await rawPipe(n);
+      floor[mb] = await idleHealth(servers["TS strings"]);
       const text = "x".repeat(n);
       const blob = Buffer.alloc(n, 120);
       // A data URI of n characters (3/4 n bytes decoded): 100 MB of it fits the default 100 MiB body limit.
@@ -267,14 +369,14 @@ async function main() {
       helper.serve(`/input-${mb}.bin`, blob);
       const fileUrl = `${helper.base}/input-${mb}.bin`;
       const cases = [];
-      for (const lang of ["TS", "Python"]) {
+      for (const lang of WORKERS) {
         const s = `${lang} strings`;
         const f = `${lang} files`;
         for (const api of APIS) {
           cases.push([s, api, "string output", { mode: "make", size: n }, expectLength(n)]);
           cases.push([f, api, "file output (data URI)", { size: n }, expectDataUri(n)]);
+          cases.push([s, api, "string input", { mode: "read", text }, expectValue(String(n))]);
         }
-        cases.push([s, "container", "string input", { mode: "read", text }, expectValue(String(n))]);
         cases.push([s, "container", "string in + out (echo)", { mode: "echo", text }, expectLength(n)]);
         cases.push([
           s,
@@ -290,8 +392,10 @@ async function main() {
           { mode: "read", upload: fileUrl },
           expectValue(String(n)),
         ]);
+        if (APIS.includes("v1")) cases.push([s, "v1 files", "multipart file upload", blob, expectValue(n)]);
       }
-      for (const [server, api, what, input, check] of cases) {
+      const picked = cases.filter(([, , what]) => ONLY.length === 0 || ONLY.some((w) => what.includes(w)));
+      for (const [server, api, what, input, check] of picked) {
         const r = await measure(api, servers[server], input, check, helper);
         rows.push({ mb, server, api, what, ...r, ratio: r.ms / pipe[mb].ms });
         console.log(
@@ -304,6 +408,7 @@ async function main() {
           `${r.ms.toFixed(0)} ms`,
           `cpu server ${r.cpu.server} worker ${r.cpu.worker}`,
           `health ≤ ${r.healthWorstMs.toFixed(1)} ms`,
+          `server loop delay ≤ ${r.loopMs.toFixed(1)} ms`,
         );
       }
       loads.push(loadavg()[0]);
@@ -317,6 +422,7 @@ async function main() {
     const topRows = rows.filter((r) => r.mb === top);
     const outputs = topRows.filter((r) => r.what.includes("output"));
     const worstHealth = Math.max(...rows.map((r) => r.healthWorstMs));
+    const worstLoop = Math.max(...rows.map((r) => r.loopMs));
     const ok = (b) => (b ? "✓" : "✗");
     const tsOut = topRows.find(
       (r) => r.server === "TS strings" && r.api === "container" && r.what === "string output",
@@ -333,22 +439,26 @@ async function main() {
         "`. Each row is one prediction on",
       "loopback: `container` a sync `POST /predictions`, `v1` `POST /v1/models/.../predictions` with `Prefer: wait`,",
       "`sse` a `POST /predictions` read as `text/event-stream` to its end, `webhook` an async prediction timed until",
-      "its `completed` webhook body has arrived. Times run to the last byte (the client's JSON parse is not",
-      "counted). The ceiling is a raw pipe copy of the same number of bytes between two processes, measured in",
+      "its `completed` webhook body has arrived. Times run from sending the request, serialized beforehand, to the",
+      "last byte (the client's JSON.stringify and JSON.parse are not counted). The ceiling is a raw pipe copy of the same number of bytes between two processes, measured in",
       "the same run; health is the slowest `GET /health-check` answer while the prediction ran, polled every 5 ms",
-      "from a process of its own (bench/fixtures/health-poller.mjs).",
+      "from a process of its own (bench/fixtures/health-poller.mjs). A poll also waits for the poller, the client and",
+      "every other process on the CPU; the server loop delay column is the longest event-loop delay the server",
+      "itself saw during the row (monitorEventLoopDelay, bench/fixtures/loop-delay.mjs), which a loaded machine",
+      "stretches too (see the idle floor) but which only the server's own work can make long on a quiet one.",
       "",
       "CPU columns are user+sys ms of the server and of its worker during the row (10 ms resolution; they do",
       "not depend on how busy the machine is, wall times do). The pipe copy's CPU counts both of its ends.",
       "",
-      "| MB | worker | API | payload | status | ms | × raw pipe | server CPU ms | worker CPU ms | slowest health ms |",
-      "|---|---|---|---|---|---|---|---|---|---|",
+      "| MB | worker | API | payload | status | ms | × raw pipe | server CPU ms | worker CPU ms | slowest health ms | server loop delay ms |",
+      "|---|---|---|---|---|---|---|---|---|---|---|",
       ...rows.map(
         (r) =>
-          `| ${r.mb} | ${r.server.split(" ")[0]} | ${r.api} | ${r.what} | ${r.status} | ${r.ms.toFixed(0)} | ${r.ratio.toFixed(1)} | ${r.cpu.server} | ${r.cpu.worker} | ${r.healthWorstMs.toFixed(1)} |`,
+          `| ${r.mb} | ${r.server.split(" ")[0]} | ${r.api} | ${r.what} | ${r.status} | ${r.ms.toFixed(0)} | ${r.ratio.toFixed(1)} | ${r.cpu.server} | ${r.cpu.worker} | ${r.healthWorstMs.toFixed(1)} | ${r.loopMs.toFixed(1)} |`,
       ),
       "",
       `Raw pipe copy: ${SIZES_MB.map((mb) => `${mb} MB ${pipe[mb].ms.toFixed(0)} ms (${pipe[mb].cpuMs.toFixed(0)} ms CPU)`).join(", ")}.`,
+      `Idle floor (1 s with no prediction running, before each size): slowest /health-check ${SIZES_MB.map((mb) => `${mb} MB ${floor[mb].health.toFixed(1)} ms`).join(", ")}; server loop delay ${SIZES_MB.map((mb) => `${mb} MB ${floor[mb].loop.toFixed(1)} ms`).join(", ")}.`,
       "",
       "| goal | measured | |",
       "|---|---|---|",
@@ -356,7 +466,8 @@ async function main() {
       `| every ${top} MB output within 10× of the raw pipe copy | worst ${Math.max(...outputs.map((r) => r.ratio)).toFixed(1)}× (${outputs.filter((r) => r.ratio <= 10 && r.status === "succeeded").length} of ${outputs.length} rows) | ${ok(outputs.every((r) => r.ratio <= 10 && r.status === "succeeded"))} |`,
       `| every ${top} MB output: server + worker CPU within 10× of the pipe copy's CPU | worst ${Math.max(...outputs.map((r) => (r.cpu.server + r.cpu.worker) / pipe[top].cpuMs)).toFixed(1)}× | ${ok(outputs.every((r) => r.cpu.server + r.cpu.worker <= 10 * pipe[top].cpuMs))} |`,
       `| every case succeeded | ${rows.filter((r) => r.status === "succeeded").length} of ${rows.length} | ${ok(rows.every((r) => r.status === "succeeded"))} |`,
-      `| /health-check < 50 ms throughout | worst ${worstHealth.toFixed(1)} ms; ${rows.filter((r) => r.healthWorstMs >= 50).length} of ${rows.length} rows over 50 ms | ${ok(worstHealth < 50)} |`,
+      `| /health-check < 50 ms throughout | worst ${worstHealth.toFixed(1)} ms (idle floor up to ${Math.max(...Object.values(floor).map((f) => f.health)).toFixed(1)} ms); ${rows.filter((r) => r.healthWorstMs >= 50).length} of ${rows.length} rows over 50 ms | ${ok(worstHealth < 50)} |`,
+      `| the server's own event loop never stalls 50 ms | worst ${worstLoop.toFixed(1)} ms (idle floor up to ${Math.max(...Object.values(floor).map((f) => f.loop)).toFixed(1)} ms); ${rows.filter((r) => r.loopMs >= 50).length} of ${rows.length} rows at 50 ms or more | ${ok(worstLoop < 50)} |`,
       "",
     ];
     writeResults(root, "payloads", lines);

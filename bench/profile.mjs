@@ -1,9 +1,12 @@
 // Where the per-prediction CPU goes: runs the no-op TS and Python predictors behind the bundled server
-// with `--cpu-prof` (server and node worker), sends sync predictions at 1 connection, and prints the
+// with `--cpu-prof` (server and node worker) and the Python worker under cProfile
+// (bench/fixtures/profiled_kiln_worker.py), sends sync predictions at 1 connection, and prints the
 // functions with the most self time per process (the raw material of bench/results/profile.md).
+// cProfile instruments every call, so its milliseconds are inflated: read its shares and call counts.
 // Usage: node bench/profile.mjs [--requests 20000] [--top 25] [--keep DIR]
 import autocannon from "autocannon";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { runBenchmark } from "./lib.mjs";
@@ -39,6 +42,23 @@ function selfTimes(file) {
   return { total, rows: [...self.entries()].sort((a, b) => b[1] - a[1]) };
 }
 
+/** The top `TOP` functions by own time of a cProfile dump, as markdown rows (pstats does the reading). */
+function pythonRows(python, file) {
+  const script = [
+    "import pstats, sys",
+    "s = pstats.Stats(sys.argv[1])",
+    "rows = sorted(s.stats.items(), key=lambda kv: -kv[1][2])",
+    "total = sum(v[2] for _, v in rows) or 1",
+    "print(f'{total * 1000:.0f}')",
+    "for (path, line, fn), (cc, nc, tt, ct, _) in rows[:int(sys.argv[2])]:",
+    "    where = f'{path.rsplit(\"/\", 1)[-1]}:{line}' if line else ''",
+    "    print(f'| {tt * 1000:.0f} | {tt / total * 100:.1f} | {nc} | {fn} {where} |'.replace('<', '&lt;'))",
+  ].join("\n");
+  return execFileSync(python, ["-c", script, file, String(TOP)], { encoding: "utf8" })
+    .trim()
+    .split("\n");
+}
+
 async function profileOne(name, spec, dir) {
   mkdirSync(dir, { recursive: true });
   const env = {
@@ -47,6 +67,14 @@ async function profileOne(name, spec, dir) {
     KILN_PROFILE_WORKER: spec.workerEntry,
     KILN_PROFILE_DIR: dir,
   };
+  if (spec.env.KILN_PYTHON_WORKER_DIR) {
+    // The server runs <dir>/kiln_worker.py: here, the real one under cProfile.
+    const wrapper = join(dir, "python-worker");
+    mkdirSync(wrapper, { recursive: true });
+    copyFileSync(join(root, "bench/fixtures/profiled_kiln_worker.py"), join(wrapper, "kiln_worker.py"));
+    env.KILN_PROFILE_PYTHON_DIR = spec.env.KILN_PYTHON_WORKER_DIR;
+    env.KILN_PYTHON_WORKER_DIR = wrapper;
+  }
   const k = await startKiln({ ...spec, env, nodeFlags: ["--cpu-prof", "--cpu-prof-dir", dir] });
   const body = JSON.stringify({ input: {} });
   const run = (amount) =>
@@ -68,6 +96,14 @@ async function profileOne(name, spec, dir) {
   console.log(
     `\n## ${name}: ${r.requests.total} predictions, ${cpuPerReq.toFixed(3)} ms CPU each (server+worker)`,
   );
+  for (const f of readdirSync(dir).filter((f) => f.endsWith(".pstats"))) {
+    const [totalMs, ...rows] = pythonRows(spec.env.KILN_PYTHON, join(dir, f));
+    console.log(
+      `\n### Python worker (cProfile, pid ${f.split(".")[1]}): ${totalMs} ms of own time under the profiler`,
+    );
+    console.log("| own ms | % | calls | function |\n|---|---|---|---|");
+    for (const row of rows) console.log(row);
+  }
   for (const f of readdirSync(dir).filter((f) => f.endsWith(".cpuprofile"))) {
     const pid = Number(f.split(".").at(-4));
     const { total, rows } = selfTimes(join(dir, f));

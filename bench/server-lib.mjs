@@ -33,7 +33,14 @@ export async function bundleRuntime(work) {
     entryPoints: [join(root, "src/runtime/main.ts")],
     outfile: serverEntry,
     define: { __KILN_VERSION__: JSON.stringify(version) },
+    charset: "ascii",
   });
+  // ASCII only, as scripts/bundle-runtime.mjs writes it (V8 holds a non-ASCII source at 2 bytes a character).
+  const source = readFileSync(serverEntry, "utf8");
+  writeFileSync(
+    serverEntry,
+    source.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`),
+  );
   const workerEntry = join(work, "node-worker.mjs");
   await build({
     ...esm,
@@ -172,6 +179,8 @@ export async function startKiln({
     process.execPath,
     [...nodeFlags, serverEntry, "--host", "127.0.0.1", "--port", String(port)],
     {
+      // The project root, as an image's WORKDIR is (a node worker thread shares the server's cwd).
+      cwd: dir,
       env: {
         ...process.env,
         KILN_ROOT: dir,

@@ -17,6 +17,7 @@ import {
   pythonProject,
   root,
   startBare,
+  processCpuMs,
   startKiln,
   treeCpuMs,
   treeRssMb,
@@ -38,6 +39,7 @@ const PYTHON_NOOP =
 const BODY = JSON.stringify({ input: {} });
 async function load(url, connections, duration, pid) {
   const cpu0 = treeCpuMs(pid);
+  const own0 = processCpuMs(pid);
   const r = await autocannon({
     url: `${url}/predictions`,
     method: "POST",
@@ -53,6 +55,8 @@ async function load(url, connections, duration, pid) {
     p50: r.latency.p50,
     p99: r.latency.p99,
     cpuPerReq: (treeCpuMs(pid) - cpu0) / r.requests.total,
+    // The server process alone (the rest of cpuPerReq is its worker, or bare-relay's child).
+    serverCpuPerReq: (processCpuMs(pid) - own0) / r.requests.total,
   };
 }
 
@@ -89,11 +93,22 @@ async function main() {
   const runtime = await bundleRuntime(work);
   const noop = await compileFixture(work, "noop.ts");
   const py = pythonProject(work, "noop", PYTHON_NOOP);
+  // Cog's usual shape, a plain `def predict` (one at a time: measured at 1 connection only).
+  const pySync = pythonProject(work, "noop-sync", PYTHON_NOOP.replace("async def", "def"));
   const nodeFlags = CPU_PROF ? ["--cpu-prof", "--cpu-prof-dir", resolve(CPU_PROF)] : [];
   // 8 slots so the 8-connection runs measure throughput, not 409s (both no-ops are async).
   const slots = { COG_MAX_CONCURRENCY: "8" };
   const specs = {
     ts: { ...runtime, dir: noop.dir, predictor: `${noop.file}:predictor`, env: slots, nodeFlags },
+    // The same TS predictor in a node process of its own (KILN_NODE_WORKER_MODE=process) instead of
+    // the default worker thread.
+    tsProcess: {
+      ...runtime,
+      dir: noop.dir,
+      predictor: `${noop.file}:predictor`,
+      env: { ...slots, KILN_NODE_WORKER_MODE: "process" },
+      nodeFlags,
+    },
     python: {
       ...runtime,
       dir: py.dir,
@@ -101,10 +116,11 @@ async function main() {
       env: { ...slots, ...py.env },
       nodeFlags,
     },
+    pysync: { ...runtime, dir: pySync.dir, predictor: "predict.py:Predictor", env: pySync.env, nodeFlags },
   };
 
-  const ready = { ts: [], python: [] };
-  const readyCpu = { ts: [], python: [] };
+  const ready = { ts: [], tsProcess: [], python: [] };
+  const readyCpu = { ts: [], tsProcess: [], python: [] };
   // READY is measured as coldstart.mjs measures it, so the two agree: by the server's ready log line
   // (polling /health-check every few ms took CPU from the starting server and more than doubled the
   // figure on a busy machine), and without a machine-wide NODE_EXTRA_CA_CERTS, which images do not
@@ -112,7 +128,7 @@ async function main() {
   const extraCa = process.env.NODE_EXTRA_CA_CERTS;
   delete process.env.NODE_EXTRA_CA_CERTS;
   for (let i = 0; i < 5; i++)
-    for (const kind of ["ts", "python"]) {
+    for (const kind of ["ts", "tsProcess", "python"]) {
       const k = await startKiln({ ...specs[kind], readyBy: "log" });
       ready[kind].push(k.readyMs);
       readyCpu[kind].push(k.readyCpuMs);
@@ -124,26 +140,30 @@ async function main() {
     bare: await startBare(),
     relay: await startBare("bare-relay.mjs"),
     ts: await startKiln(specs.ts),
+    tsProcess: await startKiln(specs.tsProcess),
     python: await startKiln(specs.python),
+    pysync: await startKiln(specs.pysync),
   };
   await sleep(500);
   const idle = {};
-  for (const kind of ["ts", "python"])
+  for (const kind of ["ts", "tsProcess", "python", "pysync"])
     idle[kind] = { rss: treeRssMb(servers[kind].pid), serverRss: rssKb(servers[kind].pid) / 1024 };
-  for (const kind of ["ts", "python"]) idle[kind].cpu = await idleCpuPercent(servers[kind].pid);
+  for (const kind of ["ts", "tsProcess", "python"]) idle[kind].cpu = await idleCpuPercent(servers[kind].pid);
   const bareRss = treeRssMb(servers.bare.pid);
 
-  for (const s of Object.values(servers)) await load(s.url, 8, 2, s.pid); // warm up
+  for (const [kind, s] of Object.entries(servers)) await load(s.url, kind === "pysync" ? 1 : 8, 2, s.pid); // warm up
   const loadAvg = loadavg()[0];
-  const KINDS = ["bare", "relay", "ts", "python"];
+  const KINDS = ["bare", "relay", "ts", "tsProcess", "python", "pysync"];
+  const kindsAt = (c) => (c === 1 ? KINDS : KINDS.filter((k) => k !== "pysync"));
   const runs = Object.fromEntries(KINDS.map((k) => [k, { 1: [], 8: [] }]));
   // Interleaved rounds: a busy moment on the shared machine hits every server alike.
   for (let round = 0; round < ROUNDS; round++)
     for (const c of [1, 8])
-      for (const kind of KINDS)
+      for (const kind of kindsAt(c))
         runs[kind][c].push(await load(servers[kind].url, c, DURATION, servers[kind].pid));
   const loadedRss = treeRssMb(servers.ts.pid);
   const g = await growth(servers.ts.url, servers.ts.pid, GROWTH_REQUESTS);
+  const gProc = await growth(servers.tsProcess.url, servers.tsProcess.pid, GROWTH_REQUESTS);
   const gPy = await growth(servers.python.url, servers.python.pid, GROWTH_REQUESTS);
   const idleAfter = await idleCpuPercent(servers.ts.pid);
   for (const s of Object.values(servers)) await s.stop();
@@ -154,8 +174,10 @@ async function main() {
   const label = {
     bare: "bare node:http (parse JSON, answer JSON)",
     relay: "bare node:http + one pipe round trip to a child (bare-relay.mjs)",
-    ts: "kiln, TS no-op",
-    python: "kiln, Python no-op",
+    ts: "kiln, TS no-op (worker thread, the default)",
+    tsProcess: "kiln, TS no-op (KILN_NODE_WORKER_MODE=process)",
+    python: "kiln, Python no-op (`async def`)",
+    pysync: "kiln, Python no-op (`def`, one at a time)",
   };
   const uptime = execFileSync("uptime").toString().trim();
   const lines = [
@@ -169,26 +191,26 @@ async function main() {
     "absolute figures are noisy; the ratio to the bare server in the same round is the meaningful one, and CPU",
     "ms per request, user+sys of the server and its worker, does not depend on how busy the machine is).",
     "",
-    "| server | connections | req/s (median) | p50 ms | p99 ms | CPU ms/request |",
-    "|---|---|---|---|---|---|",
+    "| server | connections | req/s (median) | p50 ms | p99 ms | CPU ms/request | of which the server process |",
+    "|---|---|---|---|---|---|---|",
     ...[1, 8].flatMap((c) =>
-      KINDS.map(
+      kindsAt(c).map(
         (k) =>
-          `| ${label[k]} | ${c} | ${fmt(m(k, c, "rps"))} | ${m(k, c, "p50")} | ${m(k, c, "p99")} | ${fmt(m(k, c, "cpuPerReq"), 3)} |`,
+          `| ${label[k]} | ${c} | ${fmt(m(k, c, "rps"))} | ${m(k, c, "p50")} | ${m(k, c, "p99")} | ${fmt(m(k, c, "cpuPerReq"), 3)} | ${k === "bare" ? "" : fmt(m(k, c, "serverCpuPerReq"), 3)} |`,
       ),
     ),
     "",
-    "| measure | TS worker | Python worker | goal |",
-    "|---|---|---|---|",
-    `| req/s at 1 connection / bare (median of per-round ratios) | ${fmt(ratio("ts") * 100)} % | ${fmt(ratio("python") * 100)} % | ≥ 50 % |`,
+    "| measure | TS worker (thread) | Python worker | goal | TS worker (process) |",
+    "|---|---|---|---|---|",
+    `| req/s at 1 connection / bare (median of per-round ratios) | ${fmt(ratio("ts") * 100)} % | ${fmt(ratio("python") * 100)} % (\`def\`: ${fmt(ratio("pysync") * 100)} %) | ≥ 50 % | ${fmt(ratio("tsProcess") * 100)} % |`,
     `| req/s at 1 connection / bare, for bare + a pipe round trip (the floor with a worker process) | ${fmt(ratio("relay") * 100)} % | | |`,
     `| CPU per request, bare / bare + pipe round trip, 1 connection | ${fmt(m("bare", 1, "cpuPerReq"), 3)} / ${fmt(m("relay", 1, "cpuPerReq"), 3)} ms | | |`,
-    `| server+worker CPU per prediction, 1 connection | ${fmt(m("ts", 1, "cpuPerReq"), 3)} ms | ${fmt(m("python", 1, "cpuPerReq"), 3)} ms | ≤ 0.10 / ≤ 0.15 ms |`,
-    `| start to READY (its ready log line, NODE_EXTRA_CA_CERTS unset, as in coldstart.mjs), median of 5 (min–max) | ${fmt(median(ready.ts))} ms (${fmt(Math.min(...ready.ts))}–${fmt(Math.max(...ready.ts))}) | ${fmt(median(ready.python))} ms (${fmt(Math.min(...ready.python))}–${fmt(Math.max(...ready.python))}) | ≤ 250 / ≤ 300 ms |`,
-    `| CPU time to READY, median of 5 | ${fmt(median(readyCpu.ts))} ms | ${fmt(median(readyCpu.python))} ms | |`,
-    `| idle RSS, server + worker | ${fmt(idle.ts.rss, 1)} MB (server ${fmt(idle.ts.serverRss, 1)}) | ${fmt(idle.python.rss, 1)} MB (server ${fmt(idle.python.serverRss, 1)}) | ≤ 80 / ≤ 60 MB |`,
-    `| RSS growth over ${g.requests} predictions after 5k warm-up | ${fmt(g.before, 1)} → ${fmt(g.after, 1)} MB (${fmt(g.after - g.before, 1)} MB, ${g.errors} errors) | ${fmt(gPy.before, 1)} → ${fmt(gPy.after, 1)} MB (${fmt(gPy.after - gPy.before, 1)} MB) | retention budget + ≤ 5 MB |`,
-    `| CPU while idle (5 s), before / after the load | ${fmt(idle.ts.cpu, 2)} % / ${fmt(idleAfter, 2)} % of a core | ${fmt(idle.python.cpu, 2)} % | 0 % |`,
+    `| server+worker CPU per prediction, 1 connection | ${fmt(m("ts", 1, "cpuPerReq"), 3)} ms | ${fmt(m("python", 1, "cpuPerReq"), 3)} ms (\`def\`: ${fmt(m("pysync", 1, "cpuPerReq"), 3)} ms) | ≤ 0.10 / ≤ 0.15 ms | ${fmt(m("tsProcess", 1, "cpuPerReq"), 3)} ms |`,
+    `| start to READY (its ready log line, NODE_EXTRA_CA_CERTS unset, as in coldstart.mjs), median of 5 (min–max) | ${fmt(median(ready.ts))} ms (${fmt(Math.min(...ready.ts))}–${fmt(Math.max(...ready.ts))}) | ${fmt(median(ready.python))} ms (${fmt(Math.min(...ready.python))}–${fmt(Math.max(...ready.python))}) | ≤ 250 / ≤ 300 ms | ${fmt(median(ready.tsProcess))} ms |`,
+    `| CPU time to READY, median of 5 | ${fmt(median(readyCpu.ts))} ms | ${fmt(median(readyCpu.python))} ms | | ${fmt(median(readyCpu.tsProcess))} ms |`,
+    `| idle RSS, server + worker | ${fmt(idle.ts.rss, 1)} MB (server ${fmt(idle.ts.serverRss, 1)}) | ${fmt(idle.python.rss, 1)} MB (server ${fmt(idle.python.serverRss, 1)}; \`def\`: ${fmt(idle.pysync.rss, 1)} MB) | ≤ 80 / ≤ 60 MB | ${fmt(idle.tsProcess.rss, 1)} MB |`,
+    `| RSS growth over ${g.requests} predictions after 5k warm-up | ${fmt(g.before, 1)} → ${fmt(g.after, 1)} MB (${fmt(g.after - g.before, 1)} MB, ${g.errors} errors) | ${fmt(gPy.before, 1)} → ${fmt(gPy.after, 1)} MB (${fmt(gPy.after - gPy.before, 1)} MB) | retention budget + ≤ 5 MB | ${fmt(gProc.after - gProc.before, 1)} MB |`,
+    `| CPU while idle (5 s), before / after the load | ${fmt(idle.ts.cpu, 2)} % / ${fmt(idleAfter, 2)} % of a core | ${fmt(idle.python.cpu, 2)} % | 0 % | ${fmt(idle.tsProcess.cpu, 2)} % |`,
     `| RSS after the load rounds | ${fmt(loadedRss, 1)} MB | | |`,
     `| bare server RSS (reference) | ${fmt(bareRss, 1)} MB | | |`,
     "",

@@ -3,7 +3,7 @@
 // gateway.mjs (src/fleet/gateway-main.ts), python/ (a copy of src/runtime/workers/python/) and
 // playground/ (scripts/build-playground.mjs). No npm install is needed in the image.
 import { build } from "esbuild";
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
@@ -25,7 +25,17 @@ const common = {
   },
   legalComments: "none",
   logLevel: "warning",
+  // V8 keeps a script's source in memory, at two bytes per character once one character is not ASCII
+  // (1.2 MB instead of 0.6 MB for server.mjs): esbuild escapes strings and names, asciiOnly() the
+  // comments it keeps.
+  charset: "ascii",
+  write: false,
 };
+
+/** `text` with every non-ASCII character written as a \u escape (only comments still hold any). */
+function asciiOnly(text) {
+  return text.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+}
 
 const entries = [
   ["src/runtime/main.ts", "server.mjs"],
@@ -39,7 +49,12 @@ for (const [entry, file] of entries) {
     missing.push(entry);
     continue;
   }
-  await build({ ...common, entryPoints: [`${root}${entry}`], outfile: `${out}${file}` });
+  const { outputFiles } = await build({
+    ...common,
+    entryPoints: [`${root}${entry}`],
+    outfile: `${out}${file}`,
+  });
+  for (const f of outputFiles) writeFileSync(f.path, asciiOnly(f.text));
 }
 const python = `${root}src/runtime/workers/python/`;
 if (existsSync(python)) {

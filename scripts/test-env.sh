@@ -28,6 +28,8 @@ APT_PACKAGES=(docker.io docker-registry debootstrap apache2-utils ca-certificate
 DOCKER=docker # chosen by pick_docker_cli once packages are installed
 # kiln deploy's two-node Swarm test (scripts/swarm-2node.sh): ip netns / veth pairs.
 APT_PACKAGES+=(iproute2)
+# The worker-thread test compiles a small native addon against node's headers (test/runtime/worker-thread.test.ts).
+APT_PACKAGES+=(g++)
 
 START_TIME=$SECONDS
 log() { printf '[test-env %3ds] %s\n' "$((SECONDS - START_TIME))" "$*"; }

@@ -10,6 +10,7 @@ import {
   type FileLimitsV1,
   type HostedFiles,
 } from "../runtime/v1/files-store.js";
+import type { UploadedBytes } from "../runtime/v1/multipart.js";
 import type { Keys } from "./keys.js";
 import type { RedisConnection } from "./redis.js";
 
@@ -29,12 +30,14 @@ export class RedisFiles implements HostedFiles {
   ) {}
 
   async create(
-    bytes: Buffer,
+    upload: Buffer | UploadedBytes,
     name: string,
     contentType: string,
     metadata: Record<string, unknown>,
   ): Promise<FileInfo> {
-    const info = newFileInfo(bytes, name, contentType, metadata, this.limits, 0); // checks the size first
+    const info = newFileInfo(upload, name, contentType, metadata, this.limits, 0); // checks the size first
+    // Redis keeps the content as one value.
+    const bytes = Buffer.isBuffer(upload) ? upload : Buffer.concat(upload.parts, upload.size);
     info.seq = Number(await this.conn.call("INCR", this.keys.filesSeq));
     const meta: Meta = {
       ...info,

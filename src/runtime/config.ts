@@ -8,6 +8,7 @@ import { parseLogLevel } from "./logger.js";
 import { DEFAULT_FILE_LIMITS } from "./files.js";
 import { DEFAULT_READY_FILE } from "./ready-file.js";
 import type { ServerOptions, WorkerTarget } from "./server.js";
+import type { NodeWorkerMode } from "./worker-command.js";
 
 export class ConfigError extends Error {}
 
@@ -72,6 +73,21 @@ export function cogRuntimeSettings(
   return settings;
 }
 
+/**
+ * KILN_NODE_WORKER_MODE: how a TS/JS predictor runs. `thread` (the default): in a worker thread of the
+ * server's process; `process`: in a node process of its own (the isolation of before, at the cost of a
+ * second process). Anything else is a start-up error naming the two.
+ */
+export function nodeWorkerModeFromEnv(env: NodeJS.ProcessEnv): NodeWorkerMode | undefined {
+  const raw = env.KILN_NODE_WORKER_MODE;
+  if (raw === undefined || raw === "") return undefined;
+  const mode = raw.trim().toLowerCase();
+  if (mode === "thread" || mode === "process") return mode;
+  throw new ConfigError(
+    `KILN_NODE_WORKER_MODE must be "thread" (the default: a worker thread of the server) or "process" (a node process of its own), got ${JSON.stringify(raw)}`,
+  );
+}
+
 function nonNegativeInt(raw: string | undefined, name: string): number | undefined {
   if (raw === undefined || raw === "") return undefined;
   const n = Number(raw);
@@ -128,6 +144,7 @@ export function configFromEnv(argv: readonly string[], env: NodeJS.ProcessEnv): 
     readyFile: readyFile(env),
     maxWorkerRestarts: nonNegativeInt(env.KILN_WORKER_RESTARTS, "KILN_WORKER_RESTARTS"),
     cancelGraceMs: seconds(env, "KILN_CANCEL_GRACE"),
+    nodeWorkerMode: nodeWorkerModeFromEnv(env),
     drainTimeoutMs: seconds(env, "KILN_DRAIN_TIMEOUT"),
     ...(env.KILN_DENY_PRIVATE_URLS === "1" || env.KILN_DENY_PRIVATE_URLS === "true"
       ? { fileLimits: { ...DEFAULT_FILE_LIMITS, denyPrivateAddresses: true } }

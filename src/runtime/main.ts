@@ -11,7 +11,7 @@
 import { ConfigError, configFromEnv } from "./config.js";
 import { createLogger } from "./logger.js";
 import { READY_LOG_MESSAGE } from "./ready-file.js";
-import { workerCommand } from "./worker-command.js";
+import { mainTarget, nodeWorkerModeFor, workerCommand } from "./worker-command.js";
 import { WorkerSupervisor } from "./worker-supervisor.js";
 
 async function main(): Promise<void> {
@@ -26,6 +26,12 @@ async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger({ level: options.logLevel ?? "info", format: options.logFormat ?? "json" });
+  const { mode, notice } = nodeWorkerModeFor(options.nodeWorkerMode, {
+    cwd: process.cwd(),
+    root: options.root,
+  });
+  if (notice && mainTarget(options).language === "node") logger.info(notice);
+  options = { ...options, nodeWorkerMode: mode };
   const worker = new WorkerSupervisor(workerCommand(options), logger);
   worker.start({ hold: true });
   let server;

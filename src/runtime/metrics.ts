@@ -11,13 +11,19 @@ interface Family {
   render(): Promise<string[]> | string[];
 }
 
+const NEEDS_ESCAPE = /[\\\n"]/;
 const escapeLabel = (v: string): string =>
-  v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"');
+  NEEDS_ESCAPE.test(v) ? v.replace(/\\/g, "\\\\").replace(/\n/g, "\\n").replace(/"/g, '\\"') : v;
 
+// Counted on every prediction (no labels, or one): those skip the sort and the join.
 export function labelText(labels: Labels): string {
-  const keys = Object.keys(labels).sort();
+  const keys = Object.keys(labels);
   if (keys.length === 0) return "";
-  return `{${keys.map((k) => `${k}="${escapeLabel(labels[k]!)}"`).join(",")}}`;
+  if (keys.length === 1) return `{${keys[0]}="${escapeLabel(labels[keys[0]!]!)}"}`;
+  return `{${keys
+    .sort()
+    .map((k) => `${k}="${escapeLabel(labels[k]!)}"`)
+    .join(",")}}`;
 }
 
 function num(n: number): string {
@@ -57,9 +63,7 @@ class Histogram {
     const k = labelText(labels);
     let s = this.series.get(k);
     if (!s) this.series.set(k, (s = { labels, counts: this.buckets.map(() => 0), sum: 0, count: 0 }));
-    this.buckets.forEach((b, i) => {
-      if (value <= b) s.counts[i]!++;
-    });
+    for (let i = 0; i < this.buckets.length; i++) if (value <= this.buckets[i]!) s.counts[i]!++;
     s.sum += value;
     s.count++;
   }

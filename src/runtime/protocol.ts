@@ -13,12 +13,19 @@
  * bytes on the pipe are the field's value as UTF-8 JSON text; line framing resumes after them. The server
  * keeps those bytes as they are (raw-json.ts) instead of parsing a 100 MB line and serializing it again.
  *
+ * Inputs the other way: a predict frame whose input holds big strings (request strings the server kept as
+ * their bytes, raw-json.ts) carries `"rawInputs": [{"path": [...], "bytes": N}, ...]` and `null` at each
+ * path inside `input`; after the frame come, in order, each attachment's N bytes (the value as UTF-8 JSON
+ * text) and a "\n". The worker puts the values in place before it handles the message, so neither side
+ * parses a 100 MB line. The newline makes each attachment a line too (JSON text holds no raw newline):
+ * a line reader may read it as one.
+ *
  * Files in outputs are encoded as `{"$file": "/absolute/path"}` anywhere in the output value; the
  * server turns them into data URIs or uploads. File inputs arrive at the worker as absolute paths.
  * Secret inputs arrive as plain strings; workers wrap them (Python: cog.Secret) and the server redacts.
  */
 import type { PredictorSchema } from "../schema/types.js";
-import { RAW_ATTACHMENT_MIN_BYTES, RawJson } from "./raw-json.js";
+import { RAW_ATTACHMENT_MIN_BYTES, RawJson, decodeJson } from "./raw-json.js";
 
 export const PROTOCOL_VERSION = 1;
 
@@ -135,24 +142,74 @@ export function encodeFrame(message: ServerMessage | WorkerMessage): string {
 }
 
 // A character JSON would escape, or one outside ASCII (its UTF-8 length differs from its length).
-const NEEDS_ESCAPE = /[^\x20\x21\x23-\x5b\x5d-\x7e]/;
+export const NEEDS_ESCAPE = /[^\x20\x21\x23-\x5b\x5d-\x7e]/;
+
+/** Where a value sits inside a predict input: keys and list indices from the input object down. */
+export type InputPath = (string | number)[];
+
+/** A big input value that travels after the predict frame (see the header comment). */
+export interface InputAttachment {
+  path: InputPath;
+  value: RawJson;
+}
+
+/**
+ * The input with its big values (RawJson) taken out: `null` in their place (containers on the way are
+ * copied, the caller's input is left as it is) and the values listed with their paths.
+ */
+export function detachInputs(input: Record<string, unknown>): {
+  input: Record<string, unknown>;
+  attachments: InputAttachment[];
+} {
+  const attachments: InputAttachment[] = [];
+  const walk = (value: unknown, path: InputPath): unknown => {
+    if (value instanceof RawJson) {
+      attachments.push({ path, value });
+      return null;
+    }
+    if (typeof value !== "object" || value === null) return value;
+    if (Array.isArray(value)) {
+      let list: unknown[] | null = null;
+      value.forEach((item: unknown, i) => {
+        const out = walk(item, [...path, i]);
+        if (out !== item) (list ??= [...(value as unknown[])])[i] = out;
+      });
+      return list ?? value;
+    }
+    let copy: Record<string, unknown> | null = null;
+    for (const key of Object.keys(value)) {
+      const item = (value as Record<string, unknown>)[key];
+      const out = walk(item, [...path, key]);
+      if (out !== item) (copy ??= { ...(value as Record<string, unknown>) })[key] = out;
+    }
+    return copy ?? value;
+  };
+  const out = walk(input, []) as Record<string, unknown>;
+  return { input: out, attachments };
+}
 
 /**
  * A predict frame around its input's JSON, serialized by the caller (who may reuse the same bytes, e.g.
- * to echo a big input back in the response without serializing it twice).
+ * to echo a big input back in the response without serializing it twice), and the attachments of the
+ * big values detachInputs took out of it, sent as the bytes they are.
  */
 export function encodePredictFrame(
   message: PredictMessage,
   inputJson: string | Buffer,
+  attachments: readonly InputAttachment[] = [],
 ): string | (string | Buffer)[] {
   const { input: _input, ...head } = message;
-  const start = `${JSON.stringify(head).slice(0, -1)},"input":`;
+  const rawInputs = attachments.map((a) => ({ path: a.path, bytes: a.value.bytes }));
+  const start = `${JSON.stringify(rawInputs.length > 0 ? { ...head, rawInputs } : head).slice(0, -1)},"input":`;
   // One string for the common small frame: one write, one syscall.
-  return typeof inputJson === "string" ? `${start}${inputJson}}\n` : [start, inputJson, "}\n"];
+  if (typeof inputJson === "string" && attachments.length === 0) return `${start}${inputJson}}\n`;
+  const out: (string | Buffer)[] = [start, inputJson, "}\n"];
+  for (const a of attachments) out.push(...a.value.parts, "\n");
+  return out;
 }
 
 /** The field of a message that may travel as an attachment. */
-function attachableField(message: WorkerMessage): "output" | "chunk" | null {
+export function attachableField(message: WorkerMessage): "output" | "chunk" | null {
   if (message.type === "done") return "output" in message ? "output" : null;
   return message.type === "output" ? "chunk" : null;
 }
@@ -180,12 +237,56 @@ export function encodeWorkerFrame(message: WorkerMessage): string | (string | Bu
   return [`${JSON.stringify({ ...head, rawField: field, rawBytes: body.length })}\n`, body];
 }
 
+/**
+ * One server frame handed over whole (a transport that moves a frame at a time, such as a worker
+ * thread's message port): its line and any input attachments after it, decoded with the values put in
+ * place. Throws when the bytes are not exactly one frame.
+ */
+export function decodeWholeFrame<T>(bytes: Buffer): T {
+  const found: T[] = [];
+  let failure: Error | null = null;
+  const decoder = new FrameDecoder<T>(
+    (m) => found.push(m),
+    (err) => (failure ??= err),
+  );
+  decoder.push(bytes.length > 0 && bytes[bytes.length - 1] === 10 ? bytes : Buffer.concat([bytes, NEWLINE]));
+  if (failure) throw failure;
+  if (found.length !== 1 || decoder.buffered > 0)
+    throw new Error(`expected one whole frame, got ${found.length} and ${decoder.buffered} bytes more`);
+  return found[0]!;
+}
+
+const NEWLINE = Buffer.from("\n");
+
 interface PendingAttachment {
   message: Record<string, unknown>;
   field: string;
   left: number;
   total: number;
   parts: Buffer[];
+  /** Input attachments (server -> worker) still to come after this one; each ends with "\n". */
+  inputs?: { path: InputPath; bytes: number }[];
+  path?: InputPath;
+}
+
+function isInputPath(path: unknown): path is InputPath {
+  return (
+    Array.isArray(path) &&
+    path.length > 0 &&
+    path.every((k) => typeof k === "string" || (typeof k === "number" && Number.isInteger(k) && k >= 0))
+  );
+}
+
+/** Puts `value` at `path` inside `input`; false when the path leads nowhere. */
+function placeInput(input: unknown, path: InputPath, value: unknown): boolean {
+  let at = input;
+  for (let k = 0; k < path.length - 1; k++) {
+    if (typeof at !== "object" || at === null) return false;
+    at = (at as Record<string | number, unknown>)[path[k]!];
+  }
+  if (typeof at !== "object" || at === null) return false;
+  (at as Record<string | number, unknown>)[path.at(-1)!] = value;
+  return true;
 }
 
 /**
@@ -215,9 +316,11 @@ export class FrameDecoder<T> {
     const bytes = typeof chunk === "string" ? Buffer.from(chunk, "utf8") : chunk;
     let start = 0;
     for (;;) {
-      if (this.attachment) {
+      // One attachment may end where the next begins (a predict frame's inputs follow one another).
+      while (this.attachment) {
+        const current = this.attachment;
         start = this.takeAttachment(bytes, start);
-        if (this.attachment) return;
+        if (this.attachment === current) return;
       }
       const nl = bytes.indexOf(10, start);
       this.bytesScanned += (nl === -1 ? bytes.length : nl + 1) - start;
@@ -254,6 +357,22 @@ export class FrameDecoder<T> {
       return;
     }
     const m = parsed as Record<string, unknown>;
+    if (typeof m === "object" && m !== null && "rawInputs" in m) {
+      const { rawInputs, ...message } = m;
+      const ok =
+        Array.isArray(rawInputs) &&
+        rawInputs.length > 0 &&
+        rawInputs.every(
+          (r: { path?: unknown; bytes?: unknown }) =>
+            isInputPath(r?.path) && Number.isInteger(r.bytes) && (r.bytes as number) > 0,
+        );
+      if (!ok || typeof message.input !== "object" || message.input === null) {
+        this.onError(new Error("malformed input attachment header (rawInputs)"), line);
+        return;
+      }
+      this.nextInput(message, [...(rawInputs as { path: InputPath; bytes: number }[])]);
+      return;
+    }
     if (typeof m === "object" && m !== null && "rawBytes" in m) {
       const { rawField: field, rawBytes: total, ...message } = m;
       if (typeof field !== "string" || typeof total !== "number" || !Number.isInteger(total) || total < 1) {
@@ -264,6 +383,22 @@ export class FrameDecoder<T> {
       return;
     }
     this.onFrame(parsed);
+  }
+
+  /** Waits for the first of `inputs`, or delivers the message when none is left. */
+  private nextInput(message: Record<string, unknown>, inputs: { path: InputPath; bytes: number }[]): void {
+    const next = inputs.shift();
+    if (!next) return this.onFrame(message as T);
+    // Its bytes and the newline after them.
+    this.attachment = {
+      message,
+      field: "input",
+      left: next.bytes + 1,
+      total: next.bytes,
+      parts: [],
+      inputs,
+      path: next.path,
+    };
   }
 
   /** Takes attachment bytes from `bytes` at `start`; returns where line framing resumes. */
@@ -277,9 +412,31 @@ export class FrameDecoder<T> {
     }
     if (a.left === 0) {
       this.attachment = null;
-      a.message[a.field] = new RawJson(a.parts, a.total);
-      this.onFrame(a.message as T);
+      if (a.inputs) this.takeInput(a);
+      else {
+        a.message[a.field] = new RawJson(a.parts, a.total);
+        this.onFrame(a.message as T);
+      }
     }
     return start + take;
+  }
+
+  /** An input attachment is whole: decoded into its place (a worker needs the value itself). */
+  private takeInput(a: PendingAttachment): void {
+    const last = a.parts.at(-1)!;
+    if (last[last.length - 1] !== 10) {
+      return this.onError(new Error("an input attachment does not end with a newline"), "");
+    }
+    a.parts[a.parts.length - 1] = last.subarray(0, last.length - 1);
+    let value: unknown;
+    try {
+      value = decodeJson(a.parts, a.total);
+    } catch (err) {
+      return this.onError(err as Error, "");
+    }
+    if (!placeInput(a.message.input, a.path!, value)) {
+      return this.onError(new Error(`input attachment path ${JSON.stringify(a.path)} leads nowhere`), "");
+    }
+    this.nextInput(a.message, a.inputs!);
   }
 }

@@ -1,4 +1,6 @@
 /** Secret inputs never leave the server in clear text: not in responses, webhooks or logs. */
+import { materialize } from "./raw-json.js";
+
 export const REDACTED = "**********";
 
 // Secret values shorter than this are not scrubbed from free text (a 1-char secret would mangle logs).
@@ -80,9 +82,11 @@ function heldTail(text: string, values: readonly string[]): number {
 export function secretValues(input: Record<string, unknown>, fields: readonly string[]): string[] {
   const out: string[] = [];
   for (const name of fields) {
-    const v = input[name];
+    // A long secret may be kept as request bytes: scrubbing needs its text.
+    const v = materialize(input[name]);
     if (typeof v === "string") out.push(v);
-    else if (Array.isArray(v)) for (const item of v) if (typeof item === "string") out.push(item);
+    else if (Array.isArray(v))
+      for (const item of v.map(materialize)) if (typeof item === "string") out.push(item);
   }
   return out;
 }

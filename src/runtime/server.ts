@@ -4,10 +4,11 @@
  */
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { ResourceLimits } from "node:worker_threads";
 import type { PredictorSchema } from "../schema/types.js";
 import { buildOpenApi } from "../schema/openapi.js";
 import { WorkerSupervisor } from "./worker-supervisor.js";
-import { mainTarget, workerCommand } from "./worker-command.js";
+import { mainTarget, workerCommand, type NodeWorkerMode } from "./worker-command.js";
 import { Health, type HealthStatus } from "./health.js";
 import { PredictionRunner } from "./core/runner.js";
 import { WebhookSender } from "./webhooks.js";
@@ -88,6 +89,14 @@ export interface ServerOptions {
   fileLimits?: FileLimits | undefined;
   /** Overrides for where the worker programs live (defaults: beside this bundle, or in src/dist). */
   nodeWorkerEntry?: string | undefined;
+  /**
+   * How a node predictor runs (KILN_NODE_WORKER_MODE): a worker thread of this process (default) or a
+   * child process. The entry points (main.ts, --no-docker) pick process when the working directory is
+   * not the project root (nodeWorkerModeFor).
+   */
+  nodeWorkerMode?: NodeWorkerMode | undefined;
+  /** A worker thread's heap limits (default: V8's, or the server's --max-old-space-size). */
+  nodeWorkerResourceLimits?: ResourceLimits | undefined;
   pythonWorkerDir?: string | undefined;
   /** Keep this many finished predictions for lookups (the /v1 facade); 0 for the container API. */
   retainCompleted?: number | undefined;

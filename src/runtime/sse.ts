@@ -112,7 +112,11 @@ export function streamPrediction(
         const text = render(event, p, index);
         if (typeof text === "string") {
           if (text) res.write(text);
-        } else for (const piece of text) res.write(piece);
+        } else {
+          res.cork(); // one writev for the pieces of a big event
+          for (const piece of text) res.write(piece);
+          res.uncork();
+        }
         if (event.type === "completed") return end();
       }
     };

@@ -4,8 +4,9 @@
  * credentials removed from its environment. Kept apart from server.ts so main.ts can start the worker
  * before the rest of the server has loaded.
  */
-import { existsSync } from "node:fs";
-import { delimiter, join } from "node:path";
+import { existsSync, realpathSync } from "node:fs";
+import { delimiter, join, resolve } from "node:path";
+import type { ResourceLimits } from "node:worker_threads";
 import { fileURLToPath } from "node:url";
 import type { ServerOptions, WorkerTarget } from "./server.js";
 import type { WorkerCommand } from "./worker-supervisor.js";
@@ -27,6 +28,53 @@ function workerHeapFlags(execArgv: readonly string[]): string[] {
   const name = (a: string): string => a.split("=")[0]!;
   const kinds = new Set(given.map(name));
   return [...WORKER_HEAP_FLAGS.filter((a) => !kinds.has(name(a))), ...given];
+}
+
+/**
+ * The same heap settings for a worker thread, as its resource limits (V8 flags are per process, limits
+ * per isolate): a young generation is three semi-spaces, and an old space limit is kept as it is.
+ * Explicit limits (tests, ServerOptions) win.
+ */
+export function threadResourceLimits(
+  execArgv: readonly string[],
+  explicit: ResourceLimits | undefined,
+): ResourceLimits {
+  const limits: ResourceLimits = {};
+  for (const flag of workerHeapFlags(execArgv)) {
+    const [name, value] = flag.split("=");
+    const mb = Number(value);
+    if (name === "--max-semi-space-size") limits.maxYoungGenerationSizeMb = mb * 3;
+    if (name === "--max-old-space-size") limits.maxOldGenerationSizeMb = mb;
+  }
+  return { ...limits, ...explicit };
+}
+
+/** KILN_NODE_WORKER_MODE's values; thread is the default. */
+export type NodeWorkerMode = "thread" | "process";
+
+/**
+ * The mode a server entry point (the image's main.ts, --no-docker) uses: a thread shares the server's
+ * working directory (a thread cannot chdir), so where that is not the project root the predictor
+ * runs in a process (whose cwd is the root), keeping its relative paths as they were. `notice` says
+ * why, for the log.
+ */
+export function nodeWorkerModeFor(
+  requested: NodeWorkerMode | undefined,
+  dirs: { cwd: string; root: string },
+): { mode: NodeWorkerMode; notice?: string } {
+  if (requested === "process") return { mode: "process" };
+  const real = (p: string): string => {
+    try {
+      return realpathSync(resolve(p));
+    } catch {
+      return resolve(p);
+    }
+  };
+  if (real(dirs.cwd) === real(dirs.root)) return { mode: "thread" };
+  return {
+    mode: "process",
+    notice: `the predictor runs in a process of its own: a worker thread would share the server's working directory (${dirs.cwd}), not the project root (${dirs.root})`,
+  };
 }
 
 /** The server's own credentials: the model's code never sees them. */
@@ -60,7 +108,16 @@ export function workerCommand(options: ServerOptions): WorkerCommand {
         "cannot find the kiln node worker (build it with `npm run build`, or set KILN_NODE_WORKER)",
       );
     const flags = workerHeapFlags(process.execArgv);
-    return { command: process.execPath, args: [...flags, entry, ...extra], cwd: options.root, env };
+    const thread =
+      options.nodeWorkerMode === "process"
+        ? undefined
+        : {
+            entry,
+            argv: extra,
+            env,
+            resourceLimits: threadResourceLimits(process.execArgv, options.nodeWorkerResourceLimits),
+          };
+    return { command: process.execPath, args: [...flags, entry, ...extra], cwd: options.root, env, thread };
   }
   const dir = firstExisting([
     options.pythonWorkerDir,

@@ -4,6 +4,7 @@
  */
 import type { JsonSchema } from "./types.js";
 import { isPlainObject, resolveSchema } from "./refs.js";
+import { isExternalString, type ExternalString } from "./external-string.js";
 
 // src/client-gen reads these from here (resolveProperty is the one resolver, src/schema/refs.ts).
 export { isPlainObject, resolveSchema as resolveProperty } from "./refs.js";
@@ -24,7 +25,17 @@ function oneOfText(values: unknown[]): string {
 
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`;
 
-function checkFileUri(value: string, loc: Loc, errors: ValidationIssue[]): void {
+// A data URI's media type and parameters come before its comma: this many characters are plenty.
+const DATA_URI_HEAD = 4096;
+
+function checkFileUri(value: string | ExternalString, loc: Loc, errors: ValidationIssue[]): void {
+  if (typeof value !== "string") {
+    // A big string: only a data URI is plausible, and its head tells.
+    const head = value.head(DATA_URI_HEAD);
+    if (head.startsWith("data:") && head.includes(",")) return;
+    if (!head.startsWith("data:")) value = value.text();
+    else return void errors.push({ loc, msg: "Input should be a valid data URI", type: "url_parsing" });
+  }
   if (value.startsWith("data:")) {
     if (!value.includes(","))
       errors.push({ loc, msg: "Input should be a valid data URI", type: "url_parsing" });
@@ -76,11 +87,16 @@ function codePointLength(value: string): number {
   return n;
 }
 
-function checkString(s: JsonSchema, value: string, loc: Loc, errors: ValidationIssue[]): void {
+function checkString(
+  s: JsonSchema,
+  value: string | ExternalString,
+  loc: Loc,
+  errors: ValidationIssue[],
+): void {
   if (s.format === "uri") return checkFileUri(value, loc, errors);
   // Length in code points, as Python's len() counts them.
   const needsLength = typeof s.minLength === "number" || typeof s.maxLength === "number";
-  const length = needsLength ? codePointLength(value) : 0;
+  const length = !needsLength ? 0 : typeof value === "string" ? codePointLength(value) : value.codePoints;
   if (typeof s.minLength === "number" && length < s.minLength) {
     errors.push({
       loc,
@@ -97,7 +113,7 @@ function checkString(s: JsonSchema, value: string, loc: Loc, errors: ValidationI
   }
   if (typeof s.pattern === "string") {
     const re = compiledPattern(s.pattern);
-    if (re && !re.test(value)) {
+    if (re && !re.test(typeof value === "string" ? value : value.text())) {
       errors.push({
         loc,
         msg: `String should match pattern '${s.pattern}'`,
@@ -156,7 +172,7 @@ export function checkValue(
   if (Array.isArray(s.anyOf)) return checkUnion(s.anyOf as JsonSchema[], value, loc, components, errors);
   switch (s.type) {
     case "string":
-      if (typeof value !== "string") return void errors.push(typeError(s, loc));
+      if (typeof value !== "string" && !isExternalString(value)) return void errors.push(typeError(s, loc));
       return checkString(s, value, loc, errors);
     case "integer":
       if (typeof value !== "number") return void errors.push(typeError(s, loc));

@@ -5,6 +5,7 @@
  * keeps the referencing object's own keys (default, description, x-order) over the target's.
  */
 import type { JsonSchema } from "./types.js";
+import { EXTERNAL_STRING } from "./external-string.js";
 
 type Components = Record<string, JsonSchema>;
 
@@ -13,7 +14,7 @@ const REF_PREFIX = "#/components/schemas/";
 const MAX_DEPTH = 8;
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
+  return typeof value === "object" && value !== null && !Array.isArray(value) && !(EXTERNAL_STRING in value);
 }
 
 // Per property object: the validator resolves on every request.

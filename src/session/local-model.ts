@@ -10,11 +10,11 @@ import { compileTsPredictor } from "../build/ts-predictor.js";
 import { RuntimeStartError, UsageError } from "../errors.js";
 import { requireEntryPoint } from "../manifest/positions.js";
 import type { PredictorRef, ResolvedManifest } from "../manifest/types.js";
-import { cogRuntimeSettings } from "../runtime/config.js";
+import { ConfigError, cogRuntimeSettings, nodeWorkerModeFromEnv } from "../runtime/config.js";
 import type { HealthStatus } from "../runtime/health.js";
 import { createLogger, parseLogLevel } from "../runtime/logger.js";
 import type { ServerOptions, WorkerTarget } from "../runtime/server.js";
-import { workerCommand } from "../runtime/worker-command.js";
+import { mainTarget, nodeWorkerModeFor, workerCommand } from "../runtime/worker-command.js";
 import { WorkerSupervisor } from "../runtime/worker-supervisor.js";
 
 export interface LocalModelOptions {
@@ -84,6 +84,13 @@ export async function startLocalModel(
     ...(opts.cache ? { cache: opts.cache } : {}),
     ...workerLocations(),
   };
+  // KILN_NODE_WORKER_MODE as in the image; a thread only where the working directory is the root.
+  const workerMode = nodeWorkerModeFor(nodeWorkerMode(settingsEnv), {
+    cwd: process.cwd(),
+    root: project.root,
+  });
+  if (workerMode.notice && mainTarget(serverOptions).language === "node") logger.info(workerMode.notice);
+  serverOptions.nodeWorkerMode = workerMode.mode;
   // As in the image (runtime/main.ts): the worker boots while the server's modules load.
   const worker = new WorkerSupervisor(workerCommand(serverOptions), logger);
   worker.start({ hold: true });
@@ -127,6 +134,16 @@ export async function startLocalModel(
       return server.close();
     },
   };
+}
+
+function nodeWorkerMode(env: NodeJS.ProcessEnv): ReturnType<typeof nodeWorkerModeFromEnv> {
+  try {
+    return nodeWorkerModeFromEnv(env);
+  } catch (err) {
+    if (err instanceof ConfigError)
+      throw new UsageError(err.message, "Set it to thread or process, or leave it unset (thread).");
+    throw err;
+  }
 }
 
 async function target(project: ResolvedManifest, ref: PredictorRef): Promise<WorkerTarget> {

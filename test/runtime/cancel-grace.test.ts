@@ -15,13 +15,14 @@ afterEach(async () => {
 });
 
 describe.each([
-  ["typescript", () => startFixture("stubborn", { cancelGraceMs: 300 })],
+  ["typescript (thread)", () => startFixture("stubborn", { cancelGraceMs: 300 })],
+  ["typescript (process)", () => startFixture("stubborn", { cancelGraceMs: 300, nodeWorkerMode: "process" })],
   ["python", () => startPythonServer(PY_FIXTURES, { name: "Stubborn" }, { cancelGraceMs: 300 })],
 ] as const)("%s model that ignores cancel", (_lang, start) => {
   it("is killed after the grace period: the prediction ends canceled, the slot frees, the worker comes back", async () => {
     const s = await start();
     servers.push(s);
-    const pid = s.worker.pid;
+    const pid = s.worker.workerId;
     const created = await request(s.url, "/predictions", {
       body: { id: "stubborn-1", input: {} },
       headers: { prefer: "respond-async" },
@@ -38,7 +39,7 @@ describe.each([
     await eventually(async () => {
       expect((await request(s.url, "/health-check")).body.status).toBe("READY");
     }, 15_000);
-    expect(s.worker.pid).not.toBe(pid);
+    expect(s.worker.workerId).not.toBe(pid);
     const next = await request(s.url, "/predictions", {
       body: { input: { [_lang === "python" ? "seconds" : "ms"]: 0 } },
     });

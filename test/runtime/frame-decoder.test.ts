@@ -4,8 +4,15 @@
  * attachments that are neither scanned nor copied (bytes counted, not seconds).
  */
 import { describe, expect, it } from "vitest";
-import { FrameDecoder, encodeFrame, encodeWorkerFrame } from "../../src/runtime/protocol.js";
-import { RawJson, jsonByteLength, stringifyJson } from "../../src/runtime/raw-json.js";
+import {
+  FrameDecoder,
+  decodeWholeFrame,
+  detachInputs,
+  encodeFrame,
+  encodePredictFrame,
+  encodeWorkerFrame,
+} from "../../src/runtime/protocol.js";
+import { JsonStringBytes, RawJson, jsonByteLength, stringifyJson } from "../../src/runtime/raw-json.js";
 
 function collect(): { frames: unknown[]; errors: string[]; decoder: FrameDecoder<unknown> } {
   const frames: unknown[] = [];
@@ -115,7 +122,7 @@ describe("attachments (big outputs after their frame)", () => {
     expect(encodeWorkerFrame(m)).toBe(encodeFrame(m));
   });
 
-  it("a response splices the kept bytes between the JSON around them", () => {
+  it("a response splices the kept bytes between the JSON around them", async () => {
     const raw = new RawJson([Buffer.from('"ab'), Buffer.from('c"')], 5);
     const parts = stringifyJson({ id: "p", output: raw, logs: "" });
     expect(Array.isArray(parts)).toBe(true);
@@ -125,15 +132,99 @@ describe("attachments (big outputs after their frame)", () => {
     expect(jsonByteLength(parts)).toBe(Buffer.byteLength('{"id":"p","output":"abc","logs":""}'));
     // Outside stringifyJson it is just its value.
     expect(JSON.stringify({ output: raw })).toBe('{"output":"abc"}');
-    expect(raw.mentions('c"')).toBe(true);
-    expect(raw.mentions("bc")).toBe(true);
-    expect(raw.mentions("$file")).toBe(false);
+    expect(await raw.mentions('c"')).toBe(true);
+    expect(await raw.mentions("bc")).toBe(true);
+    expect(await raw.mentions("$file")).toBe(false);
   });
 
   it("a malformed attachment header is reported, not waited for", () => {
     const { frames, errors, decoder } = collect();
     decoder.push('{"type":"done","id":"p","rawField":"output","rawBytes":-3}\n{"type":"ready"}\n');
     expect(errors).toHaveLength(1);
+    expect(frames).toEqual([{ type: "ready" }]);
+  });
+});
+
+describe("input attachments (big request strings, server -> worker)", () => {
+  /** A predict frame for `input` whose big strings were kept as request bytes by the body scanner. */
+  function predictBytes(input: Record<string, unknown>): { bytes: Buffer; attached: number } {
+    const { input: inline, attachments } = detachInputs(input);
+    const frame = encodePredictFrame(
+      { type: "predict", id: "p", kind: "predict", input, context: {} },
+      JSON.stringify(inline),
+      attachments,
+    );
+    const pieces = typeof frame === "string" ? [frame] : frame;
+    const attached = attachments.reduce((n, a) => n + a.value.bytes + 1, 0);
+    return { bytes: Buffer.concat(pieces.map((p) => Buffer.from(p))), attached };
+  }
+  const kept = (text: string): JsonStringBytes => {
+    const literal = Buffer.from(JSON.stringify(text));
+    const escaped = literal.includes(0x5c);
+    return new JsonStringBytes([literal], literal.length, [...text].length, escaped);
+  };
+
+  it("a 20 MB string input: the worker scans only the frame line and gets the string in place", () => {
+    const text = "i".repeat(20 * 1024 * 1024);
+    const input = { prompt: kept(text), n: 2, list: ["a", kept("é中".repeat(200_000))] };
+    const { bytes, attached } = predictBytes(input);
+    const { frames, errors, decoder } = collect();
+    feed(decoder, Buffer.concat([bytes, Buffer.from(encodeFrame({ type: "shutdown" }))]), 64 * 1024);
+    expect(errors).toEqual([]);
+    expect(frames).toHaveLength(2);
+    const m = frames[0] as { type: string; input: { prompt: string; n: number; list: string[] } };
+    expect(m.type).toBe("predict");
+    expect("rawInputs" in m).toBe(false);
+    expect(m.input.prompt === text).toBe(true);
+    expect(m.input.n).toBe(2);
+    expect(m.input.list[0]).toBe("a");
+    expect(m.input.list[1] === "é中".repeat(200_000)).toBe(true);
+    // Work proportional to the frame line, not to the 21 MB of input.
+    expect(decoder.bytesScanned).toBeLessThan(400);
+    expect(decoder.bytesAttached).toBe(attached);
+    expect(frames[1]).toEqual({ type: "shutdown" });
+  });
+
+  it("escaped text round-trips at every read size; the caller's input is left as it was", () => {
+    const text = 'q "x"\n\\ \u0001 😀 '.repeat(3000);
+    const input = { a: kept(text), b: { c: [kept(text)] } };
+    const { bytes } = predictBytes(input);
+    expect(input.a).toBeInstanceOf(JsonStringBytes);
+    for (const size of [1, 7, 4096, 65_536]) {
+      const { frames, errors, decoder } = collect();
+      feed(decoder, bytes, size);
+      expect(errors).toEqual([]);
+      const m = frames[0] as { input: { a: string; b: { c: string[] } } };
+      expect(m.input.a === text && m.input.b.c[0] === text).toBe(true);
+    }
+  });
+
+  it("an input without big strings is the same one-line frame as before", () => {
+    const { bytes, attached } = predictBytes({ text: "small" });
+    expect(attached).toBe(0);
+    expect(bytes.toString()).toBe(
+      encodeFrame({ type: "predict", id: "p", kind: "predict", context: {}, input: { text: "small" } }),
+    );
+  });
+
+  it("a frame handed over whole (a thread's message port) decodes the same, with or without its last newline", () => {
+    const text = "w".repeat(300_000);
+    const { bytes } = predictBytes({ text: kept(text), n: 1 });
+    for (const whole of [bytes, bytes.subarray(0, bytes.length - 1)]) {
+      const m = decodeWholeFrame<{ input: { text: string; n: number } }>(whole);
+      expect(m.input.text === text && m.input.n === 1).toBe(true);
+    }
+    expect(decodeWholeFrame(Buffer.from('{"type":"cancel","id":"p"}'))).toEqual({ type: "cancel", id: "p" });
+    expect(() => decodeWholeFrame(bytes.subarray(0, 1000))).toThrow(/one whole frame/);
+    expect(() => decodeWholeFrame(Buffer.from("{nope}\n"))).toThrow();
+  });
+
+  it("a malformed input attachment header is reported, not waited for", () => {
+    const { frames, errors, decoder } = collect();
+    decoder.push(
+      '{"type":"predict","id":"p","input":{},"rawInputs":[{"path":[],"bytes":3}]}\n{"type":"ready"}\n',
+    );
+    expect(errors).toEqual(["malformed input attachment header (rawInputs)"]);
     expect(frames).toEqual([{ type: "ready" }]);
   });
 });

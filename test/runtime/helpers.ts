@@ -87,6 +87,9 @@ export async function bundleServerEntry(outfile: string): Promise<void> {
   });
 }
 
+/** The two ways a node predictor runs (KILN_NODE_WORKER_MODE), for suites that cover both. */
+export const NODE_WORKER_MODES = ["thread", "process"] as const;
+
 /** Starts the server on port 0 with a fixture predictor (quiet logs) and waits for setup to end. */
 export async function startFixture(name: string, extra: Partial<ServerOptions> = {}): Promise<RunningServer> {
   const fx = await fixtureProject();

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { validateWebhook } from "replicate";
 import type { RunningServer } from "../../src/runtime/server.js";
 import { startPythonServer } from "../helpers/python-server.js";
-import { parseSse, request, startFixture, startReceiver } from "./helpers.js";
+import { NODE_WORKER_MODES, parseSse, request, startFixture, startReceiver } from "./helpers.js";
 
 const PY_FIXTURES = fileURLToPath(new URL("./fixtures/python/", import.meta.url));
 const MB = 1024 * 1024;
@@ -72,27 +72,36 @@ describe("files cross as paths, both directions", () => {
 });
 
 describe("big outputs cross as attachments", () => {
-  let node: RunningServer;
   let py: RunningServer;
   beforeAll(async () => {
-    [node, py] = await Promise.all([startFixture("bigStream"), python("Big")()]);
+    py = await python("Big")();
     await py.ready;
   });
   afterAll(async () => {
-    await Promise.all([node.close(), py.close()]);
+    await py.close();
   });
 
-  it("node worker: 400 KB iterator chunks are attached, not scanned, and arrive whole", async () => {
-    const m = await measured(node, () =>
-      request(node.url, "/predictions", { body: { input: { n: 3, kb: 400 } } }),
-    );
-    expect(m.result.body.status).toBe("succeeded");
-    const want = [0, 1, 2].map((i) => `${i}:${"y".repeat(400 * 1024)}`);
-    expect((m.result.body.output as string[]).every((c, i) => c === want[i])).toBe(true);
-    expect(m.result.body.output).toHaveLength(3);
-    expect(m.attached).toBeGreaterThan(3 * 400 * 1024);
-    expect(m.scanned).toBeLessThan(4096);
-  });
+  // A worker thread moves the chunk's bytes (transferred, never scanned); a process attaches them.
+  it.each(NODE_WORKER_MODES)(
+    "node worker (%s): 400 KB iterator chunks are attached, not scanned, and arrive whole",
+    async (mode) => {
+      const node = await startFixture("bigStream", { nodeWorkerMode: mode });
+      try {
+        expect(node.worker.mode).toBe(mode);
+        const m = await measured(node, () =>
+          request(node.url, "/predictions", { body: { input: { n: 3, kb: 400 } } }),
+        );
+        expect(m.result.body.status).toBe("succeeded");
+        const want = [0, 1, 2].map((i) => `${i}:${"y".repeat(400 * 1024)}`);
+        expect((m.result.body.output as string[]).every((c, i) => c === want[i])).toBe(true);
+        expect(m.result.body.output).toHaveLength(3);
+        expect(m.attached).toBeGreaterThan(3 * 400 * 1024);
+        expect(m.scanned).toBeLessThan(4096);
+      } finally {
+        await node.close();
+      }
+    },
+  );
 
   it("python worker: a 2 MB string output is attached and arrives whole", async () => {
     const m = await measured(py, () =>
@@ -159,6 +168,36 @@ describe("big outputs cross as attachments", () => {
     const text = await stream.text();
     expect(text).toContain(`event: output\nid: `);
     expect(text.includes(`data: ${want}\n`)).toBe(true);
+  });
+
+  it("a 2 MB string input crosses to either worker as an attachment: its bytes sent once, never re-serialized", async () => {
+    const [nodeEcho, pyEcho] = await Promise.all([startFixture("quietEcho"), python("QuietEcho")()]);
+    try {
+      await pyEcho.ready;
+      // Escapes and multi-byte text: the bytes the client sent are the bytes the worker gets.
+      const text = `${'line "one"\n\tpath\\é中😀 '.repeat(60_000)}end`;
+      const body = JSON.stringify({ input: { text } });
+      for (const server of [nodeEcho, pyEcho]) {
+        const m = await measured(server, () =>
+          request(server.url, "/predictions", { raw: body, headers: { "content-type": "application/json" } }),
+        );
+        expect([m.result.status, m.result.body.status ?? m.result.text.slice(0, 300)]).toEqual([
+          200,
+          "succeeded",
+        ]);
+        expect(m.result.body.input.text === text).toBe(true);
+        expect(m.result.body.output === text).toBe(true);
+        const literal = Buffer.byteLength(JSON.stringify(text));
+        // The predict frame: a small line, then the literal exactly as sent (plus its newline).
+        expect(m.sent).toBeGreaterThanOrEqual(literal);
+        expect(m.sent).toBeLessThan(literal + 1024);
+        // The echo comes back as an attachment too: the server scans only small frames.
+        expect(m.attached).toBeGreaterThanOrEqual(Buffer.byteLength(text));
+        expect(m.scanned).toBeLessThan(16 * 1024);
+      }
+    } finally {
+      await Promise.all([nodeEcho.close(), pyEcho.close()]);
+    }
   });
 
   it("a big input is echoed back as sent (serialized once for the worker and the answer)", async () => {

@@ -12,17 +12,20 @@ import { eventually, request, startFixture } from "./helpers.js";
 const PY_FIXTURES = fileURLToPath(new URL("./fixtures/python/", import.meta.url));
 
 describe.each([
-  ["typescript", () => startFixture("spawner")],
+  ["typescript (thread)", () => startFixture("spawner")],
+  ["typescript (process)", () => startFixture("spawner", { nodeWorkerMode: "process" })],
   ["python", () => startPythonServer(PY_FIXTURES, { name: "Spawner" })],
 ] as const)("%s worker that starts a subprocess in setup", (_lang, start) => {
-  it("runs in its own process group, and stopping the server stops the subprocess too", async () => {
+  it("runs in its own process group (or thread), and stopping the server stops the subprocess too", async () => {
     const s = await start();
     const r = await request(s.url, "/predictions", { body: {} });
     const sleeper = r.body.output as number;
     expect(sleeper).toBeGreaterThan(0);
     expect(isAlive(sleeper)).toBe(true);
-    // The worker leads its own group (pgid = its pid), so the group can be signalled as one.
-    expect(() => process.kill(-s.worker.pid!, 0)).not.toThrow();
+    // A process worker leads its own group (pgid = its pid), so the group can be signalled as one; a
+    // thread reports the processes it starts, and the server stops them with it.
+    if (s.worker.mode === "process") expect(() => process.kill(-s.worker.pid!, 0)).not.toThrow();
+    else expect(s.worker.mode).toBe("thread");
     await s.close();
     await eventually(() => expect(isAlive(sleeper)).toBe(false));
   });

@@ -22,7 +22,8 @@ function replacementCount(s: string): number {
 }
 
 describe.each([
-  ["node", () => startFixture("echo")],
+  ["node (thread)", () => startFixture("echo")],
+  ["node (process)", () => startFixture("echo", { nodeWorkerMode: "process" })],
   ["python", () => startPythonServer(PY_FIXTURES, { name: "Echo" })],
 ] as const)("%s worker", (_name, start) => {
   let server: RunningServer;

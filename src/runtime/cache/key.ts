@@ -5,9 +5,12 @@
  */
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
+import { RawJson } from "../raw-json.js";
 
 /** JSON with object keys sorted at every depth; refuses what JSON cannot say exactly. */
 export function canonicalJson(value: unknown): string {
+  // A big request string kept as its bytes keys as the string it is (however the client escaped it).
+  if (value instanceof RawJson) return canonicalJson(value.value());
   if (value === null || typeof value === "boolean" || typeof value === "string") return JSON.stringify(value);
   if (typeof value === "number") {
     if (!Number.isFinite(value)) throw new TypeError(`cannot key on the number ${value}`);

@@ -13,7 +13,7 @@ import type { CacheDirective } from "../cache/policy.js";
 import { Prediction } from "./prediction.js";
 import { newPredictionId } from "../ids.js";
 import { RAW_ATTACHMENT_MIN_BYTES, RawJson, materialize } from "../raw-json.js";
-import { encodePredictFrame } from "../protocol.js";
+import { detachInputs, encodePredictFrame } from "../protocol.js";
 import { makeRedactor, redactInput, secretValues } from "../redact.js";
 import {
   DEFAULT_FILE_LIMITS,
@@ -291,12 +291,15 @@ export class PredictionRunner extends EventEmitter<{ "slot-freed": []; completed
   /** The predict frame, its input serialized once; a big input the client sees as sent shares the bytes. */
   private sendPredict(p: Prediction, input: Record<string, unknown>): boolean {
     const message = { type: "predict", id: p.id, kind: p.kind, input, context: p.context } as const;
-    const json = JSON.stringify(input);
+    // Big request strings (kept as their bytes) follow the frame as attachments: never re-serialized.
+    const { input: inline, attachments } = detachInputs(input);
+    const json = JSON.stringify(inline);
     if (json.length < RAW_ATTACHMENT_MIN_BYTES)
-      return this.options.worker.sendFrame(encodePredictFrame(message, json));
+      return this.options.worker.sendFrame(encodePredictFrame(message, json, attachments));
     const bytes = Buffer.from(json);
-    if (input === p.publicInput) p.sharePublicInputJson(new RawJson([bytes], bytes.length, input));
-    return this.options.worker.sendFrame(encodePredictFrame(message, bytes));
+    if (input === p.publicInput && attachments.length === 0)
+      p.sharePublicInputJson(new RawJson([bytes], bytes.length, input));
+    return this.options.worker.sendFrame(encodePredictFrame(message, bytes, attachments));
   }
 
   /** Answers a prediction from the output cache: the same output, files served again. */

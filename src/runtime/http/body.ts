@@ -4,7 +4,9 @@
  * JSON. An empty body reads as undefined.
  */
 import type { IncomingMessage } from "node:http";
-import { detail } from "./respond.js";
+import { detail, type HttpError } from "./respond.js";
+import { JsonBodyScanner, JsonScanError } from "./json-scan.js";
+import { JsonStringBytes } from "../raw-json.js";
 
 export const DEFAULT_BODY_LIMIT = 100 * 1024 * 1024;
 // Deeper documents are refused before anything recursive (validation, JSON.stringify) sees them.
@@ -34,34 +36,60 @@ export async function readJsonBody(req: IncomingMessage, limit = DEFAULT_BODY_LI
       },
     );
   }
-  const chunks = await readBody(req, limit);
-  const size = chunks.reduce((n, c) => n + c.length, 0);
-  if (size === 0) return undefined;
-  let text: string;
-  try {
-    const bytes = Buffer.concat(chunks, size);
-    chunks.length = 0; // the pieces can go as soon as they are joined: one copy of the bytes, not two
-    text = UTF8.decode(bytes);
-  } catch {
-    throw detail(400, "invalid JSON body: it is not valid UTF-8");
-  }
-  const depth = jsonDepth(text);
-  if (depth > MAX_JSON_DEPTH)
-    throw detail(400, `invalid JSON body: nested deeper than ${MAX_JSON_DEPTH} levels`);
-  try {
-    return JSON.parse(text) as unknown;
-  } catch (err) {
-    throw detail(400, `invalid JSON body: ${(err as Error).message}`);
-  }
+  const scanner = new JsonBodyScanner();
+  await readBody(req, limit, (chunk) => scanner.push(chunk)).catch((err: unknown) => {
+    // Refused before the rest arrived: the connection closes instead of reading it.
+    throw err instanceof JsonScanError ? invalidJson(err.message, { connection: "close" }) : err;
+  });
+  return parseScanned(scanner);
+}
+
+function invalidJson(why: string, headers?: Record<string, string>): HttpError {
+  return detail(400, `invalid JSON body: ${why}`, headers);
 }
 
 /**
- * The body's chunks, or a 413 as soon as they pass `limit`. Plain stream events: an async iterator
+ * The value of a scanned body: the small skeleton decoded and parsed whole, its big strings put back
+ * as the bytes they arrived in. Errors name positions in the body as sent.
+ */
+export function parseScanned(scanner: JsonBodyScanner): unknown {
+  let scanned;
+  try {
+    scanned = scanner.end();
+  } catch (err) {
+    if (err instanceof JsonScanError) throw invalidJson(err.message);
+    throw err;
+  }
+  if (scanned.bytes === 0) return undefined;
+  let text: string;
+  try {
+    text = UTF8.decode(scanned.skeleton);
+  } catch {
+    throw detail(400, "invalid JSON body: it is not valid UTF-8");
+  }
+  if (scanned.depth > MAX_JSON_DEPTH)
+    throw detail(400, `invalid JSON body: nested deeper than ${MAX_JSON_DEPTH} levels`);
+  let value: unknown;
+  try {
+    value = JSON.parse(text) as unknown;
+  } catch (err) {
+    const message = (err as Error).message.replace(
+      /at position (\d+)/,
+      (_, at: string) => `at position ${scanner.bodyPosition(Number(at))}`,
+    );
+    throw invalidJson(message);
+  }
+  const restored = scanner.restore(value);
+  // A body that is one big string is no envelope: the caller refuses it as the string it is.
+  return restored instanceof JsonStringBytes ? restored.text() : restored;
+}
+
+/**
+ * Hands the body's chunks to `onChunk` as they arrive, or a 413 as soon as they pass `limit`. Plain stream events: an async iterator
  * over the request costs several promises per request, the most common request being one chunk.
  */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer[]> {
+function readBody(req: IncomingMessage, limit: number, onChunk: (chunk: Buffer) => void): Promise<void> {
   return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
     let size = 0;
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
@@ -71,11 +99,18 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer[]> {
         reject(detail(413, `request body is larger than the ${limit} byte limit`, { connection: "close" }));
         return;
       }
-      chunks.push(chunk);
+      try {
+        onChunk(chunk);
+      } catch (err) {
+        // Malformed already: answer now (the rest of the body is not read).
+        done();
+        req.pause();
+        reject(err as Error);
+      }
     };
     const onEnd = (): void => {
       done();
-      resolve(chunks);
+      resolve();
     };
     const onError = (err: Error): void => {
       done();

@@ -7,6 +7,9 @@ import { HttpError } from "./respond.js";
 import { pointsAtSelf } from "./self-target.js";
 import { WEBHOOK_EVENTS, type WebhookEvent } from "../webhooks.js";
 import type { ValidationIssue } from "../../schema/validate.js";
+import { isExternalString } from "../../schema/external-string.js";
+import { isPlainObject } from "../../schema/refs.js";
+import { materialize } from "../raw-json.js";
 
 export interface PredictionEnvelope {
   id: string | undefined;
@@ -42,7 +45,7 @@ export function parseEnvelope(body: unknown): PredictionEnvelope {
     } else id = b.id;
   }
   const input = b.input ?? {};
-  if (typeof input !== "object" || Array.isArray(input)) {
+  if (typeof input !== "object" || Array.isArray(input) || isExternalString(input)) {
     issues.push({ loc: ["body", "input"], msg: "Input should be a valid dictionary", type: "dict_type" });
   }
   let webhook: string | undefined;
@@ -76,7 +79,10 @@ export function parseEnvelope(body: unknown): PredictionEnvelope {
   }
   const context: Record<string, string> = {};
   if (b.context !== undefined && b.context !== null) {
-    const c = b.context;
+    // A long value may have been kept as request bytes: the context is small text, decoded here.
+    const c = isPlainObject(b.context)
+      ? Object.fromEntries(Object.entries(b.context).map(([k, v]) => [k, materialize(v)]))
+      : b.context;
     if (typeof c !== "object" || Array.isArray(c) || Object.values(c).some((v) => typeof v !== "string")) {
       issues.push({
         loc: ["body", "context"],

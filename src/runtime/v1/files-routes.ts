@@ -3,7 +3,7 @@ import type { IncomingMessage } from "node:http";
 import type { Router } from "../http/router.js";
 import { sendJson } from "../http/respond.js";
 import { StoreFullError, type FileInfo } from "./files-store.js";
-import { readMultipart } from "./multipart.js";
+import { readMultipart, type MultipartUpload } from "./multipart.js";
 import { MAX_JSON_DEPTH, jsonDepth } from "../http/body.js";
 import { hostedError, invalidInput, notFound } from "./errors.js";
 import { baseUrl, route, type HostedContext } from "./context.js";
@@ -41,10 +41,19 @@ function renderFile(f: FileInfo, base: string): Record<string, unknown> {
   };
 }
 
-async function parseMetadata(part: ReturnType<FormData["get"]>): Promise<Record<string, unknown>> {
-  if (part === null) return {};
-  const text = typeof part === "string" ? part : await part.text();
-  if (text.trim() === "") return {};
+/** A small part's text, whether the client sent it as a field or as a file part; null when absent. */
+function formText(upload: MultipartUpload, name: string): string | null {
+  const field = upload.fields.get(name);
+  if (field !== undefined) return field;
+  const file = upload.files.get(name);
+  if (file === undefined) return null;
+  if (file.size > MAX_METADATA_BYTES)
+    throw hostedError(400, "Bad request", `${name} must be at most ${MAX_METADATA_BYTES} bytes`);
+  return Buffer.concat(file.parts, file.size).toString("utf8");
+}
+
+function parseMetadata(text: string | null): Record<string, unknown> {
+  if (text === null || text.trim() === "") return {};
   // Refused like an oversized or too-deep JSON body (400), before anything is stored.
   if (Buffer.byteLength(text) > MAX_METADATA_BYTES)
     throw hostedError(400, "Bad request", `metadata must be at most ${MAX_METADATA_BYTES} bytes of JSON`);
@@ -82,22 +91,21 @@ export function registerFileRoutes(router: Router, ctx: HostedContext): void {
     route(ctx, async (req, res) => {
       // Everything that can refuse the request does so before anything is stored.
       const host = requestHost(req);
-      const form = await readMultipart(req, ctx.files.limits.maxFileBytes + FORM_OVERHEAD);
-      const content = form.get("content");
-      if (content === null || typeof content === "string") {
+      const upload = await readMultipart(req, ctx.files.limits.maxFileBytes + FORM_OVERHEAD);
+      const content = upload.files.get("content");
+      if (content === undefined) {
         throw invalidInput([
           { loc: ["body", "content"], msg: "a file part named `content` is required", type: "missing" },
         ]);
       }
-      const metadata = await parseMetadata(form.get("metadata"));
-      const filename = form.get("filename");
-      const type = form.get("type");
-      const name = typeof filename === "string" && filename ? filename : content.name || "file";
-      const contentType =
-        typeof type === "string" && type ? type : content.type || "application/octet-stream";
+      const metadata = parseMetadata(formText(upload, "metadata"));
+      const filename = formText(upload, "filename");
+      const type = formText(upload, "type");
+      const name = filename || content.filename || "file";
+      const contentType = type || content.type || "application/octet-stream";
       let file: FileInfo;
       try {
-        file = await ctx.files.create(Buffer.from(await content.arrayBuffer()), name, contentType, metadata);
+        file = await ctx.files.create(content, name, contentType, metadata);
       } catch (err) {
         if (err instanceof RangeError || err instanceof StoreFullError)
           throw hostedError(413, "Payload too large", err.message);

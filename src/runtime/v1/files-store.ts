@@ -10,6 +10,7 @@ import { pipeline } from "node:stream/promises";
 import { mkdtemp, rm, stat, unlink, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { UploadedBytes } from "./multipart.js";
 
 export interface FileLimitsV1 {
   /** Largest single upload (bytes). */
@@ -50,8 +51,9 @@ export interface HostedFiles {
   readonly hosts: Set<string>;
   /** Port this server listens on (a webhook pointing here is refused). */
   port: number;
+  /** A new upload: its bytes whole, or as a streamed upload's pieces with their checksum. */
   create(
-    bytes: Buffer,
+    bytes: Buffer | UploadedBytes,
     name: string,
     contentType: string,
     metadata: Record<string, unknown>,
@@ -70,25 +72,24 @@ export class StoreFullError extends Error {}
 
 /** A new upload's description (fresh id, checksum, expiry); RangeError beyond the per-file limit. */
 export function newFileInfo(
-  bytes: Buffer,
+  bytes: Buffer | UploadedBytes,
   name: string,
   contentType: string,
   metadata: Record<string, unknown>,
   limits: FileLimitsV1,
   seq: number,
 ): FileInfo {
-  if (bytes.length > limits.maxFileBytes) {
-    throw new RangeError(
-      `the file is ${bytes.length} bytes, more than the ${limits.maxFileBytes} byte limit`,
-    );
+  const size = Buffer.isBuffer(bytes) ? bytes.length : bytes.size;
+  if (size > limits.maxFileBytes) {
+    throw new RangeError(`the file is ${size} bytes, more than the ${limits.maxFileBytes} byte limit`);
   }
   const now = new Date();
   return {
     id: randomBytes(12).toString("hex"),
     name,
     contentType,
-    size: bytes.length,
-    sha256: createHash("sha256").update(bytes).digest("hex"),
+    size,
+    sha256: Buffer.isBuffer(bytes) ? createHash("sha256").update(bytes).digest("hex") : bytes.sha256,
     metadata,
     createdAt: now,
     expiresAt: new Date(now.getTime() + limits.ttlMs),
@@ -109,21 +110,22 @@ export class FileStore implements HostedFiles {
   constructor(readonly limits: FileLimitsV1 = DEFAULT_V1_FILE_LIMITS) {}
 
   async create(
-    bytes: Buffer,
+    bytes: Buffer | UploadedBytes,
     name: string,
     contentType: string,
     metadata: Record<string, unknown>,
   ): Promise<StoredFile> {
     this.prune();
     const info = newFileInfo(bytes, name, contentType, metadata, this.limits, this.seq + 1);
-    if (this.total + bytes.length > this.limits.maxTotalBytes) {
+    if (this.total + info.size > this.limits.maxTotalBytes) {
       throw new StoreFullError(
         `the files store is full (${this.limits.maxTotalBytes} bytes): delete files first`,
       );
     }
     this.dir ??= mkdtemp(join(tmpdir(), "kiln-files-"));
     const path = join(await this.dir, info.id);
-    await writeFile(path, bytes);
+    // Piece by piece: a streamed upload is never joined into one buffer.
+    await writeFile(path, Buffer.isBuffer(bytes) ? bytes : bytes.parts);
     const file: StoredFile = { ...info, path };
     this.seq = info.seq;
     this.files.set(info.id, file);

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { cacheKey, canonicalJson, keyedInput } from "../../../src/runtime/cache/key.js";
 import { cacheDirective, uncacheableReason } from "../../../src/runtime/cache/policy.js";
+import { JsonStringBytes } from "../../../src/runtime/raw-json.js";
 
 let dir = "";
 beforeAll(async () => {
@@ -18,6 +19,16 @@ describe("the cache key", () => {
     expect(canonicalJson({ b: 1, a: { d: [1, "x"], c: null } })).toBe('{"a":{"c":null,"d":[1,"x"]},"b":1}');
     expect(cacheKey("v1", { a: 1, b: 2 })).toBe(cacheKey("v1", { b: 2, a: 1 }));
     expect(() => canonicalJson({ x: Number.NaN })).toThrow(/NaN/);
+  });
+
+  it("a big request string kept as its bytes keys as the string, however it was escaped", () => {
+    const text = "é/x".repeat(30_000);
+    const plainLiteral = Buffer.from(JSON.stringify(text));
+    const escapedLiteral = Buffer.from(`"${text.replace(/\//g, "\\/")}"`);
+    const plain = new JsonStringBytes([plainLiteral], plainLiteral.length, text.length, false);
+    const escaped = new JsonStringBytes([escapedLiteral], escapedLiteral.length, text.length, true);
+    expect(cacheKey("v1", { prompt: plain })).toBe(cacheKey("v1", { prompt: text }));
+    expect(cacheKey("v1", { prompt: escaped })).toBe(cacheKey("v1", { prompt: text }));
   });
 
   it("changes with the version and with any input value", () => {

@@ -1,8 +1,10 @@
 /**
- * Spawns the real node worker (bundled from src with esbuild, as the runtime bundle does) with the
- * protocol pipes on fds 3/4, and records every frame it sends.
+ * Starts the real node worker (bundled from src with esbuild, as the runtime bundle does) as a process
+ * with the protocol pipes on fds 3/4, or as a worker thread speaking through its port (the server's
+ * default, worker-thread.ts), and records every frame it sends.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { Worker } from "node:worker_threads";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -14,6 +16,11 @@ import {
   type ServerMessage,
   type WorkerMessage,
 } from "../../../src/runtime/protocol.js";
+import { decodeFromThread, encodeToThread, type FromThread } from "../../../src/runtime/thread-frames.js";
+
+/** The two ways a node worker runs (KILN_NODE_WORKER_MODE). */
+export const NODE_WORKER_MODES = ["thread", "process"] as const;
+export type NodeWorkerMode = (typeof NODE_WORKER_MODES)[number];
 
 const REPO = resolve(import.meta.dirname, "../../..");
 let bundled: Promise<string> | null = null;
@@ -38,7 +45,10 @@ export function workerBundle(): Promise<string> {
 }
 
 export interface WorkerHandle {
-  child: ChildProcess;
+  /** The process (process mode only). */
+  child: ChildProcess | null;
+  /** Ends the server's side of the channel (the pipe's EOF, or the thread's end notice). */
+  closeInput(): void;
   frames: WorkerMessage[];
   stdout: string[];
   stderr: string[];
@@ -50,42 +60,75 @@ export interface WorkerHandle {
   kill(): void;
 }
 
-export async function startWorker(args: string[], env: Record<string, string> = {}): Promise<WorkerHandle> {
+export async function startWorker(
+  args: string[],
+  env: Record<string, string> = {},
+  mode: NodeWorkerMode = "process",
+): Promise<WorkerHandle> {
   const bundle = await workerBundle();
-  const child = spawn(process.execPath, [bundle, ...args], {
-    stdio: ["ignore", "pipe", "pipe", "pipe", "pipe"],
-    env: { ...process.env, ...env },
-  });
   const frames: WorkerMessage[] = [];
   const stdout: string[] = [];
   const stderr: string[] = [];
   const waiters: { pred: (m: WorkerMessage) => boolean; resolve: (m: WorkerMessage) => void }[] = [];
-  const decoder = new FrameDecoder<WorkerMessage>(
-    (m) => {
-      frames.push(m);
-      for (const w of [...waiters]) {
-        if (w.pred(m)) {
-          waiters.splice(waiters.indexOf(w), 1);
-          w.resolve(m);
-        }
+  const onFrame = (m: WorkerMessage): void => {
+    frames.push(m);
+    for (const w of [...waiters]) {
+      if (w.pred(m)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(m);
       }
-    },
-    (err) => {
+    }
+  };
+  let transport: Pick<WorkerHandle, "child" | "closeInput" | "send" | "exited" | "kill">;
+  if (mode === "thread") {
+    const thread = new Worker(bundle, {
+      argv: args,
+      env: { ...process.env, ...env },
+      stdout: true,
+      stderr: true,
+      execArgv: [],
+    });
+    thread.on("message", (data: FromThread) => {
+      if (typeof data === "object" && !Array.isArray(data)) return; // notices about the thread itself
+      onFrame(decodeFromThread(data).message);
+    });
+    thread.stdout.on("data", (c: Buffer) => stdout.push(c.toString()));
+    thread.stderr.on("data", (c: Buffer) => stderr.push(c.toString()));
+    const post = (data: ReturnType<typeof encodeToThread>): void =>
+      thread.postMessage(data.data, data.transfer);
+    transport = {
+      child: null,
+      closeInput: () => thread.postMessage(null),
+      send: (m) => post(encodeToThread(encodeFrame(m))),
+      exited: new Promise<number | null>((res) => thread.on("exit", (code) => res(code))),
+      kill: () => void thread.terminate(),
+    };
+  } else {
+    const child = spawn(process.execPath, [bundle, ...args], {
+      stdio: ["ignore", "pipe", "pipe", "pipe", "pipe"],
+      env: { ...process.env, ...env },
+    });
+    const decoder = new FrameDecoder<WorkerMessage>(onFrame, (err) => {
       throw err;
-    },
-  );
-  (child.stdio[4] as Readable).on("data", (c: Buffer) => decoder.push(c));
-  child.stdout?.on("data", (c: Buffer) => stdout.push(c.toString()));
-  child.stderr?.on("data", (c: Buffer) => stderr.push(c.toString()));
-  const exited = new Promise<number | null>((res) => child.on("exit", (code) => res(code)));
-  const toWorker = child.stdio[3] as Writable;
-  toWorker.on("error", () => undefined);
+    });
+    (child.stdio[4] as Readable).on("data", (c: Buffer) => decoder.push(c));
+    child.stdout?.on("data", (c: Buffer) => stdout.push(c.toString()));
+    child.stderr?.on("data", (c: Buffer) => stderr.push(c.toString()));
+    const toWorker = child.stdio[3] as Writable;
+    toWorker.on("error", () => undefined);
+    transport = {
+      child,
+      closeInput: () => void toWorker.destroy(),
+      send: (m) => void toWorker.write(encodeFrame(m)),
+      exited: new Promise<number | null>((res) => child.on("exit", (code) => res(code))),
+      kill: () => void child.kill("SIGKILL"),
+    };
+  }
   return {
-    child,
+    ...transport,
     frames,
     stdout,
     stderr,
-    send: (m) => void toWorker.write(encodeFrame(m)),
     waitFor(pred: (m: WorkerMessage) => boolean, timeoutMs = 10_000): Promise<WorkerMessage> {
       const seen = frames.find(pred);
       if (seen) return Promise.resolve(seen);
@@ -103,7 +146,5 @@ export async function startWorker(args: string[], env: Record<string, string> = 
         });
       });
     },
-    exited,
-    kill: () => void child.kill("SIGKILL"),
   } as WorkerHandle;
 }

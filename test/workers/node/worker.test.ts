@@ -4,7 +4,13 @@ import { join, relative } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { compileTsPredictor } from "../../../src/build/ts-predictor.js";
 import type { LoadedMessage, LogMessage, WorkerMessage } from "../../../src/runtime/protocol.js";
-import { startWorker, workerBundle, type WorkerHandle } from "./harness.js";
+import {
+  NODE_WORKER_MODES,
+  startWorker,
+  workerBundle,
+  type NodeWorkerMode,
+  type WorkerHandle,
+} from "./harness.js";
 
 let root = "";
 let compiled = "";
@@ -27,8 +33,8 @@ afterEach(() => {
   for (const w of started.splice(0)) w.kill();
 });
 
-async function ready(name: string, extra: string[] = []): Promise<WorkerHandle> {
-  const w = await startWorker(["--predictor", `${compiled}:${name}`, "--root", root, ...extra]);
+async function ready(mode: NodeWorkerMode, name: string, extra: string[] = []): Promise<WorkerHandle> {
+  const w = await startWorker(["--predictor", `${compiled}:${name}`, "--root", root, ...extra], {}, mode);
   started.push(w);
   await w.waitFor((m) => m.type === "loaded");
   w.send({ type: "setup", weights: null });
@@ -46,9 +52,9 @@ const logsFor = (w: WorkerHandle, id: string | null, source = "stdout"): string 
 const terminal = (id: string) => (m: WorkerMessage) =>
   "id" in m && m.id === id && ["done", "failed", "canceled"].includes(m.type);
 
-describe("node worker", () => {
+describe.each(NODE_WORKER_MODES)("node worker (%s)", (mode) => {
   it("sends loaded with the schema, then ready after setup with captured setup logs", async () => {
-    const w = await startWorker(["--predictor", `${compiled}:echo`, "--root", root]);
+    const w = await startWorker(["--predictor", `${compiled}:echo`, "--root", root], {}, mode);
     started.push(w);
     const loaded = (await w.waitFor((m) => m.type === "loaded")) as LoadedMessage;
     expect(loaded).toMatchObject({ protocol: 1, async: true, hasHealthcheck: true });
@@ -60,7 +66,7 @@ describe("node worker", () => {
   });
 
   it("runs a prediction: output, logs (stdout and stderr), metrics, context, optional -> undefined", async () => {
-    const w = await ready("echo");
+    const w = await ready(mode, "echo");
     w.send({
       type: "predict",
       id: "p1",
@@ -79,7 +85,7 @@ describe("node worker", () => {
   });
 
   it("answers health checks from the user's healthcheck()", async () => {
-    const w = await ready("echo");
+    const w = await ready(mode, "echo");
     w.send({ type: "healthcheck", seq: 7 });
     expect(await w.waitFor((m) => m.type === "healthcheck_result")).toEqual({
       type: "healthcheck_result",
@@ -89,7 +95,7 @@ describe("node worker", () => {
   });
 
   it("attributes logs per prediction when two run concurrently", async () => {
-    const w = await ready("tagged");
+    const w = await ready(mode, "tagged");
     w.send({ type: "predict", id: "a", kind: "predict", input: { tag: "A", ms: 150 }, context: {} });
     w.send({ type: "predict", id: "b", kind: "predict", input: { tag: "B", ms: 50 }, context: {} });
     await Promise.all([w.waitFor(terminal("a")), w.waitFor(terminal("b"))]);
@@ -101,7 +107,7 @@ describe("node worker", () => {
   });
 
   it("streams async generator output as chunks, then done without output", async () => {
-    const w = await ready("counter");
+    const w = await ready(mode, "counter");
     w.send({ type: "predict", id: "s", kind: "predict", input: { count: 3 }, context: {} });
     await w.waitFor(terminal("s"));
     expect(framesFor(w, "s")).toEqual([
@@ -113,7 +119,7 @@ describe("node worker", () => {
   });
 
   it("cancel reaches ctx.signal and the prediction ends canceled", async () => {
-    const w = await ready("waitsForCancel");
+    const w = await ready(mode, "waitsForCancel");
     w.send({ type: "predict", id: "c", kind: "predict", input: {}, context: {} });
     await w.waitFor((m) => m.type === "log" && m.id === "c");
     w.send({ type: "cancel", id: "c" });
@@ -122,14 +128,14 @@ describe("node worker", () => {
   });
 
   it("a predictor that ignores cancel still ends canceled when it returns", async () => {
-    const w = await ready("ignoresCancel");
+    const w = await ready(mode, "ignoresCancel");
     w.send({ type: "predict", id: "i", kind: "predict", input: {}, context: {} });
     w.send({ type: "cancel", id: "i" });
     expect(await w.waitFor(terminal("i"))).toEqual({ type: "canceled", id: "i" });
   });
 
   it("cancel stops a stream", async () => {
-    const w = await ready("counter");
+    const w = await ready(mode, "counter");
     w.send({ type: "predict", id: "sc", kind: "predict", input: { count: 1000 }, context: {} });
     await w.waitFor((m) => m.type === "output" && m.id === "sc");
     w.send({ type: "cancel", id: "sc" });
@@ -138,14 +144,14 @@ describe("node worker", () => {
   });
 
   it("reports a thrown error as failed with its message, stack in the logs", async () => {
-    const w = await ready("throws");
+    const w = await ready(mode, "throws");
     w.send({ type: "predict", id: "t", kind: "predict", input: {}, context: {} });
     expect(await w.waitFor(terminal("t"))).toEqual({ type: "failed", id: "t", error: "boom" });
     expect(logsFor(w, "t", "stderr")).toMatch(/Error: boom\n\s+at .*predictors\.ts:\d+/);
   });
 
   it("reports setup failure with the user's file and line", async () => {
-    const w = await ready("setupFails");
+    const w = await ready(mode, "setupFails");
     const failed = await w.waitFor((m) => m.type === "setup_failed");
     const line =
       readFileSync(join(root, "predictors.ts"), "utf8")
@@ -155,7 +161,7 @@ describe("node worker", () => {
   });
 
   it("encodes file outputs as {$file} with absolute paths, lists stay lists", async () => {
-    const w = await ready("files");
+    const w = await ready(mode, "files");
     const dir = mkdtempSync(join(tmpdir(), "kiln-out-"));
     w.send({ type: "predict", id: "f", kind: "predict", input: { dir }, context: {} });
     expect(await w.waitFor(terminal("f"))).toEqual({
@@ -170,7 +176,7 @@ describe("node worker", () => {
   });
 
   it("wraps secrets: redacted when printed, real through get(), placeholder default replaced", async () => {
-    const w = await ready("secrets");
+    const w = await ready(mode, "secrets");
     w.send({
       type: "predict",
       id: "k",
@@ -183,7 +189,7 @@ describe("node worker", () => {
   });
 
   it("shuts down after in-flight predictions finish", async () => {
-    const w = await ready("tagged");
+    const w = await ready(mode, "tagged");
     w.send({ type: "predict", id: "x", kind: "predict", input: { tag: "X", ms: 100 }, context: {} });
     w.send({ type: "shutdown" });
     w.send({ type: "predict", id: "late", kind: "predict", input: { tag: "L", ms: 1 }, context: {} });
@@ -196,17 +202,22 @@ describe("node worker", () => {
     expect(w.frames.find(terminal("x"))).toEqual({ type: "done", id: "x", output: "X" });
   });
 
-  it("ignores SIGINT (the server coordinates stopping) and exits when the server closes the pipe", async () => {
-    const w = await ready("echo");
-    w.child.kill("SIGINT");
+  it("ignores SIGINT (the server coordinates stopping) and exits when the server closes its side", async () => {
+    const w = await ready(mode, "echo");
+    // A thread gets no signals of its own: only a process has one to ignore.
+    w.child?.kill("SIGINT");
     w.send({ type: "predict", id: "after-int", kind: "predict", input: { text: "x" }, context: {} });
     await w.waitFor(terminal("after-int"));
-    w.child.stdio[3]?.destroy();
+    w.closeInput();
     expect(await w.exited).toBe(0);
   });
 
   it("--schema-only prints the loaded message and exits 0", async () => {
-    const w = await startWorker(["--predictor", `${compiled}:counter`, "--root", root, "--schema-only"]);
+    const w = await startWorker(
+      ["--predictor", `${compiled}:counter`, "--root", root, "--schema-only"],
+      {},
+      mode,
+    );
     expect(await w.exited).toBe(0);
     const loaded = JSON.parse(w.stdout.join("")) as LoadedMessage;
     expect(w.stderr.join("")).toBe("module loaded\n");
@@ -220,7 +231,7 @@ describe("node worker", () => {
   });
 
   it("--train adds the trainer's schema and runs kind=train on it", async () => {
-    const w = await ready("echo", ["--train", `${compiled}:counter`]);
+    const w = await ready(mode, "echo", ["--train", `${compiled}:counter`]);
     const loaded = w.frames.find((m) => m.type === "loaded") as LoadedMessage;
     expect(loaded.schema.train?.output["x-cog-array-type"]).toBe("iterator");
     w.send({ type: "predict", id: "tr", kind: "train", input: { count: 1 }, context: {} });
@@ -238,7 +249,7 @@ describe("node worker", () => {
       ["predictors.ts:echo", /is TypeScript/],
       ["missing.mjs:x", /missing\.mjs not found/],
     ] as const) {
-      const w = await startWorker(["--predictor", target, "--root", root, "--schema-only"]);
+      const w = await startWorker(["--predictor", target, "--root", root, "--schema-only"], {}, mode);
       expect(await w.exited).toBe(1);
       expect(w.stderr.join("")).toMatch(message);
     }

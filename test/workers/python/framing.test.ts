@@ -5,8 +5,8 @@
  */
 import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { FrameDecoder } from "../../../src/runtime/protocol.js";
-import { RawJson } from "../../../src/runtime/raw-json.js";
+import { FrameDecoder, detachInputs, encodePredictFrame } from "../../../src/runtime/protocol.js";
+import { JsonStringBytes, RawJson } from "../../../src/runtime/raw-json.js";
 import { PYTHON, WORKER_DIR } from "./harness.js";
 
 /** The bytes encode_parts() makes for `message` (a Python expression), joined, and the piece count. */
@@ -64,5 +64,84 @@ describe("python worker framing", () => {
     const small = pythonParts('{"type": "done", "id": "p", "output": {"a": [1, "two"]}}');
     expect(small.pieces).toBe(1);
     expect(decode(small.bytes).frames).toEqual([{ type: "done", id: "p", output: { a: [1, "two"] } }]);
+  });
+});
+
+describe("python worker: input attachments (server -> worker)", () => {
+  const TEXT_HEAD = 'é "q"\n\\ 😀 ';
+  /** What FrameReader delivers for `bytes`, read as file lines and as odd-sized chunks split on newlines. */
+  function pythonReads(bytes: Buffer): { lines: unknown[]; chunks: unknown[]; stderr: string } {
+    const code = [
+      "import json, sys",
+      "from cog.server.frames import FrameReader",
+      "data = sys.stdin.buffer.read()",
+      "def summary(out):",
+      "    return [{k: (v if k != 'input' else {n: (len(x), hash(x)) if isinstance(x, str) else x for n, x in v.items()})",
+      "             for k, v in m.items()} for m in out]",
+      "lines, chunks = [], []",
+      "import io",
+      "feed = FrameReader(lines.append)",
+      "for raw in io.BufferedReader(io.BytesIO(data), buffer_size=1 << 16):",
+      "    feed(raw)",
+      "feed = FrameReader(chunks.append)",
+      "pending, at = [], 0",
+      "while at < len(data):",
+      "    piece, at = data[at:at + 5003], at + 5003",
+      "    start = 0",
+      "    while True:",
+      "        nl = piece.find(b'\\n', start)",
+      "        if nl < 0:",
+      "            pending.append(piece[start:])",
+      "            break",
+      "        pending.append(piece[start:nl])",
+      "        feed(b''.join(pending))",
+      "        pending.clear()",
+      "        start = nl + 1",
+      "want = json.loads(sys.argv[1]) + 'z' * 300_000",
+      "out = {'lines': summary(lines), 'chunks': summary(chunks), 'want': [len(want), hash(want)]}",
+      "sys.stdout.write(json.dumps(out))",
+    ].join("\n");
+    const run = spawnSync(PYTHON, ["-c", code, JSON.stringify(TEXT_HEAD)], {
+      cwd: WORKER_DIR,
+      env: { ...process.env, PYTHONPATH: WORKER_DIR, PYTHONHASHSEED: "0" },
+      input: bytes,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    if (run.status !== 0) throw new Error(`python failed: ${String(run.stderr ?? run.error)}`);
+    const out = JSON.parse(run.stdout.toString()) as { lines: unknown[]; chunks: unknown[]; want: unknown };
+    return { lines: out.lines, chunks: out.chunks, stderr: JSON.stringify(out.want) };
+  }
+
+  it("big strings, plain and escaped, arrive in place whichever way fd 3 is read", () => {
+    const text = TEXT_HEAD + "z".repeat(300_000);
+    const literal = Buffer.from(JSON.stringify(text));
+    const plain = Buffer.from(JSON.stringify("p".repeat(500_000)));
+    const input = {
+      text: new JsonStringBytes([literal], literal.length, [...text].length, true),
+      plain: new JsonStringBytes([plain], plain.length, 500_000, false),
+      n: 3,
+    };
+    const { input: inline, attachments } = detachInputs(input);
+    const frame = encodePredictFrame(
+      { type: "predict", id: "p", kind: "predict", input, context: {} },
+      JSON.stringify(inline),
+      attachments,
+    );
+    const bytes = Buffer.concat([
+      ...(frame as (string | Buffer)[]).map((p) => Buffer.from(p)),
+      Buffer.from('{"type":"shutdown"}\n'),
+    ]);
+    const { lines, chunks, stderr: want } = pythonReads(bytes);
+    expect(chunks).toEqual(lines);
+    expect(lines).toHaveLength(2);
+    const m = lines[0] as {
+      type: string;
+      input: { text: [number, number]; plain: [number, number]; n: number };
+    };
+    expect(m.type).toBe("predict");
+    expect(JSON.stringify(m.input.text)).toBe(want);
+    expect(m.input.plain[0]).toBe(500_000);
+    expect(m.input.n).toBe(3);
+    expect(lines[1]).toEqual({ type: "shutdown" });
   });
 });

@@ -43,6 +43,8 @@ export class PythonWorker {
   private readonly child: ChildProcess;
   private readonly toWorker: Writable;
   private waiters: { test: (m: WorkerMessage) => boolean; resolve: (m: WorkerMessage) => void }[] = [];
+  // Each returns true once it is satisfied (and is dropped).
+  private stderrWaiters: (() => boolean)[] = [];
 
   constructor(opts: WorkerOptions) {
     const root = path.isAbsolute(opts.root) ? opts.root : path.join(FIXTURES, opts.root);
@@ -63,7 +65,10 @@ export class PythonWorker {
     );
     fromWorker.on("data", (chunk: Buffer) => decoder.push(chunk));
     this.child.stdout?.on("data", (c: Buffer) => (this.stdout += c.toString()));
-    this.child.stderr?.on("data", (c: Buffer) => (this.stderr += c.toString()));
+    this.child.stderr?.on("data", (c: Buffer) => {
+      this.stderr += c.toString();
+      this.stderrWaiters = this.stderrWaiters.filter((w) => !w());
+    });
     this.toWorker.on("error", () => undefined);
     this.exited = new Promise((resolve) =>
       this.child.on("exit", (code, signal) => resolve({ code, signal })),
@@ -76,6 +81,29 @@ export class PythonWorker {
 
   send(message: ServerMessage): void {
     this.toWorker.write(encodeFrame(message));
+  }
+
+  /** Resolves once fd 2 (the worker's own stderr, not the user's prints) has `count` matches of `pattern`. */
+  waitStderr(pattern: RegExp, count = 1, timeoutMs = 15_000): Promise<void> {
+    const global = new RegExp(pattern.source, "g");
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`timed out waiting for ${count} × ${pattern} on stderr: ${this.stderr}`)),
+        timeoutMs,
+      );
+      const check = (): boolean => {
+        if ((this.stderr.match(global)?.length ?? 0) < count) return false;
+        clearTimeout(timer);
+        resolve();
+        return true;
+      };
+      if (!check()) this.stderrWaiters.push(check);
+    });
+  }
+
+  /** Bytes as they are, for frames no server would send (malformed ones). */
+  sendRaw(bytes: Buffer | string): void {
+    this.toWorker.write(bytes);
   }
 
   /** Resolves with the first message (already received or future) matching `test`. */

@@ -24,6 +24,14 @@ export interface WorkerOptions {
   send: (message: WorkerMessage) => void;
   /** Called once the worker should exit (after shutdown drained, or when the server went away). */
   exit: (code: number) => void;
+  /**
+   * In a worker thread: why a setup error means the thread cannot host this predictor (null: it is an
+   * ordinary setup failure), and how to hand it over to a process instead (see thread-support.ts).
+   */
+  threadUnsupported?: ((err: unknown) => string | null) | undefined;
+  handOver?: ((reason: string) => void) | undefined;
+  /** Told when a prediction starts and when none is running any more (idle-gc.ts). */
+  activity?: { busy(): void; idle(): void } | undefined;
 }
 
 /** An output JSON cannot carry: the message names the value's path; no stack trace is worth showing. */
@@ -73,6 +81,8 @@ export class Worker {
       });
       this.opts.send({ type: "ready" });
     } catch (err) {
+      const unsupported = this.opts.threadUnsupported?.(err) ?? null;
+      if (unsupported !== null && this.opts.handOver) return this.opts.handOver(unsupported);
       if (err instanceof Error && err.stack) this.log(null, "stderr", `${err.stack}\n`);
       this.opts.send({ type: "setup_failed", error: describeError(err, this.opts.root) });
     }
@@ -92,9 +102,13 @@ export class Worker {
       done: Promise.resolve(),
     };
     this.running.set(message.id, entry);
+    this.opts.activity?.busy();
     entry.done = logScope
       .run({ id: message.id }, () => this.runPrediction(message, runtime, entry))
-      .finally(() => this.running.delete(message.id));
+      .finally(() => {
+        this.running.delete(message.id);
+        if (this.running.size === 0) this.opts.activity?.idle();
+      });
   }
 
   private async runPrediction(

@@ -1,8 +1,8 @@
 """Turns Python type annotations into a small description (TypeInfo) the schema and the worker both use."""
 
 import collections.abc
-import dataclasses
 import pathlib
+import sys
 import types
 import typing
 from typing import Any, List, Literal, Optional, Union, get_args, get_origin
@@ -54,10 +54,16 @@ def type_name(tp: Any) -> str:
     return repr(tp).replace("typing.", "")
 
 
+def is_dataclass(obj: Any) -> bool:
+    """dataclasses.is_dataclass without importing dataclasses: no dataclass exists before something imported it."""
+    module = sys.modules.get("dataclasses")
+    return module is not None and module.is_dataclass(obj)
+
+
 def is_model_class(tp: Any) -> bool:
     if not is_plain_class(tp):
         return False
-    if issubclass(tp, BaseModel) or dataclasses.is_dataclass(tp):
+    if issubclass(tp, BaseModel) or is_dataclass(tp):
         return True
     # pydantic models, when the project has pydantic installed
     return hasattr(tp, "model_fields") or hasattr(tp, "__fields__")
@@ -196,7 +202,9 @@ def model_fields(model: type) -> List[tuple]:
 
         return [(n, hints.get(n, a), has_no_default(d), NO_DEFAULT if has_no_default(d) else d)
                 for n, (a, d) in model.__kiln_fields__.items()]
-    if dataclasses.is_dataclass(model):
+    if is_dataclass(model):
+        import dataclasses
+
         hints = _hints(model)
         return [(f.name, hints.get(f.name, f.type),
                  f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING,  # type: ignore[misc]

@@ -3,14 +3,18 @@ frames never interleave."""
 
 import json
 import os
-import signal
 import threading
 from typing import Any, Dict, List, Optional
 
+try:  # the C functions themselves: signal's wrappers turn every mask into a set of enums (per frame)
+    from _signal import pthread_sigmask
+except ImportError:  # pragma: no cover
+    from signal import pthread_sigmask
+from signal import SIG_BLOCK, SIG_UNBLOCK
 
-def _dumps(value: Any) -> str:
-    # ensure_ascii keeps frames valid even when user text holds lone surrogates
-    return json.dumps(value, separators=(",", ":"), allow_nan=False)
+# One encoder for every frame (json.dumps with options builds a new one per call); ensure_ascii keeps
+# frames valid even when user text holds lone surrogates.
+_dumps = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
 
 
 def encode(message: Dict[str, Any]) -> bytes:
@@ -23,10 +27,20 @@ RAW_ATTACHMENT_MIN_BYTES = 256 * 1024
 _ATTACHABLE = {"done": "output", "output": "chunk"}
 
 
+# A string this short serializes to less than RAW_ATTACHMENT_MIN_BYTES even if every character is escaped
+# (at most 12 bytes: a surrogate pair): such a value needs no attachment; the frame is serialized in one call.
+_SURELY_INLINE_CHARS = RAW_ATTACHMENT_MIN_BYTES // 12
+
+
+def _surely_inline(value: Any) -> bool:
+    return value is None or isinstance(value, (bool, int, float)) or (
+        isinstance(value, str) and len(value) < _SURELY_INLINE_CHARS)
+
+
 def encode_parts(message: Dict[str, Any]) -> List[bytes]:
     """The bytes for one message: a frame, or a frame and its attachment. The value is serialized once."""
     field = _ATTACHABLE.get(message.get("type", ""))
-    if field is None or field not in message:
+    if field is None or field not in message or _surely_inline(message[field]):
         return [encode(message)]
     value = _dumps(message[field])
     head = {k: v for k, v in message.items() if k != field}
@@ -74,7 +88,7 @@ class Channel:
     def _write(self, *frames: bytes) -> None:
         guard = self.guard_signal
         if guard is not None:
-            signal.pthread_sigmask(signal.SIG_BLOCK, (guard,))
+            pthread_sigmask(SIG_BLOCK, (guard,))
         try:
             with self._lock:  # a frame and its attachment go out together
                 for frame in frames:
@@ -86,4 +100,4 @@ class Channel:
             os._exit(3)  # the server end is gone: nothing left to report to
         finally:
             if guard is not None:
-                signal.pthread_sigmask(signal.SIG_UNBLOCK, (guard,))
+                pthread_sigmask(SIG_UNBLOCK, (guard,))

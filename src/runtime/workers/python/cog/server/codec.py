@@ -1,15 +1,13 @@
 """Protocol values <-> Python values: inputs get wrapped (Path, File, Secret), outputs get encoded."""
 
-import dataclasses
 import enum
 import io
 import math
 import os
 import pathlib
-import tempfile
 from typing import Any, Dict, List
 
-from ..annotations import TypeInfo, is_model_class
+from ..annotations import TypeInfo, is_dataclass, is_model_class
 from ..model import BaseModel
 from ..schema import ParamSpec
 from ..types import MISSING, Path, Secret, URLFile, URLPath
@@ -139,7 +137,9 @@ def _encode(value: Any, depth: int) -> Any:
         return _file_like(value)
     if isinstance(value, BaseModel):
         return {k: _encode(v, depth + 1) for k, v in value.model_dump().items()}
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+    if is_dataclass(value) and not isinstance(value, type):
+        import dataclasses
+
         return {f.name: _encode(getattr(value, f.name), depth + 1) for f in dataclasses.fields(value)}
     if is_model_class(type(value)):  # pydantic
         dump = getattr(value, "model_dump", None) or getattr(value, "dict")
@@ -247,6 +247,8 @@ def _file_like(handle: Any) -> Dict[str, str]:
     name = getattr(handle, "name", None)
     if isinstance(name, str) and os.path.isfile(name):
         return _file(pathlib.Path(name))
+    import tempfile  # with shutil, random, bz2, lzma: only for an open file returned as output
+
     base = os.path.basename(name) if isinstance(name, str) and name else "output"
     target = os.path.join(tempfile.mkdtemp(prefix="kiln-output-"), base)
     if hasattr(handle, "seek"):

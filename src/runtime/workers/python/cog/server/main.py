@@ -1,10 +1,10 @@
 """Command line of the Python worker (kiln_worker.py delegates here)."""
 
-import argparse
 import json
 import os
 import sys
 import threading
+from types import SimpleNamespace
 from typing import List, Optional
 
 from .channel import Channel
@@ -13,13 +13,46 @@ from .logs import LogStream
 from .worker import load_targets, loaded_message, main_target
 
 
-def parse_args(argv: Optional[List[str]]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="kiln_worker.py", description="kiln's worker for Cog-style predictors")
-    parser.add_argument("--predictor", default=None, help="file.py:Name from cog.yaml `predict` (absent: train-only)")
-    parser.add_argument("--root", default=os.getcwd(), help="project directory (the image's /src)")
-    parser.add_argument("--train", default=None, help="file.py:name from cog.yaml `train`")
-    parser.add_argument("--schema-only", action="store_true", help="print the `loaded` message and exit")
-    return parser.parse_args(argv)
+USAGE = """usage: kiln_worker.py [--predictor FILE.py:NAME] [--root DIR] [--train FILE.py:NAME] [--schema-only]
+
+kiln's worker for Cog-style predictors
+
+  --predictor FILE.py:NAME  the predict: entry of cog.yaml (absent: a train-only model)
+  --root DIR                the project directory (the image's /src; default: the current directory)
+  --train FILE.py:NAME      the train: entry of cog.yaml
+  --schema-only             print the `loaded` message and exit
+"""
+
+# The server is this command line's only caller: a few flags parsed by hand instead of argparse, which
+# (with gettext) would stay in every worker's memory for one call.
+_VALUED = {"--predictor": "predictor", "--root": "root", "--train": "train"}
+
+
+def _usage_error(message: str) -> "SystemExit":
+    sys.stderr.write(USAGE.split("\n\n")[0] + f"\nkiln_worker.py: error: {message}\n")
+    return SystemExit(2)
+
+
+def parse_args(argv: Optional[List[str]]) -> SimpleNamespace:
+    args = SimpleNamespace(predictor=None, root=os.getcwd(), train=None, schema_only=False)
+    items = list(sys.argv[1:] if argv is None else argv)
+    while items:
+        item = items.pop(0)
+        name, eq, value = item.partition("=")
+        if item in ("-h", "--help"):
+            sys.stdout.write(USAGE)
+            raise SystemExit(0)
+        if item == "--schema-only":
+            args.schema_only = True
+        elif name in _VALUED:
+            if not eq:
+                if not items or items[0].startswith("--"):
+                    raise _usage_error(f"argument {name}: expected one argument")
+                value = items.pop(0)
+            setattr(args, _VALUED[name], value)
+        else:
+            raise _usage_error(f"unrecognized arguments: {item}")
+    return args
 
 
 def _prepare(root: str) -> str:
@@ -30,7 +63,7 @@ def _prepare(root: str) -> str:
     return root
 
 
-def schema_only(args: argparse.Namespace) -> int:
+def schema_only(args: SimpleNamespace) -> int:
     root = _prepare(args.root)
     real_stdout = sys.stdout
     sys.stdout = sys.stderr  # user prints at import time must not corrupt the JSON on stdout
@@ -49,7 +82,7 @@ def schema_only(args: argparse.Namespace) -> int:
     return 0
 
 
-def serve(args: argparse.Namespace, fd_in: int = 3, fd_out: int = 4) -> int:
+def serve(args: SimpleNamespace, fd_in: int = 3, fd_out: int = 4) -> int:
     try:
         os.fstat(fd_in)
         os.fstat(fd_out)
@@ -61,7 +94,6 @@ def serve(args: argparse.Namespace, fd_in: int = 3, fd_out: int = 4) -> int:
     sys.stdout = LogStream(channel, "stdout", 1)
     sys.stderr = LogStream(channel, "stderr", 2)
     root = _prepare(args.root)
-    from .async_mode import AsyncWorker
     from .sync_mode import SyncWorker
 
     try:
@@ -80,8 +112,12 @@ def serve(args: argparse.Namespace, fd_in: int = 3, fd_out: int = 4) -> int:
         return 0
     channel.send(loaded_message(targets))
     channel.release_logs()
-    worker_class = AsyncWorker if main_target(targets).is_async else SyncWorker
-    worker_class(root, channel, targets).serve(fd_in)
+    if main_target(targets).is_async:
+        from .async_mode import AsyncWorker  # asyncio (and ssl, which it imports) only for async predictors: ~6 MB
+
+        AsyncWorker(root, channel, targets).serve(fd_in)
+    else:
+        SyncWorker(root, channel, targets).serve(fd_in)
     sys.stdout.flush()
     sys.stderr.flush()
     channel.close()

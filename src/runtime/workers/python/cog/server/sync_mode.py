@@ -6,10 +6,19 @@ lock waits, socket and pipe reads), but not a long computation inside a C extens
 """
 
 import inspect
-import queue
 import signal
 import threading
 from typing import Any, Dict, Optional, Set
+
+try:  # the C function: signal.getsignal's wrapper tries (and fails) to make an enum of a handler
+    from _signal import getsignal
+except ImportError:  # pragma: no cover
+    from signal import getsignal
+
+try:  # the C queue itself: the `queue` module around it (with heapq) is not needed here
+    from _queue import SimpleQueue
+except ImportError:  # pragma: no cover - Pythons without the accelerator
+    from queue import SimpleQueue
 
 from ..exceptions import CancelationException
 from ..scope import enter_scope, exit_scope
@@ -23,7 +32,7 @@ from .worker import WorkerBase, run_coroutine_blocking
 class SyncWorker(WorkerBase):
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
-        self.inbox: "queue.SimpleQueue[Dict[str, Any]]" = queue.SimpleQueue()
+        self.inbox: "SimpleQueue[Dict[str, Any]]" = SimpleQueue()
         self.main_ident = threading.get_ident()
         self.current_id: Optional[str] = None
         self.in_user_code = False
@@ -96,7 +105,7 @@ class SyncWorker(WorkerBase):
             self.finish(prediction_id, Outcome("failed", error=refusal))
             return
         target = self.targets[message.get("kind", "predict")]
-        if signal.getsignal(signal.SIGUSR1) != self._on_cancel_signal:
+        if getsignal(signal.SIGUSR1) != self._on_cancel_signal:
             # user code replaced our handler (e.g. during setup): cancellation needs it back
             signal.signal(signal.SIGUSR1, self._on_cancel_signal)
         scope = self.scope_for(message)

@@ -1,7 +1,6 @@
 """The Python worker: loads the predictor, sends `loaded`, runs setup, then serves protocol messages."""
 
 import inspect
-import json
 import os
 import sys
 import threading
@@ -12,6 +11,7 @@ from ..types import Path
 from .channel import Channel
 from .codec import InputError, OutputError
 from .errors import LoadError, describe_exception, traceback_text
+from .frames import FrameReader
 from .loader import Target, load_target
 from .logs import LogStream
 from .outcome import Outcome, check_metric_value, send_outcome
@@ -70,20 +70,6 @@ def weights_argument(weights: Optional[str]) -> Any:
     return Path(weights)
 
 
-def _deliver_frame(raw: bytes, deliver: Callable[[Dict[str, Any]], None]) -> None:
-    """One line from fd 3: a JSON object is delivered; blank lines are skipped, malformed ones reported."""
-    raw = raw.strip()
-    if not raw:
-        return
-    try:
-        message = json.loads(raw)
-    except ValueError:
-        sys.__stderr__.write(f"kiln worker: ignoring a malformed frame: {raw[:200]!r}\n")
-        return
-    if isinstance(message, dict):
-        deliver(message)
-
-
 def _exit_soon() -> None:
     """The server is gone (fd 3 closed): do not outlive it, even if user code never returns."""
     timer = threading.Timer(3.0, lambda: os._exit(0))
@@ -105,9 +91,10 @@ class WorkerBase:
     # ---- reading fd 3 ----
     def start_reader(self, fd: int, deliver: Callable[[Dict[str, Any]], None]) -> None:
         def read() -> None:
+            feed = FrameReader(deliver)
             with open(fd, "rb", buffering=1 << 16, closefd=False) as stream:
                 for raw in stream:
-                    _deliver_frame(raw, deliver)
+                    feed(raw)
             deliver({"type": "_eof"})
             _exit_soon()
 
@@ -118,6 +105,7 @@ class WorkerBase:
         per message. Non-blocking reads; each byte is searched for a newline once."""
         os.set_blocking(fd, False)
         pending: "list[bytes]" = []
+        feed = FrameReader(deliver)
 
         def on_readable() -> None:
             try:
@@ -144,7 +132,7 @@ class WorkerBase:
                     line = b"".join(pending)
                     pending.clear()
                 start = nl + 1
-                _deliver_frame(line, deliver)
+                feed(line)
 
         loop.add_reader(fd, on_readable)
 

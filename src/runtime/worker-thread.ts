@@ -1,0 +1,137 @@
+/**
+ * A node worker in a worker thread of the server's own process (the default for TS/JS predictors):
+ * no second node process (its ~45 MB, its start-up, a pipe round trip per message). The thread runs the
+ * same node worker file as the process would, with its own event loop, heap and `process.env`; frames
+ * cross with postMessage (thread-frames.ts) and a big output's bytes are moved, not copied. The user's
+ * stdout/stderr are the thread's own streams (`stdout: true`, `stderr: true`), attributed like fds 1/2.
+ *
+ * What differs from a process, by design (docs/typescript-predictors.md, "Worker isolation"): memory is
+ * shared with the server (a heap that runs out ends the thread with ERR_WORKER_OUT_OF_MEMORY, the server
+ * lives on), a crash in native code ends the server too, and the working directory is the server's.
+ */
+import { Worker, type ResourceLimits } from "node:worker_threads";
+import { decodeFromThread, encodeToThread, type FromThread } from "./thread-frames.js";
+import type { TransportEvents, WorkerTransport } from "./worker-supervisor.js";
+
+export interface ThreadSpec {
+  /** The node worker file (the same one a process runs). */
+  entry: string;
+  argv: string[];
+  env: NodeJS.ProcessEnv;
+  resourceLimits?: ResourceLimits | undefined;
+}
+
+export function startThreadWorker(
+  spec: ThreadSpec,
+  on: TransportEvents & { unsupported: (reason: string) => void },
+): WorkerTransport {
+  const thread = new Worker(spec.entry, {
+    argv: spec.argv,
+    env: spec.env,
+    stdout: true,
+    stderr: true,
+    // Node options of this process (loaders, inspector...) are not the worker's: a process worker gets
+    // none either. V8's heap flags are process-wide and apply to the thread too (see worker-command.ts).
+    execArgv: [],
+    ...(spec.resourceLimits ? { resourceLimits: spec.resourceLimits } : {}),
+  });
+  let scanned = 0;
+  let attached = 0;
+  let failure: Error | null = null;
+  let ended = false;
+  thread.stdout.setEncoding("utf8");
+  thread.stderr.setEncoding("utf8");
+  thread.stdout.on("data", (d: string) => on.output("stdout", d));
+  thread.stderr.on("data", (d: string) => on.output("stderr", d));
+  const children = new Set<number>();
+  thread.on("message", (data: FromThread) => {
+    if (typeof data === "object" && !Array.isArray(data)) {
+      if ("unsupported" in data) return on.unsupported(data.unsupported);
+      if ("spawned" in data) children.add(data.spawned);
+      else children.delete(data.reaped);
+      return;
+    }
+    let decoded;
+    try {
+      decoded = decodeFromThread(data);
+    } catch (err) {
+      const text = typeof data === "string" ? data : data[0];
+      return on.protocolError(err as Error, text);
+    }
+    if (typeof data === "string") scanned += data.length;
+    attached += decoded.attached;
+    on.message(decoded.message);
+  });
+  // An error the thread did not handle (the worker catches the user's own; what remains is e.g. its
+  // heap running out): 'exit' follows and reports it.
+  thread.on("error", (err) => (failure ??= err));
+  thread.on("exit", (code) => {
+    // What the model started must not outlive it (a process worker's group is killed likewise).
+    for (const pid of children) killTree(pid);
+    children.clear();
+    const reason = exitReason(code, failure, spec.resourceLimits);
+    // The streams may still hold the thread's last output: let them end first (bounded).
+    let open = 2;
+    const done = (): void => {
+      if (--open === 0) {
+        clearTimeout(timer);
+        on.exit({ code, signal: null, reason });
+      }
+    };
+    const timer = setTimeout(() => on.exit({ code, signal: null, reason }), 1000);
+    for (const s of [thread.stdout, thread.stderr]) {
+      if (s.readableEnded) done();
+      else s.once("end", done);
+    }
+  });
+  return {
+    id: `thread ${thread.threadId}`,
+    pid: undefined,
+    get bytesScanned() {
+      return scanned;
+    },
+    get bytesAttached() {
+      return attached;
+    },
+    write(frame) {
+      if (ended) return false;
+      const { data, transfer } = encodeToThread(frame);
+      thread.postMessage(data, transfer);
+      return true;
+    },
+    end() {
+      if (ended) return;
+      ended = true;
+      thread.postMessage(null);
+    },
+    // Stops it wherever it is, even in a synchronous loop.
+    kill: () => void thread.terminate(),
+    stop(graceMs) {
+      const timer = setTimeout(() => void thread.terminate(), graceMs);
+      return () => clearTimeout(timer);
+    },
+  };
+}
+
+function killTree(pid: number): void {
+  for (const target of [-pid, pid]) {
+    try {
+      process.kill(target, "SIGKILL");
+      return;
+    } catch {
+      // not a group leader, or gone already
+    }
+  }
+}
+
+function exitReason(code: number, failure: Error | null, limits: ResourceLimits | undefined): string {
+  if (failure && (failure as NodeJS.ErrnoException).code === "ERR_WORKER_OUT_OF_MEMORY") {
+    const limit = limits?.maxOldGenerationSizeMb;
+    return (
+      `the worker ran out of memory: its JavaScript heap reached the limit` +
+      `${limit ? ` of ${limit} MB` : ""} (ERR_WORKER_OUT_OF_MEMORY)`
+    );
+  }
+  if (failure) return `the worker thread failed: ${failure.message}`;
+  return `the worker exited with code ${code}`;
+}

@@ -1,0 +1,205 @@
+/**
+ * What the thread mode (the default for node predictors) must get right beyond the shared suites:
+ * the server's event loop stays free while the predictor spins synchronously, a spinning predictor that
+ * ignores cancel is stopped, a heap that runs out ends only the worker, and a native addon a thread
+ * cannot load (really compiled here, really refused by Node) sends the predictor to a process.
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join, relative } from "node:path";
+import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { compileTsPredictor } from "../../src/build/ts-predictor.js";
+import { createLogger } from "../../src/runtime/logger.js";
+import { startServer, type RunningServer } from "../../src/runtime/server.js";
+import { NODE_WORKER_MODES, eventually, fixtureProject, request, startFixture } from "./helpers.js";
+
+const servers: RunningServer[] = [];
+const stopFiles: string[] = [];
+afterEach(async () => {
+  // A test that failed half-way leaves no predictor spinning through the drain.
+  for (const f of stopFiles.splice(0)) writeFileSync(f, "");
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+const started = async (s: Promise<RunningServer>): Promise<RunningServer> => {
+  const server = await s;
+  servers.push(server);
+  return server;
+};
+const stopFile = (): string => {
+  const f = join(mkdtempSync(join(tmpdir(), "kiln-spin-")), "stop");
+  stopFiles.push(f);
+  return f;
+};
+
+/**
+ * Until the predictor runs. A thread's log frame leaves even while it spins, proof that the loop has
+ * begun; a process worker sends frames when its event loop turns, so there the prediction's start is
+ * all there is to wait for (its frame was written to the worker).
+ */
+async function spinning(s: RunningServer, id: string, mode: string): Promise<void> {
+  if (mode === "thread") await eventually(() => expect(s.runner.get(id)?.logs).toMatch(/spinning/));
+  else await eventually(() => expect(s.runner.get(id)?.status).toBe("processing"));
+}
+
+describe.each(NODE_WORKER_MODES)("%s worker running a synchronous busy loop", (mode) => {
+  it("the server still answers health checks and cancels while the predictor spins", async () => {
+    const s = await started(startFixture("spin", { nodeWorkerMode: mode }));
+    expect(s.worker.mode).toBe(mode);
+    const until = stopFile();
+    const created = await request(s.url, "/predictions", {
+      body: { id: "spin-1", input: { until } },
+      headers: { prefer: "respond-async" },
+    });
+    expect(created.status).toBe(202);
+    await spinning(s, "spin-1", mode);
+    // The predictor cannot return before the stop file exists: these answers came while it spun.
+    for (let i = 0; i < 3; i++) expect((await request(s.url, "/health-check")).body.status).toBe("BUSY");
+    expect((await request(s.url, "/openapi.json")).status).toBe(200);
+    expect(s.runner.get("spin-1")?.status).toBe("processing");
+    writeFileSync(until, "");
+    const done = await s.runner.get("spin-1")!.finished;
+    expect(done.output).toBe("stopped spinning");
+  });
+
+  it("a cancel the spinning predictor cannot see stops the worker after the grace; it comes back", async () => {
+    const lines: string[] = [];
+    const logger = createLogger({ level: "info", format: "json", write: (l: string) => lines.push(l) });
+    const s = await started(startFixture("spin", { nodeWorkerMode: mode, cancelGraceMs: 200, logger }));
+    const before = s.worker.workerId;
+    await request(s.url, "/predictions", {
+      body: { id: "spin-2", input: { until: stopFile() } },
+      headers: { prefer: "respond-async" },
+    });
+    await spinning(s, "spin-2", mode);
+    expect((await request(s.url, "/predictions/spin-2/cancel", { method: "POST" })).status).toBe(200);
+    expect((await s.runner.get("spin-2")!.finished).status).toBe("canceled");
+    await eventually(async () => expect((await request(s.url, "/health-check")).body.status).toBe("READY"));
+    expect(s.worker.workerId).not.toBe(before);
+    expect(lines.join("\n")).toMatch(/ignored its cancel/);
+  });
+});
+
+describe("thread worker out of memory", () => {
+  it("ends only the thread: the prediction fails saying so, the server lives and restarts the worker", async () => {
+    const lines: string[] = [];
+    const logger = createLogger({ level: "info", format: "json", write: (l: string) => lines.push(l) });
+    const s = await started(
+      startFixture("hog", {
+        logger,
+        nodeWorkerResourceLimits: { maxOldGenerationSizeMb: 48 },
+        restartBackoffMs: [50],
+      }),
+    );
+    expect(s.worker.mode).toBe("thread");
+    const r = await request(s.url, "/predictions", { body: {} });
+    expect(r.body.status).toBe("failed");
+    expect(r.body.error).toMatch(
+      /the worker ran out of memory: its JavaScript heap reached the limit of 48 MB/,
+    );
+    expect(r.body.logs).toMatch(/allocating/);
+    await eventually(async () => expect((await request(s.url, "/health-check")).body.status).toBe("READY"));
+    const health = await request(s.url, "/health-check");
+    expect(health.body.last_worker_exit ?? JSON.stringify(health.body)).toMatch(/ran out of memory/);
+    expect(lines.join("\n")).toMatch(/restarting it/);
+  });
+});
+
+/** A native addon built the old way (NODE_MODULE, not context-aware): one copy per process. */
+function buildLegacyAddon(dir: string): string {
+  const source = join(dir, "legacy.cc");
+  writeFileSync(
+    source,
+    [
+      "#include <node.h>",
+      "static void Answer(const v8::FunctionCallbackInfo<v8::Value>& args) {",
+      "  args.GetReturnValue().Set(v8::Number::New(args.GetIsolate(), 42));",
+      "}",
+      'static void Init(v8::Local<v8::Object> exports) { NODE_SET_METHOD(exports, "answer", Answer); }',
+      "NODE_MODULE(legacy, Init)",
+      "",
+    ].join("\n"),
+  );
+  const headers = "/usr/include/node";
+  if (!existsSync(join(headers, "node.h")))
+    throw new Error(
+      `node's C headers are missing (${headers}): install them with node (scripts/test-env.sh)`,
+    );
+  const out = join(dir, "legacy.node");
+  execFileSync("g++", ["-shared", "-fPIC", "-O0", `-I${headers}`, source, "-o", out]);
+  return out;
+}
+
+describe("a native addon that is not context-aware", () => {
+  let root = "";
+  let module = "";
+  let addon = "";
+  beforeAll(async () => {
+    const fx = await fixtureProject();
+    root = fx.root;
+    addon = buildLegacyAddon(mkdtempSync(join(tmpdir(), "kiln-addon-")));
+    writeFileSync(
+      join(root, "native.ts"),
+      [
+        'import { createRequire } from "node:module";',
+        'import { definePredictor, z } from "kiln-ml";',
+        "type Addon = { answer(): number };",
+        "const load = (): Addon => createRequire(import.meta.url)(process.env.KILN_TEST_ADDON!) as Addon;",
+        'const atLoad: Addon | null = process.env.KILN_TEST_ADDON_AT === "load" ? load() : null;',
+        "let inSetup: Addon | null = null;",
+        "export const native = definePredictor({",
+        "  inputs: {},",
+        "  output: z.int(),",
+        "  setup() {",
+        '    console.log("setting up");',
+        '    if (process.env.KILN_TEST_ADDON_AT === "setup") inSetup = load();',
+        "  },",
+        "  predict: () => (atLoad ?? inSetup)!.answer(),",
+        "});",
+        "",
+      ].join("\n"),
+    );
+    const { outFile } = await compileTsPredictor(root, {
+      raw: "native.ts:native",
+      file: "native.ts",
+      name: "native",
+      language: "typescript",
+    });
+    module = relative(root, outFile);
+  }, 60_000);
+
+  it.each(["load", "setup"])(
+    "sends the predictor to a process of its own when a thread cannot load it (at %s), with a warning",
+    async (at) => {
+      // Loaded here first (this is the server's process): Node refuses a second copy in a thread with
+      // "Module did not self-register", as it would for a server that holds one already.
+      expect((createRequire(import.meta.url)(addon) as { answer(): number }).answer()).toBe(42);
+      const fx = await fixtureProject();
+      const lines: string[] = [];
+      const s = await started(
+        startServer({
+          root,
+          predictor: { language: "node", file: module, name: "native" },
+          host: "127.0.0.1",
+          port: 0,
+          nodeWorkerEntry: fx.worker,
+          env: { KILN_TEST_ADDON: addon, KILN_TEST_ADDON_AT: at },
+          logger: createLogger({ level: "info", format: "json", write: (l: string) => lines.push(l) }),
+        }),
+      );
+      expect(await s.ready).toBe("READY");
+      expect(s.worker.mode).toBe("process");
+      const warning = lines
+        .map((l) => JSON.parse(l) as Record<string, unknown>)
+        .find((l) => l.level === "warn");
+      expect(warning?.msg).toMatch(/cannot run in a worker thread; running it in a process/);
+      expect(warning?.reason).toMatch(/did not self-register/);
+      const r = await request(s.url, "/predictions", { body: {} });
+      expect(r.body).toMatchObject({ status: "succeeded", output: 42 });
+      // setup() ran to completion once more, in the process.
+      expect(s.health.setup.status).toBe("succeeded");
+      expect(s.health.setup.logs).toContain("setting up");
+    },
+  );
+});
