@@ -11,14 +11,16 @@
  *                     `{ unsupported }`, the thread's notice that it cannot host this predictor (a
  *                     native addon that is not context-aware) and the server should run a process;
  *                     `{ spawned }` / `{ reaped }`, a subprocess it started or that ended (the server
- *                     stops those still running when the thread ends, as a process group would).
+ *                     stops those still running when the thread ends, as a process group would);
+ *                     `{ killed }`, the signal the predictor sent its own process (thread-signals.ts).
  */
 import { RAW_ATTACHMENT_MIN_BYTES, RawJson } from "./raw-json.js";
 import { NEEDS_ESCAPE, attachableField, type WorkerMessage } from "./protocol.js";
 
 export type ToThread = string | Uint8Array | null;
 /** The thread's notices about itself (not protocol messages). */
-export type ThreadNotice = { unsupported: string } | { spawned: number } | { reaped: number };
+export type ThreadNotice =
+  { unsupported: string } | { spawned: number } | { reaped: number } | { killed: NodeJS.Signals };
 export type FromThread = string | [head: string, field: string, bytes: Uint8Array] | ThreadNotice;
 
 /** A worker message for postMessage: what to post, and the buffers to move with it. */
