@@ -3,14 +3,8 @@
  * frames arrive and leave through parentPort instead of fds 3/4. Same Channel as channel.ts.
  */
 import { parentPort } from "node:worker_threads";
-import type { ServerMessage } from "../../protocol.js";
-import {
-  encodeFromThread,
-  threadFrameText,
-  type FromThread,
-  type ThreadNotice,
-  type ToThread,
-} from "../../thread-frames.js";
+import { decodeWholeFrame, type ServerMessage } from "../../protocol.js";
+import { encodeFromThread, type FromThread, type ThreadNotice, type ToThread } from "../../thread-frames.js";
 import type { Channel } from "./channel.js";
 
 export function openThreadChannel(opts: {
@@ -23,7 +17,11 @@ export function openThreadChannel(opts: {
     if (data === null) return opts.onClose();
     let message: ServerMessage;
     try {
-      message = JSON.parse(threadFrameText(data)) as ServerMessage;
+      // Bytes are a frame that carries big inputs after its line (protocol.ts): decoded with them in place.
+      message =
+        typeof data === "string"
+          ? (JSON.parse(data) as ServerMessage)
+          : decodeWholeFrame<ServerMessage>(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
     } catch (err) {
       process.stderr.write(`kiln worker: ignoring a malformed frame (${(err as Error).message})\n`);
       return;
