@@ -200,6 +200,32 @@ describe("big outputs cross as attachments", () => {
     }
   });
 
+  it("a cancel sent right behind a 20 MB input reaches the predictor after it, in both node worker modes", async () => {
+    const text = "c".repeat(20 * MB);
+    for (const mode of NODE_WORKER_MODES) {
+      // A long grace: a cancel that overtook its predict frame would only end the prediction by a kill.
+      const server = await startFixture("slowText", { nodeWorkerMode: mode, cancelGraceMs: 60_000 });
+      const receiver = await startReceiver();
+      try {
+        const created = await request(server.url, "/predictions", {
+          headers: { prefer: "respond-async" },
+          body: { input: { text }, webhook: `${receiver.url}/done`, webhook_events_filter: ["completed"] },
+        });
+        expect(created.status).toBe(202);
+        const cancel = await request(server.url, `/predictions/${created.body.id}/cancel`, {
+          method: "POST",
+        });
+        expect(cancel.status).toBe(200);
+        await receiver.waitFor(1);
+        const done = JSON.parse(receiver.received[0]!.body);
+        expect([mode, done.status]).toEqual([mode, "canceled"]);
+        expect(done.logs).toContain(`saw abort after ${text.length} characters`);
+      } finally {
+        await Promise.all([server.close(), receiver.close()]);
+      }
+    }
+  });
+
   it("a big input is echoed back as sent (serialized once for the worker and the answer)", async () => {
     const server = await startFixture("echo");
     try {
