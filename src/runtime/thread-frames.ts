@@ -2,7 +2,9 @@
  * The protocol's messages between the server and a node worker running in a worker thread of the
  * server's process (worker-thread.ts, workers/node/thread-channel.ts). The messages are protocol.ts's,
  * with the same JSON semantics; only the carriage differs from the pipes:
- *   server -> thread  one frame's JSON text (a string, or its UTF-8 bytes moved over for a big input),
+ *   server -> thread  one frame's JSON text (a string), or for a frame sent in pieces its bytes moved
+ *                     over in slices of at most THREAD_SLICE_BYTES, read as a byte stream by a
+ *                     FrameDecoder like a pipe's (input attachments after the frame's line included);
  *                     or `null` once nothing more follows (the pipe's end-of-file);
  *   thread -> server  one frame's JSON text; for a big output or chunk, [head JSON, field, the field's
  *                     JSON as UTF-8 bytes], the bytes moved (transferred), never copied nor parsed on
@@ -10,14 +12,16 @@
  *                     `{ unsupported }`, the thread's notice that it cannot host this predictor (a
  *                     native addon that is not context-aware) and the server should run a process;
  *                     `{ spawned }` / `{ reaped }`, a subprocess it started or that ended (the server
- *                     stops those still running when the thread ends, as a process group would).
+ *                     stops those still running when the thread ends, as a process group would);
+ *                     `{ killed }`, the signal the predictor sent its own process (thread-signals.ts).
  */
 import { RAW_ATTACHMENT_MIN_BYTES, RawJson } from "./raw-json.js";
 import { NEEDS_ESCAPE, attachableField, type WorkerMessage } from "./protocol.js";
 
 export type ToThread = string | Uint8Array | null;
 /** The thread's notices about itself (not protocol messages). */
-export type ThreadNotice = { unsupported: string } | { spawned: number } | { reaped: number };
+export type ThreadNotice =
+  { unsupported: string } | { spawned: number } | { reaped: number } | { killed: NodeJS.Signals };
 export type FromThread = string | [head: string, field: string, bytes: Uint8Array] | ThreadNotice;
 
 /** A worker message for postMessage: what to post, and the buffers to move with it. */
@@ -95,9 +99,7 @@ export function* encodeToThread(
   }
 }
 
-/** The thread's side: the JSON text of one server frame (bytes decoded as UTF-8). */
-export function threadFrameText(data: string | Uint8Array): string {
-  return typeof data === "string"
-    ? data
-    : Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("utf8");
+/** The thread's side: a server frame that came as bytes, as a Buffer over the same memory. */
+export function threadFrameBytes(data: Uint8Array): Buffer {
+  return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }

@@ -20,7 +20,7 @@ import {
   encodeFromThread,
   encodeToThread,
   THREAD_SLICE_BYTES,
-  threadFrameText,
+  threadFrameBytes,
 } from "../../src/runtime/thread-frames.js";
 import { nodeWorkerModeFor, threadResourceLimits } from "../../src/runtime/worker-command.js";
 import { threadUnsupportedReason } from "../../src/runtime/workers/node/thread-support.js";
@@ -144,7 +144,7 @@ describe("thread framing", () => {
     const slices = [...encodeToThread(['{"type":"predict","input":', input, "}\n"])];
     expect(slices).toHaveLength(1);
     expect(slices[0]!.transfer).toHaveLength(1);
-    expect(JSON.parse(threadFrameText(slices[0]!.data as Uint8Array))).toEqual({
+    expect(JSON.parse(threadFrameBytes(slices[0]!.data as Uint8Array).toString())).toEqual({
       type: "predict",
       input: { text: "ü" },
     });

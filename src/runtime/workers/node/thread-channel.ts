@@ -4,7 +4,13 @@
  */
 import { parentPort } from "node:worker_threads";
 import { FrameDecoder, type ServerMessage } from "../../protocol.js";
-import { encodeFromThread, type FromThread, type ThreadNotice, type ToThread } from "../../thread-frames.js";
+import {
+  encodeFromThread,
+  threadFrameBytes,
+  type FromThread,
+  type ThreadNotice,
+  type ToThread,
+} from "../../thread-frames.js";
 import type { Channel } from "./channel.js";
 
 export function openThreadChannel(opts: {
@@ -22,7 +28,7 @@ export function openThreadChannel(opts: {
     try {
       if (typeof data !== "string") {
         // Bytes are a stream, like a pipe: a frame's line and its input attachments, maybe in slices.
-        return bytes.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+        return bytes.push(threadFrameBytes(data));
       }
       message = JSON.parse(data) as ServerMessage;
     } catch (err) {
