@@ -237,27 +237,6 @@ export function encodeWorkerFrame(message: WorkerMessage): string | (string | Bu
   return [`${JSON.stringify({ ...head, rawField: field, rawBytes: body.length })}\n`, body];
 }
 
-/**
- * One server frame handed over whole (a transport that moves a frame at a time, such as a worker
- * thread's message port): its line and any input attachments after it, decoded with the values put in
- * place. Throws when the bytes are not exactly one frame.
- */
-export function decodeWholeFrame<T>(bytes: Buffer): T {
-  const found: T[] = [];
-  let failure: Error | null = null;
-  const decoder = new FrameDecoder<T>(
-    (m) => found.push(m),
-    (err) => (failure ??= err),
-  );
-  decoder.push(bytes.length > 0 && bytes[bytes.length - 1] === 10 ? bytes : Buffer.concat([bytes, NEWLINE]));
-  if (failure) throw failure;
-  if (found.length !== 1 || decoder.buffered > 0)
-    throw new Error(`expected one whole frame, got ${found.length} and ${decoder.buffered} bytes more`);
-  return found[0]!;
-}
-
-const NEWLINE = Buffer.from("\n");
-
 interface PendingAttachment {
   message: Record<string, unknown>;
   field: string;

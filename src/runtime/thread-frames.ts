@@ -3,8 +3,9 @@
  * server's process (worker-thread.ts, workers/node/thread-channel.ts). The messages are protocol.ts's,
  * with the same JSON semantics; only the carriage differs from the pipes:
  *   server -> thread  one frame's JSON text (a string), or for a frame sent in pieces its bytes moved
- *                     over, input attachments after its line included (decodeWholeFrame); or `null`
- *                     once nothing more follows (the pipe's end-of-file);
+ *                     over in slices of at most THREAD_SLICE_BYTES, read as a byte stream by a
+ *                     FrameDecoder like a pipe's (input attachments after the frame's line included);
+ *                     or `null` once nothing more follows (the pipe's end-of-file);
  *   thread -> server  one frame's JSON text; for a big output or chunk, [head JSON, field, the field's
  *                     JSON as UTF-8 bytes], the bytes moved (transferred), never copied nor parsed on
  *                     the server, which keeps them as a RawJson like a pipe attachment; or
@@ -60,20 +61,42 @@ export function decodeFromThread(data: Exclude<FromThread, ThreadNotice>): {
   return { message: message as unknown as WorkerMessage, attached: buffer.length };
 }
 
-/** An encoded server frame (protocol.ts's string or pieces) for postMessage, newline dropped. */
-export function encodeToThread(frame: string | readonly (string | Buffer)[]): {
-  data: ToThread;
-  transfer: ArrayBuffer[];
-} {
-  if (typeof frame === "string") return { data: frame, transfer: [] };
-  if (frame.every((p) => typeof p === "string")) return { data: frame.join(""), transfer: [] };
-  let total = 0;
-  for (const p of frame) total += typeof p === "string" ? Buffer.byteLength(p) : p.length;
-  // A copy the thread owns: the caller may keep using its pieces (e.g. to echo a big input back).
-  const bytes = Buffer.allocUnsafeSlow(total);
-  let at = 0;
-  for (const p of frame) at += typeof p === "string" ? bytes.write(p, at) : p.copy(bytes, at);
-  return { data: bytes, transfer: [bytes.buffer as ArrayBuffer] };
+/** Frames of more bytes than this cross to the thread in slices of at most this size. */
+export const THREAD_SLICE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * An encoded server frame (protocol.ts's string or pieces) for postMessage: a string as it is, or its
+ * bytes in copies the thread owns (the caller may keep using its pieces, e.g. to echo a big input
+ * back), one slice of at most THREAD_SLICE_BYTES per call of the generator. The thread reads byte
+ * slices as a stream, like a pipe (a frame's line, then its input attachments), so the server's loop
+ * copies 4 MB at a time between its other work, never a 100 MB frame in one go.
+ */
+export function* encodeToThread(
+  frame: string | readonly (string | Buffer)[],
+): Generator<{ data: ToThread; transfer: ArrayBuffer[] }> {
+  if (typeof frame === "string") return yield { data: frame, transfer: [] };
+  if (frame.every((p) => typeof p === "string")) return yield { data: frame.join(""), transfer: [] };
+  const pieces = frame.map((p) => (typeof p === "string" ? Buffer.from(p) : p));
+  let left = pieces.reduce((n, p) => n + p.length, 0);
+  let index = 0;
+  let offset = 0;
+  while (left > 0) {
+    // Its own memory (never the shared pool): moving it must not take bytes from anyone else.
+    const slice = Buffer.allocUnsafeSlow(Math.min(left, THREAD_SLICE_BYTES));
+    let at = 0;
+    while (at < slice.length) {
+      const piece = pieces[index]!;
+      const n = piece.copy(slice, at, offset, Math.min(piece.length, offset + slice.length - at));
+      at += n;
+      offset += n;
+      if (offset === piece.length) {
+        index++;
+        offset = 0;
+      }
+    }
+    left -= slice.length;
+    yield { data: slice, transfer: [slice.buffer as ArrayBuffer] };
+  }
 }
 
 /** The thread's side: a server frame that came as bytes, as a Buffer over the same memory. */

@@ -88,6 +88,35 @@ export function startThreadWorker(
       else s.once("end", done);
     }
   });
+  // A big frame crosses in slices, one per turn of the event loop; what is written meanwhile waits
+  // behind it (null: the end), so the thread sees every frame whole and in order.
+  type Frame = string | readonly (string | Buffer)[];
+  let backlog: (Frame | null)[] | null = null;
+  const post = (frame: Frame): void => {
+    const slices = encodeToThread(frame);
+    let step = slices.next();
+    if (!step.done) thread.postMessage(step.value.data, step.value.transfer);
+    step = slices.next();
+    if (step.done) return;
+    backlog = [];
+    const pump = (): void => {
+      if (!step.done) {
+        thread.postMessage(step.value.data, step.value.transfer);
+        step = slices.next();
+      }
+      if (!step.done) return void setImmediate(pump);
+      const waiting = backlog ?? [];
+      backlog = null;
+      for (let i = 0; i < waiting.length; i++) {
+        // A queued frame that is big itself starts slicing: the rest waits behind it in turn.
+        if (backlog) return void (backlog as (Frame | null)[]).push(...waiting.slice(i));
+        const queued = waiting[i]!;
+        if (queued === null) thread.postMessage(null);
+        else post(queued);
+      }
+    };
+    setImmediate(pump);
+  };
   return {
     id: `thread ${thread.threadId}`,
     pid: undefined,
@@ -99,14 +128,15 @@ export function startThreadWorker(
     },
     write(frame) {
       if (ended) return false;
-      const { data, transfer } = encodeToThread(frame);
-      thread.postMessage(data, transfer);
+      if (backlog) backlog.push(frame);
+      else post(frame);
       return true;
     },
     end() {
       if (ended) return;
       ended = true;
-      thread.postMessage(null);
+      if (backlog) backlog.push(null);
+      else thread.postMessage(null);
     },
     // Stops it wherever it is, even in a synchronous loop.
     kill: () => void thread.terminate(),

@@ -6,7 +6,6 @@
 import { describe, expect, it } from "vitest";
 import {
   FrameDecoder,
-  decodeWholeFrame,
   detachInputs,
   encodeFrame,
   encodePredictFrame,
@@ -205,18 +204,6 @@ describe("input attachments (big request strings, server -> worker)", () => {
     expect(bytes.toString()).toBe(
       encodeFrame({ type: "predict", id: "p", kind: "predict", context: {}, input: { text: "small" } }),
     );
-  });
-
-  it("a frame handed over whole (a thread's message port) decodes the same, with or without its last newline", () => {
-    const text = "w".repeat(300_000);
-    const { bytes } = predictBytes({ text: kept(text), n: 1 });
-    for (const whole of [bytes, bytes.subarray(0, bytes.length - 1)]) {
-      const m = decodeWholeFrame<{ input: { text: string; n: number } }>(whole);
-      expect(m.input.text === text && m.input.n === 1).toBe(true);
-    }
-    expect(decodeWholeFrame(Buffer.from('{"type":"cancel","id":"p"}'))).toEqual({ type: "cancel", id: "p" });
-    expect(() => decodeWholeFrame(bytes.subarray(0, 1000))).toThrow(/one whole frame/);
-    expect(() => decodeWholeFrame(Buffer.from("{nope}\n"))).toThrow();
   });
 
   it("a malformed input attachment header is reported, not waited for", () => {

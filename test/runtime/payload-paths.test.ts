@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { validateWebhook } from "replicate";
 import type { RunningServer } from "../../src/runtime/server.js";
+import { JsonStringBytes } from "../../src/runtime/raw-json.js";
 import { startPythonServer } from "../helpers/python-server.js";
 import { NODE_WORKER_MODES, parseSse, request, startFixture, startReceiver } from "./helpers.js";
 
@@ -197,6 +198,33 @@ describe("big outputs cross as attachments", () => {
       }
     } finally {
       await Promise.all([nodeEcho.close(), pyEcho.close()]);
+    }
+  });
+
+  it("a cancel written right behind a 20 MB input reaches the predictor after it, in both node worker modes", async () => {
+    const text = "c".repeat(20 * MB);
+    const literal = Buffer.from(JSON.stringify(text));
+    for (const mode of NODE_WORKER_MODES) {
+      // A long grace: a cancel that overtook its predict frame would be ignored by the worker, and only
+      // the kill at the end of the grace would end the prediction (the test times out first).
+      const server = await startFixture("slowText", { nodeWorkerMode: mode, cancelGraceMs: 60_000 });
+      try {
+        await server.ready;
+        // The input as the body scanner keeps it, so the predict frame carries a 20 MB attachment.
+        const created = server.runner.create({
+          kind: "predict",
+          input: { text: new JsonStringBytes([literal], literal.length, text.length, false) },
+        });
+        if (!created.ok) throw new Error(JSON.stringify(created.errors));
+        const p = created.prediction;
+        // In the same turn of the event loop: the cancel is written while the input is still crossing.
+        server.runner.start(p);
+        expect(server.runner.cancel(p.id)).toBe(true);
+        await p.finished;
+        expect([mode, p.status]).toEqual([mode, "canceled"]);
+      } finally {
+        await server.close();
+      }
     }
   });
 

@@ -8,11 +8,18 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, configFromEnv, nodeWorkerModeFromEnv } from "../../src/runtime/config.js";
-import { RAW_ATTACHMENT_MIN_BYTES, RawJson, stringifyJson } from "../../src/runtime/raw-json.js";
+import { FrameDecoder, detachInputs, encodePredictFrame } from "../../src/runtime/protocol.js";
+import {
+  JsonStringBytes,
+  RAW_ATTACHMENT_MIN_BYTES,
+  RawJson,
+  stringifyJson,
+} from "../../src/runtime/raw-json.js";
 import {
   decodeFromThread,
   encodeFromThread,
   encodeToThread,
+  THREAD_SLICE_BYTES,
   threadFrameBytes,
 } from "../../src/runtime/thread-frames.js";
 import { nodeWorkerModeFor, threadResourceLimits } from "../../src/runtime/worker-command.js";
@@ -128,16 +135,49 @@ describe("thread framing", () => {
     );
   });
 
-  it("server frames: text as it is, pieces with bytes as one owned buffer the caller keeps its own of", () => {
-    expect(encodeToThread('{"type":"shutdown"}\n')).toEqual({ data: '{"type":"shutdown"}\n', transfer: [] });
-    expect(encodeToThread(["a", "b"]).data).toBe("ab");
+  it("server frames: text as it is, pieces with bytes as owned copies the caller keeps its own of", () => {
+    expect([...encodeToThread('{"type":"shutdown"}\n')]).toEqual([
+      { data: '{"type":"shutdown"}\n', transfer: [] },
+    ]);
+    expect([...encodeToThread(["a", "b"])]).toEqual([{ data: "ab", transfer: [] }]);
     const input = Buffer.from('{"text":"ü"}');
-    const { data, transfer } = encodeToThread(['{"type":"predict","input":', input, "}\n"]);
-    expect(transfer).toHaveLength(1);
-    expect(JSON.parse(threadFrameBytes(data as Uint8Array).toString())).toEqual({
+    const slices = [...encodeToThread(['{"type":"predict","input":', input, "}\n"])];
+    expect(slices).toHaveLength(1);
+    expect(slices[0]!.transfer).toHaveLength(1);
+    expect(JSON.parse(threadFrameBytes(slices[0]!.data as Uint8Array).toString())).toEqual({
       type: "predict",
       input: { text: "ü" },
     });
     expect(input.toString()).toBe('{"text":"ü"}');
+  });
+
+  it("a 10 MB input crosses in slices of at most THREAD_SLICE_BYTES that decode as one frame", () => {
+    const text = "s".repeat(10 * 1024 * 1024);
+    const literal = Buffer.from(JSON.stringify(text));
+    const input = { text: new JsonStringBytes([literal], literal.length, text.length, false) };
+    const { input: inline, attachments } = detachInputs(input);
+    const frame = encodePredictFrame(
+      { type: "predict", id: "p", kind: "predict", input, context: {} },
+      JSON.stringify(inline),
+      attachments,
+    ) as (string | Buffer)[];
+    const slices = [...encodeToThread(frame)];
+    expect(slices.length).toBe(Math.ceil((literal.length + 100) / THREAD_SLICE_BYTES));
+    const got: { input: { text: string } }[] = [];
+    const decoder = new FrameDecoder<{ input: { text: string } }>(
+      (m) => got.push(m),
+      (e) => {
+        throw e;
+      },
+    );
+    for (const { data, transfer } of slices) {
+      const bytes = data as Uint8Array;
+      expect(bytes.length).toBeLessThanOrEqual(THREAD_SLICE_BYTES);
+      expect(transfer).toEqual([bytes.buffer]);
+      decoder.push(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+    }
+    expect(got).toHaveLength(1);
+    expect(got[0]!.input.text === text).toBe(true);
+    expect(decoder.bytesScanned).toBeLessThan(200);
   });
 });

@@ -94,8 +94,9 @@ export async function startWorker(
     });
     thread.stdout.on("data", (c: Buffer) => stdout.push(c.toString()));
     thread.stderr.on("data", (c: Buffer) => stderr.push(c.toString()));
-    const post = (data: ReturnType<typeof encodeToThread>): void =>
-      thread.postMessage(data.data, data.transfer);
+    const post = (slices: ReturnType<typeof encodeToThread>): void => {
+      for (const { data, transfer } of slices) thread.postMessage(data, transfer);
+    };
     transport = {
       child: null,
       closeInput: () => thread.postMessage(null),

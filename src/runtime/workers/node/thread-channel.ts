@@ -3,7 +3,7 @@
  * frames arrive and leave through parentPort instead of fds 3/4. Same Channel as channel.ts.
  */
 import { parentPort } from "node:worker_threads";
-import { decodeWholeFrame, type ServerMessage } from "../../protocol.js";
+import { FrameDecoder, type ServerMessage } from "../../protocol.js";
 import {
   encodeFromThread,
   threadFrameBytes,
@@ -19,15 +19,18 @@ export function openThreadChannel(opts: {
 }): Channel {
   const port = parentPort;
   if (!port) throw new Error("openThreadChannel: not running in a worker thread");
+  const bytes = new FrameDecoder<ServerMessage>(opts.onMessage, (err, line) => {
+    process.stderr.write(`kiln worker: ignoring a malformed frame (${err.message}): ${line.slice(0, 200)}\n`);
+  });
   const onData = (data: ToThread): void => {
     if (data === null) return opts.onClose();
     let message: ServerMessage;
     try {
-      // Text is one plain frame; bytes may carry input attachments after the frame's line.
-      message =
-        typeof data === "string"
-          ? (JSON.parse(data) as ServerMessage)
-          : decodeWholeFrame<ServerMessage>(threadFrameBytes(data));
+      if (typeof data !== "string") {
+        // Bytes are a stream, like a pipe: a frame's line and its input attachments, maybe in slices.
+        return bytes.push(threadFrameBytes(data));
+      }
+      message = JSON.parse(data) as ServerMessage;
     } catch (err) {
       process.stderr.write(`kiln worker: ignoring a malformed frame (${(err as Error).message})\n`);
       return;
