@@ -2,22 +2,25 @@
  * The protocol's messages between the server and a node worker running in a worker thread of the
  * server's process (worker-thread.ts, workers/node/thread-channel.ts). The messages are protocol.ts's,
  * with the same JSON semantics; only the carriage differs from the pipes:
- *   server -> thread  one frame's JSON text (a string, or its UTF-8 bytes moved over for a big input),
- *                     or `null` once nothing more follows (the pipe's end-of-file);
+ *   server -> thread  one frame's JSON text (a string), or for a frame sent in pieces its bytes moved
+ *                     over, input attachments after its line included (decodeWholeFrame); or `null`
+ *                     once nothing more follows (the pipe's end-of-file);
  *   thread -> server  one frame's JSON text; for a big output or chunk, [head JSON, field, the field's
  *                     JSON as UTF-8 bytes], the bytes moved (transferred), never copied nor parsed on
  *                     the server, which keeps them as a RawJson like a pipe attachment; or
  *                     `{ unsupported }`, the thread's notice that it cannot host this predictor (a
  *                     native addon that is not context-aware) and the server should run a process;
  *                     `{ spawned }` / `{ reaped }`, a subprocess it started or that ended (the server
- *                     stops those still running when the thread ends, as a process group would).
+ *                     stops those still running when the thread ends, as a process group would);
+ *                     `{ killed }`, the signal the predictor sent its own process (thread-signals.ts).
  */
 import { RAW_ATTACHMENT_MIN_BYTES, RawJson } from "./raw-json.js";
 import { NEEDS_ESCAPE, attachableField, type WorkerMessage } from "./protocol.js";
 
 export type ToThread = string | Uint8Array | null;
 /** The thread's notices about itself (not protocol messages). */
-export type ThreadNotice = { unsupported: string } | { spawned: number } | { reaped: number };
+export type ThreadNotice =
+  { unsupported: string } | { spawned: number } | { reaped: number } | { killed: NodeJS.Signals };
 export type FromThread = string | [head: string, field: string, bytes: Uint8Array] | ThreadNotice;
 
 /** A worker message for postMessage: what to post, and the buffers to move with it. */
@@ -73,9 +76,7 @@ export function encodeToThread(frame: string | readonly (string | Buffer)[]): {
   return { data: bytes, transfer: [bytes.buffer as ArrayBuffer] };
 }
 
-/** The thread's side: the JSON text of one server frame (bytes decoded as UTF-8). */
-export function threadFrameText(data: string | Uint8Array): string {
-  return typeof data === "string"
-    ? data
-    : Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("utf8");
+/** The thread's side: a server frame that came as bytes, as a Buffer over the same memory. */
+export function threadFrameBytes(data: Uint8Array): Buffer {
+  return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }

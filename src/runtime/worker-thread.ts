@@ -44,10 +44,12 @@ export function startThreadWorker(
   thread.stdout.on("data", (d: string) => on.output("stdout", d));
   thread.stderr.on("data", (d: string) => on.output("stderr", d));
   const children = new Set<number>();
+  let killedBy: NodeJS.Signals | null = null;
   thread.on("message", (data: FromThread) => {
     if (typeof data === "object" && !Array.isArray(data)) {
       if ("unsupported" in data) return on.unsupported(data.unsupported);
-      if ("spawned" in data) children.add(data.spawned);
+      if ("killed" in data) killedBy = data.killed;
+      else if ("spawned" in data) children.add(data.spawned);
       else children.delete(data.reaped);
       return;
     }
@@ -69,16 +71,18 @@ export function startThreadWorker(
     // What the model started must not outlive it (a process worker's group is killed likewise).
     for (const pid of children) killTree(pid);
     children.clear();
-    const reason = exitReason(code, failure, spec.resourceLimits);
+    const reason = killedBy
+      ? `the worker was killed by ${killedBy}`
+      : exitReason(code, failure, spec.resourceLimits);
     // The streams may still hold the thread's last output: let them end first (bounded).
     let open = 2;
     const done = (): void => {
       if (--open === 0) {
         clearTimeout(timer);
-        on.exit({ code, signal: null, reason });
+        on.exit({ code, signal: killedBy, reason });
       }
     };
-    const timer = setTimeout(() => on.exit({ code, signal: null, reason }), 1000);
+    const timer = setTimeout(() => on.exit({ code, signal: killedBy, reason }), 1000);
     for (const s of [thread.stdout, thread.stderr]) {
       if (s.readableEnded) done();
       else s.once("end", done);

@@ -200,18 +200,21 @@ describe("big outputs cross as attachments", () => {
     }
   });
 
-  it("a big input is echoed back as sent (serialized once for the worker and the answer)", async () => {
-    const server = await startFixture("echo");
-    try {
-      const text = "é中".repeat(300_000);
-      const res = await request(server.url, "/predictions", { body: { input: { text } } });
-      expect(res.body.status).toBe("succeeded");
-      // Compared as booleans: a failing diff of 600,000 characters helps nobody.
-      expect(res.body.input.text === text).toBe(true);
-      expect(res.body.input.times).toBe(1);
-      expect(res.body.output === text).toBe(true);
-    } finally {
-      await server.close();
-    }
-  });
+  it.each(NODE_WORKER_MODES)(
+    "a big input is echoed back as sent (serialized once for the worker and the answer; %s worker)",
+    async (mode) => {
+      const server = await startFixture("echo", { nodeWorkerMode: mode });
+      try {
+        const text = "é中".repeat(300_000);
+        const res = await request(server.url, "/predictions", { body: { input: { text } } });
+        expect(res.body.status).toBe("succeeded");
+        // Compared as booleans: a failing diff of 600,000 characters helps nobody.
+        expect(res.body.input.text === text).toBe(true);
+        expect(res.body.input.times).toBe(1);
+        expect(res.body.output === text).toBe(true);
+      } finally {
+        await server.close();
+      }
+    },
+  );
 });

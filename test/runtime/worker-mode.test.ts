@@ -13,7 +13,7 @@ import {
   decodeFromThread,
   encodeFromThread,
   encodeToThread,
-  threadFrameText,
+  threadFrameBytes,
 } from "../../src/runtime/thread-frames.js";
 import { nodeWorkerModeFor, threadResourceLimits } from "../../src/runtime/worker-command.js";
 import { threadUnsupportedReason } from "../../src/runtime/workers/node/thread-support.js";
@@ -134,7 +134,7 @@ describe("thread framing", () => {
     const input = Buffer.from('{"text":"ü"}');
     const { data, transfer } = encodeToThread(['{"type":"predict","input":', input, "}\n"]);
     expect(transfer).toHaveLength(1);
-    expect(JSON.parse(threadFrameText(data as Uint8Array))).toEqual({
+    expect(JSON.parse(threadFrameBytes(data as Uint8Array).toString())).toEqual({
       type: "predict",
       input: { text: "ü" },
     });

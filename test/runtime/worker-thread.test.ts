@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { dirname, join, relative } from "node:path";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { compileTsPredictor } from "../../src/build/ts-predictor.js";
 import { createLogger } from "../../src/runtime/logger.js";
@@ -33,14 +33,10 @@ const stopFile = (): string => {
   return f;
 };
 
-/**
- * Until the predictor runs. A thread's log frame leaves even while it spins, proof that the loop has
- * begun; a process worker sends frames when its event loop turns, so there the prediction's start is
- * all there is to wait for (its frame was written to the worker).
- */
-async function spinning(s: RunningServer, id: string, mode: string): Promise<void> {
-  if (mode === "thread") await eventually(() => expect(s.runner.get(id)?.logs).toMatch(/spinning/));
-  else await eventually(() => expect(s.runner.get(id)?.status).toBe("processing"));
+/** Until the predictor's busy loop has begun: it writes `started` (in its directory) first. */
+async function spinning(until: string): Promise<void> {
+  const started = join(dirname(until), "started");
+  await eventually(() => expect(existsSync(started)).toBe(true));
 }
 
 describe.each(NODE_WORKER_MODES)("%s worker running a synchronous busy loop", (mode) => {
@@ -49,11 +45,13 @@ describe.each(NODE_WORKER_MODES)("%s worker running a synchronous busy loop", (m
     expect(s.worker.mode).toBe(mode);
     const until = stopFile();
     const created = await request(s.url, "/predictions", {
-      body: { id: "spin-1", input: { until } },
+      body: { id: "spin-1", input: { until, started: join(dirname(until), "started") } },
       headers: { prefer: "respond-async" },
     });
     expect(created.status).toBe(202);
-    await spinning(s, "spin-1", mode);
+    await spinning(until);
+    // A thread's log frame leaves even while it spins (a process's waits for its event loop).
+    if (mode === "thread") await eventually(() => expect(s.runner.get("spin-1")?.logs).toMatch(/spinning/));
     // The predictor cannot return before the stop file exists: these answers came while it spun.
     for (let i = 0; i < 3; i++) expect((await request(s.url, "/health-check")).body.status).toBe("BUSY");
     expect((await request(s.url, "/openapi.json")).status).toBe(200);
@@ -68,15 +66,17 @@ describe.each(NODE_WORKER_MODES)("%s worker running a synchronous busy loop", (m
     const logger = createLogger({ level: "info", format: "json", write: (l: string) => lines.push(l) });
     const s = await started(startFixture("spin", { nodeWorkerMode: mode, cancelGraceMs: 200, logger }));
     const before = s.worker.workerId;
+    const until = stopFile();
     await request(s.url, "/predictions", {
-      body: { id: "spin-2", input: { until: stopFile() } },
+      body: { id: "spin-2", input: { until, started: join(dirname(until), "started") } },
       headers: { prefer: "respond-async" },
     });
-    await spinning(s, "spin-2", mode);
+    await spinning(until);
     expect((await request(s.url, "/predictions/spin-2/cancel", { method: "POST" })).status).toBe(200);
     expect((await s.runner.get("spin-2")!.finished).status).toBe("canceled");
+    // A fresh worker (setup again), then READY.
+    await eventually(() => expect(s.worker.workerId).not.toBe(before));
     await eventually(async () => expect((await request(s.url, "/health-check")).body.status).toBe("READY"));
-    expect(s.worker.workerId).not.toBe(before);
     expect(lines.join("\n")).toMatch(/ignored its cancel/);
   });
 });

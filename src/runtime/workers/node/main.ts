@@ -21,6 +21,7 @@ import { captureOutput } from "./capture.js";
 import { openChannel } from "./channel.js";
 import { describeError, loadPredictor } from "./load.js";
 import { notifyServer, openThreadChannel } from "./thread-channel.js";
+import { routeSelfSignals } from "./thread-signals.js";
 import { idleCollector } from "./idle-gc.js";
 import { routeThreadStdio, stopChildren } from "./thread-stdio.js";
 import { threadUnsupportedReason } from "./thread-support.js";
@@ -61,8 +62,10 @@ async function main(): Promise<void> {
   const root = values.root ?? process.cwd();
   if (!values.predictor && !values.train)
     throw new Error("--predictor <file>:<export> (or --train <file>:<export>) is required");
-  if (!isMainThread)
+  if (!isMainThread) {
     routeThreadStdio((event, pid) => notifyServer(event === "spawned" ? { spawned: pid } : { reaped: pid }));
+    routeSelfSignals((killed) => notifyServer({ killed }));
+  }
   // Stack traces of bundled predictors point at predict.ts lines, not the bundle.
   process.setSourceMapsEnabled(true);
   let predictor: PredictorRuntime | null = null;

@@ -3,10 +3,10 @@
  * frames arrive and leave through parentPort instead of fds 3/4. Same Channel as channel.ts.
  */
 import { parentPort } from "node:worker_threads";
-import type { ServerMessage } from "../../protocol.js";
+import { decodeWholeFrame, type ServerMessage } from "../../protocol.js";
 import {
   encodeFromThread,
-  threadFrameText,
+  threadFrameBytes,
   type FromThread,
   type ThreadNotice,
   type ToThread,
@@ -23,7 +23,11 @@ export function openThreadChannel(opts: {
     if (data === null) return opts.onClose();
     let message: ServerMessage;
     try {
-      message = JSON.parse(threadFrameText(data)) as ServerMessage;
+      // Text is one plain frame; bytes may carry input attachments after the frame's line.
+      message =
+        typeof data === "string"
+          ? (JSON.parse(data) as ServerMessage)
+          : decodeWholeFrame<ServerMessage>(threadFrameBytes(data));
     } catch (err) {
       process.stderr.write(`kiln worker: ignoring a malformed frame (${(err as Error).message})\n`);
       return;
