@@ -32,7 +32,9 @@ export class LogTail {
 
   push(text: string): void {
     const parts = (this.partial + text).split("\n");
-    this.partial = parts.pop() ?? "";
+    // An unended line (a progress bar redrawn with \r for minutes) keeps its last 64 KiB, so each chunk
+    // does not copy everything before it.
+    this.partial = (parts.pop() ?? "").slice(-65536);
     for (const line of parts) {
       this.kept.push(line);
       if (this.kept.length > this.max) this.kept.shift();

@@ -1,4 +1,7 @@
-/** A minimal Server-Sent Events reader (event/data/id fields, multi-line data) over a fetch body. */
+/**
+ * A minimal Server-Sent Events reader (event/data/id fields, multi-line data) over a response body (a
+ * node:http answer or a fetch body: both iterate over byte chunks).
+ */
 
 export interface SseEvent {
   event: string;
@@ -11,13 +14,15 @@ export interface SseEvent {
  * line arrives (an event carrying a large file output spans thousands of chunks; searching and
  * flattening one growing string per chunk made a 20 MB output take tens of seconds).
  */
-export async function* readSse(body: ReadableStream<Uint8Array>): AsyncGenerator<SseEvent> {
+export async function* readSse(
+  body: AsyncIterable<Uint8Array> | ReadableStream<Uint8Array>,
+): AsyncGenerator<SseEvent> {
   const decoder = new TextDecoder();
   let pending: string[] = [];
   // The end of the pending text: a blank line may start in one chunk and end in the next.
   let tail = "";
   const BLANK_LINE = /\r?\n\r?\n/g;
-  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+  for await (const chunk of body as AsyncIterable<Uint8Array>) {
     let text = decoder.decode(chunk, { stream: true });
     for (;;) {
       const probe = tail + text;

@@ -134,7 +134,9 @@ export function readinessOf(image: { cmd: string[] | undefined }): Readiness {
     intervalMs: 250,
     onOutput: (text) => {
       const lines = (partial + text).split("\n");
-      partial = lines.pop() ?? "";
+      // A line without end (a progress bar redrawn with \r) is kept to its last 4 KiB: the server's
+      // lines are short, and each chunk must not copy all that came before.
+      partial = (lines.pop() ?? "").slice(-4096);
       if (lines.some((line) => serverLogEvent(line) !== undefined)) activity.notify();
     },
   };

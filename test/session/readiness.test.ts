@@ -32,6 +32,19 @@ describe("readinessOf: what ends the wait for a container's READY", () => {
     expect(r.intervalMs).toBeGreaterThanOrEqual(250);
   });
 
+  it("kiln's server: output without line ends (a progress bar) wakes nothing, and the ready line after it still counts", async () => {
+    const r = readinessOf({ cmd: KILN_CMD });
+    let ready = "";
+    createLogger({ write: (l) => (ready = l) }).info(READY_LOG_MESSAGE, { since_start_s: 0.2 });
+    const bar = `\r${"#".repeat(1000)}`;
+    expect(
+      await wakes(r, () => {
+        for (let i = 0; i < 2000; i++) r.onOutput(bar);
+      }),
+    ).toBe(false);
+    expect(await wakes(r, () => r.onOutput(`\n${ready}`))).toBe(true);
+  });
+
   it("kiln's server: an error line (setup failed, worker gone) wakes the waiter too", async () => {
     const r = readinessOf({ cmd: KILN_CMD });
     let line = "";
