@@ -88,6 +88,34 @@ class Predictor(BasePredictor):
   });
 });
 
+describe("an async prediction's task", () => {
+  test("asyncio.current_task() is the prediction's task from its first line (asyncio.timeout works)", async () => {
+    const w = await ready(`
+import asyncio
+from cog import BasePredictor
+
+
+class Predictor(BasePredictor):
+    async def predict(self, wait: float) -> str:
+        first = asyncio.current_task()
+        timeout = getattr(asyncio, "timeout", None)  # Python 3.11+: needs a current task
+        if timeout is not None:
+            async with timeout(5):
+                await asyncio.sleep(wait)
+        else:
+            await asyncio.sleep(wait)
+        same = first is not None and first is asyncio.current_task()
+        return "one task" if same else f"first={first!r} now={asyncio.current_task()!r}"
+`);
+    for (const [id, wait] of [
+      ["a", 0],
+      ["b", 0.01],
+    ] as const) {
+      expect((await w.predict(id, { wait })).terminal).toEqual({ type: "done", id, output: "one task" });
+    }
+  });
+});
+
 describe("frames from the server", () => {
   test("a malformed frame is reported and skipped, sync and async; the next one is served", async () => {
     for (const DEF of ["def", "async def"]) {

@@ -4,8 +4,6 @@ Cancellation cancels the prediction's task: user code sees asyncio.CancelledErro
 """
 
 import asyncio
-import collections.abc
-import contextvars
 import inspect
 import sys
 from typing import Any, Dict, Optional, Set
@@ -20,60 +18,20 @@ from .worker import WorkerBase
 _DIRECT = ("predict", "cancel", "healthcheck")
 
 
-def _start_eagerly(coro: Any) -> "Optional[asyncio.Task[Any]]":
-    """Runs the coroutine's first step now, in a context of its own as a task would; None when that step
-    finished it (a predictor that never really waits), else the task that runs the rest. What Python
-    3.12's eager tasks do, for 3.10 and 3.11 too: one pass of the event loop less per prediction."""
+# Python 3.12+ can run a task's first step at once (an eager task), so a prediction starts in the
+# reader's callback and one that never waits is done before the loop's next turn, while
+# asyncio.current_task() (asyncio.timeout, aiohttp, anyio need it) is its task from the first line.
+# Before 3.12 the task starts on the loop's next turn.
+_EAGER = sys.version_info >= (3, 12)
+
+
+def _start(coro: Any) -> "Optional[asyncio.Task[Any]]":
+    """The prediction's task, or None when it finished in its first (eager) step."""
     loop = asyncio.get_running_loop()
-    context = contextvars.copy_context()
-    try:
-        waiting_on = context.run(coro.send, None)
-    except StopIteration:
-        return None
-    except Exception as err:  # noqa: BLE001 - reported as a failing task's would be; the reader goes on
-        loop.call_exception_handler({"message": "a prediction task failed", "exception": err})
-        return None
-    rest = _Rest(coro, waiting_on)
-    if sys.version_info >= (3, 11):
-        return loop.create_task(rest, context=context)  # the rest of its steps in that same context
-    return context.run(loop.create_task, rest)  # 3.10: the task runs in a copy of it
-
-
-class _Rest(collections.abc.Coroutine):
-    """`coro` from its second step on, for a Task: the Task's first step gets the future `coro` waits on
-    (from the step run eagerly), and every later send or throw goes to `coro`. A throw before that first
-    step (a cancel right behind the predict) reaches `coro` too, at the await it is suspended in: a
-    coroutine object of our own would never start, and `coro` would never hear of it."""
-
-    def __init__(self, coro: Any, waiting_on: Any) -> None:
-        self._coro = coro
-        self._first: Any = waiting_on
-        self._stepped = False
-        # What asyncio shows for a task (its repr, warnings about a pending task): the coroutine's own.
-        self.__name__ = getattr(coro, "__name__", "prediction")
-        self.__qualname__ = getattr(coro, "__qualname__", self.__name__)
-
-    @property
-    def cr_frame(self) -> Any:
-        return getattr(self._coro, "cr_frame", None)
-
-    def send(self, value: Any) -> Any:
-        if not self._stepped:
-            self._stepped = True
-            return self._first
-        return self._coro.send(value)
-
-    def throw(self, typ: Any, val: Any = None, tb: Any = None) -> Any:
-        self._stepped = True
-        if val is None and tb is None:
-            return self._coro.throw(typ)
-        return self._coro.throw(typ, val, tb)  # pragma: no cover - asyncio throws one exception object
-
-    def close(self) -> None:
-        self._coro.close()
-
-    def __await__(self) -> Any:  # pragma: no cover - only ever run by a Task
-        return self
+    if not _EAGER:
+        return loop.create_task(coro)
+    task = asyncio.Task(coro, loop=loop, eager_start=True)  # type: ignore[call-arg]
+    return None if task.done() else task
 
 
 class AsyncWorker(WorkerBase):
@@ -127,7 +85,7 @@ class AsyncWorker(WorkerBase):
         """A message that starts work or cancels it: never waits."""
         kind = message.get("type")
         if kind == "predict":
-            task = _start_eagerly(self._predict(message))
+            task = _start(self._predict(message))
             if task is not None:
                 self.tasks[str(message.get("id"))] = task
         elif kind == "cancel":
