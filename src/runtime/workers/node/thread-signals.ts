@@ -7,7 +7,7 @@
  * - SIGINT is ignored, as the process worker ignores it (the server decides how to stop);
  * - a signal whose default action ends a process ends the thread instead, and the server reports the
  *   worker "killed by" that signal, as for a process;
- * - any other (SIGCHLD, SIGWINCH, SIGUSR1...) is passed on to the process, as before.
+ * - any other (SIGCHLD, SIGWINCH, SIGUSR1, SIGPIPE, which node ignores...) is passed on to the process.
  */
 import { constants } from "node:os";
 
@@ -22,7 +22,6 @@ const ENDS_A_PROCESS = new Set<string>([
   "SIGKILL",
   "SIGUSR2",
   "SIGSEGV",
-  "SIGPIPE",
   "SIGALRM",
   "SIGTERM",
   "SIGSTKFLT",
