@@ -162,29 +162,36 @@ export function detachInputs(input: Record<string, unknown>): {
   attachments: InputAttachment[];
 } {
   const attachments: InputAttachment[] = [];
-  const walk = (value: unknown, path: InputPath): unknown => {
+  // One path stack for the whole walk (run on every prediction): copied only where a value is taken out.
+  const path: InputPath = [];
+  const walk = (value: unknown): unknown => {
     if (value instanceof RawJson) {
-      attachments.push({ path, value });
+      attachments.push({ path: [...path], value });
       return null;
     }
     if (typeof value !== "object" || value === null) return value;
     if (Array.isArray(value)) {
       let list: unknown[] | null = null;
-      value.forEach((item: unknown, i) => {
-        const out = walk(item, [...path, i]);
+      for (let i = 0; i < value.length; i++) {
+        const item: unknown = value[i];
+        path.push(i);
+        const out = walk(item);
+        path.pop();
         if (out !== item) (list ??= [...(value as unknown[])])[i] = out;
-      });
+      }
       return list ?? value;
     }
     let copy: Record<string, unknown> | null = null;
     for (const key of Object.keys(value)) {
       const item = (value as Record<string, unknown>)[key];
-      const out = walk(item, [...path, key]);
+      path.push(key);
+      const out = walk(item);
+      path.pop();
       if (out !== item) (copy ??= { ...(value as Record<string, unknown>) })[key] = out;
     }
     return copy ?? value;
   };
-  const out = walk(input, []) as Record<string, unknown>;
+  const out = walk(input) as Record<string, unknown>;
   return { input: out, attachments };
 }
 
