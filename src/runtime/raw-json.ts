@@ -7,6 +7,7 @@
  */
 import { randomBytes } from "node:crypto";
 import { EXTERNAL_STRING, type ExternalString } from "../schema/external-string.js";
+import { EXTERNAL_ARRAY, type ExternalArray, type ItemKind } from "../schema/external-array.js";
 
 // How much text mentions() searches before it lets the event loop run.
 const SEARCH_SLICE_BYTES = 4 * 1024 * 1024;
@@ -131,6 +132,32 @@ export class JsonStringBytes extends RawJson implements ExternalString {
       if (to > from) yield part.subarray(from, to);
       off += part.length;
     }
+  }
+}
+
+/**
+ * A big array of a request body made only of numbers, booleans and null, kept as the JSON text
+ * (brackets included) it arrived as: the request's own buffers, its grammar checked while they were
+ * read. It validates as a list (ExternalArray) by the kinds of items the scan counted, and travels to
+ * the worker as an attachment, which parses it there, off the server's event loop.
+ */
+export class JsonArrayBytes extends RawJson implements ExternalArray {
+  readonly [EXTERNAL_ARRAY] = true as const;
+
+  constructor(
+    parts: readonly Buffer[],
+    bytes: number,
+    readonly length: number,
+    readonly integers: ItemKind,
+    readonly fractions: ItemKind,
+    readonly booleans: ItemKind,
+    readonly nulls: ItemKind,
+  ) {
+    super(parts, bytes);
+  }
+
+  items(): unknown[] {
+    return this.value() as unknown[];
   }
 }
 

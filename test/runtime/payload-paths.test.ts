@@ -201,6 +201,44 @@ describe("big outputs cross as attachments", () => {
     }
   });
 
+  it("a 3 MB array of numbers crosses to either worker as an attachment: never parsed by the server", async () => {
+    const [nodeSum, pySum] = await Promise.all([startFixture("sumNumbers"), python("SumNumbers")()]);
+    try {
+      await pySum.ready;
+      const count = 600_000;
+      const xs = `[${Array.from({ length: count }, (_, i) => (i % 7) - 2.5).join(", ")}]`;
+      const flags = `[${"true, false, ".repeat(45_000)}true]`;
+      const body = `{"input":{"xs":${xs},"flags":${flags}}}`;
+      const sum = JSON.parse(xs).reduce((a: number, b: number) => a + b, 0) as number;
+      for (const server of [nodeSum, pySum]) {
+        const m = await measured(server, () =>
+          request(server.url, "/predictions", { raw: body, headers: { "content-type": "application/json" } }),
+        );
+        expect([m.result.status, m.result.body.status ?? m.result.text.slice(0, 300)]).toEqual([
+          200,
+          "succeeded",
+        ]);
+        expect(m.result.body.output).toEqual({ count, sum, flags: 90_001 });
+        // The input goes back out as the bytes it came in.
+        expect(JSON.stringify(m.result.body.input)).toBe(JSON.stringify(JSON.parse(body).input));
+        // The predict frame: a small line, then both arrays exactly as sent (each plus its newline).
+        const arrays = Buffer.byteLength(xs) + Buffer.byteLength(flags);
+        expect(m.sent).toBeGreaterThanOrEqual(arrays);
+        expect(m.sent).toBeLessThan(arrays + 1024);
+      }
+      // A wrong kind of item is a 422 naming the first one, before any worker sees it.
+      const bad = `{"input":{"xs":${xs.slice(0, -1)}, true, 1]}}`;
+      const r = await request(nodeSum.url, "/predictions", {
+        raw: bad,
+        headers: { "content-type": "application/json" },
+      });
+      expect(r.status).toBe(422);
+      expect(r.body.detail[0].loc).toEqual(["body", "input", "xs", count]);
+    } finally {
+      await Promise.all([nodeSum.close(), pySum.close()]);
+    }
+  });
+
   it("a cancel written right behind a 20 MB input reaches the predictor after it, in both node worker modes", async () => {
     const text = "c".repeat(20 * MB);
     const literal = Buffer.from(JSON.stringify(text));
