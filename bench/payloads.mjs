@@ -7,6 +7,7 @@
 // (the client's own JSON.stringify and JSON.parse are not counted; the answer is checked afterwards). Writes bench/results/payloads.md.
 // Usage: node bench/payloads.mjs [--sizes 1,10,100] [--timeout 60] [--apis container,v1,sse,webhook]
 //        [--only input,echo] (rows whose payload names one of these words) [--workers TS,Python]
+//        [--cpu-prof DIR] (V8 CPU profiles of the servers, threads included, written to DIR at their exit)
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
@@ -35,6 +36,8 @@ const TIMEOUT_MS = Number(opt("timeout", "60")) * 1000;
 const APIS = opt("apis", "container,v1,sse,webhook").split(",");
 const ONLY = opt("only", "").split(",").filter(Boolean);
 const WORKERS = opt("workers", "TS,Python").split(",");
+// Writes V8 CPU profiles of each server process (and its worker threads) there, to see where time goes.
+const CPU_PROF = opt("cpu-prof", "");
 const MB = 1_000_000;
 
 const PYTHON_PREDICT = `from cog import BasePredictor, Input, Path
@@ -42,11 +45,13 @@ const PYTHON_PREDICT = `from cog import BasePredictor, Input, Path
 
 class Predictor(BasePredictor):
     def predict(self, mode: str = Input(choices=["echo", "make", "read"]), text: str = "", size: int = 0,
-                upload: Path = None) -> str:
+                upload: Path = None, numbers: list[float] = None) -> str:
         if mode == "echo":
             return text
         if mode == "make":
             return "x" * size
+        if numbers is not None:
+            return str(len(numbers))
         return str(upload.stat().st_size) if upload else str(len(text))
 
 
@@ -180,6 +185,40 @@ async function startHelper() {
 
 let webhookSeq = 0;
 
+/** An input given as its JSON text. */
+class RawInput {
+  constructor(json) {
+    this.json = json;
+  }
+}
+
+/** `[0.25,0.25,...]` of at most `bytes` bytes, and its item count. */
+function numbersJson(bytes) {
+  const count = Math.floor((bytes - 1) / 5);
+  return { count, json: `[${"0.25,".repeat(count - 1)}0.25]` };
+}
+
+/**
+ * The floor for a list of numbers: a TS predictor gets a JS array and a Python one a list, so the
+ * worker's JSON.parse (json.loads) of those bytes has to happen somewhere. Measured here, in this
+ * process (node) and in a python3 that already read the bytes (its read not counted).
+ */
+async function parseFloor(json) {
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  JSON.parse(json);
+  const cpu = process.cpuUsage(cpu0);
+  const node = { ms: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000 };
+  const code =
+    "import json,sys,time\nd=sys.stdin.buffer.read()\nt=time.perf_counter();c=time.process_time()\njson.loads(d)\nprint((time.perf_counter()-t)*1000,(time.process_time()-c)*1000)";
+  const child = track(spawn("python3", ["-c", code], { stdio: ["pipe", "pipe", "inherit"] }));
+  child.stdin.end(json);
+  let out = "";
+  for await (const chunk of child.stdout) out += chunk;
+  const [ms, cpuMs] = out.trim().split(" ").map(Number);
+  return { node, python: { ms, cpuMs } };
+}
+
 /**
  * The request body for `api`, serialized before the clock starts: the client's own JSON.stringify of a
  * 100 MB input is not the server's time.
@@ -194,10 +233,12 @@ async function prepareRequest(api, input, helper) {
     const type = encoded.headers.get("content-type");
     return { type, body: Buffer.from(await encoded.arrayBuffer()) };
   }
-  if (api !== "webhook") return { body: Buffer.from(JSON.stringify({ input })) };
+  // A RawInput is already JSON text (a list of numbers too long for JSON.stringify to build quickly).
+  const inputJson = input instanceof RawInput ? input.json : JSON.stringify(input);
+  if (api !== "webhook") return { body: Buffer.from(`{"input":${inputJson}}`) };
   const key = `/hook-${++webhookSeq}`;
-  const envelope = { input, webhook: `${helper.base}${key}`, webhook_events_filter: ["completed"] };
-  return { key, body: Buffer.from(JSON.stringify(envelope)) };
+  const rest = JSON.stringify({ webhook: `${helper.base}${key}`, webhook_events_filter: ["completed"] });
+  return { key, body: Buffer.from(`{"input":${inputJson},${rest.slice(1)}`) };
 }
 
 /**
@@ -336,6 +377,7 @@ async function main() {
       const file = join(work, `loop-delay-${name}`);
       const env = { ...options.env, KILN_BENCH_LOOP_DELAY_FILE: file };
       const flags = ["--import", join(root, "bench/fixtures/loop-delay.mjs")];
+      if (CPU_PROF) flags.push("--cpu-prof", `--cpu-prof-dir=${CPU_PROF}`);
       return startKiln({ ...runtime, ...options, env, nodeFlags: flags }).then((s) =>
         Object.assign(s, { loop: loopDelay(s.pid, file) }),
       );
@@ -356,6 +398,7 @@ async function main() {
     const rows = [];
     const pipe = {};
     const floor = {};
+    const floorParse = {};
     const loads = [loadavg()[0]];
     for (const mb of SIZES_MB) {
       const n = mb * MB;
@@ -366,6 +409,11 @@ async function main() {
       // A data URI of n characters (3/4 n bytes decoded): 100 MB of it fits the default 100 MiB body limit.
       const uriBytes = Math.floor((n - 40) / 4) * 3;
       const dataUri = `data:application/octet-stream;base64,${blob.subarray(0, uriBytes).toString("base64")}`;
+      const numbers = numbersJson(n - 40);
+      floorParse[mb] =
+        ONLY.length === 0 || ONLY.some((w) => "number list input".includes(w))
+          ? await parseFloor(numbers.json)
+          : null;
       helper.serve(`/input-${mb}.bin`, blob);
       const fileUrl = `${helper.base}/input-${mb}.bin`;
       const cases = [];
@@ -391,6 +439,13 @@ async function main() {
           "file input by URL",
           { mode: "read", upload: fileUrl },
           expectValue(String(n)),
+        ]);
+        cases.push([
+          s,
+          "container",
+          "number list input",
+          new RawInput(`{"mode":"read","numbers":${numbers.json}}`),
+          expectValue(String(numbers.count)),
         ]);
         if (APIS.includes("v1")) cases.push([s, "v1 files", "multipart file upload", blob, expectValue(n)]);
       }
@@ -458,6 +513,10 @@ async function main() {
       ),
       "",
       `Raw pipe copy: ${SIZES_MB.map((mb) => `${mb} MB ${pipe[mb].ms.toFixed(0)} ms (${pipe[mb].cpuMs.toFixed(0)} ms CPU)`).join(", ")}.`,
+      ...SIZES_MB.filter((mb) => floorParse[mb]).map(
+        (mb) =>
+          `Parse floor for the ${mb} MB number list (the worker must turn it into a JS array or a Python list): JSON.parse ${floorParse[mb].node.ms.toFixed(0)} ms (${floorParse[mb].node.cpuMs.toFixed(0)} ms CPU), python3 json.loads ${floorParse[mb].python.ms.toFixed(0)} ms (${floorParse[mb].python.cpuMs.toFixed(0)} ms CPU).`,
+      ),
       `Idle floor (1 s with no prediction running, before each size): slowest /health-check ${SIZES_MB.map((mb) => `${mb} MB ${floor[mb].health.toFixed(1)} ms`).join(", ")}; server loop delay ${SIZES_MB.map((mb) => `${mb} MB ${floor[mb].loop.toFixed(1)} ms`).join(", ")}.`,
       "",
       "| goal | measured | |",

@@ -6,6 +6,7 @@
  * itself (the /v1 text stream, the output cache) calls value(), which parses once.
  */
 import { randomBytes } from "node:crypto";
+import { decodeScalarArray } from "./scalar-array-decode.js";
 import { EXTERNAL_STRING, type ExternalString } from "../schema/external-string.js";
 import { EXTERNAL_ARRAY, type ExternalArray, type ItemKind } from "../schema/external-array.js";
 
@@ -76,12 +77,18 @@ export class RawJson {
 
 /**
  * The value of UTF-8 JSON text in pieces. A string literal without escapes (the common big value) is
- * decoded as it stands, which is several times faster than JSON.parse of the same text.
+ * decoded as it stands, which is several times faster than JSON.parse of the same text; an array of
+ * numbers, booleans and null (a big list input) is decoded without boxing each number
+ * (scalar-array-decode.ts).
  */
 export function decodeJson(parts: readonly Buffer[], bytes: number): unknown {
   const whole = parts.length === 1 ? parts[0]! : Buffer.concat(parts, bytes);
   if (bytes >= 2 && whole[0] === 0x22 && whole[bytes - 1] === 0x22 && whole.indexOf(0x5c) < 0) {
     return whole.toString("utf8", 1, bytes - 1);
+  }
+  if (whole[0] === 0x5b) {
+    const list = decodeScalarArray(whole);
+    if (list) return list;
   }
   return JSON.parse(whole.toString("utf8"));
 }
