@@ -72,6 +72,60 @@ describe("files cross as paths, both directions", () => {
   });
 });
 
+describe("files cross as paths on every API", () => {
+  it("node worker: a 1 MB data URI in and a file out by /v1, SSE and webhooks: a few hundred protocol bytes each", async () => {
+    const server = await startFixture("files");
+    const receiver = await startReceiver();
+    try {
+      const text = "c".repeat(MB);
+      const input = { image: dataUri(text) };
+      const want = text.toUpperCase();
+      const check = (m: { sent: number; scanned: number; attached: number }): void => {
+        expect(m.sent).toBeLessThan(4096);
+        expect(m.scanned).toBeLessThan(4096);
+        expect(m.attached).toBe(0);
+      };
+      const v1 = await measured(server, () =>
+        request(server.url, "/v1/models/acme/files/predictions", {
+          headers: { prefer: "wait" },
+          body: { input },
+        }),
+      );
+      expect(v1.result.body.status).toBe("succeeded");
+      expect(decodeDataUri(v1.result.body.output[0]) === want).toBe(true);
+      check(v1);
+
+      const sse = await measured(server, async () => {
+        const r = await fetch(`${server.url}/predictions`, {
+          method: "POST",
+          headers: { "content-type": "application/json", accept: "text/event-stream" },
+          body: JSON.stringify({ input }),
+        });
+        return parseSse(await r.text());
+      });
+      expect(sse.result.at(-1)?.event).toBe("completed");
+      expect(decodeDataUri(sse.result.at(-1)?.data.output[0]) === want).toBe(true);
+      check(sse);
+
+      const hook = await measured(server, async () => {
+        const r = await request(server.url, "/predictions", {
+          headers: { prefer: "respond-async" },
+          body: { input, webhook: `${receiver.url}/hook`, webhook_events_filter: ["completed"] },
+        });
+        expect(r.status).toBe(202);
+        await receiver.waitFor(1);
+        return JSON.parse(receiver.received[0]!.body);
+      });
+      expect(hook.result.status).toBe("succeeded");
+      expect(decodeDataUri(hook.result.output[0]) === want).toBe(true);
+      check(hook);
+    } finally {
+      await receiver.close();
+      await server.close();
+    }
+  });
+});
+
 describe("big outputs cross as attachments", () => {
   let py: RunningServer;
   beforeAll(async () => {
