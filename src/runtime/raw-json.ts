@@ -5,6 +5,7 @@
  * output is never parsed, re-serialized or copied on the server's event loop. Code that needs the value
  * itself (the /v1 text stream, the output cache) calls value(), which parses once.
  */
+import { isAscii } from "node:buffer";
 import { randomBytes } from "node:crypto";
 import { decodeScalarArray } from "./scalar-array-decode.js";
 import { EXTERNAL_STRING, type ExternalString } from "../schema/external-string.js";
@@ -82,6 +83,10 @@ export class RawJson {
  * (scalar-array-decode.ts).
  */
 export function decodeJson(parts: readonly Buffer[], bytes: number): unknown {
+  if (parts.length > 1) {
+    const text = asciiLiteral(parts, bytes);
+    if (text !== null) return text;
+  }
   const whole = parts.length === 1 ? parts[0]! : Buffer.concat(parts, bytes);
   if (bytes >= 2 && whole[0] === 0x22 && whole[bytes - 1] === 0x22 && whole.indexOf(0x5c) < 0) {
     return whole.toString("utf8", 1, bytes - 1);
@@ -91,6 +96,24 @@ export function decodeJson(parts: readonly Buffer[], bytes: number): unknown {
     if (list) return list;
   }
   return JSON.parse(whole.toString("utf8"));
+}
+
+/**
+ * A string literal in pieces that is ASCII without escapes, decoded piece by piece (latin1, the
+ * cheapest decoding) into a string V8 joins lazily: no concatenated copy of the whole literal first.
+ * Null for anything else.
+ */
+function asciiLiteral(parts: readonly Buffer[], bytes: number): string | null {
+  const first = parts[0]!;
+  const last = parts.at(-1)!;
+  if (bytes < 2 || first[0] !== 0x22 || last[last.length - 1] !== 0x22) return null;
+  for (const part of parts) if (part.indexOf(0x5c) >= 0 || !isAscii(part)) return null;
+  let text = "";
+  for (let k = 0; k < parts.length; k++) {
+    const part = parts[k]!;
+    text += part.toString("latin1", k === 0 ? 1 : 0, k === parts.length - 1 ? part.length - 1 : part.length);
+  }
+  return text;
 }
 
 /**

@@ -87,3 +87,29 @@ describe("decodeScalarArray", () => {
     expect(() => decodeJson([Buffer.from("[1,,2]")], 6)).toThrow(SyntaxError);
   });
 });
+
+describe("decodeJson of a string literal in pieces", () => {
+  it("ASCII without escapes is joined from its pieces; anything else still decodes exactly", () => {
+    const pieces = (text: string, cuts: number[]): Buffer[] => {
+      const b = Buffer.from(text);
+      const out: Buffer[] = [];
+      let at = 0;
+      for (const c of [...cuts, b.length]) {
+        out.push(b.subarray(at, c));
+        at = c;
+      }
+      return out;
+    };
+    for (const value of ["abc def", 'q"uo\\te', "é中😀 text", "tab\there", ""]) {
+      const literal = JSON.stringify(value);
+      const n = Buffer.byteLength(literal);
+      for (let cut = 1; cut < n; cut++) {
+        expect(decodeJson(pieces(literal, [cut]), n)).toBe(value);
+        if (cut + 1 < n) expect(decodeJson(pieces(literal, [cut, cut + 1]), n)).toBe(value);
+      }
+    }
+    // A single quote byte cut off from a number array is no literal.
+    expect(decodeJson(pieces('"ab"', [1]), 4)).toBe("ab");
+    expect(decodeJson(pieces("[1, 2]", [2]), 6)).toEqual([1, 2]);
+  });
+});
