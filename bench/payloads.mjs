@@ -346,6 +346,8 @@ async function measure(api, server, input, check, helper) {
     ms: result.t - t0,
     status: result.status,
     bytes: result.bytes ?? 0,
+    // What crossed the wire both ways (a container answer carries its input back, as Cog's does).
+    moved: prepared.body.length + (result.bytes ?? 0),
     healthWorstMs: h.worst,
     loopMs,
     polls: h.polls,
@@ -452,7 +454,9 @@ async function main() {
       const picked = cases.filter(([, , what]) => ONLY.length === 0 || ONLY.some((w) => what.includes(w)));
       for (const [server, api, what, input, check] of picked) {
         const r = await measure(api, servers[server], input, check, helper);
-        rows.push({ mb, server, api, what, ...r, ratio: r.ms / pipe[mb].ms });
+        // Also against the pipe copy scaled to the bytes the row moved (request and answer).
+        const movedRatio = r.ms / ((pipe[mb].ms * r.moved) / n);
+        rows.push({ mb, server, api, what, ...r, ratio: r.ms / pipe[mb].ms, movedRatio });
         console.log(
           mb,
           "MB",
@@ -505,11 +509,15 @@ async function main() {
       "CPU columns are user+sys ms of the server and of its worker during the row (10 ms resolution; they do",
       "not depend on how busy the machine is, wall times do). The pipe copy's CPU counts both of its ends.",
       "",
-      "| MB | worker | API | payload | status | ms | × raw pipe | server CPU ms | worker CPU ms | slowest health ms | server loop delay ms |",
-      "|---|---|---|---|---|---|---|---|---|---|---|",
+      "`MB moved` counts the request and the answer (a container API answer carries the input back, as",
+      "Cog's does, so an input row moves its payload twice); `× pipe per byte` compares the row with the",
+      "pipe copy scaled to those bytes.",
+      "",
+      "| MB | worker | API | payload | status | ms | × raw pipe | MB moved | × pipe per byte | server CPU ms | worker CPU ms | slowest health ms | server loop delay ms |",
+      "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
       ...rows.map(
         (r) =>
-          `| ${r.mb} | ${r.server.split(" ")[0]} | ${r.api} | ${r.what} | ${r.status} | ${r.ms.toFixed(0)} | ${r.ratio.toFixed(1)} | ${r.cpu.server} | ${r.cpu.worker} | ${r.healthWorstMs.toFixed(1)} | ${r.loopMs.toFixed(1)} |`,
+          `| ${r.mb} | ${r.server.split(" ")[0]} | ${r.api} | ${r.what} | ${r.status} | ${r.ms.toFixed(0)} | ${r.ratio.toFixed(1)} | ${(r.moved / MB).toFixed(0)} | ${r.movedRatio.toFixed(1)} | ${r.cpu.server} | ${r.cpu.worker} | ${r.healthWorstMs.toFixed(1)} | ${r.loopMs.toFixed(1)} |`,
       ),
       "",
       `Raw pipe copy: ${SIZES_MB.map((mb) => `${mb} MB ${pipe[mb].ms.toFixed(0)} ms (${pipe[mb].cpuMs.toFixed(0)} ms CPU)`).join(", ")}.`,
