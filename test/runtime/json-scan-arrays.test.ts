@@ -4,42 +4,16 @@
  * they stream past, the scan counts the kinds of items, and validation works from those counts. Work is
  * counted in bytes looked at, never timed.
  */
-import type { IncomingMessage } from "node:http";
-import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { BIG_STRING_BYTES, JsonBodyScanner } from "../../src/runtime/http/json-scan.js";
-import { parseScanned, readJsonBody } from "../../src/runtime/http/body.js";
+import { BIG_STRING_BYTES } from "../../src/runtime/http/json-scan.js";
 import { HttpError } from "../../src/runtime/http/respond.js";
+import { refusal, scan } from "./json-body-helpers.js";
 import { parseEnvelope } from "../../src/runtime/http/prediction-request.js";
 import { JsonArrayBytes, stringifyJson } from "../../src/runtime/raw-json.js";
 import { detachInputs } from "../../src/runtime/protocol.js";
 import { isExternalArray } from "../../src/schema/external-array.js";
 import { validateInput } from "../../src/schema/validate.js";
 import type { PredictorSchema } from "../../src/schema/types.js";
-
-function scan(body: string | Buffer, size = 65_536, bigBytes?: number) {
-  const bytes = typeof body === "string" ? Buffer.from(body) : body;
-  const scanner = new JsonBodyScanner(bigBytes);
-  for (let i = 0; i < bytes.length; i += size) scanner.push(Buffer.from(bytes.subarray(i, i + size)));
-  return { scanner, value: parseScanned(scanner) };
-}
-
-async function refusal(body: string, size = 65_536): Promise<string> {
-  const bytes = Buffer.from(body);
-  const pieces: Buffer[] = [];
-  for (let i = 0; i < bytes.length; i += size) pieces.push(bytes.subarray(i, i + size));
-  const req = Object.assign(Readable.from(pieces), {
-    headers: { "content-type": "application/json", "content-length": String(bytes.length) },
-  }) as unknown as IncomingMessage;
-  try {
-    await readJsonBody(req);
-  } catch (err) {
-    expect(err).toBeInstanceOf(HttpError);
-    expect((err as HttpError).status).toBe(400);
-    return ((err as HttpError).body as { detail: string }).detail;
-  }
-  throw new Error("the body was accepted");
-}
 
 const plain = (value: unknown): unknown => JSON.parse(JSON.stringify(value));
 
