@@ -120,6 +120,7 @@ export class JsonBodyScanner {
   private readonly arrayOffsets: number[] = [];
   /** The innermost open array while it holds only scalars, from its `[` (skeleton and body offsets). */
   private scalars: { check: ScalarArrayCheck; skeletonAt: number; bodyAt: number } | null = null;
+  private readonly checker = new ScalarArrayCheck();
   /** Per big string: [placeholder start in the skeleton, placeholder length, original length]. */
   private readonly spans: [number, number, number][] = [];
 
@@ -309,12 +310,14 @@ export class JsonBodyScanner {
       if (c === 0x7b || c === 0x5b) {
         if (++this.depth > this.maxDepth) this.maxDepth = this.depth;
         // Inside the top-level value: a candidate until it holds something other than scalars.
-        if (c === 0x5b && this.depth > 1)
+        if (c === 0x5b && this.depth > 1) {
+          this.checker.reset();
           this.scalars = {
-            check: new ScalarArrayCheck(),
+            check: this.checker,
             skeletonAt: this.skeletonBytes + (k - rest),
             bodyAt: this.offset + k,
           };
+        }
       } else if (c === 0x7d || c === 0x5d) this.depth--;
     }
     return rest;
@@ -365,10 +368,11 @@ export class JsonBodyScanner {
         parts,
         bytes,
         check.length,
-        check.integers,
-        check.fractions,
-        check.booleans,
-        check.nulls,
+        // Copies: the checker is reset for the next array.
+        { ...check.integers },
+        { ...check.fractions },
+        { ...check.booleans },
+        { ...check.nulls },
       ),
     );
     this.arrayOffsets.push(bodyAt);

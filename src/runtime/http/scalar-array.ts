@@ -46,6 +46,16 @@ export class ScalarArrayCheck {
   private literalAt = 0;
   private fraction = false;
 
+  /** Ready for another array (one checker serves every small array of a body). */
+  reset(): void {
+    this.length = 0;
+    for (const kind of [this.integers, this.fractions, this.booleans, this.nulls]) {
+      kind.count = 0;
+      kind.first = -1;
+    }
+    this.state = FIRST;
+  }
+
   /**
    * Checks b[from, to): CLOSED with `at` on the `]`, STOPPED with `at` on a byte that is not this
    * array's (see startsValue() for whether it may start an item), or MORE when the bytes ran out.
