@@ -173,7 +173,9 @@ async function post(
       req.destroy(new Error(`no answer within ${timeoutMs} ms`));
     }, timeoutMs);
     const settle = (): void => clearTimeout(timer);
-    req.once("error", (err: Error) => {
+    // `on`, not `once`: a request can fail twice (a write after it was destroyed), and an unheard
+    // second error would be thrown.
+    req.on("error", (err: Error) => {
       settle();
       reject(stopped.aborted ? new Error("the server is shutting down") : err);
     });
