@@ -454,7 +454,9 @@ async function main() {
       const picked = cases.filter(([, , what]) => ONLY.length === 0 || ONLY.some((w) => what.includes(w)));
       for (const [server, api, what, input, check] of picked) {
         const r = await measure(api, servers[server], input, check, helper);
-        // Also against the pipe copy scaled to the bytes the row moved (request and answer).
+        // Also against the pipe copy scaled to the bytes the row moved (request and answer, and the
+        // file a URL input downloads).
+        if (what === "file input by URL") r.moved += n;
         const movedRatio = r.ms / ((pipe[mb].ms * r.moved) / n);
         rows.push({ mb, server, api, what, ...r, ratio: r.ms / pipe[mb].ms, movedRatio });
         console.log(
@@ -509,7 +511,7 @@ async function main() {
       "CPU columns are user+sys ms of the server and of its worker during the row (10 ms resolution; they do",
       "not depend on how busy the machine is, wall times do). The pipe copy's CPU counts both of its ends.",
       "",
-      "`MB moved` counts the request and the answer (a container API answer carries the input back, as",
+      "`MB moved` counts the request, the answer and a URL input's download (a container API answer carries the input back, as",
       "Cog's does, so an input row moves its payload twice); `× pipe per byte` compares the row with the",
       "pipe copy scaled to those bytes.",
       "",
