@@ -8,6 +8,7 @@
 // Usage: node bench/payloads.mjs [--sizes 1,10,100] [--timeout 60] [--apis container,v1,sse,webhook]
 //        [--only input,echo] (rows whose payload names one of these words) [--workers TS,Python]
 //        [--cpu-prof DIR] (V8 CPU profiles of the servers, threads included, written to DIR at their exit)
+//        [--semi-space MB] (the servers' --max-semi-space-size: 1 as in the image, 0 for V8's default)
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
@@ -38,6 +39,9 @@ const ONLY = opt("only", "").split(",").filter(Boolean);
 const WORKERS = opt("workers", "TS,Python").split(",");
 // Writes V8 CPU profiles of each server process (and its worker threads) there, to see where time goes.
 const CPU_PROF = opt("cpu-prof", "");
+// The server's young generation as the image runs it (`node --max-semi-space-size=1 /kiln/server.mjs`,
+// src/build/dockerfile.ts). 0: V8's default (a TS worker thread keeps its 1 MB semi-spaces either way).
+const SEMI_SPACE_MB = Number(opt("semi-space", "1"));
 const MB = 1_000_000;
 
 const PYTHON_PREDICT = `from cog import BasePredictor, Input, Path
@@ -380,6 +384,7 @@ async function main() {
       const env = { ...options.env, KILN_BENCH_LOOP_DELAY_FILE: file };
       const flags = ["--import", join(root, "bench/fixtures/loop-delay.mjs")];
       if (CPU_PROF) flags.push("--cpu-prof", `--cpu-prof-dir=${CPU_PROF}`);
+      if (SEMI_SPACE_MB > 0) flags.push(`--max-semi-space-size=${SEMI_SPACE_MB}`);
       return startKiln({ ...runtime, ...options, env, nodeFlags: flags }).then((s) =>
         Object.assign(s, { loop: loopDelay(s.pid, file) }),
       );
@@ -494,6 +499,7 @@ async function main() {
       "",
       `Run: ${new Date().toISOString()} · node ${process.version} · ${cpus().length} CPU · 1-minute load average ${loads.map((l) => l.toFixed(1)).join(" → ")} (start, after each size).`,
       `\`uptime\` at the end: ${uptime}`,
+      `Servers started as the image starts them: \`node ${SEMI_SPACE_MB > 0 ? `--max-semi-space-size=${SEMI_SPACE_MB} ` : ""}server.mjs\` (a TS worker thread runs with 1 MB semi-spaces either way, src/runtime/worker-command.ts).`,
       "",
       "Command: `node bench/payloads.mjs" +
         (argv.length ? ` ${argv.join(" ")}` : "") +
