@@ -5,7 +5,7 @@
  * output is never parsed, re-serialized or copied on the server's event loop. Code that needs the value
  * itself (the /v1 text stream, the output cache) calls value(), which parses once.
  */
-import { randomBytes } from "node:crypto";
+import { randomBytes } from "./random.js";
 import { EXTERNAL_STRING, type ExternalString } from "../schema/external-string.js";
 
 // How much text mentions() searches before it lets the event loop run.

@@ -12,7 +12,7 @@
  * `bytesScanned` to hold that.
  */
 import { isAscii, isUtf8 } from "node:buffer";
-import { randomBytes } from "node:crypto";
+import { randomBytes } from "../random.js";
 import { JsonStringBytes } from "../raw-json.js";
 
 /** String literals at least this long (bytes, quotes included) stay out of the skeleton. */
