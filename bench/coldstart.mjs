@@ -34,6 +34,7 @@ import {
 import {
   bundleRuntime,
   compileFixture,
+  processCpuMs,
   pythonProject,
   readyFromLog,
   root,
@@ -70,7 +71,7 @@ function timeExit(cmd, args) {
   });
 }
 
-/** Spawn of the bare node:http server to its first stdout line (listening), in ms. */
+/** Spawn of the bare node:http server to its first stdout line (listening): { ms, cpuMs }. */
 async function bareHttpStart() {
   const port = await freePort();
   const t0 = performance.now();
@@ -81,9 +82,10 @@ async function bareHttpStart() {
   );
   await new Promise((r) => child.stdout.once("data", r));
   const ms = performance.now() - t0;
+  const cpuMs = processCpuMs(child.pid);
   child.kill();
   await new Promise((r) => child.once("exit", r));
-  return ms;
+  return { ms, cpuMs };
 }
 
 /** A project directory with cog.yaml for `kiln serve --no-docker` / `kiln build`. */
@@ -155,7 +157,19 @@ async function buildImage(dir, name) {
   return tag;
 }
 
-/** `docker run` of the model image to READY (its ready line): wall and the server's own figure. */
+/** The CPU ms a container's processes (its init excepted) have used so far. */
+async function containerCpuMs(name) {
+  const { stdout } = await run(DOCKER, ["inspect", "-f", "{{.State.Pid}}", name]);
+  const init = Number(stdout.trim());
+  return [init, ...descendantsOf(init)]
+    .filter((p) => !/(^|\/)tini( |$)/.test(cmdlineOf(p)))
+    .reduce((a, p) => a + processCpuMs(p), 0);
+}
+
+/**
+ * `docker run` of the model image to READY (its ready line): wall, the server's own figure, and the
+ * CPU its processes used (server + worker).
+ */
 async function imageReady(image) {
   const port = await freePort();
   const name = `${PREFIX}coldstart-${process.pid}-${port}`;
@@ -186,7 +200,8 @@ async function imageReady(image) {
     ),
   );
   try {
-    return await readyFromLog(`http://127.0.0.1:${port}`, child, child.stdout, t0, 60_000);
+    const ready = await readyFromLog(`http://127.0.0.1:${port}`, child, child.stdout, t0, 60_000);
+    return { ...ready, cpuMs: await containerCpuMs(name) };
   } finally {
     await run(DOCKER, ["rm", "-f", name]).catch(() => undefined);
     await new Promise((r) => (child.exitCode !== null ? r() : child.once("exit", r)));
@@ -223,17 +238,22 @@ async function main() {
     nodeExit: [],
     pythonExit: [],
     bareHttp: [],
+    bareHttpCpu: [],
     ts: [],
     tsSince: [],
+    tsCpu: [],
     py: [],
     pySince: [],
+    pyCpu: [],
     serveTs: [],
     servePy: [],
     dockerNoop: [],
     imageTs: [],
     imageTsSince: [],
+    imageTsCpu: [],
     imagePy: [],
     imagePySince: [],
+    imagePyCpu: [],
     baseTs: [],
     basePy: [],
     baseServeTs: [],
@@ -243,10 +263,13 @@ async function main() {
   for (let i = 0; i < ROUNDS; i++) {
     s.nodeExit.push(await timeExit(process.execPath, ["-e", "0"]));
     s.pythonExit.push(await timeExit(python, ["-c", "pass"]));
-    s.bareHttp.push(await bareHttpStart());
+    const bare = await bareHttpStart();
+    s.bareHttp.push(bare.ms);
+    s.bareHttpCpu.push(bare.cpuMs);
     const k = await startKiln({ ...runtime, dir: ts.dir, predictor: `${ts.file}:predictor`, readyBy: "log" });
     s.ts.push(k.readyMs);
     s.tsSince.push(k.sinceStartMs);
+    s.tsCpu.push(k.readyCpuMs);
     await k.stop();
     const p = await startKiln({
       ...runtime,
@@ -257,6 +280,7 @@ async function main() {
     });
     s.py.push(p.readyMs);
     s.pySince.push(p.sinceStartMs);
+    s.pyCpu.push(p.readyCpuMs);
     await p.stop();
     const st = await serveNoDocker(tsProject, python);
     s.serveTs.push(st.readyMs);
@@ -284,9 +308,11 @@ async function main() {
       const it = await imageReady(tsImage);
       s.imageTs.push(it.readyMs);
       s.imageTsSince.push(it.sinceStartMs);
+      s.imageTsCpu.push(it.cpuMs);
       const ip = await imageReady(pyImage);
       s.imagePy.push(ip.readyMs);
       s.imagePySince.push(ip.sinceStartMs);
+      s.imagePyCpu.push(ip.cpuMs);
     }
   }
   note.push(`after: ${loadNote()}`);
@@ -304,12 +330,24 @@ async function main() {
     ],
     ["… the server's own figure (process start to READY)", spread(s.tsSince), "", ""],
     [
+      "… CPU ms to READY (server process, all threads)",
+      spread(s.tsCpu),
+      `${ratio(s.tsCpu, s.bareHttpCpu)}× bare http's CPU to listening (${spread(s.bareHttpCpu)})`,
+      "",
+    ],
+    [
       "kiln server (bundle), Python no-op: spawn to READY",
       spread(s.py),
       `${ratio(s.py, s.bareHttp)}× bare http`,
       "≤ 300 ms",
     ],
     ["… the server's own figure", spread(s.pySince), "", ""],
+    [
+      "… CPU ms to READY (server + Python worker)",
+      spread(s.pyCpu),
+      `${ratio(s.pyCpu, s.bareHttpCpu)}× bare http's CPU to listening`,
+      "",
+    ],
     [
       '`kiln serve --no-docker`, TS, compile cached: spawn to "Model ready"',
       spread(s.serveTs),
@@ -363,6 +401,7 @@ async function main() {
         "",
       ],
       ["… the server's own figure in the container", spread(s.imageTsSince), "", "≤ 250 ms"],
+      ["… CPU ms to READY in the container (server, all threads)", spread(s.imageTsCpu), "", ""],
       [
         "image, Python: `docker run` to READY",
         spread(s.imagePy),
@@ -370,6 +409,7 @@ async function main() {
         "",
       ],
       ["… the server's own figure in the container", spread(s.imagePySince), "", "≤ 300 ms"],
+      ["… CPU ms to READY in the container (server + Python worker)", spread(s.imagePyCpu), "", ""],
     );
   }
   const md = [
