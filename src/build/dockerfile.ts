@@ -170,7 +170,7 @@ function renderDockerfileParts(plan: BuildPlan): { deps: string[]; code: string[
   if (plan.python) {
     lines.push(
       "# kiln's Python worker compiled once here, not by every container start (~30 ms and ~1.5 MB each)",
-      "RUN PYTHONHASHSEED=0 python3 -m compileall -q --invalidation-mode checked-hash /kiln/python",
+      "RUN PYTHONHASHSEED=0 python3 /kiln/python/kiln_compile.py",
     );
   }
   const code = [
