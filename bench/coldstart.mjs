@@ -12,7 +12,7 @@
 // (READY by polling /health-check: older servers log no ready line) and its `kiln serve --no-docker`.
 // Usage: node bench/coldstart.mjs [--rounds 7] [--no-image] [--baseline REF]
 import { execFile, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -223,6 +223,13 @@ async function main() {
     workerEntry: join(base, "dist/runtime-bundle/node-worker.mjs"),
   };
   const baseTsProject = base && project("base-serve-ts", "ts");
+  // A baseline whose server logs its ready line is timed by it, as this checkout is; older ones by polling.
+  const baseReadyBy =
+    base && existsSync(join(base, "src/runtime/ready-file.ts"))
+      ? readFileSync(join(base, "src/runtime/ready-file.ts"), "utf8").includes("READY_LOG_MESSAGE")
+        ? "log"
+        : "poll"
+      : "poll";
   if (base) await serveNoDocker(baseTsProject, python, base); // its first, compiling run
 
   // The first --no-docker run of the TS project compiles it (esbuild); later runs reuse the bundle.
@@ -255,7 +262,9 @@ async function main() {
     imagePySince: [],
     imagePyCpu: [],
     baseTs: [],
+    baseTsCpu: [],
     basePy: [],
+    basePyCpu: [],
     baseServeTs: [],
     baseServePy: [],
   };
@@ -287,16 +296,24 @@ async function main() {
     esbuildLeft += st.esbuildLeft;
     s.servePy.push((await serveNoDocker(pyProject, python)).readyMs);
     if (base) {
-      const bt = await startKiln({ ...baseRuntime, dir: ts.dir, predictor: `${ts.file}:predictor` });
+      const bt = await startKiln({
+        ...baseRuntime,
+        dir: ts.dir,
+        predictor: `${ts.file}:predictor`,
+        readyBy: baseReadyBy,
+      });
       s.baseTs.push(bt.readyMs);
+      s.baseTsCpu.push(bt.readyCpuMs);
       await bt.stop();
       const bp = await startKiln({
         ...baseRuntime,
         dir: py.dir,
         predictor: "predict.py:Predictor",
         env: { ...py.env, KILN_PYTHON_WORKER_DIR: join(base, "dist/runtime-bundle/python") },
+        readyBy: baseReadyBy,
       });
       s.basePy.push(bp.readyMs);
+      s.basePyCpu.push(bp.readyCpuMs);
       await bp.stop();
       s.baseServeTs.push((await serveNoDocker(baseTsProject, python, base)).readyMs);
       s.baseServePy.push((await serveNoDocker(pyProject, python, base)).readyMs);
@@ -366,15 +383,22 @@ async function main() {
     const vs = (xs, ys) => `${ratio(xs, ys)}× ${BASELINE}`;
     rows.push(
       [
-        `${BASELINE}: server (bundle), TS no-op (READY polled)`,
+        `${BASELINE}: server (bundle), TS no-op (READY ${baseReadyBy === "log" ? "by its log line" : "polled"})`,
         spread(s.baseTs),
         `this: ${vs(s.ts, s.baseTs)}`,
         "",
       ],
       [
-        `${BASELINE}: server (bundle), Python no-op (READY polled)`,
+        `${BASELINE}: server (bundle), Python no-op (READY ${baseReadyBy === "log" ? "by its log line" : "polled"})`,
         spread(s.basePy),
         `this: ${vs(s.py, s.basePy)}`,
+        "",
+      ],
+      [`… ${BASELINE}'s CPU ms to READY (TS)`, spread(s.baseTsCpu), `this: ${vs(s.tsCpu, s.baseTsCpu)}`, ""],
+      [
+        `… ${BASELINE}'s CPU ms to READY (Python)`,
+        spread(s.basePyCpu),
+        `this: ${vs(s.pyCpu, s.basePyCpu)}`,
         "",
       ],
       [
