@@ -12,7 +12,7 @@
 // (READY by polling /health-check: older servers log no ready line) and its `kiln serve --no-docker`.
 // Usage: node bench/coldstart.mjs [--rounds 7] [--no-image] [--baseline REF]
 import { execFile, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -34,6 +34,7 @@ import {
 import {
   bundleRuntime,
   compileFixture,
+  processCpuMs,
   pythonProject,
   readyFromLog,
   root,
@@ -70,7 +71,7 @@ function timeExit(cmd, args) {
   });
 }
 
-/** Spawn of the bare node:http server to its first stdout line (listening), in ms. */
+/** Spawn of the bare node:http server to its first stdout line (listening): { ms, cpuMs }. */
 async function bareHttpStart() {
   const port = await freePort();
   const t0 = performance.now();
@@ -81,9 +82,10 @@ async function bareHttpStart() {
   );
   await new Promise((r) => child.stdout.once("data", r));
   const ms = performance.now() - t0;
+  const cpuMs = processCpuMs(child.pid);
   child.kill();
   await new Promise((r) => child.once("exit", r));
-  return ms;
+  return { ms, cpuMs };
 }
 
 /** A project directory with cog.yaml for `kiln serve --no-docker` / `kiln build`. */
@@ -155,7 +157,19 @@ async function buildImage(dir, name) {
   return tag;
 }
 
-/** `docker run` of the model image to READY (its ready line): wall and the server's own figure. */
+/** The CPU ms a container's processes (its init excepted) have used so far. */
+async function containerCpuMs(name) {
+  const { stdout } = await run(DOCKER, ["inspect", "-f", "{{.State.Pid}}", name]);
+  const init = Number(stdout.trim());
+  return [init, ...descendantsOf(init)]
+    .filter((p) => !/(^|\/)tini( |$)/.test(cmdlineOf(p)))
+    .reduce((a, p) => a + processCpuMs(p), 0);
+}
+
+/**
+ * `docker run` of the model image to READY (its ready line): wall, the server's own figure, and the
+ * CPU its processes used (server + worker).
+ */
 async function imageReady(image) {
   const port = await freePort();
   const name = `${PREFIX}coldstart-${process.pid}-${port}`;
@@ -186,7 +200,8 @@ async function imageReady(image) {
     ),
   );
   try {
-    return await readyFromLog(`http://127.0.0.1:${port}`, child, child.stdout, t0, 60_000);
+    const ready = await readyFromLog(`http://127.0.0.1:${port}`, child, child.stdout, t0, 60_000);
+    return { ...ready, cpuMs: await containerCpuMs(name) };
   } finally {
     await run(DOCKER, ["rm", "-f", name]).catch(() => undefined);
     await new Promise((r) => (child.exitCode !== null ? r() : child.once("exit", r)));
@@ -208,6 +223,13 @@ async function main() {
     workerEntry: join(base, "dist/runtime-bundle/node-worker.mjs"),
   };
   const baseTsProject = base && project("base-serve-ts", "ts");
+  // A baseline whose server logs its ready line is timed by it, as this checkout is; older ones by polling.
+  const baseReadyBy =
+    base && existsSync(join(base, "src/runtime/ready-file.ts"))
+      ? readFileSync(join(base, "src/runtime/ready-file.ts"), "utf8").includes("READY_LOG_MESSAGE")
+        ? "log"
+        : "poll"
+      : "poll";
   if (base) await serveNoDocker(baseTsProject, python, base); // its first, compiling run
 
   // The first --no-docker run of the TS project compiles it (esbuild); later runs reuse the bundle.
@@ -223,19 +245,26 @@ async function main() {
     nodeExit: [],
     pythonExit: [],
     bareHttp: [],
+    bareHttpCpu: [],
     ts: [],
     tsSince: [],
+    tsCpu: [],
     py: [],
     pySince: [],
+    pyCpu: [],
     serveTs: [],
     servePy: [],
     dockerNoop: [],
     imageTs: [],
     imageTsSince: [],
+    imageTsCpu: [],
     imagePy: [],
     imagePySince: [],
+    imagePyCpu: [],
     baseTs: [],
+    baseTsCpu: [],
     basePy: [],
+    basePyCpu: [],
     baseServeTs: [],
     baseServePy: [],
   };
@@ -243,10 +272,13 @@ async function main() {
   for (let i = 0; i < ROUNDS; i++) {
     s.nodeExit.push(await timeExit(process.execPath, ["-e", "0"]));
     s.pythonExit.push(await timeExit(python, ["-c", "pass"]));
-    s.bareHttp.push(await bareHttpStart());
+    const bare = await bareHttpStart();
+    s.bareHttp.push(bare.ms);
+    s.bareHttpCpu.push(bare.cpuMs);
     const k = await startKiln({ ...runtime, dir: ts.dir, predictor: `${ts.file}:predictor`, readyBy: "log" });
     s.ts.push(k.readyMs);
     s.tsSince.push(k.sinceStartMs);
+    s.tsCpu.push(k.readyCpuMs);
     await k.stop();
     const p = await startKiln({
       ...runtime,
@@ -257,22 +289,31 @@ async function main() {
     });
     s.py.push(p.readyMs);
     s.pySince.push(p.sinceStartMs);
+    s.pyCpu.push(p.readyCpuMs);
     await p.stop();
     const st = await serveNoDocker(tsProject, python);
     s.serveTs.push(st.readyMs);
     esbuildLeft += st.esbuildLeft;
     s.servePy.push((await serveNoDocker(pyProject, python)).readyMs);
     if (base) {
-      const bt = await startKiln({ ...baseRuntime, dir: ts.dir, predictor: `${ts.file}:predictor` });
+      const bt = await startKiln({
+        ...baseRuntime,
+        dir: ts.dir,
+        predictor: `${ts.file}:predictor`,
+        readyBy: baseReadyBy,
+      });
       s.baseTs.push(bt.readyMs);
+      s.baseTsCpu.push(bt.readyCpuMs);
       await bt.stop();
       const bp = await startKiln({
         ...baseRuntime,
         dir: py.dir,
         predictor: "predict.py:Predictor",
         env: { ...py.env, KILN_PYTHON_WORKER_DIR: join(base, "dist/runtime-bundle/python") },
+        readyBy: baseReadyBy,
       });
       s.basePy.push(bp.readyMs);
+      s.basePyCpu.push(bp.readyCpuMs);
       await bp.stop();
       s.baseServeTs.push((await serveNoDocker(baseTsProject, python, base)).readyMs);
       s.baseServePy.push((await serveNoDocker(pyProject, python, base)).readyMs);
@@ -284,9 +325,11 @@ async function main() {
       const it = await imageReady(tsImage);
       s.imageTs.push(it.readyMs);
       s.imageTsSince.push(it.sinceStartMs);
+      s.imageTsCpu.push(it.cpuMs);
       const ip = await imageReady(pyImage);
       s.imagePy.push(ip.readyMs);
       s.imagePySince.push(ip.sinceStartMs);
+      s.imagePyCpu.push(ip.cpuMs);
     }
   }
   note.push(`after: ${loadNote()}`);
@@ -304,12 +347,24 @@ async function main() {
     ],
     ["… the server's own figure (process start to READY)", spread(s.tsSince), "", ""],
     [
+      "… CPU ms to READY (server process, all threads)",
+      spread(s.tsCpu),
+      `${ratio(s.tsCpu, s.bareHttpCpu)}× bare http's CPU to listening (${spread(s.bareHttpCpu)})`,
+      "",
+    ],
+    [
       "kiln server (bundle), Python no-op: spawn to READY",
       spread(s.py),
       `${ratio(s.py, s.bareHttp)}× bare http`,
       "≤ 300 ms",
     ],
     ["… the server's own figure", spread(s.pySince), "", ""],
+    [
+      "… CPU ms to READY (server + Python worker)",
+      spread(s.pyCpu),
+      `${ratio(s.pyCpu, s.bareHttpCpu)}× bare http's CPU to listening`,
+      "",
+    ],
     [
       '`kiln serve --no-docker`, TS, compile cached: spawn to "Model ready"',
       spread(s.serveTs),
@@ -328,15 +383,22 @@ async function main() {
     const vs = (xs, ys) => `${ratio(xs, ys)}× ${BASELINE}`;
     rows.push(
       [
-        `${BASELINE}: server (bundle), TS no-op (READY polled)`,
+        `${BASELINE}: server (bundle), TS no-op (READY ${baseReadyBy === "log" ? "by its log line" : "polled"})`,
         spread(s.baseTs),
         `this: ${vs(s.ts, s.baseTs)}`,
         "",
       ],
       [
-        `${BASELINE}: server (bundle), Python no-op (READY polled)`,
+        `${BASELINE}: server (bundle), Python no-op (READY ${baseReadyBy === "log" ? "by its log line" : "polled"})`,
         spread(s.basePy),
         `this: ${vs(s.py, s.basePy)}`,
+        "",
+      ],
+      [`… ${BASELINE}'s CPU ms to READY (TS)`, spread(s.baseTsCpu), `this: ${vs(s.tsCpu, s.baseTsCpu)}`, ""],
+      [
+        `… ${BASELINE}'s CPU ms to READY (Python)`,
+        spread(s.basePyCpu),
+        `this: ${vs(s.pyCpu, s.basePyCpu)}`,
         "",
       ],
       [
@@ -363,6 +425,7 @@ async function main() {
         "",
       ],
       ["… the server's own figure in the container", spread(s.imageTsSince), "", "≤ 250 ms"],
+      ["… CPU ms to READY in the container (server, all threads)", spread(s.imageTsCpu), "", ""],
       [
         "image, Python: `docker run` to READY",
         spread(s.imagePy),
@@ -370,6 +433,7 @@ async function main() {
         "",
       ],
       ["… the server's own figure in the container", spread(s.imagePySince), "", "≤ 300 ms"],
+      ["… CPU ms to READY in the container (server + Python worker)", spread(s.imagePyCpu), "", ""],
     );
   }
   const md = [

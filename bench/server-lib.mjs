@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
+import { bundleServer } from "../scripts/bundle-server.mjs";
 import { childrenOf, freePort, rssKb } from "./lib.mjs";
 
 export const root = fileURLToPath(new URL("../", import.meta.url));
@@ -26,21 +27,10 @@ const esm = { bundle: true, platform: "node", format: "esm", target: "node20", l
 
 /** The server and node worker entry points, bundled into `work` as the image's runtime bundle is. */
 export async function bundleRuntime(work) {
-  const serverEntry = join(work, "server.mjs");
   const version = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version;
-  await build({
-    ...esm,
-    entryPoints: [join(root, "src/runtime/main.ts")],
-    outfile: serverEntry,
-    define: { __KILN_VERSION__: JSON.stringify(version) },
-    charset: "ascii",
-  });
-  // ASCII only, as scripts/bundle-runtime.mjs writes it (V8 holds a non-ASCII source at 2 bytes a character).
-  const source = readFileSync(serverEntry, "utf8");
-  writeFileSync(
-    serverEntry,
-    source.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`),
-  );
+  // server.mjs and its lazily loaded chunks, exactly as scripts/bundle-runtime.mjs writes them.
+  await bundleServer(join(root, "src/runtime/main.ts"), work, version);
+  const serverEntry = join(work, "server.mjs");
   const workerEntry = join(work, "node-worker.mjs");
   await build({
     ...esm,

@@ -1,10 +1,12 @@
 // Bundles the runtime half into self-contained files under dist/runtime-bundle/ (what images copy to
-// /kiln/): server.mjs (src/runtime/main.ts), node-worker.mjs (src/runtime/workers/node/main.ts),
+// /kiln/): server.mjs (src/runtime/main.ts, with its lazily loaded server-chunk-*.mjs files beside it:
+// scripts/bundle-server.mjs), node-worker.mjs (src/runtime/workers/node/main.ts),
 // gateway.mjs (src/fleet/gateway-main.ts), python/ (a copy of src/runtime/workers/python/) and
 // playground/ (scripts/build-playground.mjs). No npm install is needed in the image.
 import { build } from "esbuild";
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { asciiOnly, bundleServer } from "./bundle-server.mjs";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const out = `${root}dist/runtime-bundle/`;
@@ -25,25 +27,19 @@ const common = {
   },
   legalComments: "none",
   logLevel: "warning",
-  // V8 keeps a script's source in memory, at two bytes per character once one character is not ASCII
-  // (1.2 MB instead of 0.6 MB for server.mjs): esbuild escapes strings and names, asciiOnly() the
-  // comments it keeps.
+  // ASCII only: see bundle-server.mjs.
   charset: "ascii",
   write: false,
 };
 
-/** `text` with every non-ASCII character written as a \u escape (only comments still hold any). */
-function asciiOnly(text) {
-  return text.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-}
-
+const missing = [];
+if (existsSync(`${root}src/runtime/main.ts`)) await bundleServer(`${root}src/runtime/main.ts`, out, version);
+else missing.push("src/runtime/main.ts");
 const entries = [
-  ["src/runtime/main.ts", "server.mjs"],
   ["src/runtime/workers/node/main.ts", "node-worker.mjs"],
   // The fleet gateway (`node /kiln/gateway.mjs --redis URL`), so orchestrators can run it from the image.
   ["src/fleet/gateway-main.ts", "gateway.mjs"],
 ];
-const missing = [];
 for (const [entry, file] of entries) {
   if (!existsSync(`${root}${entry}`)) {
     missing.push(entry);

@@ -1,4 +1,4 @@
-import { randomFillSync } from "node:crypto";
+import { fillRandom } from "./random.js";
 
 const ALPHABET = "abcdefghijklmnopqrstuvwxyz234567";
 const ID_LENGTH = 26;
@@ -9,7 +9,7 @@ let offset = pool.length;
 /** A unique, URL-safe, lower-case prediction id (26 base32 characters, 130 random bits). */
 export function newPredictionId(): string {
   if (offset + ID_LENGTH > pool.length) {
-    randomFillSync(pool);
+    fillRandom(pool);
     offset = 0;
   }
   let out = "";

@@ -6,7 +6,7 @@
  * itself (the /v1 text stream, the output cache) calls value(), which parses once.
  */
 import { isAscii } from "node:buffer";
-import { randomBytes } from "node:crypto";
+import { randomBytes } from "./random.js";
 import { decodeScalarArray } from "./scalar-array-decode.js";
 import { EXTERNAL_STRING, type ExternalString } from "../schema/external-string.js";
 import { EXTERNAL_ARRAY, type ExternalArray, type ItemKind } from "../schema/external-array.js";

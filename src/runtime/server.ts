@@ -25,10 +25,9 @@ import { ReadyFile } from "./ready-file.js";
 import { checkConnectionsOnlyWhenBusy } from "./idle-http.js";
 import { RUNTIME_VERSION } from "./version.js";
 import { DEFAULT_SSE_LIMITS, type SseLimits } from "./sse.js";
-import { DEFAULT_WEBHOOK_DRAIN_MS, createFileStore, registerHostedApi, type HostedApi } from "./v1/api.js";
+import { DEFAULT_WEBHOOK_DRAIN_MS, mountHostedApi, type HostedApi } from "./v1/hosted.js";
 import { resolveHostedOptions, type HostedOptions } from "./v1/options.js";
-import { DirCacheStore } from "./cache/dir-store.js";
-import { OutputCache } from "./cache/output-cache.js";
+import type { OutputCache } from "./cache/output-cache.js";
 import type { CacheLimits, CacheStore } from "./cache/store.js";
 
 export interface WorkerTarget {
@@ -126,7 +125,12 @@ export interface CacheOptions extends Partial<CacheLimits> {
   store?: CacheStore | undefined;
 }
 
+/** The output cache's modules load only for a server given one (a chunk of their own in the bundle). */
 async function openOutputCache(o: CacheOptions): Promise<OutputCache> {
+  const [{ DirCacheStore }, { OutputCache }] = await Promise.all([
+    import("./cache/dir-store.js"),
+    import("./cache/output-cache.js"),
+  ]);
   const store =
     o.store ??
     (await DirCacheStore.open(o.dir, {
@@ -186,7 +190,6 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const schema = (): PredictorSchema | null => health.loaded?.schema ?? null;
   // options.env counts too: `kiln serve --no-docker` passes KILN_API_TOKEN there, as it does to a container.
   const hostedOptions = resolveHostedOptions(options.hosted, { ...process.env, ...options.env });
-  const files = createFileStore(hostedOptions);
   const fileResolvers: LocalFileResolver[] = [];
   const outputCache = options.cache ? await openOutputCache(options.cache) : undefined;
   const runner = new PredictionRunner({
@@ -200,7 +203,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     historyCapacity: options.streamHistoryCapacity,
     cancelGraceMs: options.cancelGraceMs,
     localFile: (url) => {
-      const own = files.resolve(url);
+      const own = hosted.resolveFile(url);
       if (own) return own;
       for (const r of fileResolvers) {
         const found = r(url);
@@ -252,13 +255,12 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     openapi,
     version: { kiln: RUNTIME_VERSION, cog: `kiln-${RUNTIME_VERSION}` },
     requestShutdown: () => void close(),
-    port: () => files.port,
+    port: () => hosted.port,
     sse,
   });
-  const hosted = registerHostedApi(router, {
+  const hosted = mountHostedApi(router, {
     runner,
     health,
-    files,
     logger,
     throttleMs: options.throttleMs ?? 500,
     bodyLimit: options.bodyLimit ?? DEFAULT_BODY_LIMIT,
@@ -368,7 +370,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   if (options.worker) worker.release();
   else worker.start();
   const port = (server.address() as AddressInfo).port;
-  files.port = port;
+  hosted.port = port;
   const host = options.host.includes(":")
     ? `[${options.host}]`
     : options.host === "0.0.0.0"

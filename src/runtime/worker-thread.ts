@@ -9,7 +9,8 @@
  * shared with the server (a heap that runs out ends the thread with ERR_WORKER_OUT_OF_MEMORY, the server
  * lives on), a crash in native code ends the server too, and the working directory is the server's.
  */
-import { Worker, type ResourceLimits } from "node:worker_threads";
+import type { ResourceLimits } from "node:worker_threads";
+import { nodeWorkerThreads } from "./lazy-builtins.js";
 import { decodeFromThread, encodeToThread, type FromThread } from "./thread-frames.js";
 import type { TransportEvents, WorkerTransport } from "./worker-supervisor.js";
 
@@ -25,7 +26,7 @@ export function startThreadWorker(
   spec: ThreadSpec,
   on: TransportEvents & { unsupported: (reason: string) => void },
 ): WorkerTransport {
-  const thread = new Worker(spec.entry, {
+  const thread = new (nodeWorkerThreads().Worker)(spec.entry, {
     argv: spec.argv,
     env: spec.env,
     stdout: true,

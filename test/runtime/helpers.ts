@@ -2,12 +2,13 @@ import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { copyFileSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, relative } from "node:path";
+import { basename, dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { afterAll, afterEach } from "vitest";
 import { compileTsPredictor } from "../../src/build/ts-predictor.js";
 import { startServer, type RunningServer, type ServerOptions } from "../../src/runtime/server.js";
+import { bundleServer } from "../../scripts/bundle-server.mjs";
 
 const REPO = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -69,22 +70,13 @@ export function fixtureProject(): Promise<FixtureProject> {
 }
 
 /**
- * Bundles the image's server entry (src/runtime/main.ts) to `outfile` as scripts/bundle-runtime.mjs
- * does (one ESM file, with a `require` for the CommonJS dependencies of queue mode), version 9.9.9-test.
+ * Bundles the image's server entry (src/runtime/main.ts) as scripts/bundle-runtime.mjs does (server.mjs
+ * and its lazily loaded chunks, beside each other), version 9.9.9-test. `outfile` must be a server.mjs.
  */
 export async function bundleServerEntry(outfile: string): Promise<void> {
-  await build({
-    entryPoints: [join(REPO, "src/runtime/main.ts")],
-    outfile,
-    bundle: true,
-    platform: "node",
-    format: "esm",
-    define: { __KILN_VERSION__: '"9.9.9-test"' },
-    banner: {
-      js: "import { createRequire as __r } from 'node:module'; const require = __r(import.meta.url);",
-    },
-    logLevel: "silent",
-  });
+  if (basename(outfile) !== "server.mjs")
+    throw new Error(`bundleServerEntry writes server.mjs, not ${outfile}`);
+  await bundleServer(join(REPO, "src/runtime/main.ts"), dirname(outfile), "9.9.9-test");
 }
 
 /** The two ways a node predictor runs (KILN_NODE_WORKER_MODE), for suites that cover both. */

@@ -1,5 +1,13 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,6 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { configFromEnv, ConfigError } from "../../src/runtime/config.js";
 import { serverLogEvent } from "../../src/runtime/ready-file.js";
 import { bundleServerEntry, eventually, fixtureProject, request, type FixtureProject } from "./helpers.js";
+
+const REPO_ROOT = join(import.meta.dirname, "../..");
 
 describe("configFromEnv", () => {
   it("maps Cog flags and env to server options", () => {
@@ -174,6 +184,87 @@ describe("container entry (bundled src/runtime/main.ts)", () => {
     } finally {
       await new Promise((r) => taken.close(r));
     }
+  });
+
+  it("loads node:crypto, node:zlib and node:worker_threads only once something needs them, and /v1 on its first request", async () => {
+    // A preload that records, as the process exits, which built-ins the server's main thread loaded
+    // (the first to run it marks the environment, so its worker threads and children do not record).
+    const preload = join(dir, "record-builtins.cjs");
+    writeFileSync(
+      preload,
+      "if (!process.env.KILN_TEST_RECORDING) {\n" +
+        '  process.env.KILN_TEST_RECORDING = "1";\n' +
+        '  process.on("exit", () => require("node:fs").writeFileSync(process.env.KILN_TEST_BUILTINS_OUT, ' +
+        'process.moduleLoadList.filter((m) => m.startsWith("NativeModule ")).map((m) => m.slice(13)).join("\\n")));\n' +
+        "}\n",
+    );
+    const python = mkdtempSync(join(tmpdir(), "kiln-entry-py-"));
+    writeFileSync(
+      join(python, "predict.py"),
+      'from cog import BasePredictor\n\n\nclass Predictor(BasePredictor):\n    def predict(self) -> str:\n        return "ok"\n',
+    );
+    const page = join(dir, "playground-page");
+    mkdirSync(page, { recursive: true });
+    for (const f of ["index.html", "app.js", "app.css"]) writeFileSync(join(page, f), `<!-- ${f} -->`);
+    const builtinsAfter = async (
+      port: number,
+      requests: (url: string) => Promise<void>,
+      env: Record<string, string> = { KILN_PREDICTOR: `${fx.module}:noop` },
+    ): Promise<{ builtins: string[]; out: string }> => {
+      const file = join(dir, `builtins-${port}.txt`);
+      const { child, out, exit } = run({
+        PORT: String(port),
+        NODE_OPTIONS: `--require ${preload}`,
+        KILN_TEST_BUILTINS_OUT: file,
+        KILN_PLAYGROUND_DIR: page,
+        ...env,
+      });
+      const url = `http://127.0.0.1:${port}`;
+      await eventually(
+        async () => expect((await request(url, "/health-check")).body.status).toBe("READY"),
+        10_000,
+      );
+      await requests(url);
+      child.kill("SIGTERM");
+      expect(await exit).toBe(0);
+      return { builtins: readFileSync(file, "utf8").split("\n"), out: out() };
+    };
+
+    const plain = await builtinsAfter(56100 + Math.floor(Math.random() * 400), async (url) => {
+      expect((await request(url, "/predictions", { body: { input: {} } })).body.output).toBe("ok");
+    });
+    expect(plain.builtins).toContain("http"); // the recording works
+    expect(plain.builtins).not.toContain("crypto");
+    expect(plain.builtins).not.toContain("zlib");
+
+    const py = await builtinsAfter(
+      56000 + Math.floor(Math.random() * 100),
+      async (url) => {
+        expect((await request(url, "/predictions", { body: { input: {} } })).body.output).toBe("ok");
+      },
+      {
+        KILN_PREDICTOR: "predict.py:Predictor",
+        KILN_ROOT: python,
+        KILN_PYTHON_WORKER_DIR: join(REPO_ROOT, "src/runtime/workers/python"),
+      },
+    );
+    expect(py.builtins).toContain("child_process");
+    for (const unused of ["crypto", "zlib", "worker_threads"]) expect(py.builtins).not.toContain(unused);
+
+    const used = await builtinsAfter(56500 + Math.floor(Math.random() * 400), async (url) => {
+      const page = await fetch(`${url}/playground`, { headers: { "accept-encoding": "gzip" } });
+      expect(page.status).toBe(200);
+      expect(await page.text()).toBe("<!-- index.html -->");
+      const v1 = await request(url, "/v1/models/acme/noop/predictions", {
+        body: { input: {} },
+        headers: { prefer: "wait" },
+      });
+      expect(v1.body).toMatchObject({ status: "succeeded", output: "ok" });
+      const models = await request(url, "/v1/models");
+      expect(models.status).toBe(200);
+    });
+    expect(used.builtins).toContain("zlib");
+    expect(used.builtins).toContain("crypto"); // the default version id is a sha256
   });
 
   it("exits 2 with a message on bad configuration", async () => {

@@ -15,7 +15,9 @@ import {
 import { HostedRegistry, type HostedRecord } from "../../src/runtime/v1/registry.js";
 import type { Prediction } from "../../src/runtime/core/prediction.js";
 import { barePrediction } from "../helpers/prediction.js";
-import { defaultVersion } from "../../src/runtime/v1/api.js";
+import { defaultVersion, routeKey, V1_ROUTES } from "../../src/runtime/v1/hosted.js";
+import { registerHostedRoutes } from "../../src/runtime/v1/api.js";
+import type { HostedContext } from "../../src/runtime/v1/context.js";
 
 const prediction = (id: string, iterator = false): Prediction => barePrediction({ id, iterator });
 
@@ -130,5 +132,22 @@ describe("default version id", () => {
     expect(b).not.toBe(a);
     writeFileSync(join(root, "predict.py"), "print(2)\n");
     expect(defaultVersion(root, "predict.py")).not.toBe(b);
+  });
+});
+
+describe("the /v1 routes table (v1/hosted.ts mounts it before api.ts loads)", () => {
+  it("lists exactly the routes api.ts registers, in their order and with their public flag", () => {
+    const registered: { method: string; pattern: string; public?: true }[] = [];
+    registerHostedRoutes(
+      {
+        add: (method, pattern, _handler, options) =>
+          registered.push({ method, pattern, ...(options?.public ? { public: true as const } : {}) }),
+      },
+      {} as HostedContext,
+    );
+    expect(registered.map((r) => routeKey(r.method, r.pattern))).toEqual(
+      V1_ROUTES.map((r) => routeKey(r.method, r.pattern)),
+    );
+    expect(registered).toEqual(V1_ROUTES);
   });
 });

@@ -17,7 +17,7 @@
  * `bytesScanned` to hold that.
  */
 import { isAscii, isUtf8 } from "node:buffer";
-import { randomBytes } from "node:crypto";
+import { randomBytes } from "../random.js";
 import { JsonArrayBytes, JsonStringBytes } from "../raw-json.js";
 import { CLOSED, MORE, ScalarArrayCheck } from "./scalar-array.js";
 

@@ -2,13 +2,13 @@
  * GET /playground: the browser playground, a static page built by scripts/build-playground.mjs into
  * playground/ beside the runtime bundle (/kiln/playground in images). It holds no data and calls the
  * public /v1 API like any client, so it needs no token itself (the page asks for one when /v1 does).
- * Served with a strict CSP (no third-party code can run), gzip when accepted, ETag revalidation.
+ * Served with a strict CSP (no third-party code can run), gzip when accepted, ETag revalidation. zlib
+ * and crypto load with the first request for it (lazy-builtins.ts).
  */
-import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { fileURLToPath } from "node:url";
-import { gzipSync } from "node:zlib";
+import { nodeCrypto, nodeZlib } from "../lazy-builtins.js";
 import { failure } from "./respond.js";
 import type { Router } from "./router.js";
 
@@ -71,8 +71,8 @@ export function registerPlayground(router: Router, opts: { dir?: string | undefi
     const asset = {
       type: FILES[name]!,
       body,
-      gzip: gzipSync(body),
-      etag: `"${createHash("sha256").update(body).digest("base64url").slice(0, 22)}"`,
+      gzip: nodeZlib().gzipSync(body),
+      etag: `"${nodeCrypto().createHash("sha256").update(body).digest("base64url").slice(0, 22)}"`,
     };
     cache.set(name, asset);
     return asset;

@@ -1,140 +1,107 @@
 /**
- * Mounts the hosted /v1 API (Replicate-compatible) on the server's router, on top of the shared
- * prediction core: a bounded queue in front of the runner's slots, a registry of /v1 predictions, the
- * files store, and a WebhookSender that signs (Standard Webhooks).
+ * The hosted /v1 API's routes over the shared prediction core: a registry of /v1 predictions, the files
+ * store, and a WebhookSender that signs (Standard Webhooks). `kiln serve` loads this module on the
+ * first /v1 request (hosted.ts mounts the table and starts it); the fleet gateway registers the same
+ * routes over its Redis store.
  */
-import { createHash } from "node:crypto";
-import { readFileSync } from "node:fs";
-import { basename, resolve } from "node:path";
-import type { PredictionRunner } from "../core/runner.js";
-import { PredictionQueue } from "../core/queue.js";
-import type { Health } from "../health.js";
-import type { Logger } from "../logger.js";
-import type { Router } from "../http/router.js";
+import type { Handler } from "../http/router.js";
 import { WebhookSender } from "../webhooks.js";
-import { makeAuthCheck } from "./auth.js";
-import type { HostedContext } from "./context.js";
+import type { PredictionQueue } from "../core/queue.js";
+import type { HostedContext, RouteSink } from "./context.js";
 import { DEFAULT_V1_FILE_LIMITS, FileStore } from "./files-store.js";
 import { registerFileRoutes } from "./files-routes.js";
 import { registerModelRoutes } from "./models-routes.js";
-import { DEFAULT_PAGE_SIZE, DEFAULT_QUEUE_SIZE, DEFAULT_RETAIN, type HostedOptions } from "./options.js";
+import { DEFAULT_PAGE_SIZE, DEFAULT_RETAIN } from "./options.js";
 import { registerPredictionRoutes } from "./predictions-routes.js";
 import { HostedRegistry } from "./registry.js";
 import { registerTrainingRoutes } from "./trainings-routes.js";
 import { MemoryStore } from "./memory-store.js";
-import { generateWebhookSecret, webhookSigner } from "./signing.js";
-import { DEFAULT_SSE_LIMITS, type SseLimits } from "../sse.js";
-
-export interface HostedDeps {
-  runner: PredictionRunner;
-  health: Health;
-  files: FileStore;
-  logger: Logger;
-  throttleMs: number;
-  bodyLimit: number;
-  openapi: () => unknown;
-  cogVersion: string;
-  root: string;
-  /** The predictor file, hashed into the default version id. */
-  predictorFile: string;
-  webhookRetryDelaysMs?: readonly number[] | undefined;
-  options: HostedOptions;
-  sse?: SseLimits | undefined;
-}
-
-export interface HostedApi {
-  webhookSecret: string;
-  version: string;
-  /** `owner/name` of the model served here (KILN_MODEL, or kiln/<project dir>). */
-  model: string;
-  queue: PredictionQueue;
-  /** Fails what is queued, delivers webhooks for at most `webhookDrainMs`, removes uploaded files. */
-  dispose(webhookDrainMs?: number): Promise<void>;
-}
-
-/** How long shutdown keeps delivering (and retrying) webhooks before abandoning them. */
-export const DEFAULT_WEBHOOK_DRAIN_MS = 5_000;
-
-export function createFileStore(options: HostedOptions): FileStore {
-  return new FileStore({ ...DEFAULT_V1_FILE_LIMITS, ...options.fileLimits });
-}
-
-/**
- * Without an image digest: a content hash of the predictor program and cog.yaml (stable across restarts
- * of the same code; the CLI may pass a hash of the whole project as `version` instead).
- */
-export function defaultVersion(root: string, predictorFile: string): string {
-  const h = createHash("sha256");
-  for (const file of [predictorFile, "cog.yaml"]) {
-    h.update(`${file}\0`);
-    try {
-      h.update(readFileSync(resolve(root, file)));
-    } catch {
-      h.update("(missing)\0");
-    }
-  }
-  return h.digest("hex");
-}
+import { webhookSigner } from "./signing.js";
+import { DEFAULT_SSE_LIMITS } from "../sse.js";
+import { DEFAULT_WEBHOOK_DRAIN_MS, V1_ROUTES, routeKey, type HostedDeps } from "./hosted.js";
 
 /** The /v1 routes over any PredictionStore: `kiln serve` (memory) and `kiln gateway` (Redis) both call this. */
-export function registerHostedRoutes(router: Router, ctx: HostedContext): void {
+export function registerHostedRoutes(router: RouteSink, ctx: HostedContext): void {
   registerPredictionRoutes(router, ctx);
   registerTrainingRoutes(router, ctx);
   registerFileRoutes(router, ctx);
   registerModelRoutes(router, ctx);
 }
 
-export function registerHostedApi(router: Router, deps: HostedDeps): HostedApi {
+/** What hosted.ts mounted and the first /v1 request made. */
+export interface HostedStart extends HostedDeps {
+  queue: PredictionQueue;
+  model: string;
+  version: string;
+  versionCreatedAt: string;
+  webhookSecret: string;
+  port: number;
+}
+
+export interface LoadedHostedApi {
+  /** Every route of V1_ROUTES by routeKey(). */
+  routes: Map<string, Handler>;
+  files: FileStore;
+  dispose(webhookDrainMs?: number): Promise<void>;
+}
+
+/** The /v1 API of `kiln serve` behind hosted.ts's table: its store, files and routes. */
+export function startHostedApi(deps: HostedStart): LoadedHostedApi {
   const o = deps.options;
-  const webhookSecret = o.webhookSecret ?? generateWebhookSecret();
   const sender = new WebhookSender({
     logger: deps.logger,
     retryDelaysMs: deps.webhookRetryDelaysMs,
-    headers: webhookSigner(webhookSecret),
+    headers: webhookSigner(deps.webhookSecret),
   });
-  const queue = new PredictionQueue({
-    runner: deps.runner,
-    maxSize: o.queueSize ?? DEFAULT_QUEUE_SIZE,
-    canStart: () => deps.health.ready,
-  });
-  deps.health.on("ready", () => queue.pump());
-  deps.health.on("failed", (error) => queue.failAll(`setup failed: ${error}`));
-  deps.health.on("defunct", (why) => queue.failAll(`the predictor worker is gone: ${why}`));
-  const version = o.version ?? defaultVersion(deps.root, deps.predictorFile);
-  const model = o.model ?? `kiln/${basename(resolve(deps.root)) || "model"}`;
+  const files = new FileStore({ ...DEFAULT_V1_FILE_LIMITS, ...o.fileLimits });
+  files.port = deps.port;
   const store = new MemoryStore({
     runner: deps.runner,
     health: deps.health,
-    queue,
+    queue: deps.queue,
     registry: new HostedRegistry(o.retain ?? DEFAULT_RETAIN, o.retainBytes),
-    files: deps.files,
+    files,
     sender,
     throttleMs: deps.throttleMs,
     openapi: deps.openapi,
-    model,
-    version,
-    versionCreatedAt: new Date().toISOString(),
+    model: deps.model,
+    version: deps.version,
+    versionCreatedAt: deps.versionCreatedAt,
     cogVersion: deps.cogVersion,
   });
-  registerHostedRoutes(router, {
-    store,
-    files: deps.files,
-    webhookSecret,
-    bodyLimit: deps.bodyLimit,
-    pageSize: o.pageSize ?? DEFAULT_PAGE_SIZE,
-    sse: deps.sse ?? DEFAULT_SSE_LIMITS,
-  });
-  // One token for the whole server (container API and /shutdown included), not only /v1.
-  router.setGuard(makeAuthCheck(o.apiToken));
+  const routes = new Map<string, Handler>();
+  const extra: string[] = [];
+  registerHostedRoutes(
+    {
+      add(method, pattern, handler, options = {}) {
+        const key = routeKey(method, pattern);
+        const listed = V1_ROUTES.find((r) => routeKey(r.method, r.pattern) === key);
+        if (!listed || (listed.public === true) !== (options.public === true)) extra.push(key);
+        routes.set(key, handler);
+      },
+    },
+    {
+      store,
+      files,
+      webhookSecret: deps.webhookSecret,
+      bodyLimit: deps.bodyLimit,
+      pageSize: o.pageSize ?? DEFAULT_PAGE_SIZE,
+      sse: deps.sse ?? DEFAULT_SSE_LIMITS,
+    },
+  );
+  const missing = V1_ROUTES.map((r) => routeKey(r.method, r.pattern)).filter((k) => !routes.has(k));
+  // A route added here but not to V1_ROUTES (or the other way round) would be unreachable: say so.
+  if (extra.length > 0 || missing.length > 0) {
+    throw new Error(
+      `V1_ROUTES (v1/hosted.ts) and the /v1 routes differ: not listed or listed differently: [${extra.join(", ")}], not registered: [${missing.join(", ")}]`,
+    );
+  }
   return {
-    webhookSecret,
-    version,
-    model,
-    queue,
+    routes,
+    files,
     async dispose(webhookDrainMs = DEFAULT_WEBHOOK_DRAIN_MS) {
-      queue.failAll("the server is shutting down");
       await sender.close(webhookDrainMs);
-      await deps.files.dispose();
+      await files.dispose();
     },
   };
 }

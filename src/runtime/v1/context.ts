@@ -1,7 +1,7 @@
 /** What every /v1 route needs, plus the small request helpers they share. */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { PredictionStore } from "../core/store.js";
-import type { Handler, Params } from "../http/router.js";
+import type { Handler, Params, RouteOptions } from "../http/router.js";
 import type { HostedFiles } from "./files-store.js";
 import type { SseLimits } from "../sse.js";
 import { asHosted } from "./errors.js";
@@ -14,6 +14,14 @@ export interface HostedContext {
   bodyLimit: number;
   pageSize: number;
   sse: SseLimits;
+}
+
+/**
+ * Where the /v1 routes are added: the server's Router (the fleet gateway), or the table the server's
+ * lazily loaded /v1 API fills (hosted.ts).
+ */
+export interface RouteSink {
+  add(method: string, pattern: string, handler: Handler, options?: RouteOptions): unknown;
 }
 
 /** The origin the client used to reach us, so the URLs we hand out work from where it is. */

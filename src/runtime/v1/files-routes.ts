@@ -1,12 +1,11 @@
 /** /v1/files: multipart upload, get, list, download and delete (204), in the hosted API's shapes. */
 import type { IncomingMessage } from "node:http";
-import type { Router } from "../http/router.js";
 import { sendJson } from "../http/respond.js";
 import { StoreFullError, type FileInfo } from "./files-store.js";
 import { readMultipart, type MultipartUpload } from "./multipart.js";
 import { MAX_JSON_DEPTH, jsonDepth } from "../http/body.js";
 import { hostedError, invalidInput, notFound } from "./errors.js";
-import { baseUrl, route, type HostedContext } from "./context.js";
+import { baseUrl, route, type HostedContext, type RouteSink } from "./context.js";
 
 // Room for the multipart framing and the metadata part on top of the file itself.
 const FORM_OVERHEAD = 1024 * 1024;
@@ -84,7 +83,7 @@ function requestHost(req: IncomingMessage): string | null {
   }
 }
 
-export function registerFileRoutes(router: Router, ctx: HostedContext): void {
+export function registerFileRoutes(router: RouteSink, ctx: HostedContext): void {
   router.add(
     "POST",
     "/v1/files",

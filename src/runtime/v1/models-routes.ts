@@ -1,10 +1,9 @@
 /** /v1/models[/{owner}/{name}[/versions[/{id}]]]: what the store has deployed, with OpenAPI schemas. */
 import type { IncomingMessage } from "node:http";
-import type { Router } from "../http/router.js";
 import { sendJson } from "../http/respond.js";
 import type { VersionInfo } from "../core/store.js";
 import { notFound } from "./errors.js";
-import { baseUrl, route, type HostedContext } from "./context.js";
+import { baseUrl, route, type HostedContext, type RouteSink } from "./context.js";
 
 async function versionsOf(ctx: HostedContext, owner: string, name: string): Promise<VersionInfo[]> {
   const versions = await ctx.store.versions(`${owner}/${name}`);
@@ -35,7 +34,7 @@ async function modelBody(
   };
 }
 
-export function registerModelRoutes(router: Router, ctx: HostedContext): void {
+export function registerModelRoutes(router: RouteSink, ctx: HostedContext): void {
   // The hosted API's model list (replicate.models.list(), the playground's model picker).
   router.add(
     "GET",

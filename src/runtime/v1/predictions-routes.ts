@@ -4,7 +4,6 @@
  */
 import { cacheDirective } from "../cache/policy.js";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Router } from "../http/router.js";
 import { readJsonBody } from "../http/body.js";
 import { sendJson } from "../http/respond.js";
 import { parseEnvelope, refuseSelfWebhook } from "../http/prediction-request.js";
@@ -13,7 +12,7 @@ import { predictionUrls, renderHeld, renderHosted, renderRecord } from "./render
 import { parseLastEventId, streamHosted } from "./stream.js";
 import { parseCancelAfter } from "./cancel-after.js";
 import { hostedError, invalidInput } from "./errors.js";
-import { baseUrl, route, type HostedContext } from "./context.js";
+import { baseUrl, route, type HostedContext, type RouteSink } from "./context.js";
 import { addRecordRoutes, createBody, findRecord, listRoute, submitRecord } from "./record-routes.js";
 
 const MAX_WAIT_S = 60;
@@ -35,7 +34,7 @@ export function parsePreferWait(header: string | string[] | undefined): number |
   return Math.min(n, MAX_WAIT_S);
 }
 
-export function registerPredictionRoutes(router: Router, ctx: HostedContext): void {
+export function registerPredictionRoutes(router: RouteSink, ctx: HostedContext): void {
   router.add(
     "POST",
     "/v1/predictions",

@@ -2,12 +2,12 @@
  * What the predictions and trainings routes share: list pages with cursor links, cancel-and-settle,
  * get and cancel by id, submit (a full queue is 429) and the create body check. Both kinds live in the one PredictionStore.
  */
-import type { Handler, Router } from "../http/router.js";
+import type { Handler } from "../http/router.js";
 import { sendJson } from "../http/respond.js";
 import type { PredictorKind } from "../protocol.js";
 import { QueueFullError, type PredictionRecord, type WebhookSpec } from "../core/store.js";
 import { hostedError, invalidInput, notFound } from "./errors.js";
-import { baseUrl, route, type HostedContext } from "./context.js";
+import { baseUrl, route, type HostedContext, type RouteSink } from "./context.js";
 
 const CANCEL_SETTLE_MS = 2000;
 
@@ -48,7 +48,7 @@ export async function findRecord(
 
 /** GET <path>/:id and POST <path>/:id/cancel, answering with `render` of the record. */
 export function addRecordRoutes(
-  router: Router,
+  router: RouteSink,
   ctx: HostedContext,
   path: string,
   kind: PredictorKind | null,

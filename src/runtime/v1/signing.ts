@@ -2,7 +2,8 @@
  * Standard Webhooks signing for /v1 webhooks: `webhook-id`, `webhook-timestamp` and
  * `webhook-signature: v1,<base64 HMAC-SHA256("id.timestamp.body")>` keyed by a `whsec_` secret.
  */
-import { createHash, createHmac, randomBytes } from "node:crypto";
+import { nodeCrypto } from "../lazy-builtins.js";
+import { randomBytes } from "../random.js";
 
 const PREFIX = "whsec_";
 
@@ -35,7 +36,7 @@ export function signPayload(
   timestamp: number,
   body: string | readonly Buffer[],
 ): string {
-  const hmac = createHmac("sha256", key).update(`${id}.${timestamp}.`);
+  const hmac = nodeCrypto().createHmac("sha256", key).update(`${id}.${timestamp}.`);
   for (const piece of typeof body === "string" ? [body] : body) hmac.update(piece);
   return hmac.digest("base64");
 }
@@ -50,7 +51,7 @@ export function webhookSigner(
 ): (body: string | readonly Buffer[]) => Record<string, string> {
   const key = secretKey(secret);
   return (body) => {
-    const hash = createHash("sha256");
+    const hash = nodeCrypto().createHash("sha256");
     for (const piece of typeof body === "string" ? [body] : body) hash.update(piece);
     const id = "msg_" + hash.digest("hex").slice(0, 32);
     const timestamp = Math.floor(now() / 1000);

@@ -4,20 +4,19 @@
  * the model's trainer: the same store, state machine, queue and webhooks, rendered as a training.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Router } from "../http/router.js";
 import { readJsonBody } from "../http/body.js";
 import { sendJson } from "../http/respond.js";
 import { parseEnvelope, refuseSelfWebhook } from "../http/prediction-request.js";
 import type { PredictionRecord } from "../core/store.js";
 import { renderTraining, trainingUrls } from "./render.js";
 import { invalidInput } from "./errors.js";
-import { baseUrl, route, type HostedContext } from "./context.js";
+import { baseUrl, route, type HostedContext, type RouteSink } from "./context.js";
 import { addRecordRoutes, createBody, listRoute, submitRecord } from "./record-routes.js";
 
 // Replicate's model names: owner and name of letters, digits, dashes, underscores and dots.
 const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*\/[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
-export function registerTrainingRoutes(router: Router, ctx: HostedContext): void {
+export function registerTrainingRoutes(router: RouteSink, ctx: HostedContext): void {
   router.add(
     "POST",
     "/v1/models/:owner/:name/versions/:version/trainings",

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterEach, describe, expect, test } from "vitest";
-import { type PythonWorker, readyWorker } from "./harness.js";
+import { FIXTURES, type PythonWorker, readyWorker } from "./harness.js";
 
 const workers: PythonWorker[] = [];
 afterEach(async () => {
@@ -52,6 +52,101 @@ describe("an idle worker's imports", () => {
     expect(loaded).toContain("asyncio");
     expect(loaded).not.toContain("argparse");
     expect(loaded).not.toContain("dataclasses");
+  });
+});
+
+describe("ssl, loaded on first use (cog/server/lazy_ssl.py)", () => {
+  test("an idle async worker has not loaded ssl, also when the predictor imports asyncio itself", async () => {
+    for (const source of [
+      LOADED.replace("DEF", "async def"),
+      `import asyncio\n${LOADED.replace("DEF", "async def")}`,
+    ]) {
+      const w = await ready(source);
+      const r = await w.predict("p");
+      const loaded = String((r.terminal as { output: unknown }).output).split(",");
+      expect(loaded).toContain("asyncio");
+      expect(loaded).not.toContain("ssl");
+    }
+  });
+
+  test("TLS through asyncio still works: a handshake and an echo on loopback, and verification", async () => {
+    const tls = path.join(FIXTURES, "tls");
+    const w = await ready(`
+import asyncio
+from cog import BasePredictor
+
+CERT = ${JSON.stringify(path.join(tls, "cert.pem"))}
+KEY = ${JSON.stringify(path.join(tls, "key.pem"))}
+
+
+class Predictor(BasePredictor):
+    async def predict(self, kind: str) -> str:
+        import ssl  # the predictor's own import: the real module, as asyncio's will be
+
+        server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        server_ctx.load_cert_chain(CERT, KEY)
+
+        async def echo(reader, writer):
+            writer.write(await reader.readline())
+            await writer.drain()
+            writer.close()
+
+        server = await asyncio.start_server(echo, "127.0.0.1", 0, ssl=server_ctx)
+        port = server.sockets[0].getsockname()[1]
+        try:
+            if kind == "trusted":
+                client_ctx = ssl.create_default_context(cafile=CERT)
+                reader, writer = await asyncio.open_connection("127.0.0.1", port, ssl=client_ctx, server_hostname="localhost")
+                writer.write(b"hello over tls\\n")
+                line = await reader.readline()
+                version = writer.get_extra_info("ssl_object").version()
+                writer.close()
+                return f"{line.decode().strip()} ({version.startswith('TLS')})"
+            try:
+                # ssl=True: asyncio makes the default context itself (the system's CAs do not trust ours).
+                await asyncio.open_connection("127.0.0.1", port, ssl=True, server_hostname="localhost")
+            except ssl.SSLCertVerificationError:
+                return "refused an untrusted certificate"
+            return "connected"
+        finally:
+            server.close()
+            await server.wait_closed()
+`);
+    expect((await w.predict("a", { kind: "trusted" })).terminal).toEqual({
+      type: "done",
+      id: "a",
+      output: "hello over tls (True)",
+    });
+    expect((await w.predict("b", { kind: "default" })).terminal).toEqual({
+      type: "done",
+      id: "b",
+      output: "refused an untrusted certificate",
+    });
+  });
+
+  test("asyncio's own ssl=True works when the predictor never imports ssl", async () => {
+    const w = await ready(`
+import asyncio
+import sys
+from cog import BasePredictor
+
+
+class Predictor(BasePredictor):
+    async def predict(self) -> str:
+        before = "ssl" in sys.modules
+        server = await asyncio.start_server(lambda r, w: w.close(), "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        try:
+            await asyncio.open_connection("127.0.0.1", port, ssl=True, server_hostname="localhost")
+            outcome = "connected"
+        except Exception as err:  # the plain server hangs up: a TLS error, not "no ssl module"
+            outcome = type(err).__name__
+        finally:
+            server.close()
+        return f"{before} {outcome} {'ssl' in sys.modules}"
+`);
+    const out = String(((await w.predict("p")).terminal as { output: unknown }).output);
+    expect(out).toMatch(/^False (SSLError|SSLEOFError|ConnectionResetError|SSLZeroReturnError) True$/);
   });
 });
 

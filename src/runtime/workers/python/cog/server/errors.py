@@ -2,7 +2,6 @@
 
 import os
 import sys
-import traceback
 from types import TracebackType
 from typing import List, Optional
 
@@ -28,6 +27,8 @@ def _is_user_file(path: str, root: str) -> bool:
 
 def user_location(tb: Optional[TracebackType], root: str) -> Optional[str]:
     """The innermost frame in the project's own files, as `file:line` (relative to the project root)."""
+    import traceback  # (with textwrap) only once something failed: an idle worker never needs it
+
     frames = traceback.extract_tb(tb) if tb is not None else []
     chosen = None
     for frame in frames:
@@ -59,6 +60,8 @@ def describe_exception(err: BaseException, root: str) -> str:
 
 def traceback_text(err: BaseException) -> str:
     """The full traceback, minus the frames of the kiln worker itself."""
+    import traceback
+
     lines: List[str] = []
     for chunk in traceback.format_exception(type(err), err, err.__traceback__):
         if f"{os.sep}cog{os.sep}server{os.sep}" in chunk and chunk.lstrip().startswith("File "):

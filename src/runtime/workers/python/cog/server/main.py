@@ -7,6 +7,7 @@ import threading
 from types import SimpleNamespace
 from typing import List, Optional
 
+from . import lazy_ssl
 from .channel import Channel
 from .errors import LoadError, describe_exception
 from .logs import LogStream
@@ -90,6 +91,7 @@ def serve(args: SimpleNamespace, fd_in: int = 3, fd_out: int = 4) -> int:
         sys.stderr.write("kiln_worker.py must be started by the kiln server with fds 3 and 4 open "
                          "(use --schema-only to print the schema)\n")
         return 2
+    lazy_ssl.install()  # before the predictor's module loads: its `import asyncio` skips ssl too
     channel = Channel(fd_out)
     sys.stdout = LogStream(channel, "stdout", 1)
     sys.stderr = LogStream(channel, "stderr", 2)
@@ -113,7 +115,7 @@ def serve(args: SimpleNamespace, fd_in: int = 3, fd_out: int = 4) -> int:
     channel.send(loaded_message(targets))
     channel.release_logs()
     if main_target(targets).is_async:
-        from .async_mode import AsyncWorker  # asyncio (and ssl, which it imports) only for async predictors: ~6 MB
+        from .async_mode import AsyncWorker  # asyncio only for async predictors (ssl on first use: lazy_ssl)
 
         AsyncWorker(root, channel, targets).serve(fd_in)
     else:
