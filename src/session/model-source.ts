@@ -42,7 +42,9 @@ export async function resolveModelSource(ctx: RunContext, opts: ModelSourceOptio
       );
     return { kind: "local", project: await opts.loadProject() };
   }
-  // The engine's client is loaded only when an engine is used (--no-docker runs without it).
+  // The engine's client is loaded only when an engine is used (--no-docker runs without it). The
+  // container module, needed once the image is known, loads while the engine answers.
+  void import("../docker/container.js").catch(() => undefined);
   const [{ inspectModelImage }, { bridgeNetwork }, { connectEngine, engineClient }] = await Promise.all([
     import("../docker/image.js"),
     import("../docker/capabilities.js"),
