@@ -28,6 +28,11 @@ export interface WaitOptions {
    * next poll.
    */
   activity?: Activity | undefined;
+  /**
+   * True once the server said on its own output that it is READY (kiln's ready line, printed when its
+   * status turns READY, once it listens): taken as the answer, without a /health-check round trip.
+   */
+  announced?: (() => boolean) | undefined;
 }
 
 /**
@@ -89,6 +94,7 @@ export async function waitForReady(url: string, opts: WaitOptions): Promise<Heal
         },
       );
     }
+    if (opts.announced?.()) return { status: "READY" };
     last = await health(url, opts.signal).catch(() => undefined);
     if (last?.status === "READY" || last?.status === "BUSY") return last;
     if (last?.status === "SETUP_FAILED") throw notReadyError("SETUP_FAILED", last.setup?.logs ?? "");

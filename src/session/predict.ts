@@ -137,6 +137,7 @@ export async function runOnModel(
           tail: container.tail,
           activity: readiness.activity,
           intervalMs: readiness.intervalMs,
+          announced: readiness.announced,
         });
         lap("ready");
         // The removal (about as long as the container's start) runs alongside writing the outputs;
