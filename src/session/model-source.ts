@@ -106,6 +106,8 @@ export async function startContainer(
     mountProject: mount,
     binds: opts.binds,
     imageCmd: source.image.cmd,
+    // `kiln predict`/`kiln train` send one request, then remove the container.
+    oneRequest: opts.role !== "serve",
     ...(opts.hostPort !== undefined ? { hostPort: opts.hostPort } : {}),
     ...(opts.host !== undefined ? { host: opts.host } : {}),
     ...(opts.serverArgs ? { serverArgs: opts.serverArgs } : {}),
