@@ -76,7 +76,7 @@ export interface RegistryAuth {
 export interface ContainerInspect {
   Id: string;
   State: { Running: boolean; ExitCode: number };
-  Config: { Labels?: Record<string, string> | null };
+  Config: { Labels?: Record<string, string> | null; Cmd?: string[] | null };
   NetworkSettings: { Ports?: Record<string, { HostIp: string; HostPort: string }[] | null> | null };
 }
 
