@@ -40,11 +40,13 @@ export function serverCmd(
 
 /**
  * kiln's image command (`node --max-semi-space-size=1 /kiln/server.mjs`) without the semi-space flag
- * before the server's path. The flag keeps a long-running server's heap from growing, but a V8 heap
- * flag on node's command line also keeps node from using the code cache of its own modules: about 50 ms
- * more CPU before READY (server and worker thread together), which a one-request container pays and
- * never gets back. The worker thread keeps its small young generation either way (worker-command.ts
- * gives it one by default).
+ * before the server's path. The flag keeps a long-running server's heap from growing, but any V8 option
+ * on node's command line (this one, --stack-size=2000, --no-opt alike; node's own options such as
+ * --no-warnings do not) makes node compile its built-in modules without their code cache: about 3x the
+ * CPU to load them, some 50 ms more before READY (server and worker thread together), which a
+ * one-request container pays and never gets back. Other V8 options (e.g. a --max-old-space-size the
+ * user chose) stay. The worker thread keeps its small young generation either way (worker-command.ts
+ * gives it one by default, as resource limits, which cost nothing of the kind).
  */
 function oneRequestNodeArgs(cmd: string[]): string[] {
   const script = cmd.findIndex((a) => a.endsWith("/kiln/server.mjs"));
