@@ -33,6 +33,8 @@ export interface ModelContainerOptions {
   imageCmd?: string[] | undefined;
   /** Extra flags for kiln's/Cog's server (e.g. --upload-url U). */
   serverArgs?: string[];
+  /** It serves one request and is removed (predict, train): kiln's server starts leaner (serverCmd). */
+  oneRequest?: boolean;
   /** Container output, as it arrives. */
   onLog?: (stream: "stdout" | "stderr", text: string) => void;
   /** One-line notes for the user (e.g. "no GPU runtime"). */
@@ -99,7 +101,10 @@ export async function startModelContainer(
     ...(network === "bridge" ? { ExposedPorts: { [`${CONTAINER_PORT}/tcp`]: {} } } : {}),
   };
   // With host networking the server would listen on every interface: keep it on loopback when we can.
-  const cmd = serverCmd(opts.imageCmd, network === "host" ? ["--host", host] : [], opts.serverArgs ?? []);
+  const cmd = serverCmd(opts.imageCmd, network === "host" ? ["--host", host] : [], {
+    extra: opts.serverArgs ?? [],
+    oneRequest: opts.oneRequest ?? false,
+  });
   if (cmd) create["Cmd"] = cmd;
 
   const id = await docker.createContainer(create);

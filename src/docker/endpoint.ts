@@ -3,9 +3,10 @@
  * context named by DOCKER_CONTEXT or `currentContext` in the Docker config, then the default socket.
  * Pure apart from reading the config directory, so it is unit-tested with a temporary one.
  */
-import { createHash } from "node:crypto";
+import type * as Crypto from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
+import { createRequire } from "node:module";
 import { join } from "node:path";
 import { DockerUnavailableError } from "../errors.js";
 
@@ -68,6 +69,8 @@ function currentContext(configDir: string): string | undefined {
 
 /** Contexts live under contexts/meta/<sha256(name)>/meta.json, TLS files under contexts/tls/<same>/docker. */
 function contextEndpoint(configDir: string, name: string): DockerEndpoint {
+  // node:crypto is loaded only here, for a named context: most runs use DOCKER_HOST or the default socket.
+  const { createHash } = createRequire(import.meta.url)("node:crypto") as typeof Crypto;
   const id = createHash("sha256").update(name).digest("hex");
   const metaFile = join(configDir, "contexts", "meta", id, "meta.json");
   const hint = `Run \`docker context ls\` to see the contexts, \`docker context use default\`, or set DOCKER_HOST.`;

@@ -42,7 +42,9 @@ export async function resolveModelSource(ctx: RunContext, opts: ModelSourceOptio
       );
     return { kind: "local", project: await opts.loadProject() };
   }
-  // The engine's client is loaded only when an engine is used (--no-docker runs without it).
+  // The engine's client is loaded only when an engine is used (--no-docker runs without it). The
+  // container module, needed once the image is known, loads while the engine answers.
+  void import("../docker/container.js").catch(() => undefined);
   const [{ inspectModelImage }, { bridgeNetwork }, { connectEngine, engineClient }] = await Promise.all([
     import("../docker/image.js"),
     import("../docker/capabilities.js"),
@@ -104,6 +106,8 @@ export async function startContainer(
     mountProject: mount,
     binds: opts.binds,
     imageCmd: source.image.cmd,
+    // `kiln predict`/`kiln train` send one request, then remove the container.
+    oneRequest: opts.role !== "serve",
     ...(opts.hostPort !== undefined ? { hostPort: opts.hostPort } : {}),
     ...(opts.host !== undefined ? { host: opts.host } : {}),
     ...(opts.serverArgs ? { serverArgs: opts.serverArgs } : {}),
@@ -114,21 +118,27 @@ export async function startContainer(
 
 /**
  * What ends the wait for READY of a container: kiln's server writes a line when it is ready (and one at
- * error level when setup fails or its worker dies), so those lines wake the waiter, which confirms
- * with one /health-check; the timer is only a fallback (e.g. COG_LOG_LEVEL=error hides the ready line).
- * Other servers (Cog's) are polled, every line of their output cutting the pause short.
+ * error level when setup fails or its worker dies), so those lines wake the waiter. The ready line is
+ * the answer itself (`announced`: the server prints it once it listens and its status is READY); an
+ * error line is confirmed with one /health-check, which says what failed. The timer is only a fallback
+ * (e.g. COG_LOG_LEVEL=error hides the ready line). Other servers (Cog's) are polled, every line of
+ * their output cutting the pause short.
  */
 export interface Readiness {
   activity: Activity;
   intervalMs: number;
   /** Feed the container's output here, as it arrives. */
   onOutput: (text: string) => void;
+  /** True when the last of the server's own events was its ready line. */
+  announced: () => boolean;
 }
 
 export function readinessOf(image: { cmd: string[] | undefined }): Readiness {
   const activity = new Activity();
-  if (!runsKilnServer(image.cmd)) return { activity, intervalMs: 50, onOutput: () => activity.notify() };
+  if (!runsKilnServer(image.cmd))
+    return { activity, intervalMs: 50, onOutput: () => activity.notify(), announced: () => false };
   let partial = "";
+  let last: "ready" | "error" | undefined;
   return {
     activity,
     intervalMs: 250,
@@ -137,8 +147,16 @@ export function readinessOf(image: { cmd: string[] | undefined }): Readiness {
       // A line without end (a progress bar redrawn with \r) is kept to its last 4 KiB: the server's
       // lines are short, and each chunk must not copy all that came before.
       partial = (lines.pop() ?? "").slice(-4096);
-      if (lines.some((line) => serverLogEvent(line) !== undefined)) activity.notify();
+      let woke = false;
+      for (const line of lines) {
+        const event = serverLogEvent(line);
+        if (event === undefined) continue;
+        last = event;
+        woke = true;
+      }
+      if (woke) activity.notify();
     },
+    announced: () => last === "ready",
   };
 }
 

@@ -56,7 +56,8 @@ export async function runPredict(ctx: RunContext, opts: PredictOptions): Promise
         `Run \`kiln train${opts.image ? ` ${opts.image}` : ""} -i name=value\` instead.`,
       );
     },
-    run: (url, input, openapi, signal) => predictAndWrite(ctx, url, input, openapi, opts, signal),
+    run: (url, input, openapi, signal, release) =>
+      predictAndWrite(ctx, url, input, openapi, opts, signal, release),
   });
 }
 
@@ -65,8 +66,17 @@ export interface ModelRequest {
   kind: "predict" | "train";
   /** Checks the model's OpenAPI document before the inputs are (e.g. that the model has a trainer). */
   checkSchema?: ((openapi: unknown) => void) | undefined;
-  /** Runs the request on the ready model and writes its result. */
-  run: (url: string, input: Record<string, unknown>, openapi: unknown, signal: AbortSignal) => Promise<void>;
+  /**
+   * Runs the request on the ready model and writes its result. `release()` says the model is no longer
+   * needed (its answer is in): its teardown then starts while the result is written.
+   */
+  run: (
+    url: string,
+    input: Record<string, unknown>,
+    openapi: unknown,
+    signal: AbortSignal,
+    release: () => void,
+  ) => Promise<void>;
 }
 
 /**
@@ -127,9 +137,13 @@ export async function runOnModel(
           tail: container.tail,
           activity: readiness.activity,
           intervalMs: readiness.intervalMs,
+          announced: readiness.announced,
         });
         lap("ready");
-        await request.run(container.url, input, source.image.openapi, interrupt.signal);
+        // The removal (about as long as the container's start) runs alongside writing the outputs;
+        // remove() is idempotent, and the command still ends only once the container is gone.
+        const release = (): void => void container.remove().catch(() => undefined);
+        await request.run(container.url, input, source.image.openapi, interrupt.signal, release);
         lap("predict");
       } finally {
         await container.remove();
@@ -149,7 +163,7 @@ export async function runOnModel(
         const input = await inputsFor(openapi);
         await waitForReady(model.url, { timeoutMs: setupTimeoutMs, signal: interrupt.signal });
         lap("ready");
-        await request.run(model.url, input, openapi, interrupt.signal);
+        await request.run(model.url, input, openapi, interrupt.signal, () => undefined);
         lap("predict");
       } finally {
         await model.close();
@@ -166,6 +180,7 @@ async function predictAndWrite(
   openapi: unknown,
   opts: PredictOptions,
   signal: AbortSignal,
+  release: () => void,
 ): Promise<void> {
   // As with Cog: inputs given as JSON (--json) get the whole prediction back as JSON on stdout.
   const json = opts.json;
@@ -187,6 +202,8 @@ async function predictAndWrite(
     json,
     onOutput: (chunk, index) => writer.chunk(chunk, index),
   });
+  // Outputs arrive as data URIs inside the answer: the model is not needed to write them.
+  release();
   await writer.finish(result.prediction);
   throwUnlessSucceeded(result, "prediction");
 }

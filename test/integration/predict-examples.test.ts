@@ -184,6 +184,11 @@ describe("Python project: files, lists, failures", () => {
       });
     });
     expect(await kilnContainers(docker)).toHaveLength(1);
+    // One request: kiln's server runs without the image's heap flag, which costs node its code cache.
+    const [mine] = await docker.listContainers({ label: [`kiln.pid=${child.pid}`] });
+    const cmd = (await docker.inspectContainer(mine?.Id ?? "none")).Config.Cmd ?? [];
+    expect(cmd).toContain("/kiln/server.mjs");
+    expect(cmd.filter((a) => a.startsWith("--max-semi-space-size"))).toEqual([]);
     child.kill("SIGINT");
     const r = await done;
     expect(r.code).toBe(130);

@@ -61,6 +61,20 @@ describe("waitForReady", () => {
     ).rejects.toMatchObject({ message: expect.stringContaining("exit status 3") });
   });
 
+  it("takes a READY the server announced on its output as the answer, without a request", async () => {
+    const m = await fake({ setupMs: 60_000 }); // would answer STARTING for a minute
+    let requests = 0;
+    m.server.on("request", () => requests++);
+    const ready = await waitForReady(m.url, { timeoutMs: 300, signal: never, announced: () => true });
+    expect(ready).toEqual({ status: "READY" });
+    expect(requests).toBe(0);
+    // Not announced: it asks, and waits.
+    await expect(
+      waitForReady(m.url, { timeoutMs: 300, signal: never, announced: () => false }),
+    ).rejects.toMatchObject({ message: "the model was not ready after 0 s (status: STARTING)" });
+    expect(requests).toBeGreaterThan(0);
+  });
+
   it("stops waiting on Ctrl-C", async () => {
     const m = await fake({ setupMs: 60_000 });
     const ac = new AbortController();

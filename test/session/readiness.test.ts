@@ -52,9 +52,32 @@ describe("readinessOf: what ends the wait for a container's READY", () => {
     expect(await wakes(r, () => r.onOutput(line))).toBe(true);
   });
 
+  it("kiln's server: its ready line is the answer (announced) until an error line follows it", () => {
+    const r = readinessOf({ cmd: KILN_CMD });
+    const lines: string[] = [];
+    const logger = createLogger({ write: (l) => lines.push(l) });
+    logger.info("server listening", { url: "http://127.0.0.1:5000" });
+    logger.info(READY_LOG_MESSAGE, { since_start_s: 0.2 });
+    logger.error("the worker died", { code: 1 });
+    expect(r.announced()).toBe(false);
+    r.onOutput(`${lines[0]}\n`);
+    expect(r.announced()).toBe(false);
+    r.onOutput(`${lines[1]}\n`);
+    expect(r.announced()).toBe(true);
+    r.onOutput(`${lines[2]}\n`);
+    expect(r.announced()).toBe(false);
+    // A print that quotes the ready line inside a log record is not the server's own line.
+    const quoted = readinessOf({ cmd: KILN_CMD });
+    logger.info("worker output outside a prediction", { source: "stdout", data: `${lines[1]}\n` });
+    quoted.onOutput(`${lines[3]}\n`);
+    expect(quoted.announced()).toBe(false);
+  });
+
   it("other servers (Cog's) are polled, any output cutting the pause short", async () => {
     const r = readinessOf({ cmd: COG_CMD });
     expect(await wakes(r, () => r.onOutput("Setup completed\n"))).toBe(true);
     expect(r.intervalMs).toBeLessThanOrEqual(50);
+    r.onOutput('{"level":"info","msg":"ready"}\n');
+    expect(r.announced()).toBe(false);
   });
 });

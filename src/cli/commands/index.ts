@@ -17,20 +17,44 @@ import { registerDeploy } from "./deploy.js";
 
 export type RegisterCommand = (program: Command, context: () => CommandContext) => void;
 
+/** A command by the name (and aliases) it registers, so a run can register only the one it runs. */
+export interface CommandEntry {
+  name: string;
+  aliases?: readonly string[];
+  register: RegisterCommand;
+}
+
 /** Every command, in the order `kiln --help` lists them. */
-export const COMMANDS: RegisterCommand[] = [
-  registerInit,
-  registerBuild,
-  registerDockerfile,
-  registerPredict,
-  registerTrain,
-  registerServe,
-  registerPlayground,
-  registerExec,
-  registerPush,
-  registerLogin,
-  registerInspect,
-  registerGateway,
-  registerClient,
-  registerDeploy,
+export const COMMANDS: readonly CommandEntry[] = [
+  { name: "init", register: registerInit },
+  { name: "build", register: registerBuild },
+  { name: "dockerfile", register: registerDockerfile },
+  { name: "predict", aliases: ["run"], register: registerPredict },
+  { name: "train", register: registerTrain },
+  { name: "serve", register: registerServe },
+  { name: "playground", register: registerPlayground },
+  { name: "exec", register: registerExec },
+  { name: "push", register: registerPush },
+  { name: "login", register: registerLogin },
+  { name: "inspect", register: registerInspect },
+  { name: "gateway", register: registerGateway },
+  { name: "client", register: registerClient },
+  { name: "deploy", register: registerDeploy },
 ];
+
+/**
+ * The command `args` (argv without node and the script) runs: its first word that is neither a global
+ * option nor the value of `-f/--file`. Undefined when there is none or it names no command (help,
+ * a typo: then every command is registered, for the listing and the suggestion), or when the root's
+ * --help/--version comes first.
+ */
+export function commandFor(args: readonly string[]): CommandEntry | undefined {
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] ?? "";
+    if (arg === "-f" || arg === "--file") i++;
+    else if (["-h", "--help", "-v", "--version", "--"].includes(arg)) return undefined;
+    else if (!arg.startsWith("-"))
+      return COMMANDS.find((c) => c.name === arg || (c.aliases ?? []).includes(arg));
+  }
+  return undefined;
+}

@@ -10,9 +10,12 @@ export function registerPredict(program: Command, context: () => CommandContext)
     .argument("[image]", "an existing kiln or Cog image (name, name:tag or name@sha256:...)")
     .action(async (imageArg: string | undefined, flags: RequestFlags, cmd: Command) => {
       const ctx = context();
+      // Loaded on use: other commands (and --help) should not pay for Docker and runtime modules. The
+      // import starts before the flags are checked, so the two overlap; a flag error still comes first.
+      const session = import("../../session/predict.js");
+      session.catch(() => undefined); // awaited below, unless the flags are refused
       const options = await requestOptions(ctx, imageArg, flags, cmd, "predict");
-      // Loaded on use: other commands (and --help) should not pay for Docker and runtime modules.
-      const { runPredict } = await import("../../session/predict.js");
+      const { runPredict } = await session;
       await runPredict(ctx, options);
     });
 }
