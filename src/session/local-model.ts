@@ -30,7 +30,12 @@ export interface LocalModelOptions {
   logLevel?: "info" | "warn";
   /** serve --cache: the output cache's directory and the version id that keys it. */
   cache?: { dir: string; version: string } | undefined;
+  /** Called as start-up passes each step (serve --debug prints the timings). */
+  onStep?: (step: LocalStartStep) => void;
 }
+
+/** The steps of a start: predictor compiled (or found cached), worker started, server listening. */
+export type LocalStartStep = "compiled" | "worker" | "listening";
 
 export interface LocalModel {
   url: string;
@@ -50,8 +55,13 @@ export async function startLocalModel(
 ): Promise<LocalModel> {
   // A train-only project (no `predict:`) runs its trainer alone: /trainings answers, /predictions 404s.
   requireEntryPoint(project, "run");
+  // The server's modules load while the predictor is compiled (or its cache checked) and the worker
+  // boots: nothing below needs them until the server starts.
+  const serverModule = import("../runtime/server.js");
+  serverModule.catch(() => undefined); // awaited (and its failure reported) below
   const predictor = project.predict ? await target(project, project.predict) : undefined;
   const train = project.train ? await target(project, project.train) : undefined;
+  opts.onStep?.("compiled");
   // The server's warnings matter while the model runs; once we stop it, "worker is gone" is expected.
   let closing = false;
   // COG_LOG_LEVEL (cog.yaml `environment:`, -e, or kiln's own environment) as in the image.
@@ -94,6 +104,7 @@ export async function startLocalModel(
   // As in the image (runtime/main.ts): the worker boots while the server's modules load.
   const worker = new WorkerSupervisor(workerCommand(serverOptions), logger);
   worker.start({ hold: true });
+  opts.onStep?.("worker");
   // Queue mode (kiln serve --no-docker --queue): the same replica (and fleet cache store) the image runs.
   let fleet = null;
   let server;
@@ -106,7 +117,7 @@ export async function startLocalModel(
           });
         })
       : serverOptions;
-    const { startServer } = await import("../runtime/server.js");
+    const { startServer } = await serverModule;
     server = await startServer({ ...options, worker });
   } catch (err) {
     worker.kill("the server could not start");
@@ -118,6 +129,7 @@ export async function startLocalModel(
       );
     throw err;
   }
+  opts.onStep?.("listening");
   if (fleet) {
     await fleet.startReplicaFromEnv(server, opts.env).catch(async (err: unknown) => {
       await server.close();
