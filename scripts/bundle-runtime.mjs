@@ -56,6 +56,16 @@ for (const [entry, file] of entries) {
   });
   for (const f of outputFiles) writeFileSync(f.path, asciiOnly(f.text));
 }
+// The same runtime for `kiln serve|predict --no-docker`, which load it into the CLI's own process as
+// one file (src/runtime/local.ts); it sits beside the bundle, not in it, so images do not carry it.
+{
+  const { outputFiles } = await build({
+    ...common,
+    entryPoints: [`${root}src/runtime/local.ts`],
+    outfile: `${root}dist/local-runtime.mjs`,
+  });
+  for (const f of outputFiles) writeFileSync(f.path, asciiOnly(f.text));
+}
 const python = `${root}src/runtime/workers/python/`;
 if (existsSync(python)) {
   cpSync(python, `${out}python/`, {

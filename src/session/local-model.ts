@@ -5,17 +5,41 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { findRuntimeBundle } from "../build/bundle.js";
 import { compileTsPredictor } from "../build/ts-predictor.js";
 import { RuntimeStartError, UsageError } from "../errors.js";
 import { requireEntryPoint } from "../manifest/positions.js";
 import type { PredictorRef, ResolvedManifest } from "../manifest/types.js";
-import { ConfigError, cogRuntimeSettings, nodeWorkerModeFromEnv } from "../runtime/config.js";
 import type { HealthStatus } from "../runtime/health.js";
-import { createLogger, parseLogLevel } from "../runtime/logger.js";
+import type * as LocalEntry from "../runtime/local.js";
 import type { ServerOptions, WorkerTarget } from "../runtime/server.js";
-import { mainTarget, nodeWorkerModeFor, workerCommand } from "../runtime/worker-command.js";
-import { WorkerSupervisor } from "../runtime/worker-supervisor.js";
+
+/** The runtime's in-process entry (src/runtime/local.ts). */
+type LocalRuntime = typeof LocalEntry;
+
+/** dist/local-runtime.mjs (scripts/bundle-runtime.mjs): the same modules as one file. */
+const RUNTIME_BUNDLE = new URL("../local-runtime.mjs", import.meta.url);
+
+const runtimes = new Map<"bundle" | "modules", Promise<LocalRuntime>>();
+
+/**
+ * The runtime, loaded once: as one bundled file where the build made it (a start then reads one file
+ * instead of ~60), else as its modules. Queue mode always takes the modules, which the fleet code
+ * imports too: one copy of each class between them.
+ */
+export function loadLocalRuntime(queue: boolean): Promise<LocalRuntime> {
+  const kind = !queue && existsSync(fileURLToPath(RUNTIME_BUNDLE)) ? "bundle" : "modules";
+  let loading = runtimes.get(kind);
+  if (!loading) {
+    loading =
+      kind === "bundle"
+        ? (import(RUNTIME_BUNDLE.href) as Promise<LocalRuntime>)
+        : import("../runtime/local.js");
+    runtimes.set(kind, loading);
+  }
+  return loading;
+}
 
 export interface LocalModelOptions {
   python: string;
@@ -55,19 +79,19 @@ export async function startLocalModel(
 ): Promise<LocalModel> {
   // A train-only project (no `predict:`) runs its trainer alone: /trainings answers, /predictions 404s.
   requireEntryPoint(project, "run");
-  // The server's modules load while the predictor is compiled (or its cache checked) and the worker
-  // boots: nothing below needs them until the server starts.
-  const serverModule = import("../runtime/server.js");
-  serverModule.catch(() => undefined); // awaited (and its failure reported) below
+  // The runtime loads while the predictor is compiled (or its compile cache checked).
+  const loading = loadLocalRuntime(Boolean(opts.env.KILN_QUEUE));
+  loading.catch(() => undefined); // awaited below
   const predictor = project.predict ? await target(project, project.predict) : undefined;
   const train = project.train ? await target(project, project.train) : undefined;
   opts.onStep?.("compiled");
+  const rt = await loading;
   // The server's warnings matter while the model runs; once we stop it, "worker is gone" is expected.
   let closing = false;
   // COG_LOG_LEVEL (cog.yaml `environment:`, -e, or kiln's own environment) as in the image.
   const settingsEnv = { ...process.env, ...project.environment, ...opts.env };
-  const logger = createLogger({
-    level: parseLogLevel(settingsEnv.COG_LOG_LEVEL, opts.logLevel ?? "warn"),
+  const logger = rt.createLogger({
+    level: rt.parseLogLevel(settingsEnv.COG_LOG_LEVEL, opts.logLevel ?? "warn"),
     format: "console",
     write: (line) => {
       if (!closing) process.stderr.write(line.endsWith("\n") ? line : `${line}\n`);
@@ -75,7 +99,7 @@ export async function startLocalModel(
   });
   // COG_* settings from cog.yaml `environment:` (or -e) act here as they do in the image.
   // (and from kiln's own environment, as `docker run -e` would pass them)
-  const cog = cogRuntimeSettings(settingsEnv);
+  const cog = rt.cogRuntimeSettings(settingsEnv);
   const serverOptions: ServerOptions = {
     ...cog,
     root: project.root,
@@ -95,14 +119,14 @@ export async function startLocalModel(
     ...workerLocations(),
   };
   // KILN_NODE_WORKER_MODE as in the image; a thread only where the working directory is the root.
-  const workerMode = nodeWorkerModeFor(nodeWorkerMode(settingsEnv), {
+  const workerMode = rt.nodeWorkerModeFor(nodeWorkerMode(rt, settingsEnv), {
     cwd: process.cwd(),
     root: project.root,
   });
-  if (workerMode.notice && mainTarget(serverOptions).language === "node") logger.info(workerMode.notice);
+  if (workerMode.notice && rt.mainTarget(serverOptions).language === "node") logger.info(workerMode.notice);
   serverOptions.nodeWorkerMode = workerMode.mode;
-  // As in the image (runtime/main.ts): the worker boots while the server's modules load.
-  const worker = new WorkerSupervisor(workerCommand(serverOptions), logger);
+  // As in the image (runtime/main.ts): the worker boots while the server starts.
+  const worker = new rt.WorkerSupervisor(rt.workerCommand(serverOptions), logger);
   worker.start({ hold: true });
   opts.onStep?.("worker");
   // Queue mode (kiln serve --no-docker --queue): the same replica (and fleet cache store) the image runs.
@@ -117,8 +141,7 @@ export async function startLocalModel(
           });
         })
       : serverOptions;
-    const { startServer } = await serverModule;
-    server = await startServer({ ...options, worker });
+    server = await rt.startServer({ ...options, worker });
   } catch (err) {
     worker.kill("the server could not start");
     // The port was free when serve checked it, and taken by the time the server listened.
@@ -148,11 +171,14 @@ export async function startLocalModel(
   };
 }
 
-function nodeWorkerMode(env: NodeJS.ProcessEnv): ReturnType<typeof nodeWorkerModeFromEnv> {
+function nodeWorkerMode(
+  rt: LocalRuntime,
+  env: NodeJS.ProcessEnv,
+): ReturnType<LocalRuntime["nodeWorkerModeFromEnv"]> {
   try {
-    return nodeWorkerModeFromEnv(env);
+    return rt.nodeWorkerModeFromEnv(env);
   } catch (err) {
-    if (err instanceof ConfigError)
+    if (err instanceof rt.ConfigError)
       throw new UsageError(err.message, "Set it to thread or process, or leave it unset (thread).");
     throw err;
   }
@@ -164,8 +190,11 @@ async function target(project: ResolvedManifest, ref: PredictorRef): Promise<Wor
   return { language: "node", file: outFile, name: ref.name };
 }
 
-/** The workers images run (dist/runtime-bundle), when present; else the runtime's own lookup (src/). */
-function workerLocations(): { nodeWorkerEntry?: string; pythonWorkerDir?: string } {
+/**
+ * The workers (and playground page) images run (dist/runtime-bundle), when present; else the runtime's
+ * own lookup (src/). Given explicitly: the bundled runtime's own lookup is relative to a file elsewhere.
+ */
+function workerLocations(): { nodeWorkerEntry?: string; pythonWorkerDir?: string; playgroundDir?: string } {
   let bundle: string;
   try {
     bundle = findRuntimeBundle();
@@ -173,8 +202,10 @@ function workerLocations(): { nodeWorkerEntry?: string; pythonWorkerDir?: string
     return {};
   }
   const python = join(bundle, "python");
+  const playground = join(bundle, "playground");
   return {
     nodeWorkerEntry: join(bundle, "node-worker.mjs"),
     ...(existsSync(python) ? { pythonWorkerDir: python } : {}),
+    ...(existsSync(join(playground, "index.html")) ? { playgroundDir: playground } : {}),
   };
 }
