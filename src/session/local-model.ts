@@ -12,33 +12,37 @@ import { RuntimeStartError, UsageError } from "../errors.js";
 import { requireEntryPoint } from "../manifest/positions.js";
 import type { PredictorRef, ResolvedManifest } from "../manifest/types.js";
 import type { HealthStatus } from "../runtime/health.js";
-import type * as LocalEntry from "../runtime/local.js";
+import type * as LocalServer from "../runtime/local-server.js";
+import type * as LocalWorker from "../runtime/local-worker.js";
 import type { ServerOptions, WorkerTarget } from "../runtime/server.js";
 
-/** The runtime's in-process entry (src/runtime/local.ts). */
-type LocalRuntime = typeof LocalEntry;
+/** The runtime's in-process entries: the worker's start, then the server (src/runtime/local-*.ts). */
+type LocalRuntime = { worker: typeof LocalWorker; server: typeof LocalServer };
+type Part = keyof LocalRuntime;
 
-/** dist/local-runtime.mjs (scripts/bundle-runtime.mjs): the same modules as one file. */
-const RUNTIME_BUNDLE = new URL("../local-runtime.mjs", import.meta.url);
+/** dist/local-runtime/ (scripts/bundle-runtime.mjs): the same modules as two files and a shared chunk. */
+const RUNTIME_BUNDLE = new URL("../local-runtime/", import.meta.url);
 
-const runtimes = new Map<"bundle" | "modules", Promise<LocalRuntime>>();
+const loaded = new Map<string, Promise<unknown>>();
 
 /**
- * The runtime, loaded once: as one bundled file where the build made it (a start then reads one file
- * instead of ~60), else as its modules. Queue mode always takes the modules, which the fleet code
- * imports too: one copy of each class between them.
+ * One part of the runtime, loaded once: from the bundle where the build made it (a start then reads
+ * three files instead of ~60), else as its modules. Queue mode always takes the modules, which the
+ * fleet code imports too: one copy of each class between them.
  */
-export function loadLocalRuntime(queue: boolean): Promise<LocalRuntime> {
-  const kind = !queue && existsSync(fileURLToPath(RUNTIME_BUNDLE)) ? "bundle" : "modules";
-  let loading = runtimes.get(kind);
+export function loadLocalRuntime<P extends Part>(part: P, queue: boolean): Promise<LocalRuntime[P]> {
+  const bundled = new URL(`${part}.mjs`, RUNTIME_BUNDLE);
+  const from = !queue && existsSync(fileURLToPath(bundled)) ? "bundle" : "modules";
+  const key = `${from} ${part}`;
+  let loading = loaded.get(key);
   if (!loading) {
-    loading =
-      kind === "bundle"
-        ? (import(RUNTIME_BUNDLE.href) as Promise<LocalRuntime>)
-        : import("../runtime/local.js");
-    runtimes.set(kind, loading);
+    if (from === "bundle") loading = import(bundled.href);
+    else
+      loading =
+        part === "worker" ? import("../runtime/local-worker.js") : import("../runtime/local-server.js");
+    loaded.set(key, loading);
   }
-  return loading;
+  return loading as Promise<LocalRuntime[P]>;
 }
 
 export interface LocalModelOptions {
@@ -79,8 +83,9 @@ export async function startLocalModel(
 ): Promise<LocalModel> {
   // A train-only project (no `predict:`) runs its trainer alone: /trainings answers, /predictions 404s.
   requireEntryPoint(project, "run");
-  // The runtime loads while the predictor is compiled (or its compile cache checked).
-  const loading = loadLocalRuntime(Boolean(opts.env.KILN_QUEUE));
+  // The worker's part of the runtime loads while the predictor is compiled (or its cache checked).
+  const queue = Boolean(opts.env.KILN_QUEUE);
+  const loading = loadLocalRuntime("worker", queue);
   loading.catch(() => undefined); // awaited below
   const predictor = project.predict ? await target(project, project.predict) : undefined;
   const train = project.train ? await target(project, project.train) : undefined;
@@ -125,10 +130,11 @@ export async function startLocalModel(
   });
   if (workerMode.notice && rt.mainTarget(serverOptions).language === "node") logger.info(workerMode.notice);
   serverOptions.nodeWorkerMode = workerMode.mode;
-  // As in the image (runtime/main.ts): the worker boots while the server starts.
+  // As in the image (runtime/main.ts): the worker boots while the server's modules load.
   const worker = new rt.WorkerSupervisor(rt.workerCommand(serverOptions), logger);
   worker.start({ hold: true });
   opts.onStep?.("worker");
+  const serverPart = loadLocalRuntime("server", queue);
   // Queue mode (kiln serve --no-docker --queue): the same replica (and fleet cache store) the image runs.
   let fleet = null;
   let server;
@@ -141,7 +147,8 @@ export async function startLocalModel(
           });
         })
       : serverOptions;
-    server = await rt.startServer({ ...options, worker });
+    const { startServer } = await serverPart;
+    server = await startServer({ ...options, worker });
   } catch (err) {
     worker.kill("the server could not start");
     // The port was free when serve checked it, and taken by the time the server listened.
@@ -172,9 +179,9 @@ export async function startLocalModel(
 }
 
 function nodeWorkerMode(
-  rt: LocalRuntime,
+  rt: LocalRuntime["worker"],
   env: NodeJS.ProcessEnv,
-): ReturnType<LocalRuntime["nodeWorkerModeFromEnv"]> {
+): ReturnType<LocalRuntime["worker"]["nodeWorkerModeFromEnv"]> {
   try {
     return rt.nodeWorkerModeFromEnv(env);
   } catch (err) {

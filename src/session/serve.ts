@@ -69,9 +69,12 @@ export async function runServe(ctx: RunContext, opts: ServeOptions, hooks: Serve
     timings[key] = Math.round(now - mark);
     mark = now;
   };
-  // --no-docker: the local runner and the runtime load while the manifest is read.
+  // --no-docker: the local runner and the worker's part of the runtime load while the manifest is read
+  // (startLocalModel awaits the same load, and reports its failure).
   const localModule = opts.docker ? undefined : import("./local-model.js");
-  localModule?.then((m) => m.loadLocalRuntime(Boolean(opts.queueEnv?.KILN_QUEUE))).catch(() => undefined); // awaited (and any failure reported) by startLocalModel
+  localModule
+    ?.then((m) => m.loadLocalRuntime("worker", Boolean(opts.queueEnv?.KILN_QUEUE)))
+    .catch(() => undefined);
   if (port !== 0) await assertPortFree(opts.host, port);
   const note = (line: string): void => ctx.out.info(line);
   const env: Record<string, string> = {};
