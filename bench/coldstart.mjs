@@ -276,6 +276,8 @@ async function main() {
     basePy: [],
     baseServeTs: [],
     baseServePy: [],
+    baseServeTsCpu: [],
+    baseServePyCpu: [],
   };
   let esbuildLeft = firstCompile.esbuildLeft;
   for (let i = 0; i < ROUNDS; i++) {
@@ -325,8 +327,12 @@ async function main() {
       });
       s.basePy.push(bp.readyMs);
       await bp.stop();
-      s.baseServeTs.push((await serveNoDocker(baseTsProject, python, base)).readyMs);
-      s.baseServePy.push((await serveNoDocker(pyProject, python, base)).readyMs);
+      const bst = await serveNoDocker(baseTsProject, python, base);
+      s.baseServeTs.push(bst.readyMs);
+      s.baseServeTsCpu.push(bst.cpuMs);
+      const bsp = await serveNoDocker(pyProject, python, base);
+      s.baseServePy.push(bsp.readyMs);
+      s.baseServePyCpu.push(bsp.cpuMs);
     }
     if (WITH_IMAGE) {
       const t0 = performance.now();
@@ -417,12 +423,14 @@ async function main() {
         `this: ${vs(s.serveTs, s.baseServeTs)}`,
         "",
       ],
+      ["… its CPU to READY", spread(s.baseServeTsCpu), `this: ${vs(s.serveTsCpu, s.baseServeTsCpu)}`, ""],
       [
         `${BASELINE}: \`kiln serve --no-docker\`, Python`,
         spread(s.baseServePy),
         `this: ${vs(s.servePy, s.baseServePy)}`,
         "",
       ],
+      ["… its CPU to READY", spread(s.baseServePyCpu), `this: ${vs(s.servePyCpu, s.baseServePyCpu)}`, ""],
     );
   }
   if (WITH_IMAGE) {
