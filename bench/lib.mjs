@@ -182,7 +182,7 @@ export async function buildDist(repo) {
     target: "node20",
     logLevel: "error",
   });
-  for (const script of ["bundle-cli.mjs", "bundle-runtime.mjs"]) {
+  for (const script of ["bundle-cli.mjs", "bundle-manifest.mjs", "bundle-runtime.mjs"]) {
     if (!existsSync(join(repo, "scripts", script))) continue; // a baseline revision from before it
     const r = spawnSync(process.execPath, [join(repo, "scripts", script), join(repo, "dist")], {
       stdio: "ignore",

@@ -52,6 +52,26 @@ for (const [entry, file] of entries) {
   });
   for (const f of outputFiles) writeFileSync(f.path, asciiOnly(f.text));
 }
+// The same runtime for `kiln serve|predict --no-docker`, which load it into the CLI's own process:
+// worker.mjs (enough to start the worker) and server.mjs, sharing one chunk (src/runtime/local-*.ts).
+// It sits beside the bundle, not in it, so images do not carry it.
+{
+  const dir = `${root}dist/local-runtime/`;
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  const { outputFiles } = await build({
+    ...common,
+    entryPoints: {
+      worker: `${root}src/runtime/local-worker.ts`,
+      server: `${root}src/runtime/local-server.ts`,
+    },
+    outdir: dir,
+    splitting: true,
+    outExtension: { ".js": ".mjs" },
+    chunkNames: "shared-[hash]",
+  });
+  for (const f of outputFiles) writeFileSync(f.path, asciiOnly(f.text));
+}
 const python = `${root}src/runtime/workers/python/`;
 if (existsSync(python)) {
   cpSync(python, `${out}python/`, {

@@ -5,8 +5,15 @@
 import { open, stat } from "node:fs/promises";
 import { dirname, isAbsolute, join, relative, resolve, sep } from "node:path";
 import { ManifestError, ManifestNotFoundError, type ManifestProblem } from "../errors.js";
-import { parseManifest } from "./parse.js";
+import {
+  readCachedParse,
+  recordingProbe,
+  writeCachedParse,
+  type ManifestCacheKey,
+} from "./manifest-cache.js";
+import { rememberSource } from "./positions.js";
 import type { ResolvedManifest } from "./types.js";
+import { positionIndex } from "./yaml-index.js";
 
 const MANIFEST_NAME = "cog.yaml";
 /** cog.yaml holds settings, never data: anything bigger is the wrong file, refused before parsing. */
@@ -16,11 +23,18 @@ export interface LoadOptions {
   cwd: string;
   /** `-f FILE`, relative to cwd. */
   file?: string | undefined;
+  /**
+   * Reuse the last parse of this file when nothing it depends on changed, and store this one
+   * (<root>/.kiln/manifest-cache.json; manifest-cache.ts). For commands that run the model.
+   */
+  cache?: boolean;
 }
 
 export interface LoadedManifest {
   manifest: ResolvedManifest;
   warnings: ManifestProblem[];
+  /** True when the manifest came from the cache (`cache: true`), without parsing. */
+  cached: boolean;
 }
 
 export async function loadManifest(opts: LoadOptions): Promise<LoadedManifest> {
@@ -28,10 +42,23 @@ export async function loadManifest(opts: LoadOptions): Promise<LoadedManifest> {
     opts.file !== undefined ? await explicitFile(opts.cwd, opts.file) : await findManifest(opts.cwd);
   const display = displayName(opts.cwd, file);
   const text = await readManifestText(file, display);
-  const result = parseManifest(text, { file, root: dirname(file), displayName: display });
+  const root = dirname(file);
+  const key: ManifestCacheKey = { file, root, displayName: display, text };
+  const hit = opts.cache ? readCachedParse(key) : undefined;
+  if (hit) {
+    rememberSource(hit.manifest, { displayName: display, yaml: positionIndex(hit.nodes) });
+    return { manifest: hit.manifest, warnings: hit.warnings, cached: true };
+  }
+  // The parser (yaml, zod and every rule) is loaded only when the cache cannot answer.
+  const { parseManifest } = await import("./parse.js");
+  const recorder = opts.cache ? recordingProbe(root) : undefined;
+  const result = parseManifest(text, { file, root, displayName: display, probe: recorder?.probe });
   const errors = result.problems.filter((p) => p.severity === "error");
   if (errors.length > 0 || !result.manifest) throw new ManifestError(errors, { total: result.errorCount });
-  return { manifest: result.manifest, warnings: result.problems.filter((p) => p.severity === "warning") };
+  const warnings = result.problems.filter((p) => p.severity === "warning");
+  if (recorder && result.nodes)
+    writeCachedParse(key, { manifest: result.manifest, warnings, nodes: result.nodes }, recorder.answers);
+  return { manifest: result.manifest, warnings, cached: false };
 }
 
 /** The nearest cog.yaml in `cwd` or a parent directory. */

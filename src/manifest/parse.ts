@@ -12,6 +12,7 @@ import { checkRules } from "./rules.js";
 import { manifestSchema } from "./schema.js";
 import type { ResolvedManifest } from "./types.js";
 import { applyYaml11Booleans } from "./yaml11.js";
+import type { NodeInfo } from "./yaml-index.js";
 import { parseYaml } from "./yaml-source.js";
 import { reportZodIssues } from "./zod-issues.js";
 
@@ -33,6 +34,8 @@ export interface ParseResult {
   errorCount: number;
   /** Errors and warnings, in file order (at most MAX_PROBLEMS, then one "... more" line). */
   problems: ManifestProblem[];
+  /** With `manifest`: where each key path sits in the file (what the manifest cache stores). */
+  nodes?: ReadonlyMap<string, NodeInfo>;
 }
 
 /** Beyond this many problems the rest are summarised: a broken file gets a bounded answer. */
@@ -93,7 +96,7 @@ export function parseManifest(text: string, options: ParseOptions): ParseResult 
     options.root,
   );
   rememberSource(manifest, { displayName: display, yaml });
-  return { manifest, problems: list, errorCount: 0 };
+  return { manifest, problems: list, errorCount: 0, nodes: yaml.nodes };
 }
 
 /** A copy of `data` without the keys zod reported as unrecognized. */

@@ -5,12 +5,12 @@
  */
 import { ManifestError, type ManifestProblem } from "../errors.js";
 import type { Anchor } from "./problems.js";
-import { pathKey, type KeyPath, type ParsedYaml } from "./yaml-source.js";
+import { pathKey, type KeyPath, type PositionIndex } from "./yaml-index.js";
 import type { ResolvedManifest } from "./types.js";
 
 interface ManifestSource {
   displayName: string;
-  yaml: ParsedYaml;
+  yaml: PositionIndex;
 }
 
 // Kept beside the manifest, not in it: ResolvedManifest stays plain data (compared, serialised).

@@ -1,6 +1,6 @@
 /** Collects manifest problems, each positioned at the key or value it is about. */
 import type { ManifestProblem } from "../errors.js";
-import { pathKey, type KeyPath, type ParsedYaml, type Position } from "./yaml-source.js";
+import { pathKey, type KeyPath, type Position, type PositionIndex } from "./yaml-index.js";
 
 export type Anchor = "key" | "value";
 
@@ -8,7 +8,7 @@ export class ProblemList {
   readonly items: ManifestProblem[] = [];
   constructor(
     readonly file: string,
-    private readonly yaml: ParsedYaml | undefined,
+    private readonly yaml: PositionIndex | undefined,
   ) {}
 
   /** `positionOf`: take the position from another key (for a missing key, point at what needs it). */

@@ -3,46 +3,27 @@
  * its value sit in the file, so every problem can be reported as `cog.yaml:LINE:COL`.
  */
 import { LineCounter, isAlias, isMap, isPair, isScalar, isSeq, parseDocument, type Node } from "yaml";
+import {
+  pathKey,
+  positionIndex,
+  type KeyPath,
+  type NodeInfo,
+  type Position,
+  type PositionIndex,
+} from "./yaml-index.js";
 
-export type KeyPath = (string | number)[];
-
-export interface Position {
-  line: number;
-  column: number;
-}
-
-export interface NodeInfo {
-  /** Where the key of this entry starts (for list items: the item itself). */
-  key: Position;
-  /** Where the value starts (falls back to the key when the value is empty). */
-  value: Position;
-  /** For unquoted scalars: the text exactly as written (e.g. `3.10`, which YAML reads as 3.1). */
-  plainSource?: string;
-}
+export type { KeyPath, NodeInfo, Position } from "./yaml-index.js";
 
 export interface YamlSyntaxProblem {
   position: Position;
   message: string;
 }
 
-export interface ParsedYaml {
+export interface ParsedYaml extends PositionIndex {
   /** The document as plain JSON values; undefined when the document has syntax errors. */
   value: unknown;
   errors: YamlSyntaxProblem[];
   warnings: YamlSyntaxProblem[];
-  /** Position lookup: the entry for `path`, or for its nearest ancestor that has one. */
-  locate(path: KeyPath): NodeInfo;
-  /** The exact entry for `path`, if the file has one. */
-  node(path: KeyPath): NodeInfo | undefined;
-}
-
-export function pathKey(path: KeyPath): string {
-  let out = "";
-  for (const part of path) {
-    if (typeof part === "number") out += `[${part}]`;
-    else out += out === "" ? part : `.${part}`;
-  }
-  return out;
 }
 
 // Guards against "billion laughs" documents: aliases beyond this are a syntax error, not a hang.
@@ -113,15 +94,7 @@ export function parseYaml(text: string): ParsedYaml {
     }
   }
 
-  const node = (path: KeyPath): NodeInfo | undefined => nodes.get(pathKey(path));
-  const locate = (path: KeyPath): NodeInfo => {
-    for (let n = path.length; n >= 0; n--) {
-      const found = nodes.get(pathKey(path.slice(0, n)));
-      if (found) return found;
-    }
-    return { key: start, value: start };
-  };
-  return { value, errors, warnings, locate, node };
+  return { value, errors, warnings, ...positionIndex(nodes) };
 }
 
 function nodeStart(node: unknown): number | undefined {

@@ -5,17 +5,45 @@
  */
 import { existsSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { findRuntimeBundle } from "../build/bundle.js";
 import { compileTsPredictor } from "../build/ts-predictor.js";
 import { RuntimeStartError, UsageError } from "../errors.js";
 import { requireEntryPoint } from "../manifest/positions.js";
 import type { PredictorRef, ResolvedManifest } from "../manifest/types.js";
-import { ConfigError, cogRuntimeSettings, nodeWorkerModeFromEnv } from "../runtime/config.js";
 import type { HealthStatus } from "../runtime/health.js";
-import { createLogger, parseLogLevel } from "../runtime/logger.js";
+import type * as LocalServer from "../runtime/local-server.js";
+import type * as LocalWorker from "../runtime/local-worker.js";
 import type { ServerOptions, WorkerTarget } from "../runtime/server.js";
-import { mainTarget, nodeWorkerModeFor, workerCommand } from "../runtime/worker-command.js";
-import { WorkerSupervisor } from "../runtime/worker-supervisor.js";
+
+/** The runtime's in-process entries: the worker's start, then the server (src/runtime/local-*.ts). */
+type LocalRuntime = { worker: typeof LocalWorker; server: typeof LocalServer };
+type Part = keyof LocalRuntime;
+
+/** dist/local-runtime/ (scripts/bundle-runtime.mjs): the same modules as two files and a shared chunk. */
+const RUNTIME_BUNDLE = new URL("../local-runtime/", import.meta.url);
+
+const loaded = new Map<string, Promise<unknown>>();
+
+/**
+ * One part of the runtime, loaded once: from the bundle where the build made it (a start then reads
+ * three files instead of ~60), else as its modules. Queue mode always takes the modules, which the
+ * fleet code imports too: one copy of each class between them.
+ */
+export function loadLocalRuntime<P extends Part>(part: P, queue: boolean): Promise<LocalRuntime[P]> {
+  const bundled = new URL(`${part}.mjs`, RUNTIME_BUNDLE);
+  const from = !queue && existsSync(fileURLToPath(bundled)) ? "bundle" : "modules";
+  const key = `${from} ${part}`;
+  let loading = loaded.get(key);
+  if (!loading) {
+    if (from === "bundle") loading = import(bundled.href);
+    else
+      loading =
+        part === "worker" ? import("../runtime/local-worker.js") : import("../runtime/local-server.js");
+    loaded.set(key, loading);
+  }
+  return loading as Promise<LocalRuntime[P]>;
+}
 
 export interface LocalModelOptions {
   python: string;
@@ -30,7 +58,12 @@ export interface LocalModelOptions {
   logLevel?: "info" | "warn";
   /** serve --cache: the output cache's directory and the version id that keys it. */
   cache?: { dir: string; version: string } | undefined;
+  /** Called as start-up passes each step (serve --debug prints the timings). */
+  onStep?: (step: LocalStartStep) => void;
 }
+
+/** The steps of a start: predictor compiled (or found cached), worker started, server listening. */
+export type LocalStartStep = "compiled" | "worker" | "listening";
 
 export interface LocalModel {
   url: string;
@@ -50,14 +83,20 @@ export async function startLocalModel(
 ): Promise<LocalModel> {
   // A train-only project (no `predict:`) runs its trainer alone: /trainings answers, /predictions 404s.
   requireEntryPoint(project, "run");
+  // The worker's part of the runtime loads while the predictor is compiled (or its cache checked).
+  const queue = Boolean(opts.env.KILN_QUEUE);
+  const loading = loadLocalRuntime("worker", queue);
+  loading.catch(() => undefined); // awaited below
   const predictor = project.predict ? await target(project, project.predict) : undefined;
   const train = project.train ? await target(project, project.train) : undefined;
+  opts.onStep?.("compiled");
+  const rt = await loading;
   // The server's warnings matter while the model runs; once we stop it, "worker is gone" is expected.
   let closing = false;
   // COG_LOG_LEVEL (cog.yaml `environment:`, -e, or kiln's own environment) as in the image.
   const settingsEnv = { ...process.env, ...project.environment, ...opts.env };
-  const logger = createLogger({
-    level: parseLogLevel(settingsEnv.COG_LOG_LEVEL, opts.logLevel ?? "warn"),
+  const logger = rt.createLogger({
+    level: rt.parseLogLevel(settingsEnv.COG_LOG_LEVEL, opts.logLevel ?? "warn"),
     format: "console",
     write: (line) => {
       if (!closing) process.stderr.write(line.endsWith("\n") ? line : `${line}\n`);
@@ -65,7 +104,7 @@ export async function startLocalModel(
   });
   // COG_* settings from cog.yaml `environment:` (or -e) act here as they do in the image.
   // (and from kiln's own environment, as `docker run -e` would pass them)
-  const cog = cogRuntimeSettings(settingsEnv);
+  const cog = rt.cogRuntimeSettings(settingsEnv);
   const serverOptions: ServerOptions = {
     ...cog,
     root: project.root,
@@ -85,15 +124,17 @@ export async function startLocalModel(
     ...workerLocations(),
   };
   // KILN_NODE_WORKER_MODE as in the image; a thread only where the working directory is the root.
-  const workerMode = nodeWorkerModeFor(nodeWorkerMode(settingsEnv), {
+  const workerMode = rt.nodeWorkerModeFor(nodeWorkerMode(rt, settingsEnv), {
     cwd: process.cwd(),
     root: project.root,
   });
-  if (workerMode.notice && mainTarget(serverOptions).language === "node") logger.info(workerMode.notice);
+  if (workerMode.notice && rt.mainTarget(serverOptions).language === "node") logger.info(workerMode.notice);
   serverOptions.nodeWorkerMode = workerMode.mode;
   // As in the image (runtime/main.ts): the worker boots while the server's modules load.
-  const worker = new WorkerSupervisor(workerCommand(serverOptions), logger);
+  const worker = new rt.WorkerSupervisor(rt.workerCommand(serverOptions), logger);
   worker.start({ hold: true });
+  opts.onStep?.("worker");
+  const serverPart = loadLocalRuntime("server", queue);
   // Queue mode (kiln serve --no-docker --queue): the same replica (and fleet cache store) the image runs.
   let fleet = null;
   let server;
@@ -106,7 +147,7 @@ export async function startLocalModel(
           });
         })
       : serverOptions;
-    const { startServer } = await import("../runtime/server.js");
+    const { startServer } = await serverPart;
     server = await startServer({ ...options, worker });
   } catch (err) {
     worker.kill("the server could not start");
@@ -118,6 +159,7 @@ export async function startLocalModel(
       );
     throw err;
   }
+  opts.onStep?.("listening");
   if (fleet) {
     await fleet.startReplicaFromEnv(server, opts.env).catch(async (err: unknown) => {
       await server.close();
@@ -136,11 +178,14 @@ export async function startLocalModel(
   };
 }
 
-function nodeWorkerMode(env: NodeJS.ProcessEnv): ReturnType<typeof nodeWorkerModeFromEnv> {
+function nodeWorkerMode(
+  rt: LocalRuntime["worker"],
+  env: NodeJS.ProcessEnv,
+): ReturnType<LocalRuntime["worker"]["nodeWorkerModeFromEnv"]> {
   try {
-    return nodeWorkerModeFromEnv(env);
+    return rt.nodeWorkerModeFromEnv(env);
   } catch (err) {
-    if (err instanceof ConfigError)
+    if (err instanceof rt.ConfigError)
       throw new UsageError(err.message, "Set it to thread or process, or leave it unset (thread).");
     throw err;
   }
@@ -152,8 +197,11 @@ async function target(project: ResolvedManifest, ref: PredictorRef): Promise<Wor
   return { language: "node", file: outFile, name: ref.name };
 }
 
-/** The workers images run (dist/runtime-bundle), when present; else the runtime's own lookup (src/). */
-function workerLocations(): { nodeWorkerEntry?: string; pythonWorkerDir?: string } {
+/**
+ * The workers (and playground page) images run (dist/runtime-bundle), when present; else the runtime's
+ * own lookup (src/). Given explicitly: the bundled runtime's own lookup is relative to a file elsewhere.
+ */
+function workerLocations(): { nodeWorkerEntry?: string; pythonWorkerDir?: string; playgroundDir?: string } {
   let bundle: string;
   try {
     bundle = findRuntimeBundle();
@@ -161,8 +209,10 @@ function workerLocations(): { nodeWorkerEntry?: string; pythonWorkerDir?: string
     return {};
   }
   const python = join(bundle, "python");
+  const playground = join(bundle, "playground");
   return {
     nodeWorkerEntry: join(bundle, "node-worker.mjs"),
     ...(existsSync(python) ? { pythonWorkerDir: python } : {}),
+    ...(existsSync(join(playground, "index.html")) ? { playgroundDir: playground } : {}),
   };
 }

@@ -40,8 +40,41 @@ export interface ServeHooks {
   onReady?: (url: string) => void | Promise<void>;
 }
 
+/** serve --no-docker --debug: where the start went, in ms since the previous step (CPU: this process). */
+interface LocalServeTimings {
+  /** Process start to this command: Node startup and the CLI's modules. */
+  boot: number;
+  /** cog.yaml found, read and checked (or its cached parse reused: --debug says which). */
+  manifest?: number;
+  /** The predictor's compile, or its cache check. */
+  compile?: number;
+  /** The worker spawned (thread or process). */
+  worker?: number;
+  /** The server's modules loaded and its port listening. */
+  listen?: number;
+  /** Listening to READY: the worker's boot, the predictor's import and setup(). */
+  ready?: number;
+  /** Process start to READY. */
+  total?: number;
+  /** CPU time of this process (all its threads) up to READY. */
+  cpu?: number;
+}
+
 export async function runServe(ctx: RunContext, opts: ServeOptions, hooks: ServeHooks = {}): Promise<void> {
   const { port } = opts;
+  const timings: LocalServeTimings = { boot: Math.round(performance.now()) };
+  let mark = performance.now();
+  const lap = (key: "manifest" | "compile" | "worker" | "listen" | "ready"): void => {
+    const now = performance.now();
+    timings[key] = Math.round(now - mark);
+    mark = now;
+  };
+  // --no-docker: the local runner and the worker's part of the runtime load while the manifest is read
+  // (startLocalModel awaits the same load, and reports its failure).
+  const localModule = opts.docker ? undefined : import("./local-model.js");
+  localModule
+    ?.then((m) => m.loadLocalRuntime("worker", Boolean(opts.queueEnv?.KILN_QUEUE)))
+    .catch(() => undefined);
   if (port !== 0) await assertPortFree(opts.host, port);
   const note = (line: string): void => ctx.out.info(line);
   const env: Record<string, string> = {};
@@ -58,8 +91,10 @@ export async function runServe(ctx: RunContext, opts: ServeOptions, hooks: Serve
   const interrupt = interruptSignal(ctx);
   try {
     if (source.kind === "local") {
-      const { startLocalModel } = await import("./local-model.js");
+      lap("manifest");
+      const { startLocalModel } = await (localModule ?? import("./local-model.js"));
       const model = await startLocalModel(source.project, {
+        onStep: (step) => lap(step === "compiled" ? "compile" : step === "worker" ? "worker" : "listen"),
         python: opts.python,
         env,
         setupTimeoutMs: SERVE_SETUP_TIMEOUT_MS,
@@ -76,6 +111,11 @@ export async function runServe(ctx: RunContext, opts: ServeOptions, hooks: Serve
           const status = await Promise.race([model.ready, untilAborted(interrupt.signal)]);
           if (status === "SETUP_FAILED" || status === "DEFUNCT")
             throw notReadyError(status, model.setupLogs());
+          lap("ready");
+          timings.total = Math.round(performance.now());
+          const cpu = process.cpuUsage();
+          timings.cpu = Math.round((cpu.user + cpu.system) / 1000);
+          ctx.out.debug(`timings (ms): ${JSON.stringify(timings)}`);
           return status;
         });
         if (!interrupt.signal.aborted) await hooks.onReady?.(model.url);

@@ -109,4 +109,35 @@ describe("kiln serve --no-docker", () => {
     const r = await stop();
     expect(r.code).toBe(0);
   });
+
+  it("starts again without checking an unchanged cog.yaml anew, and --debug says where the start went", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "kiln-local-again-"));
+    try {
+      await cp(ts, dir, { recursive: true, filter: (src) => !src.includes("/.kiln") });
+      const steps = async (): Promise<{ stderr: string; timings: Record<string, number> }> => {
+        const server = await startKilnServer(["serve", "--no-docker", "-p", "0", "--debug"], { cwd: dir });
+        const r = await server.stop();
+        expect(r.code).toBe(0);
+        const line = /timings \(ms\): (\{.*\})/.exec(r.stderr);
+        expect(line).not.toBeNull();
+        return { stderr: r.stderr, timings: JSON.parse(line?.[1] ?? "{}") as Record<string, number> };
+      };
+      const first = await steps();
+      expect(first.stderr).not.toContain("reusing its cached parse");
+      const again = await steps();
+      expect(again.stderr).toContain("cog.yaml unchanged: reusing its cached parse");
+      for (const key of ["boot", "manifest", "compile", "worker", "listen", "ready", "total", "cpu"])
+        expect(again.timings[key], key).toBeGreaterThanOrEqual(0);
+      // An edit is checked again (and a broken one reported as always).
+      await writeFile(
+        join(dir, "cog.yaml"),
+        `${await readFile(join(dir, "cog.yaml"), "utf8")}image: "Not Valid"\n`,
+      );
+      const r = await kiln(["serve", "--no-docker", "-p", "0"], { cwd: dir });
+      expect(r.code).toBe(3);
+      expect(r.stderr).toContain("image");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });
