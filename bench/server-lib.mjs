@@ -24,13 +24,16 @@ process.on("exit", () => {
 
 const esm = { bundle: true, platform: "node", format: "esm", target: "node20", logLevel: "warning" };
 
-/** The server and node worker entry points, bundled into `work` as the image's runtime bundle is. */
-export async function bundleRuntime(work) {
+/**
+ * The server and node worker entry points, bundled into `work` as the image's runtime bundle is; from
+ * this checkout, or from the sources under `from` (another revision, exported).
+ */
+export async function bundleRuntime(work, from = root) {
   const serverEntry = join(work, "server.mjs");
-  const version = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version;
+  const version = JSON.parse(readFileSync(join(from, "package.json"), "utf8")).version;
   await build({
     ...esm,
-    entryPoints: [join(root, "src/runtime/main.ts")],
+    entryPoints: [join(from, "src/runtime/main.ts")],
     outfile: serverEntry,
     define: { __KILN_VERSION__: JSON.stringify(version) },
     charset: "ascii",
@@ -44,7 +47,7 @@ export async function bundleRuntime(work) {
   const workerEntry = join(work, "node-worker.mjs");
   await build({
     ...esm,
-    entryPoints: [join(root, "src/runtime/workers/node/main.ts")],
+    entryPoints: [join(from, "src/runtime/workers/node/main.ts")],
     outfile: workerEntry,
   });
   return { serverEntry, workerEntry };
