@@ -7,6 +7,8 @@
 // (the client's own JSON.stringify and JSON.parse are not counted; the answer is checked afterwards). Writes bench/results/payloads.md.
 // Usage: node bench/payloads.mjs [--sizes 1,10,100] [--timeout 60] [--apis container,v1,sse,webhook]
 //        [--only input,echo] (rows whose payload names one of these words) [--workers TS,Python]
+//        [--cpu-prof DIR] (V8 CPU profiles of the servers, threads included, written to DIR at their exit)
+//        [--semi-space MB] (the servers' --max-semi-space-size: 1 as in the image, 0 for V8's default)
 import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
@@ -35,6 +37,11 @@ const TIMEOUT_MS = Number(opt("timeout", "60")) * 1000;
 const APIS = opt("apis", "container,v1,sse,webhook").split(",");
 const ONLY = opt("only", "").split(",").filter(Boolean);
 const WORKERS = opt("workers", "TS,Python").split(",");
+// Writes V8 CPU profiles of each server process (and its worker threads) there, to see where time goes.
+const CPU_PROF = opt("cpu-prof", "");
+// The server's young generation as the image runs it (`node --max-semi-space-size=1 /kiln/server.mjs`,
+// src/build/dockerfile.ts). 0: V8's default (a TS worker thread keeps its 1 MB semi-spaces either way).
+const SEMI_SPACE_MB = Number(opt("semi-space", "1"));
 const MB = 1_000_000;
 
 const PYTHON_PREDICT = `from cog import BasePredictor, Input, Path
@@ -42,11 +49,13 @@ const PYTHON_PREDICT = `from cog import BasePredictor, Input, Path
 
 class Predictor(BasePredictor):
     def predict(self, mode: str = Input(choices=["echo", "make", "read"]), text: str = "", size: int = 0,
-                upload: Path = None) -> str:
+                upload: Path = None, numbers: list[float] = None) -> str:
         if mode == "echo":
             return text
         if mode == "make":
             return "x" * size
+        if numbers is not None:
+            return str(len(numbers))
         return str(upload.stat().st_size) if upload else str(len(text))
 
 
@@ -180,6 +189,40 @@ async function startHelper() {
 
 let webhookSeq = 0;
 
+/** An input given as its JSON text. */
+class RawInput {
+  constructor(json) {
+    this.json = json;
+  }
+}
+
+/** `[0.25,0.25,...]` of at most `bytes` bytes, and its item count. */
+function numbersJson(bytes) {
+  const count = Math.floor((bytes - 1) / 5);
+  return { count, json: `[${"0.25,".repeat(count - 1)}0.25]` };
+}
+
+/**
+ * The floor for a list of numbers: a TS predictor gets a JS array and a Python one a list, so the
+ * worker's JSON.parse (json.loads) of those bytes has to happen somewhere. Measured here, in this
+ * process (node) and in a python3 that already read the bytes (its read not counted).
+ */
+async function parseFloor(json) {
+  const t0 = performance.now();
+  const cpu0 = process.cpuUsage();
+  JSON.parse(json);
+  const cpu = process.cpuUsage(cpu0);
+  const node = { ms: performance.now() - t0, cpuMs: (cpu.user + cpu.system) / 1000 };
+  const code =
+    "import json,sys,time\nd=sys.stdin.buffer.read()\nt=time.perf_counter();c=time.process_time()\njson.loads(d)\nprint((time.perf_counter()-t)*1000,(time.process_time()-c)*1000)";
+  const child = track(spawn("python3", ["-c", code], { stdio: ["pipe", "pipe", "inherit"] }));
+  child.stdin.end(json);
+  let out = "";
+  for await (const chunk of child.stdout) out += chunk;
+  const [ms, cpuMs] = out.trim().split(" ").map(Number);
+  return { node, python: { ms, cpuMs } };
+}
+
 /**
  * The request body for `api`, serialized before the clock starts: the client's own JSON.stringify of a
  * 100 MB input is not the server's time.
@@ -194,10 +237,12 @@ async function prepareRequest(api, input, helper) {
     const type = encoded.headers.get("content-type");
     return { type, body: Buffer.from(await encoded.arrayBuffer()) };
   }
-  if (api !== "webhook") return { body: Buffer.from(JSON.stringify({ input })) };
+  // A RawInput is already JSON text (a list of numbers too long for JSON.stringify to build quickly).
+  const inputJson = input instanceof RawInput ? input.json : JSON.stringify(input);
+  if (api !== "webhook") return { body: Buffer.from(`{"input":${inputJson}}`) };
   const key = `/hook-${++webhookSeq}`;
-  const envelope = { input, webhook: `${helper.base}${key}`, webhook_events_filter: ["completed"] };
-  return { key, body: Buffer.from(JSON.stringify(envelope)) };
+  const rest = JSON.stringify({ webhook: `${helper.base}${key}`, webhook_events_filter: ["completed"] });
+  return { key, body: Buffer.from(`{"input":${inputJson},${rest.slice(1)}`) };
 }
 
 /**
@@ -305,6 +350,8 @@ async function measure(api, server, input, check, helper) {
     ms: result.t - t0,
     status: result.status,
     bytes: result.bytes ?? 0,
+    // What crossed the wire both ways (a container answer carries its input back, as Cog's does).
+    moved: prepared.body.length + (result.bytes ?? 0),
     healthWorstMs: h.worst,
     loopMs,
     polls: h.polls,
@@ -336,6 +383,8 @@ async function main() {
       const file = join(work, `loop-delay-${name}`);
       const env = { ...options.env, KILN_BENCH_LOOP_DELAY_FILE: file };
       const flags = ["--import", join(root, "bench/fixtures/loop-delay.mjs")];
+      if (CPU_PROF) flags.push("--cpu-prof", `--cpu-prof-dir=${CPU_PROF}`);
+      if (SEMI_SPACE_MB > 0) flags.push(`--max-semi-space-size=${SEMI_SPACE_MB}`);
       return startKiln({ ...runtime, ...options, env, nodeFlags: flags }).then((s) =>
         Object.assign(s, { loop: loopDelay(s.pid, file) }),
       );
@@ -356,6 +405,7 @@ async function main() {
     const rows = [];
     const pipe = {};
     const floor = {};
+    const floorParse = {};
     const loads = [loadavg()[0]];
     for (const mb of SIZES_MB) {
       const n = mb * MB;
@@ -366,6 +416,11 @@ async function main() {
       // A data URI of n characters (3/4 n bytes decoded): 100 MB of it fits the default 100 MiB body limit.
       const uriBytes = Math.floor((n - 40) / 4) * 3;
       const dataUri = `data:application/octet-stream;base64,${blob.subarray(0, uriBytes).toString("base64")}`;
+      const numbers = numbersJson(n - 40);
+      floorParse[mb] =
+        ONLY.length === 0 || ONLY.some((w) => "number list input".includes(w))
+          ? await parseFloor(numbers.json)
+          : null;
       helper.serve(`/input-${mb}.bin`, blob);
       const fileUrl = `${helper.base}/input-${mb}.bin`;
       const cases = [];
@@ -392,12 +447,23 @@ async function main() {
           { mode: "read", upload: fileUrl },
           expectValue(String(n)),
         ]);
+        cases.push([
+          s,
+          "container",
+          "number list input",
+          new RawInput(`{"mode":"read","numbers":${numbers.json}}`),
+          expectValue(String(numbers.count)),
+        ]);
         if (APIS.includes("v1")) cases.push([s, "v1 files", "multipart file upload", blob, expectValue(n)]);
       }
       const picked = cases.filter(([, , what]) => ONLY.length === 0 || ONLY.some((w) => what.includes(w)));
       for (const [server, api, what, input, check] of picked) {
         const r = await measure(api, servers[server], input, check, helper);
-        rows.push({ mb, server, api, what, ...r, ratio: r.ms / pipe[mb].ms });
+        // Also against the pipe copy scaled to the bytes the row moved (request and answer, and the
+        // file a URL input downloads).
+        if (what === "file input by URL") r.moved += n;
+        const movedRatio = r.ms / ((pipe[mb].ms * r.moved) / n);
+        rows.push({ mb, server, api, what, ...r, ratio: r.ms / pipe[mb].ms, movedRatio });
         console.log(
           mb,
           "MB",
@@ -433,6 +499,7 @@ async function main() {
       "",
       `Run: ${new Date().toISOString()} · node ${process.version} · ${cpus().length} CPU · 1-minute load average ${loads.map((l) => l.toFixed(1)).join(" → ")} (start, after each size).`,
       `\`uptime\` at the end: ${uptime}`,
+      `Servers started as the image starts them: \`node ${SEMI_SPACE_MB > 0 ? `--max-semi-space-size=${SEMI_SPACE_MB} ` : ""}server.mjs\` (a TS worker thread runs with 1 MB semi-spaces either way, src/runtime/worker-command.ts).`,
       "",
       "Command: `node bench/payloads.mjs" +
         (argv.length ? ` ${argv.join(" ")}` : "") +
@@ -450,14 +517,22 @@ async function main() {
       "CPU columns are user+sys ms of the server and of its worker during the row (10 ms resolution; they do",
       "not depend on how busy the machine is, wall times do). The pipe copy's CPU counts both of its ends.",
       "",
-      "| MB | worker | API | payload | status | ms | × raw pipe | server CPU ms | worker CPU ms | slowest health ms | server loop delay ms |",
-      "|---|---|---|---|---|---|---|---|---|---|---|",
+      "`MB moved` counts the request, the answer and a URL input's download (a container API answer carries the input back, as",
+      "Cog's does, so an input row moves its payload twice); `× pipe per byte` compares the row with the",
+      "pipe copy scaled to those bytes.",
+      "",
+      "| MB | worker | API | payload | status | ms | × raw pipe | MB moved | × pipe per byte | server CPU ms | worker CPU ms | slowest health ms | server loop delay ms |",
+      "|---|---|---|---|---|---|---|---|---|---|---|---|---|",
       ...rows.map(
         (r) =>
-          `| ${r.mb} | ${r.server.split(" ")[0]} | ${r.api} | ${r.what} | ${r.status} | ${r.ms.toFixed(0)} | ${r.ratio.toFixed(1)} | ${r.cpu.server} | ${r.cpu.worker} | ${r.healthWorstMs.toFixed(1)} | ${r.loopMs.toFixed(1)} |`,
+          `| ${r.mb} | ${r.server.split(" ")[0]} | ${r.api} | ${r.what} | ${r.status} | ${r.ms.toFixed(0)} | ${r.ratio.toFixed(1)} | ${(r.moved / MB).toFixed(0)} | ${r.movedRatio.toFixed(1)} | ${r.cpu.server} | ${r.cpu.worker} | ${r.healthWorstMs.toFixed(1)} | ${r.loopMs.toFixed(1)} |`,
       ),
       "",
       `Raw pipe copy: ${SIZES_MB.map((mb) => `${mb} MB ${pipe[mb].ms.toFixed(0)} ms (${pipe[mb].cpuMs.toFixed(0)} ms CPU)`).join(", ")}.`,
+      ...SIZES_MB.filter((mb) => floorParse[mb]).map(
+        (mb) =>
+          `Parse floor for the ${mb} MB number list (the worker must turn it into a JS array or a Python list): JSON.parse ${floorParse[mb].node.ms.toFixed(0)} ms (${floorParse[mb].node.cpuMs.toFixed(0)} ms CPU), python3 json.loads ${floorParse[mb].python.ms.toFixed(0)} ms (${floorParse[mb].python.cpuMs.toFixed(0)} ms CPU).`,
+      ),
       `Idle floor (1 s with no prediction running, before each size): slowest /health-check ${SIZES_MB.map((mb) => `${mb} MB ${floor[mb].health.toFixed(1)} ms`).join(", ")}; server loop delay ${SIZES_MB.map((mb) => `${mb} MB ${floor[mb].loop.toFixed(1)} ms`).join(", ")}.`,
       "",
       "| goal | measured | |",

@@ -3,6 +3,8 @@
  * headers so the /v1 facade can sign) and the per-prediction subscription that filters and throttles.
  * A dead or slow receiver never fails a prediction nor blocks the server: everything is fire-and-forget.
  */
+import type { ClientRequest, IncomingMessage, RequestOptions } from "node:http";
+import { request as httpRequest } from "node:http";
 import { setTimeout as delay } from "node:timers/promises";
 import type { Prediction, PredictionEvent } from "./core/prediction.js";
 import type { Logger } from "./logger.js";
@@ -10,16 +12,6 @@ import { stringifyJson } from "./raw-json.js";
 
 /** A webhook's JSON body: one string, or pieces (a big output kept as the worker's bytes). */
 export type WebhookBody = string | readonly Buffer[];
-
-function streamOf(parts: readonly Buffer[]): ReadableStream<Uint8Array> {
-  let i = 0;
-  return new ReadableStream({
-    pull(controller) {
-      if (i < parts.length) controller.enqueue(parts[i++]!);
-      else controller.close();
-    },
-  });
-}
 
 export type WebhookEvent = "start" | "output" | "logs" | "completed";
 export const WEBHOOK_EVENTS: readonly WebhookEvent[] = ["start", "output", "logs", "completed"];
@@ -81,10 +73,13 @@ export class WebhookSender {
   }
 
   private async deliver(rawUrl: string, body: WebhookBody, terminal: boolean): Promise<void> {
-    // fetch() refuses URLs with credentials: `user:pass@` becomes Basic auth on the bare URL.
+    // Credentials in the URL (`user:pass@`) become Basic auth on the bare URL.
     const { url, basic } = splitCredentials(rawUrl);
     const attempts = terminal ? this.retryDelays.length + 1 : 1;
     const stopped = this.stopped.signal;
+    const length = String(
+      typeof body === "string" ? Buffer.byteLength(body) : body.reduce((n, b) => n + b.length, 0),
+    );
     for (let attempt = 0; attempt < attempts; attempt++) {
       if (stopped.aborted) throw new Error("the server is shutting down");
       if (attempt > 0) await abortableSleep(this.retryDelays[attempt - 1] ?? 0, stopped);
@@ -92,28 +87,26 @@ export class WebhookSender {
       let retryable: boolean;
       let why: string;
       try {
+        // Per attempt: a signature may carry the time it was made.
         const headers: Record<string, string> = {
           "content-type": "application/json",
           ...this.options.headers?.(body),
+          "content-length": length,
         };
-        if (typeof body !== "string")
-          headers["content-length"] = String(body.reduce((n, b) => n + b.length, 0));
         if (basic) headers.authorization = basic;
         else if (this.options.authToken) headers.authorization = `Bearer ${this.options.authToken}`;
-        const res = await fetch(url, {
-          method: "POST",
-          headers,
-          // Pieces are streamed as they are: no 100 MB concatenation on the event loop.
-          ...(typeof body === "string" ? { body } : { body: streamOf(body), duplex: "half" }),
-          signal: AbortSignal.any([AbortSignal.timeout(this.timeoutMs), stopped]),
-        });
-        await res.body?.cancel().catch(() => undefined);
-        if (res.ok) return;
-        retryable = res.status === 429 || res.status >= 500;
-        why = `HTTP ${res.status}`;
+        const status = await postFollowing(url, headers, body, this.timeoutMs, stopped);
+        if (status >= 200 && status < 300) return;
+        retryable = status === 429 || status >= 500;
+        why = `HTTP ${status}`;
+        if (status >= 300 && status < 400) {
+          retryable = false;
+          why += " (a redirect that would drop the body is not followed: only 307 and 308 are)";
+        }
       } catch (err) {
+        if (err instanceof RedirectError) throw err;
         retryable = true;
-        why = (err as { cause?: { message?: string } }).cause?.message ?? (err as Error).message;
+        why = (err as Error).message;
       }
       if (!retryable) throw new Error(`receiver answered ${why}`);
       if (attempt < attempts - 1)
@@ -121,6 +114,89 @@ export class WebhookSender {
       else throw new Error(`gave up after ${attempts} attempt(s): ${why}`);
     }
   }
+}
+
+/** Redirect hops a webhook follows (307/308, the method and body kept) before it gives up. */
+const MAX_REDIRECTS = 5;
+
+class RedirectError extends Error {}
+
+/**
+ * POSTs `body` to `url` and returns the final status, following 307/308 redirects with the same body
+ * (the Authorization header only to the same origin). node:http rather than fetch: the server already
+ * has it loaded, so the first webhook costs no loading and compiling of undici on the event loop, and
+ * a body in pieces is written as it is, with backpressure.
+ */
+async function postFollowing(
+  url: string,
+  headers: Record<string, string>,
+  body: WebhookBody,
+  timeoutMs: number,
+  stopped: AbortSignal,
+): Promise<number> {
+  let target = new URL(url);
+  const origin = target.origin;
+  for (let hop = 0; ; hop++) {
+    const sendHeaders = { ...headers };
+    if (target.origin !== origin) delete sendHeaders.authorization;
+    const res = await post(target, sendHeaders, body, timeoutMs, stopped);
+    const status = res.statusCode ?? 0;
+    const location = res.headers.location;
+    res.on("error", () => undefined); // a reset after the status line changes nothing
+    res.resume(); // the receiver's answer body is not needed
+    if ((status !== 307 && status !== 308) || location === undefined) return status;
+    if (hop >= MAX_REDIRECTS) throw new RedirectError(`receiver redirected more than ${MAX_REDIRECTS} times`);
+    const next = new URL(location, target);
+    if (next.protocol !== "http:" && next.protocol !== "https:")
+      throw new RedirectError(`receiver redirected to a ${next.protocol} URL`);
+    target = next;
+  }
+}
+
+// Loaded on the first https webhook only (TLS is a big module the plain-http case never needs).
+let httpsRequest: typeof httpRequest | null = null;
+
+/** One POST; resolves with the response once its headers arrived. The timeout covers the whole request. */
+async function post(
+  url: URL,
+  headers: Record<string, string>,
+  body: WebhookBody,
+  timeoutMs: number,
+  stopped: AbortSignal,
+): Promise<IncomingMessage> {
+  let request = httpRequest;
+  if (url.protocol === "https:") request = httpsRequest ??= (await import("node:https")).request;
+  const options: RequestOptions = { method: "POST", headers, signal: stopped };
+  return new Promise((resolve, reject) => {
+    const req: ClientRequest = request(url, options);
+    const timer = setTimeout(() => {
+      req.destroy(new Error(`no answer within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const settle = (): void => clearTimeout(timer);
+    // `on`, not `once`: a request can fail twice (a write after it was destroyed), and an unheard
+    // second error would be thrown.
+    req.on("error", (err: Error) => {
+      settle();
+      reject(stopped.aborted ? new Error("the server is shutting down") : err);
+    });
+    req.once("response", (res) => {
+      settle();
+      resolve(res);
+    });
+    if (typeof body === "string") {
+      req.end(body);
+      return;
+    }
+    // Pieces are written as they are (no 100 MB concatenation), waiting for the socket to drain.
+    let i = 0;
+    const write = (): void => {
+      while (i < body.length) {
+        if (!req.write(body[i++]!)) return void req.once("drain", write);
+      }
+      req.end();
+    };
+    write();
+  });
 }
 
 /** The URL without `user:pass@`, and those credentials as a Basic Authorization value. */

@@ -5,6 +5,7 @@
 import type { JsonSchema } from "./types.js";
 import { isPlainObject, resolveSchema } from "./refs.js";
 import { isExternalString, type ExternalString } from "./external-string.js";
+import { isExternalArray, typeSamples } from "./external-array.js";
 
 // src/client-gen reads these from here (resolveProperty is the one resolver, src/schema/refs.ts).
 export { isPlainObject, resolveSchema as resolveProperty } from "./refs.js";
@@ -191,24 +192,33 @@ export function checkValue(
       if (typeof value !== "boolean") errors.push(typeError(s, loc));
       return;
     case "array": {
-      if (!Array.isArray(value)) return void errors.push(typeError(s, loc));
-      if (typeof s.minItems === "number" && value.length < s.minItems) {
+      const external = isExternalArray(value) ? value : null;
+      if (!external && !Array.isArray(value)) return void errors.push(typeError(s, loc));
+      const list = value as { length: number };
+      if (typeof s.minItems === "number" && list.length < s.minItems) {
         errors.push({
           loc,
-          msg: `List should have at least ${plural(s.minItems, "item")} after validation, not ${value.length}`,
+          msg: `List should have at least ${plural(s.minItems, "item")} after validation, not ${list.length}`,
           type: "too_short",
         });
       }
-      if (typeof s.maxItems === "number" && value.length > s.maxItems) {
+      if (typeof s.maxItems === "number" && list.length > s.maxItems) {
         errors.push({
           loc,
-          msg: `List should have at most ${plural(s.maxItems, "item")} after validation, not ${value.length}`,
+          msg: `List should have at most ${plural(s.maxItems, "item")} after validation, not ${list.length}`,
           type: "too_long",
         });
       }
       if (isPlainObject(s.items)) {
         const items = s.items;
-        value.forEach((item, i) => checkValue(items, item, [...loc, i], components, errors));
+        // A big array kept as request bytes: one stand-in per kind of item when types are all that count.
+        const samples = external && typeSamples(external, resolveSchema(items, components));
+        if (samples)
+          for (const [i, item] of samples) checkValue(items, item, [...loc, i], components, errors);
+        else
+          (external ? external.items() : (value as unknown[])).forEach((item, i) =>
+            checkValue(items, item, [...loc, i], components, errors),
+          );
       }
       return;
     }

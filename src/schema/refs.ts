@@ -6,6 +6,7 @@
  */
 import type { JsonSchema } from "./types.js";
 import { EXTERNAL_STRING } from "./external-string.js";
+import { EXTERNAL_ARRAY } from "./external-array.js";
 
 type Components = Record<string, JsonSchema>;
 
@@ -14,7 +15,13 @@ const REF_PREFIX = "#/components/schemas/";
 const MAX_DEPTH = 8;
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value) && !(EXTERNAL_STRING in value);
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    !Array.isArray(value) &&
+    !(EXTERNAL_STRING in value) &&
+    !(EXTERNAL_ARRAY in value)
+  );
 }
 
 // Per property object: the validator resolves on every request.

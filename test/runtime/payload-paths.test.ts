@@ -72,6 +72,60 @@ describe("files cross as paths, both directions", () => {
   });
 });
 
+describe("files cross as paths on every API", () => {
+  it("node worker: a 1 MB data URI in and a file out by /v1, SSE and webhooks: a few hundred protocol bytes each", async () => {
+    const server = await startFixture("files");
+    const receiver = await startReceiver();
+    try {
+      const text = "c".repeat(MB);
+      const input = { image: dataUri(text) };
+      const want = text.toUpperCase();
+      const check = (m: { sent: number; scanned: number; attached: number }): void => {
+        expect(m.sent).toBeLessThan(4096);
+        expect(m.scanned).toBeLessThan(4096);
+        expect(m.attached).toBe(0);
+      };
+      const v1 = await measured(server, () =>
+        request(server.url, "/v1/models/acme/files/predictions", {
+          headers: { prefer: "wait" },
+          body: { input },
+        }),
+      );
+      expect(v1.result.body.status).toBe("succeeded");
+      expect(decodeDataUri(v1.result.body.output[0]) === want).toBe(true);
+      check(v1);
+
+      const sse = await measured(server, async () => {
+        const r = await fetch(`${server.url}/predictions`, {
+          method: "POST",
+          headers: { "content-type": "application/json", accept: "text/event-stream" },
+          body: JSON.stringify({ input }),
+        });
+        return parseSse(await r.text());
+      });
+      expect(sse.result.at(-1)?.event).toBe("completed");
+      expect(decodeDataUri(sse.result.at(-1)?.data.output[0]) === want).toBe(true);
+      check(sse);
+
+      const hook = await measured(server, async () => {
+        const r = await request(server.url, "/predictions", {
+          headers: { prefer: "respond-async" },
+          body: { input, webhook: `${receiver.url}/hook`, webhook_events_filter: ["completed"] },
+        });
+        expect(r.status).toBe(202);
+        await receiver.waitFor(1);
+        return JSON.parse(receiver.received[0]!.body);
+      });
+      expect(hook.result.status).toBe("succeeded");
+      expect(decodeDataUri(hook.result.output[0]) === want).toBe(true);
+      check(hook);
+    } finally {
+      await receiver.close();
+      await server.close();
+    }
+  });
+});
+
 describe("big outputs cross as attachments", () => {
   let py: RunningServer;
   beforeAll(async () => {
@@ -198,6 +252,45 @@ describe("big outputs cross as attachments", () => {
       }
     } finally {
       await Promise.all([nodeEcho.close(), pyEcho.close()]);
+    }
+  });
+
+  it("a 3 MB array of numbers crosses to either worker as an attachment: never parsed by the server", async () => {
+    const [nodeSum, pySum] = await Promise.all([startFixture("sumNumbers"), python("SumNumbers")()]);
+    try {
+      await pySum.ready;
+      const count = 600_000;
+      // Integers among the floats: the Python worker turns them into floats (list[float]).
+      const xs = `[${Array.from({ length: count }, (_, i) => (i % 2 ? i % 7 : (i % 7) - 2.5)).join(", ")}]`;
+      const flags = `[${"true, false, ".repeat(45_000)}true]`;
+      const body = `{"input":{"xs":${xs},"flags":${flags}}}`;
+      const sum = JSON.parse(xs).reduce((a: number, b: number) => a + b, 0) as number;
+      for (const server of [nodeSum, pySum]) {
+        const m = await measured(server, () =>
+          request(server.url, "/predictions", { raw: body, headers: { "content-type": "application/json" } }),
+        );
+        expect([m.result.status, m.result.body.status ?? m.result.text.slice(0, 300)]).toEqual([
+          200,
+          "succeeded",
+        ]);
+        expect(m.result.body.output).toEqual({ count, sum, flags: 90_001, floats: true });
+        // The input goes back out as the bytes it came in.
+        expect(JSON.stringify(m.result.body.input)).toBe(JSON.stringify(JSON.parse(body).input));
+        // The predict frame: a small line, then both arrays exactly as sent (each plus its newline).
+        const arrays = Buffer.byteLength(xs) + Buffer.byteLength(flags);
+        expect(m.sent).toBeGreaterThanOrEqual(arrays);
+        expect(m.sent).toBeLessThan(arrays + 1024);
+      }
+      // A wrong kind of item is a 422 naming the first one, before any worker sees it.
+      const bad = `{"input":{"xs":${xs.slice(0, -1)}, true, 1]}}`;
+      const r = await request(nodeSum.url, "/predictions", {
+        raw: bad,
+        headers: { "content-type": "application/json" },
+      });
+      expect(r.status).toBe(422);
+      expect(r.body.detail[0].loc).toEqual(["body", "input", "xs", count]);
+    } finally {
+      await Promise.all([nodeSum.close(), pySum.close()]);
     }
   });
 

@@ -79,7 +79,13 @@ export function parseScanned(scanner: JsonBodyScanner): unknown {
     );
     throw invalidJson(message);
   }
-  const restored = scanner.restore(value);
+  let restored: unknown;
+  try {
+    restored = scanner.restore(value);
+  } catch (err) {
+    if (err instanceof JsonScanError) throw invalidJson(err.message);
+    throw err;
+  }
   // A body that is one big string is no envelope: the caller refuses it as the string it is.
   return restored instanceof JsonStringBytes ? restored.text() : restored;
 }

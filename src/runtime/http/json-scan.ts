@@ -8,12 +8,18 @@
  * replaced by a short placeholder) is small and goes to JSON.parse, which reports the rest of JSON's
  * grammar; the placeholders are then swapped for the kept strings.
  *
+ * Arrays of BIG_STRING_BYTES or more whose items are all numbers, booleans or null (a 100 MB list of
+ * floats) are kept the same way (JsonArrayBytes), their grammar checked as they stream past
+ * (scalar-array.ts): JSON.parse would otherwise see all of them in one go on the event loop. Only
+ * arrays inside the body's top-level value are kept (the envelope itself is always parsed).
+ *
  * Each byte is looked at a bounded number of times, whatever the chunking: the test suite counts
  * `bytesScanned` to hold that.
  */
 import { isAscii, isUtf8 } from "node:buffer";
 import { randomBytes } from "node:crypto";
-import { JsonStringBytes } from "../raw-json.js";
+import { JsonArrayBytes, JsonStringBytes } from "../raw-json.js";
+import { CLOSED, MORE, ScalarArrayCheck } from "./scalar-array.js";
 
 /** String literals at least this long (bytes, quotes included) stay out of the skeleton. */
 export const BIG_STRING_BYTES = 64 * 1024;
@@ -31,6 +37,7 @@ export class JsonScanError extends Error {
 // Per process: no string a client sends can pass for a placeholder.
 const NONCE = randomBytes(9).toString("hex");
 const MARK = `kiln-big-string-${NONCE}-`;
+const ARRAY_MARK = `kiln-big-array-${NONCE}-`;
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -108,6 +115,12 @@ export class JsonBodyScanner {
   bytesScanned = 0;
   /** The big strings found, in order; placeholder k stands for strings[k]. */
   readonly strings: JsonStringBytes[] = [];
+  /** The big arrays of scalars found, in order, and the body offset of each one's `[`. */
+  readonly arrays: JsonArrayBytes[] = [];
+  private readonly arrayOffsets: number[] = [];
+  /** The innermost open array while it holds only scalars, from its `[` (skeleton and body offsets). */
+  private scalars: { check: ScalarArrayCheck; skeletonAt: number; bodyAt: number } | null = null;
+  private readonly checker = new ScalarArrayCheck();
   /** Per big string: [placeholder start in the skeleton, placeholder length, original length]. */
   private readonly spans: [number, number, number][] = [];
 
@@ -157,9 +170,10 @@ export class JsonBodyScanner {
     while (i < n) {
       if (!this.inString) {
         const open = nextQuote();
-        this.structure(chunk, i, open);
-        this.addSkeleton(chunk.subarray(i, open));
+        const rest = this.structure(chunk, i, open);
+        this.addSkeleton(chunk.subarray(rest, open));
         if (open === n) break;
+        if (this.scalars) this.leaveScalars(this.offset + open, QUOTE);
         this.inString = true;
         this.parts = [];
         this.partsBytes = 0;
@@ -214,7 +228,7 @@ export class JsonBodyScanner {
    * strings again: a key is always a JS string).
    */
   restore(value: unknown): unknown {
-    if (this.strings.length === 0) return value;
+    if (this.strings.length === 0 && this.arrays.length === 0) return value;
     return this.swap(value);
   }
 
@@ -230,8 +244,9 @@ export class JsonBodyScanner {
 
   private swap(value: unknown): unknown {
     if (typeof value === "string") {
-      if (!value.startsWith(MARK)) return value;
-      return this.strings[Number(value.slice(MARK.length))] ?? value;
+      if (value.startsWith(MARK)) return this.strings[Number(value.slice(MARK.length))] ?? value;
+      if (value.startsWith(ARRAY_MARK)) return this.arrays[Number(value.slice(ARRAY_MARK.length))] ?? value;
+      return value;
     }
     if (Array.isArray(value)) {
       for (let k = 0; k < value.length; k++) value[k] = this.swap(value[k]);
@@ -241,6 +256,11 @@ export class JsonBodyScanner {
       const o = value as Record<string, unknown>;
       for (const key of Object.keys(o)) {
         const v = this.swap(o[key]);
+        if (key.startsWith(ARRAY_MARK)) {
+          // The placeholder made `{[...]: v}` look like JSON: an array is no key.
+          const k = Number(key.slice(ARRAY_MARK.length));
+          this.fail("Unexpected array as an object key", this.arrayOffsets[k] ?? 0);
+        }
         if (key.startsWith(MARK)) {
           const big = this.strings[Number(key.slice(MARK.length))];
           delete o[key];
@@ -266,14 +286,100 @@ export class JsonBodyScanner {
     this.partsBytes += piece.length;
   }
 
-  /** Bracket depth over bytes outside strings (JSON.parse checks the rest of the grammar). */
-  private structure(b: Buffer, from: number, to: number): void {
+  /**
+   * Bracket depth over bytes outside strings (JSON.parse checks the rest of the grammar), and the
+   * grammar of an array of scalars while one is open. Returns where the bytes still to go to the
+   * skeleton start (after a big array of scalars that closed in b[from, to) and was taken out).
+   */
+  private structure(b: Buffer, from: number, to: number): number {
+    let rest = from;
     for (let k = from; k < to; k++) {
+      if (this.scalars) {
+        const found = this.scalars.check.feed(b, k, to);
+        this.bytesScanned += (found === MORE ? to : this.scalars.check.at) - k;
+        if (found === MORE) break;
+        k = this.scalars.check.at;
+        if (found === CLOSED) {
+          this.depth--;
+          rest = this.closeScalars(b, rest, k);
+          continue;
+        }
+        this.leaveScalars(this.offset + k, b[k]!);
+      }
       const c = b[k]!;
       if (c === 0x7b || c === 0x5b) {
         if (++this.depth > this.maxDepth) this.maxDepth = this.depth;
+        // Inside the top-level value: a candidate until it holds something other than scalars.
+        if (c === 0x5b && this.depth > 1) {
+          this.checker.reset();
+          this.scalars = {
+            check: this.checker,
+            skeletonAt: this.skeletonBytes + (k - rest),
+            bodyAt: this.offset + k,
+          };
+        }
       } else if (c === 0x7d || c === 0x5d) this.depth--;
     }
+    return rest;
+  }
+
+  /**
+   * The array of scalars being checked turned out to be something else at body offset `at`, byte `c`:
+   * a string or a container as an item, or a grammar error. A grammar error in a big one is refused at
+   * once (else JSON.parse would go over all of it first); a small one stays in the skeleton for
+   * JSON.parse to report.
+   */
+  private leaveScalars(at: number, c: number): void {
+    const { check, bodyAt } = this.scalars!;
+    this.scalars = null;
+    const item = check.awaitingItem && (c === QUOTE || c === 0x5b || c === 0x7b);
+    if (!item && at - bodyAt >= this.bigBytes) this.fail("Unexpected character in an array of numbers", at);
+  }
+
+  /**
+   * An array of scalars closed at b[close]: a big one leaves the skeleton (its bytes, from its `[`,
+   * become a JsonArrayBytes over the request's buffers) for a placeholder. Returns where the
+   * skeleton's bytes in b resume.
+   */
+  private closeScalars(b: Buffer, rest: number, close: number): number {
+    const { check, skeletonAt, bodyAt } = this.scalars!;
+    this.scalars = null;
+    const bytes = this.offset + close + 1 - bodyAt;
+    if (bytes < this.bigBytes) return rest;
+    // Its bytes are the skeleton's from skeletonAt on, once b[rest, close] is there too.
+    this.addSkeleton(b.subarray(rest, close + 1));
+    const parts: Buffer[] = [];
+    let at = this.skeletonBytes;
+    while (at > skeletonAt) {
+      const piece = this.skeleton.pop()!;
+      at -= piece.length;
+      if (at >= skeletonAt) parts.push(piece);
+      else {
+        parts.push(piece.subarray(skeletonAt - at));
+        this.skeleton.push(piece.subarray(0, skeletonAt - at));
+        at = skeletonAt;
+      }
+    }
+    this.skeletonBytes = skeletonAt;
+    parts.reverse();
+    const k = this.arrays.length;
+    this.arrays.push(
+      new JsonArrayBytes(
+        parts,
+        bytes,
+        check.length,
+        // Copies: the checker is reset for the next array.
+        { ...check.integers },
+        { ...check.fractions },
+        { ...check.booleans },
+        { ...check.nulls },
+      ),
+    );
+    this.arrayOffsets.push(bodyAt);
+    const placeholder = Buffer.from(`"${ARRAY_MARK}${k}"`);
+    this.spans.push([this.skeletonBytes, placeholder.length, bytes]);
+    this.addSkeleton(placeholder);
+    return close + 1;
   }
 
   /** Unescaped string bytes b[from, to): no control characters, valid UTF-8; counts code points. */

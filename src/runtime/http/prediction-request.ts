@@ -8,6 +8,7 @@ import { pointsAtSelf } from "./self-target.js";
 import { WEBHOOK_EVENTS, type WebhookEvent } from "../webhooks.js";
 import type { ValidationIssue } from "../../schema/validate.js";
 import { isExternalString } from "../../schema/external-string.js";
+import { isExternalArray } from "../../schema/external-array.js";
 import { isPlainObject } from "../../schema/refs.js";
 import { materialize } from "../raw-json.js";
 
@@ -45,7 +46,12 @@ export function parseEnvelope(body: unknown): PredictionEnvelope {
     } else id = b.id;
   }
   const input = b.input ?? {};
-  if (typeof input !== "object" || Array.isArray(input) || isExternalString(input)) {
+  if (
+    typeof input !== "object" ||
+    Array.isArray(input) ||
+    isExternalString(input) ||
+    isExternalArray(input)
+  ) {
     issues.push({ loc: ["body", "input"], msg: "Input should be a valid dictionary", type: "dict_type" });
   }
   let webhook: string | undefined;

@@ -37,13 +37,33 @@ def _surely_inline(value: Any) -> bool:
         isinstance(value, str) and len(value) < _SURELY_INLINE_CHARS)
 
 
+# Bytes that JSON writes escaped: control characters, the quote and the backslash.
+_ESCAPED_ASCII = bytes(range(0x20)) + b'"\\'
+
+
+def _plain_ascii(value: Any) -> Optional[bytes]:
+    """A big string's bytes when it is ASCII that JSON writes as it stands (no byte to escape), else None."""
+    if not isinstance(value, str) or len(value) < RAW_ATTACHMENT_MIN_BYTES or not value.isascii():
+        return None  # isascii() is O(1) for CPython's compact strings
+    if '"' in value or "\\" in value:
+        return None
+    data = value.encode("ascii")
+    return data if len(data.translate(None, _ESCAPED_ASCII)) == len(data) else None
+
+
 def encode_parts(message: Dict[str, Any]) -> List[bytes]:
     """The bytes for one message: a frame, or a frame and its attachment. The value is serialized once."""
     field = _ATTACHABLE.get(message.get("type", ""))
     if field is None or field not in message or _surely_inline(message[field]):
         return [encode(message)]
-    value = _dumps(message[field])
+    plain = _plain_ascii(message[field])
     head = {k: v for k, v in message.items() if k != field}
+    if plain is not None:
+        # Its own JSON text between quotes: no encoder pass over 100 MB, one copy (the encode).
+        head["rawField"] = field
+        head["rawBytes"] = len(plain) + 2
+        return [encode(head), b'"', plain, b'"']
+    value = _dumps(message[field])
     if len(value) < RAW_ATTACHMENT_MIN_BYTES:
         return [(_dumps(head)[:-1] + ',"' + field + '":' + value + "}\n").encode("ascii")]
     head["rawField"] = field

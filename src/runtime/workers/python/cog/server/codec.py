@@ -51,6 +51,11 @@ def decode_inputs(params: List[ParamSpec], values: Dict[str, Any], extra_inputs:
     return decoded
 
 
+# Item kinds _decode changes or checks; any other kind's items pass as they are (None included).
+_DECODED_KINDS = frozenset({"list", "path", "file", "secret", "float", "union"})
+_FLOAT_TYPES = frozenset({float, int})
+
+
 def _decode(info: TypeInfo, value: Any, decoded: DecodedInput, where: str) -> Any:
     if value is None:
         return None
@@ -59,6 +64,15 @@ def _decode(info: TypeInfo, value: Any, decoded: DecodedInput, where: str) -> An
         if not isinstance(value, list):
             raise InputError(f"input '{where}': expected a list, got {type(value).__name__}")
         assert info.item is not None
+        item_kind = info.item.kind
+        # A big list of plain values (20 million floats) costs no Python call per item: _decode would give
+        # each item back as it is, or float() of it.
+        if item_kind not in _DECODED_KINDS:
+            return list(value)
+        if item_kind == "float":
+            types = set(map(type, value))
+            if types <= _FLOAT_TYPES:
+                return list(map(float, value)) if int in types else list(value)
         return [_decode(info.item, item, decoded, where) for item in value]
     if kind == "path":
         if isinstance(value, Secret) or not isinstance(value, (str, os.PathLike)):
