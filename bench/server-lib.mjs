@@ -25,16 +25,19 @@ process.on("exit", () => {
 
 const esm = { bundle: true, platform: "node", format: "esm", target: "node20", logLevel: "warning" };
 
-/** The server and node worker entry points, bundled into `work` as the image's runtime bundle is. */
-export async function bundleRuntime(work) {
-  const version = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).version;
+/**
+ * The server and node worker entry points, bundled into `work` as the image's runtime bundle is; from
+ * this checkout, or from the sources under `from` (another revision, exported).
+ */
+export async function bundleRuntime(work, from = root) {
+  const version = JSON.parse(readFileSync(join(from, "package.json"), "utf8")).version;
   // server.mjs and its lazily loaded chunks, exactly as scripts/bundle-runtime.mjs writes them.
-  await bundleServer(join(root, "src/runtime/main.ts"), work, version);
+  await bundleServer(join(from, "src/runtime/main.ts"), work, version);
   const serverEntry = join(work, "server.mjs");
   const workerEntry = join(work, "node-worker.mjs");
   await build({
     ...esm,
-    entryPoints: [join(root, "src/runtime/workers/node/main.ts")],
+    entryPoints: [join(from, "src/runtime/workers/node/main.ts")],
     outfile: workerEntry,
   });
   return { serverEntry, workerEntry };

@@ -2,11 +2,13 @@
  * The protocol's messages between the server and a node worker running in a worker thread of the
  * server's process (worker-thread.ts, workers/node/thread-channel.ts). The messages are protocol.ts's,
  * with the same JSON semantics; only the carriage differs from the pipes:
- *   server -> thread  one frame's JSON text (a string), or for a frame sent in pieces its bytes moved
+ *   server -> thread  frames' JSON text, each ending with "\n" (the small frames written in one turn of
+ *                     the event loop cross together: one message, one wake-up), or for a frame sent in
+ *                     pieces its bytes moved
  *                     over in slices of at most THREAD_SLICE_BYTES, read as a byte stream by a
  *                     FrameDecoder like a pipe's (input attachments after the frame's line included);
  *                     or `null` once nothing more follows (the pipe's end-of-file);
- *   thread -> server  one frame's JSON text; for a big output or chunk, [head JSON, field, the field's
+ *   thread -> server  frames' JSON text, one per line (the frames of one turn together); for a big output or chunk, [head JSON, field, the field's
  *                     JSON as UTF-8 bytes], the bytes moved (transferred), never copied nor parsed on
  *                     the server, which keeps them as a RawJson like a pipe attachment; or
  *                     `{ unsupported }`, the thread's notice that it cannot host this predictor (a
@@ -23,6 +25,23 @@ export type ToThread = string | Uint8Array | null;
 export type ThreadNotice =
   { unsupported: string } | { spawned: number } | { reaped: number } | { killed: NodeJS.Signals };
 export type FromThread = string | [head: string, field: string, bytes: Uint8Array] | ThreadNotice;
+
+/**
+ * Calls `each` with every frame of a batch: small frames written in one turn of an event loop cross as
+ * one string, "\n" after each (JSON text holds no raw newline); empty lines are skipped. Stops early
+ * when `each` returns false.
+ */
+export function eachFrame(text: string, each: (frame: string) => boolean | void): void {
+  let start = 0;
+  for (;;) {
+    const nl = text.indexOf("\n", start);
+    const end = nl === -1 ? text.length : nl;
+    if (end > start && each(start === 0 && end === text.length ? text : text.slice(start, end)) === false)
+      return;
+    if (nl === -1) return;
+    start = nl + 1;
+  }
+}
 
 /** A worker message for postMessage: what to post, and the buffers to move with it. */
 export function encodeFromThread(message: WorkerMessage): { data: FromThread; transfer: ArrayBuffer[] } {
@@ -48,12 +67,11 @@ export function encodeFromThread(message: WorkerMessage): { data: FromThread; tr
   return { data: [JSON.stringify(head), field, bytes], transfer: [bytes.buffer as ArrayBuffer] };
 }
 
-/** The server's side: a worker message, and the bytes it took as attachment (0 for a plain frame). */
-export function decodeFromThread(data: Exclude<FromThread, ThreadNotice>): {
+/** The server's side of a big output or chunk: the message, its bytes kept as they are, their count. */
+export function decodeFromThread(data: Exclude<FromThread, ThreadNotice | string>): {
   message: WorkerMessage;
   attached: number;
 } {
-  if (typeof data === "string") return { message: JSON.parse(data) as WorkerMessage, attached: 0 };
   const [head, field, bytes] = data;
   const message = JSON.parse(head) as Record<string, unknown>;
   const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -48,6 +48,11 @@ export function startProcessWorker(spec: WorkerCommand, on: TransportEvents): Wo
       on.exit({ code, signal, reason });
     });
   });
+  let corked = false;
+  const uncork = (): void => {
+    corked = false;
+    toWorker.uncork();
+  };
   return {
     id: `pid ${child.pid ?? "?"}`,
     pid: child.pid,
@@ -59,8 +64,16 @@ export function startProcessWorker(spec: WorkerCommand, on: TransportEvents): Wo
     },
     write(frame) {
       if (toWorker.destroyed) return false;
-      if (typeof frame === "string") toWorker.write(frame);
-      else {
+      if (typeof frame === "string") {
+        // The frames of one turn of the event loop (the predictions of requests that arrived together)
+        // leave in one write: one syscall, one wake-up of the worker.
+        if (!corked) {
+          corked = true;
+          toWorker.cork();
+          setImmediate(uncork);
+        }
+        toWorker.write(frame);
+      } else {
         toWorker.cork(); // the pieces leave in one writev
         for (const piece of frame) toWorker.write(piece);
         toWorker.uncork();

@@ -11,7 +11,8 @@
  */
 import type { ResourceLimits } from "node:worker_threads";
 import { nodeWorkerThreads } from "./lazy-builtins.js";
-import { decodeFromThread, encodeToThread, type FromThread } from "./thread-frames.js";
+import { decodeFromThread, eachFrame, encodeToThread, type FromThread } from "./thread-frames.js";
+import type { WorkerMessage } from "./protocol.js";
 import type { TransportEvents, WorkerTransport } from "./worker-supervisor.js";
 
 export interface ThreadSpec {
@@ -21,6 +22,9 @@ export interface ThreadSpec {
   env: NodeJS.ProcessEnv;
   resourceLimits?: ResourceLimits | undefined;
 }
+
+// Frames up to this size join the turn's batch; a bigger one goes at once (after the batch).
+const BATCH_FRAME_MAX = 64 * 1024;
 
 export function startThreadWorker(
   spec: ThreadSpec,
@@ -54,14 +58,26 @@ export function startThreadWorker(
       else children.delete(data.reaped);
       return;
     }
+    if (typeof data === "string") {
+      scanned += data.length;
+      // The frames the thread sent in one turn, one per line.
+      return eachFrame(data, (line) => {
+        let message: WorkerMessage;
+        try {
+          message = JSON.parse(line) as WorkerMessage;
+        } catch (err) {
+          on.protocolError(err as Error, line);
+          return false;
+        }
+        on.message(message);
+      });
+    }
     let decoded;
     try {
       decoded = decodeFromThread(data);
     } catch (err) {
-      const text = typeof data === "string" ? data : data[0];
-      return on.protocolError(err as Error, text);
+      return on.protocolError(err as Error, data[0]);
     }
-    if (typeof data === "string") scanned += data.length;
     attached += decoded.attached;
     on.message(decoded.message);
   });
@@ -93,6 +109,14 @@ export function startThreadWorker(
   // behind it (null: the end), so the thread sees every frame whole and in order.
   type Frame = string | readonly (string | Buffer)[];
   let backlog: (Frame | null)[] | null = null;
+  // Small frames written in one turn of the event loop (several requests that arrived together) cross
+  // as one message at its end: one postMessage and one wake-up of the thread for all of them.
+  let batch: string | null = null;
+  const flush = (): void => {
+    const text = batch;
+    batch = null;
+    if (text !== null) thread.postMessage(text);
+  };
   const post = (frame: Frame): void => {
     const slices = encodeToThread(frame);
     let step = slices.next();
@@ -130,12 +154,21 @@ export function startThreadWorker(
     write(frame) {
       if (ended) return false;
       if (backlog) backlog.push(frame);
-      else post(frame);
+      else if (typeof frame === "string" && frame.length < BATCH_FRAME_MAX) {
+        if (batch === null) {
+          batch = frame;
+          setImmediate(flush);
+        } else batch += frame;
+      } else {
+        flush();
+        post(frame);
+      }
       return true;
     },
     end() {
       if (ended) return;
       ended = true;
+      flush();
       if (backlog) backlog.push(null);
       else thread.postMessage(null);
     },

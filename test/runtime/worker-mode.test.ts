@@ -17,6 +17,7 @@ import {
 } from "../../src/runtime/raw-json.js";
 import {
   decodeFromThread,
+  eachFrame,
   encodeFromThread,
   encodeToThread,
   THREAD_SLICE_BYTES,
@@ -100,10 +101,20 @@ describe("thread framing", () => {
     const { data, transfer } = encodeFromThread({ type: "done", id: "a", output: { x: 1, y: undefined } });
     expect(transfer).toEqual([]);
     expect(data).toBe('{"type":"done","id":"a","output":{"x":1}}');
-    expect(decodeFromThread(data as string)).toEqual({
-      message: { type: "done", id: "a", output: { x: 1 } },
-      attached: 0,
-    });
+    expect(JSON.parse(data as string)).toEqual({ type: "done", id: "a", output: { x: 1 } });
+  });
+
+  it("the small frames of one turn cross as one string, split back into each frame", () => {
+    const seen: string[] = [];
+    eachFrame('{"a":1}\n{"b":2}\n\n{"c":"x"}\n', (f) => void seen.push(f));
+    expect(seen).toEqual(['{"a":1}', '{"b":2}', '{"c":"x"}']);
+    seen.length = 0;
+    eachFrame('{"a":1}', (f) => void seen.push(f));
+    eachFrame("", (f) => void seen.push(f));
+    expect(seen).toEqual(['{"a":1}']);
+    seen.length = 0;
+    eachFrame("1\n2\n3\n", (f) => (seen.push(f), f !== "2"));
+    expect(seen).toEqual(["1", "2"]);
   });
 
   it("a big output moves its bytes: the server keeps them raw and splices them unparsed", () => {

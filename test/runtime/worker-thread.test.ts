@@ -13,6 +13,7 @@ import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { compileTsPredictor } from "../../src/build/ts-predictor.js";
 import { createLogger } from "../../src/runtime/logger.js";
 import { startServer, type RunningServer } from "../../src/runtime/server.js";
+import { startThreadWorker } from "../../src/runtime/worker-thread.js";
 import { NODE_WORKER_MODES, eventually, fixtureProject, request, startFixture } from "./helpers.js";
 
 const servers: RunningServer[] = [];
@@ -202,4 +203,42 @@ describe("a native addon that is not context-aware", () => {
       expect(s.health.setup.logs).toContain("setting up");
     },
   );
+});
+
+describe("thread transport", () => {
+  it("sends the small frames written in one turn as one message, in order; a big one after them", async () => {
+    // A stand-in thread that answers each message with the frames it held, as one log frame.
+    const entry = join(mkdtempSync(join(tmpdir(), "kiln-batch-")), "echo-thread.mjs");
+    writeFileSync(
+      entry,
+      [
+        'import { parentPort } from "node:worker_threads";',
+        "parentPort.on('message', (d) => {",
+        "  if (d === null) return process.exit(0);",
+        "  const data = typeof d === 'string' ? d : `bytes:${d.byteLength}`;",
+        "  parentPort.postMessage(JSON.stringify({ type: 'log', id: null, source: 'stdout', data }));",
+        "});",
+      ].join("\n"),
+    );
+    const got: string[] = [];
+    const exited = new Promise<void>((resolve) => {
+      const t = startThreadWorker(
+        { entry, argv: [], env: {} },
+        {
+          message: (m) => void got.push((m as { data: string }).data),
+          output: () => undefined,
+          protocolError: (err) => void got.push(`error: ${err.message}`),
+          exit: () => resolve(),
+          unsupported: () => undefined,
+        },
+      );
+      t.write('{"n":1}\n');
+      t.write('{"n":2}\n');
+      t.write(['{"n":3,"input":', Buffer.from('"x"'), "}\n"]);
+      t.write('{"n":4}\n');
+      void eventually(() => expect(got).toHaveLength(3)).then(() => t.end());
+    });
+    await exited;
+    expect(got).toEqual(['{"n":1}\n{"n":2}\n', "bytes:20", '{"n":4}\n']);
+  });
 });

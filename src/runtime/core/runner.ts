@@ -82,6 +82,8 @@ interface Running {
   prediction: Prediction;
   /** Serializes output-file encoding so chunks keep their order and `done` waits for them. */
   chain: Promise<void>;
+  /** Steps queued on `chain` that have not run yet: none, and a plain message is handled at once. */
+  queued: number;
   dispatched: boolean;
   /** Set when a successful output is to be stored in the output cache under this key. */
   cacheKey: string | null;
@@ -90,6 +92,54 @@ interface Running {
 }
 
 const DEFAULT_CANCEL_GRACE_MS = 10_000;
+
+/** What every request of one schema and kind needs from it, worked out once (not per prediction). */
+interface SchemaFacts {
+  files: string[];
+  secrets: string[];
+  iterator: boolean;
+}
+const factsBySchema = new WeakMap<PredictorSchema, Partial<Record<PredictorKind, SchemaFacts>>>();
+
+function schemaFacts(schema: PredictorSchema, kind: PredictorKind): SchemaFacts {
+  let byKind = factsBySchema.get(schema);
+  if (!byKind) factsBySchema.set(schema, (byKind = {}));
+  return (byKind[kind] ??= {
+    files: fileFields(schema, kind).map((f) => f.name),
+    secrets: secretFields(schema, kind).map((f) => f.name),
+    iterator: outputKind(schema, kind) !== "single",
+  });
+}
+
+// Stateless: every prediction without secrets shares it.
+const NO_SECRETS = makeRedactor([]);
+
+/**
+ * Whether an output may hold a file reference (`{"$file": path}`) to encode: false for what surely
+ * holds none, so the common output skips the asynchronous walk. A big output kept as bytes may, unless
+ * it is one string. Iterative: a deeply nested output cannot exhaust the stack.
+ */
+export function mayHoldFiles(value: unknown): boolean {
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (typeof v !== "object" || v === null) continue;
+    if (v instanceof RawJson) {
+      if (v.parts[0]?.[0] !== 0x22) return true;
+      continue;
+    }
+    if (Array.isArray(v)) {
+      for (const item of v) if (typeof item === "object" && item !== null) stack.push(item);
+      continue;
+    }
+    for (const key in v) {
+      if (key === "$file") return true;
+      const item = (v as Record<string, unknown>)[key];
+      if (typeof item === "object" && item !== null) stack.push(item);
+    }
+  }
+  return false;
+}
 
 /**
  * Validates a request against a schema into a not-yet-started prediction (secrets masked in its public
@@ -105,15 +155,15 @@ export function preparePrediction(
   const checked = validateInput(schema, req.input ?? {}, kind);
   if (!checked.ok) return { ok: false, errors: checked.errors };
   if (checked.dropped.length > 0) logger.warn("dropped unknown input keys", { keys: checked.dropped });
-  const secrets = secretFields(schema, kind).map((f) => f.name);
+  const { secrets, iterator } = schemaFacts(schema, kind);
   const prediction = new Prediction({
     id: req.id ?? newPredictionId(),
     kind,
     input: checked.value,
     publicInput: redactInput(checked.value, secrets),
     context: req.context ?? {},
-    iterator: outputKind(schema, kind) !== "single",
-    redact: makeRedactor(secretValues(checked.value, secrets)),
+    iterator,
+    redact: secrets.length === 0 ? NO_SECRETS : makeRedactor(secretValues(checked.value, secrets)),
     createdAt: req.createdAt,
     historyCapacity,
     cacheDirective: req.cache,
@@ -174,6 +224,7 @@ export class PredictionRunner extends EventEmitter<{ "slot-freed": []; completed
     const entry: Running = {
       prediction,
       chain: Promise.resolve(),
+      queued: 0,
       dispatched: false,
       cacheKey: null,
       rawChunks: [],
@@ -233,10 +284,42 @@ export class PredictionRunner extends EventEmitter<{ "slot-freed": []; completed
     }
   }
 
-  private async run(entry: Running): Promise<void> {
+  private run(entry: Running): void {
     const p = entry.prediction;
     const schema = this.options.schema();
-    const files = schema ? fileFields(schema, p.kind).map((f) => f.name) : [];
+    const files = schema ? schemaFacts(schema, p.kind).files : [];
+    const cached = this.options.cache !== undefined && p.kind === "predict" && schema !== null;
+    if (cached || files.some((f) => p.input[f] !== null && p.input[f] !== undefined)) {
+      void this.prepareAndDispatch(entry, schema, files);
+      return;
+    }
+    // Nothing to download nor look up: dispatched now, without a promise in between.
+    try {
+      this.dispatch(entry, p.input);
+    } catch (err) {
+      p.finish("failed", { error: (err as Error).message });
+    }
+  }
+
+  private dispatch(entry: Running, input: Record<string, unknown>): void {
+    const p = entry.prediction;
+    if (p.cancelRequested) {
+      p.finish("canceled");
+    } else if (!this.sendPredict(p, input)) {
+      p.finish("failed", { error: this.workerGoneMessage() });
+    } else {
+      entry.dispatched = true;
+      p.markProcessing();
+    }
+  }
+
+  /** File inputs downloaded and the output cache asked first, then dispatched. */
+  private async prepareAndDispatch(
+    entry: Running,
+    schema: PredictorSchema | null,
+    files: string[],
+  ): Promise<void> {
+    const p = entry.prediction;
     let dir: string | null = null;
     try {
       let input = p.input;
@@ -268,15 +351,8 @@ export class PredictionRunner extends EventEmitter<{ "slot-freed": []; completed
         }
         entry.cacheKey = key;
       }
-      if (p.cancelRequested) {
-        p.finish("canceled");
-      } else if (!this.sendPredict(p, input)) {
-        p.finish("failed", { error: this.workerGoneMessage() });
-      } else {
-        entry.dispatched = true;
-        p.markProcessing();
-        await p.finished;
-      }
+      this.dispatch(entry, input);
+      if (entry.dispatched) await p.finished;
     } catch (err) {
       if (p.cancelRequested) p.finish("canceled");
       else p.finish("failed", { error: (err as Error).message });
@@ -366,7 +442,7 @@ export class PredictionRunner extends EventEmitter<{ "slot-freed": []; completed
         return;
       case "output":
         if (entry.cacheKey !== null) entry.rawChunks.push(m.chunk);
-        entry.chain = entry.chain.then(async () => {
+        this.queue(entry, async () => {
           try {
             p.addOutputChunk(await encode(m.chunk));
           } catch (err) {
@@ -375,7 +451,15 @@ export class PredictionRunner extends EventEmitter<{ "slot-freed": []; completed
         });
         return;
       case "done":
-        entry.chain = entry.chain.then(async () => {
+        // The common end: nothing before it still being encoded, nothing to store, no file in the
+        // output. It finishes now instead of a few promises later.
+        if (entry.queued === 0 && entry.cacheKey === null && !mayHoldFiles(m.output)) {
+          if (p.cancelRequested) return void p.finish("canceled");
+          if (!("output" in m)) return void p.finish("succeeded", p.iterator ? {} : { output: null });
+          p.finish("succeeded", { output: (p.iterator ? materialize(m.output) : m.output) ?? null });
+          return;
+        }
+        this.queue(entry, async () => {
           if (p.cancelRequested) return void p.finish("canceled");
           try {
             await this.storeCached(entry, p.iterator ? entry.rawChunks : "output" in m ? m.output : null);
@@ -389,14 +473,27 @@ export class PredictionRunner extends EventEmitter<{ "slot-freed": []; completed
         });
         return;
       case "failed":
-        entry.chain = entry.chain.then(() => {
+        this.queue(entry, () => {
           p.finish(p.cancelRequested ? "canceled" : "failed", p.cancelRequested ? {} : { error: m.error });
         });
         return;
       case "canceled":
-        entry.chain = entry.chain.then(() => void p.finish("canceled"));
+        this.queue(entry, () => void p.finish("canceled"));
         return;
     }
+  }
+
+  /** Runs `step` after the prediction's earlier steps (output files being encoded); at once if none. */
+  private queue(entry: Running, step: () => void | Promise<void>): void {
+    if (entry.queued === 0) {
+      const result = step();
+      if (!(result instanceof Promise)) return;
+      entry.queued++;
+      entry.chain = result.finally(() => void entry.queued--);
+      return;
+    }
+    entry.queued++;
+    entry.chain = entry.chain.then(step).finally(() => void entry.queued--);
   }
 
   private onUserOutput(source: "stdout" | "stderr", data: string): void {
@@ -420,7 +517,7 @@ export class PredictionRunner extends EventEmitter<{ "slot-freed": []; completed
   private onWorkerExit(exit: WorkerExit): void {
     for (const entry of this.running.values()) {
       const p = entry.prediction;
-      entry.chain = entry.chain.then(() => {
+      this.queue(entry, () => {
         if (p.cancelRequested) p.finish("canceled");
         else p.finish("failed", { error: `prediction failed: ${this.workerGoneMessage(exit)}` });
       });

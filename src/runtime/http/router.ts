@@ -10,7 +10,8 @@ import { HttpError, sendJson } from "./respond.js";
 import type { Logger } from "../logger.js";
 
 export type Params = Record<string, string>;
-export type Handler = (req: IncomingMessage, res: ServerResponse, params: Params, url: URL) => unknown;
+/** `url()`: the request's URL, parsed on first call (most routes never need more than the path). */
+export type Handler = (req: IncomingMessage, res: ServerResponse, params: Params, url: () => URL) => unknown;
 /** Throws an HttpError (401) when the request may not proceed. */
 export type Guard = (req: IncomingMessage) => void;
 
@@ -56,30 +57,34 @@ export class Router {
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     try {
-      let url: URL;
-      try {
-        const raw = req.url ?? "/";
-        // Origin-form ("/path") is joined textually: new URL("//x", base) would read "x" as a host.
-        url = new URL(raw.startsWith("/") ? `http://localhost${raw}` : raw);
-      } catch {
-        throw new HttpError(400, { detail: "malformed request URL" });
-      }
-      const path = split(url.pathname);
-      const allowed = new Set<string>();
+      const raw = req.url ?? "/";
+      let parsed: URL | null = null;
+      const parse = (): URL => {
+        if (parsed) return parsed;
+        try {
+          // Origin-form ("/path") is joined textually: new URL("//x", base) would read "x" as a host.
+          return (parsed = new URL(raw.startsWith("/") ? `http://localhost${raw}` : raw));
+        } catch {
+          throw new HttpError(400, { detail: "malformed request URL" });
+        }
+      };
+      const path = split(plainPath(raw) ?? parse().pathname);
+      let allowed: Set<string> | null = null;
       for (const route of this.bySegments.get(path.length) ?? []) {
         const params = match(route.segments, path);
         if (!params) continue;
         const method = req.method === "HEAD" && route.method === "GET" ? "GET" : req.method;
         if (route.method === method) {
           if (!route.public) this.guard(req);
-          await route.handler(req, res, params, url);
+          await route.handler(req, res, params, parse);
           return;
         }
+        allowed ??= new Set<string>();
         allowed.add(route.method);
         if (route.method === "GET") allowed.add("HEAD");
       }
       this.guard(req);
-      if (allowed.size > 0) {
+      if (allowed) {
         throw new HttpError(405, { detail: "Method Not Allowed" }, { allow: [...allowed].join(", ") });
       }
       throw new HttpError(404, { detail: "Not Found" });
@@ -93,6 +98,17 @@ export class Router {
       else res.destroy();
     }
   }
+}
+
+// A path URL parsing leaves as it is: no dot segments, escapes, backslashes or characters it would
+// percent-encode. Most request targets are one; anything else is parsed as a URL.
+const PLAIN_PATH = /^\/[A-Za-z0-9_~!$&'()*+,;=:@/-]*$/;
+
+/** The path of an origin-form request target when it needs no URL parsing, else null. */
+export function plainPath(target: string): string | null {
+  const q = target.indexOf("?");
+  const path = q < 0 ? target : target.slice(0, q);
+  return PLAIN_PATH.test(path) ? path : null;
 }
 
 function split(path: string): string[] {

@@ -35,7 +35,7 @@ export function baseUrl(req: IncomingMessage): string {
   return `${proto}://${req.headers.host ?? "127.0.0.1"}`;
 }
 
-type V1Handler = (req: IncomingMessage, res: ServerResponse, params: Params, url: URL) => unknown;
+type V1Handler = (req: IncomingMessage, res: ServerResponse, params: Params, url: () => URL) => unknown;
 
 /** Wraps a /v1 handler so its errors render the hosted way (the token is checked by the router). */
 export function route(_ctx: HostedContext, handler: V1Handler): Handler {

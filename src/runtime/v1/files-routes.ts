@@ -118,7 +118,7 @@ export function registerFileRoutes(router: RouteSink, ctx: HostedContext): void 
     "GET",
     "/v1/files",
     route(ctx, async (req, res, _p, url) => {
-      const cursor = url.searchParams.get("cursor");
+      const cursor = url().searchParams.get("cursor");
       if (cursor !== null && !/^\d+$/.test(cursor))
         throw hostedError(400, "Bad request", `invalid cursor ${JSON.stringify(cursor)}`);
       const page = await ctx.files.page(cursor === null ? null : Number(cursor), ctx.pageSize);

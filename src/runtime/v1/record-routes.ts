@@ -21,7 +21,7 @@ export function listRoute(
   return route(ctx, async (req, res, _p, url) => {
     let page;
     try {
-      page = await ctx.store.page(url.searchParams.get("cursor"), ctx.pageSize, kind);
+      page = await ctx.store.page(url().searchParams.get("cursor"), ctx.pageSize, kind);
     } catch (err) {
       throw hostedError(400, "Bad request", (err as Error).message);
     }

@@ -16,7 +16,12 @@ import {
   type ServerMessage,
   type WorkerMessage,
 } from "../../../src/runtime/protocol.js";
-import { decodeFromThread, encodeToThread, type FromThread } from "../../../src/runtime/thread-frames.js";
+import {
+  decodeFromThread,
+  eachFrame,
+  encodeToThread,
+  type FromThread,
+} from "../../../src/runtime/thread-frames.js";
 
 /** The two ways a node worker runs (KILN_NODE_WORKER_MODE). */
 export const NODE_WORKER_MODES = ["thread", "process"] as const;
@@ -50,6 +55,10 @@ export interface WorkerHandle {
   /** Ends the server's side of the channel (the pipe's EOF, or the thread's end notice). */
   closeInput(): void;
   frames: WorkerMessage[];
+  /** How many times frames arrived: messages from the thread, reads of the pipe. */
+  arrivals: number;
+  /** Sends several frames together: one message to the thread, one write to the pipe. */
+  sendMany(messages: ServerMessage[]): void;
   stdout: string[];
   stderr: string[];
   send(message: ServerMessage): void;
@@ -79,7 +88,8 @@ export async function startWorker(
       }
     }
   };
-  let transport: Pick<WorkerHandle, "child" | "closeInput" | "send" | "exited" | "kill">;
+  let transport: Pick<WorkerHandle, "child" | "closeInput" | "send" | "sendMany" | "exited" | "kill">;
+  const handle = { arrivals: 0 };
   if (mode === "thread") {
     const thread = new Worker(bundle, {
       argv: args,
@@ -90,6 +100,10 @@ export async function startWorker(
     });
     thread.on("message", (data: FromThread) => {
       if (typeof data === "object" && !Array.isArray(data)) return; // notices about the thread itself
+      handle.arrivals++;
+      // Frames the thread sent in one turn cross as one string, one per line.
+      if (typeof data === "string")
+        return eachFrame(data, (line) => onFrame(JSON.parse(line) as WorkerMessage));
       onFrame(decodeFromThread(data).message);
     });
     thread.stdout.on("data", (c: Buffer) => stdout.push(c.toString()));
@@ -101,6 +115,7 @@ export async function startWorker(
       child: null,
       closeInput: () => thread.postMessage(null),
       send: (m) => post(encodeToThread(encodeFrame(m))),
+      sendMany: (ms) => post(encodeToThread(ms.map(encodeFrame).join(""))),
       exited: new Promise<number | null>((res) => thread.on("exit", (code) => res(code))),
       kill: () => void thread.terminate(),
     };
@@ -112,7 +127,10 @@ export async function startWorker(
     const decoder = new FrameDecoder<WorkerMessage>(onFrame, (err) => {
       throw err;
     });
-    (child.stdio[4] as Readable).on("data", (c: Buffer) => decoder.push(c));
+    (child.stdio[4] as Readable).on("data", (c: Buffer) => {
+      handle.arrivals++;
+      decoder.push(c);
+    });
     child.stdout?.on("data", (c: Buffer) => stdout.push(c.toString()));
     child.stderr?.on("data", (c: Buffer) => stderr.push(c.toString()));
     const toWorker = child.stdio[3] as Writable;
@@ -121,11 +139,12 @@ export async function startWorker(
       child,
       closeInput: () => void toWorker.destroy(),
       send: (m) => void toWorker.write(encodeFrame(m)),
+      sendMany: (ms) => void toWorker.write(ms.map(encodeFrame).join("")),
       exited: new Promise<number | null>((res) => child.on("exit", (code) => res(code))),
       kill: () => void child.kill("SIGKILL"),
     };
   }
-  return {
+  return Object.assign(handle, {
     ...transport,
     frames,
     stdout,
@@ -147,5 +166,5 @@ export async function startWorker(
         });
       });
     },
-  } as WorkerHandle;
+  }) as WorkerHandle;
 }

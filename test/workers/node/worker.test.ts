@@ -106,6 +106,19 @@ describe.each(NODE_WORKER_MODES)("node worker (%s)", (mode) => {
     expect(doneOrder).toEqual(["b", "a"]);
   });
 
+  it("answers predictions that finish together in one arrival (thread), each done in order", async () => {
+    const w = await ready(mode, "quiet");
+    const ids = ["q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8"];
+    const before = w.arrivals;
+    w.sendMany(ids.map((id) => ({ type: "predict", id, kind: "predict", input: { text: id }, context: {} })));
+    await Promise.all(ids.map((id) => w.waitFor(terminal(id))));
+    const done = w.frames.filter((m) => m.type === "done");
+    expect(done).toEqual(ids.map((id) => ({ type: "done", id, output: id })));
+    // A thread sends the ends of one turn's predictions as one message (a process corks them into one
+    // write, but a pipe read may split it: not counted there).
+    if (mode === "thread") expect(w.arrivals - before).toBe(1);
+  });
+
   it("streams async generator output as chunks, then done without output", async () => {
     const w = await ready(mode, "counter");
     w.send({ type: "predict", id: "s", kind: "predict", input: { count: 3 }, context: {} });

@@ -37,6 +37,8 @@ export interface PredictionResult {
 
 export class PythonWorker {
   readonly messages: WorkerMessage[] = [];
+  /** Reads of fd 4 so far: frames the worker wrote together (under PIPE_BUF) arrive in one. */
+  reads = 0;
   stdout = "";
   stderr = "";
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -63,7 +65,10 @@ export class PythonWorker {
         throw new Error(`worker sent a malformed frame (${err.message}): ${line}`);
       },
     );
-    fromWorker.on("data", (chunk: Buffer) => decoder.push(chunk));
+    fromWorker.on("data", (chunk: Buffer) => {
+      this.reads++;
+      decoder.push(chunk);
+    });
     this.child.stdout?.on("data", (c: Buffer) => (this.stdout += c.toString()));
     this.child.stderr?.on("data", (c: Buffer) => {
       this.stderr += c.toString();

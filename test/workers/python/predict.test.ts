@@ -227,6 +227,25 @@ describe("async predictors", () => {
     }
   });
 
+  test("predictions that finish together end in one write, each done in order", async () => {
+    const w = await ready("async-quiet", { env: { COG_MAX_CONCURRENCY: "8" } });
+    const ids = ["q1", "q2", "q3", "q4", "q5", "q6", "q7", "q8"];
+    const before = w.reads;
+    // One write: the worker reads all eight at once (under PIPE_BUF) and runs them in one turn.
+    w.sendRaw(
+      ids
+        .map((id) =>
+          JSON.stringify({ type: "predict", id, kind: "predict", input: { text: id }, context: {} }),
+        )
+        .map((f) => `${f}\n`)
+        .join(""),
+    );
+    await Promise.all(ids.map((id) => w.waitFor((m) => m.type === "done" && m.id === id)));
+    const done = w.messages.filter((m) => m.type === "done");
+    expect(done).toEqual(ids.map((id) => ({ type: "done", id, output: id })));
+    expect(w.reads - before).toBe(1);
+  });
+
   test("AsyncConcatenateIterator streams; metrics of concurrent predictions stay apart", async () => {
     const w = await ready("async-iterator", { env: { COG_MAX_CONCURRENCY: "4" } });
     const [one, two] = await Promise.all([

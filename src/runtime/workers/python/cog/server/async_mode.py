@@ -12,7 +12,7 @@ from ..exceptions import CancelationException
 from ..scope import enter_scope, exit_scope
 from .codec import DecodedInput, decode_inputs
 from .codec import check_output
-from .outcome import STREAMED, Outcome, is_lazy_sequence, send_chunk, should_stream
+from .outcome import STREAMED, Outcome, is_lazy_sequence, send_chunk, send_outcome, should_stream
 from .worker import WorkerBase
 
 _DIRECT = ("predict", "cancel", "healthcheck")
@@ -41,6 +41,20 @@ class AsyncWorker(WorkerBase):
         self.canceled: Set[str] = set()
         self.started: Set[str] = set()
         self.background: Set["asyncio.Future[Any]"] = set()
+        self._flush_soon = False
+
+    def finish(self, prediction_id: str, outcome: Outcome) -> None:
+        # While other predictions are in flight (those a batch of frames started finish in the same
+        # turn), this end waits for them, at most until the loop's next pass: one write for them all.
+        self.flush_logs(prediction_id)
+        others = len(self.tasks) - (prediction_id in self.tasks)
+        if send_outcome(self.channel, prediction_id, outcome, wait=others > 0) and not self._flush_soon:
+            self._flush_soon = True
+            asyncio.get_running_loop().call_soon(self._flush_ends)
+
+    def _flush_ends(self) -> None:
+        self._flush_soon = False
+        self.channel.flush_ends()
 
     def serve(self, fd_in: int) -> None:
         asyncio.run(self._serve(fd_in))

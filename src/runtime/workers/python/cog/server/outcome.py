@@ -39,21 +39,20 @@ def send_chunk(channel: Channel, prediction_id: str, chunk: Any, info: Optional[
     channel.send({"type": "output", "id": prediction_id, "chunk": encode_output(chunk)})
 
 
-def send_outcome(channel: Channel, prediction_id: str, outcome: Outcome) -> None:
+def send_outcome(channel: Channel, prediction_id: str, outcome: Outcome, wait: bool = False) -> bool:
+    """The prediction's last frame; with `wait` it may wait for others (Channel.send_end): True then."""
     if outcome.kind == "done":
         if outcome.value is STREAMED:
-            channel.send({"type": "done", "id": prediction_id})
-            return
+            return channel.send_end({"type": "done", "id": prediction_id}, wait)
         try:
             encoded = encode_output(outcome.value)
-            channel.send({"type": "done", "id": prediction_id, "output": encoded})
+            return channel.send_end({"type": "done", "id": prediction_id, "output": encoded}, wait)
         except (ValueError, TypeError) as err:
-            channel.send({"type": "failed", "id": prediction_id, "error": str(err)})
-        return
+            return channel.send_end({"type": "failed", "id": prediction_id, "error": str(err)}, wait)
     if outcome.kind == "canceled":
-        channel.send({"type": "canceled", "id": prediction_id})
-        return
-    channel.send({"type": "failed", "id": prediction_id, "error": outcome.error or "prediction failed"})
+        return channel.send_end({"type": "canceled", "id": prediction_id}, wait)
+    error = outcome.error or "prediction failed"
+    return channel.send_end({"type": "failed", "id": prediction_id, "error": error}, wait)
 
 
 def check_metric_value(name: str, value: Any) -> None:
