@@ -166,7 +166,7 @@ export function mountHostedApi(router: Router, deps: HostedDeps): HostedApi {
 
   for (const r of V1_ROUTES) {
     const key = routeKey(r.method, r.pattern);
-    const handler = async (req: IncomingMessage, res: ServerResponse, params: Params, url: URL) => {
+    const handler = async (req: IncomingMessage, res: ServerResponse, params: Params, url: () => URL) => {
       const routes = loaded?.routes ?? (await load()).routes;
       const h = routes.get(key);
       if (!h) throw new Error(`the /v1 API has no handler for ${key}`);
