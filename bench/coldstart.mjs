@@ -17,8 +17,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import {
+  benchRunArgs,
   buildDist,
   cmdlineOf,
+  containerPids,
   descendantsOf,
   exportRevision,
   freePort,
@@ -163,15 +165,6 @@ async function buildImage(dir, name) {
   return tag;
 }
 
-/** The CPU ms a container's processes (its init excepted) have used so far. */
-async function containerCpuMs(name) {
-  const { stdout } = await run(DOCKER, ["inspect", "-f", "{{.State.Pid}}", name]);
-  const init = Number(stdout.trim());
-  return [init, ...descendantsOf(init)]
-    .filter((p) => !/(^|\/)tini( |$)/.test(cmdlineOf(p)))
-    .reduce((a, p) => a + processCpuMs(p), 0);
-}
-
 /**
  * `docker run` of the model image to READY (its ready line): wall, the server's own figure, and the
  * CPU its processes used (server + worker).
@@ -181,33 +174,13 @@ async function imageReady(image) {
   const name = `${PREFIX}coldstart-${process.pid}-${port}`;
   const t0 = performance.now();
   const child = track(
-    spawn(
-      DOCKER,
-      [
-        "run",
-        "--rm",
-        "--name",
-        name,
-        "--label",
-        "kiln.bench=1",
-        "--network",
-        "host",
-        "-e",
-        `PORT=${port}`,
-        "-e",
-        "LOG_FORMAT=json",
-        image,
-        "node",
-        "/kiln/server.mjs",
-        "--host",
-        "127.0.0.1",
-      ],
-      { stdio: ["ignore", "pipe", "ignore"] },
-    ),
+    spawn(DOCKER, benchRunArgs(name, port, image, ["node", "/kiln/server.mjs", "--host", "127.0.0.1"]), {
+      stdio: ["ignore", "pipe", "ignore"],
+    }),
   );
   try {
     const ready = await readyFromLog(`http://127.0.0.1:${port}`, child, child.stdout, t0, 60_000);
-    return { ...ready, cpuMs: await containerCpuMs(name) };
+    return { ...ready, cpuMs: containerPids(name, DOCKER).reduce((a, p) => a + processCpuMs(p), 0) };
   } finally {
     await run(DOCKER, ["rm", "-f", name]).catch(() => undefined);
     await new Promise((r) => (child.exitCode !== null ? r() : child.once("exit", r)));

@@ -306,3 +306,35 @@ export function option(name, dflt) {
 
 /** The no-op Python predictor (bench/fixtures/noop.py), the twin of bench/fixtures/noop.ts. */
 export const PYTHON_NOOP = readFileSync(new URL("./fixtures/noop.py", import.meta.url), "utf8");
+
+/**
+ * `docker run` arguments for a benchmark container: removed on exit, named, labelled kiln.bench=1, on
+ * the host network with PORT and JSON logs, then `runArgs`, the image and its command.
+ */
+export function benchRunArgs(name, port, image, command, runArgs = []) {
+  return [
+    "run",
+    "--rm",
+    "--name",
+    name,
+    "--label",
+    "kiln.bench=1",
+    "--network",
+    "host",
+    "-e",
+    `PORT=${port}`,
+    "-e",
+    "LOG_FORMAT=json",
+    ...runArgs,
+    image,
+    ...command,
+  ];
+}
+
+/** The host pids of a running container's processes but its init (tini): the server and its worker. */
+export function containerPids(name, docker = process.env.KILN_DOCKER_CLI ?? "/usr/bin/docker") {
+  const init = Number(
+    spawnSync(docker, ["inspect", "-f", "{{.State.Pid}}", name], { encoding: "utf8" }).stdout.trim(),
+  );
+  return [init, ...descendantsOf(init)].filter((p) => !/(^|\/)tini( |$)/.test(cmdlineOf(p)));
+}

@@ -22,8 +22,10 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import {
+  benchRunArgs,
   buildDist,
   cmdlineOf,
+  containerPids,
   descendantsOf,
   freePort,
   kilnCli,
@@ -197,15 +199,6 @@ async function buildImage(dir, name, images) {
   return tag;
 }
 
-/** The pids of a container's processes but its init (tini): the server and its worker, or a ceiling. */
-async function containerPids(name) {
-  const { stdout } = await run(DOCKER, ["inspect", "-f", "{{.State.Pid}}", name]);
-  const init = Number(stdout.trim());
-  const all = [init, ...descendantsOf(init)];
-  const own = all.filter((p) => !/(^|\/)tini( |$)/.test(cmdlineOf(p)));
-  return own;
-}
-
 /**
  * Runs `args(port)` in `image` (host network, PORT set, `runArgs` for docker run) until `ready` resolves;
  * measures its processes 1 s later and again after IDLE_S more seconds; removes the container.
@@ -215,36 +208,18 @@ async function inContainer(image, args, ready, runArgs = []) {
   const name = `${PREFIX}memory-${process.pid}-${port}`;
   const t0 = performance.now();
   const child = track(
-    spawn(
-      DOCKER,
-      [
-        "run",
-        "--rm",
-        "--name",
-        name,
-        "--label",
-        "kiln.bench=1",
-        "--network",
-        "host",
-        "-e",
-        `PORT=${port}`,
-        "-e",
-        "LOG_FORMAT=json",
-        ...runArgs,
-        image,
-        ...args(port),
-      ],
-      { stdio: ["ignore", "pipe", "ignore"] },
-    ),
+    spawn(DOCKER, benchRunArgs(name, port, image, args(port), runArgs), {
+      stdio: ["ignore", "pipe", "ignore"],
+    }),
   );
   try {
     await ready(`http://127.0.0.1:${port}`, child, t0);
     await sleep(1000);
-    const pids = await containerPids(name);
+    const pids = containerPids(name, DOCKER);
     const first = treeMemoryMb(pids);
     const per = pids.map((p) => ({ cmd: cmdlineOf(p), ...treeMemoryMb([p]) }));
     await sleep(IDLE_S * 1000);
-    const settled = treeMemoryMb(await containerPids(name));
+    const settled = treeMemoryMb(containerPids(name, DOCKER));
     return { first, settled, per };
   } finally {
     await run(DOCKER, ["rm", "-f", name]).catch(() => undefined);

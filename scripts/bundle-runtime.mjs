@@ -6,7 +6,7 @@
 import { build } from "esbuild";
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { asciiOnly, bundleServer } from "./bundle-server.mjs";
+import { asciiOnly, bundleServer, runtimeBuildOptions } from "./bundle-server.mjs";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
 const out = `${root}dist/runtime-bundle/`;
@@ -15,22 +15,7 @@ const { version } = JSON.parse(readFileSync(`${root}package.json`, "utf8"));
 rmSync(out, { recursive: true, force: true });
 mkdirSync(out, { recursive: true });
 
-const common = {
-  bundle: true,
-  platform: "node",
-  format: "esm",
-  target: "node20",
-  define: { __KILN_VERSION__: JSON.stringify(version) },
-  // Some bundled CommonJS code may call require(); give ESM output a real one.
-  banner: {
-    js: "import { createRequire as __kilnCreateRequire } from 'node:module'; const require = __kilnCreateRequire(import.meta.url);",
-  },
-  legalComments: "none",
-  logLevel: "warning",
-  // ASCII only: see bundle-server.mjs.
-  charset: "ascii",
-  write: false,
-};
+const common = runtimeBuildOptions(version);
 
 const missing = [];
 if (existsSync(`${root}src/runtime/main.ts`)) await bundleServer(`${root}src/runtime/main.ts`, out, version);

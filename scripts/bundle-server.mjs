@@ -20,22 +20,13 @@ export function asciiOnly(text) {
   return text.replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
 }
 
-/**
- * Bundles `entry` (src/runtime/main.ts) into `outdir`/server.mjs plus its chunks; returns the file
- * names written. `version` is kiln's (the runtime reports it).
- */
-export async function bundleServer(entry, outdir, version) {
-  for (const f of readdirSync(outdir)) if (f.startsWith(CHUNK_PREFIX)) rmSync(join(outdir, f));
-  const { outputFiles } = await build({
-    entryPoints: { server: entry },
-    outdir,
+/** The esbuild options every runtime bundle shares (server, node worker, gateway). */
+export function runtimeBuildOptions(version) {
+  return {
     bundle: true,
-    splitting: true,
     platform: "node",
     format: "esm",
     target: "node20",
-    outExtension: { ".js": ".mjs" },
-    chunkNames: `${CHUNK_PREFIX}[name]-[hash]`,
     define: { __KILN_VERSION__: JSON.stringify(version) },
     // Some bundled CommonJS code may call require(); give ESM output a real one (each chunk its own).
     banner: {
@@ -47,6 +38,22 @@ export async function bundleServer(entry, outdir, version) {
     // ASCII: esbuild escapes strings and names, asciiOnly() the comments it keeps.
     charset: "ascii",
     write: false,
+  };
+}
+
+/**
+ * Bundles `entry` (src/runtime/main.ts) into `outdir`/server.mjs plus its chunks; returns the file
+ * names written. `version` is kiln's (the runtime reports it).
+ */
+export async function bundleServer(entry, outdir, version) {
+  for (const f of readdirSync(outdir)) if (f.startsWith(CHUNK_PREFIX)) rmSync(join(outdir, f));
+  const { outputFiles } = await build({
+    ...runtimeBuildOptions(version),
+    entryPoints: { server: entry },
+    outdir,
+    splitting: true,
+    outExtension: { ".js": ".mjs" },
+    chunkNames: `${CHUNK_PREFIX}[name]-[hash]`,
   });
   for (const f of outputFiles) writeFileSync(f.path, asciiOnly(f.text));
   return outputFiles.map((f) => f.path.slice(outdir.length).replace(/^\//, ""));
