@@ -132,7 +132,10 @@ async function main() {
     }
   }
   note.push(`after: ${loadNote()}`);
-  const left = (await run(DOCKER, ["ps", "-aq", "--filter", "label=kiln.bench=1"])).stdout.trim();
+  // This run's containers only (its image): other benchmarks on the machine use the label too.
+  const left = (
+    await run(DOCKER, ["ps", "-aq", "--filter", "label=kiln.bench=1", "--filter", `ancestor=${IMAGE}`])
+  ).stdout.trim();
 
   const phases = [
     "boot",
