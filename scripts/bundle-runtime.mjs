@@ -59,7 +59,8 @@ for (const [entry, file] of entries) {
   for (const f of outputFiles) writeFileSync(f.path, asciiOnly(f.text));
 }
 // The same runtime for `kiln serve|predict --no-docker`, which load it into the CLI's own process:
-// worker.mjs (enough to start the worker) and server.mjs, sharing one chunk (src/runtime/local-*.ts).
+// worker.mjs (enough to start the worker) and server.mjs (src/runtime/local-*.ts), sharing chunks;
+// what the server loads lazily stays in chunks of its own, loaded when it is first needed.
 // It sits beside the bundle, not in it, so images do not carry it.
 {
   const dir = `${root}dist/.local-runtime-${process.pid}/`;
