@@ -7,30 +7,24 @@
 // Usage: node bench/hot-path.mjs [--base main] [--rounds 5] [--requests 15000] [--connections 1,8]
 import autocannon from "autocannon";
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { option, PYTHON_NOOP, runBenchmark } from "./lib.mjs";
-import { bundleRuntime, compileFixture, pythonProject, root, startKiln, treeCpuMs } from "./server-lib.mjs";
+import {
+  bundleRuntime,
+  compileFixture,
+  pythonProject,
+  root,
+  startKiln,
+  threadCpuMs,
+  treeCpuMs,
+} from "./server-lib.mjs";
 
 const BASE = option("base", "main");
 const ROUNDS = Number(option("rounds", "5"));
 const REQUESTS = Number(option("requests", "15000"));
 const CONNECTIONS = option("connections", "1,8").split(",").map(Number);
-
-/** CPU ms of each thread of a process by thread id (10 ms resolution). */
-function threadCpuMs(pid) {
-  const out = new Map();
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      const f = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8").split(") ")[1].split(" ");
-      out.set(Number(tid), (Number(f[11]) + Number(f[12])) * 10);
-    } catch {
-      // the thread ended
-    }
-  }
-  return out;
-}
 
 /** `ref`'s sources in a temporary directory (git archive), with this checkout's node_modules. */
 function exportSources(ref) {

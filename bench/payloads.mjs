@@ -325,6 +325,12 @@ async function measure(api, server, input, check, helper) {
   await server.loop();
   const worker = childrenOf(server.pid)[0];
   const prepared = await prepareRequest(api, input, helper);
+  // Checking the last answer and serializing this request can take longer than the server's 5 s
+  // keep-alive on a busy machine: a request sent then on the pooled connection races the server
+  // closing it ("fetch failed"). One small request first finds a closed one and renews the timer.
+  await fetch(`${server.url}/health-check`)
+    .then((r) => r.arrayBuffer())
+    .catch(() => undefined);
   const cpu0 = { server: processCpuMs(server.pid), worker: processCpuMs(worker) };
   const t0 = performance.now();
   let result;
@@ -339,7 +345,10 @@ async function measure(api, server, input, check, helper) {
   } catch (err) {
     result = {
       t: performance.now(),
-      status: err?.name === "TimeoutError" ? "timeout" : `error: ${err.message}`,
+      status:
+        err?.name === "TimeoutError"
+          ? "timeout"
+          : `error: ${err.message}${err.cause ? ` (${err.cause.code ?? err.cause.message})` : ""}`,
     };
   }
   h ??= await server.health.mark();

@@ -9,11 +9,12 @@
 // `git archive`, built the same way) against the same image: a before/after in one run.
 // Usage: node bench/predict-image.mjs [--rounds 7] [--baseline REF]
 import { execFile } from "node:child_process";
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import {
+  freePortInRange,
   buildDist,
   exportRevision,
   kilnCli,
@@ -72,6 +73,38 @@ async function timed(fn) {
   return performance.now() - t0;
 }
 
+/**
+ * kiln's server started in a container of IMAGE with `nodeArgs` before its path, to its ready line:
+ * { cpu, since } in ms, cpu being every process of the container (its cgroup v1 cpuacct, read just
+ * after READY: an idle server uses none) and since the server's own since_start_s. Undefined without
+ * cgroup v1 accounting. Compares the image's command (with --max-semi-space-size=1) with the one
+ * `kiln predict` runs, without the CLI in between.
+ */
+async function serverStart(nodeArgs) {
+  const port = await freePortInRange(55000, 55500);
+  const args = ["run", "-d", "--label", "kiln.bench=1", "--network", "host", "-e", `PORT=${port}`];
+  const id = (
+    await run(DOCKER, [...args, IMAGE, "node", ...nodeArgs, "/kiln/server.mjs", "--host", "127.0.0.1"])
+  ).stdout.trim();
+  try {
+    const usage = `/sys/fs/cgroup/cpuacct/docker/${id}/cpuacct.usage`;
+    if (!existsSync(usage)) return undefined;
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const { stdout } = await run(DOCKER, ["logs", id]);
+      const line = stdout.split("\n").find((l) => l.includes('"msg":"ready"'));
+      if (line) {
+        const cpu = Number(readFileSync(usage, "utf8")) / 1e6;
+        return { cpu, since: JSON.parse(line).since_start_s * 1000 };
+      }
+      if (Date.now() > deadline) throw new Error(`no ready line from ${id}:\n${stdout}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  } finally {
+    await run(DOCKER, ["rm", "-f", id]);
+  }
+}
+
 const project = mkdtempSync(join(tmpdir(), "kiln-bench-predict-"));
 let baselineDir;
 
@@ -105,6 +138,7 @@ async function main() {
     ],
   };
   const ceilings = { node: [], version: [], versionCpu: [], dockerRun: [] };
+  const starts = { image: [], oneRequest: [] };
   const samples = { image: [], project: [], baseline: [] };
   for (let r = 0; r < ROUNDS; r++) {
     ceilings.node.push(await timed(() => run(process.execPath, ["-e", "0"])));
@@ -116,6 +150,12 @@ async function main() {
         run(DOCKER, ["run", "--rm", "--label", "kiln.bench=1", "--network", "host", IMAGE, "true"]),
       ),
     );
+    const withFlag = await serverStart(["--max-semi-space-size=1"]);
+    const without = await serverStart([]);
+    if (withFlag && without) {
+      starts.image.push(withFlag);
+      starts.oneRequest.push(without);
+    }
     for (const [mode, args] of Object.entries(modes)) {
       const res = await kilnCli(root, args, project, CPU_ENV);
       if (res.code !== 0 || res.stdout !== "Hello, bench!\n")
@@ -132,7 +172,10 @@ async function main() {
     }
   }
   note.push(`after: ${loadNote()}`);
-  const left = (await run(DOCKER, ["ps", "-aq", "--filter", "label=kiln.bench=1"])).stdout.trim();
+  // This run's containers only (its image): other benchmarks on the machine use the label too.
+  const left = (
+    await run(DOCKER, ["ps", "-aq", "--filter", "label=kiln.bench=1", "--filter", `ancestor=${IMAGE}`])
+  ).stdout.trim();
 
   const phases = [
     "boot",
@@ -170,6 +213,22 @@ async function main() {
     `| \`kiln --version\` (CLI start) | ${spread(ceilings.version)} |`,
     `| \`kiln --version\`, CPU (user + system) of the process | ${spread(ceilings.versionCpu)} |`,
     `| \`docker run --rm IMAGE true\` (container create, start, wait, remove) | ${spread(ceilings.dockerRun)} |`,
+    "",
+    "## kiln's server in the container, to READY (same rounds, without the CLI)",
+    "",
+    "The image's command runs `node --max-semi-space-size=1 /kiln/server.mjs`; `kiln predict` (one",
+    "request) drops the flag, which, as any V8 option on node's command line, makes node load its",
+    "built-in modules without their code cache. CPU: all the container's processes (cgroup), a figure",
+    "load inflates far less than the wall time (since_start_s).",
+    "",
+    "| command | CPU to READY, ms | server's since_start_s, ms |",
+    "|---|---|---|",
+    ...(starts.image.length > 0
+      ? [
+          `| the image's (with the flag) | ${spread(starts.image.map((x) => x.cpu))} | ${spread(starts.image.map((x) => x.since))} |`,
+          `| \`kiln predict\`'s (without) | ${spread(starts.oneRequest.map((x) => x.cpu))} | ${spread(starts.oneRequest.map((x) => x.since))} |`,
+        ]
+      : ["| (no cgroup v1 CPU accounting on this engine: not measured) | | |"]),
     "",
     "## Phases (`kiln --debug` timings), ms, median (min–max)",
     "",

@@ -3,7 +3,7 @@
 // started on a free port and awaited until READY, the bare node:http ceiling, and /proc readers.
 import { build } from "esbuild";
 import { execFileSync, spawn } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -79,6 +79,26 @@ export function processCpuMs(pid) {
   } catch {
     return 0;
   }
+}
+
+/** CPU time (user+sys, ms, 10 ms resolution) of each thread of a process, by thread id. */
+export function threadCpuMs(pid) {
+  const out = new Map();
+  let tids = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const f = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8").split(") ")[1].split(" ");
+      out.set(Number(tid), ((Number(f[11]) + Number(f[12])) * 1000) / 100);
+    } catch {
+      // the thread ended
+    }
+  }
+  return out;
 }
 
 /** CPU time (user+sys) of a process and its direct children, in ms: insensitive to a busy machine. */

@@ -12,7 +12,7 @@
 //                              [--cpu-prof DIR]
 import autocannon from "autocannon";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -25,6 +25,7 @@ import {
   startBare,
   processCpuMs,
   startKiln,
+  threadCpuMs,
   treeCpuMs,
   treeRssMb,
 } from "./server-lib.mjs";
@@ -45,26 +46,6 @@ const PYTHON_NOOP =
   'from cog import BasePredictor\n\n\nclass Predictor(BasePredictor):\n    async def predict(self) -> str:\n        return "ok"\n';
 
 const BODY = JSON.stringify({ input: {} });
-
-/** CPU time (user+sys, ms) of each thread of a process, by thread id. */
-function threadCpuMs(pid) {
-  const out = new Map();
-  let tids = [];
-  try {
-    tids = readdirSync(`/proc/${pid}/task`);
-  } catch {
-    return out;
-  }
-  for (const tid of tids) {
-    try {
-      const f = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8").split(") ")[1].split(" ");
-      out.set(Number(tid), ((Number(f[11]) + Number(f[12])) * 1000) / 100);
-    } catch {
-      // the thread ended
-    }
-  }
-  return out;
-}
 
 /** Pins a process, every thread of it and its children, to one CPU. */
 function pin(pid, cpu) {

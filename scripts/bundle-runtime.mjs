@@ -3,13 +3,19 @@
 // scripts/bundle-server.mjs), node-worker.mjs (src/runtime/workers/node/main.ts),
 // gateway.mjs (src/fleet/gateway-main.ts), python/ (a copy of src/runtime/workers/python/) and
 // playground/ (scripts/build-playground.mjs). No npm install is needed in the image.
+//
+// Everything is built into a staging directory first and then synced into place (scripts/sync-dir.mjs),
+// so a rebuild with unchanged sources rewrites nothing and a reader never sees the bundle half-written.
+import { execFileSync } from "node:child_process";
 import { build } from "esbuild";
 import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { asciiOnly, bundleServer, runtimeBuildOptions } from "./bundle-server.mjs";
+import { syncDir } from "./sync-dir.mjs";
 
 const root = fileURLToPath(new URL("../", import.meta.url));
-const out = `${root}dist/runtime-bundle/`;
+const dest = `${root}dist/runtime-bundle/`;
+const out = `${root}dist/.runtime-bundle-${process.pid}/`;
 const { version } = JSON.parse(readFileSync(`${root}package.json`, "utf8"));
 
 rmSync(out, { recursive: true, force: true });
@@ -38,10 +44,11 @@ for (const [entry, file] of entries) {
   for (const f of outputFiles) writeFileSync(f.path, asciiOnly(f.text));
 }
 // The same runtime for `kiln serve|predict --no-docker`, which load it into the CLI's own process:
-// worker.mjs (enough to start the worker) and server.mjs, sharing one chunk (src/runtime/local-*.ts).
+// worker.mjs (enough to start the worker) and server.mjs (src/runtime/local-*.ts), sharing chunks;
+// what the server loads lazily stays in chunks of its own, loaded when it is first needed.
 // It sits beside the bundle, not in it, so images do not carry it.
 {
-  const dir = `${root}dist/local-runtime/`;
+  const dir = `${root}dist/.local-runtime-${process.pid}/`;
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   const { outputFiles } = await build({
@@ -56,6 +63,7 @@ for (const [entry, file] of entries) {
     chunkNames: "shared-[hash]",
   });
   for (const f of outputFiles) writeFileSync(f.path, asciiOnly(f.text));
+  syncDir(dir, `${root}dist/local-runtime/`);
 }
 const python = `${root}src/runtime/workers/python/`;
 if (existsSync(python)) {
@@ -66,10 +74,19 @@ if (existsSync(python)) {
 } else missing.push("src/runtime/workers/python/");
 
 // The browser playground (GET /playground) ships in the bundle too: images serve it from /kiln/playground/.
-await import("./build-playground.mjs");
+try {
+  execFileSync(process.execPath, [`${root}scripts/build-playground.mjs`, `${out}playground`], {
+    stdio: "inherit",
+  });
+} catch {
+  rmSync(out, { recursive: true, force: true });
+  process.exit(1); // build-playground printed why
+}
 
 if (missing.length > 0) {
   console.error(`bundle-runtime: missing ${missing.join(", ")}`);
+  rmSync(out, { recursive: true, force: true });
   process.exit(1);
 }
-console.log(`bundle-runtime: wrote ${out} (kiln ${version})`);
+const written = syncDir(out, dest);
+console.log(`bundle-runtime: wrote ${dest} (kiln ${version}; ${written} files changed)`);

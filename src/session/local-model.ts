@@ -20,14 +20,14 @@ import type { ServerOptions, WorkerTarget } from "../runtime/server.js";
 type LocalRuntime = { worker: typeof LocalWorker; server: typeof LocalServer };
 type Part = keyof LocalRuntime;
 
-/** dist/local-runtime/ (scripts/bundle-runtime.mjs): the same modules as two files and a shared chunk. */
+/** dist/local-runtime/ (scripts/bundle-runtime.mjs): the same modules as two entry files and their chunks. */
 const RUNTIME_BUNDLE = new URL("../local-runtime/", import.meta.url);
 
 const loaded = new Map<string, Promise<unknown>>();
 
 /**
  * One part of the runtime, loaded once: from the bundle where the build made it (a start then reads
- * three files instead of ~60), else as its modules. Queue mode always takes the modules, which the
+ * a few files instead of ~60), else as its modules. Queue mode always takes the modules, which the
  * fleet code imports too: one copy of each class between them.
  */
 export function loadLocalRuntime<P extends Part>(part: P, queue: boolean): Promise<LocalRuntime[P]> {
