@@ -74,11 +74,13 @@ beforeAll(async () => {
   });
   const label = JSON.stringify(JSON.stringify(SCHEMA)).replaceAll("$", "\\$");
   const bundle = new URL("dist/runtime-bundle/", ROOT);
+  // server.mjs and the chunks it loads (scripts/bundle-server.mjs), and the node worker.
+  const runtime = readdirSync(bundle).filter((f) => f.endsWith(".mjs"));
   await buildTestImage(
     TAG,
     [
       `FROM ${BASE_NODE}`,
-      "COPY server.mjs node-worker.mjs /kiln/",
+      `COPY ${runtime.join(" ")} /kiln/`,
       "COPY predict.mjs /src/predict.mjs",
       "ENV KILN_ROOT=/src KILN_PREDICTOR=predict.mjs:predictor",
       `LABEL run.cog.openapi_schema=${label}`,
@@ -86,8 +88,7 @@ beforeAll(async () => {
       "",
     ].join("\n"),
     {
-      "server.mjs": new URL("server.mjs", bundle).href,
-      "node-worker.mjs": new URL("node-worker.mjs", bundle).href,
+      ...Object.fromEntries(runtime.map((f) => [f, new URL(f, bundle).href])),
       "predict.mjs": new URL(`file://${join(tsProject, relative(tsProject, outFile))}`).href,
     },
   );
