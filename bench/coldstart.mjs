@@ -24,7 +24,7 @@ import {
   descendantsOf,
   exportRevision,
   freePort,
-  kilnCli,
+  kilnBuild,
   loadNote,
   median,
   option,
@@ -154,13 +154,7 @@ async function serveNoDocker(dir, python, repo = root) {
 
 /** Builds `dir` into an image with kiln (quietly): its name. */
 async function buildImage(dir, name) {
-  const tag = `${PREFIX}coldstart-${name}:${process.pid}`;
-  const r = await kilnCli(
-    root,
-    ["build", "-t", tag, "--node-image", "kiln-test/node", "--progress", "quiet"],
-    dir,
-  );
-  if (r.code !== 0) throw new Error(`kiln build failed:\n${r.stderr}`);
+  const tag = await kilnBuild(root, dir, `${PREFIX}coldstart-${name}:${process.pid}`);
   images.push(tag);
   return tag;
 }

@@ -207,6 +207,17 @@ export function kilnCli(repo, args, cwd, env = {}) {
   });
 }
 
+/** `kiln build -t TAG` of the project in `dir` on the test base images, quietly; throws on failure. */
+export async function kilnBuild(repo, dir, tag) {
+  const r = await kilnCli(
+    repo,
+    ["build", "-t", tag, "--node-image", "kiln-test/node", "--progress", "quiet"],
+    dir,
+  );
+  if (r.code !== 0) throw new Error(`kiln build failed:\n${r.stderr}`);
+  return tag;
+}
+
 /** Median of numbers. */
 export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 

@@ -28,7 +28,7 @@ import {
   containerPids,
   descendantsOf,
   freePort,
-  kilnCli,
+  kilnBuild,
   loadNote,
   option,
   PYTHON_NOOP,
@@ -188,13 +188,7 @@ function imageProject(name, kind, source) {
 
 /** Builds the project in `dir` with kiln: the image's name. */
 async function buildImage(dir, name, images) {
-  const tag = `${PREFIX}memory-${name}:${process.pid}`;
-  const r = await kilnCli(
-    root,
-    ["build", "-t", tag, "--node-image", "kiln-test/node", "--progress", "quiet"],
-    dir,
-  );
-  if (r.code !== 0) throw new Error(`kiln build failed:\n${r.stderr}`);
+  const tag = await kilnBuild(root, dir, `${PREFIX}memory-${name}:${process.pid}`);
   images.push(tag);
   return tag;
 }
